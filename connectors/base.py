@@ -1,0 +1,101 @@
+"""The connector interface, and how connectors are found.
+
+A connector is one way bookings arrive (a drop folder, an OTA server, a JSON
+API, a mailbox). It fetches raw messages, parses them into
+``OperatorBooking`` values, acknowledges what core has stored, and sends
+confirmations and rejections back. It never writes SQL: it hands messages to
+``core`` and ``core`` stores them.
+
+Connectors are found through the entry-point group ``opdesk.connectors``;
+the built-in ones register there exactly as a third party's would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, AsyncIterator, ClassVar
+
+from core.config import OperatorConfig
+from core.models import OperatorBooking, RawMessage
+
+if TYPE_CHECKING:
+    import httpx
+
+    from core.config import Config
+    from core.ingest import IngestResult
+    from core.store import Store
+
+ENTRY_POINT_GROUP = "opdesk.connectors"
+
+
+@dataclass
+class FetchContext:
+    """What a fetch may use: one shared HTTP client, the store's connector state."""
+
+    http: "httpx.AsyncClient | None"
+    config: "Config"
+    state: dict[str, Any] = field(default_factory=dict)   # this operator's saved state
+    timeout: float = 30.0
+
+
+@dataclass
+class Reply:
+    """What the hotel answers to an operator for one reservation."""
+
+    operator: str
+    voucher: str
+    hotel_number: str = ""               # the hotel's own reservation number
+    reason: str = ""                     # for a rejection
+    raw: RawMessage | None = None        # the message being answered (mail replies need it)
+    reservation: dict[str, Any] = field(default_factory=dict)   # the row as `opdesk show --json`
+
+
+class Connector:
+    """Base class for connectors. Subclasses set ``kind`` and override what they do."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, operator: OperatorConfig, config: "Config") -> None:
+        self.operator = operator
+        self.config = config
+
+    # -- reading ---------------------------------------------------------
+    async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
+        """Yield every message waiting at the operator. Raise ``OperatorError`` on failure."""
+        return
+        yield  # pragma: no cover  (makes this an async generator)
+
+    def parse(self, raw: RawMessage) -> list[OperatorBooking]:
+        """Read one raw message. Raise ParseError, UnparsedMessage or NotABooking."""
+        raise NotImplementedError
+
+    async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
+        """Tell the operator (or the mailbox, or the folder) that ``raw`` is safely stored."""
+
+    # -- answering -------------------------------------------------------
+    def confirm(self, reply: Reply) -> None:
+        """Send a confirmation back. Raise ``OperatorError`` when it does not go through."""
+
+    def reject(self, reply: Reply) -> None:
+        """Send a rejection back, with ``reply.reason``."""
+
+
+def connector_classes() -> dict[str, type[Connector]]:
+    """Every connector kind registered in the entry-point group, by kind name."""
+    found: dict[str, type[Connector]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found[ep.name] = ep.load()
+        except Exception:  # noqa: BLE001 - one broken plugin must not stop the others
+            continue
+    return found
+
+
+def connector_for(operator: OperatorConfig, config: "Config") -> Connector:
+    """Build the connector an operator's config names. Raises KeyError for an unknown kind."""
+    classes = connector_classes()
+    if operator.kind not in classes:
+        known = ", ".join(sorted(classes)) or "none"
+        raise KeyError(f"operator {operator.name}: unknown connector kind {operator.kind!r} (known: {known})")
+    return classes[operator.kind](operator, config)

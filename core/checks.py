@@ -1,0 +1,219 @@
+"""The checks run on every operator reservation at ingest, and again when facts change.
+
+Each check answers a ``CheckOutcome`` (state, message, details). ``run_checks``
+runs them all for one ``StayFacts``; the price check lives in
+``core.pricing.check`` and is called from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from core.models import CheckState, Content, NightPrice
+
+if TYPE_CHECKING:
+    from core.config import Config
+    from core.store import Store
+
+
+@dataclass
+class StayFacts:
+    """What the checks need to know about one operator reservation, in the hotel's codes."""
+
+    operator: str
+    voucher: str
+    content: Content
+    hotel_room: str | None
+    hotel_board: str | None
+    hotel_rate: str | None
+    hotel_market: str | None
+    hotel_agency: str | None
+    check_in: date | None
+    check_out: date | None
+    rooms: int
+    adults: int
+    child_ages: list[int]
+    sale_date: date | None
+    total: Decimal | None
+    currency: str
+    night_prices: list[NightPrice] = field(default_factory=list)
+    promo_code: str = ""
+    discount_codes: list[str] = field(default_factory=list)
+    surnames: list[str] = field(default_factory=list)
+    reservation_id: int | None = None     # set when re-checking a stored row
+    received: date | None = None          # when the message arrived (release falls back to it)
+
+    @property
+    def nights(self) -> list[date]:
+        if not (self.check_in and self.check_out):
+            return []
+        return [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
+
+
+@dataclass
+class CheckOutcome:
+    state: CheckState
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"state": str(self.state), "message": self.message}
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+@dataclass
+class CheckContext:
+    """What a check may read: the store, the config, and a cache kept for one batch.
+
+    ``cache`` lets a check load something once (contracts, stop-sales,
+    capacities) and reuse it for every row of a batch; ``reset()`` drops it
+    when those facts change.
+    """
+
+    store: "Store"
+    config: "Config"
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.cache.clear()
+
+
+# -- the checks ------------------------------------------------------------------
+def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[str, CheckOutcome]:
+    """Every check for one row, by name (the order the inbox shows them)."""
+    from core.pricing.check import check_price
+
+    if facts.content == Content.CANCEL:
+        return {
+            "price": CheckOutcome(CheckState.SKIPPED, "cancellation"),
+            "stop_sale": CheckOutcome(CheckState.SKIPPED, "cancellation"),
+            "voucher": check_voucher(facts, ctx),
+            "release": CheckOutcome(CheckState.SKIPPED, "cancellation"),
+            "overbooking": CheckOutcome(CheckState.SKIPPED, "cancellation"),
+        }
+    if "room" in missing or not facts.check_in or not facts.check_out:
+        room_unknown = CheckOutcome(CheckState.SKIPPED, "room type not mapped" if "room" in missing else "no stay dates")
+    else:
+        room_unknown = None
+    if missing:
+        price = CheckOutcome(CheckState.SKIPPED, f"missing mapping: {', '.join(missing)}")
+    else:
+        price = check_price(facts, ctx)
+    return {
+        "price": price,
+        "stop_sale": room_unknown or check_stop_sale(facts, ctx),
+        "voucher": check_voucher(facts, ctx),
+        "release": check_release(facts, ctx),
+        "overbooking": room_unknown or check_overbooking(facts, ctx),
+    }
+
+
+def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
+    """Is the voucher already in the hotel book? Any booking there that looks like this one?"""
+    conn = ctx.store.conn
+    linked = conn.execute(
+        "SELECT h.id, h.number, h.status FROM hotel_vouchers v JOIN hotel_reservations h "
+        "ON h.id = v.hotel_reservation_id WHERE v.operator = ? AND v.voucher = ?",
+        (facts.operator, facts.voucher),
+    ).fetchone()
+    if facts.content == Content.NEW:
+        if linked is not None and facts.reservation_id is None:
+            return CheckOutcome(CheckState.FAIL, f"voucher already in the hotel book as {linked['number']}",
+                                {"hotel_number": linked["number"]})
+        if linked is not None:
+            return CheckOutcome(CheckState.OK, f"saved as {linked['number']}", {"hotel_number": linked["number"]})
+    elif linked is None:
+        return CheckOutcome(CheckState.WARN, f"no booking with voucher {facts.voucher} in the hotel book")
+    else:
+        return CheckOutcome(CheckState.OK, f"matches {linked['number']}", {"hotel_number": linked["number"]})
+    others = conn.execute(
+        "SELECT v.operator, h.number FROM hotel_vouchers v JOIN hotel_reservations h ON h.id = v.hotel_reservation_id "
+        "WHERE v.voucher = ? AND v.operator != ?", (facts.voucher, facts.operator),
+    ).fetchall()
+    matches = [{"hotel_number": r["number"], "reason": f"same voucher from {r['operator']}"} for r in others]
+    matches.extend(_surname_matches(facts, ctx))
+    if matches:
+        text = "; ".join(f"{m['hotel_number']} ({m['reason']})" for m in matches[:3])
+        return CheckOutcome(CheckState.WARN, f"possible match: {text}", {"matches": matches})
+    return CheckOutcome(CheckState.OK, "new voucher")
+
+
+def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]]:
+    if not (facts.check_in and facts.check_out and facts.surnames):
+        return []
+    rows = ctx.store.conn.execute(
+        "SELECT h.number, h.guest_names, h.check_in, h.check_out FROM hotel_reservations h "
+        "WHERE h.status = 'active' AND h.check_in < ? AND h.check_out > ? "
+        "AND NOT EXISTS (SELECT 1 FROM hotel_vouchers v WHERE v.hotel_reservation_id = h.id "
+        "AND v.operator = ? AND v.voucher = ?)",
+        (facts.check_out.isoformat(), facts.check_in.isoformat(), facts.operator, facts.voucher),
+    ).fetchall()
+    found = []
+    wanted = {s.casefold() for s in facts.surnames}
+    for r in rows:
+        names = r["guest_names"].casefold()
+        hit = next((s for s in wanted if s and s in names), None)
+        if hit:
+            found.append({"hotel_number": r["number"],
+                          "reason": f"guest {hit.title()} stays {r['check_in']}..{r['check_out']}"})
+    return found
+
+
+def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
+    stops = ctx.cache.get("stop_sales")
+    if stops is None:
+        stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales WHERE removed_at IS NULL')
+        ctx.cache["stop_sales"] = stops
+    first, last = facts.check_in.isoformat(), facts.nights[-1].isoformat() if facts.nights else facts.check_in.isoformat()
+    hits = [s for s in stops
+            if (not s["room"] or s["room"] == facts.hotel_room)
+            and (not s["operator"] or s["operator"] == facts.operator)
+            and s["start"] <= last and s["end"] >= first]
+    if not hits:
+        return CheckOutcome(CheckState.OK, "open for sale")
+    s = hits[0]
+    what = s["room"] or "all rooms"
+    return CheckOutcome(CheckState.FAIL, f"stop-sale on {what} {s['start']}..{s['end']}"
+                        + (f" ({s['reason']})" if s["reason"] else ""), {"stop_sale_ids": [h["id"] for h in hits]})
+
+
+def release_days(ctx: CheckContext, operator: str) -> int:
+    table = ctx.config.section("checks")
+    by_operator = table.get("release_days_by_operator", {})
+    return int(by_operator.get(operator, table.get("release_days", 0)))
+
+
+def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
+    if not facts.check_in:
+        return CheckOutcome(CheckState.SKIPPED, "no check-in date")
+    booked = facts.sale_date or facts.received
+    if booked is None:
+        return CheckOutcome(CheckState.SKIPPED, "no sale date")
+    days = release_days(ctx, facts.operator)
+    lead = (facts.check_in - booked).days
+    if lead < days:
+        return CheckOutcome(CheckState.FAIL, f"booked {lead} days before check-in; release is {days} days",
+                            {"lead_days": lead, "release_days": days})
+    return CheckOutcome(CheckState.OK, f"booked {lead} days ahead", {"lead_days": lead, "release_days": days})
+
+
+def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
+    from core.forecast import confirmed_rooms_by_night
+
+    capacity = ctx.store.scalar("SELECT capacity FROM room_types WHERE code = ?", (facts.hotel_room,))
+    if capacity is None:
+        return CheckOutcome(CheckState.WARN, f"room type {facts.hotel_room} has no capacity set")
+    taken = confirmed_rooms_by_night(ctx.store, facts.hotel_room, facts.check_in, facts.check_out,
+                                     exclude_voucher=(facts.operator, facts.voucher))
+    over = [d for d in facts.nights if taken.get(d, 0) + facts.rooms > capacity]
+    if over:
+        nights = ", ".join(d.isoformat() for d in over[:3]) + (" …" if len(over) > 3 else "")
+        return CheckOutcome(CheckState.FAIL, f"over capacity ({capacity}) on {len(over)} night(s): {nights}",
+                            {"nights": [d.isoformat() for d in over], "capacity": capacity})
+    free = min((capacity - taken.get(d, 0) for d in facts.nights), default=capacity)
+    return CheckOutcome(CheckState.OK, f"{free} room(s) left on the fullest night")

@@ -1,0 +1,362 @@
+"""Ingest: raw message -> stored -> parsed -> versioned, mapped and checked inbox rows.
+
+The raw bytes are committed before anything reads them, so a parser that
+fails loses nothing: the message is kept with its error and can be parsed
+again (``reprocess``) once the parser is fixed. The same bytes twice are one
+message (sha256). Versions are kept per (operator, voucher): the first is
+``new``, later ones ``change`` with a field diff, cancellations ``cancel``;
+the same booking re-sent unchanged adds no version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from core.checks import CheckContext, StayFacts, run_checks
+from core.config import Config
+from core.documents import save_document
+from core.mapping import MappingTable
+from core.models import (
+    CLEAN_STATES,
+    Content,
+    NightPrice,
+    NotABooking,
+    OperatorBooking,
+    ParseState,
+    RawMessage,
+    UnparsedMessage,
+    plain,
+)
+from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
+
+Parser = Callable[[RawMessage], list[OperatorBooking]]
+
+# Flags a row can carry besides its checks.
+FLAG_CHANGE_BEFORE_NEW = "change_before_new"
+FLAG_CANCEL_UNKNOWN = "cancel_of_unknown_voucher"
+FLAG_NEW_AFTER_VERSIONS = "new_after_other_versions"
+
+PREVIEW_CHARS = 20_000
+
+
+@dataclass
+class IngestResult:
+    raw_id: int
+    sha256: str
+    duplicate: bool = False               # these bytes were stored and handled before
+    state: ParseState = ParseState.PENDING
+    error: str = ""
+    new: int = 0
+    changed: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    reservation_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.state in (ParseState.PARSED, ParseState.IGNORED)
+
+
+class Ingestor:
+    """Puts raw messages through the pipeline. One per thread; reuse it for a batch."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+        self.checks = CheckContext(store, config)
+        self.mappings = MappingTable.load(store)
+
+    # -- public ----------------------------------------------------------
+    def ingest(self, raw: RawMessage, parse: Parser) -> IngestResult:
+        return self.ingest_many([(raw, parse)])[0]
+
+    def ingest_many(self, items: Iterable[tuple[RawMessage, Parser]]) -> list[IngestResult]:
+        """Store every raw message first (one commit), then parse and version them (one more)."""
+        items = list(items)
+        results = self._store_raw(raw for raw, _ in items)
+        parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
+        for result, (raw, parse) in zip(results, items):
+            if result.duplicate:
+                parsed.append((result, raw, None))
+                continue
+            parsed.append((result, raw, self._parse(result, raw, parse)))
+        with self.store.transaction():
+            for result, raw, bookings in parsed:
+                if result.duplicate:
+                    continue
+                if bookings is not None:
+                    for booking in bookings:
+                        self._add_version(result, raw, booking)
+                self._mark_raw(result)
+        return results
+
+    def reprocess(self, raw_id: int, parse: Parser) -> IngestResult:
+        """Parse a stored raw message again (after a parser fix). Versions already made stay."""
+        row = self.store.one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
+        if row is None:
+            raise KeyError(f"no raw message #{raw_id}")
+        raw = raw_from_row(row)
+        result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
+        bookings = self._parse(result, raw, parse)
+        with self.store.transaction():
+            for booking in bookings or []:
+                self._add_version(result, raw, booking)
+            self._mark_raw(result)
+        return result
+
+    # -- steps -----------------------------------------------------------
+    def _store_raw(self, raws: Iterable[RawMessage]) -> list[IngestResult]:
+        results = []
+        now = now_iso()
+        with self.store.transaction() as c:
+            for raw in raws:
+                sha = raw.sha256
+                known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?", (sha,)).fetchone()
+                if known is not None:
+                    state = ParseState(known["parse_state"])
+                    # A message that failed before is tried again: the parser may have been fixed.
+                    done = state in (ParseState.PARSED, ParseState.IGNORED)
+                    results.append(IngestResult(known["id"], sha, duplicate=done, state=state))
+                    continue
+                cur = c.execute(
+                    "INSERT INTO raw_messages(sha256, operator, channel, received_at, stored_at, source_ref, "
+                    "filename, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (sha, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"), now,
+                     raw.source_ref, raw.filename, len(raw.body), raw.body),
+                )
+                results.append(IngestResult(cur.lastrowid, sha))
+        return results
+
+    def _parse(self, result: IngestResult, raw: RawMessage, parse: Parser) -> list[OperatorBooking] | None:
+        try:
+            bookings = parse(raw)
+        except NotABooking as exc:
+            result.state, result.error = ParseState.IGNORED, str(exc)
+            return None
+        except UnparsedMessage as exc:
+            result.state, result.error = ParseState.UNPARSED, str(exc)
+            result.preview = exc.text[:PREVIEW_CHARS]  # type: ignore[attr-defined]
+            return None
+        except Exception as exc:  # noqa: BLE001 - any parser failure is kept, never raised
+            result.state = ParseState.FAILED
+            name = raw.filename or raw.source_ref or f"raw message #{result.raw_id}"
+            result.error = f"{name}: {exc}" if str(exc) else f"{name}: {type(exc).__name__}"
+            return None
+        if not bookings:
+            result.state, result.error = ParseState.IGNORED, "no booking in this message"
+            return None
+        result.state = ParseState.PARSED
+        return bookings
+
+    def _mark_raw(self, result: IngestResult) -> None:
+        self.store.conn.execute(
+            "UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
+            "attempts = attempts + 1 WHERE id = ?",
+            (str(result.state), result.error, getattr(result, "preview", ""), now_iso(), result.raw_id),
+        )
+
+    def _add_version(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> None:
+        c = self.store.conn
+        operator = raw.operator
+        snapshot = booking.comparable()
+        fingerprint = hashlib.sha256(dumps([str(booking.content), snapshot]).encode()).hexdigest()
+        latest = c.execute(
+            "SELECT id, version, fingerprint, snapshot, content, status FROM operator_reservations "
+            "WHERE operator = ? AND voucher = ? AND is_latest = 1",
+            (operator, booking.voucher),
+        ).fetchone()
+        if latest is not None and latest["fingerprint"] == fingerprint:
+            result.unchanged += 1
+            return
+        content, flags = _content_and_flags(booking.content, latest)
+        diff = field_diff(json.loads(latest["snapshot"]), snapshot) if latest is not None else {}
+        version = latest["version"] + 1 if latest is not None else 1
+        if latest is not None:
+            c.execute("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", (latest["id"],))
+
+        hotel, missing = self.mappings.apply(operator, _codes(booking))
+        if content == Content.CANCEL:
+            missing = []   # a cancellation needs no mapping: it cancels what is already there
+        currency = booking.currency or self.config.currency
+        row = {
+            "raw_id": result.raw_id, "operator": operator, "voucher": booking.voucher, "version": version,
+            "content": str(content), "status": "pending", "flags": dumps(flags), "agency": booking.agency,
+            "check_in": iso(booking.check_in), "check_out": iso(booking.check_out), "nights": booking.nights,
+            "rooms": booking.rooms, "adults": booking.adults, "child_ages": dumps(booking.child_ages),
+            "room": booking.room, "board": booking.board, "rate": booking.rate, "market": booking.market,
+            "nationality": booking.nationality,
+            "hotel_room": hotel["room"], "hotel_board": hotel["board"], "hotel_rate": hotel["rate"],
+            "hotel_market": hotel["market"], "hotel_agency": hotel["agency"],
+            "missing_mappings": dumps(missing), "guest_names": guest_names(booking),
+            "total_minor": to_minor(booking.total, currency), "currency": currency,
+            "sale_date": iso(booking.sale_date), "created_at": now_iso(), "notes": booking.notes,
+            "source": booking.source, "segment": booking.segment, "promo_code": booking.promo_code,
+            "discount_codes": dumps(booking.discount_codes), "flights": dumps(booking.flights),
+            "cancel_date": iso(booking.cancel_date), "extra": dumps(plain(booking.extra)),
+            "fingerprint": fingerprint, "snapshot": dumps(snapshot), "diff": dumps(diff),
+        }
+        facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
+        self._apply_checks(row, facts, missing)
+        cols = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        rid = c.execute(f"INSERT INTO operator_reservations({cols}) VALUES ({marks})", tuple(row.values())).lastrowid
+        c.executemany(
+            "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
+            "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rid, i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
+             for i, g in enumerate(booking.guests)],
+        )
+        c.executemany(
+            "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
+            [(rid, n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
+        )
+        for doc in booking.documents:
+            save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
+        result.reservation_ids.append(rid)
+        if content == Content.NEW:
+            result.new += 1
+        elif content == Content.CHANGE:
+            result.changed += 1
+        else:
+            result.cancelled += 1
+
+    def _apply_checks(self, row: dict[str, Any], facts: StayFacts, missing: list[str]) -> None:
+        outcomes = run_checks(facts, self.checks, missing)
+        row["checks"] = dumps({name: o.as_dict() for name, o in outcomes.items()})
+        price = outcomes.get("price")
+        row["price_table"] = dumps(price.details if price is not None else {})
+        row["clean"] = int(not missing and all(o.state in CLEAN_STATES for o in outcomes.values()))
+
+
+# -- re-mapping and re-checking stored rows --------------------------------------
+def recheck(store: Store, config: Config, where: str = "status = 'pending' AND is_latest = 1",
+            params: tuple = ()) -> int:
+    """Map and check stored rows again (after a mapping, a stop-sale or contracts change).
+
+    Returns how many rows were looked at.
+    """
+    mappings = MappingTable.load(store)
+    ctx = CheckContext(store, config)
+    rows = store.all(f"SELECT * FROM operator_reservations WHERE {where}", params)
+    with store.transaction() as c:
+        for row in rows:
+            content = Content(row["content"])
+            codes = {k: row[k] for k in ("room", "board", "rate", "market", "agency")}
+            hotel, missing = mappings.apply(row["operator"], codes)
+            if content == Content.CANCEL:
+                missing = []
+            facts = facts_from_row(store, row, hotel)
+            update = {
+                "hotel_room": hotel["room"], "hotel_board": hotel["board"], "hotel_rate": hotel["rate"],
+                "hotel_market": hotel["market"], "hotel_agency": hotel["agency"],
+                "missing_mappings": dumps(missing),
+            }
+            outcomes = run_checks(facts, ctx, missing)
+            update["checks"] = dumps({name: o.as_dict() for name, o in outcomes.items()})
+            price = outcomes.get("price")
+            update["price_table"] = dumps(price.details if price is not None else {})
+            update["clean"] = int(not missing and all(o.state in CLEAN_STATES for o in outcomes.values()))
+            sets = ", ".join(f"{k} = ?" for k in update)
+            c.execute(f"UPDATE operator_reservations SET {sets} WHERE id = ?", (*update.values(), row["id"]))
+    return len(rows)
+
+
+def remap_after_mapping(store: Store, config: Config, operator: str, kind: str, code: str) -> int:
+    """Re-map every pending row of ``operator`` that uses ``code`` for ``kind``."""
+    if kind not in ("room", "board", "rate", "market", "agency"):
+        raise ValueError(f"unknown mapping kind {kind!r}")
+    return recheck(
+        store, config,
+        f"status = 'pending' AND is_latest = 1 AND operator = ? AND {kind} = ?",
+        (operator, code),
+    )
+
+
+# -- helpers -----------------------------------------------------------------------
+def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:
+    if latest is None:
+        if sent == Content.CHANGE:
+            return Content.CHANGE, [FLAG_CHANGE_BEFORE_NEW]
+        if sent == Content.CANCEL:
+            return Content.CANCEL, [FLAG_CANCEL_UNKNOWN]
+        return Content.NEW, []
+    if sent == Content.CANCEL:
+        return Content.CANCEL, []
+    if sent == Content.NEW and latest["content"] != Content.CANCEL:
+        # The operator re-sent its booking with differences: to the hotel that is a change.
+        return Content.CHANGE, [FLAG_NEW_AFTER_VERSIONS] if latest["version"] > 1 else []
+    if sent == Content.NEW:
+        return Content.NEW, []   # re-booked after a cancellation
+    return Content.CHANGE, []
+
+
+def _codes(booking: OperatorBooking) -> dict[str, str]:
+    return {"room": booking.room, "board": booking.board, "rate": booking.rate,
+            "market": booking.market, "agency": booking.agency}
+
+
+def field_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field that differs."""
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def guest_names(booking: OperatorBooking) -> str:
+    return "; ".join(" ".join(p for p in (g.last_name, g.first_name) if p) for g in booking.guests)
+
+
+def facts_from_booking(booking: OperatorBooking, operator: str, content: Content, hotel: dict[str, str | None],
+                       currency: str, received: date | None = None) -> StayFacts:
+    return StayFacts(
+        operator=operator, voucher=booking.voucher, content=content,
+        hotel_room=hotel["room"], hotel_board=hotel["board"], hotel_rate=hotel["rate"],
+        hotel_market=hotel["market"], hotel_agency=hotel["agency"],
+        check_in=booking.check_in, check_out=booking.check_out, rooms=booking.rooms, adults=booking.adults,
+        child_ages=list(booking.child_ages), sale_date=booking.sale_date, total=booking.total,
+        currency=currency, night_prices=list(booking.night_prices), promo_code=booking.promo_code,
+        discount_codes=list(booking.discount_codes),
+        surnames=[g.last_name for g in booking.guests if g.last_name], received=received,
+    )
+
+
+def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | None] | None = None) -> StayFacts:
+    """The facts of a stored row (``hotel`` replaces its stored hotel codes when given)."""
+    hotel = hotel or {k: row[f"hotel_{k}"] for k in ("room", "board", "rate", "market", "agency")}
+    currency = row["currency"]
+    nights = [
+        NightPrice(date.fromisoformat(r["date"]), from_minor(r["amount_minor"], r["currency"]) or Decimal(0))
+        for r in store.conn.execute(
+            "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
+            (row["id"],))
+    ]
+    surnames = [r["last_name"] for r in store.conn.execute(
+        "SELECT last_name FROM guests WHERE reservation_id = ? ORDER BY position", (row["id"],)) if r["last_name"]]
+    return StayFacts(
+        operator=row["operator"], voucher=row["voucher"], content=Content(row["content"]),
+        hotel_room=hotel["room"], hotel_board=hotel["board"], hotel_rate=hotel["rate"],
+        hotel_market=hotel["market"], hotel_agency=hotel["agency"],
+        check_in=_date(row["check_in"]), check_out=_date(row["check_out"]), rooms=row["rooms"],
+        adults=row["adults"], child_ages=json.loads(row["child_ages"]), sale_date=_date(row["sale_date"]),
+        total=from_minor(row["total_minor"], currency), currency=currency, night_prices=nights,
+        promo_code=row["promo_code"], discount_codes=json.loads(row["discount_codes"]), surnames=surnames,
+        reservation_id=row["id"], received=_date(row["created_at"][:10]),
+    )
+
+
+def raw_from_row(row: dict[str, Any]) -> RawMessage:
+    from datetime import datetime
+
+    return RawMessage(
+        body=bytes(row["body"]), operator=row["operator"], channel=row["channel"],
+        received_at=datetime.fromisoformat(row["received_at"]), source_ref=row["source_ref"],
+        filename=row["filename"],
+    )
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,212 @@
+"""The domain's plain values: what a connector hands to core, and what core hands back.
+
+Nothing here touches the store or any I/O. Money is ``Decimal`` with its ISO
+currency; stay dates are ``datetime.date``; timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, fields, asdict
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Content(StrEnum):
+    """What a message says about a voucher."""
+
+    NEW = "new"
+    CHANGE = "change"
+    CANCEL = "cancel"
+
+
+class Status(StrEnum):
+    """Where an operator reservation (an inbox row) stands."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class ParseState(StrEnum):
+    """What became of a raw message."""
+
+    PENDING = "pending"      # stored, not parsed yet
+    PARSED = "parsed"        # one or more operator reservations came out of it
+    IGNORED = "ignored"      # well-formed but not a booking (quote request, newsletter)
+    UNPARSED = "unparsed"    # no parser could read it: a person must (kept with its text)
+    FAILED = "failed"        # a parser recognised it but it is broken: error says where
+
+
+MAPPING_KINDS = ("room", "board", "rate", "market", "agency")
+CHECK_NAMES = ("price", "stop_sale", "voucher", "release", "overbooking")
+
+
+class CheckState(StrEnum):
+    OK = "ok"
+    WARN = "warn"            # worth a look, does not block a clean confirm
+    FAIL = "fail"            # blocks a clean confirm
+    NO_CONTRACT = "no contract"
+    MISMATCH = "mismatch"
+    REFUSED = "refused"
+    SKIPPED = "skipped"      # cannot be checked yet (e.g. a mapping is missing)
+
+
+# Check states that let a row be confirmed with --clean: passed, or not applicable.
+CLEAN_STATES = {CheckState.OK, CheckState.SKIPPED}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """Bytes exactly as an operator sent them, before anything reads them."""
+
+    body: bytes
+    operator: str
+    channel: str                         # connector kind: folder, ota-pull, mail, ...
+    received_at: datetime = field(default_factory=utcnow)
+    source_ref: str = ""                 # where it came from: a path, an IMAP UID, a URL
+    filename: str = ""                   # a name for people (file name, mail subject)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass
+class Guest:
+    first_name: str = ""
+    last_name: str = ""
+    age: int | None = None
+    birth_date: date | None = None
+    gender: str = ""
+    nationality: str = ""
+
+
+@dataclass
+class NightPrice:
+    """An operator's price for one night of the stay."""
+
+    date: date
+    amount: Decimal
+
+
+@dataclass
+class Document:
+    """A file that came with a booking: a PDF voucher, an attachment."""
+
+    name: str
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class OperatorBooking:
+    """One booking as an operator sent it, normalised. Codes are the operator's own."""
+
+    voucher: str
+    content: Content = Content.NEW
+    agency: str = ""
+    check_in: date | None = None
+    check_out: date | None = None
+    rooms: int = 1
+    adults: int = 0
+    child_ages: list[int] = field(default_factory=list)
+    room: str = ""
+    board: str = ""
+    rate: str = ""
+    market: str = ""
+    nationality: str = ""
+    guests: list[Guest] = field(default_factory=list)
+    total: Decimal | None = None
+    currency: str = ""
+    night_prices: list[NightPrice] = field(default_factory=list)
+    sale_date: date | None = None
+    notes: str = ""
+    source: str = ""
+    segment: str = ""
+    promo_code: str = ""
+    discount_codes: list[str] = field(default_factory=list)
+    flights: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    cancel_date: date | None = None
+    extra: dict[str, Any] = field(default_factory=dict)   # anything else worth keeping
+
+    @property
+    def nights(self) -> int | None:
+        if self.check_in and self.check_out:
+            return (self.check_out - self.check_in).days
+        return None
+
+    def comparable(self) -> dict[str, Any]:
+        """The fields that make one version differ from another, as plain JSON values."""
+        skip = {"documents", "content", "extra"}
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in skip}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def plain(value: Any) -> Any:
+    """Turn dates, decimals and dataclasses into JSON-friendly values."""
+    return _plain(value)
+
+
+def pax_label(adults: int, child_ages: list[int], bands: tuple[float, float, float] = (2, 6, 13)) -> str:
+    """``2+1+1+0``: adults + older children + younger children + infants.
+
+    ``bands`` are the lower ages of young, older and adult; the rate code's own
+    child bands replace them when known.
+    """
+    young_from, older_from, adult_from = bands
+    older = sum(1 for a in child_ages if older_from <= a < adult_from)
+    young = sum(1 for a in child_ages if young_from <= a < older_from)
+    infants = sum(1 for a in child_ages if a < young_from)
+    grown = sum(1 for a in child_ages if a >= adult_from)
+    return f"{adults + grown}+{older}+{young}+{infants}"
+
+
+class ParseError(Exception):
+    """A message a parser recognised but cannot read. Say where: field and record."""
+
+    def __init__(self, message: str, *, field: str = "", record: str = "") -> None:
+        self.field = field
+        self.record = record
+        where = ", ".join(p for p in (f"record {record}" if record else "", f"field {field}" if field else "") if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnparsedMessage(Exception):
+    """No parser knows this message; a person must read it. ``text`` is what they read."""
+
+    def __init__(self, reason: str, text: str = "") -> None:
+        self.text = text
+        super().__init__(reason)
+
+
+class NotABooking(Exception):
+    """A well-formed message that carries no booking (a quote request, a newsletter)."""
+
+
+class OperatorError(Exception):
+    """The operator's server answered with an error (bad credentials, an error document)."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        self.retryable = retryable
+        super().__init__(message)

@@ -1,0 +1,273 @@
+"""The store's schema, as numbered migrations applied in order on open.
+
+A migration is never edited once released: add a new one at the end of
+``MIGRATIONS``. Money is integer minor units beside an ISO currency; stay dates
+are ``YYYY-MM-DD`` text; timestamps are UTC ISO-8601 text.
+"""
+
+from __future__ import annotations
+
+V1 = """
+CREATE TABLE raw_messages (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    operator TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    source_ref TEXT NOT NULL DEFAULT '',
+    filename TEXT NOT NULL DEFAULT '',
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    parse_state TEXT NOT NULL DEFAULT 'pending',
+    parse_error TEXT NOT NULL DEFAULT '',
+    text_preview TEXT NOT NULL DEFAULT '',
+    parsed_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX raw_messages_state ON raw_messages(parse_state);
+CREATE INDEX raw_messages_operator ON raw_messages(operator, received_at);
+
+CREATE TABLE operator_reservations (
+    id INTEGER PRIMARY KEY,
+    raw_id INTEGER REFERENCES raw_messages(id),
+    operator TEXT NOT NULL,
+    voucher TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    is_latest INTEGER NOT NULL DEFAULT 1,
+    content TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    flags TEXT NOT NULL DEFAULT '[]',
+    agency TEXT NOT NULL DEFAULT '',
+    check_in TEXT,
+    check_out TEXT,
+    nights INTEGER,
+    rooms INTEGER NOT NULL DEFAULT 1,
+    adults INTEGER NOT NULL DEFAULT 0,
+    child_ages TEXT NOT NULL DEFAULT '[]',
+    room TEXT NOT NULL DEFAULT '',
+    board TEXT NOT NULL DEFAULT '',
+    rate TEXT NOT NULL DEFAULT '',
+    market TEXT NOT NULL DEFAULT '',
+    nationality TEXT NOT NULL DEFAULT '',
+    hotel_room TEXT,
+    hotel_board TEXT,
+    hotel_rate TEXT,
+    hotel_market TEXT,
+    hotel_agency TEXT,
+    missing_mappings TEXT NOT NULL DEFAULT '[]',
+    guest_names TEXT NOT NULL DEFAULT '',
+    total_minor INTEGER,
+    currency TEXT NOT NULL DEFAULT '',
+    sale_date TEXT,
+    created_at TEXT NOT NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    hotel_note TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    segment TEXT NOT NULL DEFAULT '',
+    promo_code TEXT NOT NULL DEFAULT '',
+    discount_codes TEXT NOT NULL DEFAULT '[]',
+    flights TEXT NOT NULL DEFAULT '[]',
+    cancel_date TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    fingerprint TEXT NOT NULL,
+    snapshot TEXT NOT NULL DEFAULT '{}',
+    diff TEXT NOT NULL DEFAULT '{}',
+    checks TEXT NOT NULL DEFAULT '{}',
+    clean INTEGER NOT NULL DEFAULT 0,
+    price_table TEXT NOT NULL DEFAULT '{}',
+    hotel_reservation_id INTEGER REFERENCES hotel_reservations(id),
+    decided_at TEXT,
+    decided_by TEXT NOT NULL DEFAULT '',
+    reject_reason TEXT NOT NULL DEFAULT '',
+    reply_state TEXT NOT NULL DEFAULT '',
+    reply_error TEXT NOT NULL DEFAULT '',
+    needs_approval INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (operator, voucher, version)
+);
+CREATE INDEX opres_status ON operator_reservations(status, created_at);
+CREATE INDEX opres_created ON operator_reservations(created_at);
+CREATE INDEX opres_operator ON operator_reservations(operator, status);
+CREATE INDEX opres_voucher ON operator_reservations(voucher);
+CREATE INDEX opres_latest ON operator_reservations(operator, voucher, is_latest);
+CREATE INDEX opres_room_stay ON operator_reservations(hotel_room, check_in);
+CREATE INDEX opres_raw ON operator_reservations(raw_id);
+
+CREATE TABLE guests (
+    id INTEGER PRIMARY KEY,
+    reservation_id INTEGER NOT NULL REFERENCES operator_reservations(id),
+    position INTEGER NOT NULL,
+    first_name TEXT NOT NULL DEFAULT '',
+    last_name TEXT NOT NULL DEFAULT '',
+    age INTEGER,
+    birth_date TEXT,
+    gender TEXT NOT NULL DEFAULT '',
+    nationality TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX guests_reservation ON guests(reservation_id);
+CREATE INDEX guests_last_name ON guests(last_name COLLATE NOCASE);
+
+CREATE TABLE night_prices (
+    reservation_id INTEGER NOT NULL REFERENCES operator_reservations(id),
+    date TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    PRIMARY KEY (reservation_id, date)
+);
+
+CREATE TABLE mappings (
+    operator TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('room', 'board', 'rate', 'market', 'agency')),
+    code TEXT NOT NULL,
+    hotel_code TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (operator, kind, code)
+);
+
+CREATE TABLE hotel_codes (
+    kind TEXT NOT NULL CHECK (kind IN ('room', 'board', 'rate', 'market', 'agency')),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (kind, code)
+);
+
+CREATE TABLE room_types (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    capacity INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE hotel_reservations (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'active',
+    origin TEXT NOT NULL DEFAULT 'opdesk',
+    operator TEXT NOT NULL DEFAULT '',
+    agency TEXT NOT NULL DEFAULT '',
+    room TEXT NOT NULL DEFAULT '',
+    board TEXT NOT NULL DEFAULT '',
+    rate TEXT NOT NULL DEFAULT '',
+    market TEXT NOT NULL DEFAULT '',
+    check_in TEXT NOT NULL,
+    check_out TEXT NOT NULL,
+    rooms INTEGER NOT NULL DEFAULT 1,
+    adults INTEGER NOT NULL DEFAULT 0,
+    child_ages TEXT NOT NULL DEFAULT '[]',
+    guest_names TEXT NOT NULL DEFAULT '',
+    total_minor INTEGER,
+    currency TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    cancelled_at TEXT
+);
+CREATE INDEX hotelres_room_stay ON hotel_reservations(room, check_in, check_out);
+CREATE INDEX hotelres_stay ON hotel_reservations(check_in, check_out);
+
+CREATE TABLE hotel_vouchers (
+    hotel_reservation_id INTEGER NOT NULL REFERENCES hotel_reservations(id),
+    operator TEXT NOT NULL,
+    voucher TEXT NOT NULL,
+    PRIMARY KEY (operator, voucher)
+);
+CREATE INDEX hotel_vouchers_voucher ON hotel_vouchers(voucher);
+CREATE INDEX hotel_vouchers_res ON hotel_vouchers(hotel_reservation_id);
+
+CREATE TABLE stop_sales (
+    id INTEGER PRIMARY KEY,
+    room TEXT NOT NULL DEFAULT '',
+    start TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    operator TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL DEFAULT '',
+    removed_at TEXT,
+    removed_by TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE scan_runs (
+    id INTEGER PRIMARY KEY,
+    operator TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    state TEXT NOT NULL DEFAULT 'running',
+    total INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX scan_runs_operator ON scan_runs(operator, started_at);
+
+CREATE TABLE connector_state (
+    operator TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (operator, key)
+);
+
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    raw_id INTEGER REFERENCES raw_messages(id),
+    reservation_id INTEGER REFERENCES operator_reservations(id),
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL DEFAULT 'application/octet-stream',
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX documents_reservation ON documents(reservation_id);
+CREATE INDEX documents_raw ON documents(raw_id);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    action TEXT NOT NULL,
+    reservation_id INTEGER,
+    hotel_reservation_id INTEGER,
+    before TEXT NOT NULL DEFAULT '{}',
+    after TEXT NOT NULL DEFAULT '{}',
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_reservation ON audit_log(reservation_id);
+CREATE INDEX audit_at ON audit_log(at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit rows are never deleted'); END;
+
+CREATE TABLE contract_sets (
+    id INTEGER PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    loaded_by TEXT NOT NULL DEFAULT '',
+    source_path TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE approvals (
+    id INTEGER PRIMARY KEY,
+    reservation_id INTEGER NOT NULL REFERENCES operator_reservations(id),
+    approver TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    mode TEXT NOT NULL DEFAULT 'all',
+    state TEXT NOT NULL DEFAULT 'waiting',
+    code_id TEXT NOT NULL UNIQUE,
+    expires_at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    requested_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL DEFAULT '',
+    decided_at TEXT,
+    decided_via TEXT NOT NULL DEFAULT '',
+    comment TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX approvals_reservation ON approvals(reservation_id);
+"""
+
+MIGRATIONS: list[str] = [V1]

@@ -1,0 +1,209 @@
+"""The store: one SQLite file shared by the app, the scanner and cron jobs.
+
+WAL lets readers go on while one process writes; a long busy timeout makes a
+writer wait its turn instead of failing with "database is locked". Writes go
+through ``transaction()`` (``BEGIN IMMEDIATE``), so a writer takes the lock
+up front rather than failing half-way when it upgrades from reading.
+
+Open one ``Store`` per thread: a SQLite connection belongs to the thread that
+opened it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from core.models import utcnow
+from core.schema import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 60_000
+
+# ISO 4217 minor-unit exponents that differ from 2.
+_EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "HUF": 2, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message names the file."""
+
+
+def exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def to_minor(amount: Decimal | int | str | None, currency: str) -> int | None:
+    """Decimal money to integer minor units, half-up."""
+    if amount is None:
+        return None
+    q = Decimal(amount).scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(q)
+
+
+def from_minor(minor: int | None, currency: str) -> Decimal | None:
+    if minor is None:
+        return None
+    exp = exponent(currency)
+    return (Decimal(minor).scaleb(-exp)).quantize(Decimal(1).scaleb(-exp))
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def now_iso() -> str:
+    return utcnow().isoformat(timespec="seconds")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class Store:
+    """An open store. ``db`` is the sqlite-utils view, ``conn`` the raw connection."""
+
+    def __init__(self, path: Path | str, documents_dir: Path | str | None = None) -> None:
+        self.path = Path(path)
+        self.documents_dir = Path(documents_dir) if documents_dir else self.path.parent / "documents"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        self.conn.row_factory = sqlite3.Row
+        self.db = sqlite_utils.Database(self.conn)
+        self._configure()
+        self._migrate()
+
+    # -- setup -----------------------------------------------------------
+    def _configure(self) -> None:
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: the store needs WAL mode; the file system gave {mode!r}")
+        c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA foreign_keys = ON")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: the store has schema version {current}, newer than this opdesk "
+                f"knows ({len(MIGRATIONS)}): upgrade opdesk"
+            )
+        if current == len(MIGRATIONS):
+            return
+        with self.transaction():
+            # Another process may have migrated while we waited for the lock.
+            current = self.schema_version
+            for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in _split_sql(script):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, taken with BEGIN IMMEDIATE; nests as a savepoint."""
+        if self.conn.in_transaction:
+            name = f"sp{time.monotonic_ns()}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            self.conn.execute(f"RELEASE {name}")
+            return
+        self._begin_immediate()
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _begin_immediate(self) -> None:
+        # busy_timeout covers BEGIN IMMEDIATE too; the loop covers the rare
+        # SQLITE_BUSY that WAL returns at once (a snapshot held elsewhere).
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000}s") from exc
+                time.sleep(0.01)
+
+    # -- small reads -----------------------------------------------------
+    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+    # -- connector state (last seen timestamps, IMAP UIDs) -----------------
+    def connector_state(self, operator: str) -> dict[str, str]:
+        rows = self.conn.execute("SELECT key, value FROM connector_state WHERE operator = ?", (operator,))
+        return {r["key"]: r["value"] for r in rows}
+
+    def set_connector_state(self, operator: str, values: dict[str, Any]) -> None:
+        with self.transaction() as c:
+            for key, value in values.items():
+                c.execute(
+                    "INSERT INTO connector_state(operator, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(operator, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (operator, key, str(value), now_iso()),
+                )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            statements.append(text)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        statements.append(rest)
+    return statements
+
+
+def open_store(config: Any) -> Store:
+    """Open the store a ``Config`` names."""
+    return Store(config.store_path, config.documents_dir)

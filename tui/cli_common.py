@@ -1,0 +1,65 @@
+"""What every CLI command shares: the config and store it works on, output, exits.
+
+Exit status: 0 done, 1 refused or partly done, 2 bad input. User errors are
+printed as one line on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from core.config import Config, ConfigError, load_config
+from core.models import plain
+from core.store import Store, StoreError
+
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    config_path: str | None = None
+    actor: str | None = None
+    _config: Config | None = field(default=None, repr=False)
+
+
+STATE = CliState()
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def config() -> Config:
+    if STATE._config is None:
+        try:
+            STATE._config = load_config(STATE.config_path)
+        except ConfigError as exc:
+            fail(str(exc))
+    return STATE._config
+
+
+def open_store() -> Store:
+    cfg = config()
+    try:
+        return Store(cfg.store_path, cfg.documents_dir)
+    except (StoreError, ConfigError) as exc:
+        fail(str(exc))
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(plain(value), ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def reset_state() -> None:
+    """Forget the loaded config (tests run many commands in one process)."""
+    STATE._config = None
