@@ -1,0 +1,205 @@
+"""Reading the inbox: filtered, sorted, paged in SQL; one row's full, stable JSON shape.
+
+The JSON shape of ``reservation_json`` is what ``opdesk show --json`` and each
+row of ``opdesk inbox --json`` print; scripts rely on it (docs/json.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from core.models import pax_label
+from core.store import Store, from_minor
+
+STATUSES = ("pending", "confirmed", "rejected")
+
+# Columns the inbox can sort by, as the user names them -> SQL.
+SORTS = {
+    "created": "r.created_at", "check_in": "r.check_in", "check_out": "r.check_out", "voucher": "r.voucher",
+    "operator": "r.operator", "nights": "r.nights", "sale_date": "r.sale_date", "status": "r.status",
+    "guest": "r.guest_names", "room": "r.room", "id": "r.id",
+}
+
+LIST_COLUMNS = (
+    "r.id, r.operator, r.agency, r.voucher, r.version, r.is_latest, r.content, r.status, r.created_at, "
+    "r.check_in, r.check_out, r.nights, r.sale_date, r.room, r.board, r.rate, r.rooms, r.adults, r.child_ages, "
+    "r.nationality, r.guest_names, r.hotel_room, r.hotel_board, r.hotel_rate, r.missing_mappings, r.checks, "
+    "r.clean, r.flags, r.total_minor, r.currency, r.needs_approval"
+)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str = "pending"            # pending | confirmed | rejected | all
+    operator: str | None = None
+    since: date | None = None          # created on or after
+    until: date | None = None          # created on or before
+    stay_from: date | None = None      # stays overlapping [stay_from, stay_to]
+    stay_to: date | None = None
+    search: str = ""                   # voucher or guest name
+    content: str | None = None         # new | change | cancel
+    latest_only: bool = True           # hide versions a newer message replaced
+    clean_only: bool = False
+    sort: str = "created"
+    descending: bool = True
+
+    def where(self, *, with_status: bool = True) -> tuple[str, list[Any]]:
+        clauses, params = ["1=1"], []
+        if with_status and self.status != "all":
+            if self.status not in STATUSES:
+                raise ValueError(f"unknown status {self.status!r}: use pending, confirmed, rejected or all")
+            clauses.append("r.status = ?")
+            params.append(self.status)
+        if self.latest_only:
+            clauses.append("r.is_latest = 1")
+        if self.operator:
+            clauses.append("r.operator = ?")
+            params.append(self.operator)
+        if self.content:
+            clauses.append("r.content = ?")
+            params.append(self.content)
+        if self.since:
+            clauses.append("r.created_at >= ?")
+            params.append(self.since.isoformat())
+        if self.until:
+            clauses.append("r.created_at < date(?, '+1 day')")
+            params.append(self.until.isoformat())
+        if self.stay_from:
+            clauses.append("r.check_out > ?")
+            params.append(self.stay_from.isoformat())
+        if self.stay_to:
+            clauses.append("r.check_in <= ?")
+            params.append(self.stay_to.isoformat())
+        if self.clean_only:
+            clauses.append("r.clean = 1")
+        term = self.search.strip()
+        if term:
+            like = f"%{term}%"
+            clauses.append("(r.voucher LIKE ? OR r.guest_names LIKE ?)")
+            params += [like, like]
+        return " AND ".join(clauses), params
+
+    def order_by(self) -> str:
+        column = SORTS.get(self.sort)
+        if column is None:
+            raise ValueError(f"unknown sort {self.sort!r}: use one of {', '.join(SORTS)}")
+        direction = "DESC" if self.descending else "ASC"
+        return f"{column} {direction}, r.id {direction}"
+
+
+def count_rows(store: Store, flt: InboxFilter) -> int:
+    where, params = flt.where()
+    return int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations r WHERE {where}", tuple(params)))
+
+
+def counts_by_status(store: Store, flt: InboxFilter) -> dict[str, int]:
+    """Rows per status under the filter's other conditions, plus ``all``."""
+    where, params = flt.where(with_status=False)
+    rows = store.conn.execute(
+        f"SELECT r.status, COUNT(*) FROM operator_reservations r WHERE {where} GROUP BY r.status", params
+    ).fetchall()
+    counts = {s: 0 for s in STATUSES}
+    counts.update({r[0]: r[1] for r in rows})
+    counts["all"] = sum(counts[s] for s in STATUSES)
+    return counts
+
+
+def list_rows(store: Store, flt: InboxFilter, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """One page of inbox rows with the columns the inbox table shows."""
+    where, params = flt.where()
+    sql = (f"SELECT {LIST_COLUMNS} FROM operator_reservations r WHERE {where} "
+           f"ORDER BY {flt.order_by()} LIMIT ? OFFSET ?")
+    return [_decode_list_row(dict(r)) for r in store.conn.execute(sql, (*params, limit, offset))]
+
+
+def row_ids(store: Store, flt: InboxFilter) -> list[int]:
+    where, params = flt.where()
+    return [r[0] for r in store.conn.execute(
+        f"SELECT r.id FROM operator_reservations r WHERE {where} ORDER BY {flt.order_by()}", params)]
+
+
+def _decode_list_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["child_ages"] = json.loads(row["child_ages"])
+    row["missing_mappings"] = json.loads(row["missing_mappings"])
+    row["checks"] = json.loads(row["checks"])
+    row["flags"] = json.loads(row["flags"])
+    row["pax"] = pax_label(row["adults"], row["child_ages"])
+    row["total"] = from_minor(row.pop("total_minor"), row["currency"])
+    return row
+
+
+# -- one reservation -----------------------------------------------------------------
+def reservation_json(store: Store, reservation_id: int) -> dict[str, Any]:
+    """The documented JSON shape of one operator reservation (``opdesk show --json``)."""
+    row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
+    if row is None:
+        raise KeyError(f"no operator reservation #{reservation_id}")
+    return _shape(store, row)
+
+
+def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+    guests = store.all(
+        "SELECT first_name, last_name, age, birth_date, gender, nationality FROM guests "
+        "WHERE reservation_id = ? ORDER BY position", (row["id"],))
+    nights = [{"date": n["date"], "amount": str(from_minor(n["amount_minor"], n["currency"]))}
+              for n in store.conn.execute(
+                  "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
+                  (row["id"],))]
+    hotel_number = None
+    if row["hotel_reservation_id"] is not None:
+        hotel_number = store.scalar("SELECT number FROM hotel_reservations WHERE id = ?",
+                                    (row["hotel_reservation_id"],))
+    total = from_minor(row["total_minor"], row["currency"])
+    child_ages = json.loads(row["child_ages"])
+    return {
+        "id": row["id"], "operator": row["operator"], "agency": row["agency"], "voucher": row["voucher"],
+        "content": row["content"], "status": row["status"], "version": row["version"],
+        "is_latest": bool(row["is_latest"]),
+        "check_in": row["check_in"], "check_out": row["check_out"], "nights": row["nights"],
+        "adults": row["adults"], "child_ages": child_ages, "pax": pax_label(row["adults"], child_ages),
+        "rooms": row["rooms"], "room": row["room"], "board": row["board"], "rate": row["rate"],
+        "market": row["market"], "hotel_room": row["hotel_room"], "hotel_board": row["hotel_board"],
+        "hotel_rate": row["hotel_rate"], "hotel_market": row["hotel_market"], "hotel_agency": row["hotel_agency"],
+        "nationality": row["nationality"],
+        "guests": [{k: g[k] for k in ("first_name", "last_name", "age")} for g in guests],
+        "total": f"{total:.2f}" if total is not None else None, "currency": row["currency"],
+        "night_prices": nights, "sale_date": row["sale_date"], "created_at": row["created_at"],
+        "notes": row["notes"], "hotel_note": row["hotel_note"], "source": row["source"], "segment": row["segment"],
+        "promo_code": row["promo_code"], "cancel_date": row["cancel_date"],
+        "missing_mappings": json.loads(row["missing_mappings"]), "checks": json.loads(row["checks"]),
+        "clean": bool(row["clean"]), "flags": json.loads(row["flags"]), "diff": json.loads(row["diff"]),
+        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number,
+        "decided_at": row["decided_at"], "decided_by": row["decided_by"], "reject_reason": row["reject_reason"],
+        "reply_state": row["reply_state"], "reply_error": row["reply_error"],
+        "needs_approval": bool(row["needs_approval"]), "raw_id": row["raw_id"],
+    }
+
+
+def versions(store: Store, operator: str, voucher: str) -> list[dict[str, Any]]:
+    """Every version of one voucher, oldest first, with each one's diff."""
+    rows = store.all(
+        "SELECT id, version, content, status, created_at, diff, is_latest FROM operator_reservations "
+        "WHERE operator = ? AND voucher = ? ORDER BY version", (operator, voucher))
+    for r in rows:
+        r["diff"] = json.loads(r["diff"])
+    return rows
+
+
+def raw_messages(store: Store, states: tuple[str, ...] = ("failed", "unparsed"), *,
+                 operator: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Raw messages that need a person: failed to parse, or no parser knew them."""
+    marks = ", ".join("?" * len(states))
+    sql = (f"SELECT id, operator, channel, received_at, filename, source_ref, size, parse_state, parse_error, "
+           f"attempts FROM raw_messages WHERE parse_state IN ({marks})")
+    params: list[Any] = list(states)
+    if operator:
+        sql += " AND operator = ?"
+        params.append(operator)
+    return store.all(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+
+
+def with_status(flt: InboxFilter, status: str) -> InboxFilter:
+    return replace(flt, status=status)
