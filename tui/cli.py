@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tui import cli_common
+from tui.commands import app as app_commands
 from tui.commands import approval, desk, mail, pricing, scan
 
 app = typer.Typer(
@@ -34,7 +35,7 @@ def main_callback(
         run_app(cli_common.config())
 
 
-for area in (desk, pricing, scan, mail, approval):
+for area in (desk, pricing, scan, mail, approval, app_commands):
     area.register(app)
 
 
