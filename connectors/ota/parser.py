@@ -1,0 +1,411 @@
+"""Read AlpineBits HotelData GuestRequests (OTA 2003/05) messages into OperatorBookings.
+
+One parser for every way OTA XML arrives: a pull response (``OTA_ResRetrieveRS``),
+a push request (``OTA_HotelResNotifRQ``), or a file dropped in a folder.
+
+XML is read with defusedxml and no DTD at all: an operator's document never
+needs one, and refusing it shuts out external entities and entity expansion
+(billion laughs) in one rule. Bodies over ``MAX_BODY_BYTES`` are refused before
+any parsing, so a runaway file cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError as XmlSyntaxError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from core.models import (
+    Content,
+    Guest,
+    NightPrice,
+    NotABooking,
+    OperatorBooking,
+    OperatorError,
+    ParseError,
+    UnparsedMessage,
+)
+
+OTA_NS = "http://www.opentravel.org/OTA/2003/05"
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+STATUS_CONTENT = {"Reserved": Content.NEW, "Modify": Content.CHANGE, "Cancelled": Content.CANCEL}
+BOOKING_ROOTS = {"OTA_ResRetrieveRS": "ReservationsList", "OTA_HotelResNotifRQ": "HotelReservations"}
+# Well-formed AlpineBits documents that carry no booking (requests, acknowledgements).
+NON_BOOKING_ROOTS = {"OTA_ReadRQ", "OTA_NotifReportRQ", "OTA_NotifReportRS", "OTA_HotelResNotifRS"}
+# Extra guests travel in an "additional info" comment, one list item each (see writer).
+GUEST_ITEM = re.compile(r"^guest:\s*(?P<last>[^,]*),\s*(?P<first>[^,]*)(?:,\s*age\s*(?P<age>\d+))?\s*$")
+
+
+def parse_ota(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) -> list[OperatorBooking]:
+    """Every booking in one AlpineBits GuestRequests document.
+
+    Raises ``ParseError`` (broken: says which record and field), ``NotABooking``
+    (a quote request, a newsletter sign-up, an empty list), ``OperatorError``
+    (the document is the operator's error answer) or ``UnparsedMessage``
+    (XML, but not AlpineBits).
+    """
+    root = read_xml(body, name=name, max_bytes=max_bytes)
+    kind = local(root.tag)
+    if kind in NON_BOOKING_ROOTS:
+        raise NotABooking(f"{kind} carries no reservation")
+    if kind not in BOOKING_ROOTS:
+        raise UnparsedMessage(f"not an AlpineBits GuestRequests message (root element {kind})",
+                              body[:4000].decode("utf-8", "replace"))
+    raise_operator_errors(root)
+    holder = child(root, BOOKING_ROOTS[kind])
+    reservations = children(holder, "HotelReservation") if holder is not None else []
+    if not reservations:
+        raise NotABooking(f"{kind} lists no reservation")
+    bookings: list[OperatorBooking] = []
+    skipped: list[str] = []
+    for number, element in enumerate(reservations, start=1):
+        found = reservation_bookings(element, number)
+        if found is None:
+            skipped.append(unique_id(element, number)[1])
+        else:
+            bookings.extend(found)
+    if not bookings:
+        raise NotABooking(f"guest request only (ResStatus Requested): {', '.join(skipped)}")
+    return bookings
+
+
+def read_acknowledgements(body: bytes, *, name: str = "") -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Acks ``(type, id)`` and refusals ``(id, reason)`` of an ``OTA_NotifReportRQ`` or ``OTA_HotelResNotifRS``.
+
+    Raises ``OperatorError`` when the document is an error answer.
+    """
+    root = read_xml(body, name=name)
+    raise_operator_errors(root)
+    refusals = [(w.get("RecordID", ""), text_of(w)) for w in children(child(root, "Warnings"), "Warning")
+                if w.get("Code") == "450"]
+    acks = [(u.get("Type", ""), u.get("ID", "")) for u in root.iter(f"{{{OTA_NS}}}UniqueID")]
+    return acks, refusals
+
+
+# -- the document ----------------------------------------------------------------
+def read_xml(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) -> Element:
+    """Parse bytes safely, or raise ``ParseError`` naming the file and what is wrong."""
+    label = name or "message"
+    if len(body) > max_bytes:
+        raise ParseError(f"{label} is {len(body) // (1024 * 1024)} MB, over the "
+                         f"{max_bytes // (1024 * 1024)} MB limit for one OTA message")
+    if not body.strip():
+        raise ParseError(f"{label} is empty")
+    try:
+        return SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise ParseError(f"{label}: refused unsafe XML ({type(exc).__name__}): a DTD or entity is not allowed") from exc
+    except XmlSyntaxError as exc:
+        raise ParseError(f"{label}: not well-formed XML ({exc}); is it truncated or in another encoding?") from exc
+    except (ValueError, LookupError) as exc:   # an encoding Python does not know
+        raise ParseError(f"{label}: cannot decode XML: {exc}") from exc
+
+
+def raise_operator_errors(root: Element) -> None:
+    errors = child(root, "Errors")
+    if errors is None:
+        return
+    texts = []
+    for error in children(errors, "Error"):
+        code = error.get("Code", "")
+        texts.append(f"{' '.join((error.text or '').split())} (type {error.get('Type', '?')}, code {code})")
+    # Type 11 is "authentication"; 13 "application error": neither gets better by retrying at once.
+    raise OperatorError("operator answered an error: " + "; ".join(texts) if texts else "operator answered Errors")
+
+
+# -- one HotelReservation --------------------------------------------------------
+def reservation_bookings(element: Element, number: int) -> list[OperatorBooking] | None:
+    """The booking(s) of one HotelReservation, or None for a guest request (ResStatus Requested)."""
+    id_type, voucher = unique_id(element, number)
+    status = element.get("ResStatus", "")
+    if status == "Requested":
+        return None
+    if status not in STATUS_CONTENT:
+        raise ParseError(f"unknown ResStatus {status!r} (expected Reserved, Modify, Cancelled or Requested)",
+                         field="ResStatus", record=voucher)
+    base = OperatorBooking(voucher=voucher, content=STATUS_CONTENT[status])
+    base.extra["unique_id_type"] = id_type
+    created = timestamp(element.get("CreateDateTime"), "CreateDateTime", voucher)
+    modified = timestamp(element.get("LastModifyDateTime"), "LastModifyDateTime", voucher)
+    base.sale_date = created.date() if created else None
+    if created:
+        base.extra["create_datetime"] = created.isoformat()
+    if modified:
+        base.extra["last_modify_datetime"] = modified.isoformat()
+    if base.content == Content.CANCEL:
+        base.cancel_date = (modified or created).date() if (modified or created) else None
+    read_guests(element, base)
+    read_global_info(element, base)
+    stays = [read_room_stay(stay, voucher) for stay in children(child(element, "RoomStays"), "RoomStay")]
+    if not stays:
+        if base.content != Content.CANCEL:
+            base.extra["status_update"] = True   # a bare StatusUpdate: only the ID and its status
+        return [base]
+    return combine_stays(base, stays)
+
+
+def unique_id(element: Element, number: int) -> tuple[str, str]:
+    uid = child(element, "UniqueID")
+    voucher = (uid.get("ID", "") if uid is not None else "").strip()
+    if not voucher:
+        raise ParseError("missing UniqueID ID (the voucher)", field="UniqueID", record=f"#{number}")
+    return uid.get("Type", ""), voucher
+
+
+def read_room_stay(stay: Element, voucher: str) -> dict[str, Any]:
+    """One RoomStay as plain values."""
+    out: dict[str, Any] = {"adults": 0, "child_ages": [], "total": None, "currency": "", "nights": [], "extra": {}}
+    room_type = child(child(stay, "RoomTypes"), "RoomType")
+    out["room"] = room_type.get("RoomTypeCode", "") if room_type is not None else ""
+    if room_type is not None and room_type.get("RoomClassificationCode"):
+        out["extra"]["room_classification"] = room_type.get("RoomClassificationCode")
+    plan = child(child(stay, "RatePlans"), "RatePlan")
+    out["rate"] = plan.get("RatePlanCode", "") if plan is not None else ""
+    meals = child(plan, "MealsIncluded")
+    out["board"] = meals.get("MealPlanCodes", "") if meals is not None else ""
+    commission = child(plan, "Commission")
+    if commission is not None and commission.get("Percent"):
+        out["extra"]["commission_percent"] = commission.get("Percent")
+    for count in children(child(stay, "GuestCounts"), "GuestCount"):
+        n = integer(count.get("Count"), "GuestCount Count", voucher)
+        if count.get("Age") is None:
+            out["adults"] += n
+        else:
+            out["child_ages"].extend([integer(count.get("Age"), "GuestCount Age", voucher)] * n)
+    out["check_in"], out["check_out"] = read_time_span(child(stay, "TimeSpan"), voucher, out["extra"])
+    total = child(stay, "Total")
+    if total is not None:
+        out["total"] = money(total.get("AmountAfterTax"), "Total AmountAfterTax", voucher)
+        out["currency"] = total.get("CurrencyCode", "")
+    out["nights"] = read_room_rates(stay, voucher)
+    card = child(child(child(child(stay, "Guarantee"), "GuaranteesAccepted"), "GuaranteeAccepted"), "PaymentCard")
+    if card is not None:
+        # Never keep a card number: the card code and its last four digits tell staff enough.
+        digits = text_of(child(child(card, "CardNumber"), "PlainText")).replace(" ", "")
+        out["extra"]["guarantee"] = {"card": card.get("CardCode", ""), "last4": digits[-4:] if digits else ""}
+    return out
+
+
+def read_time_span(span: Element | None, voucher: str, extra: dict[str, Any]) -> tuple[date | None, date | None]:
+    if span is None:
+        raise ParseError("missing TimeSpan (the stay dates)", field="TimeSpan", record=voucher)
+    start = day(span.get("Start"), "TimeSpan Start", voucher)
+    end = day(span.get("End"), "TimeSpan End", voucher)
+    duration = span.get("Duration")
+    if start and not end and duration:
+        match = re.fullmatch(r"P(\d+)N", duration)
+        if not match:
+            raise ParseError(f"bad Duration {duration!r} (expected like P7N)", field="TimeSpan Duration", record=voucher)
+        end = start + timedelta(days=int(match.group(1)))
+    window = child(span, "StartDateWindow")
+    if window is not None:
+        extra["start_date_window"] = [window.get("EarliestDate", ""), window.get("LatestDate", "")]
+    if start and end and end <= start:
+        raise ParseError(f"stay ends {end} on or before it starts {start}", field="TimeSpan End", record=voucher)
+    return start, end
+
+
+def read_room_rates(stay: Element, voucher: str) -> list[NightPrice]:
+    """Night prices from RoomRates: each Rate gives one price per night from EffectiveDate to ExpireDate."""
+    nights: list[NightPrice] = []
+    rates = child(child(child(stay, "RoomRates"), "RoomRate"), "Rates")
+    for rate in children(rates, "Rate"):
+        first = day(rate.get("EffectiveDate"), "Rate EffectiveDate", voucher)
+        last = day(rate.get("ExpireDate"), "Rate ExpireDate", voucher) or first + timedelta(days=1)
+        if rate.get("ExpireDateExclusiveInd") in ("false", "0"):
+            last += timedelta(days=1)   # an inclusive expire date covers that night too
+        amount = sum((money(b.get("AmountAfterTax") or "0", "Rate Base AmountAfterTax", voucher)
+                      for b in children(rate, "Base")), Decimal("0"))
+        night = first
+        while night < last:
+            nights.append(NightPrice(night, amount))
+            night += timedelta(days=1)
+    return nights
+
+
+def combine_stays(base: OperatorBooking, stays: list[dict[str, Any]]) -> list[OperatorBooking]:
+    """Room stays of the same room, board, rate and dates are one booking of several rooms.
+
+    Stays that differ become one booking each, voucher ``ID/1``, ``ID/2`` ..., so
+    each can be mapped, checked and confirmed on its own.
+    """
+    keys = {(s["room"], s["board"], s["rate"], s["check_in"], s["check_out"]) for s in stays}
+    if len(keys) == 1:
+        return [apply_stays(base, stays, base.voucher)]
+    return [apply_stays(copy_booking(base), [s], f"{base.voucher}/{i}") for i, s in enumerate(stays, start=1)]
+
+
+def apply_stays(booking: OperatorBooking, stays: list[dict[str, Any]], voucher: str) -> OperatorBooking:
+    first = stays[0]
+    booking.voucher = voucher
+    booking.rooms = len(stays)
+    booking.room, booking.board, booking.rate = first["room"], first["board"], first["rate"]
+    booking.check_in, booking.check_out = first["check_in"], first["check_out"]
+    booking.adults = sum(s["adults"] for s in stays)
+    booking.child_ages = [a for s in stays for a in s["child_ages"]]
+    totals = [s["total"] for s in stays if s["total"] is not None]
+    booking.total = sum(totals, Decimal("0")) if totals else None
+    booking.currency = next((s["currency"] for s in stays if s["currency"]), "")
+    booking.night_prices = merge_nights(n for s in stays for n in s["nights"])
+    for stay in stays:
+        for key, value in stay["extra"].items():
+            booking.extra.setdefault(key, value)
+    return booking
+
+
+def merge_nights(nights: Any) -> list[NightPrice]:
+    by_date: dict[date, Decimal] = {}
+    for night in nights:
+        by_date[night.date] = by_date.get(night.date, Decimal("0")) + night.amount
+    return [NightPrice(d, a) for d, a in sorted(by_date.items())]
+
+
+def copy_booking(booking: OperatorBooking) -> OperatorBooking:
+    return replace(booking, extra=dict(booking.extra), guests=list(booking.guests))
+
+
+# -- guests and global info -----------------------------------------------------
+def read_guests(element: Element, booking: OperatorBooking) -> None:
+    customer = child(child(child(child(child(child(element, "ResGuests"), "ResGuest"), "Profiles"),
+                                 "ProfileInfo"), "Profile"), "Customer")
+    if customer is None:
+        return
+    name = child(customer, "PersonName")
+    country = child(child(customer, "Address"), "CountryName")
+    nationality = country.get("Code", "") if country is not None else ""
+    booking.guests.append(Guest(
+        first_name=text_of(child(name, "GivenName")),
+        last_name=text_of(child(name, "Surname")),
+        birth_date=day(customer.get("BirthDate"), "Customer BirthDate", booking.voucher),
+        gender="" if customer.get("Gender") in (None, "Unknown") else customer.get("Gender", ""),
+        nationality=nationality,
+    ))
+    booking.nationality = nationality
+    contact: dict[str, Any] = {}
+    if customer.get("Language"):
+        contact["language"] = customer.get("Language")
+    if (email := text_of(child(customer, "Email"))):
+        contact["email"] = email
+    phones = [t.get("PhoneNumber", "") for t in children(customer, "Telephone")]
+    if phones:
+        contact["phones"] = phones
+    if contact:
+        booking.extra["contact"] = contact
+
+
+def read_global_info(element: Element, booking: OperatorBooking) -> None:
+    info = child(element, "ResGlobalInfo")
+    if info is None:
+        return
+    notes: list[str] = []
+    for comment in children(child(info, "Comments"), "Comment"):
+        label = comment.get("Name", "comment")
+        items = [text_of(i) for i in children(comment, "ListItem")]
+        guest_items = [m for m in (GUEST_ITEM.match(i) for i in items) if m]
+        for m in guest_items:
+            booking.guests.append(Guest(first_name=m["first"].strip(), last_name=m["last"].strip(),
+                                        age=int(m["age"]) if m["age"] else None))
+        items = [i for i in items if not GUEST_ITEM.match(i)]
+        body = block_text(child(comment, "Text"))
+        if items:
+            notes.append(f"{label}: {', '.join(items)}")
+        if body:
+            # The guest's own words stand alone; other comments say what they are.
+            notes.append(body if label == "customer comment" else f"{label}: {body}")
+    for request in children(child(info, "SpecialRequests"), "SpecialRequest"):
+        notes.append(f"special request {request.get('RequestCode', '')}: {block_text(child(request, 'Text'))}".rstrip(": "))
+    booking.notes = "\n".join(notes)
+    penalty = block_text(child(child(child(child(info, "CancelPenalties"), "CancelPenalty"), "PenaltyDescription"), "Text"))
+    if penalty:
+        booking.extra["cancel_penalty"] = penalty
+    ids = [dict(h.attrib) for h in children(child(info, "HotelReservationIDs"), "HotelReservationID")]
+    if ids:
+        booking.extra["reservation_ids"] = ids
+        booking.source = ids[0].get("ResID_Source", "")
+    company = child(child(child(child(child(info, "Profiles"), "ProfileInfo"), "Profile"), "CompanyInfo"), "CompanyName")
+    if company is not None:
+        booking.agency = company.get("Code", "")
+        booking.extra["agency_name"] = text_of(company)
+    prop = child(info, "BasicPropertyInfo")
+    if prop is not None:
+        booking.extra["hotel_code"] = prop.get("HotelCode", "")
+        if prop.get("HotelName"):
+            booking.extra["hotel_name"] = prop.get("HotelName")
+
+
+# -- small readers ---------------------------------------------------------------
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def child(element: Element | None, name: str) -> Element | None:
+    if element is None:
+        return None
+    return element.find(f"{{*}}{name}")
+
+
+def children(element: Element | None, name: str) -> list[Element]:
+    if element is None:
+        return []
+    return element.findall(f"{{*}}{name}")
+
+
+def text_of(element: Element | None) -> str:
+    if element is None:
+        return ""
+    return " ".join("".join(element.itertext()).split())
+
+
+def block_text(element: Element | None) -> str:
+    """Free text as people wrote it, without the XML's indentation."""
+    if element is None:
+        return ""
+    raw = textwrap.dedent("".join(element.itertext()).strip("\n"))
+    lines = [line.strip() for line in raw.splitlines()]
+    return "\n".join(lines).strip()
+
+
+def day(value: str | None, field: str, record: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ParseError(f"{value!r} is not a date (expected YYYY-MM-DD)", field=field, record=record) from None
+
+
+def timestamp(value: str | None, field: str, record: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ParseError(f"{value!r} is not a date-time (expected ISO 8601)", field=field, record=record) from None
+
+
+def integer(value: str | None, field: str, record: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ParseError(f"{value!r} is not a whole number", field=field, record=record) from None
+    if number < 0:
+        raise ParseError(f"{number} is negative", field=field, record=record)
+    return number
+
+
+def money(value: str | None, field: str, record: str) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ParseError(f"{value!r} is not an amount", field=field, record=record) from None
+    if not amount.is_finite() or amount < 0:
+        raise ParseError(f"{value!r} is not a valid amount", field=field, record=record)
+    return amount
