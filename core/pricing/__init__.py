@@ -1,1 +1,7 @@
-"""Contracts and the pricing engine."""
+"""Contracts and the pricing engine: load a contracts file, quote a stay, check an operator's price."""
+
+from core.pricing.load import ContractsError, load_contracts
+from core.pricing.model import ContractSet
+from core.pricing.quote import Night, Quote, QuoteRequest, quote
+
+__all__ = ["ContractSet", "ContractsError", "Night", "Quote", "QuoteRequest", "load_contracts", "quote"]

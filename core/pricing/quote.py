@@ -1,0 +1,511 @@
+"""Quote a stay against a ContractSet: every night's contract price, discount and price.
+
+The steps follow the pricing spec in order: sort the children into bands,
+find what prices each night, work out each night's contract price, check the
+check-in contract's rules, take the discounts in order, then the promotion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from core.pricing.model import (
+    ADULT,
+    WEEKDAYS,
+    Contract,
+    ContractSet,
+    Discount,
+    PriceSource,
+    Promotion,
+    RateCode,
+    in_range,
+)
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money(amount: Decimal) -> str:
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class QuoteRequest:
+    rate_code: str
+    room_type: str
+    board: str
+    check_in: date
+    nights: int
+    adults: int
+    child_ages: list = field(default_factory=list)
+    booked: date | None = None
+    market: str = ""
+    agency: str = ""
+    discounts: list[str] = field(default_factory=list)
+    promo: str = ""
+
+    @property
+    def check_out(self) -> date:
+        return self.check_in + timedelta(days=self.nights)
+
+
+@dataclass
+class Night:
+    date: date
+    contract_price: Decimal
+    discount: Decimal = ZERO
+    price: Decimal = ZERO
+
+    def as_dict(self) -> dict[str, str]:
+        return {"date": self.date.isoformat(), "contract_price": money(self.contract_price),
+                "discount": money(self.discount), "price": money(self.price)}
+
+
+@dataclass
+class Quote:
+    ok: bool
+    currency: str = ""
+    nights: list[Night] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+    terms: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    rate_code: str = ""
+    contract: str = ""                      # the check-in night's contract code
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        return {
+            "contract_price": sum((n.contract_price for n in self.nights), ZERO),
+            "discount": sum((n.discount for n in self.nights), ZERO),
+            "price": sum((n.price for n in self.nights), ZERO),
+        }
+
+    @property
+    def total(self) -> Decimal:
+        return sum((n.price for n in self.nights), ZERO)
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.ok:
+            return {"ok": False, "errors": list(self.errors)}
+        return {
+            "ok": True, "currency": self.currency, "nights": [n.as_dict() for n in self.nights],
+            "totals": {k: money(v) for k, v in self.totals.items()},
+            "applied": list(self.applied), "refused": list(self.refused), "terms": dict(self.terms),
+        }
+
+
+class _Refusal(Exception):
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule, self.message = rule, message
+
+
+def _refused(rule: str, message: str) -> Quote:
+    return Quote(ok=False, errors=[{"rule": rule, "message": message}])
+
+
+# -- the quote -------------------------------------------------------------------------
+def quote(contract_set: ContractSet, request: QuoteRequest, *, promo_uses: int = 0) -> Quote:
+    """Price one room for the stay in ``request``. Never raises for a stay it cannot price:
+    the answer is ``ok = False`` with the rule that refused it."""
+    rate = _rate_code(contract_set, request)
+    if isinstance(rate, Quote):
+        return rate
+    if request.nights < 1:
+        return _refused("nights", f"a stay needs at least one night, got {request.nights}")
+    booked = request.booked or request.check_in
+    dates = [request.check_in + timedelta(days=i) for i in range(request.nights)]
+    try:
+        adults, children = _pax(rate, request)
+        sources = _sources(contract_set, rate, request, dates)
+    except _Refusal as exc:
+        return _refused(exc.rule, exc.message)
+    contract = sources[0] if isinstance(sources[0], Contract) else None
+    errors = _stay_errors(contract_set, contract, request, adults, children, dates, booked)
+    try:
+        prices = [_night_price(contract_set, rate, src, request.board, adults, children) for src in sources]
+    except _Refusal as exc:
+        errors.append({"rule": exc.rule, "message": exc.message})
+    if errors:
+        return Quote(ok=False, errors=errors, rate_code=rate.code)
+    currencies = {src.currency for src in sources}
+    if len(currencies) > 1:
+        return _refused("currency", f"the stay's nights are priced in {', '.join(sorted(currencies))}: "
+                                    "one stay must be priced in one currency")
+    nights = [Night(d, p) for d, p in zip(dates, prices)]
+    left = list(prices)
+    result = Quote(ok=True, currency=sources[0].currency, nights=nights, rate_code=rate.code,
+                   contract=contract.label if contract else "", terms=_terms(contract))
+    stay = _Stay(contract_set, request, rate, contract, dates, booked, adults, len(children))
+    _apply_discounts(stay, left, result)
+    _apply_promotion(stay, left, result, promo_uses)
+    for night, rest in zip(nights, left):
+        night.price = rest
+        night.discount = night.contract_price - rest
+    return result
+
+
+def _rate_code(cs: ContractSet, request: QuoteRequest) -> RateCode | Quote:
+    code = request.rate_code
+    if not code and request.agency:
+        codes = cs.agencies.get(request.agency)
+        if not codes:
+            return _refused("no_contract", f"agency {request.agency} has no rate code in {cs.source}")
+        code = codes[0]
+    rate = cs.rate_codes.get(code)
+    if rate is None:
+        return _refused("no_contract", f"no rate code {code or '(none given)'} in {cs.source}")
+    return rate
+
+
+def _pax(rate: RateCode, request: QuoteRequest) -> tuple[int, tuple[str, ...]]:
+    """Adults (children past the last band count as adults) and the children's bands, in pricing order."""
+    ages = [Decimal(str(a)) for a in request.child_ages]
+    if rate.order_children_by_age:
+        ages.sort(reverse=True)
+    adults, bands = request.adults, []
+    for age in ages:
+        band = rate.band_of(age)
+        if band is None:
+            adults += 1
+        else:
+            bands.append(band)
+    return adults, tuple(bands)
+
+
+def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list[date]) -> list[PriceSource]:
+    if rate.use_prices == "contract":
+        candidates = cs.by_key.get((rate.code, request.room_type, request.board), ())
+    else:
+        base = rate.base_rate_code if rate.use_prices == "contract_daily" else rate.code
+        candidates = cs.daily_by_key.get((base, request.room_type, request.board), ())
+    found, missing = [], []
+    for night in dates:
+        src = next((c for c in candidates if c.covers(night, request.check_in)), None)
+        if src is None:
+            missing.append(night)
+        found.append(src)
+    if missing:
+        shown = ", ".join(d.isoformat() for d in missing[:3]) + (" …" if len(missing) > 3 else "")
+        raise _Refusal("no_contract", f"no {rate.use_prices.replace('_', ' ')} price for {rate.code} "
+                                      f"{request.room_type}/{request.board} on {shown}")
+    return found
+
+
+def _night_price(cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int,
+                 children: tuple[str, ...]) -> Decimal:
+    """One night's contract price for the room; the same pax on the same source is worked out once."""
+    key = (board, adults, children, rate.code)
+    price = src.night_cache.get(key)
+    if price is None:
+        price = _work_out_night(cs, rate, src, board, adults, children)
+        src.night_cache[key] = price
+    if isinstance(price, _Refusal):
+        raise price
+    return price
+
+
+def _work_out_night(cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int,
+                    children: tuple[str, ...]) -> Decimal | _Refusal:
+    try:
+        amount = _special_case(src, adults, children)
+        if amount is None:
+            amount = _room_price(src, adults) + _children_price(src, adults, children)
+    except _Refusal as exc:
+        return exc
+    if board != src.board:
+        table = src.supplements.get(board, {})
+        amount += table.get(ADULT, ZERO) * adults + sum((table.get(b, ZERO) for b in children), ZERO)
+    if rate.use_prices == "contract_daily" and rate.adjust_percent:
+        amount *= 1 + rate.adjust_percent / HUNDRED
+    if not src.include_commission:
+        amount *= 1 + src.commission_percent / HUNDRED
+    if src.add_vat:
+        amount *= 1 + cs.hotel.vat_percent / HUNDRED
+    return cents(amount)
+
+
+def _special_case(src: PriceSource, adults: int, children: tuple[str, ...]) -> Decimal | None:
+    if not src.special_cases:
+        return None
+    counts = tuple(sorted((b, children.count(b)) for b in set(children)))
+    for case in src.special_cases:
+        if case.adults == adults and case.children == counts:
+            return case.night_total
+    return None
+
+
+def _room_price(src: PriceSource, adults: int) -> Decimal:
+    price = src.prices.room_price(adults)
+    if price is None:
+        raise _Refusal("no_price", f"{src.label}: no room price for {adults} adult(s)")
+    return price
+
+
+def _children_price(src: PriceSource, adults: int, children: tuple[str, ...]) -> Decimal:
+    if src.prices.form == "unit" or not children:
+        return ZERO
+    prefix = "sgl_" if adults == 1 else ""
+    total = ZERO
+    for position, band in enumerate(children):
+        row = prefix + ("first" if position == 0 else "second")
+        price = src.children.get(row, {}).get(band)
+        if price is None:
+            raise _Refusal("no_price", f"{src.label}: no child price children.{row}.{band}")
+        if price.percent:
+            if src.prices.pp_dbl is None:
+                raise _Refusal("no_price", f"{src.label}: children.{row}.{band} is a share of the double "
+                                           "price, and the contract has no dbl price")
+            total += src.prices.pp_dbl * price.value / HUNDRED
+        else:
+            total += price.value
+    return total
+
+
+# -- step 4: the check-in contract's rules ----------------------------------------------
+def _stay_errors(cs: ContractSet, contract: Contract | None, request: QuoteRequest, adults: int,
+                 children: tuple[str, ...], dates: list[date], booked: date) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+
+    def broken(rule: str, message: str) -> None:
+        errors.append({"rule": rule, "message": message})
+
+    persons = adults + len(children)
+    if contract is not None:
+        label = contract.label
+        if not in_range(booked, contract.sales):
+            broken("sales", f"{label} sells bookings made {_span(contract.sales)}; this one was made {booked}")
+        if contract.markets and request.market not in contract.markets:
+            broken("markets", f"{label} is for markets {', '.join(sorted(contract.markets))}, "
+                              f"not {request.market or '(none given)'}")
+        if contract.agencies and request.agency not in contract.agencies:
+            broken("agencies", f"{label} is for agencies {', '.join(sorted(contract.agencies))}, "
+                               f"not {request.agency or '(none given)'}")
+        _rule_errors(contract, request, persons, dates, booked, broken)
+    room = cs.room_types.get(request.room_type)
+    if room is not None:
+        if room.max_adults is not None and adults > room.max_adults:
+            broken("occupancy", f"{room.code} takes at most {room.max_adults} adults, got {adults}")
+        elif room.max_persons is not None and persons > room.max_persons:
+            broken("occupancy", f"{room.code} takes at most {room.max_persons} persons, got {persons}")
+    return errors
+
+
+def _rule_errors(contract: Contract, request: QuoteRequest, persons: int, dates: list[date], booked: date,
+                 broken: Any) -> None:
+    rules, label, nights = contract.rules, contract.label, len(dates)
+    if rules.min_stay is not None and nights < rules.min_stay:
+        broken("min_stay", f"{label} needs at least {rules.min_stay} nights, got {nights}")
+    if rules.max_stay is not None and nights > rules.max_stay:
+        broken("max_stay", f"{label} allows at most {rules.max_stay} nights, got {nights}")
+    if rules.min_persons is not None and persons < rules.min_persons:
+        broken("min_persons", f"{label} needs at least {rules.min_persons} persons, got {persons}")
+    if rules.max_persons is not None and persons > rules.max_persons:
+        broken("max_persons", f"{label} allows at most {rules.max_persons} persons, got {persons}")
+    if rules.check_in_days and request.check_in.weekday() not in rules.check_in_days:
+        broken("check_in_days", f"{label} allows check-in on {_days(rules.check_in_days)}, "
+                                f"not {WEEKDAYS[request.check_in.weekday()]} {request.check_in}")
+    check_out = request.check_out
+    if rules.check_out_days and check_out.weekday() not in rules.check_out_days:
+        broken("check_out_days", f"{label} allows check-out on {_days(rules.check_out_days)}, "
+                                 f"not {WEEKDAYS[check_out.weekday()]} {check_out}")
+    if rules.stay_days:
+        off = [d for d in dates if d.weekday() not in rules.stay_days]
+        if off:
+            broken("stay_days", f"{label} sells nights on {_days(rules.stay_days)} only; "
+                                f"{WEEKDAYS[off[0].weekday()]} {off[0]} is not one")
+    if rules.release_days is not None:
+        lead = (request.check_in - booked).days
+        if lead < rules.release_days:
+            broken("release_days", f"{label} closes {rules.release_days} days before check-in; "
+                                   f"booked {lead} days before")
+
+
+def _days(days: frozenset[int]) -> str:
+    return ", ".join(WEEKDAYS[d] for d in sorted(days))
+
+
+def _span(span: Any) -> str:
+    return f"{span[0]}..{span[1]}"
+
+
+def _terms(contract: Contract | None) -> dict[str, Any]:
+    if contract is None:
+        return {}
+    rules = contract.rules
+    terms: dict[str, Any] = {}
+    for key in ("cancellation_days", "prepayment_days"):
+        if getattr(rules, key) is not None:
+            terms[key] = getattr(rules, key)
+    if rules.prepayment_percent is not None:
+        pct = rules.prepayment_percent
+        terms["prepayment_percent"] = int(pct) if pct == pct.to_integral_value() else float(pct)
+    return terms
+
+
+# -- steps 5 and 6: discounts and the promotion --------------------------------------------
+@dataclass
+class _Stay:
+    cs: ContractSet
+    request: QuoteRequest
+    rate: RateCode
+    contract: Contract | None
+    dates: list[date]
+    booked: date
+    adults: int
+    children: int
+
+
+def _apply_discounts(stay: _Stay, left: list[Decimal], result: Quote) -> None:
+    named = set(stay.request.discounts)
+    applied: list[Discount] = []
+    for discount in stay.cs.discounts:
+        eligible = _eligible_nights(stay, discount)
+        reason = _discount_refusal(stay, discount, named, eligible) or _discount_conflict(discount, applied)
+        if reason is not None:
+            result.refused.append({"code": discount.code, "reason": reason})
+            continue
+        _take(discount, eligible, left)
+        applied.append(discount)
+        result.applied.append(discount.code)
+    known = {d.code for d in stay.cs.discounts}
+    for code in stay.request.discounts:
+        if code not in known:
+            result.refused.append({"code": code, "reason": "unknown"})
+
+
+def _discount_refusal(stay: _Stay, d: Discount, named: set[str], eligible: list[int]) -> str | None:
+    request = stay.request
+    if d.inactive:
+        return "inactive"
+    if d.manual and d.code not in named:
+        return "manual"
+    if d.rate_codes and stay.rate.code not in d.rate_codes:
+        return "rate_codes"
+    if d.room_types and request.room_type not in d.room_types:
+        return "room_types"
+    if not in_range(stay.booked, d.sales):
+        return "sales"
+    if not eligible:
+        return "stay"
+    if stay.contract is not None and stay.contract.allowed_discounts \
+            and d.code not in stay.contract.allowed_discounts:
+        return "allowed_discounts"
+    return _discount_rule(stay, d)
+
+
+def _discount_rule(stay: _Stay, d: Discount) -> str | None:
+    rules, nights = d.rules, len(stay.dates)
+    lead = (stay.request.check_in - stay.booked).days
+    if rules.min_stay is not None and nights < rules.min_stay:
+        return "min_stay"
+    if rules.max_stay is not None and nights > rules.max_stay:
+        return "max_stay"
+    if rules.min_days_before is not None and lead < rules.min_days_before:
+        return "min_days_before"
+    if rules.max_days_before is not None and lead > rules.max_days_before:
+        return "max_days_before"
+    if rules.check_in_days and stay.request.check_in.weekday() not in rules.check_in_days:
+        return "check_in_days"
+    if rules.min_adults is not None and stay.adults < rules.min_adults:
+        return "min_adults"
+    return None
+
+
+def _discount_conflict(d: Discount, applied: list[Discount]) -> str | None:
+    if not applied:
+        return None
+    for other in applied:
+        if d.code in other.incompatible_with or other.code in d.incompatible_with:
+            return "incompatible"
+    if d.apply_alone or any(other.apply_alone for other in applied):
+        return "apply_alone"
+    return None
+
+
+def _eligible_nights(stay: _Stay, d: Discount) -> list[int]:
+    if d.stay is None:
+        return list(range(len(stay.dates)))
+    if d.applies_by == "check_in":
+        return list(range(len(stay.dates))) if in_range(stay.request.check_in, d.stay) else []
+    first, last = d.stay
+    return [i for i, night in enumerate(stay.dates) if first <= night <= last]
+
+
+def _take(d: Discount, eligible: list[int], left: list[Decimal]) -> None:
+    """Take (or, for an addon, add) the discount on what is left of each eligible night."""
+    sign = -1 if d.kind == "addon" else 1
+    if d.type == "free_nights":
+        # The nights with least left go free; on a tie the later night first.
+        chosen = sorted(eligible, key=lambda i: (left[i], -i))[: int(d.value)]
+        for i in chosen:
+            left[i] = ZERO
+        return
+    for i in eligible:
+        if d.type == "percent":
+            amount = cents(left[i] * d.value / HUNDRED)
+        else:
+            amount = cents(d.value if sign < 0 else min(d.value, left[i]))
+        left[i] -= sign * amount
+
+
+def _apply_promotion(stay: _Stay, left: list[Decimal], result: Quote, uses: int) -> None:
+    code = stay.request.promo
+    if not code:
+        return
+    promo = stay.cs.promotions.get(code)
+    if promo is None:
+        result.refused.append({"code": code, "reason": "unknown"})
+        return
+    eligible = [i for i, night in enumerate(stay.dates) if _promo_night(promo, night)]
+    reason = _promo_refusal(stay, promo, eligible, left, uses)
+    if reason is not None:
+        result.refused.append({"code": code, "reason": reason})
+        return
+    for i, amount in zip(eligible, _promo_amounts(stay, promo, eligible, left)):
+        left[i] -= min(amount, left[i])
+    result.applied.append(code)
+
+
+def _promo_night(promo: Promotion, night: date) -> bool:
+    return in_range(night, promo.stay) and not any(a <= night <= b for a, b in promo.excluded)
+
+
+def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal], uses: int) -> str | None:
+    if not in_range(stay.booked, promo.sales):
+        return "sales"
+    if not eligible:
+        return "stay"
+    if promo.min_stay is not None and len(stay.dates) < promo.min_stay:
+        return "min_stay"
+    if promo.room_types and stay.request.room_type not in promo.room_types:
+        return "room_types"
+    if promo.rate_codes and stay.rate.code not in promo.rate_codes:
+        return "rate_codes"
+    if promo.max_uses is not None and uses >= promo.max_uses:
+        return "max_uses"
+    if promo.min_total is not None and sum(left, ZERO) < promo.min_total:
+        return "min_total"
+    return None
+
+
+def _promo_amounts(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal]) -> list[Decimal]:
+    if promo.type == "percent":
+        return [cents(left[i] * promo.value / HUNDRED) for i in eligible]
+    if promo.type == "per_night":
+        return [cents(promo.value)] * len(eligible)
+    if promo.type == "per_person_night":
+        return [cents(promo.value * (stay.adults + stay.children))] * len(eligible)
+    # per_reservation: even whole cents a night, the remainder on the last night.
+    total = cents(promo.value)
+    each = (total / len(eligible)).quantize(CENT, rounding=ROUND_DOWN)
+    return [each] * (len(eligible) - 1) + [total - each * (len(eligible) - 1)]
