@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
+from core.pricing.load import ContractsError
+from core.pricing.quote import Quote, QuoteRequest, money, quote
+from core.pricing.stored import active_contracts, promo_uses
+
+DEFAULT_TOLERANCE_PERCENT = Decimal(1)
+DEFAULT_TOLERANCE_AMOUNT = Decimal("1.00")
 
 
 def check_price(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
@@ -12,4 +22,81 @@ def check_price(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     Until contracts are loaded there is nothing to compare with: the answer is
     "no contract", never "ok".
     """
-    return CheckOutcome(CheckState.NO_CONTRACT, "no contracts loaded")
+    if not facts.check_in or not facts.check_out or facts.check_out <= facts.check_in:
+        return CheckOutcome(CheckState.SKIPPED, "no stay dates")
+    try:
+        active = active_contracts(ctx.store, ctx.cache)
+    except ContractsError as exc:
+        return CheckOutcome(CheckState.NO_CONTRACT, f"the active contracts no longer load: {exc.problems[0]}")
+    if active is None:
+        return CheckOutcome(CheckState.NO_CONTRACT, "no contracts loaded (opdesk contracts load FILE)")
+    request = request_from_facts(facts)
+    uses = promo_uses(ctx.store, facts.promo_code, operator=facts.operator, voucher=facts.voucher) \
+        if facts.promo_code else 0
+    answer = quote(active[1], request, promo_uses=uses)
+    if not answer.ok:
+        return _not_priced(answer, facts)
+    return compare(answer, facts, tolerance(ctx))
+
+
+def request_from_facts(facts: StayFacts) -> QuoteRequest:
+    return QuoteRequest(
+        rate_code=facts.hotel_rate or "", room_type=facts.hotel_room or "", board=facts.hotel_board or "",
+        check_in=facts.check_in, nights=(facts.check_out - facts.check_in).days, adults=facts.adults,
+        child_ages=list(facts.child_ages), booked=facts.sale_date or facts.received or date.today(),
+        market=facts.hotel_market or "", agency=facts.hotel_agency or "",
+        discounts=list(facts.discount_codes), promo=facts.promo_code or "",
+    )
+
+
+def tolerance(ctx: CheckContext) -> tuple[Decimal, Decimal]:
+    table = ctx.config.section("pricing")
+    return (Decimal(str(table.get("tolerance_percent", DEFAULT_TOLERANCE_PERCENT))),
+            Decimal(str(table.get("tolerance_amount", DEFAULT_TOLERANCE_AMOUNT))))
+
+
+def _not_priced(answer: Quote, facts: StayFacts) -> CheckOutcome:
+    first = answer.errors[0]
+    details: dict[str, Any] = {
+        "nights": [], "contract_total": None, "currency": facts.currency, "applied": [], "refused": [],
+        "rule": first["rule"], "errors": answer.errors,
+        "operator_total": money(facts.total) if facts.total is not None else None,
+    }
+    if first["rule"] == "no_contract":
+        return CheckOutcome(CheckState.NO_CONTRACT, first["message"], details)
+    return CheckOutcome(CheckState.REFUSED, f"{first['rule']}: {first['message']}", details)
+
+
+def compare(answer: Quote, facts: StayFacts, limits: tuple[Decimal, Decimal]) -> CheckOutcome:
+    """The operator's total against the quote (times the rooms booked) within the tolerance."""
+    rooms = max(facts.rooms, 1)
+    sent = {n.date: n.amount for n in facts.night_prices}
+    nights = []
+    for night in answer.nights:
+        row = {"date": night.date.isoformat(), "contract_price": money(night.contract_price * rooms),
+               "discount": money(night.discount * rooms), "price": money(night.price * rooms)}
+        if night.date in sent:
+            row["operator_price"] = money(sent[night.date])
+        nights.append(row)
+    contract_total = answer.total * rooms
+    details: dict[str, Any] = {
+        "nights": nights, "contract_total": money(contract_total), "currency": answer.currency,
+        "applied": answer.applied, "refused": answer.refused, "rooms": rooms,
+        "operator_total": money(facts.total) if facts.total is not None else None,
+    }
+    if facts.total is None:
+        details["difference"] = None
+        return CheckOutcome(CheckState.WARN, "operator sent no price", details)
+    if facts.currency and facts.currency != answer.currency:
+        details["difference"] = None
+        return CheckOutcome(CheckState.MISMATCH, f"operator priced in {facts.currency}; "
+                                                 f"the contract is in {answer.currency}", details)
+    difference = facts.total - contract_total
+    details["difference"] = money(difference)
+    percent, amount = limits
+    allowed = max(abs(contract_total) * percent / 100, amount)
+    shown = f"operator {money(facts.total)} vs contract {money(contract_total)} {answer.currency}"
+    if abs(difference) <= allowed:
+        note = "" if not difference else f" (within tolerance {money(allowed)})"
+        return CheckOutcome(CheckState.OK, f"{shown}{note}", details)
+    return CheckOutcome(CheckState.MISMATCH, f"{shown}: difference {difference:+.2f}", details)

@@ -1,0 +1,83 @@
+"""Contracts kept in the store: the active set, loading a new one, promotion uses.
+
+The store keeps every contracts file ever loaded (table ``contract_sets``);
+exactly one is active. Loading a file validates it in full first, so a
+broken file never replaces good contracts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.pricing.load import load_contracts
+from core.pricing.model import ContractSet
+from core.store import now_iso
+
+if TYPE_CHECKING:
+    from core.config import Config
+    from core.store import Store
+
+
+@dataclass
+class LoadedContracts:
+    set_id: int
+    contracts: ContractSet
+    rechecked: int = 0
+
+
+def active_set_id(store: "Store") -> int | None:
+    return store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+
+
+def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tuple[int, ContractSet] | None:
+    """The active contract set, parsed once per ``cache`` (keyed by its id)."""
+    set_id = active_set_id(store)
+    if set_id is None:
+        return None
+    key = f"pricing.contract_set.{set_id}"
+    if cache is not None and key in cache:
+        return set_id, cache[key]
+    row = store.one("SELECT body, source_path FROM contract_sets WHERE id = ?", (set_id,))
+    contracts = load_contracts(row["body"], source=row["source_path"] or f"contract set #{set_id}")
+    if cache is not None:
+        cache[key] = contracts
+    return set_id, contracts
+
+
+def load_into_store(store: "Store", config: "Config", text: str, *, source: str, actor: str = "") -> LoadedContracts:
+    """Validate ``text`` and make it the active contract set, then re-check every pending row.
+
+    Raises ``ContractsError`` (and changes nothing) when the file has any problem.
+    """
+    contracts = load_contracts(text, source=source)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with store.transaction() as c:
+        before = active_set_id(store)
+        c.execute("UPDATE contract_sets SET active = 0 WHERE active = 1")
+        set_id = c.execute(
+            "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
+            "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), actor, source, digest, text),
+        ).lastrowid
+        c.execute(
+            "INSERT INTO audit_log(at, actor, origin, action, before, after, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now_iso(), actor, "cli", "contracts.load", json.dumps({"contract_set": before}),
+             json.dumps({"contract_set": set_id}), f"{source}: {len(contracts.contracts)} contracts"),
+        )
+    from core.ingest import recheck   # core.ingest reaches the price check; import late to avoid a cycle
+
+    return LoadedContracts(set_id, contracts, recheck(store, config))
+
+
+def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = "") -> int:
+    """Bookings using promotion ``code``: the latest version of each voucher, not cancelled, not rejected.
+
+    The booking being checked (``operator``, ``voucher``) is not counted against itself.
+    """
+    return int(store.scalar(
+        "SELECT COUNT(*) FROM operator_reservations WHERE promo_code = ? AND is_latest = 1 "
+        "AND content != 'cancel' AND status != 'rejected' AND NOT (operator = ? AND voucher = ?)",
+        (code, operator, voucher),
+    ) or 0)

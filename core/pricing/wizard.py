@@ -1,0 +1,194 @@
+"""The contract wizard: season contracts from a per-person double price, written as TOML to review.
+
+A revenue manager thinks in "the double costs 60 per person in high season,
+sea view is 8 more, singles pay 1.5 persons, early booking until January is
+20% off". The wizard turns that into one contract per season and room type
+(price form (b), or a unit price for rooms sold per room) and one discount per
+sales period that has an early-booking percent. Sales periods do not make
+separate contracts: a night is priced by the first contract that covers it,
+so the periods' early-booking percents are discounts limited to their sales
+dates, and the contracts sell over all the periods together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import tomlkit
+
+from core.pricing.load import load_contracts
+from core.pricing.model import OCCUPANCY_KEYS
+
+DEFAULT_MULTIPLIERS = {"sgl": Decimal("1.5"), "dbl": Decimal(2), "trp": Decimal("2.75"), "quad": Decimal("3.4")}
+DEFAULT_BANDS = [("infant", 0, 1.99), ("young", 2, 6.99), ("older", 7, 12.99)]
+DEFAULT_CHILDREN = {
+    "first": {"infant": 0, "young": 0, "older": "50%"},
+    "second": {"infant": 0, "young": "50%", "older": "70%"},
+    "sgl_first": {"infant": 0, "young": "50%", "older": "70%"},
+    "sgl_second": {"infant": 0, "young": "70%", "older": "70%"},
+}
+
+
+class WizardError(ValueError):
+    """Input the wizard cannot use; the message says which value and why."""
+
+
+@dataclass
+class Season:
+    name: str
+    start: date
+    end: date
+    pp_dbl: Decimal
+
+
+@dataclass
+class SalesPeriod:
+    start: date
+    end: date
+    rate_type: str
+    early_booking_percent: Decimal = Decimal(0)
+
+
+@dataclass
+class ContractPlan:
+    rate_code: str
+    board: str
+    seasons: list[Season]
+    sales_periods: list[SalesPeriod]
+    room_differences: dict[str, Decimal]            # room type -> per-person difference to pp_dbl
+    multipliers: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_MULTIPLIERS))
+    unit_rooms: set[str] = field(default_factory=set)   # sold per room: unit = dbl price of the room
+    supplements: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if not self.seasons:
+            raise WizardError("give at least one season (--season NAME:FROM:TO:PP_DBL)")
+        if not self.room_differences:
+            raise WizardError("give at least one room type (--room CODE=DIFFERENCE)")
+        for s in self.seasons:
+            if s.end < s.start:
+                raise WizardError(f"season {s.name}: ends {s.end} before it starts {s.start}")
+        for p in self.sales_periods:
+            if p.end < p.start:
+                raise WizardError(f"sales period {p.rate_type}: ends {p.end} before it starts {p.start}")
+        unknown = set(self.multipliers) - set(OCCUPANCY_KEYS)
+        if unknown:
+            raise WizardError(f"multipliers: unknown key {sorted(unknown)[0]} (use sgl, dbl, trp, quad)")
+        if "dbl" not in self.multipliers:
+            raise WizardError("multipliers: dbl is required (the double is what pp_dbl is the price of)")
+        missing = self.unit_rooms - set(self.room_differences)
+        if missing:
+            raise WizardError(f"unit price for room {sorted(missing)[0]}, which has no --room difference")
+
+
+def number(value: Decimal) -> int | float:
+    """A TOML number for a Decimal: whole numbers stay integers."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def plan_entries(plan: ContractPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(contracts, discounts) as plain TOML-ready tables."""
+    plan.check()
+    periods = sorted(plan.sales_periods, key=lambda p: p.start)
+    sales = [periods[0].start, max(p.end for p in periods)] if periods else None
+    base_type = next((p.rate_type for p in periods if not p.early_booking_percent), "")
+    contracts = []
+    for season in plan.seasons:
+        for room, difference in plan.room_differences.items():
+            pp = season.pp_dbl + difference
+            if room in plan.unit_rooms:
+                prices: dict[str, Any] = {"unit": number(pp * plan.multipliers["dbl"])}
+            else:
+                prices = {"pp_dbl": number(pp), "multipliers": {k: number(v) for k, v in plan.multipliers.items()}}
+            entry: dict[str, Any] = {
+                "code": f"{plan.rate_code}-{season.name}-{room}", "rate_code": plan.rate_code,
+                "rate_type": base_type, "room_types": [room], "board": plan.board,
+                "stay": [season.start, season.end],
+            }
+            if sales:
+                entry["sales"] = sales
+            entry["prices"] = prices
+            if room not in plan.unit_rooms:
+                entry["children"] = DEFAULT_CHILDREN
+            if plan.supplements:
+                entry["supplements"] = {b: {k: number(v) for k, v in t.items()} for b, t in plan.supplements.items()}
+            if plan.rules:
+                entry["rules"] = plan.rules
+            contracts.append(entry)
+    stay = [min(s.start for s in plan.seasons), max(s.end for s in plan.seasons)]
+    discounts = [
+        {"code": f"{plan.rate_code}-{p.rate_type}", "type": "percent", "value": number(p.early_booking_percent),
+         "rate_codes": [plan.rate_code], "stay": stay, "sales": [p.start, p.end], "applies_by": "check_in",
+         "order": n}
+        for n, p in enumerate(periods, start=1) if p.early_booking_percent
+    ]
+    return contracts, discounts
+
+
+def plan_toml(plan: ContractPlan, base_text: str | None = None, *, hotel_currency: str = "EUR") -> str:
+    """The plan's entries added to ``base_text`` (a contracts file, comments kept) or to a new file.
+
+    The result is validated before it is returned, so what the user reviews will load.
+    """
+    contracts, discounts = plan_entries(plan)
+    doc = tomlkit.parse(base_text) if base_text else _new_document(plan, hotel_currency)
+    _append(doc, "contracts", contracts)
+    _append(doc, "discounts", discounts)
+    text = tomlkit.dumps(doc)
+    load_contracts(text, source="the wizard's output")
+    return text
+
+
+def _new_document(plan: ContractPlan, currency: str) -> tomlkit.TOMLDocument:
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("Made by opdesk contracts wizard: review, then opdesk contracts load FILE"))
+    doc["hotel"] = {"currency": currency}
+    doc["room_types"] = tomlkit.aot()
+    for room in plan.room_differences:
+        doc["room_types"].append(tomlkit.item({"code": room}))
+    doc["boards"] = tomlkit.aot()
+    for board in dict.fromkeys([plan.board, *plan.supplements]):
+        doc["boards"].append(tomlkit.item({"code": board}))
+    rate = tomlkit.table()
+    rate.update({"code": plan.rate_code, "use_prices": "contract", "order_children_by_age": True})
+    bands = tomlkit.array()
+    for name, low, high in DEFAULT_BANDS:
+        band = tomlkit.inline_table()
+        band.update({"name": name, "min": low, "max": high})
+        bands.append(band)
+    rate["child_bands"] = bands
+    doc["rate_codes"] = tomlkit.aot()
+    doc["rate_codes"].append(rate)
+    return doc
+
+
+def _append(doc: tomlkit.TOMLDocument, key: str, entries: list[dict[str, Any]]) -> None:
+    if not entries:
+        return
+    if key not in doc:
+        doc[key] = tomlkit.aot()
+    for entry in entries:
+        doc[key].append(toml_table(entry))
+
+
+def toml_table(entry: dict[str, Any]) -> Any:
+    table = tomlkit.table()
+    for key, value in entry.items():
+        if isinstance(value, dict) and key in ("prices", "children", "supplements", "rules"):
+            sub = tomlkit.table()
+            for k, v in value.items():
+                sub[k] = _inline(v) if isinstance(v, dict) else v
+            table[key] = sub
+        else:
+            table[key] = value
+    return table
+
+
+def _inline(values: dict[str, Any]) -> Any:
+    inline = tomlkit.inline_table()
+    inline.update(values)
+    return inline
