@@ -213,3 +213,10 @@ def create_datetime(booking: OperatorBooking) -> str:
     if booking.sale_date:
         return datetime.combine(booking.sale_date, time(12, 0), tzinfo=timezone.utc).isoformat()
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def notif_report_response() -> bytes:
+    """``OTA_NotifReportRS``: the server's answer to acknowledgements."""
+    root = element("OTA_NotifReportRS", Version="1.000")
+    sub(root, "Success")
+    return serialise(root)

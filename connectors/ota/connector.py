@@ -1,0 +1,233 @@
+"""AlpineBits HotelData GuestRequests connectors: pull (``ota-pull``) and push (``ota-push``).
+
+Pull: ``OTA_Read:GuestRequests`` with the last-seen timestamp; the answer is
+split into one raw message per reservation (so each is stored, versioned and
+acknowledged on its own); ``OTA_NotifReport:GuestRequests`` acknowledges the
+ones core has stored. A reservation that failed to parse is stored but not
+acknowledged, so the operator sends it again until the parser is fixed.
+
+Push: the operator posts ``OTA_HotelResNotif:GuestRequests`` to ``opdesk
+serve-push`` (``push_server.py``); this connector only parses, and sends
+confirmations to ``confirm_url`` when the operator has one.
+
+Settings (``[[operators]]``): ``url``, ``username``, ``password`` (or
+``password_env`` / ``password_file``), ``hotel_code``, ``client_id``,
+``protocol_version`` (default 2024-10), ``market`` (when the operator sends
+none, else the guest's country is used), ``confirm_url`` (push).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+import httpx
+
+from connectors.base import Connector, FetchContext, Reply
+from connectors.ota import writer
+from connectors.ota.parser import (
+    BOOKING_ROOTS,
+    OTA_NS,
+    child,
+    children,
+    local,
+    parse_ota,
+    raise_operator_errors,
+    read_acknowledgements,
+    read_xml,
+)
+from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
+
+if TYPE_CHECKING:
+    from core.ingest import IngestResult
+
+PROTOCOL_VERSION = "2024-10"
+READ_ACTION = "OTA_Read:GuestRequests"
+ACK_ACTION = "OTA_NotifReport:GuestRequests"
+PUSH_ACTION = "OTA_HotelResNotif:GuestRequests"
+
+ET.register_namespace("", OTA_NS)
+
+
+class OtaConnector(Connector):
+    """What pull and push share: settings, parsing, and the HTTP form AlpineBits uses."""
+
+    channel = "ota"
+
+    def parse(self, raw: RawMessage) -> list[OperatorBooking]:
+        bookings = parse_ota(raw.body, name=raw.filename or raw.source_ref)
+        market = str(self.operator.settings.get("market", ""))
+        for booking in bookings:
+            booking.market = booking.market or market or booking.nationality
+        return bookings
+
+    # -- settings ----------------------------------------------------------------------
+    def setting(self, key: str, default: Any = "") -> Any:
+        return self.operator.settings.get(key, default)
+
+    @property
+    def hotel_code(self) -> str:
+        return str(self.setting("hotel_code", writer.DEFAULT_HOTEL_CODE))
+
+    def auth(self) -> httpx.BasicAuth | None:
+        username = str(self.setting("username", ""))
+        if not username:
+            return None
+        return httpx.BasicAuth(username, self.config.secret(self.operator.settings, "password"))
+
+    def headers(self) -> dict[str, str]:
+        headers = {"X-AlpineBits-ClientProtocolVersion": str(self.setting("protocol_version", PROTOCOL_VERSION))}
+        client_id = str(self.setting("client_id", "opdesk"))
+        if client_id:
+            headers["X-AlpineBits-ClientID"] = client_id
+        return headers
+
+    def form(self, action: str, request: bytes) -> dict[str, tuple[None, bytes | str]]:
+        return {"action": (None, action), "request": (None, request)}
+
+    # -- answering ---------------------------------------------------------------------
+    def reply_url(self) -> str:
+        return str(self.setting("url", ""))
+
+    def confirm(self, reply: Reply) -> None:
+        self.send_report(writer.notif_report([(cancel_type(reply), reply.voucher)]))
+
+    def reject(self, reply: Reply) -> None:
+        self.send_report(writer.notif_report([], [(reply.voucher, reply.reason or "Unable to process reservation")]))
+
+    def send_report(self, request: bytes) -> None:
+        url = self.reply_url()
+        if not url:
+            raise OperatorError(f"operator {self.operator.name}: no url to answer to; set url (pull) or "
+                                f"confirm_url (push) in its [[operators]] entry")
+        try:
+            with httpx.Client(timeout=float(self.setting("timeout", 30))) as client:
+                response = client.post(url, files=self.form(ACK_ACTION, request), auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
+                                       headers=self.headers())
+        except httpx.HTTPError as exc:
+            raise OperatorError(f"{url}: {type(exc).__name__}: {exc}", retryable=True) from exc
+        check_status(response, url)
+        read_acknowledgements(response.content, name=url)   # raises on an error answer
+
+
+class OtaPullConnector(OtaConnector):
+    kind = "ota-pull"
+    channel = "ota-pull"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unique_ids: dict[str, tuple[str, str]] = {}   # raw sha256 -> (UniqueID Type, ID)
+
+    async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
+        url = str(self.setting("url", ""))
+        if not url or ctx.http is None:
+            raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
+        since = ctx.state.get("last_seen") or None
+        body = await self.post(ctx, url, READ_ACTION, writer.read_request(self.hotel_code, since))
+        raws, newest = split_reservations(body, self.operator.name, self.channel, url)
+        for raw, unique_id in raws:
+            self.unique_ids[raw.sha256] = unique_id
+            yield raw
+        if newest:
+            ctx.state["last_seen"] = newest
+
+    async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
+        await self.acknowledge_many([(raw, result)], ctx)
+
+    async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:
+        """One ``OTA_NotifReportRQ`` for every stored, readable reservation of a batch."""
+        acks = [self.unique_ids[raw.sha256] for raw, result in items if result.ok and raw.sha256 in self.unique_ids]
+        if not acks:
+            return
+        body = await self.post(ctx, str(self.setting("url")), ACK_ACTION, writer.notif_report(acks))
+        read_acknowledgements(body, name=f"{self.operator.name} acknowledgement answer")
+
+    async def post(self, ctx: FetchContext, url: str, action: str, request: bytes) -> bytes:
+        assert ctx.http is not None
+        try:
+            response = await ctx.http.post(url, files=self.form(action, request), headers=self.headers(),
+                                           auth=self.auth() or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout)
+        except httpx.HTTPError as exc:
+            raise OperatorError(f"{url}: {type(exc).__name__}: {exc}".rstrip(": "), retryable=True) from exc
+        check_status(response, url)
+        return response.content
+
+
+class OtaPushConnector(OtaConnector):
+    """Reservations arrive at ``opdesk serve-push``; nothing to fetch."""
+
+    kind = "ota-push"
+    channel = "ota-push"
+
+    async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
+        return
+        yield  # pragma: no cover
+
+    def reply_url(self) -> str:
+        return str(self.setting("confirm_url", ""))
+
+
+# -- shared helpers ---------------------------------------------------------------
+def check_status(response: httpx.Response, url: str) -> None:
+    if response.status_code in (401, 403):
+        raise OperatorError(f"{url}: authentication failed (HTTP {response.status_code}): check username and "
+                            "password of this operator")
+    if response.status_code >= 400:
+        text = response.text[:200].strip()
+        raise OperatorError(f"{url}: HTTP {response.status_code} {text}".strip(),
+                            retryable=response.status_code >= 500 or response.status_code == 429)
+
+
+def split_reservations(body: bytes, operator: str, channel: str, source: str
+                       ) -> tuple[list[tuple[RawMessage, tuple[str, str]]], str]:
+    """One raw message per HotelReservation, and the newest timestamp seen.
+
+    Each part is a complete document of the same kind holding one reservation,
+    so the same reservation sent twice is the same bytes (stored once).
+    Raises ``OperatorError`` for an error answer and ``ParseError`` for a body
+    that is not XML.
+    """
+    root = read_xml(body, name=f"{operator} answer")
+    kind = local(root.tag)
+    if kind not in BOOKING_ROOTS:
+        raise ParseError(f"{operator} answered {kind}, expected OTA_ResRetrieveRS or OTA_HotelResNotifRQ")
+    raise_operator_errors(root)
+    newest = ""
+    parts = []
+    for element in children(child(root, BOOKING_ROOTS[kind]), "HotelReservation"):
+        uid = child(element, "UniqueID")
+        unique_id = (uid.get("Type", "14"), uid.get("ID", "")) if uid is not None else ("14", "")
+        stamp = element.get("LastModifyDateTime") or element.get("CreateDateTime") or ""
+        newest = max(newest, stamp, key=timestamp_key) if stamp else newest
+        raw = RawMessage(body=single_document(kind, element), operator=operator, channel=channel,
+                         source_ref=f"{source}#{unique_id[1]}",
+                         filename=f"{unique_id[1]} {element.get('ResStatus', '')}".strip())
+        parts.append((raw, unique_id))
+    return parts, newest
+
+
+def single_document(kind: str, element: ET.Element) -> bytes:
+    if kind == "OTA_ResRetrieveRS":
+        root = ET.Element(f"{{{OTA_NS}}}OTA_ResRetrieveRS", {"Version": "7.000"})
+        ET.SubElement(root, f"{{{OTA_NS}}}Success")
+        holder = ET.SubElement(root, f"{{{OTA_NS}}}ReservationsList")
+    else:
+        root = ET.Element(f"{{{OTA_NS}}}OTA_HotelResNotifRQ", {"Version": "1.000"})
+        holder = ET.SubElement(root, f"{{{OTA_NS}}}HotelReservations")
+    element.tail = None
+    holder.append(element)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def timestamp_key(value: str) -> datetime:
+    """Order AlpineBits time stamps; a stamp without zone is taken as UTC, a bad one as oldest."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def cancel_type(reply: Reply) -> str:
+    return "15" if reply.reservation.get("content") == "cancel" else "14"

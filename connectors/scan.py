@@ -1,0 +1,291 @@
+"""Scan every enabled operator at once and put what they send through core's ingest.
+
+One ``httpx.AsyncClient`` with connection limits serves all operators; its
+transport retries network errors, 5xx and 429 with exponential backoff and
+jitter (a 429's ``Retry-After`` wins), and never retries 401/403. Each operator
+runs under its own timeout, so one slow or broken operator never holds up or
+stops the others.
+
+SQLite work runs on one writer thread with its own ``Store``: writes are
+serialised by SQLite anyway, and one connection avoids lock contention. Per
+batch of messages: ingest (raw bytes committed first) -> acknowledge to the
+operator -> update the scan run row, so the status board sees progress live.
+The connector's saved state (a last-seen time stamp, a cursor) is written only
+after the whole run went through, so a run that dies part-way fetches again.
+
+``[scan]`` settings: ``operator_timeout`` (s, default 120), ``request_timeout``
+(s, 30), ``retries`` (4), ``backoff`` (s, 0.5), ``backoff_max`` (s, 30),
+``retry_after_max`` (s, 60), ``max_connections`` (50), ``batch`` (200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable
+
+import httpx
+
+from connectors.base import Connector, FetchContext, connector_for
+from core import scanlog
+from core.config import Config, OperatorConfig
+from core.ingest import IngestResult, Ingestor
+from core.models import OperatorError, ParseState, RawMessage
+from core.store import Store
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class ScanSettings:
+    operator_timeout: float = 120.0
+    request_timeout: float = 30.0
+    retries: int = 4
+    backoff: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 60.0
+    max_connections: int = 50
+    batch: int = 200
+
+    @classmethod
+    def from_config(cls, config: Config) -> "ScanSettings":
+        section = config.section("scan")
+        known = {k: type(v)(section[k]) for k, v in vars(cls()).items() if k in section}
+        return cls(**known)
+
+
+@dataclass
+class OperatorRun:
+    """What one operator's scan brought; mirrors its ``scan_runs`` row."""
+
+    operator: str
+    run_id: int = 0
+    state: str = "running"
+    total: int = 0
+    new: int = 0
+    changed: int = 0
+    cancelled: int = 0
+    errors: int = 0
+    last_error: str = ""
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in scanlog.COUNTS}
+
+
+Progress = Callable[[OperatorRun], None]
+
+
+# -- retries in the transport --------------------------------------------------------
+class RetryTransport(httpx.AsyncBaseTransport):
+    """Retries a request on network errors, 5xx and 429; never on an answer like 401."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, settings: ScanSettings,
+                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+        self.inner = inner
+        self.settings = settings
+        self.sleep = sleep
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                response = await self.inner.handle_async_request(request)
+            except (httpx.TransportError,) as exc:
+                if attempt >= self.settings.retries:
+                    raise
+                await self.sleep(self.backoff(attempt))
+                attempt += 1
+                continue
+            if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
+                return response
+            wait = self.retry_after(response) if response.status_code in (429, 503) else None
+            await response.aclose()
+            await self.sleep(wait if wait is not None else self.backoff(attempt))
+            attempt += 1
+
+    def backoff(self, attempt: int) -> float:
+        base = min(self.settings.backoff * (2 ** attempt), self.settings.backoff_max)
+        return base * random.uniform(0.5, 1.0) + random.uniform(0, self.settings.backoff / 2)
+
+    def retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError):
+                return None
+        return max(0.0, min(seconds, self.settings.retry_after_max))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def http_client(settings: ScanSettings) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=settings.max_connections,
+                          max_keepalive_connections=settings.max_connections)
+    transport = RetryTransport(httpx.AsyncHTTPTransport(limits=limits), settings)
+    return httpx.AsyncClient(transport=transport, timeout=settings.request_timeout, follow_redirects=False)
+
+
+# -- the writer thread ----------------------------------------------------------------
+class StoreThread:
+    """One thread and one Store for all the SQLite work of a scan."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opdesk-scan-store")
+        self.store: Store | None = None
+
+    async def run(self, work: Callable[[Store], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._call, work)
+
+    def _call(self, work: Callable[[Store], Any]) -> Any:
+        if self.store is None:
+            self.store = Store(self.config.store_path, self.config.documents_dir)
+        return work(self.store)
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self.store is not None:
+                self.store.close()
+        self.executor.submit(shut).result()
+        self.executor.shutdown(wait=True)
+
+
+# -- the scan --------------------------------------------------------------------------
+async def scan(config: Config, names: list[str] | None = None, *, progress: Progress | None = None,
+               connectors: dict[str, Connector] | None = None) -> list[OperatorRun]:
+    """Scan the named operators (default: every enabled one) at once; one run each.
+
+    ``connectors`` may supply ready connector objects by operator name (tests use
+    it to inject a failure); others are built from config.
+    """
+    settings = ScanSettings.from_config(config)
+    operators = pick_operators(config, names)
+    store = StoreThread(config)
+    try:
+        async with http_client(settings) as http:
+            tasks = [scan_operator(op, config, settings, http, store, progress, (connectors or {}).get(op.name))
+                     for op in operators]
+            return list(await asyncio.gather(*tasks))
+    finally:
+        await asyncio.to_thread(store.close)
+
+
+def pick_operators(config: Config, names: list[str] | None) -> list[OperatorConfig]:
+    if not names:
+        return [op for op in config.operators if op.enabled]
+    known = {op.name: op for op in config.operators}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise KeyError(f"no operator named {', '.join(missing)} in {config.path} "
+                       f"(known: {', '.join(sorted(known)) or 'none'})")
+    return [known[n] for n in names]
+
+
+async def scan_operator(op: OperatorConfig, config: Config, settings: ScanSettings, http: httpx.AsyncClient,
+                        store: StoreThread, progress: Progress | None, connector: Connector | None = None
+                        ) -> OperatorRun:
+    run = OperatorRun(op.name)
+    started = time.monotonic()
+    run.run_id = await store.run(lambda s: scanlog.start_run(s, op.name))
+    report(progress, run)
+    timeout = float(op.settings.get("timeout", settings.operator_timeout))
+    try:
+        connector = connector or connector_for(op, config)
+        state = await store.run(lambda s: s.connector_state(op.name))
+        ctx = FetchContext(http=http, config=config, state=dict(state), timeout=settings.request_timeout)
+        await asyncio.wait_for(pull(connector, ctx, run, settings, store, progress), timeout)
+        if ctx.state != state:
+            await store.run(lambda s: s.set_connector_state(op.name, ctx.state))
+        run.state = "ok"
+    except asyncio.TimeoutError:
+        fail(run, f"no answer within {timeout:g}s (operator timeout); raise timeout for {op.name} if it is slow")
+    except OperatorError as exc:
+        fail(run, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one operator failing never stops the others
+        fail(run, f"{type(exc).__name__}: {exc}")
+    run.seconds = time.monotonic() - started
+    await store.run(lambda s: finish(s, run))
+    report(progress, run)
+    return run
+
+
+async def pull(connector: Connector, ctx: FetchContext, run: OperatorRun, settings: ScanSettings,
+               store: StoreThread, progress: Progress | None) -> None:
+    batch: list[RawMessage] = []
+    async for raw in connector.fetch(ctx):
+        batch.append(raw)
+        if len(batch) >= settings.batch:
+            await take_in(connector, ctx, batch, run, store, progress)
+            batch = []
+    if batch:
+        await take_in(connector, ctx, batch, run, store, progress)
+
+
+async def take_in(connector: Connector, ctx: FetchContext, batch: list[RawMessage], run: OperatorRun,
+                  store: StoreThread, progress: Progress | None) -> None:
+    """Store a batch, then acknowledge it: the operator hears only of what is committed."""
+    results: list[IngestResult] = await store.run(
+        lambda s: Ingestor(s, ctx.config).ingest_many([(raw, connector.parse) for raw in batch]))
+    count(run, results)
+    await store.run(lambda s: scanlog.update_run(s, run.run_id, last_error=run.last_error or None, **run.counts()))
+    report(progress, run)
+    pairs = list(zip(batch, results))
+    many = getattr(connector, "acknowledge_many", None)
+    if many is not None:
+        await many(pairs, ctx)
+    else:
+        for raw, result in pairs:
+            await connector.acknowledge(raw, result, ctx)
+
+
+def count(run: OperatorRun, results: list[IngestResult]) -> None:
+    for result in results:
+        run.total += 1
+        run.new += result.new
+        run.changed += result.changed
+        run.cancelled += result.cancelled
+        if result.state in (ParseState.FAILED, ParseState.UNPARSED):
+            run.errors += 1
+            run.last_error = result.error
+
+
+def fail(run: OperatorRun, message: str) -> None:
+    run.state = "error"
+    run.errors += 1
+    run.last_error = message
+
+
+def finish(store: Store, run: OperatorRun) -> None:
+    scanlog.update_run(store, run.run_id, **run.counts())
+    scanlog.finish_run(store, run.run_id, run.state, run.last_error if run.state == "error" else "")
+
+
+def report(progress: Progress | None, run: OperatorRun) -> None:
+    if progress is not None:
+        progress(run)
+
+
+async def watch(config: Config, names: list[str] | None, interval: float, *, progress: Progress | None = None,
+                on_round: Callable[[list[OperatorRun]], None] | None = None, rounds: int | None = None) -> None:
+    """Scan again every ``interval`` seconds (``rounds`` times, or until cancelled)."""
+    done = 0
+    while rounds is None or done < rounds:
+        began = time.monotonic()
+        runs = await scan(config, names, progress=progress)
+        if on_round is not None:
+            on_round(runs)
+        done += 1
+        if rounds is not None and done >= rounds:
+            return
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - began)))
