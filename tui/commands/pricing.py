@@ -1,9 +1,342 @@
-"""CLI commands of this area; `register` adds them to the main app."""
+"""Contracts and quotes: `opdesk quote` and `opdesk contracts check|load|show|wizard`."""
 
 from __future__ import annotations
 
+import getpass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+from rich.table import Table
+
+from core.pricing import ContractsError, ContractSet, Quote, QuoteRequest, load_contracts, quote
+from core.pricing.model import Contract, Discount, Promotion
+from core.pricing.quote import money
+from core.pricing.stored import active_contracts, load_into_store, promo_uses
+from core.pricing.wizard import ContractPlan, SalesPeriod, Season, WizardError, plan_toml
+from tui import cli_common
+from tui.cli_common import EXIT_REFUSED, console, fail, print_json
+
+contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
+                            no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to `app`."""
+    """Add `quote` and the `contracts` commands to `app`."""
+    app.command("quote")(quote_command)
+    app.add_typer(contracts_app, name="contracts")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}")
+
+
+def _load_file(path: Path) -> ContractSet:
+    try:
+        return load_contracts(Path(path))
+    except ContractsError as exc:
+        fail(str(exc))
+
+
+def _actor() -> str:
+    return cli_common.STATE.actor or getpass.getuser()
+
+
+# -- opdesk quote ---------------------------------------------------------------------
+def quote_command(
+    contracts: Optional[Path] = typer.Option(None, "--contracts", metavar="FILE",
+                                             help="Contracts file (else the contracts loaded in the store)."),
+    rate_code: str = typer.Option("", "--rate-code", metavar="CODE", help="Rate code (or give --agency)."),
+    room: str = typer.Option(..., "--room", metavar="ROOM", help="Room type."),
+    board: str = typer.Option(..., "--board", metavar="BOARD", help="Board (meal plan)."),
+    check_in: str = typer.Option(..., "--check-in", metavar="YYYY-MM-DD"),
+    nights: Optional[int] = typer.Option(None, "--nights", metavar="N", min=1),
+    check_out: Optional[str] = typer.Option(None, "--check-out", metavar="YYYY-MM-DD"),
+    adults: int = typer.Option(..., "--adults", metavar="N", min=0),
+    child_age: list[float] = typer.Option([], "--child-age", metavar="A", help="A child's age; repeat per child."),
+    booked: str = typer.Option(..., "--booked", metavar="YYYY-MM-DD", help="Booking (sale) date."),
+    market: str = typer.Option("", "--market", metavar="M"),
+    agency: str = typer.Option("", "--agency", metavar="A"),
+    discount: list[str] = typer.Option([], "--discount", metavar="CODE", help="A manual discount; repeatable."),
+    promo: str = typer.Option("", "--promo", metavar="CODE", help="Promotion code."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Price a stay night by night from the hotel's contracts (exit 0 priced, 1 refused, 2 bad input)."""
+    first = _day(check_in, "--check-in")
+    if (nights is None) == (check_out is None):
+        fail("give either --nights N or --check-out YYYY-MM-DD")
+    if check_out is not None:
+        nights = (_day(check_out, "--check-out") - first).days
+        if nights < 1:
+            fail(f"--check-out {check_out} must be after --check-in {check_in}")
+    if not rate_code and not agency:
+        fail("give --rate-code CODE or --agency A (its first rate code is used)")
+    ages = [int(a) if float(a).is_integer() else Decimal(str(a)) for a in child_age]
+    request = QuoteRequest(rate_code=rate_code, room_type=room, board=board, check_in=first, nights=nights,
+                           adults=adults, child_ages=ages, booked=_day(booked, "--booked"), market=market,
+                           agency=agency, discounts=list(discount), promo=promo)
+    contract_set, uses = _quote_source(contracts, promo)
+    answer = quote(contract_set, request, promo_uses=uses)
+    if as_json:
+        print_json(answer.as_dict())
+    else:
+        _show_quote(answer, request)
+    raise typer.Exit(0 if answer.ok else EXIT_REFUSED)
+
+
+def _quote_source(path: Path | None, promo: str) -> tuple[ContractSet, int]:
+    if path is not None:
+        return _load_file(path), 0
+    store = cli_common.open_store()
+    try:
+        try:
+            active = active_contracts(store)
+        except ContractsError as exc:
+            fail(f"the contracts in the store no longer load: {exc}")
+        if active is None:
+            fail("no contracts loaded in the store: opdesk contracts load FILE, or give --contracts FILE")
+        return active[1], promo_uses(store, promo) if promo else 0
+    finally:
+        store.close()
+
+
+def _show_quote(answer: Quote, request: QuoteRequest) -> None:
+    if not answer.ok:
+        console.print(f"[bold red]refused[/] {request.rate_code or request.agency} {request.room_type}/"
+                      f"{request.board} from {request.check_in}, {request.nights} nights:", highlight=False)
+        for error in answer.errors:
+            console.print(f"  [red]{error['rule']}[/]: {error['message']}", highlight=False)
+        return
+    table = Table(title=f"{answer.rate_code} {request.room_type}/{request.board} · {answer.contract or 'daily rates'}"
+                        f" · {answer.currency}", title_justify="left")
+    table.add_column("Night")
+    for name in ("Contract", "Discount", "Price"):
+        table.add_column(name, justify="right")
+    for night in answer.nights:
+        table.add_row(f"{night.date:%a %Y-%m-%d}", money(night.contract_price), money(night.discount),
+                      money(night.price))
+    totals = answer.totals
+    table.add_section()
+    table.add_row("[bold]Total", *(f"[bold]{money(totals[k])}" for k in ("contract_price", "discount", "price")))
+    console.print(table)
+    console.print(f"Applied: {', '.join(answer.applied) or 'none'}", highlight=False)
+    if answer.refused:
+        console.print("Refused: " + ", ".join(f"{r['code']} ({r['reason']})" for r in answer.refused),
+                      highlight=False)
+    if answer.terms:
+        console.print("Terms: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in answer.terms.items()),
+                      highlight=False)
+
+
+# -- opdesk contracts check | load | show ------------------------------------------------
+def _summary(cs: ContractSet) -> dict[str, Any]:
+    return {"source": cs.source, "rate_codes": sorted(cs.rate_codes), "contracts": len(cs.contracts),
+            "daily_rates": len(cs.daily_rates), "discounts": len(cs.discounts), "promotions": len(cs.promotions)}
+
+
+def _say_summary(cs: ContractSet, verb: str) -> None:
+    s = _summary(cs)
+    console.print(f"{s['source']}: {verb} {s['contracts']} contracts, {s['daily_rates']} daily rates, "
+                  f"{s['discounts']} discounts, {s['promotions']} promotions "
+                  f"(rate codes {', '.join(s['rate_codes']) or 'none'})", highlight=False)
+
+
+@contracts_app.command("check")
+def check_command(path: Path = typer.Argument(..., metavar="FILE"),
+                  as_json: bool = typer.Option(False, "--json")) -> None:
+    """Validate a contracts file without loading it (exit 2 and every problem when it has any)."""
+    cs = _load_file(path)
+    if as_json:
+        print_json({"ok": True, **_summary(cs)})
+    else:
+        _say_summary(cs, "ok,")
+
+
+@contracts_app.command("load")
+def load_command(path: Path = typer.Argument(..., metavar="FILE"),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Make FILE the hotel's contracts (replacing the loaded ones) and re-check every pending reservation."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text")
+    store = cli_common.open_store()
+    try:
+        loaded = load_into_store(store, cli_common.config(), text, source=str(path), actor=_actor())
+    except ContractsError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    if as_json:
+        print_json({"ok": True, "contract_set": loaded.set_id, "rechecked": loaded.rechecked,
+                    **_summary(loaded.contracts)})
+        return
+    _say_summary(loaded.contracts, f"loaded as contract set #{loaded.set_id}:")
+    console.print(f"re-checked {loaded.rechecked} pending reservation(s)", highlight=False)
+
+
+@contracts_app.command("show")
+def show_command(rate_code: str = typer.Option("", "--rate-code", metavar="X", help="Only this rate code."),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """The contracts loaded in the store, their discounts and promotions."""
+    store = cli_common.open_store()
+    try:
+        active = active_contracts(store)
+    except ContractsError as exc:
+        fail(f"the contracts in the store no longer load: {exc}")
+    finally:
+        store.close()
+    if active is None:
+        fail("no contracts loaded: opdesk contracts load FILE", EXIT_REFUSED)
+    cs = active[1]
+    if rate_code and rate_code not in cs.rate_codes:
+        fail(f"no rate code {rate_code} in the loaded contracts (they have {', '.join(sorted(cs.rate_codes))})")
+    contracts = [c for c in cs.contracts if not rate_code or c.rate_code == rate_code]
+    discounts = [d for d in cs.discounts if not rate_code or not d.rate_codes or rate_code in d.rate_codes]
+    promotions = [p for p in cs.promotions.values() if not rate_code or not p.rate_codes or rate_code in p.rate_codes]
+    if as_json:
+        print_json({"contract_set": active[0], "source": cs.source,
+                    "contracts": [_contract_row(c) for c in contracts],
+                    "discounts": [_discount_row(d) for d in discounts],
+                    "promotions": [_promotion_row(p) for p in promotions]})
+        return
+    _show_tables(active[0], cs, contracts, discounts, promotions)
+
+
+def _prices_text(c: Contract) -> str:
+    p = c.prices
+    if p.form == "unit":
+        return f"unit {p.unit}"
+    if p.form == "per_person":
+        return f"pp_dbl {p.pp_dbl}"
+    return " ".join(f"{k} {p.by_adults[n]}" for n, k in enumerate(("sgl", "dbl", "trp", "quad"), 1) if n in p.by_adults)
+
+
+def _contract_row(c: Contract) -> dict[str, Any]:
+    return {"code": c.label, "rate_code": c.rate_code, "rate_type": c.rate_type, "room_types": list(c.room_types),
+            "board": c.board, "supplements": sorted(c.supplements), "stay": [c.stay[0], c.stay[1]],
+            "sales": [c.sales[0], c.sales[1]] if c.sales else None, "price_basis": c.price_basis,
+            "prices": _prices_text(c), "currency": c.currency}
+
+
+def _discount_row(d: Discount) -> dict[str, Any]:
+    return {"code": d.code, "kind": d.kind, "type": d.type, "value": str(d.value), "order": d.order,
+            "rate_codes": sorted(d.rate_codes), "stay": list(d.stay) if d.stay else None,
+            "sales": list(d.sales) if d.sales else None, "manual": d.manual, "inactive": d.inactive,
+            "apply_alone": d.apply_alone}
+
+
+def _promotion_row(p: Promotion) -> dict[str, Any]:
+    return {"code": p.code, "type": p.type, "value": str(p.value), "stay": list(p.stay) if p.stay else None,
+            "sales": list(p.sales) if p.sales else None, "max_uses": p.max_uses,
+            "min_total": str(p.min_total) if p.min_total is not None else None}
+
+
+def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], discounts: list[Discount],
+                 promotions: list[Promotion]) -> None:
+    table = Table(title=f"Contract set #{set_id} · {cs.source}", title_justify="left")
+    for name in ("Code", "Rate", "Rooms", "Board", "Stay", "Sales", "Prices"):
+        table.add_column(name)
+    for c in contracts:
+        row = _contract_row(c)
+        boards = c.board + (f" +{len(c.supplements)}" if c.supplements else "")
+        sales = f"{c.sales[0]}..{c.sales[1]}" if c.sales else "any"
+        table.add_row(c.label, c.rate_code, ",".join(c.room_types), boards, f"{c.stay[0]}..{c.stay[1]}", sales,
+                      row["prices"])
+    console.print(table)
+    if discounts:
+        console.print("Discounts: " + "; ".join(
+            f"{d.code} {d.type} {d.value}{' addon' if d.kind == 'addon' else ''}"
+            f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts), highlight=False)
+    if promotions:
+        console.print("Promotions: " + "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions), highlight=False)
+
+
+# -- opdesk contracts wizard ---------------------------------------------------------------
+@contracts_app.command("wizard")
+def wizard_command(
+    rate_code: str = typer.Option(..., "--rate-code", metavar="CODE"),
+    board: str = typer.Option(..., "--board", metavar="BOARD", help="The board the prices are for."),
+    season: list[str] = typer.Option(..., "--season", metavar="NAME:FROM:TO:PP_DBL",
+                                     help="A season and its per-person double price; repeatable."),
+    room: list[str] = typer.Option(..., "--room", metavar="ROOM=DIFF",
+                                   help="A room type and its per-person difference to pp_dbl; repeatable."),
+    multipliers: str = typer.Option("sgl=1.5,dbl=2,trp=2.75,quad=3.4", "--multipliers", metavar="K=V,...",
+                                    help="Occupancy multipliers of pp_dbl."),
+    unit: list[str] = typer.Option([], "--unit", metavar="ROOM", help="Price this room type per unit; repeatable."),
+    sales: list[str] = typer.Option([], "--sales", metavar="FROM:TO:RATE_TYPE[:EB%]",
+                                    help="A sales period, its rate type and early-booking percent; repeatable."),
+    base: Optional[Path] = typer.Option(None, "--base", metavar="FILE",
+                                        help="Add the new entries to this contracts file (comments kept)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                          help="Write here (else print)."),
+) -> None:
+    """Build season contracts from a per-person double price; writes TOML to review, then load."""
+    plan = ContractPlan(
+        rate_code=rate_code, board=board, seasons=[_season(s) for s in season],
+        sales_periods=[_sales(s) for s in sales], room_differences=dict(_pair(r, "--room") for r in room),
+        multipliers=dict(_pair(m, "--multipliers") for m in multipliers.split(",") if m.strip()),
+        unit_rooms=set(unit),
+    )
+    base_text = None
+    if base is not None:
+        try:
+            base_text = base.read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"{base}: cannot read: {exc.strerror or exc}")
+    try:
+        text = plan_toml(plan, base_text, hotel_currency=cli_common.config().currency)
+    except WizardError as exc:
+        fail(str(exc))
+    except ContractsError as exc:
+        fail(f"the result would not load:\n{exc}")
+    except Exception as exc:  # noqa: BLE001 - tomlkit reports a broken base file with its own errors
+        fail(f"{base}: not valid TOML: {exc}")
+    if output is None:
+        console.out(text, highlight=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False)
+
+
+def _number(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        fail(f"{what}: expected a number, got {text!r}")
+    if not value.is_finite():
+        fail(f"{what}: expected a number, got {text!r}")
+    return value
+
+
+def _pair(text: str, option: str) -> tuple[str, Decimal]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        fail(f"{option}: expected KEY=NUMBER, got {text!r}")
+    return key.strip(), _number(value, f"{option} {key.strip()}")
+
+
+def _season(text: str) -> Season:
+    parts = text.split(":")
+    if len(parts) != 4:
+        fail(f"--season: expected NAME:FROM:TO:PP_DBL, got {text!r}")
+    name, first, last, price = parts
+    return Season(name, _day(first, f"--season {name}"), _day(last, f"--season {name}"),
+                  _number(price, f"--season {name}"))
+
+
+def _sales(text: str) -> SalesPeriod:
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        fail(f"--sales: expected FROM:TO:RATE_TYPE[:EB%], got {text!r}")
+    percent = _number(parts[3].rstrip("%"), f"--sales {parts[2]}") if len(parts) == 4 else Decimal(0)
+    return SalesPeriod(_day(parts[0], "--sales"), _day(parts[1], "--sales"), parts[2], percent)
