@@ -1,0 +1,156 @@
+"""The scanner against real simulated operators on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from connectors.base import connector_for
+from connectors.ota.connector import OtaPullConnector
+from connectors.scan import scan
+from connectors.simulate.demo import operator_entry, sim_operator
+from connectors.simulate.server import Faults, SimServer
+from core import scanlog
+from core.config import Config
+from core.store import Store
+
+FAST = {"retries": 2, "backoff": 0.01, "backoff_max": 0.05, "request_timeout": 2, "operator_timeout": 5}
+
+
+def make_config(tmp_path: Path, server: SimServer, scan_settings: dict | None = None, **overrides: dict) -> Config:
+    entries = [operator_entry(op, server) for op in server.operators.values()]
+    for entry in entries:
+        entry.update(overrides.get(entry["name"], {}))
+    return Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")},
+                                            "scan": {**FAST, **(scan_settings or {})}, "operators": entries})
+
+
+def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
+    with Store(config.store_path) as store:
+        return store.all(sql, params)
+
+
+def test_25_operators_3_failing(tmp_path):
+    good = [sim_operator(f"op{i:02d}", kind="ota-pull" if i % 2 else "jsonapi", initial=4) for i in range(22)]
+    bad = [sim_operator("down", initial=4, faults=Faults(status=500)),
+           sim_operator("locked", initial=4),
+           sim_operator("garbled", initial=4, faults=Faults(malformed=True))]
+    with SimServer(good + bad) as server:
+        config = make_config(tmp_path, server, locked={"password": "wrong"})
+        runs = asyncio.run(scan(config))
+    by_name = {r.operator: r for r in runs}
+    assert len(runs) == 25
+    assert [n for n, r in sorted(by_name.items()) if r.state == "error"] == ["down", "garbled", "locked"]
+    assert all(by_name[op.name].new == 4 for op in good)
+    stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
+    assert {r["operator"]: r["n"] for r in stored} == {op.name: 4 for op in good}
+    with Store(config.store_path) as store:
+        board = {r["operator"]: r for r in scanlog.last_runs(store)}
+    assert len(board) == 25
+    assert "HTTP 500" in board["down"]["last_error"]
+    assert "authentication failed" in board["locked"]["last_error"]
+    assert "not well-formed" in board["garbled"]["last_error"]
+    assert all(board[op.name]["state"] == "ok" and board[op.name]["new"] == 4 for op in good)
+    assert all(board[n]["finished_at"] for n in board)
+
+
+def test_auth_failure_is_not_retried_but_500_is(tmp_path):
+    locked = sim_operator("locked", initial=1, faults=Faults(auth_fail=True))
+    down = sim_operator("down", initial=1, faults=Faults(status=500))
+    with SimServer([locked, down]) as server:
+        asyncio.run(scan(make_config(tmp_path, server)))
+    assert locked.requests == 1
+    assert down.requests == 3   # the first try and two retries
+
+
+def test_retry_after_is_honoured_then_bookings_arrive(tmp_path):
+    busy = sim_operator("busy", initial=3, faults=Faults(fail_first=2, fail_status=429, retry_after=0.3))
+    with SimServer([busy]) as server:
+        config = make_config(tmp_path, server, {"backoff": 5, "backoff_max": 5})
+        [run] = asyncio.run(scan(config))
+    # With a 5 s backoff the 5 s operator timeout would end the run; Retry-After 0.3 s lets it through.
+    assert run.state == "ok" and run.new == 3
+    assert busy.requests == 4   # two 429s, the read, the acknowledgement
+
+
+def test_a_hanging_operator_times_out_alone(tmp_path):
+    slow = sim_operator("slow", initial=2, faults=Faults(hang=3))
+    quick = sim_operator("quick", initial=2)
+    with SimServer([slow, quick]) as server:
+        config = make_config(tmp_path, server, {"request_timeout": 0.2, "retries": 0, "operator_timeout": 1})
+        runs = {r.operator: r for r in asyncio.run(scan(config))}
+    assert runs["quick"].state == "ok" and runs["quick"].new == 2
+    assert runs["slow"].state == "error" and "Timeout" in runs["slow"].last_error
+
+
+class CrashAfterStoring(OtaPullConnector):
+    """Dies between core storing the messages and the acknowledgement reaching the operator."""
+
+    async def acknowledge_many(self, items, ctx):
+        raise RuntimeError("process killed")
+
+
+def test_killed_before_acknowledging_fetches_again_and_keeps_one_version(tmp_path):
+    op = sim_operator("tui", initial=5)
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server)
+        crashing = CrashAfterStoring(config.operator("tui"), config)
+        [first] = asyncio.run(scan(config, connectors={"tui": crashing}))
+        assert first.state == "error" and "process killed" in first.last_error
+        assert op.feed.unacked() == 5
+        assert rows(config, "SELECT * FROM connector_state") == []   # last seen not moved on
+        [second] = asyncio.run(scan(config))
+    assert second.state == "ok" and second.total == 5 and second.new == 0
+    assert op.feed.unacked() == 0
+    versions = rows(config, "SELECT voucher, COUNT(*) AS n FROM operator_reservations GROUP BY voucher")
+    assert len(versions) == 5 and all(v["n"] == 1 for v in versions)
+    assert rows(config, "SELECT COUNT(*) AS n FROM raw_messages")[0]["n"] == 5
+
+
+def test_changes_and_cancellations_become_versions(tmp_path):
+    op = sim_operator("tui", initial=6)
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server)
+        asyncio.run(scan(config))
+        changed, cancelled = op.feed.add_change(), op.feed.add_cancel()
+        [run] = asyncio.run(scan(config))
+    assert (run.total, run.changed, run.cancelled) == (2, 1, 1)
+    latest = {r["voucher"]: r for r in rows(config, "SELECT * FROM operator_reservations WHERE is_latest = 1")}
+    assert latest[cancelled.voucher]["content"] == "cancel"
+    if changed.voucher != cancelled.voucher:
+        assert latest[changed.voucher]["content"] == "change"
+        assert latest[changed.voucher]["check_out"] == changed.check_out.isoformat()
+
+
+@pytest.mark.parametrize("pagination", ["page", "offset", "cursor"])
+def test_json_api_pages_through_every_booking(tmp_path, pagination):
+    op = sim_operator("pegas", initial=23)
+    op.pagination = pagination
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server, pegas={"page_size": 5})
+        [run] = asyncio.run(scan(config))
+        [again] = asyncio.run(scan(config))
+    assert run.state == "ok" and run.new == 23
+    assert again.new == 0 and again.changed == 0   # the same bytes again are one message
+    stored = rows(config, "SELECT * FROM operator_reservations ORDER BY voucher")
+    first = op.feed.events[0].booking
+    row = next(r for r in stored if r["voucher"] == first.voucher)
+    assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate, first.adults)
+    assert row["check_in"] == first.check_in.isoformat()
+    assert row["total_minor"] == int(first.total * 100)
+
+
+def test_confirm_and_reject_reach_the_operator(tmp_path):
+    from connectors.base import Reply
+
+    json_op, ota_op = sim_operator("pegas", initial=1), sim_operator("tui", initial=1)
+    with SimServer([json_op, ota_op]) as server:
+        config = make_config(tmp_path, server)
+        connector_for(config.operator("pegas"), config).confirm(Reply("pegas", "P-1", hotel_number="H-77"))
+        connector_for(config.operator("pegas"), config).reject(Reply("pegas", "P-2", reason="no rooms"))
+        connector_for(config.operator("tui"), config).reject(Reply("tui", "T-9", reason="stop sale"))
+    assert json_op.replies == [{"voucher": "P-1", "answer": "confirm", "hotel_number": "H-77"},
+                               {"voucher": "P-2", "answer": "reject", "reason": "no rooms"}]
+    assert ota_op.replies == [{"voucher": "T-9", "reason": "stop sale", "answer": "reject"}]
