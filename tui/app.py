@@ -1,0 +1,235 @@
+"""The Textual app: status board, inbox, detail, forecast, unparsed messages.
+
+Screens read the store on the UI thread only for small queries (one row, one
+page); everything long (actions that talk to operators, scans, re-mapping,
+searches over the whole inbox) runs in thread workers that open their own
+``Store`` and answer with messages from ``tui.messages``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from core import actions
+from core.actions import ActionOutcome, ActionRefused, Replier
+from core.audit import Actor, record
+from core.config import Config
+from core.ingest import remap_after_mapping
+from core.mapping import set_mapping
+from core.store import Store
+from tui.messages import ActionsDone, ScanFinished, ScanProgress
+from tui.screens.board import BoardScreen
+from tui.screens.help import HelpScreen
+from tui.screens.inbox import InboxScreen
+from tui.screens.unparsed import UnparsedScreen
+from tui.widgets import scanning
+
+ReplierFactory = Callable[[Store], Replier]
+
+ACTION_DONE = {"confirm": "confirmed", "reject": "rejected", "save": "saved", "map": "mapped"}
+
+
+def _connector_replier(config: Config) -> ReplierFactory:
+    def build(store: Store) -> Replier:
+        from tui.replier import ConnectorReplier
+
+        return ConnectorReplier(store, config)
+
+    return build
+
+
+class OpdeskApp(App):
+    """opdesk in the terminal (and in a browser through ``opdesk web``)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "opdesk"
+    MODES = {"inbox": InboxScreen, "board": BoardScreen, "unparsed": UnparsedScreen}
+    DEFAULT_MODE = "inbox"
+
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Keys and screens"),
+        Binding("b", "switch_mode('board')", "Board", id="app.board", tooltip="Status board: operators and scans"),
+        Binding("i", "switch_mode('inbox')", "Inbox", id="app.inbox", tooltip="Operator reservations"),
+        Binding("u", "switch_mode('unparsed')", "Unparsed", id="app.unparsed",
+                tooltip="Messages nobody could read"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Dark or light"),
+    ]
+
+    def __init__(self, config: Config, *, replier_factory: ReplierFactory | None = None,
+                 actor: Actor | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.store = Store(config.store_path, config.documents_dir)
+        self.replier_factory = replier_factory or _connector_replier(config)
+        self.actor = actor or Actor.current("app")
+        self.scanning: dict[str, str] = {}        # operator -> scanning | done | error (this session)
+        self.scan_errors: dict[str, str] = {}
+        self.sub_title = config.hotel_name
+        settings = config.section("app")
+        self.theme = str(settings.get("theme", "textual-dark"))
+        keys = settings.get("keys", {})
+        if isinstance(keys, dict) and keys:
+            self.set_keymap({str(k): str(v) for k, v in keys.items()})
+
+    # -- stores -------------------------------------------------------------------
+    def worker_store(self) -> Store:
+        """A store for the calling worker thread (a connection belongs to its thread)."""
+        return Store(self.config.store_path, self.config.documents_dir)
+
+    def on_unmount(self) -> None:
+        self.store.close()
+
+    # -- app-wide actions ------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Inbox", "Operator reservations waiting for a decision", self._mode("inbox"))
+        yield SystemCommand("Status board", "Operators, their last scan, scan now", self._mode("board"))
+        yield SystemCommand("Unparsed messages", "Messages a person must read", self._mode("unparsed"))
+        yield SystemCommand("Scan all operators", "Fetch new messages from every enabled operator",
+                            lambda: self.start_scan(None))
+        for op in self.config.operators:
+            if op.enabled:
+                yield SystemCommand(f"Scan {op.label}", f"Fetch new messages from {op.name} only",
+                                    lambda name=op.name: self.start_scan([name]))
+        yield SystemCommand("Toggle dark / light", "Switch the theme", self.action_toggle_theme)
+        yield SystemCommand("Help", "Keys and screens", self.action_help)
+
+    def _mode(self, mode: str) -> Callable[[], None]:
+        return lambda: self.switch_mode(mode)
+
+    # -- actions on inbox rows ------------------------------------------------------
+    def act_on_rows(self, action: str, ids: list[int], reason: str = "") -> None:
+        """Confirm, reject or save rows in a worker; the outcome comes back as ``ActionsDone``."""
+        self._action_worker(action, list(ids), reason)
+
+    @work(thread=True, group="actions")
+    def _action_worker(self, action: str, ids: list[int], reason: str) -> None:
+        store = self.worker_store()
+        try:
+            outcomes = self._act(store, action, ids, reason)
+        except ActionRefused as exc:
+            outcomes = [ActionOutcome(0, action, False, str(exc))]
+        finally:
+            store.close()
+        self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
+
+    def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
+        if action == "confirm":
+            return actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store))
+        if action == "reject":
+            return actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
+        if action == "save":
+            return actions.save(store, self.config, ids, self.actor)
+        raise ValueError(f"unknown action {action!r}")
+
+    def fix_mapping(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
+        self._mapping_worker(operator, kind, code, hotel_code)
+
+    @work(thread=True, group="actions")
+    def _mapping_worker(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
+        store = self.worker_store()
+        try:
+            with store.transaction():
+                before = set_mapping(store, operator, kind, code, hotel_code)
+                record(store, self.actor, "map_set", before=before or {},
+                       after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
+                       detail=f"{operator} {kind} {code} -> {hotel_code}")
+            rows = remap_after_mapping(store, self.config, operator, kind, code)
+        finally:
+            store.close()
+        message = f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped"
+        self.post_message(ActionsDone("map", [{"id": 0, "action": "map", "ok": True, "message": message}]))
+
+    def on_actions_done(self, message: ActionsDone) -> None:
+        self._report(message)
+        for screen in self._screens_to_refresh():
+            refresh = getattr(screen, "after_action", None)
+            if refresh is not None:
+                refresh(message)
+
+    def _report(self, message: ActionsDone) -> None:
+        done = [o for o in message.outcomes if o["ok"]]
+        refused = [o for o in message.outcomes if not o["ok"]]
+        verb = ACTION_DONE.get(message.action, message.action)
+        if message.action == "map":
+            self.notify(done[0]["message"], title="Mapping saved")
+            return
+        if len(message.outcomes) == 1 and done:
+            o = done[0]
+            self.notify(f"{o['operator']} {o['voucher']}: {o['message']}", title=verb.capitalize())
+        elif done:
+            self.notify(f"{len(done)} row(s) {verb}", title=verb.capitalize())
+        for o in refused[:3]:
+            self.notify(o["message"], title=f"Not {verb}", severity="error", timeout=10)
+        if len(refused) > 3:
+            self.notify(f"{len(refused) - 3} more row(s) not {verb}", severity="error", timeout=10)
+
+    def _screens_to_refresh(self) -> list[Screen]:
+        return list(self.screen_stack)
+
+    # -- scans --------------------------------------------------------------------------
+    def start_scan(self, operators: list[str] | None) -> None:
+        names = operators or [op.name for op in self.config.operators if op.enabled]
+        if not names:
+            self.notify("No enabled operators in the config: add [[operators]] tables", severity="warning")
+            return
+        busy = [n for n in names if self.scanning.get(n) == "scanning"]
+        if busy:
+            self.notify(f"Already scanning: {', '.join(busy)}", severity="warning")
+            return
+        for name in names:
+            self.scanning[name] = "scanning"
+            self.scan_errors.pop(name, None)
+        self._refresh_board()
+        self._scan_worker(names)
+
+    @work(thread=True, group="scan")
+    def _scan_worker(self, names: list[str]) -> None:
+        def progress(operator: str, state: str, counts: dict[str, int] | None = None, error: str = "") -> None:
+            self.post_message(ScanProgress(operator, state, counts or {}, error))
+
+        error = ""
+        try:
+            scanning.scan(self.config, names, progress)
+        except Exception as exc:  # noqa: BLE001 - a failed scan is shown on the board, never crashes the app
+            error = str(exc) or type(exc).__name__
+        self.post_message(ScanFinished(names, error))
+
+    def on_scan_progress(self, message: ScanProgress) -> None:
+        self.scanning[message.operator] = message.state
+        if message.error:
+            self.scan_errors[message.operator] = message.error
+        self._refresh_board()
+
+    def on_scan_finished(self, message: ScanFinished) -> None:
+        for name in message.operators:
+            if self.scanning.get(name) == "scanning":
+                self.scanning[name] = "error" if message.error else "done"
+            if message.error:
+                self.scan_errors[name] = message.error
+        if message.error:
+            self.notify(message.error, title="Scan failed", severity="error", timeout=10)
+        else:
+            self.notify(f"Scanned {', '.join(message.operators)}", title="Scan done")
+        self._refresh_board()
+        for screen in self._screens_to_refresh():
+            refresh = getattr(screen, "after_scan", None)
+            if refresh is not None:
+                refresh()
+
+    def _refresh_board(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                screen.refresh_cards()

@@ -1,0 +1,44 @@
+"""Messages the app's workers post back to the UI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class ScanProgress(Message):
+    """A scan of one operator moved on: started, counted some messages, finished or failed."""
+
+    operator: str
+    state: str                      # scanning | done | error
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
+class ScanFinished(Message):
+    """Every operator of a scan is done."""
+
+    operators: list[str]
+    error: str = ""
+
+
+@dataclass
+class ActionsDone(Message):
+    """An action (confirm, reject, save, mapping fix) ran; ``outcomes`` are its ActionOutcome dicts."""
+
+    action: str
+    outcomes: list[dict[str, Any]]
+
+
+@dataclass
+class InboxPage(Message):
+    """One page of inbox rows loaded by a worker, with the counts that go with it."""
+
+    token: int
+    rows: list[dict[str, Any]]
+    total: int | None
+    counts: dict[str, int] | None

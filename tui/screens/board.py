@@ -1,0 +1,87 @@
+"""The status board: one card per operator, updated live while scans run."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tui.widgets.operator_card import OperatorCard, last_runs, pending_by_operator
+
+CARD_WIDTH = 38
+POLL_SECONDS = 1.0
+
+
+class BoardScreen(Screen):
+    BINDINGS = [
+        Binding("s", "scan_one", "Scan this", id="board.scan", tooltip="Scan the operator of the focused card"),
+        Binding("a", "scan_all", "Scan all", id="board.scan_all", tooltip="Scan every enabled operator"),
+        Binding("right,down", "app.focus_next", "Next", show=False, id="board.next"),
+        Binding("left,up", "app.focus_previous", "Previous", show=False, id="board.previous"),
+        Binding("enter", "open_inbox", "Inbox", id="board.inbox", tooltip="Inbox of this operator"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        operators = self.app.config.operators
+        with Grid(id="cards"):
+            for op in operators:
+                yield OperatorCard(op, self.app.config.timezone)
+        if not operators:
+            yield Static("No operators configured: add [[operators]] tables to the config "
+                         "(see config.example.toml).", id="no-operators")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_cards()
+        self.set_interval(POLL_SECONDS, self._poll)
+        cards = list(self.query(OperatorCard))
+        if cards:
+            cards[0].focus()
+
+    def _poll(self) -> None:
+        # Scans started elsewhere (cron, another terminal) show up here too.
+        if self.is_current:
+            self.refresh_cards()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_cards()
+
+    def on_resize(self, event: Resize) -> None:
+        columns = max(1, event.size.width // CARD_WIDTH)
+        self.query_one("#cards", Grid).styles.grid_size_columns = columns
+
+    def refresh_cards(self) -> None:
+        store = self.app.store
+        runs = last_runs(store)
+        pending = pending_by_operator(store)
+        for card in self.query(OperatorCard):
+            name = card.operator.name
+            card.show(runs.get(name), self.app.scanning.get(name), pending.get(name, 0),
+                      self.app.scan_errors.get(name, ""))
+
+    def _focused_operator(self) -> str | None:
+        focused = self.focused
+        return focused.operator.name if isinstance(focused, OperatorCard) else None
+
+    def action_scan_one(self) -> None:
+        name = self._focused_operator()
+        if name:
+            self.app.start_scan([name])
+
+    def action_scan_all(self) -> None:
+        self.app.start_scan(None)
+
+    def action_open_inbox(self) -> None:
+        from dataclasses import replace
+
+        from tui.screens.inbox import InboxScreen
+
+        name = self._focused_operator()
+        self.app.switch_mode("inbox")
+        screen = self.app.screen
+        if name and isinstance(screen, InboxScreen):
+            screen._set_filter(replace(screen.flt, operator=name))

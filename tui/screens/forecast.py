@@ -1,0 +1,60 @@
+"""The forecast of one room type around a stay: capacity, confirmed, pending, expected available."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from core.forecast import forecast
+from tui.widgets.detail_pane import forecast_table
+
+MARGIN_DAYS = 3
+
+
+class ForecastScreen(Screen):
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="forecast.back"),
+        Binding("r", "next_room", "Room type", id="forecast.room"),
+        Binding("left_square_bracket", "shift(-7)", "Week earlier", id="forecast.earlier"),
+        Binding("right_square_bracket", "shift(7)", "Week later", id="forecast.later"),
+    ]
+
+    def __init__(self, room: str, check_in: str, check_out: str | None) -> None:
+        super().__init__()
+        self.room = room
+        self.stay_start = date.fromisoformat(check_in)
+        self.stay_end = date.fromisoformat(check_out) if check_out else self.stay_start + timedelta(days=1)
+        self.start = self.stay_start - timedelta(days=MARGIN_DAYS)
+        self.end = self.stay_end + timedelta(days=MARGIN_DAYS - 1)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="forecast-title")
+        with VerticalScroll():
+            yield Static("", id="forecast-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        nights = forecast(self.app.store, self.room, self.start, self.end)
+        self.query_one("#forecast-title", Static).update(
+            f"{self.room}  {self.start} → {self.end}   (stay {self.stay_start} → {self.stay_end})")
+        self.query_one("#forecast-table", Static).update(forecast_table(nights))
+
+    def action_next_room(self) -> None:
+        rooms = [r[0] for r in self.app.store.conn.execute("SELECT code FROM room_types ORDER BY code")]
+        if rooms:
+            self.room = rooms[(rooms.index(self.room) + 1) % len(rooms)] if self.room in rooms else rooms[0]
+            self.show()
+
+    def action_shift(self, days: int) -> None:
+        self.start += timedelta(days=days)
+        self.end += timedelta(days=days)
+        self.show()

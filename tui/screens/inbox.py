@@ -1,0 +1,385 @@
+"""The inbox: operator reservations by status, searched, filtered, sorted and paged in SQL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, Tabs
+
+from core import inbox
+from core.actions import clean_selection
+from core.inbox import InboxFilter
+from tui.messages import ActionsDone, InboxPage
+from tui.widgets.confirmation import ConfirmModal, RejectModal
+from tui.widgets.inbox_table import SORTABLE, InboxTable
+from tui.widgets.stay_effect import confirm_effect
+
+PAGE_SIZE = 200
+SEARCH_DEBOUNCE = 0.08          # seconds of quiet typing before the search runs
+STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("all", "All"))
+SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date", "nights", "status")
+
+
+class InboxScreen(Screen):
+    """Pending / Confirmed / Rejected / All, one page of rows at a time."""
+
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="inbox.search", tooltip="Search by voucher or guest name"),
+        Binding("escape", "leave_search", "Table", id="inbox.table", show=False),
+        Binding("space", "toggle_select", "Select", id="inbox.select", tooltip="Mark the row for a bulk action"),
+        Binding("c", "confirm", "Confirm", id="inbox.confirm", tooltip="Confirm the marked rows, else this row"),
+        Binding("x", "reject", "Reject", id="inbox.reject", tooltip="Reject with a reason"),
+        Binding("s", "save", "Save", id="inbox.save", show=False, tooltip="Save into the hotel book only"),
+        Binding("A", "confirm_clean", "Confirm clean", id="inbox.confirm_clean",
+                tooltip="Confirm every clean pending row (of the operator filter)"),
+        Binding("m", "fix_mapping", "Map", id="inbox.map", tooltip="Fix a missing (red) mapping"),
+        Binding("f", "filters", "Filter", id="inbox.filter", tooltip="Operator, dates, content"),
+        Binding("o", "next_operator", "Operator", id="inbox.operator", show=False),
+        Binding("t", "next_sort", "Sort", id="inbox.sort", show=False),
+        Binding("r", "reverse_sort", "Reverse", id="inbox.reverse", show=False),
+        Binding("right_square_bracket", "page(1)", "Next page", id="inbox.next_page", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="inbox.prev_page", show=False),
+        Binding("1", "status('pending')", "Pending", show=False, id="inbox.pending"),
+        Binding("2", "status('confirmed')", "Confirmed", show=False, id="inbox.confirmed"),
+        Binding("3", "status('rejected')", "Rejected", show=False, id="inbox.rejected"),
+        Binding("4", "status('all')", "All", show=False, id="inbox.all"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="inbox.reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flt = InboxFilter()
+        self.page = 0
+        self.total = 0
+        self.counts: dict[str, int] = {}
+        self.selected: set[int] = set()
+        self._token = 0
+        self._search_timer: Timer | None = None
+        self.loaded = False         # the first page has been shown (tests and the bench wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Tabs(*(Tab(label, id=key) for key, label in STATUS_TABS), id="status-tabs")
+        with Horizontal(id="inbox-bar"):
+            yield Input(placeholder="/ search voucher or name", id="search", compact=True)
+            yield Static("", id="filter-summary")
+        yield InboxTable(self.app.config.timezone, id="inbox-table")
+        yield Static("", id="inbox-status")
+        yield Footer()
+
+    @property
+    def table(self) -> InboxTable:
+        return self.query_one(InboxTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    # -- loading ----------------------------------------------------------------
+    def reload(self) -> None:
+        self._token += 1
+        self._load(self._token, self.flt, self.page * PAGE_SIZE)
+
+    @work(thread=True, exclusive=True, group="inbox")
+    def _load(self, token: int, flt: InboxFilter, offset: int) -> None:
+        store = self.app.worker_store()
+        try:
+            rows = inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset)
+            if token != self._token:
+                return
+            # The first page goes up before the counts: on a big store the counts take longer.
+            self.post_message(InboxPage(token, rows, None, None))
+            counts = inbox.counts_by_status(store, flt)
+            total = counts[flt.status] if flt.status in counts else inbox.count_rows(store, flt)
+            self.post_message(InboxPage(token, rows, total, counts))
+        finally:
+            store.close()
+
+    def on_inbox_page(self, message: InboxPage) -> None:
+        if message.token != self._token:
+            return
+        if message.counts is None:
+            self.table.show_page(message.rows, self.selected)
+            self.loaded = True
+        else:
+            self.total = message.total or 0
+            self.counts = message.counts
+            self._show_counts()
+        self._show_status()
+
+    def _show_counts(self) -> None:
+        tabs = self.query_one(Tabs)
+        for key, label in STATUS_TABS:
+            tabs.query_one(f"#{key}", Tab).label = f"{label} {self.counts.get(key, 0):,}"
+
+    def _show_status(self) -> None:
+        first = self.page * PAGE_SIZE + 1 if self.total else 0
+        last = min((self.page + 1) * PAGE_SIZE, self.total)
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        arrow = "↓" if self.flt.descending else "↑"
+        parts = [f"{first:,}–{last:,} of {self.total:,}", f"page {self.page + 1}/{pages}",
+                 f"sort {self.flt.sort} {arrow}"]
+        if self.selected:
+            parts.append(f"{len(self.selected)} marked")
+        self.query_one("#inbox-status", Static).update("  ·  ".join(parts))
+        self.query_one("#filter-summary", Static).update(filter_summary(self.flt))
+
+    def after_action(self, message: ActionsDone) -> None:
+        done = {o["id"] for o in message.outcomes if o["ok"]}
+        self.selected -= done
+        self.reload()
+
+    def after_scan(self) -> None:
+        self.reload()
+
+    # -- status tabs, search, filters, sort, pages -------------------------------------
+    @on(Tabs.TabActivated, "#status-tabs")
+    def _tab_changed(self, event: Tabs.TabActivated) -> None:
+        status = event.tab.id or "pending"
+        if status != self.flt.status:
+            self._set_filter(replace(self.flt, status=status))
+
+    def action_status(self, status: str) -> None:
+        self.query_one(Tabs).active = status
+
+    def _set_filter(self, flt: InboxFilter) -> None:
+        self.flt = flt
+        self.page = 0
+        self.reload()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        self.table.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        term = event.value
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._search(term))
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search(event.value)
+        self.table.focus()
+
+    def _search(self, term: str) -> None:
+        if term != self.flt.search:
+            self._set_filter(replace(self.flt, search=term))
+
+    def action_filters(self) -> None:
+        from tui.screens.filters import FilterModal
+
+        def apply(flt: InboxFilter | None) -> None:
+            if flt is not None:
+                self._set_filter(flt)
+
+        self.app.push_screen(FilterModal(self.flt, self._operator_names()), apply)
+
+    def _operator_names(self) -> list[str]:
+        names = [op.name for op in self.app.config.operators]
+        stored = [r[0] for r in self.app.store.conn.execute(
+            "SELECT DISTINCT operator FROM operator_reservations ORDER BY operator")]
+        return list(dict.fromkeys([*names, *stored]))
+
+    def action_next_operator(self) -> None:
+        names = [None, *self._operator_names()]
+        nxt = names[(names.index(self.flt.operator) + 1) % len(names)] if self.flt.operator in names else None
+        self._set_filter(replace(self.flt, operator=nxt))
+
+    def action_next_sort(self) -> None:
+        current = SORT_CYCLE.index(self.flt.sort) if self.flt.sort in SORT_CYCLE else -1
+        self._set_filter(replace(self.flt, sort=SORT_CYCLE[(current + 1) % len(SORT_CYCLE)]))
+
+    def action_reverse_sort(self) -> None:
+        self._set_filter(replace(self.flt, descending=not self.flt.descending))
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        sort = SORTABLE.get(str(event.column_key.value))
+        if sort is None:
+            return
+        descending = not self.flt.descending if sort == self.flt.sort else self.flt.descending
+        self._set_filter(replace(self.flt, sort=sort, descending=descending))
+
+    def action_page(self, step: int) -> None:
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        page = min(max(self.page + step, 0), pages - 1)
+        if page != self.page:
+            self.page = page
+            self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    # -- rows ---------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#inbox-table")
+    def _open_detail(self, event: DataTable.RowSelected) -> None:
+        from tui.screens.detail import DetailScreen
+
+        if event.row_key.value is not None:
+            self.app.push_screen(DetailScreen(int(event.row_key.value)))
+
+    def action_toggle_select(self) -> None:
+        rid = self.table.current_id
+        if rid is None:
+            return
+        if rid in self.selected:
+            self.selected.discard(rid)
+        else:
+            self.selected.add(rid)
+        self.table.set_mark(rid, rid in self.selected)
+        if self.table.cursor_row < self.table.row_count - 1:
+            self.table.move_cursor(row=self.table.cursor_row + 1)
+        self._show_status()
+
+    def _targets(self) -> list[int]:
+        if self.selected:
+            return sorted(self.selected)
+        rid = self.table.current_id
+        return [rid] if rid is not None else []
+
+    def action_confirm(self) -> None:
+        ids = self._targets()
+        if ids:
+            ask_confirm(self.app, ids)
+
+    def action_reject(self) -> None:
+        ids = self._targets()
+        if ids:
+            ask_reject(self.app, ids)
+
+    def action_save(self) -> None:
+        ids = self._targets()
+        if ids:
+            ask_save(self.app, ids)
+
+    def action_confirm_clean(self) -> None:
+        selection = clean_selection(self.app.store, self.flt.operator)
+        scope = f"of {self.flt.operator}" if self.flt.operator else "of every operator"
+        if not selection.ready:
+            self.app.notify(f"No clean pending rows {scope} ({len(selection.skipped)} need a look)",
+                            severity="warning")
+            return
+        body = (f"{len(selection.ready)} clean pending row(s) {scope} will be saved into the hotel book and "
+                f"confirmed to their operators.\n{len(selection.skipped)} other pending row(s) are skipped: "
+                f"a check or mapping needs a look.")
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.app.act_on_rows("confirm", selection.ready)
+
+        self.app.push_screen(ConfirmModal("Confirm all clean rows?", body, "Confirm"), go)
+
+    def action_fix_mapping(self) -> None:
+        row = self.table.current_row
+        if row is not None:
+            ask_mapping(self.app, row)
+
+
+# -- shared with the detail screen ---------------------------------------------------
+def ask_confirm(app: Any, ids: list[int]) -> None:
+    if len(ids) == 1:
+        row = app.store.one("SELECT * FROM operator_reservations WHERE id = ?", (ids[0],))
+        if row is None:
+            return
+        title = f"Confirm {row['voucher']} to {row['operator']}?"
+        body = (f"{row['guest_names'] or 'no guest names'}\n{row['check_in']} → {row['check_out']}, "
+                f"{row['rooms']} × {row['hotel_room'] or row['room']}\n\n"
+                f"It is saved into the hotel book and the operator is told.\n{confirm_effect(app.store, row)}")
+    else:
+        title = f"Confirm {len(ids)} marked rows?"
+        body = "Each is saved into the hotel book and its operator is told. Rows that fail a check stay pending."
+
+    def go(yes: bool | None) -> None:
+        if yes:
+            app.act_on_rows("confirm", ids)
+
+    app.push_screen(ConfirmModal(title, body, "Confirm"), go)
+
+
+def ask_reject(app: Any, ids: list[int]) -> None:
+    if len(ids) == 1:
+        row = app.store.one("SELECT voucher, operator, guest_names FROM operator_reservations WHERE id = ?",
+                            (ids[0],))
+        if row is None:
+            return
+        title = f"Reject {row['voucher']} of {row['operator']}?"
+        body = row["guest_names"] or ""
+    else:
+        title, body = f"Reject {len(ids)} marked rows?", "Each operator is told, with the same reason."
+
+    def go(reason: str | None) -> None:
+        if reason:
+            app.act_on_rows("reject", ids, reason)
+
+    app.push_screen(RejectModal(title, body), go)
+
+
+def ask_save(app: Any, ids: list[int]) -> None:
+    title = f"Save {len(ids)} row(s) into the hotel book?"
+    body = "The hotel book is updated; the operator is not told and the rows stay pending."
+
+    def go(yes: bool | None) -> None:
+        if yes:
+            app.act_on_rows("save", ids)
+
+    app.push_screen(ConfirmModal(title, body, "Save"), go)
+
+
+def ask_mapping(app: Any, row: dict[str, Any]) -> None:
+    """Offer the mapping fix for the first missing code of ``row`` (an inbox row or a detail shape)."""
+    from tui.screens.mapping_fix import MappingFixModal
+
+    stored = app.store.one("SELECT operator, voucher, room, board, rate, market, agency, missing_mappings "
+                           "FROM operator_reservations WHERE id = ?", (row["id"],))
+    if stored is None:
+        return
+    missing = json.loads(stored["missing_mappings"])
+    if not missing:
+        app.notify(f"{stored['voucher']}: every code is mapped")
+        return
+    kind = missing[0]
+    code = stored[kind] or ""
+    if not code:
+        app.notify(f"{stored['voucher']}: the operator sent no {kind} code; nothing to map", severity="warning")
+        return
+
+    def go(hotel_code: str | None) -> None:
+        if hotel_code:
+            app.fix_mapping(stored["operator"], kind, code, hotel_code)
+
+    app.push_screen(MappingFixModal(stored["operator"], kind, code), go)
+
+
+def filter_summary(flt: InboxFilter) -> str:
+    parts = []
+    if flt.operator:
+        parts.append(f"op {flt.operator}")
+    if flt.content:
+        parts.append(flt.content)
+    if flt.since or flt.until:
+        parts.append(f"created {flt.since or '…'}–{flt.until or '…'}")
+    if flt.stay_from or flt.stay_to:
+        parts.append(f"stay {flt.stay_from or '…'}–{flt.stay_to or '…'}")
+    if flt.clean_only:
+        parts.append("clean")
+    if not flt.latest_only:
+        parts.append("all versions")
+    return " · ".join(parts) if parts else "no filter (f)"

@@ -1,0 +1,92 @@
+"""A status board card: one operator, its last scan, and whether it is scanning now."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from core.config import OperatorConfig
+from core.store import Store
+
+STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
+               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"), "running": ("● scanning", "bold yellow")}
+
+
+def last_runs(store: Store) -> dict[str, dict[str, Any]]:
+    """The latest scan run of each operator."""
+    try:
+        from core.scanlog import last_runs as scanlog_last_runs  # type: ignore[import-not-found]
+    except ImportError:
+        rows = store.all("SELECT * FROM scan_runs WHERE id IN (SELECT MAX(id) FROM scan_runs GROUP BY operator)")
+    else:
+        found = scanlog_last_runs(store)
+        rows = list(found.values()) if isinstance(found, dict) else list(found)
+    return {r["operator"]: dict(r) for r in rows}
+
+
+def pending_by_operator(store: Store) -> dict[str, int]:
+    rows = store.conn.execute("SELECT operator, COUNT(*) FROM operator_reservations "
+                              "WHERE status = 'pending' AND is_latest = 1 GROUP BY operator")
+    return {r[0]: r[1] for r in rows}
+
+
+def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None) -> str:
+    if live == "scanning":
+        return "scanning"
+    if not operator.enabled:
+        return "disabled"
+    if run is None:
+        return "never"
+    if run.get("state") == "running" and not run.get("finished_at"):
+        return "scanning"
+    if run.get("state") in ("error", "failed") or run.get("last_error"):
+        return "error"
+    return "ok"
+
+
+class OperatorCard(Static, can_focus=True):
+    """One operator on the status board."""
+
+    DEFAULT_CSS = """
+    OperatorCard { height: 7; border: round $panel-lighten-2; padding: 0 1; }
+    OperatorCard:focus { border: round $accent; }
+    OperatorCard.-error { border: round $error; }
+    OperatorCard.-scanning { border: round $warning; }
+    """
+
+    def __init__(self, operator: OperatorConfig, tz: ZoneInfo) -> None:
+        super().__init__(id=f"card-{operator.name}")
+        self.operator = operator
+        self.tz = tz
+        self.border_title = operator.label
+
+    def show(self, run: dict[str, Any] | None, live: str | None, pending: int, live_error: str = "") -> None:
+        from tui.widgets.cells import local_time
+
+        state = card_state(self.operator, run, live)
+        label, style = STATE_STYLE[state]
+        self.set_class(state == "error", "-error")
+        self.set_class(state == "scanning", "-scanning")
+        head = Text()
+        head.append(label, style=style)
+        head.append(f"   {self.operator.name} · {self.operator.kind}", style="dim")
+        run = run or {}
+        counts = [Text(), Text()]
+        for line, name, key, colour in ((0, "Total", "total", ""), (0, "New", "new", "cyan"),
+                                        (1, "Changed", "changed", "magenta"), (1, "Error", "errors", "red")):
+            value = run.get(key, 0) or 0
+            counts[line].append(f"{name:<8}")
+            counts[line].append(f"{value:<8}", style=f"bold {colour}" if value and colour else "bold")
+        started = local_time(run.get("started_at"), self.tz)
+        finished = local_time(run.get("finished_at"), self.tz, "%H:%M:%S") if run.get("finished_at") else "…"
+        when = Text(f"Last scan {started} → {finished}" if started else "Last scan —", style="")
+        foot = Text(f"{pending} pending in the inbox")
+        error = live_error or run.get("last_error") or ""
+        lines = [head, *counts, when, foot]
+        if error:
+            lines[-1] = Text(error, style="red", overflow="ellipsis", no_wrap=True)
+        self.update(Group(*lines))
