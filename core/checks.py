@@ -7,6 +7,7 @@ runs them all for one ``StayFacts``; the price check lives in
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -121,15 +122,18 @@ def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         "ON h.id = v.hotel_reservation_id WHERE v.operator = ? AND v.voucher = ?",
         (facts.operator, facts.voucher),
     ).fetchone()
-    if facts.content == Content.NEW:
-        if linked is not None and facts.reservation_id is None:
+    if facts.content == Content.NEW and linked is not None:
+        # Saved from this voucher's own inbox rows, or already there (PMS, phone): a duplicate.
+        ours = conn.execute(
+            "SELECT 1 FROM operator_reservations WHERE operator = ? AND voucher = ? AND hotel_reservation_id = ?",
+            (facts.operator, facts.voucher, linked["id"])).fetchone()
+        if ours is None:
             return CheckOutcome(CheckState.FAIL, f"voucher already in the hotel book as {linked['number']}",
                                 {"hotel_number": linked["number"]})
-        if linked is not None:
-            return CheckOutcome(CheckState.OK, f"saved as {linked['number']}", {"hotel_number": linked["number"]})
-    elif linked is None:
-        return CheckOutcome(CheckState.WARN, f"no booking with voucher {facts.voucher} in the hotel book")
-    else:
+        return CheckOutcome(CheckState.OK, f"saved as {linked['number']}", {"hotel_number": linked["number"]})
+    if facts.content != Content.NEW:
+        if linked is None:
+            return CheckOutcome(CheckState.WARN, f"no booking with voucher {facts.voucher} in the hotel book")
         return CheckOutcome(CheckState.OK, f"matches {linked['number']}", {"hotel_number": linked["number"]})
     others = conn.execute(
         "SELECT v.operator, h.number FROM hotel_vouchers v JOIN hotel_reservations h ON h.id = v.hotel_reservation_id "
@@ -154,14 +158,23 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
         (facts.check_out.isoformat(), facts.check_in.isoformat(), facts.operator, facts.voucher),
     ).fetchall()
     found = []
-    wanted = {s.casefold() for s in facts.surnames}
+    wanted = {fold_name(s) for s in facts.surnames}
     for r in rows:
-        names = r["guest_names"].casefold()
+        names = fold_name(r["guest_names"])
         hit = next((s for s in wanted if s and s in names), None)
         if hit:
             found.append({"hotel_number": r["number"],
                           "reason": f"guest {hit.title()} stays {r['check_in']}..{r['check_out']}"})
     return found
+
+
+_FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
+
+
+def fold_name(name: str) -> str:
+    """A name as a PMS may have typed it: lower case, no accents (Yılmaz, YILMAZ and Yilmaz match)."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD_EXTRA))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FOLD_EXTRA)
 
 
 def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:

@@ -1,0 +1,74 @@
+"""Test support: a configured desk with a drop folder, bookings to feed it, a scan of the folder.
+
+Import the fixture in a conftest.py: ``from support.desk import desk  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connectors.base import FetchContext, connector_for
+from connectors.canonical import dumps_canonical
+from core.config import Config, load_config
+from core.hotelbook import set_room_type
+from core.ingest import Ingestor
+from core.mapping import set_mapping
+from core.models import Content, Guest, OperatorBooking
+from core.store import Store
+
+TODAY = date.today()
+
+
+def booking(voucher: str = "V100", content: Content = Content.NEW, *, room: str = "DZ", days_ahead: int = 30,
+            nights: int = 7, adults: int = 2, surname: str = "Yılmaz", total: str | None = "980.00",
+            **kw) -> OperatorBooking:
+    check_in = TODAY + timedelta(days=days_ahead)
+    return OperatorBooking(
+        voucher=voucher, content=content, agency="TUI", check_in=check_in,
+        check_out=check_in + timedelta(days=nights), adults=adults, room=room, board="AI", rate="TUI26",
+        guests=[Guest("Ayşe", surname), Guest("Mehmet", surname)], total=Decimal(total) if total else None,
+        currency="EUR", sale_date=TODAY, **kw)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Config:
+    """A config file with one folder operator ``tui`` and a store with a room type and mappings."""
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "opdesk.toml").write_text(
+        '[hotel]\nname = "Test Hotel"\nnumber_prefix = "T"\n[store]\npath = "opdesk.db"\n'
+        '[[operators]]\nname = "tui"\nkind = "folder"\npath = "drop"\n')
+    cfg = load_config(tmp_path / "opdesk.toml")
+    with Store(cfg.store_path, cfg.documents_dir) as store:
+        set_room_type(store, "STD", "Standard", 10)
+        for kind, code, hotel in (("room", "DZ", "STD"), ("board", "AI", "AI"), ("rate", "TUI26", "TUI26"),
+                                  ("agency", "TUI", "TUI")):
+            set_mapping(store, "tui", kind, code, hotel)
+    return cfg
+
+
+def drop(cfg: Config, name: str, *bookings: OperatorBooking) -> Path:
+    path = cfg.base_dir / "drop" / name
+    path.write_bytes(dumps_canonical(list(bookings)))
+    return path
+
+
+def scan(cfg: Config, operator: str = "tui") -> list:
+    """The folder connector's fetch -> ingest -> acknowledge loop, as a scan runs it."""
+    async def run() -> list:
+        connector = connector_for(cfg.operator(operator), cfg)
+        ctx = FetchContext(http=None, config=cfg)
+        results = []
+        with Store(cfg.store_path, cfg.documents_dir) as store:
+            ingestor = Ingestor(store, cfg)
+            async for raw in connector.fetch(ctx):
+                result = ingestor.ingest(raw, connector.parse)
+                await connector.acknowledge(raw, result, ctx)
+                results.append(result)
+        return results
+
+    return asyncio.run(run())
