@@ -153,16 +153,17 @@ def notif_report(acks: Iterable[tuple[str, str]], refusals: Iterable[tuple[str, 
 
 
 def push_response(acks: Iterable[tuple[str, str]], refusals: Iterable[tuple[str, str]] = ()) -> bytes:
-    """``OTA_HotelResNotifRS``: what the hotel answers to a push, after storing it."""
+    """``OTA_HotelResNotifRS``: what the hotel answers to a push, after storing it.
+
+    The schema wants at least one reservation listed; when every one was refused,
+    the caller lists them too, and the Warning 450 beside each says it is refused.
+    """
     root = element("OTA_HotelResNotifRS", Version="1.000")
     sub(root, "Success")
     add_refusals(root, refusals)
     holder = sub(root, "HotelReservations")
-    acks = list(acks)
     for id_type, voucher in acks:
         sub(sub(holder, "HotelReservation"), "UniqueID", Type=id_type, ID=voucher)
-    if not acks:
-        root.remove(holder)   # the schema wants at least one; with none, Success alone still answers
     return serialise(root)
 
 

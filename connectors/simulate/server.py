@@ -25,14 +25,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from connectors.ota import writer
-from connectors.ota.parser import read_acknowledgements, read_xml, child, local
+from connectors.ota.form import read_form
+from connectors.ota.parser import child, local, read_acknowledgements, read_xml
 from connectors.simulate.feed import BookingFeed
 from core.models import Content, OperatorBooking, plain
 
@@ -227,19 +226,6 @@ class SimHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass   # the client gave up (its timeout): nothing left to tell it
-
-
-def read_form(content_type: str, body: bytes) -> dict[str, bytes]:
-    """The fields of a multipart/form-data or urlencoded body."""
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return {k: v[0].encode() for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-    fields: dict[str, bytes] = {}
-    for part in message.iter_parts() if message.is_multipart() else []:
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            fields[str(name)] = part.get_payload(decode=True) or b""
-    return fields
 
 
 def read_since(request: bytes) -> datetime | None:

@@ -248,6 +248,7 @@ def test_protocol_messages_validate(schema):
     assert_valid(schema, writer.notif_report([], [("A3", "no rooms left")]))
     assert_valid(schema, writer.push_response([("14", "A1")], [("A2", "stop sale")]))
     assert_valid(schema, writer.push_response([("14", "A1")]))
+    assert_valid(schema, writer.push_response([("14", "A2")], [("A2", "stop sale")]))
     assert_valid(schema, writer.error_response("bad credentials", error_type=11, code=0))
     assert_valid(schema, writer.error_response("try later", push=True))
     acks, refusals = read_acknowledgements(writer.push_response([("14", "A1")], [("A2", "stop sale")]))
