@@ -245,9 +245,12 @@ class Reader:
         self._check_base_rate_codes()
         self.hotel = hotel
         agencies = dict(self._entries(data, "agencies", self._agency))
+        # Contracts name discounts (allowed_discounts) that are read after them.
+        discounts_raw = data.get("discounts", [])
+        self.discount_codes = {d.get("code") for d in discounts_raw if isinstance(d, dict)} \
+            if isinstance(discounts_raw, list) else set()
         contracts = self._entries(data, "contracts", self._contract)
         daily = self._entries(data, "daily_rates", self._daily_rate)
-        self.discount_codes = {d.get("code") for d in data.get("discounts", []) if isinstance(d, dict)}
         discounts = self._entries(data, "discounts", self._discount)
         promotions = {p.code: p for p in self._entries(data, "promotions", self._promotion)}
         if self.problems:
