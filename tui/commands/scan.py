@@ -1,9 +1,161 @@
-"""CLI commands of this area; `register` adds them to the main app."""
+"""Scanning operators, the AlpineBits push endpoint, and operator simulators."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Optional
+
 import typer
+from rich.live import Live
+from rich.table import Table
+
+from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
+from core.config import ConfigError
+from tui.cli_common import EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
+
+SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
+
+
+def runs_table(runs: dict[str, OperatorRun]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("operator", "state", "total", "new", "changed", "cancelled", "errors", "last error"):
+        table.add_column(column, justify="right" if column in ("total", "new", "changed", "cancelled", "errors") else "left",
+                         overflow="fold" if column == "last error" else "ellipsis")
+    style = {"ok": "green", "error": "red", "running": "yellow"}
+    for run in sorted(runs.values(), key=lambda r: r.operator):
+        table.add_row(run.operator, f"[{style.get(run.state, '')}]{run.state}[/]", str(run.total), str(run.new),
+                      str(run.changed), str(run.cancelled), str(run.errors), run.last_error[:120])
+    return table
+
+
+def run_once(names: list[str] | None, as_json: bool) -> list[OperatorRun]:
+    cfg = config()
+    try:
+        pick_operators(cfg, names)
+    except (KeyError, ConfigError) as exc:
+        fail(str(exc).strip("'\""))
+    if as_json:
+        return asyncio.run(scan_operators(cfg, names))
+    live_runs: dict[str, OperatorRun] = {}
+    with Live(runs_table(live_runs), console=console, refresh_per_second=8, transient=False) as live:
+        def progress(run: OperatorRun) -> None:
+            live_runs[run.operator] = run
+            live.update(runs_table(live_runs))
+        runs = asyncio.run(scan_operators(cfg, names, progress=progress))
+        live.update(runs_table({r.operator: r for r in runs}))
+    return runs
+
+
+def scan(
+    operator: Optional[list[str]] = typer.Option(None, "--operator", "-o", help="Only this operator (repeatable)."),
+    watch: bool = typer.Option(False, "--watch", help="Scan again and again until Ctrl-C."),
+    interval: float = typer.Option(60.0, "--interval", help="Seconds between scans with --watch.", min=1),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Fetch new bookings, changes and cancellations from every enabled operator at once."""
+    if not config().operators:
+        fail(f"no [[operators]] in {config().path}: add one (see docs/operators.md) or try: opdesk demo")
+    while True:
+        began = time.monotonic()
+        runs = run_once(operator or None, as_json)
+        if as_json:
+            print_json([vars(r) for r in runs])
+        if not watch:
+            raise typer.Exit(EXIT_REFUSED if any(r.state == "error" for r in runs) else EXIT_OK)
+        try:
+            time.sleep(max(0.0, interval - (time.monotonic() - began)))
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_OK) from None
+
+
+def serve_push(
+    port: int = typer.Option(8080, "--port", help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put TLS in front for the internet)."),
+    operator: Optional[list[str]] = typer.Option(None, "--operator", "-o", help="Only this ota-push operator."),
+) -> None:
+    """Accept AlpineBits OTA_HotelResNotifRQ pushes at http://HOST:PORT/<operator>."""
+    from connectors.ota.push_server import PushServer
+
+    cfg = config()
+    ops = [op for op in cfg.operators if op.kind == "ota-push" and op.enabled and (not operator or op.name in operator)]
+    if not ops:
+        fail("no enabled ota-push operator in the config: add one with kind = \"ota-push\", username and password_env")
+    try:
+        server = PushServer(cfg, ops, host=host, port=port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    for op in ops:
+        console.print(f"{op.label}: http://{host}:{server.port}/{op.name}", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def simulate(
+    port: int = typer.Option(8765, "--port", help="Port for the simulated operator (ota-push: the hotel's port)."),
+    kind: str = typer.Option("ota-pull", "--kind", help="ota-pull, ota-push or jsonapi."),
+    operator: str = typer.Option("tui", "--operator", help="Which operator's codes to send."),
+    bookings: int = typer.Option(20, "--bookings", help="Bookings waiting at the start.", min=0),
+    churn: float = typer.Option(2.0, "--churn", help="New bookings, changes and cancellations per read."),
+    latency: float = typer.Option(0.0, "--latency", help="Seconds before every answer."),
+    status: Optional[int] = typer.Option(None, "--fail-status", help="Answer this HTTP status to everything."),
+    fail_first: int = typer.Option(0, "--fail-first", help="Answer 429 to the first N requests."),
+    retry_after: Optional[float] = typer.Option(None, "--retry-after", help="Retry-After seconds with those 429s."),
+    hang: float = typer.Option(0.0, "--hang", help="Sleep this long before answering (a timeout)."),
+    malformed: bool = typer.Option(False, "--malformed", help="Answer truncated bodies."),
+    auth_fail: bool = typer.Option(False, "--auth-fail", help="Refuse every credential."),
+    interval: float = typer.Option(5.0, "--interval", help="ota-push: seconds between pushes."),
+) -> None:
+    """Run a loopback server (or, for ota-push, a client) that behaves like a tour operator."""
+    from connectors.simulate.demo import operator_entry, sim_operator
+    from connectors.simulate.server import Faults, SimServer
+
+    if kind not in SIM_KINDS:
+        fail(f"--kind must be one of {', '.join(SIM_KINDS)}, not {kind!r}")
+    faults = Faults(latency=latency, status=status, fail_first=fail_first, fail_status=429,
+                    retry_after=retry_after, hang=hang, malformed=malformed, auth_fail=auth_fail)
+    op = sim_operator(operator, kind="ota-pull" if kind == "ota-push" else kind, initial=bookings, churn=churn,
+                      faults=faults)
+    if kind == "ota-push":
+        from connectors.simulate.push import push_forever
+
+        url = f"http://127.0.0.1:{port}/{operator}"
+        console.print(f"pushing {operator} bookings to {url} as {op.username}/{op.password}; Ctrl-C stops",
+                      highlight=False)
+        try:
+            push_forever(url, op.feed, username=op.username, password=op.password, interval=interval,
+                         report=lambda line: console.print(line, highlight=False))
+        except KeyboardInterrupt:
+            return
+        return
+    try:
+        server = SimServer([op], port=port).start()
+    except OSError as exc:
+        fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}")
+    console.print(f"simulating {operator} ({kind}) at {server.base_url(operator)}; add to your config:\n",
+                  highlight=False)
+    print_toml(operator_entry(op, server))
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def print_toml(entry: dict) -> None:
+    import tomlkit
+
+    document = tomlkit.document()
+    table = tomlkit.aot()
+    table.append(tomlkit.item(entry))
+    document["operators"] = table
+    console.print(tomlkit.dumps(document), highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to `app`."""
+    app.command("scan")(scan)
+    app.command("serve-push")(serve_push)
+    app.command("simulate")(simulate)
