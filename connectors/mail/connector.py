@@ -134,19 +134,30 @@ class MailConnector(Connector):
 
     async def acknowledge(self, raw: RawMessage, result: IngestResult, ctx: FetchContext) -> None:
         """File the stored mail under processed or failed, and remember its UID as read."""
-        folder, uidvalidity, uid = _split_ref(raw.source_ref)
+        await self.acknowledge_many([(raw, result)], ctx)
+
+    async def acknowledge_many(self, pairs: list[tuple[RawMessage, IngestResult]], ctx: FetchContext) -> None:
+        """Acknowledge a batch over one connection (the fetch's own while it is still open)."""
         settings = self.settings
-        if folder != settings.folder:
+        moves = [(*_split_ref(raw.source_ref)[1:], self._target(settings, result)) for raw, result in pairs
+                 if _split_ref(raw.source_ref)[0] == settings.folder]
+        if not moves:
             return
-        handled = result.duplicate or result.state in (ParseState.PARSED, ParseState.IGNORED)
-        target = settings.processed_folder if handled else settings.failed_folder
-        if self._mailbox is not None and self._uidvalidity == uidvalidity:
-            await asyncio.to_thread(self._mailbox.file_away, uid, target)
+        if self._mailbox is not None:
+            await asyncio.to_thread(_file_away, self._mailbox, self._uidvalidity, moves)
         else:
-            await asyncio.to_thread(_file_away_once, settings, uidvalidity, uid, target)
-        if str(ctx.state.get(f"{folder}.uidvalidity")) == str(uidvalidity):
-            ctx.state[f"{folder}.last_uid"] = str(max(uid, int(ctx.state.get(f"{folder}.last_uid") or 0)))
+            await asyncio.to_thread(_file_away_once, settings, moves)
+        key = f"{settings.folder}.last_uid"
+        current = [uid for uidvalidity, uid, _ in moves
+                   if str(ctx.state.get(f"{settings.folder}.uidvalidity")) == str(uidvalidity)]
+        if current:
+            ctx.state[key] = str(max([*current, int(ctx.state.get(key) or 0)]))
             self._save(ctx.state)
+
+    @staticmethod
+    def _target(settings: MailboxSettings, result: IngestResult) -> str:
+        handled = result.duplicate or result.state in (ParseState.PARSED, ParseState.IGNORED)
+        return settings.processed_folder if handled else settings.failed_folder
 
     def _save(self, state: dict[str, Any]) -> None:
         if self.save_state is not None:
@@ -195,10 +206,19 @@ def _split_ref(source_ref: str) -> tuple[str, int, int]:
     return folder, int(uidvalidity), int(uid)
 
 
-def _file_away_once(settings: MailboxSettings, uidvalidity: int, uid: int, target: str) -> None:
-    with Mailbox(settings) as mailbox:
-        if mailbox.status()[0] == uidvalidity:
+Move = tuple[int, int, str]    # (UIDVALIDITY, UID, target folder)
+
+
+def _file_away(mailbox: Mailbox, uidvalidity: int | None, moves: list[Move]) -> None:
+    # A UID from an older folder generation may now name another message: leave those alone.
+    for validity, uid, target in moves:
+        if validity == uidvalidity:
             mailbox.file_away(uid, target)
+
+
+def _file_away_once(settings: MailboxSettings, moves: list[Move]) -> None:
+    with Mailbox(settings) as mailbox:
+        _file_away(mailbox, mailbox.status()[0], moves)
 
 
 # -- one mailbox scan, without the scanner ---------------------------------------------------

@@ -206,3 +206,20 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_the_scanner_reads_the_mailbox_and_keeps_its_state(mail_config, store, dovecot, imap_user, eml):
+    """connectors.scan drives the connector: the last batch is acknowledged after fetch ends."""
+    from connectors.scan import scan
+
+    user, _ = imap_user
+    mail_config.data["scan"] = {"batch": 2}
+    append(dovecot, user, eml("jet2_new"), eml("webbeds_new"), eml("jolly_new"), eml("unknown_sender"))
+
+    runs = {r.operator: r for r in asyncio.run(scan(mail_config, ["mailbox"]))}
+    again = {r.operator: r for r in asyncio.run(scan(mail_config, ["mailbox"]))}
+
+    assert (runs["mailbox"].state, runs["mailbox"].total, runs["mailbox"].new, runs["mailbox"].errors) == ("ok", 4, 4, 1)
+    assert again["mailbox"].total == 0
+    assert folder_count(dovecot, user, "Processed") == 3 and folder_count(dovecot, user, "Failed") == 1
+    assert store.connector_state("mailbox")["INBOX.last_uid"] == "4"
