@@ -24,12 +24,27 @@ from core.pricing.model import OCCUPANCY_KEYS
 
 DEFAULT_MULTIPLIERS = {"sgl": Decimal("1.5"), "dbl": Decimal(2), "trp": Decimal("2.75"), "quad": Decimal("3.4")}
 DEFAULT_BANDS = [("infant", 0, 1.99), ("young", 2, 6.99), ("older", 7, 12.99)]
-DEFAULT_CHILDREN = {
-    "first": {"infant": 0, "young": 0, "older": "50%"},
-    "second": {"infant": 0, "young": "50%", "older": "70%"},
-    "sgl_first": {"infant": 0, "young": "50%", "older": "70%"},
-    "sgl_second": {"infant": 0, "young": "70%", "older": "70%"},
-}
+
+
+def children_rows(bands: list[str]) -> dict[str, dict[str, Any]]:
+    """Usual child prices for bands listed youngest first: the youngest stay free, the oldest pay most.
+
+    With infant, young, older: first child 0 / 0 / 50%, second 0 / 50% / 70%,
+    with one adult 0 / 50% / 70% and 0 / 70% / 70%.
+    """
+    if not bands:
+        return {}
+    youngest, *middle = bands
+    oldest = middle.pop() if middle else None
+
+    def row(mid: Any, old: Any) -> dict[str, Any]:
+        values = {youngest: 0, **{b: mid for b in middle}}
+        if oldest:
+            values[oldest] = old
+        return values
+
+    return {"first": row(0, "50%"), "second": row("50%", "70%"), "sgl_first": row("50%", "70%"),
+            "sgl_second": row("70%", "70%")}
 
 
 class WizardError(ValueError):
@@ -90,9 +105,10 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def plan_entries(plan: ContractPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(contracts, discounts) as plain TOML-ready tables."""
+def plan_entries(plan: ContractPlan, bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(contracts, discounts) as plain TOML-ready tables; ``bands`` are the rate code's child bands."""
     plan.check()
+    children = children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)
     periods = sorted(plan.sales_periods, key=lambda p: p.start)
     sales = [periods[0].start, max(p.end for p in periods)] if periods else None
     base_type = next((p.rate_type for p in periods if not p.early_booking_percent), "")
@@ -112,8 +128,8 @@ def plan_entries(plan: ContractPlan) -> tuple[list[dict[str, Any]], list[dict[st
             if sales:
                 entry["sales"] = sales
             entry["prices"] = prices
-            if room not in plan.unit_rooms:
-                entry["children"] = DEFAULT_CHILDREN
+            if room not in plan.unit_rooms and children:
+                entry["children"] = children
             if plan.supplements:
                 entry["supplements"] = {b: {k: number(v) for k, v in t.items()} for b, t in plan.supplements.items()}
             if plan.rules:
@@ -132,10 +148,20 @@ def plan_entries(plan: ContractPlan) -> tuple[list[dict[str, Any]], list[dict[st
 def plan_toml(plan: ContractPlan, base_text: str | None = None, *, hotel_currency: str = "EUR") -> str:
     """The plan's entries added to ``base_text`` (a contracts file, comments kept) or to a new file.
 
-    The result is validated before it is returned, so what the user reviews will load.
+    The rate code, room types and boards the plan uses are added when the base
+    does not have them. The result is validated before it is returned, so what
+    the user reviews will load.
     """
-    contracts, discounts = plan_entries(plan)
-    doc = tomlkit.parse(base_text) if base_text else _new_document(plan, hotel_currency)
+    doc = tomlkit.parse(base_text) if base_text else tomlkit.document()
+    if not base_text:
+        doc.add(tomlkit.comment("Made by opdesk contracts wizard: review, then opdesk contracts load FILE"))
+        doc["hotel"] = {"currency": hotel_currency}
+    _ensure(doc, "room_types", list(plan.room_differences), lambda code: {"code": code})
+    _ensure(doc, "boards", [plan.board, *plan.supplements], lambda code: {"code": code})
+    _ensure(doc, "rate_codes", [plan.rate_code], _new_rate_code)
+    rate = next(r for r in doc["rate_codes"] if r.get("code") == plan.rate_code)
+    bands = [str(b.get("name")) for b in rate.get("child_bands", []) if isinstance(b, dict)]
+    contracts, discounts = plan_entries(plan, bands)
     _append(doc, "contracts", contracts)
     _append(doc, "discounts", discounts)
     text = tomlkit.dumps(doc)
@@ -143,27 +169,16 @@ def plan_toml(plan: ContractPlan, base_text: str | None = None, *, hotel_currenc
     return text
 
 
-def _new_document(plan: ContractPlan, currency: str) -> tomlkit.TOMLDocument:
-    doc = tomlkit.document()
-    doc.add(tomlkit.comment("Made by opdesk contracts wizard: review, then opdesk contracts load FILE"))
-    doc["hotel"] = {"currency": currency}
-    doc["room_types"] = tomlkit.aot()
-    for room in plan.room_differences:
-        doc["room_types"].append(tomlkit.item({"code": room}))
-    doc["boards"] = tomlkit.aot()
-    for board in dict.fromkeys([plan.board, *plan.supplements]):
-        doc["boards"].append(tomlkit.item({"code": board}))
-    rate = tomlkit.table()
-    rate.update({"code": plan.rate_code, "use_prices": "contract", "order_children_by_age": True})
+def _ensure(doc: Any, key: str, codes: list[str], make: Any) -> None:
+    known = {entry.get("code") for entry in doc.get(key, [])}
+    _append(doc, key, [make(code) for code in dict.fromkeys(codes) if code not in known])
+
+
+def _new_rate_code(code: str) -> dict[str, Any]:
     bands = tomlkit.array()
     for name, low, high in DEFAULT_BANDS:
-        band = tomlkit.inline_table()
-        band.update({"name": name, "min": low, "max": high})
-        bands.append(band)
-    rate["child_bands"] = bands
-    doc["rate_codes"] = tomlkit.aot()
-    doc["rate_codes"].append(rate)
-    return doc
+        bands.append(_inline({"name": name, "min": low, "max": high}))
+    return {"code": code, "use_prices": "contract", "order_children_by_age": True, "child_bands": bands}
 
 
 def _append(doc: tomlkit.TOMLDocument, key: str, entries: list[dict[str, Any]]) -> None:
