@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -47,7 +48,7 @@ class StayFacts:
     reservation_id: int | None = None     # set when re-checking a stored row
     received: date | None = None          # when the message arrived (release falls back to it)
 
-    @property
+    @cached_property
     def nights(self) -> list[date]:
         if not (self.check_in and self.check_out):
             return []
@@ -157,6 +158,8 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
         "AND v.operator = ? AND v.voucher = ?)",
         (facts.check_out.isoformat(), facts.check_in.isoformat(), facts.operator, facts.voucher),
     ).fetchall()
+    if not rows:
+        return []
     found = []
     wanted = {fold_name(s) for s in facts.surnames}
     for r in rows:
@@ -218,7 +221,11 @@ def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     from core.forecast import confirmed_rooms_by_night
 
-    capacity = ctx.store.scalar("SELECT capacity FROM room_types WHERE code = ?", (facts.hotel_room,))
+    capacities = ctx.cache.get("capacities")
+    if capacities is None:
+        capacities = dict(ctx.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())
+        ctx.cache["capacities"] = capacities
+    capacity = capacities.get(facts.hotel_room)
     if capacity is None:
         return CheckOutcome(CheckState.WARN, f"room type {facts.hotel_room} has no capacity set")
     taken = confirmed_rooms_by_night(ctx.store, facts.hotel_room, facts.check_in, facts.check_out,

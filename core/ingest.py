@@ -164,7 +164,8 @@ class Ingestor:
         c = self.store.conn
         operator = raw.operator
         snapshot = booking.comparable()
-        fingerprint = hashlib.sha256(dumps([str(booking.content), snapshot]).encode()).hexdigest()
+        snapshot_json = dumps(snapshot)
+        fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
         latest = c.execute(
             "SELECT id, version, fingerprint, snapshot, content, status FROM operator_reservations "
             "WHERE operator = ? AND voucher = ? AND is_latest = 1",
@@ -198,7 +199,7 @@ class Ingestor:
             "source": booking.source, "segment": booking.segment, "promo_code": booking.promo_code,
             "discount_codes": dumps(booking.discount_codes), "flights": dumps(booking.flights),
             "cancel_date": iso(booking.cancel_date), "extra": dumps(plain(booking.extra)),
-            "fingerprint": fingerprint, "snapshot": dumps(snapshot), "diff": dumps(diff),
+            "fingerprint": fingerprint, "snapshot": snapshot_json, "diff": dumps(diff),
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
         self._apply_checks(row, facts, missing)

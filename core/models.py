@@ -7,7 +7,7 @@ currency; stay dates are ``datetime.date``; timestamps are timezone-aware UTC.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
@@ -150,16 +150,19 @@ class OperatorBooking:
 
 
 def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float)):
+        return value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    names = getattr(value, "__dataclass_fields__", None)
+    if names is not None:
+        return {k: _plain(getattr(value, k)) for k in names}
     return value
 
 

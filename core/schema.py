@@ -88,8 +88,6 @@ CREATE TABLE operator_reservations (
 CREATE INDEX opres_status ON operator_reservations(status, created_at);
 CREATE INDEX opres_created ON operator_reservations(created_at);
 CREATE INDEX opres_operator ON operator_reservations(operator, status);
-CREATE INDEX opres_voucher ON operator_reservations(voucher);
-CREATE INDEX opres_latest ON operator_reservations(operator, voucher, is_latest);
 CREATE INDEX opres_room_stay ON operator_reservations(hotel_room, check_in);
 CREATE INDEX opres_raw ON operator_reservations(raw_id);
 

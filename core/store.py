@@ -62,8 +62,17 @@ def now_iso() -> str:
     return utcnow().isoformat(timespec="seconds")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Compact JSON for a TEXT column (empty lists and objects are common: skip the encoder)."""
+    if not value:
+        if value == []:
+            return "[]"
+        if value == {}:
+            return "{}"
+    return _ENCODER.encode(value)
 
 
 class Store:
