@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.config import OperatorConfig
+from core import scanlog
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
@@ -18,14 +19,7 @@ STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "gr
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
     """The latest scan run of each operator."""
-    try:
-        from core.scanlog import last_runs as scanlog_last_runs  # type: ignore[import-not-found]
-    except ImportError:
-        rows = store.all("SELECT * FROM scan_runs WHERE id IN (SELECT MAX(id) FROM scan_runs GROUP BY operator)")
-    else:
-        found = scanlog_last_runs(store)
-        rows = list(found.values()) if isinstance(found, dict) else list(found)
-    return {r["operator"]: dict(r) for r in rows}
+    return {r["operator"]: r for r in scanlog.last_runs(store)}
 
 
 def pending_by_operator(store: Store) -> dict[str, int]:
@@ -43,7 +37,7 @@ def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str |
         return "never"
     if run.get("state") == "running" and not run.get("finished_at"):
         return "scanning"
-    if run.get("state") in ("error", "failed") or run.get("last_error"):
+    if run.get("state") in ("error", "failed"):
         return "error"
     return "ok"
 
@@ -88,5 +82,6 @@ class OperatorCard(Static, can_focus=True):
         error = live_error or run.get("last_error") or ""
         lines = [head, *counts, when, foot]
         if error:
-            lines[-1] = Text(error, style="red", overflow="ellipsis", no_wrap=True)
+            # An ok run may still have met a message it could not read: worth a look, not an alarm.
+            lines[-1] = Text(error, style="red" if state == "error" else "yellow", overflow="ellipsis", no_wrap=True)
         self.update(Group(*lines))

@@ -1,0 +1,98 @@
+"""The status board: cards per operator, scans in a worker, live updates from scan_runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from tui.widgets import scanning
+from tui.widgets.operator_card import OperatorCard
+
+
+def _card_text(app, name: str) -> str:
+    card = app.screen.query_one(f"#card-{name}", OperatorCard)
+    return "\n".join(line.plain for line in card.content.renderables)
+
+
+def _drop(folder, voucher: str, surname: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{voucher}.json").write_text(json.dumps({
+        "voucher": voucher, "content": "new", "agency": "TUI", "check_in": "2026-07-01", "check_out": "2026-07-04",
+        "adults": 2, "room": "STD", "board": "AI", "rate": "TUI26", "market": "UK", "currency": "EUR",
+        "total": "300.00", "guests": [{"first_name": "Ann", "last_name": surname}]}))
+
+
+async def test_board_shows_each_operator_and_its_last_scan(desk, settle):
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        tui = _card_text(app, "tui")
+        assert "● ok" in tui and "Total   4" in tui and "Error   1" in tui and "12:30 → 12:30:04" in tui
+        assert "3 pending in the inbox" in tui
+        assert "never scanned" in _card_text(app, "jet2")
+
+
+async def test_scan_one_operator_through_its_drop_folder(desk, settle, tmp_path):
+    drop = tmp_path / "drop"
+    _drop(drop, "F100", "Brown")
+    _drop(drop, "F101", "Green")
+    desk.config.data["operators"][0]["path"] = str(drop)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.focused.id == "card-tui"
+        await pilot.press("s")
+        await settle(pilot)
+        assert "Total   2" in _card_text(app, "tui") and "New     2" in _card_text(app, "tui")
+        assert app.scanning["tui"] == "done"
+        assert desk.store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE voucher IN ('F100', 'F101')") == 2
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.screen.counts["pending"] == 7
+
+
+async def test_a_scan_never_blocks_the_ui(desk, settle, monkeypatch):
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow_scan(config, operators, progress):
+        progress("tui", "scanning", {"total": 0}, "")
+        started.set()
+        release.wait(10)
+        progress("tui", "done", {"total": 0}, "")
+        return []
+
+    monkeypatch.setattr(scanning, "scan", slow_scan)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("a")
+        assert started.wait(5)
+        await pilot.pause()
+        assert "scanning" in _card_text(app, "tui")
+        # While the scan waits, the app still answers keys and switches screens.
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.current_mode == "inbox"
+        await pilot.press("slash", *"Smith")
+        assert app.focused.value == "Smith"
+        release.set()
+        await settle(pilot)
+        assert app.scanning == {"tui": "done", "jet2": "done"}
+
+
+async def test_a_failed_scan_is_shown_not_raised(desk, settle, monkeypatch):
+    def broken(config, operators, progress):
+        raise RuntimeError("drop folder /nowhere does not exist")
+
+    monkeypatch.setattr(scanning, "scan", broken)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.scanning["jet2"] == "error"
+        assert "drop folder /nowhere" in _card_text(app, "jet2")
