@@ -18,11 +18,12 @@ none, else the guest's country is used), ``confirm_url`` (push).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+from copy import deepcopy
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import httpx
+from lxml import etree
 
 from connectors.base import Connector, FetchContext, Reply
 from connectors.ota import writer
@@ -46,9 +47,6 @@ PROTOCOL_VERSION = "2024-10"
 READ_ACTION = "OTA_Read:GuestRequests"
 ACK_ACTION = "OTA_NotifReport:GuestRequests"
 PUSH_ACTION = "OTA_HotelResNotif:GuestRequests"
-
-ET.register_namespace("", OTA_NS)
-
 
 class OtaConnector(Connector):
     """What pull and push share: settings, parsing, and the HTTP form AlpineBits uses."""
@@ -207,17 +205,17 @@ def split_reservations(body: bytes, operator: str, channel: str, source: str
     return parts, newest
 
 
-def single_document(kind: str, element: ET.Element) -> bytes:
+def single_document(kind: str, element: etree._Element) -> bytes:
+    wrapper = writer.element(kind, Version="7.000" if kind == "OTA_ResRetrieveRS" else "1.000")
     if kind == "OTA_ResRetrieveRS":
-        root = ET.Element(f"{{{OTA_NS}}}OTA_ResRetrieveRS", {"Version": "7.000"})
-        ET.SubElement(root, f"{{{OTA_NS}}}Success")
-        holder = ET.SubElement(root, f"{{{OTA_NS}}}ReservationsList")
+        writer.sub(wrapper, "Success")
+        holder = writer.sub(wrapper, "ReservationsList")
     else:
-        root = ET.Element(f"{{{OTA_NS}}}OTA_HotelResNotifRQ", {"Version": "1.000"})
-        holder = ET.SubElement(root, f"{{{OTA_NS}}}HotelReservations")
-    element.tail = None
-    holder.append(element)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        holder = writer.sub(wrapper, "HotelReservations")
+    copy = deepcopy(element)
+    copy.tail = None
+    holder.append(copy)
+    return etree.tostring(wrapper, encoding="UTF-8", xml_declaration=True)
 
 
 def timestamp_key(value: str) -> datetime:
