@@ -226,3 +226,14 @@ def test_operator_can_restrict_its_profiles(config):
     mail = MailConnector(op, config)
     assert [p.name for p in mail.profiles] == ["jet2"]
     assert mail.profile_for("noreply@webbeds.com", "New Booking") is None
+
+
+def test_mail_connector_keeps_out_of_textual():
+    import subprocess
+    import sys
+
+    code = ("import sys, connectors.mail.connector, connectors.mail.reply; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent.parent)
+    assert "textual" not in out.stdout
