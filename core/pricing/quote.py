@@ -369,38 +369,43 @@ def _apply_discounts(stay: _Stay, left: list[Decimal], result: Quote) -> None:
     named = set(stay.request.discounts)
     applied: list[Discount] = []
     for discount in stay.cs.discounts:
-        eligible = _eligible_nights(stay, discount)
-        reason = _discount_refusal(stay, discount, named, eligible) or _discount_conflict(discount, applied)
+        reason, eligible = _discount_refusal(stay, discount, named)
+        reason = reason or _discount_conflict(discount, applied)
         if reason is not None:
             result.refused.append({"code": discount.code, "reason": reason})
             continue
         _take(discount, eligible, left)
         applied.append(discount)
         result.applied.append(discount.code)
-    known = {d.code for d in stay.cs.discounts}
-    for code in stay.request.discounts:
-        if code not in known:
-            result.refused.append({"code": code, "reason": "unknown"})
+    if stay.request.discounts:
+        known = {d.code for d in stay.cs.discounts}
+        result.refused.extend({"code": code, "reason": "unknown"} for code in stay.request.discounts
+                              if code not in known)
 
 
-def _discount_refusal(stay: _Stay, d: Discount, named: set[str], eligible: list[int]) -> str | None:
+def _discount_refusal(stay: _Stay, d: Discount, named: set[str]) -> tuple[str | None, list[int]]:
+    """Why ``d`` cannot apply (None when it can), and its eligible nights.
+
+    Checked in the spec's order; the nights are only worked out once the cheap checks pass.
+    """
     request = stay.request
     if d.inactive:
-        return "inactive"
+        return "inactive", []
     if d.manual and d.code not in named:
-        return "manual"
+        return "manual", []
     if d.rate_codes and stay.rate.code not in d.rate_codes:
-        return "rate_codes"
+        return "rate_codes", []
     if d.room_types and request.room_type not in d.room_types:
-        return "room_types"
+        return "room_types", []
     if not in_range(stay.booked, d.sales):
-        return "sales"
+        return "sales", []
+    eligible = _eligible_nights(stay, d)
     if not eligible:
-        return "stay"
+        return "stay", []
     if stay.contract is not None and stay.contract.allowed_discounts \
             and d.code not in stay.contract.allowed_discounts:
-        return "allowed_discounts"
-    return _discount_rule(stay, d)
+        return "allowed_discounts", []
+    return _discount_rule(stay, d), eligible
 
 
 def _discount_rule(stay: _Stay, d: Discount) -> str | None:
@@ -450,12 +455,14 @@ def _take(d: Discount, eligible: list[int], left: list[Decimal]) -> None:
         for i in chosen:
             left[i] = ZERO
         return
+    if d.type == "percent":
+        for i in eligible:
+            # scaleb(-2) divides by 100 exactly and is cheaper than a Decimal division
+            left[i] -= sign * (left[i] * d.value).scaleb(-2).quantize(CENT, rounding=ROUND_HALF_UP)
+        return
     for i in eligible:
-        if d.type == "percent":
-            amount = cents(left[i] * d.value / HUNDRED)
-        else:
-            amount = cents(d.value if sign < 0 else min(d.value, left[i]))
-        left[i] -= sign * amount
+        amount = d.value if sign < 0 else min(d.value, left[i])
+        left[i] -= sign * amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _apply_promotion(stay: _Stay, left: list[Decimal], result: Quote, uses: int) -> None:
@@ -477,7 +484,9 @@ def _apply_promotion(stay: _Stay, left: list[Decimal], result: Quote, uses: int)
 
 
 def _promo_night(promo: Promotion, night: date) -> bool:
-    return in_range(night, promo.stay) and not any(a <= night <= b for a, b in promo.excluded)
+    if not in_range(night, promo.stay):
+        return False
+    return not promo.excluded or not any(a <= night <= b for a, b in promo.excluded)
 
 
 def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal], uses: int) -> str | None:
@@ -500,7 +509,7 @@ def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: lis
 
 def _promo_amounts(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal]) -> list[Decimal]:
     if promo.type == "percent":
-        return [cents(left[i] * promo.value / HUNDRED) for i in eligible]
+        return [(left[i] * promo.value).scaleb(-2).quantize(CENT, rounding=ROUND_HALF_UP) for i in eligible]
     if promo.type == "per_night":
         return [cents(promo.value)] * len(eligible)
     if promo.type == "per_person_night":
