@@ -22,7 +22,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/opdesk demo
+	$(BIN)/opdesk demo --dir demo
 
 # Dovecot (IMAP) for the mail tests; tmux for the terminal tests. Installed only when missing.
 system-deps:
@@ -36,7 +36,7 @@ system-deps:
 test-deps: $(TEST_STAMP) system-deps
 
 test: test-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b; done
