@@ -11,7 +11,7 @@ import imaplib
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from imap_tools import AND, U, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
@@ -29,7 +29,7 @@ T = TypeVar("T")
 class MailboxSettings:
     host: str
     user: str
-    password: str
+    password: str = field(repr=False)   # never shown in logs or errors
     port: int = 993
     security: str = "tls"
     folder: str = "INBOX"

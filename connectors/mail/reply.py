@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
@@ -31,7 +31,7 @@ class SmtpSettings:
     port: int
     security: str
     user: str
-    password: str
+    password: str = field(repr=False)   # never shown in logs or errors
     from_address: str
     timeout: float = 30.0
     ca_file: str = ""

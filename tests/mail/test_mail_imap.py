@@ -133,6 +133,8 @@ def test_wrong_password_says_what_to_check(mail_config, store, imap_user):
     scan = scan_mailbox(store, mail_config, "mailbox")
     assert "login refused: check user and password" in scan.error
     assert "not-the-password" not in scan.error
+    settings = MailboxSettings.from_operator(mail_config.operator("mailbox"), mail_config)
+    assert settings.password == "not-the-password" and "not-the-password" not in repr(settings)
 
 
 def test_pdf_attachment_becomes_a_document_of_the_reservation(mail_config, store, dovecot, imap_user, eml):
