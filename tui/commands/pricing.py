@@ -302,7 +302,7 @@ def wizard_command(
     except Exception as exc:  # noqa: BLE001 - tomlkit reports a broken base file with its own errors
         fail(f"{base}: not valid TOML: {exc}")
     if output is None:
-        console.out(text, highlight=False)
+        typer.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
     console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False)
