@@ -22,6 +22,7 @@ from core.config import Config
 from core.documents import save_document
 from core.mapping import MappingTable
 from core.models import (
+    ApprovalReply,
     CLEAN_STATES,
     Content,
     NightPrice,
@@ -135,6 +136,9 @@ class Ingestor:
     def _parse(self, result: IngestResult, raw: RawMessage, parse: Parser) -> list[OperatorBooking] | None:
         try:
             bookings = parse(raw)
+        except ApprovalReply as exc:
+            result.state, result.error = ParseState.IGNORED, self._record_approval(exc)
+            return None
         except NotABooking as exc:
             result.state, result.error = ParseState.IGNORED, str(exc)
             return None
@@ -152,6 +156,14 @@ class Ingestor:
             return None
         result.state = ParseState.PARSED
         return bookings
+
+    def _record_approval(self, reply: ApprovalReply) -> str:
+        """Hand a manager's e-mailed decision to the approval workflow; say what came of it."""
+        try:
+            from core.approval import decide_by_reply
+        except ImportError:
+            return f"{reply}: internal approval is not available"
+        return decide_by_reply(self.store, self.config, reply)
 
     def _mark_raw(self, result: IngestResult) -> None:
         self.store.conn.execute(

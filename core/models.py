@@ -213,3 +213,18 @@ class OperatorError(Exception):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         self.retryable = retryable
         super().__init__(message)
+
+
+class ApprovalReply(NotABooking):
+    """A manager's answer to an internal approval request, found in an incoming message.
+
+    Parsers raise it instead of returning bookings; core records the decision
+    (``core.approval``) and keeps the message as not-a-booking.
+    """
+
+    def __init__(self, code: str, decision: str, *, sender: str = "", comment: str = "") -> None:
+        self.code = code
+        self.decision = decision          # "approve" or "reject"
+        self.sender = sender
+        self.comment = comment
+        super().__init__(f"approval reply: {decision} ({code})")
