@@ -25,14 +25,6 @@ from core.models import Content, Guest, OperatorBooking, ParseError
 
 BUILTIN_DIR = Path(__file__).with_name("profiles")
 
-DATE_FIELDS = {"check_in", "check_out", "sale_date", "cancel_date", "birth_date"}
-INT_FIELDS = {"rooms", "adults", "nights", "age", "children"}
-LIST_FIELDS = {"child_ages"}
-MONEY_FIELDS = {"total"}
-TEXT_FIELDS = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "currency", "notes",
-               "source", "segment", "promo_code", "status", "arrival_flight", "departure_flight"}
-GUEST_FIELDS = {"title", "name", "first_name", "last_name", "age", "birth_date", "gender", "nationality", "room"}
-
 DEFAULT_DATE_FORMATS = ["%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y", "%d %b %Y", "%d %B %Y", "%d/%m/%y"]
 ADULT_AGE = 18
 CURRENCY_SIGNS = {"€": "EUR", "£": "GBP", "$": "USD", "₺": "TRY", "TL": "TRY", "zł": "PLN", "₽": "RUB", "руб": "RUB"}
