@@ -50,6 +50,7 @@ class OpdeskApp(App):
     TITLE = "opdesk"
     MODES = {"inbox": InboxScreen, "board": BoardScreen, "unparsed": UnparsedScreen}
     DEFAULT_MODE = "inbox"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
 
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Keys and screens"),

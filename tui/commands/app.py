@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+
 import typer
+
+from tui import cli_common
+
+
+def app_command(config_path: str) -> str:
+    """The command line textual-serve runs for each browser session: this opdesk, this config."""
+    return shlex.join([sys.executable, "-m", "tui.cli", "--config", config_path])
+
+
+def web(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (keep 127.0.0.1 behind a proxy)."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on.", min=1, max=65535),
+) -> None:
+    """Serve the app in a browser (phones and tablets too), one app per browser session."""
+    from textual_serve.server import Server
+
+    cfg = cli_common.config()
+    if not cfg.path.exists():
+        cli_common.fail(f"{cfg.path}: config file not found; the web app needs one (create it with: opdesk init)")
+    cli_common.console.print(f"opdesk web: http://{host}:{port}  (store {cfg.store_path}); ctrl+c stops it",
+                             highlight=False)
+    Server(app_command(str(cfg.path)), host=host, port=port, title=f"opdesk — {cfg.hotel_name}").serve()
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to `app`."""
+    app.command("web")(web)

@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from core import inbox
@@ -51,9 +51,10 @@ class ReservationDetail:
 
 
 class DetailSection(Static):
-    """One titled part of the detail pane."""
+    """One titled part of the detail pane. ``column`` places it on wide screens."""
 
     title: ClassVar[str] = ""
+    column: ClassVar[str] = "left"
     DEFAULT_CSS = "DetailSection { height: auto; }"
 
     def show(self, detail: ReservationDetail) -> None:
@@ -134,7 +135,7 @@ class SummarySection(DetailSection):
         return Group(_pairs(rows, self._columns()), notes)
 
     def _columns(self) -> int:
-        return 2 if self.app.size.width >= 76 else 1
+        return 2 if self.size.width >= 70 or (self.size.width == 0 and self.app.size.width >= 76) else 1
 
 
 def _tz(widget: Static):
@@ -177,6 +178,7 @@ class PricesSection(DetailSection):
     """Per night: contract price, discount, price, the operator's price; then the totals and difference."""
 
     title = "Prices"
+    column = "right"
 
     def body(self, detail: ReservationDetail) -> RenderableType:
         s = detail.shape
@@ -216,6 +218,7 @@ class ForecastSection(DetailSection):
     """The forecast over the stay, so the effect of confirming is seen before confirming."""
 
     title = "Forecast (room type over the stay)"
+    column = "right"
 
     def body(self, detail: ReservationDetail) -> RenderableType:
         if not detail.forecast:
@@ -238,6 +241,7 @@ def forecast_table(nights: list[ForecastNight]) -> Table:
 
 class DocumentsSection(DetailSection):
     title = "Documents"
+    column = "right"
 
     def body(self, detail: ReservationDetail) -> RenderableType:
         lines = []
@@ -254,6 +258,7 @@ class HistorySection(DetailSection):
     """Every version of the voucher, with what each change changed."""
 
     title = "History"
+    column = "right"
 
     def body(self, detail: ReservationDetail) -> RenderableType:
         parts: list[RenderableType] = []
@@ -266,6 +271,8 @@ class HistorySection(DetailSection):
                 head.append("  ← this one", style="dim")
             parts.append(head)
             for name, (old, new) in v["diff"].items():
+                if isinstance(old, list) and isinstance(new, list) and any(isinstance(x, dict) for x in old + new):
+                    old, new = f"{len(old)} entries", f"{len(new)} entries (changed)"
                 line = Text(f"   {name}: ")
                 line.append(_short(old), style="red")
                 line.append(" → ")
@@ -292,13 +299,21 @@ def add_section(section: type[DetailSection], *, after: type[DetailSection] | No
 
 
 class DetailPane(VerticalScroll):
-    """The sections of one reservation, scrolled together."""
+    """The sections of one reservation, scrolled together: one column, or two on wide screens."""
 
-    DEFAULT_CSS = "DetailPane { height: 1fr; padding: 0 1; }"
+    DEFAULT_CSS = """
+    DetailPane { height: 1fr; padding: 0 1; }
+    DetailPane #detail-columns { height: auto; layout: vertical; }
+    DetailPane .detail-column { height: auto; }
+    """
 
     def compose(self) -> ComposeResult:
-        for section in SECTIONS:
-            yield section(classes="detail-section")
+        with Container(id="detail-columns"):
+            for column in ("left", "right"):
+                with Vertical(classes="detail-column", id=f"detail-{column}"):
+                    for section in SECTIONS:
+                        if section.column == column:
+                            yield section(classes="detail-section")
 
     def show(self, detail: ReservationDetail) -> None:
         for section in self.query(DetailSection):
