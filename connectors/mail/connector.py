@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from connectors.base import Connector, FetchContext, Reply
+from connectors.mail.approval_reply import approval_reply
 from connectors.mail.extract import read_mail
 from connectors.mail.imap import Mailbox, MailboxSettings
 from connectors.mail.profiles import Profile, load_profiles, match_profile
@@ -125,6 +126,8 @@ class MailConnector(Connector):
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
         mail = read_mail(raw.body)
+        if (decision := approval_reply(mail)) is not None:
+            raise decision   # an approver's answer: core.approval records it
         profile = self.profile_for(mail.sender, mail.subject, prefer=raw.operator)
         if profile is None:
             raise UnparsedMessage(
