@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Callable
+
+from core.config import Config, OperatorConfig
 
 from core.models import OperatorBooking, ParseError, RawMessage, UnparsedMessage
 
@@ -26,30 +29,40 @@ def kind_of(body: bytes, filename: str = "") -> str:
     return "unknown"
 
 
-def parse_any(raw: RawMessage) -> list[OperatorBooking]:
-    """Parse ``raw`` with the parser its content calls for."""
-    if not raw.body.strip():
-        raise ParseError("empty file: nothing to read")
-    kind = kind_of(raw.body, raw.filename)
-    name = raw.filename or raw.source_ref
-    if kind == "ota":
-        from connectors.ota.parser import parse_ota
+def parser_for(config: Config | None = None) -> Parse:
+    """A parse function that picks the parser from each message's content.
 
-        return parse_ota(raw.body, name=name)
-    if kind == "json":
-        from connectors.canonical import parse_canonical
+    ``config`` brings the user's own mail profiles; without it the built-in ones serve.
+    """
+    def parse(raw: RawMessage) -> list[OperatorBooking]:
+        if not raw.body.strip():
+            raise ParseError("empty file: nothing to read")
+        kind = kind_of(raw.body, raw.filename)
+        name = raw.filename or raw.source_ref
+        if kind == "ota":
+            from connectors.ota.parser import parse_ota
 
-        return parse_canonical(raw.body, name=name)
-    if kind == "mail":
-        return _parse_mail(raw)
-    text = raw.body[:2000].decode("utf-8", errors="replace")
-    raise UnparsedMessage("unknown format: not OTA XML, opdesk JSON or an e-mail", text=text)
+            return parse_ota(raw.body, name=name)
+        if kind == "json":
+            from connectors.canonical import parse_canonical
+
+            return parse_canonical(raw.body, name=name)
+        if kind == "mail":
+            return _parse_mail(raw, config)
+        text = raw.body[:2000].decode("utf-8", errors="replace")
+        raise UnparsedMessage("unknown format: not OTA XML, opdesk JSON or an e-mail", text=text)
+
+    return parse
 
 
-def _parse_mail(raw: RawMessage) -> list[OperatorBooking]:
-    try:
-        from connectors.mail.connector import parse_mail
-    except ImportError as exc:
-        raise UnparsedMessage(f"mail parsing is not available: {exc}",
-                              text=raw.body[:2000].decode("utf-8", errors="replace")) from exc
-    return parse_mail(raw)
+def _parse_mail(raw: RawMessage, config: Config | None) -> list[OperatorBooking]:
+    from connectors.mail.connector import MailConnector
+
+    config = config or Config(path=Path("opdesk.toml"))
+    operator = config.operator(raw.operator)
+    if operator is None or operator.kind != "mail":
+        operator = OperatorConfig(name=raw.operator, kind="mail")
+    return MailConnector(operator, config).parse(raw)
+
+
+parse_any = parser_for()

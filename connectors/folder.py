@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator
 
 from connectors.base import Connector, FetchContext, Reply
-from connectors.detect import parse_any
+from connectors.detect import parser_for
 from core import locations
 from core.models import OperatorBooking, ParseState, RawMessage
 
@@ -60,7 +60,7 @@ class FolderConnector(Connector):
             )
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
-        return parse_any(raw)
+        return parser_for(self.config)(raw)
 
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
         self.file_away(Path(raw.source_ref), result)

@@ -231,8 +231,9 @@ def _changed(rnd: random.Random, op: DemoOperator, base: OperatorBooking, pricer
         change.notes = (base.notes + "; " if base.notes else "") + "guest name corrected"
         if change.guests:
             g = change.guests[0]
-            change.guests[0] = Guest(g.first_name + "a" if not g.first_name.endswith("a") else g.first_name[:-1],
-                                     g.last_name, g.age, g.birth_date, g.gender, g.nationality)
+            firsts = NAMES[base.market][0]
+            other = firsts[(firsts.index(g.first_name) + 1) % len(firsts)] if g.first_name in firsts else g.first_name
+            change.guests[0] = Guest(other, g.last_name, g.age, g.birth_date, g.gender, g.nationality)
     change.total = _priced(rnd, op, change, op.rooms[change.room], change.board, pricer)
     return change
 

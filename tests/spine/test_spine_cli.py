@@ -171,3 +171,16 @@ def test_locate_and_init(tmp_path, monkeypatch):
     monkeypatch.setenv("OPDESK_CONFIG", str(cfg))
     where = json.loads(runner.invoke(app, ["locate", "--json"]).output)
     assert where["config"] == str(cfg) and where["config_exists"]
+
+
+def test_ingest_by_hand_reads_ota_xml_and_mail_too(desk):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    ota = root.parent / "shared" / "samples" / "ota" / "alpinebits-2024-10" / "GuestRequests-OTA_ResRetrieveRS-reservation.xml"
+    eml = root / "tests" / "fixtures" / "mail" / "jet2_new.eml"
+    files = [str(p) for p in (ota, eml) if p.exists()]
+    assert len(files) == 2, "the OTA sample and the mail fixture must be there"
+    out = json.loads(run(desk, "ingest", "--operator", "jet2", *files, "--json").output)
+    assert [r["state"] for r in out] == ["parsed", "parsed"]
+    assert out[0]["new"] == 1 and out[1]["new"] >= 1

@@ -463,10 +463,11 @@ def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists
                operator: str = typer.Option(..., "--operator", "-o", help="Who sent the files (need not be configured)."),
                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Put files an operator sent (OTA XML, JSON, .eml) through the pipeline by hand."""
-    from connectors.detect import parse_any
+    from connectors.detect import parser_for
 
     store, cfg = open_store(), config()
     ingestor = Ingestor(store, cfg)
+    parse_any = parser_for(cfg)
     results, bad = [], 0
     for path in files:
         try:
@@ -533,9 +534,10 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
               failed: bool = typer.Option(False, "--failed", help="Every failed and unparsed message.")) -> None:
     """Parse stored raw messages again (after a parser or profile was fixed)."""
     from connectors.base import connector_for
-    from connectors.detect import parse_any
+    from connectors.detect import parser_for
 
     store, cfg = open_store(), config()
+    parse_any = parser_for(cfg)
     if failed:
         raw_ids = [r["id"] for r in raw_messages(store, ("failed", "unparsed"), limit=1_000_000)]
     if not raw_ids:
