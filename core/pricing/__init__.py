@@ -2,6 +2,6 @@
 
 from core.pricing.load import ContractsError, load_contracts
 from core.pricing.model import ContractSet
-from core.pricing.quote import Night, Quote, QuoteRequest, quote
+from core.pricing.quote import Night, Quote, QuoteRequest, Totals, quote
 
-__all__ = ["ContractSet", "ContractsError", "Night", "Quote", "QuoteRequest", "load_contracts", "quote"]
+__all__ = ["ContractSet", "ContractsError", "Night", "Quote", "QuoteRequest", "Totals", "load_contracts", "quote"]

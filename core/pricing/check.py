@@ -10,7 +10,7 @@ from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
 from core.pricing.load import ContractsError
 from core.pricing.quote import Quote, QuoteRequest, money, quote
-from core.pricing.stored import active_contracts, promo_uses
+from core.pricing.store import active_contracts, promo_uses
 
 DEFAULT_TOLERANCE_PERCENT = Decimal(1)
 DEFAULT_TOLERANCE_AMOUNT = Decimal("1.00")

@@ -69,6 +69,22 @@ class Night:
                 "discount": money(self.discount), "price": money(self.price)}
 
 
+@dataclass(frozen=True)
+class Totals:
+    """The stay's sums; read as ``totals.price`` or ``totals["price"]``."""
+
+    contract_price: Decimal
+    discount: Decimal
+    price: Decimal
+
+    def __getitem__(self, key: str) -> Decimal:
+        return getattr(self, key)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"contract_price": money(self.contract_price), "discount": money(self.discount),
+                "price": money(self.price)}
+
+
 @dataclass
 class Quote:
     ok: bool
@@ -82,12 +98,10 @@ class Quote:
     contract: str = ""                      # the check-in night's contract code
 
     @property
-    def totals(self) -> dict[str, Decimal]:
-        return {
-            "contract_price": sum((n.contract_price for n in self.nights), ZERO),
-            "discount": sum((n.discount for n in self.nights), ZERO),
-            "price": sum((n.price for n in self.nights), ZERO),
-        }
+    def totals(self) -> Totals:
+        return Totals(contract_price=sum((n.contract_price for n in self.nights), ZERO),
+                      discount=sum((n.discount for n in self.nights), ZERO),
+                      price=sum((n.price for n in self.nights), ZERO))
 
     @property
     def total(self) -> Decimal:
@@ -98,7 +112,7 @@ class Quote:
             return {"ok": False, "errors": list(self.errors)}
         return {
             "ok": True, "currency": self.currency, "nights": [n.as_dict() for n in self.nights],
-            "totals": {k: money(v) for k, v in self.totals.items()},
+            "totals": self.totals.as_dict(),
             "applied": list(self.applied), "refused": list(self.refused), "terms": dict(self.terms),
         }
 

@@ -16,7 +16,7 @@ from core.mapping import set_mapping
 from core.models import CheckState, Content, NightPrice, OperatorBooking, RawMessage
 from core.pricing import ContractsError
 from core.pricing.check import check_price
-from core.pricing.stored import active_contracts, load_into_store, promo_uses
+from core.pricing.store import active_contracts, load_into_store, promo_uses
 
 SPEC = Path(__file__).parent / "data" / "spec.toml"
 # Example 1 of the spec: 672.00 after EB20.
@@ -177,3 +177,14 @@ def test_check_price_skips_without_stay_dates(store, config):
                       hotel_rate="TUI26", hotel_market=None, hotel_agency=None, check_in=None, check_out=None,
                       rooms=1, adults=2, child_ages=[], sale_date=None, total=None, currency="EUR")
     assert check_price(facts, CheckContext(store, config)).state == CheckState.SKIPPED
+
+
+def test_activate_contracts_records_who_loaded_them(store):
+    from core.audit import Actor
+    from core.pricing.store import activate_contracts
+
+    set_id = activate_contracts(store, SPEC.read_text(), source="demo contracts", actor=Actor("demo", "system"))
+    assert store.one("SELECT loaded_by, source_path, active FROM contract_sets WHERE id = ?", (set_id,)) == {
+        "loaded_by": "demo", "source_path": "demo contracts", "active": 1}
+    audit = store.one("SELECT actor, origin, action FROM audit_log")
+    assert audit == {"actor": "demo", "origin": "system", "action": "contracts.load"}

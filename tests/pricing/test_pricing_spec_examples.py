@@ -102,3 +102,9 @@ def test_cli_readable_table_shows_nights_totals_and_discounts():
     assert result.exit_code == 0
     assert "Fri 2026-05-01" in result.stdout and "Total" in result.stdout
     assert "Applied: EB20" in result.stdout and "cancellation days 14" in result.stdout
+
+
+def test_totals_read_by_name_or_key(spec_set):
+    totals = ask(spec_set).totals
+    assert totals.price == totals["price"] == 672
+    assert totals.contract_price == 840 and totals.discount == 168

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -11,10 +10,11 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
+from core.audit import Actor
 from core.pricing import ContractsError, ContractSet, Quote, QuoteRequest, load_contracts, quote
 from core.pricing.model import Contract, Discount, Promotion
 from core.pricing.quote import money
-from core.pricing.stored import active_contracts, load_into_store, promo_uses
+from core.pricing.store import active_contracts, load_into_store, promo_uses
 from core.pricing.wizard import ContractPlan, SalesPeriod, Season, WizardError, plan_toml
 from tui import cli_common
 from tui.cli_common import EXIT_REFUSED, console, fail, print_json
@@ -45,8 +45,8 @@ def _load_file(path: Path) -> ContractSet:
         fail(str(exc))
 
 
-def _actor() -> str:
-    return cli_common.STATE.actor or getpass.getuser()
+def _actor() -> Actor:
+    return Actor.current("cli", cli_common.STATE.actor)
 
 
 # -- opdesk quote ---------------------------------------------------------------------

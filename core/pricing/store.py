@@ -8,10 +8,10 @@ broken file never replaces good contracts.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.audit import Actor, record
 from core.pricing.load import load_contracts
 from core.pricing.model import ContractSet
 from core.store import now_iso
@@ -47,28 +47,34 @@ def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tup
     return set_id, contracts
 
 
-def load_into_store(store: "Store", config: "Config", text: str, *, source: str, actor: str = "") -> LoadedContracts:
-    """Validate ``text`` and make it the active contract set, then re-check every pending row.
+def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor | str = "") -> int:
+    """Validate ``text`` and make it the active contract set in one transaction; returns its id.
 
     Raises ``ContractsError`` (and changes nothing) when the file has any problem.
+    Rows already in the store are not re-checked: ``load_into_store`` does that.
     """
     contracts = load_contracts(text, source=source)
+    who = actor if isinstance(actor, Actor) else Actor.current("cli", actor or None)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     with store.transaction() as c:
         before = active_set_id(store)
         c.execute("UPDATE contract_sets SET active = 0 WHERE active = 1")
         set_id = c.execute(
             "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
-            "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), actor, source, digest, text),
+            "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), who.name, source, digest, text),
         ).lastrowid
-        c.execute(
-            "INSERT INTO audit_log(at, actor, origin, action, before, after, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now_iso(), actor, "cli", "contracts.load", json.dumps({"contract_set": before}),
-             json.dumps({"contract_set": set_id}), f"{source}: {len(contracts.contracts)} contracts"),
-        )
+        record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
+               detail=f"{source}: {len(contracts.contracts)} contracts")
+    return set_id
+
+
+def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
+                    actor: Actor | str = "") -> LoadedContracts:
+    """Make ``text`` the active contract set, then re-check every pending row against it."""
+    set_id = activate_contracts(store, text, source=source, actor=actor)
     from core.ingest import recheck   # core.ingest reaches the price check; import late to avoid a cycle
 
-    return LoadedContracts(set_id, contracts, recheck(store, config))
+    return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))
 
 
 def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = "") -> int:
