@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from connectors.mail import approval_mail  # noqa: F401  (registers the mailer that asks the next approver)
 from connectors.mail.extract import MailText
 from core.models import ApprovalReply, UnparsedMessage
 

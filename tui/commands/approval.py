@@ -1,9 +1,246 @@
-"""CLI commands of this area; `register` adds them to the main app."""
+"""Internal approval (``opdesk approval ...``) and the operator report (``opdesk report``)."""
 
 from __future__ import annotations
 
+import csv
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.table import Table
+
+from core import approval as approvals
+from core.approval import ApprovalError, ApprovalRequest
+from core.audit import Actor
+from core.config import Config, ConfigError
+from core.models import OperatorError
+from core.store import Store
+from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, STATE, config, console, fail, open_store, print_json
+
+approval_app = typer.Typer(help="Internal approval: ask managers by e-mail, record their yes or no.",
+                           no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to `app`."""
+    app.add_typer(approval_app, name="approval")
+    app.command("report")(report_cmd)
+
+
+def _actor() -> Actor:
+    return Actor.current("cli", STATE.actor)
+
+
+def send_requests(store: Store, cfg: Config, requests: list[ApprovalRequest],
+                  reasons: list[str] | None = None) -> str:
+    """Mail the requests; '' when sent, else what went wrong (the approval itself stands)."""
+    from connectors.mail.approval_mail import send_requests as mail_requests
+
+    try:
+        mail_requests(store, cfg, requests, reasons)
+    except (OperatorError, ConfigError) as exc:
+        return str(exc)
+    return ""
+
+
+@approval_app.command("start")
+def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
+              approver: list[str] = typer.Option([], "--approver", "-a", metavar="EMAIL",
+                                                 help="Who must approve (repeat, up to 5; default: "
+                                                      "[approval.rules] default_approvers)."),
+              note: str = typer.Option("", "--note", help="A line for the approvers."),
+              no_mail: bool = typer.Option(False, "--no-mail", help="Do not send mails: print the codes to hand "
+                                                                     "over yourself."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Ask for approval of an inbox row: each approver gets a mail with a one-time code."""
+    store, cfg = open_store(), config()
+    try:
+        requests = approvals.start(store, cfg, reservation_id, approver, _actor(), note=note)
+    except ApprovalError as exc:
+        fail(str(exc), EXIT_BAD_INPUT if "no operator reservation" in str(exc) or "approver" in str(exc)
+             else EXIT_REFUSED)
+    except ConfigError as exc:
+        fail(str(exc))
+    problem = "" if no_mail else send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+    shape = approvals.approvals_json(store, reservation_id)
+    if as_json:
+        shape["mail_error"] = problem or None
+        if no_mail:
+            shape["codes"] = {r.approver: r.code for r in requests}
+        print_json(shape)
+    else:
+        asked = ", ".join(r.approver for r in requests)
+        console.print(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}", highlight=False)
+        if no_mail:
+            for r in requests:
+                console.print(f"  {r.approver}: {r.code} (until {r.expires_at} UTC)", highlight=False)
+    if problem:
+        fail(f"approval started but the mail was not sent: {problem}; send it again with: "
+             f"opdesk approval send {reservation_id}", EXIT_REFUSED)
+
+
+def _reasons(store: Store, cfg: Config, reservation_id: int) -> list[str]:
+    row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
+    return approvals.needs_approval(row, json.loads(row["checks"]), cfg) if row else []
+
+
+@approval_app.command("send")
+def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Send the approval mails of a row again, to everyone whose code still works."""
+    store, cfg = open_store(), config()
+    requests = approvals.waiting_requests(store, cfg, reservation_id)
+    if not requests:
+        fail(f"#{reservation_id}: nobody is waiting to be asked (see: opdesk approval show {reservation_id})",
+             EXIT_REFUSED)
+    problem = send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+    if problem:
+        fail(f"not sent: {problem}", EXIT_REFUSED)
+    console.print(f"sent to {', '.join(r.approver for r in requests)}", highlight=False)
+
+
+@approval_app.command("decide")
+def decide_cmd(code: str = typer.Argument(..., metavar="CODE"),
+               decision: str = typer.Argument(..., metavar="approve|reject"),
+               comment: str = typer.Option("", "--comment", help="Why (kept with the decision)."),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Approve or reject with the one-time code from the approval mail."""
+    if decision.lower() not in ("approve", "reject"):
+        fail(f"the decision is approve or reject, not {decision!r}")
+    store, cfg = open_store(), config()
+    outcome = approvals.decide(store, cfg, code, decision, _actor(), comment=comment)
+    problem = ""
+    if outcome.ok and outcome.next_requests:
+        problem = send_requests(store, cfg, outcome.next_requests)
+    if as_json:
+        print_json({**outcome.as_dict(), "mail_error": problem or None})
+    if not outcome.ok:
+        fail(outcome.message, EXIT_REFUSED)
+    if not as_json:
+        console.print(outcome.message, highlight=False)
+    if problem:
+        fail(f"the next approver was not told: {problem}; send it with: opdesk approval send "
+             f"{outcome.reservation_id}", EXIT_REFUSED)
+
+
+@approval_app.command("show")
+def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Each approver of a row's current round, with state and time."""
+    store = open_store()
+    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+        fail(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
+    shape = approvals.approvals_json(store, reservation_id)
+    if as_json:
+        print_json(shape)
+        return
+    console.print(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"] else "")
+                  + (f" - {shape['block']}" if shape["block"] else ""), highlight=False)
+    table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None)
+    for a in shape["approvers"]:
+        table.add_row(str(a["position"]), a["approver"], a["state"], _time(a["requested_at"]),
+                      _time(a["decided_at"]), a["decided_via"], a["comment"])
+    console.print(table)
+
+
+@approval_app.command("list")
+def list_cmd(state: Optional[str] = typer.Option(None, "--state",
+                                                 help="none, waiting, approved, rejected or expired."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Pending rows that need approval, with where their approval stands."""
+    store = open_store()
+    rows = store.all("SELECT id, operator, voucher FROM operator_reservations WHERE needs_approval = 1 "
+                     "AND status = 'pending' AND is_latest = 1 ORDER BY id")
+    listed = []
+    for r in rows:
+        shape = approvals.approvals_json(store, r["id"])
+        if state and shape["state"] != state:
+            continue
+        listed.append({"id": r["id"], "operator": r["operator"], "voucher": r["voucher"], "state": shape["state"],
+                       "block": shape["block"], "approvers": [a["approver"] for a in shape["approvers"]]})
+    if as_json:
+        print_json(listed)
+        return
+    table = Table("id", "operator", "voucher", "approval", "why it waits", box=None)
+    for r in listed:
+        table.add_row(str(r["id"]), r["operator"], r["voucher"], r["state"], r["block"] or "")
+    console.print(table)
+
+
+def _time(value: Optional[str]) -> str:
+    return (value or "")[:16].replace("T", " ")
+
+
+# -- the operator report -------------------------------------------------------------------------
+def _day(value: Optional[str], option: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: not a date (YYYY-MM-DD): {value!r}")
+
+
+REPORT_COLUMNS = ("operator", "new", "changes", "cancellations", "room_nights", "revenue", "lead_time_days",
+                  "cancellation_rate", "price_mismatch_rate", "median_confirm_minutes")
+
+
+def report_cmd(start: Optional[str] = typer.Option(None, "--from", help="First day (YYYY-MM-DD; default: 30 days "
+                                                                        "before --to)."),
+               end: Optional[str] = typer.Option(None, "--to", help="Last day (YYYY-MM-DD; default: today)."),
+               operator: Optional[str] = typer.Option(None, "--operator", "-o", help="Only this operator."),
+               csv_file: Optional[Path] = typer.Option(None, "--csv", metavar="FILE", help="Write the table as CSV."),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON (figures and daily trend).")) -> None:
+    """How each operator performs: bookings, room nights, revenue, lead time, rates, time to confirm."""
+    from core.report import daily_trend, operator_report
+
+    last = _day(end, "--to") or date.today()
+    first = _day(start, "--from") or last - timedelta(days=29)
+    if first > last:
+        fail(f"--from {first} is after --to {last}")
+    store = open_store()
+    rows = operator_report(store, first, last, operator)
+    if csv_file:
+        _write_csv(csv_file, rows)
+    if as_json:
+        print_json({"from": first.isoformat(), "to": last.isoformat(), "operators": rows,
+                    "trend": daily_trend(store, first, last, operator)})
+        return
+    _print_report(rows, first, last)
+    if csv_file:
+        console.print(f"written: {csv_file}", highlight=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    try:
+        with path.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(REPORT_COLUMNS)
+            for r in rows:
+                writer.writerow([_csv_value(r, c) for c in REPORT_COLUMNS])
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror}")
+
+
+def _csv_value(row: dict, column: str):
+    value = row[column]
+    if column == "revenue":
+        return "; ".join(f"{amount} {currency}" for currency, amount in value.items())
+    return "" if value is None else value
+
+
+def _print_report(rows: list[dict], first: date, last: date) -> None:
+    console.print(f"Operators {first} to {last} (by arrival of the message)", highlight=False)
+    table = Table("operator", "new", "chg", "cxl", "room nights", "revenue", "lead d", "cxl %", "price ≠ %",
+                  "confirm min", box=None)
+    for r in rows:
+        table.add_row(r["operator"], str(r["new"]), str(r["changes"]), str(r["cancellations"]),
+                      str(r["room_nights"]), _csv_value(r, "revenue"), _num(r["lead_time_days"]),
+                      _num(r["cancellation_rate"]), _num(r["price_mismatch_rate"]), _num(r["median_confirm_minutes"]))
+    console.print(table)
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
