@@ -73,6 +73,11 @@ class Connector:
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
         """Tell the operator (or the mailbox, or the folder) that ``raw`` is safely stored."""
 
+    async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:
+        """Acknowledge a stored batch; connectors that can say it in one round trip override this."""
+        for raw, result in items:
+            await self.acknowledge(raw, result, ctx)
+
     # -- answering -------------------------------------------------------
     def confirm(self, reply: Reply) -> None:
         """Send a confirmation back. Raise ``OperatorError`` when it does not go through."""

@@ -240,13 +240,7 @@ async def take_in(connector: Connector, ctx: FetchContext, batch: list[RawMessag
     count(run, results)
     await store.run(lambda s: scanlog.update_run(s, run.run_id, last_error=run.last_error or None, **run.counts()))
     report(progress, run)
-    pairs = list(zip(batch, results))
-    many = getattr(connector, "acknowledge_many", None)
-    if many is not None:
-        await many(pairs, ctx)
-    else:
-        for raw, result in pairs:
-            await connector.acknowledge(raw, result, ctx)
+    await connector.acknowledge_many(list(zip(batch, results)), ctx)
 
 
 def count(run: OperatorRun, results: list[IngestResult]) -> None:
@@ -288,4 +282,30 @@ async def watch(config: Config, names: list[str] | None, interval: float, *, pro
         done += 1
         if rounds is not None and done >= rounds:
             return
-        await asyncio.sleep(max(0.0, interval - (time.monotonic() - began)))
+        await until_next_round(config, names, max(0.0, interval - (time.monotonic() - began)))
+
+
+async def until_next_round(config: Config, names: list[str] | None, delay: float) -> None:
+    """Wait ``delay`` seconds, or less when a mailbox that can IDLE reports new mail."""
+    waiters = []
+    for op in pick_operators(config, names):
+        try:
+            connector = connector_for(op, config)
+        except Exception:  # noqa: BLE001 - a broken operator shows up in the next round's run
+            continue
+        if getattr(connector, "reads_mail", False) and hasattr(connector, "wait_for_mail"):
+            waiters.append(asyncio.ensure_future(connector.wait_for_mail(delay)))
+    if not waiters:
+        await asyncio.sleep(delay)
+        return
+    try:
+        pending = set(waiters)
+        deadline = time.monotonic() + delay
+        while pending and time.monotonic() < deadline:
+            done, pending = await asyncio.wait(pending, timeout=deadline - time.monotonic(),
+                                               return_when=asyncio.FIRST_COMPLETED)
+            if any(not t.cancelled() and t.exception() is None and t.result() for t in done):
+                return
+    finally:
+        for task in waiters:
+            task.cancel()

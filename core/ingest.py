@@ -79,6 +79,9 @@ class Ingestor:
     def ingest_many(self, items: Iterable[tuple[RawMessage, Parser]]) -> list[IngestResult]:
         """Store every raw message first (one commit), then parse and version them (one more)."""
         items = list(items)
+        # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
+        self.mappings = MappingTable.load(self.store)
+        self.checks.reset()
         results = self._store_raw(raw for raw, _ in items)
         parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
         for result, (raw, parse) in zip(results, items):
