@@ -232,9 +232,12 @@ def _csv_value(row: dict, column: str):
 
 
 def _print_report(rows: list[dict], first: date, last: date) -> None:
-    console.print(f"Operators {first} to {last} (by arrival of the message)", highlight=False)
-    table = Table("operator", "new", "chg", "cxl", "room nights", "revenue", "lead d", "cxl %", "price ≠ %",
-                  "confirm min", box=None)
+    console.print(f"Operators {first} to {last}, by arrival of the message (rn: room nights; lead d: days "
+                  "from sale to check-in; conf min: median minutes to confirm)", highlight=False)
+    table = Table(box=None)
+    for title in ("operator", "new", "chg", "cxl", "rn", "revenue", "lead d", "cxl%", "price≠%", "conf min"):
+        table.add_column(title, no_wrap=title == "revenue", justify="left" if title in ("operator", "revenue")
+                         else "right")
     for r in rows:
         table.add_row(r["operator"], str(r["new"]), str(r["changes"]), str(r["cancellations"]),
                       str(r["room_nights"]), _csv_value(r, "revenue"), _num(r["lead_time_days"]),
