@@ -1,0 +1,150 @@
+"""Internal approval in the app: the approvers table of the detail pane, and the "ask for approval" dialog.
+
+``ApprovalsSection`` is a detail-pane section (register it with
+``install()``): it shows each approver of the current round with state and
+times, and why the row still waits. ``AskApproval`` is a modal that asks for
+approvers and a note; ``start_approval`` starts the round and mails the
+approvers, to be run in a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from core import approval as approvals
+from core.approval import ApprovalError
+from core.audit import Actor
+from core.config import Config, ConfigError
+from core.store import Store
+from tui.widgets.detail_pane import ChecksSection, DetailSection, ReservationDetail, add_section
+
+STATE_STYLE = {"approved": "green", "rejected": "bold red", "waiting": "yellow", "queued": "dim",
+               "withdrawn": "dim", "expired": "red", "none": "yellow"}
+
+
+def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
+    """The approval table: one line per approver (position, approver, state, asked, decided, via, comment)."""
+    head = Text("approval ")
+    head.append(shape["state"], style=STATE_STYLE.get(shape["state"], ""))
+    if shape["mode"]:
+        head.append(f"  ({shape['mode'].replace('_', ' ')})", style="dim")
+    if shape["block"]:
+        head.append(f"\n{shape['block']}", style="yellow")
+    if not shape["approvers"]:
+        return head
+    table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True)
+    for a in shape["approvers"]:
+        table.add_row(str(a["position"]), a["approver"], Text(a["state"], style=STATE_STYLE.get(a["state"], "")),
+                      _when(a["requested_at"], tz), _when(a["decided_at"], tz), a["decided_via"])
+        if a["comment"]:
+            table.add_row("", Text(f"“{a['comment']}”", style="italic"), "", "", "", "")
+    return Group(head, table)
+
+
+def _when(value: str | None, tz) -> str:
+    if not value:
+        return ""
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(value)
+    return (moment.astimezone(tz) if tz else moment).strftime("%d.%m %H:%M")
+
+
+class ApprovalsSection(DetailSection):
+    """Shown for rows that need approval or have had an approval round."""
+
+    title = "Approval"
+
+    def body(self, detail: ReservationDetail) -> RenderableType | None:
+        rid = detail.shape["id"]
+        store: Store = self.app.store
+        if not detail.shape["needs_approval"] and not approvals.current_round(store, rid):
+            return None
+        config = getattr(self.app, "config", None)
+        return approvals_table(approvals.approvals_json(store, rid), config.timezone if config else None)
+
+
+def install() -> None:
+    """Put the approval section in every detail pane, right after the checks."""
+    add_section(ApprovalsSection, after=ChecksSection)
+
+
+# -- asking ---------------------------------------------------------------------------------------
+@dataclass
+class ApprovalAsk:
+    approvers: list[str]
+    note: str
+
+
+class AskApproval(ModalScreen[ApprovalAsk | None]):
+    """Who should approve this booking? Addresses separated by spaces or commas (up to 5)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="approval.cancel")]
+    DEFAULT_CSS = """
+    AskApproval { align: center middle; }
+    AskApproval > Vertical { width: 70; max-width: 100%; height: auto; border: thick $primary; padding: 1 2;
+                             background: $surface; }
+    AskApproval Input { margin-bottom: 1; }
+    AskApproval #approval-buttons { height: auto; align-horizontal: right; }
+    """
+
+    def __init__(self, reservation_id: int, approvers: list[str] | None = None) -> None:
+        super().__init__()
+        self.reservation_id = reservation_id
+        self.default = ", ".join(approvers or [])
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Ask for approval of #{self.reservation_id}")
+            yield Input(self.default, placeholder="manager@hotel.example, gm@hotel.example", id="approval-approvers")
+            yield Input("", placeholder="note for the approvers (optional)", id="approval-note")
+            yield Label("", id="approval-error")
+            with Horizontal(id="approval-buttons"):
+                yield Button("Cancel", id="approval-cancel")
+                yield Button("Ask", variant="primary", id="approval-ask")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "approval-ask":
+            self._ask()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self._ask()
+
+    def _ask(self) -> None:
+        raw = self.query_one("#approval-approvers", Input).value
+        approvers = [a for a in raw.replace(",", " ").split() if a]
+        if not approvers:
+            self.query_one("#approval-error", Label).update("name at least one approver's e-mail address")
+            return
+        self.dismiss(ApprovalAsk(approvers, self.query_one("#approval-note", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def start_approval(store: Store, config: Config, reservation_id: int, ask: ApprovalAsk, actor: Actor) -> str:
+    """Start the round and mail the approvers; a line for ``notify``. Run it in a worker thread."""
+    from connectors.mail.approval_mail import send_requests
+    from core.models import OperatorError
+
+    try:
+        requests = approvals.start(store, config, reservation_id, ask.approvers, actor, note=ask.note)
+    except (ApprovalError, ConfigError) as exc:
+        return f"not started: {exc}"
+    try:
+        send_requests(store, config, requests)
+    except (OperatorError, ConfigError) as exc:
+        return f"approval started but not mailed: {exc} (opdesk approval send {reservation_id})"
+    return f"approval asked of {', '.join(r.approver for r in requests)}"
