@@ -7,11 +7,12 @@ the hotel's on purpose, and a few have no mapping, as in real life.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Iterator
 
 from core.models import Content, Guest, NightPrice, OperatorBooking
 
@@ -44,17 +45,24 @@ class DemoOperator:
     boards: dict[str, str]
     unmapped: list[tuple[str, str]] = field(default_factory=list)   # (kind, code) left out on purpose
     rate_alias: str = ""                   # the rate code the operator sends
+    market_aliases: dict[str, str] = field(default_factory=dict)    # code sent -> hotel market, where they differ
 
     @property
     def sent_rate(self) -> str:
         return self.rate_alias or self.rate_code
+
+    @property
+    def demo_kind(self) -> str:
+        """How the demo delivers this operator's messages: a loopback simulator, or a drop folder for mail."""
+        return {"ota-pull": "ota-pull", "jsonapi": "jsonapi", "ota-push": "jsonapi"}.get(self.kind, "folder")
 
 
 OPERATORS = [
     DemoOperator("tui", "TUI Destimo", "TUI", "TUI26", "ota-pull", ["UK", "DE", "NL"],
                  {"DZX": "STD", "DZS": "SV", "FAM4": "FAM", "SUIJ": "SUI", "EZX": "SGL", "VILP": "VIL"},
                  # AlpineBits meal plan codes: 1 all inclusive, 10 full board, 12 half board
-                 {"1": "AI", "12": "HB", "10": "FB"}, unmapped=[("room", "VILP")]),
+                 {"1": "AI", "12": "HB", "10": "FB"}, unmapped=[("room", "VILP")],
+                 market_aliases={"GB": "UK"}),   # AlpineBits carries the guest's country
     DemoOperator("jet2", "Jet2holidays", "JET2", "JET26", "mail", ["UK"],
                  {"DBL": "STD", "DBLSV": "SV", "FAMILY": "FAM", "SGL": "SGL"},
                  {"AI": "AI", "HB": "HB", "BB": "BB"}, rate_alias="J2-SUMMER"),
@@ -115,6 +123,8 @@ def mappings() -> list[tuple[str, str, str, str]]:
         out.append((op.name, "agency", op.agency, op.agency))
         for market in op.markets:
             out.append((op.name, "market", market, market))
+        for sent, market in op.market_aliases.items():
+            out.append((op.name, "market", sent, market))
     return out
 
 
@@ -137,6 +147,39 @@ class DemoBookings:
     stop_sales: list[tuple[str, date, date, str, str]]   # room, start, end, operator, reason
 
 
+def operator(name: str) -> DemoOperator:
+    for op in OPERATORS:
+        if op.name == name:
+            return op
+    raise KeyError(f"no demo operator {name!r}")
+
+
+def stream(op: DemoOperator, today: date, *, seed: int = 1, pricer: Pricer = simple_price,
+           start: int = 50_000) -> Iterator[OperatorBooking]:
+    """Endless new bookings, changes and cancellations of one operator, as they would keep arriving."""
+    rnd = random.Random(seed)
+    first, last = stay_window(today)
+    sent: list[OperatorBooking] = []
+    for i in itertools.count(start):
+        roll = rnd.random()
+        if roll < 0.6 or not sent:
+            booking = _new_booking(rnd, op, i, today, first, last, pricer)
+            sent.append(booking)
+            yield booking
+        elif roll < 0.85:
+            yield _changed(rnd, op, rnd.choice(sent), pricer)
+        else:
+            base = sent.pop(rnd.randrange(len(sent)))
+            yield _cancelled(base, today)
+
+
+def _cancelled(base: OperatorBooking, today: date) -> OperatorBooking:
+    return OperatorBooking(voucher=base.voucher, content=Content.CANCEL, agency=base.agency, cancel_date=today,
+                           guests=list(base.guests), room=base.room, board=base.board, rate=base.rate,
+                           check_in=base.check_in, check_out=base.check_out, adults=base.adults,
+                           market=base.market, currency=base.currency)
+
+
 def generate(today: date, count: int = 500, seed: int = 7, pricer: Pricer = simple_price) -> DemoBookings:
     """About ``count`` operator messages (new, changes, cancellations) for stays in the next six months."""
     rnd = random.Random(seed)
@@ -154,11 +197,7 @@ def generate(today: date, count: int = 500, seed: int = 7, pricer: Pricer = simp
     for _ in range(count - n_new):
         op, base = rnd.choice(news)
         if rnd.random() < 0.4:
-            cancel = OperatorBooking(voucher=base.voucher, content=Content.CANCEL, agency=base.agency,
-                                     cancel_date=today, guests=list(base.guests), room=base.room,
-                                     board=base.board, rate=base.rate, check_in=base.check_in,
-                                     check_out=base.check_out, adults=base.adults, market=base.market)
-            messages[op.name].append(cancel)
+            messages[op.name].append(_cancelled(base, today))
         else:
             messages[op.name].append(_changed(rnd, op, base, pricer))
     pms = _pms_bookings(rnd, news, first, last)
@@ -238,19 +277,23 @@ def _changed(rnd: random.Random, op: DemoOperator, base: OperatorBooking, pricer
     return change
 
 
+# Direct guests in the PMS: other families than the operators' guests, so few look like duplicates.
+PMS_GUESTS = ["Albrecht Jana", "Bergmann Tobias", "Carter Lucy", "Dąbrowski Marek", "Ekinci Selin", "Fowler Ian",
+              "Gündoğdu Kerem", "Hartmann Ute", "Ivanenko Pavel", "Jankowska Ewa", "Keller Nina", "Lloyd Owen",
+              "Morozova Irina", "Nieminen Aino", "Oğuz Deniz", "Pearce Holly", "Quist Lars", "Rüdiger Sven"]
+
+
 def _pms_bookings(rnd: random.Random, news: list[tuple[DemoOperator, OperatorBooking]], first: date,
                   last: date) -> list[dict]:
-    """Bookings the hotel already had in its PMS: walk-ins, direct guests, and a few operator vouchers."""
+    """Bookings the hotel already had in its PMS: direct guests, and a few operator vouchers."""
     out = []
     for n in range(60):
         check_in = first + timedelta(days=rnd.randrange((last - first).days - 10))
-        market = rnd.choice(list(NAMES))
         room = rnd.choice(["STD", "STD", "SV", "FAM", "SUI", "SGL"])
         out.append({"number": f"PMS{24000 + n}", "operator": "", "voucher": "", "room": room,
                     "board": rnd.choice(["BB", "HB", "AI"]), "check_in": check_in.isoformat(),
                     "check_out": (check_in + timedelta(days=rnd.choice([2, 3, 5, 7]))).isoformat(),
-                    "adults": "2", "children": "", "guest_names": " ".join(reversed(
-                        [rnd.choice(NAMES[market][0]), rnd.choice(NAMES[market][1])])),
+                    "adults": "2", "children": "", "guest_names": rnd.choice(PMS_GUESTS),
                     "total": "", "currency": "EUR", "status": "active"})
     # Vouchers that reached the hotel by phone earlier: the same voucher arriving now is a duplicate.
     for k, (op, booking) in enumerate(rnd.sample(news, 8)):

@@ -1,8 +1,11 @@
 """``opdesk demo``: a demo hotel with operators, contracts and ~500 bookings, then the app.
 
 The demo lives in one folder: ``opdesk.toml`` (its config), ``opdesk.db``,
-the operators' drop folders, and the hotel's PMS export. Running it again
-opens the same demo; ``--fresh`` makes it anew.
+drop folders for the operators that mail their bookings, and the hotel's PMS
+export. The API operators are loopback simulators running inside the demo
+process: the first time they hold the demo's booking history, and while the
+app is open they keep sending new bookings, changes and cancellations.
+Running the demo again opens the same hotel; ``--fresh`` makes it anew.
 """
 
 from __future__ import annotations
@@ -10,102 +13,66 @@ from __future__ import annotations
 import asyncio
 import csv
 import shutil
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable, Iterator
+
+import tomlkit
 
 from core import demo
 from core.audit import Actor
 from core.config import Config, load_config
 from core.hotelbook import add_stop_sale, import_reservations, set_hotel_code, set_room_type
-from core.ingest import Ingestor, recheck
 from core.mapping import set_mapping
 from core.models import OperatorBooking
 from core.store import Store
 
 ACTOR = Actor("demo", "system")
+CONFIG_HEAD = """\
+# The opdesk demo hotel. opdesk demo writes this file on every start (the
+# simulated operators get new loopback ports): edit a copy, not this one.
+# Every setting is explained in config.example.toml.
+"""
 
 
-def config_text(hotel: dict) -> str:
-    operators = "\n".join(
-        f'[[operators]]\nname = "{op.name}"\ntitle = "{op.title}"\nkind = "folder"\n'
-        f'path = "drop/{op.name}"\n# in production: kind = "{op.kind}"\n'
-        for op in demo.OPERATORS)
-    return f"""# opdesk demo hotel. Every setting is explained in config.example.toml.
-[hotel]
-name = "{hotel['name']}"
-code = "{hotel['code']}"
-currency = "{hotel['currency']}"
-timezone = "{hotel['timezone']}"
-number_prefix = "SB"
-
-[store]
-path = "opdesk.db"
-documents = "documents"
-
-[checks]
-release_days = 3
-
-[pricing]
-tolerance_percent = 1
-tolerance_amount = 1.00
-
-{operators}"""
+@dataclass
+class RunningDemo:
+    config: Config
+    stop: Callable[[], None]
+    scanned: dict[str, int]
 
 
-def build(folder: Path, *, count: int = 500, today: date | None = None, seed: int = 7,
-          progress=print) -> Config:
-    """Make the demo hotel in ``folder`` and scan its operators' messages into the store."""
-    today = today or date.today()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "opdesk.toml").write_text(config_text(demo.HOTEL))
-    config = load_config(folder / "opdesk.toml")
-    store = Store(config.store_path, config.documents_dir)
-    try:
-        progress("hotel: room types, boards, markets, operators' codes")
-        _hotel(store)
-        contracts = _contracts(store, config, today)
-        progress("contracts: " + ("loaded" if contracts else "pricing engine not available, skipped"))
-        made = demo.generate(today, count=count, seed=seed, pricer=_pricer(contracts))
-        _pms(store, folder, made.pms)
-        for room, start, end, operator, reason in made.stop_sales:
-            add_stop_sale(store, ACTOR, start, end, room, operator, reason)
-        files = _drop_files(folder, made.messages)
-        progress(f"operators: {files} messages waiting in drop folders")
-        results = asyncio.run(_scan_folders(store, config))
-        progress(f"scanned: {results}")
-        recheck(store, config)
-    finally:
-        store.close()
-    return config
+def _settings(hotel: dict) -> dict:
+    return {
+        "hotel": {"name": hotel["name"], "code": hotel["code"], "currency": hotel["currency"],
+                  "timezone": hotel["timezone"], "number_prefix": "SB"},
+        "store": {"path": "opdesk.db", "documents": "documents"},
+        "checks": {"release_days": 3},
+        "pricing": {"tolerance_percent": 1, "tolerance_amount": 1.0},
+        "scan": {"operator_timeout": 60, "request_timeout": 10, "retries": 2},
+        "app": {"auto_scan_seconds": 20},
+    }
 
 
-def _hotel(store: Store) -> None:
-    for code, name, capacity, _, _ in demo.ROOM_TYPES:
-        set_room_type(store, code, name, capacity)
-    for code, name in demo.BOARDS:
-        set_hotel_code(store, "board", code, name)
-    for code, name in demo.MARKETS:
-        set_hotel_code(store, "market", code, name)
-    for op in demo.OPERATORS:
-        set_hotel_code(store, "rate", op.rate_code, f"{op.title} 2026/27")
-        set_hotel_code(store, "agency", op.agency, op.title)
-    for operator, kind, code, hotel_code in demo.mappings():
-        set_mapping(store, operator, kind, code, hotel_code)
+def _folder_entry(op: demo.DemoOperator) -> dict:
+    return {"name": op.name, "title": f"{op.title} (mail export)", "kind": "folder",
+            "path": f"drop/{op.name}"}
 
 
-def _contracts(store: Store, config: Config, today: date):
-    """Load the demo contracts into the store, when the pricing engine is installed."""
-    try:
-        from core.pricing import load_contracts
-        from core.pricing.demo import demo_contracts_toml
-        from core.pricing.store import activate_contracts
-    except ImportError:
-        return None
-    text = demo_contracts_toml(today)
-    contract_set = load_contracts(text, source="demo contracts")
-    activate_contracts(store, text, source="demo contracts", actor=ACTOR)
-    return contract_set
+def _write_config(folder: Path, entries: list[dict]) -> Config:
+    doc = tomlkit.document()
+    for key, table in _settings(demo.HOTEL).items():
+        doc[key] = table
+    if entries:
+        aot = tomlkit.aot()
+        for entry in entries:
+            aot.append(tomlkit.item(entry))
+        doc["operators"] = aot
+    path = folder / "opdesk.toml"
+    path.write_text(CONFIG_HEAD + "\n" + tomlkit.dumps(doc))
+    return load_config(path)
 
 
 def _pricer(contract_set):
@@ -123,6 +90,30 @@ def _pricer(contract_set):
     return price
 
 
+def _contract_set(today: date):
+    try:
+        from core.pricing import load_contracts
+        from core.pricing.demo import demo_contracts_toml
+    except ImportError:
+        return None, ""
+    text = demo_contracts_toml(today)
+    return load_contracts(text, source="demo contracts"), text
+
+
+def _hotel(store: Store) -> None:
+    for code, name, capacity, _, _ in demo.ROOM_TYPES:
+        set_room_type(store, code, name, capacity)
+    for code, name in demo.BOARDS:
+        set_hotel_code(store, "board", code, name)
+    for code, name in demo.MARKETS:
+        set_hotel_code(store, "market", code, name)
+    for op in demo.OPERATORS:
+        set_hotel_code(store, "rate", op.rate_code, f"{op.title} 2026/27")
+        set_hotel_code(store, "agency", op.agency, op.title)
+    for operator, kind, code, hotel_code in demo.mappings():
+        set_mapping(store, operator, kind, code, hotel_code)
+
+
 def _pms(store: Store, folder: Path, rows: list[dict]) -> None:
     path = folder / "pms-export.csv"
     with path.open("w", newline="") as fh:
@@ -134,52 +125,91 @@ def _pms(store: Store, folder: Path, rows: list[dict]) -> None:
         raise RuntimeError("; ".join(report.errors))
 
 
-def _drop_files(folder: Path, messages: dict[str, list[OperatorBooking]]) -> int:
-    """Write each operator's messages as the files it would send: OTA XML for TUI, JSON for the rest."""
+def _drop_files(folder: Path, op: demo.DemoOperator, bookings: list[OperatorBooking]) -> None:
     from connectors.canonical import dumps_canonical
 
-    try:
-        from connectors.ota.writer import booking_to_ota_xml
-    except ImportError:
-        booking_to_ota_xml = None
-    count = 0
-    for name, bookings in messages.items():
-        drop = folder / "drop" / name
-        drop.mkdir(parents=True, exist_ok=True)
-        for i, booking in enumerate(bookings):
-            if name == "tui" and booking_to_ota_xml is not None:
-                path, body = drop / f"{i:04d}-{booking.voucher}.xml", booking_to_ota_xml([booking])
-            else:
-                path, body = drop / f"{i:04d}-{booking.voucher}.json", dumps_canonical([booking])
-            path.write_bytes(body)
-            count += 1
-    return count
+    drop = folder / "drop" / op.name
+    drop.mkdir(parents=True, exist_ok=True)
+    for i, booking in enumerate(bookings):
+        (drop / f"{i:04d}-{booking.voucher}.json").write_bytes(dumps_canonical([booking]))
 
 
-async def _scan_folders(store: Store, config: Config) -> dict[str, int]:
-    """Fetch every drop folder, ingest, and file the messages away (the folder connector's own loop)."""
-    from connectors.base import FetchContext, connector_for
-
-    totals = {"messages": 0, "new": 0, "changed": 0, "cancelled": 0, "errors": 0}
-    ingestor = Ingestor(store, config)
-    for op in config.operators:
-        connector = connector_for(op, config)
-        ctx = FetchContext(http=None, config=config)
-        async for raw in connector.fetch(ctx):
-            result = ingestor.ingest(raw, connector.parse)
-            await connector.acknowledge(raw, result, ctx)
-            totals["messages"] += 1
-            totals["new"] += result.new
-            totals["changed"] += result.changed
-            totals["cancelled"] += result.cancelled
-            totals["errors"] += not result.ok
-    return totals
+def _supplies(today: date, pricer) -> dict[str, Iterator[OperatorBooking]]:
+    return {op.name: demo.stream(op, today, seed=len(op.name), pricer=pricer)
+            for op in demo.OPERATORS if op.demo_kind != "folder"}
 
 
-def prepare(folder: Path, *, fresh: bool = False, count: int = 500, progress=print) -> Config:
-    """The demo in ``folder``: made if missing (or ``fresh``), else opened as it is."""
+def _decide_some(config: Config) -> dict[str, int]:
+    """Yesterday's work: about a third of the clean new bookings confirmed (the operators are told),
+    and the stop-sale hits rejected, so the hotel book, forecast and dashboard have something in them."""
+    from core.actions import confirm, reject
+    from tui.replier import ConnectorReplier
+
+    with Store(config.store_path, config.documents_dir) as store:
+        replier = ConnectorReplier(store, config)
+        clean = [r["id"] for r in store.all(
+            "SELECT id FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 AND clean = 1 "
+            "AND content = 'new' ORDER BY id")]
+        confirmed = [o for o in confirm(store, config, clean[::3], ACTOR, replier) if o.ok]
+        stopped = [r["id"] for r in store.all(
+            "SELECT id FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
+            "AND json_extract(checks, '$.stop_sale.state') = 'fail' ORDER BY id LIMIT 3")]
+        rejected = [o for o in reject(store, config, stopped, ACTOR, "closed for sale on these dates", replier)
+                    if o.ok]
+    return {"confirmed": len(confirmed), "rejected": len(rejected)}
+
+
+def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | None = None,
+          progress: Callable[[str], None] = print) -> RunningDemo:
+    """Make the demo in ``folder`` (unless it exists), start its simulated operators and scan them once."""
+    from connectors.scan import scan
+    from connectors.simulate.demo import start_simulators
+
+    today = today or date.today()
     if fresh and folder.exists():
         shutil.rmtree(folder)
-    if (folder / "opdesk.toml").exists() and (folder / "opdesk.db").exists():
-        return load_config(folder / "opdesk.toml")
-    return build(folder, count=count, progress=progress)
+    first_time = not (folder / "opdesk.db").exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    contract_set, contracts_text = _contract_set(today)
+    pricer = _pricer(contract_set)
+    history: dict[str, list[OperatorBooking]] = {}
+    if first_time:
+        made = demo.generate(today, count=count, pricer=pricer)
+        config = _write_config(folder, [])
+        with Store(config.store_path, config.documents_dir) as store:
+            progress("hotel: room types, boards, markets and the operators' codes")
+            _hotel(store)
+            if contracts_text:
+                from core.pricing.store import activate_contracts
+
+                activate_contracts(store, contracts_text, source="demo contracts", actor=ACTOR)
+                progress("contracts: a rate code per operator, three seasons, early booking, stay 7 pay 6")
+            _pms(store, folder, made.pms)
+            for room, begin, end, operator, reason in made.stop_sales:
+                add_stop_sale(store, ACTOR, begin, end, room, operator, reason)
+        for op in demo.OPERATORS:
+            if op.demo_kind == "folder":
+                _drop_files(folder, op, made.messages[op.name])
+            else:
+                history[op.name] = made.messages[op.name]
+    simulated = [op.name for op in demo.OPERATORS if op.demo_kind != "folder"]
+    entries, stop = start_simulators(simulated, churn=0.3, today=today, history=history,
+                                     supply=_supplies(today, pricer))
+    by_name = {e["name"]: e for e in entries}
+    config = _write_config(folder, [by_name.get(op.name) or _folder_entry(op) for op in demo.OPERATORS])
+    progress(f"operators: {', '.join(simulated)} simulated on 127.0.0.1; "
+             f"{', '.join(op.name for op in demo.OPERATORS if op.demo_kind == 'folder')} by drop folder")
+    try:
+        runs = asyncio.run(scan(config))
+    except BaseException:
+        stop()
+        raise
+    if first_time:
+        decided = _decide_some(config)
+        progress(f"the desk already confirmed {decided['confirmed']} and rejected {decided['rejected']} of them")
+    scanned = {"messages": sum(r.total for r in runs), "new": sum(r.new for r in runs),
+               "changed": sum(r.changed for r in runs), "cancelled": sum(r.cancelled for r in runs),
+               "errors": sum(r.errors for r in runs)}
+    progress(f"scanned: {scanned['messages']} messages, {scanned['new']} new, {scanned['changed']} changed, "
+             f"{scanned['cancelled']} cancelled, {scanned['errors']} errors")
+    return RunningDemo(config, stop, scanned)

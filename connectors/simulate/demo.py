@@ -9,11 +9,12 @@ function that stops the server. ``opdesk demo`` and the tests use it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from connectors.simulate.catalog import catalog_for
 from connectors.simulate.feed import BookingFeed
 from connectors.simulate.server import Faults, SimOperator, SimServer
+from core.models import OperatorBooking
 
 # How a scan reads the simulated JSON operators' bookings (see server.booking_json).
 SIM_JSON_FIELDS = {
@@ -29,11 +30,13 @@ PAGINATION = {"pegas": "page", "anex": "offset", "ets": "cursor"}
 
 
 def sim_operator(name: str, *, kind: str | None = None, initial: int = 20, seed: int | None = None,
-                 churn: float = 0.0, faults: Faults | None = None, today: date | None = None) -> SimOperator:
+                 churn: float = 0.0, faults: Faults | None = None, today: date | None = None,
+                 history: Iterable[OperatorBooking] = (), supply: Iterator[OperatorBooking] | None = None,
+                 ) -> SimOperator:
     catalog = catalog_for(name)
     kind = kind or catalog.kind
     feed = BookingFeed(catalog, seed=seed if seed is not None else sum(map(ord, name)), initial=initial,
-                       today=today, churn=churn)
+                       today=today, churn=churn, history=history, supply=supply)
     return SimOperator(name=name, kind=kind, feed=feed, username=name, password=f"{name}-secret",
                        token=f"{name}-token", pagination=PAGINATION.get(name, "page"), faults=faults or Faults())
 
@@ -55,8 +58,15 @@ def operator_entry(op: SimOperator, server: SimServer) -> dict[str, Any]:
 
 
 def start_simulators(names: list[str], *, initial: int = 20, churn: float = 2.0, port: int = 0,
-                     today: date | None = None) -> tuple[list[dict[str, Any]], Callable[[], None]]:
-    """Simulate ``names`` on a free loopback port; returns their config entries and a stop function."""
-    ops = [sim_operator(n, initial=initial, churn=churn, today=today) for n in names]
+                     today: date | None = None, history: dict[str, list[OperatorBooking]] | None = None,
+                     supply: dict[str, Iterator[OperatorBooking]] | None = None,
+                     ) -> tuple[list[dict[str, Any]], Callable[[], None]]:
+    """Simulate ``names`` on a free loopback port; returns their config entries and a stop function.
+
+    ``history`` gives operators messages waiting at start (instead of ``initial`` made-up ones);
+    ``supply`` where their later messages come from.
+    """
+    ops = [sim_operator(n, initial=0 if history and n in history else initial, churn=churn, today=today,
+                        history=(history or {}).get(n, ()), supply=(supply or {}).get(n)) for n in names]
     server = SimServer(ops, port=port).start()
     return [operator_entry(op, server) for op in ops], server.stop

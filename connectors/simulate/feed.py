@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Iterable, Iterator
 
 from connectors.simulate.catalog import OperatorCatalog
 from core.models import Content, Guest, NightPrice, OperatorBooking
@@ -38,15 +39,21 @@ class BookingFeed:
     """Thread-safe list of booking events for one operator."""
 
     def __init__(self, catalog: OperatorCatalog, *, seed: int = 1, initial: int = 20, today: date | None = None,
-                 churn: float = 0.0) -> None:
+                 churn: float = 0.0, history: Iterable[OperatorBooking] = (),
+                 supply: Iterator[OperatorBooking] | None = None) -> None:
+        """``history``: messages waiting before the first read; ``supply``: where churn takes the next
+        message from (default: bookings made up here from the catalog)."""
         self.catalog = catalog
         self.random = random.Random(seed)
         self.today = today or date.today()
         self.churn = churn              # events added per read, on average (0: a fixed feed)
+        self.supply = supply
         self.events: list[Event] = []
         self.lock = threading.Lock()
         self.counter = 0
         self.latest: dict[str, OperatorBooking] = {}
+        for booking in history:
+            self._record(booking)
         for _ in range(initial):
             self.add_new()
 
@@ -86,6 +93,10 @@ class BookingFeed:
             return
         whole, part = int(self.churn), self.churn - int(self.churn)
         for _ in range(whole + (1 if self.random.random() < part else 0)):
+            if self.supply is not None:
+                with self.lock:
+                    self._record(next(self.supply))
+                continue
             roll = self.random.random()
             if roll < 0.6:
                 self.add_new()

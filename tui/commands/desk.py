@@ -581,27 +581,33 @@ def demo_cmd(
     folder: Optional[Path] = typer.Option(None, "--dir", help="Where the demo hotel lives (default: the user data dir)."),
     no_app: bool = typer.Option(False, "--no-app", help="Print the inbox summary instead of opening the app."),
     fresh: bool = typer.Option(False, "--fresh", help="Throw the old demo away and make a new one."),
-    bookings: int = typer.Option(500, "--bookings", help="How many operator messages to make."),
+    bookings: int = typer.Option(500, "--bookings", help="How many operator messages the history holds."),
 ) -> None:
-    """Make a demo hotel with operators, contracts and bookings, scan them, and open the app."""
+    """Make a demo hotel with operators, contracts and bookings, scan them, and open the app.
+
+    The API operators are simulated on 127.0.0.1 for as long as the demo runs.
+    """
     from tui import demo
 
-    folder = folder or locations.default_data_dir() / "demo"
-    cfg = demo.prepare(folder, fresh=fresh, count=bookings,
-                       progress=lambda line: console.print(f"[dim]demo:[/] {line}", highlight=False))
-    STATE.config_path = str(cfg.path)
-    from tui.cli_common import reset_state
+    folder = (folder or locations.default_data_dir() / "demo").resolve()
+    running = demo.start(folder, fresh=fresh, count=bookings,
+                         progress=lambda line: console.print(f"[dim]demo:[/] {line}", highlight=False))
+    try:
+        STATE.config_path = str(running.config.path)
+        from tui.cli_common import reset_state
 
-    reset_state()
-    if no_app:
-        store = open_store()
-        counts = counts_by_status(store, InboxFilter())
-        clean = store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' "
-                             "AND is_latest = 1 AND clean = 1")
-        console.print(f"demo hotel in {folder}", highlight=False)
-        console.print(" · ".join(f"{k} {v}" for k, v in counts.items()) + f" · clean {clean}", highlight=False)
-        console.print(f"try: opdesk --config {cfg.path} inbox", highlight=False)
-        return
-    from tui.launch import run_app
+        reset_state()
+        if no_app:
+            store = open_store()
+            counts = counts_by_status(store, InboxFilter())
+            clean = store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' "
+                                 "AND is_latest = 1 AND clean = 1")
+            console.print(f"demo hotel in {folder}", highlight=False, soft_wrap=True)
+            console.print(" · ".join(f"{k} {v}" for k, v in counts.items()) + f" · clean {clean}", highlight=False)
+            console.print(f"try: opdesk --config {running.config.path} inbox", highlight=False, soft_wrap=True)
+            return
+        from tui.launch import run_app
 
-    run_app(cfg)
+        run_app(running.config)
+    finally:
+        running.stop()
