@@ -19,7 +19,8 @@ from support.desk import booking
 from tui.screens.dashboard import DashboardScreen
 from tui.widgets import approvals as approval_widgets
 from tui.widgets.approvals import ApprovalAsk, ApprovalsSection, AskApproval, start_approval
-from tui.widgets.detail_pane import SECTIONS, ChecksSection, DetailPane, ReservationDetail
+from tui.widgets import detail_pane
+from tui.widgets.detail_pane import ChecksSection, DetailPane, ReservationDetail
 
 
 class DeskApp(App):
@@ -70,14 +71,16 @@ async def test_dashboard_shows_the_hand_counted_figures_and_the_trend(history): 
         assert screen.days == 7
 
 
-async def test_the_approval_section_lists_each_approver_with_state(desk):
+async def test_the_approval_section_lists_each_approver_with_state(desk, monkeypatch):
+    monkeypatch.setattr(detail_pane, "SECTIONS", list(detail_pane.SECTIONS))   # install() must not leak
     with Store(desk.store_path, desk.documents_dir) as store:
         rid = add_booking(store, desk, booking("V1"))
         other = add_booking(store, desk, booking("V2"))
         code = start(store, desk, rid, ["boss@hotel.example", "gm@hotel.example"], Actor("desk"))[0].code
         decide(store, desk, code, "approve", Actor("boss"), comment="good rate")
         approval_widgets.install()
-        assert SECTIONS.index(ApprovalsSection) == SECTIONS.index(ChecksSection) + 1
+        sections = detail_pane.SECTIONS
+        assert sections.index(ApprovalsSection) == sections.index(ChecksSection) + 1
         app = DeskApp(desk, store, compose_pane=True)
         async with app.run_test(size=(80, 24)) as pilot:
             pane = app.query_one(DetailPane)
