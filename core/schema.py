@@ -268,4 +268,9 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_reservation ON approvals(reservation_id);
 """
 
-MIGRATIONS: list[str] = [V1]
+# Counting a promotion's uses (max_uses) looks rows up by promo code.
+V2 = """
+CREATE INDEX opres_promo ON operator_reservations(promo_code);
+"""
+
+MIGRATIONS: list[str] = [V1, V2]

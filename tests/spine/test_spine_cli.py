@@ -177,7 +177,7 @@ def test_ingest_by_hand_reads_ota_xml_and_mail_too(desk):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    ota = root.parent / "shared" / "samples" / "ota" / "alpinebits-2024-10" / "GuestRequests-OTA_ResRetrieveRS-reservation.xml"
+    ota = root / "tests" / "api" / "fixtures" / "alpinebits-2024-10" / "GuestRequests-OTA_ResRetrieveRS-reservation.xml"
     eml = root / "tests" / "fixtures" / "mail" / "jet2_new.eml"
     files = [str(p) for p in (ota, eml) if p.exists()]
     assert len(files) == 2, "the OTA sample and the mail fixture must be there"

@@ -1,0 +1,49 @@
+"""The store file: migrations on open, WAL, and refusing a newer schema."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from core.schema import MIGRATIONS
+from core.store import Store, StoreError, _split_sql
+
+
+def test_a_store_of_an_older_version_is_migrated_on_open(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in _split_sql(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.scalar("PRAGMA journal_mode") == "wal"
+        assert store.scalar("PRAGMA foreign_keys") == 1
+        indexes = {r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "opres_promo" in indexes
+
+
+def test_a_store_from_a_newer_opdesk_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="upgrade opdesk"):
+        Store(path)
+
+
+def test_audit_rows_can_be_neither_changed_nor_deleted(store):
+    from core.audit import Actor, record
+
+    with store.transaction():
+        record(store, Actor("anna", "app"), "save", reservation_id=1, detail="created")
+    with pytest.raises(sqlite3.IntegrityError, match="never changed"):
+        store.conn.execute("UPDATE audit_log SET actor = 'mallory'")
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        store.conn.execute("DELETE FROM audit_log")
+    assert store.scalar("SELECT actor FROM audit_log") == "anna"
