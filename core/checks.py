@@ -118,11 +118,11 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
 def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     """Is the voucher already in the hotel book? Any booking there that looks like this one?"""
     conn = ctx.store.conn
-    linked = conn.execute(
-        "SELECT h.id, h.number, h.status FROM hotel_vouchers v JOIN hotel_reservations h "
-        "ON h.id = v.hotel_reservation_id WHERE v.operator = ? AND v.voucher = ?",
-        (facts.operator, facts.voucher),
-    ).fetchone()
+    holders = conn.execute(
+        "SELECT v.operator, h.id, h.number, h.status FROM hotel_vouchers v JOIN hotel_reservations h "
+        "ON h.id = v.hotel_reservation_id WHERE v.voucher = ?", (facts.voucher,),
+    ).fetchall()
+    linked = next((h for h in holders if h["operator"] == facts.operator), None)
     if facts.content == Content.NEW and linked is not None:
         # Saved from this voucher's own inbox rows, or already there (PMS, phone): a duplicate.
         ours = conn.execute(
@@ -136,11 +136,8 @@ def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         if linked is None:
             return CheckOutcome(CheckState.WARN, f"no booking with voucher {facts.voucher} in the hotel book")
         return CheckOutcome(CheckState.OK, f"matches {linked['number']}", {"hotel_number": linked["number"]})
-    others = conn.execute(
-        "SELECT v.operator, h.number FROM hotel_vouchers v JOIN hotel_reservations h ON h.id = v.hotel_reservation_id "
-        "WHERE v.voucher = ? AND v.operator != ?", (facts.voucher, facts.operator),
-    ).fetchall()
-    matches = [{"hotel_number": r["number"], "reason": f"same voucher from {r['operator']}"} for r in others]
+    matches = [{"hotel_number": h["number"], "reason": f"same voucher from {h['operator']}"}
+               for h in holders if h["operator"] != facts.operator]
     matches.extend(_surname_matches(facts, ctx))
     if matches:
         text = "; ".join(f"{m['hotel_number']} ({m['reason']})" for m in matches[:3])

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from core.approval import approval_flag, needs_approval
 from core.checks import CheckContext, StayFacts, run_checks
 from core.config import Config
 from core.documents import save_document
@@ -120,20 +121,20 @@ class Ingestor:
         with self.store.transaction() as c:
             for raw in raws:
                 sha = raw.sha256
-                known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?", (sha,)).fetchone()
-                if known is not None:
-                    state = ParseState(known["parse_state"])
-                    # A message that failed before is tried again: the parser may have been fixed.
-                    done = state in (ParseState.PARSED, ParseState.IGNORED)
-                    results.append(IngestResult(known["id"], sha, duplicate=done, state=state))
-                    continue
                 cur = c.execute(
-                    "INSERT INTO raw_messages(sha256, operator, channel, received_at, stored_at, source_ref, "
-                    "filename, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO raw_messages(sha256, operator, channel, received_at, stored_at, "
+                    "source_ref, filename, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (sha, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"), now,
                      raw.source_ref, raw.filename, len(raw.body), raw.body),
                 )
-                results.append(IngestResult(cur.lastrowid, sha))
+                if cur.rowcount:
+                    results.append(IngestResult(cur.lastrowid, sha))
+                    continue
+                known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?", (sha,)).fetchone()
+                state = ParseState(known["parse_state"])
+                # A message that failed before is tried again: the parser may have been fixed.
+                done = state in (ParseState.PARSED, ParseState.IGNORED)
+                results.append(IngestResult(known["id"], sha, duplicate=done, state=state))
         return results
 
     def _parse(self, result: IngestResult, raw: RawMessage, parse: Parser) -> list[OperatorBooking] | None:
@@ -178,8 +179,7 @@ class Ingestor:
     def _add_version(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> None:
         c = self.store.conn
         operator = raw.operator
-        snapshot = booking.comparable()
-        snapshot_json = dumps(snapshot)
+        snapshot_json = booking.comparable_json()
         fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
         latest = c.execute(
             "SELECT id, version, fingerprint, snapshot, content, status FROM operator_reservations "
@@ -190,7 +190,7 @@ class Ingestor:
             result.unchanged += 1
             return
         content, flags = _content_and_flags(booking.content, latest)
-        diff = field_diff(json.loads(latest["snapshot"]), snapshot) if latest is not None else {}
+        diff = field_diff(json.loads(latest["snapshot"]), json.loads(snapshot_json)) if latest is not None else {}
         version = latest["version"] + 1 if latest is not None else 1
         if latest is not None:
             c.execute("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", (latest["id"],))
@@ -243,6 +243,7 @@ class Ingestor:
 
     def _apply_checks(self, row: dict[str, Any], facts: StayFacts, missing: list[str]) -> None:
         outcomes = run_checks(facts, self.checks, missing)
+        row["needs_approval"] = int(bool(needs_approval(facts, outcomes, self.config)))
         row["checks"] = dumps({name: o.as_dict() for name, o in outcomes.items()})
         price = outcomes.get("price")
         row["price_table"] = dumps(price.details if price is not None else {})
@@ -273,6 +274,7 @@ def recheck(store: Store, config: Config, where: str = "status = 'pending' AND i
                 "missing_mappings": dumps(missing),
             }
             outcomes = run_checks(facts, ctx, missing)
+            update["needs_approval"] = approval_flag(store, row["id"], needs_approval(facts, outcomes, config))
             update["checks"] = dumps({name: o.as_dict() for name, o in outcomes.items()})
             price = outcomes.get("price")
             update["price_table"] = dumps(price.details if price is not None else {})

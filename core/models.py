@@ -7,6 +7,7 @@ currency; stay dates are ``datetime.date``; timestamps are timezone-aware UTC.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -143,10 +144,9 @@ class OperatorBooking:
             return (self.check_out - self.check_in).days
         return None
 
-    def comparable(self) -> dict[str, Any]:
-        """The fields that make one version differ from another, as plain JSON values."""
-        skip = {"documents", "content", "extra"}
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in skip}
+    def comparable_json(self) -> str:
+        """The fields that make one version differ from another, as compact JSON text."""
+        return _SNAPSHOT_ENCODER.encode({name: getattr(self, name) for name in _COMPARED})
 
 
 def _plain(value: Any) -> Any:
@@ -164,6 +164,21 @@ def _plain(value: Any) -> Any:
     if names is not None:
         return {k: _plain(getattr(value, k)) for k in names}
     return value
+
+
+def _json_default(value: Any) -> Any:
+    """Only what the C encoder does not know reaches here: dates, decimals, dataclasses."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if hasattr(value, "__dataclass_fields__"):
+        return value.__dict__
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_SNAPSHOT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+_COMPARED = tuple(f.name for f in fields(OperatorBooking) if f.name not in {"documents", "content", "extra"})
 
 
 def plain(value: Any) -> Any:

@@ -101,6 +101,7 @@ class Store:
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: the store needs WAL mode; the file system gave {mode!r}")
         c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA cache_size = -65536")   # 64 MB: index pages of a large store stay in memory
         c.execute("PRAGMA foreign_keys = ON")
 
     @property

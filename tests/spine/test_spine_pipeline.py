@@ -253,3 +253,20 @@ def test_inbox_counts_and_filters(desk):
 
         found = list_rows(store, InboxFilter(status="all", search="kowal"))
     assert [r["voucher"] for r in found] == ["V2"]
+
+
+def test_approval_rules_flag_rows_at_ingest_and_block_confirmation(desk):
+    desk.data["approval"] = {"rules": {"min_persons": 4}}
+    drop(desk, "a.json", booking("GROUP", adults=4), booking("COUPLE"))
+    scan(desk)
+    with Store(desk.store_path) as store:
+        flags = {r["voucher"]: r["needs_approval"] for r in
+                 store.all("SELECT voucher, needs_approval FROM operator_reservations")}
+        assert flags == {"GROUP": 1, "COUPLE": 0}
+        [refused] = confirm(store, desk, [1], ACTOR, ok_replier)
+        assert not refused.ok and "opdesk approval start 1" in refused.message
+        desk.data["approval"] = {"rules": {"min_persons": 10}}
+        from core.ingest import recheck
+
+        recheck(store, desk)
+        assert store.scalar("SELECT needs_approval FROM operator_reservations WHERE id = 1") == 0
