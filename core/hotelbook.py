@@ -43,8 +43,10 @@ def add_stop_sale(store: Store, actor: Actor, start: date, end: date, room: str 
             'INSERT INTO stop_sales(room, start, "end", operator, reason, created_at, created_by) '
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (room, start.isoformat(), end.isoformat(), operator, reason, now_iso(), actor.name)).lastrowid
-        record(store, actor, "stopsale_add", detail=f"#{sid} {room or 'all rooms'} {start}..{end} "
-               f"{operator or 'all operators'} {reason}".strip())
+        record(store, actor, "stopsale_add",
+               after={"id": sid, "room": room, "start": start.isoformat(), "end": end.isoformat(),
+                      "operator": operator, "reason": reason},
+               detail=f"#{sid} {room or 'all rooms'} {start}..{end} {operator or 'all operators'} {reason}".strip())
     return int(sid)
 
 

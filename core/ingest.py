@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from core.approval import approval_flag, needs_approval
+from core.audit import SYSTEM, Actor, record
 from core.checks import CheckContext, StayFacts, run_checks
 from core.config import Config
 from core.documents import save_document
@@ -67,9 +68,10 @@ class IngestResult:
 class Ingestor:
     """Puts raw messages through the pipeline. One per thread; reuse it for a batch."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, actor: Actor = SYSTEM) -> None:
         self.store = store
         self.config = config
+        self.actor = actor          # who the audit log says brought the messages in
         self.checks = CheckContext(store, config)
         self.mappings = MappingTable.load(store)
 
@@ -98,7 +100,30 @@ class Ingestor:
                     for booking in bookings:
                         self._add_version(result, raw, booking)
                 self._mark_raw(result)
+            self._audit("ingest", results)
         return results
+
+    def _audit(self, action: str, results: list[IngestResult]) -> None:
+        """One audit row per batch: what arrived, from whom, and what became of it."""
+        fresh = [r for r in results if not r.duplicate]
+        if not fresh:
+            return
+        operators = sorted({op for op in self._operators_of(fresh)})
+        states: dict[str, int] = {}
+        for r in fresh:
+            states[str(r.state)] = states.get(str(r.state), 0) + 1
+        after = {"messages": len(fresh), "states": states, "new": sum(r.new for r in fresh),
+                 "changed": sum(r.changed for r in fresh), "cancelled": sum(r.cancelled for r in fresh),
+                 "raw_ids": [r.raw_id for r in fresh][:50]}
+        record(self.store, self.actor, action, after=after,
+               detail=f"{', '.join(operators)}: {len(fresh)} message(s), {after['new']} new, "
+                      f"{after['changed']} changed, {after['cancelled']} cancelled")
+
+    def _operators_of(self, results: list[IngestResult]) -> list[str]:
+        ids = [r.raw_id for r in results]
+        marks = ", ".join("?" * len(ids))
+        return [row[0] for row in self.store.conn.execute(
+            f"SELECT DISTINCT operator FROM raw_messages WHERE id IN ({marks})", ids)]
 
     def reprocess(self, raw_id: int, parse: Parser) -> IngestResult:
         """Parse a stored raw message again (after a parser fix). Versions already made stay."""
@@ -112,6 +137,7 @@ class Ingestor:
             for booking in bookings or []:
                 self._add_version(result, raw, booking)
             self._mark_raw(result)
+            self._audit("reprocess", [result])
         return result
 
     # -- steps -----------------------------------------------------------

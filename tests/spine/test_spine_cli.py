@@ -8,6 +8,7 @@ from datetime import timedelta
 from support.desk import TODAY, booking, drop, scan
 from typer.testing import CliRunner
 
+from core.models import Content
 from tui.cli import app
 
 runner = CliRunner()
@@ -184,3 +185,21 @@ def test_ingest_by_hand_reads_ota_xml_and_mail_too(desk):
     out = json.loads(run(desk, "ingest", "--operator", "jet2", *files, "--json").output)
     assert [r["state"] for r in out] == ["parsed", "parsed"]
     assert out[0]["new"] == 1 and out[1]["new"] >= 1
+
+
+def test_arrivals_and_reprocessing_are_in_the_audit_log(desk, tmp_path):
+    drop(desk, "a.json", booking("V1"), booking("V2", Content.CANCEL))
+    scan(desk)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"voucher": "V3"}')
+    run(desk, "ingest", "--operator", "tui", str(bad))
+    run(desk, "raw", "retry", "--failed")
+    rows = json.loads(run(desk, "audit", "--json").output)
+    by_action = {}
+    for r in rows:
+        by_action.setdefault(r["action"], []).append(r)
+    [scanned, by_hand] = sorted(by_action["ingest"], key=lambda r: r["id"])
+    assert scanned["origin"] == "system" and scanned["after"]["new"] == 1 and scanned["after"]["cancelled"] == 1
+    assert "tui: 1 message(s)" in scanned["detail"]
+    assert by_hand["actor"] == "night-audit" and by_hand["after"]["states"] == {"failed": 1}
+    assert by_action["reprocess"][0]["actor"] == "night-audit"

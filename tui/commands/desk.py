@@ -466,7 +466,7 @@ def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists
     from connectors.detect import parser_for
 
     store, cfg = open_store(), config()
-    ingestor = Ingestor(store, cfg)
+    ingestor = Ingestor(store, cfg, _actor())
     parse_any = parser_for(cfg)
     results, bad = [], 0
     for path in files:
@@ -542,7 +542,7 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         raw_ids = [r["id"] for r in raw_messages(store, ("failed", "unparsed"), limit=1_000_000)]
     if not raw_ids:
         fail("give raw message IDs or --failed")
-    ingestor = Ingestor(store, cfg)
+    ingestor = Ingestor(store, cfg, _actor())
     still_bad = 0
     for rid in raw_ids:
         row = store.one("SELECT * FROM raw_messages WHERE id = ?", (rid,))
