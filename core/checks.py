@@ -7,6 +7,7 @@ runs them all for one ``StayFacts``; the price check lives in
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from core.forecast import confirmed_rooms_by_night
 from core.models import CheckState, Content, NightPrice
 
 if TYPE_CHECKING:
@@ -88,8 +90,6 @@ class CheckContext:
 # -- the checks ------------------------------------------------------------------
 def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[str, CheckOutcome]:
     """Every check for one row, by name (the order the inbox shows them)."""
-    from core.pricing.check import check_price
-
     if facts.content == Content.CANCEL:
         return {
             "price": CheckOutcome(CheckState.SKIPPED, "cancellation"),
@@ -105,7 +105,7 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
     if missing:
         price = CheckOutcome(CheckState.SKIPPED, f"missing mapping: {', '.join(missing)}")
     else:
-        price = check_price(facts, ctx)
+        price = _price_checker()(facts, ctx)
     return {
         "price": price,
         "stop_sale": room_unknown or check_stop_sale(facts, ctx),
@@ -113,6 +113,14 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
         "release": check_release(facts, ctx),
         "overbooking": room_unknown or check_overbooking(facts, ctx),
     }
+
+
+@functools.cache
+def _price_checker():
+    # core.pricing builds on this module, so it is imported on first use rather than at the top.
+    from core.pricing.check import check_price
+
+    return check_price
 
 
 def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
@@ -182,6 +190,8 @@ def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     if stops is None:
         stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales WHERE removed_at IS NULL')
         ctx.cache["stop_sales"] = stops
+    if not stops:
+        return CheckOutcome(CheckState.OK, "open for sale")
     first, last = facts.check_in.isoformat(), facts.nights[-1].isoformat() if facts.nights else facts.check_in.isoformat()
     hits = [s for s in stops
             if (not s["room"] or s["room"] == facts.hotel_room)
@@ -216,8 +226,6 @@ def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 
 
 def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
-    from core.forecast import confirmed_rooms_by_night
-
     capacities = ctx.cache.get("capacities")
     if capacities is None:
         capacities = dict(ctx.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())

@@ -10,6 +10,7 @@ the same booking re-sent unchanged adds no version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -244,9 +245,7 @@ class Ingestor:
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
         self._apply_checks(row, facts, missing)
-        cols = ", ".join(row)
-        marks = ", ".join("?" * len(row))
-        rid = c.execute(f"INSERT INTO operator_reservations({cols}) VALUES ({marks})", tuple(row.values())).lastrowid
+        rid = c.execute(_insert_sql(tuple(row)), tuple(row.values())).lastrowid
         c.executemany(
             "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
             "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -322,6 +321,11 @@ def remap_after_mapping(store: Store, config: Config, operator: str, kind: str, 
 
 
 # -- helpers -----------------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO operator_reservations({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:
     if latest is None:
         if sent == Content.CHANGE:

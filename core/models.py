@@ -145,8 +145,19 @@ class OperatorBooking:
         return None
 
     def comparable_json(self) -> str:
-        """The fields that make one version differ from another, as compact JSON text."""
-        return _SNAPSHOT_ENCODER.encode({name: getattr(self, name) for name in _COMPARED})
+        """The fields that make one version differ from another, as compact JSON text.
+
+        Guests and nights are turned into plain values here, so the C encoder never
+        calls back into Python for them (this runs for every booking stored).
+        """
+        values = {name: getattr(self, name) for name in _COMPARED}
+        values["guests"] = [
+            {"first_name": g.first_name, "last_name": g.last_name, "age": g.age,
+             "birth_date": g.birth_date.isoformat() if g.birth_date else None, "gender": g.gender,
+             "nationality": g.nationality} for g in self.guests]
+        values["night_prices"] = [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"}
+                                  for n in self.night_prices]
+        return _SNAPSHOT_ENCODER.encode(values)
 
 
 def _plain(value: Any) -> Any:
