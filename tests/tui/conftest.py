@@ -160,7 +160,7 @@ def desk(tmp_path: Path, passing_price: None) -> Desk:
 
 @pytest.fixture
 def big_desk(tmp_path: Path, passing_price: None) -> Desk:
-    """450 pending rows: more than two pages of the inbox."""
+    """More than four pages of pending rows (the inbox pages by 100)."""
     config = desk_config(tmp_path)
     store = Store(config.store_path, config.documents_dir)
     _seed_codes(store)

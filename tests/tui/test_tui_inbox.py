@@ -99,10 +99,11 @@ async def test_pages_hold_one_page_of_rows(big_desk, settle, vouchers):
         assert screen.total == 450
         first = vouchers(app)
         assert len(first) == PAGE_SIZE
-        await pilot.press("right_square_bracket", "right_square_bracket")
-        await settle(pilot)
+        for _ in range(450 // PAGE_SIZE):
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
         last = vouchers(app)
-        assert len(last) == 450 - 2 * PAGE_SIZE
+        assert len(last) == 450 % PAGE_SIZE
         assert not set(first) & set(last)
         await pilot.press("right_square_bracket")    # past the end: stays on the last page
         await settle(pilot)

@@ -22,8 +22,8 @@ from tui.widgets.confirmation import ConfirmModal, RejectModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
 from tui.widgets.stay_effect import confirm_effect
 
-PAGE_SIZE = 200
-SEARCH_DEBOUNCE = 0.08          # seconds of quiet typing before the search runs
+PAGE_SIZE = 100
+SEARCH_DEBOUNCE = 0.05          # seconds of quiet typing before the search runs
 STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("all", "All"))
 SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date", "nights", "status")
 
@@ -64,6 +64,7 @@ class InboxScreen(Screen):
         self._token = 0
         self._search_timer: Timer | None = None
         self.loaded = False         # the first page has been shown (tests and the bench wait on it)
+        self.pages_shown = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -113,6 +114,7 @@ class InboxScreen(Screen):
         if message.counts is None:
             self.table.show_page(message.rows, self.selected)
             self.loaded = True
+            self.pages_shown += 1
         else:
             self.total = message.total or 0
             self.counts = message.counts

@@ -10,21 +10,22 @@ from textual.widgets import DataTable
 
 from tui.widgets import cells
 
-# (key, label, width, sort name in core.inbox.SORTS or None). The order puts what a
-# night auditor reads first (voucher, guest, stay) inside 80 columns.
+# (key, label, width, sort name in core.inbox.SORTS or None). The order puts what a night
+# auditor decides on (voucher, guest, stay, mapping and check flags) inside 80 columns;
+# the status tab already says the status.
 COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
     ("mark", " ", 1, None),
-    ("status", "Status", 9, "status"),
     ("content", "Content", 7, None),
     ("voucher", "Voucher", 12, "voucher"),
-    ("guest", "Guest", 18, "guest"),
+    ("guest", "Guest", 17, "guest"),
     ("check_in", "Check-in", 10, "check_in"),
     ("nights", "Nts", 3, "nights"),
+    ("mapping", "Map", 4, None),
+    ("checks", "Checks", 6, None),
     ("pax", "Pax", 7, None),
     ("room", "Room", 6, "room"),
     ("board", "Board", 5, None),
-    ("mapping", "Map", 4, None),
-    ("checks", "Checks", 6, None),
+    ("status", "Status", 9, "status"),
     ("operator", "Operator", 9, "operator"),
     ("agency", "Agency", 8, None),
     ("check_out", "Check-out", 10, "check_out"),
@@ -58,7 +59,8 @@ def row_cells(row: dict[str, Any], tz: ZoneInfo, selected: bool) -> tuple[Any, .
         "sale_date": row["sale_date"] or "",
         "created": cells.local_time(row["created_at"], tz),
     }
-    return tuple(values[key] for key, *_ in COLUMNS)
+    # Plain strings would be parsed as markup by the table; Text is taken as it is.
+    return tuple(v if isinstance(v, Text) else Text(v) for v in (values[key] for key, *_ in COLUMNS))
 
 
 class InboxTable(DataTable):
