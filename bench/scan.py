@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/scan.py [--operators 25] [--bookings 200] [--latency 0.5]
 
-Each mode scans into a fresh store, so both do the same storing work.
+Each mode scans into a fresh store, so both do the same storing work. The
+simulated operators run in a process of their own, as real operators' servers
+run on machines of their own: their work is not on the scanner's clock.
 Target: concurrent / sequential at most 0.1.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -20,23 +23,34 @@ from connectors.simulate.server import Faults, SimServer
 from core.config import Config
 
 
-def config_for(folder: Path, server: SimServer) -> Config:
-    entries = [operator_entry(op, server) for op in server.operators.values()]
-    return Config(folder / "opdesk.toml", {"store": {"path": str(folder / "opdesk.db")}, "operators": entries})
+def serve(args: argparse.Namespace, conn) -> None:
+    """In the simulator process: start the operators, send their config entries, wait to be stopped."""
+    ops = [sim_operator(f"op{i:02d}", kind="ota-pull", initial=args.bookings, faults=Faults(latency=args.latency))
+           for i in range(args.operators)]
+    with SimServer(ops) as server:
+        conn.send([operator_entry(op, server) for op in server.operators.values()])
+        conn.recv()
 
 
-def timed_scan(server: SimServer, sequential: bool) -> tuple[float, int]:
-    for op in server.operators.values():      # un-acknowledge: both modes fetch every booking
-        for event in op.feed.events:
-            event.acked = False
-    with tempfile.TemporaryDirectory() as folder:
-        config = config_for(Path(folder), server)
-        began = time.perf_counter()
-        if sequential:
-            runs = [r for op in config.operators for r in asyncio.run(scan(config, [op.name]))]
-        else:
-            runs = asyncio.run(scan(config))
-        seconds = time.perf_counter() - began
+def timed_scan(args: argparse.Namespace, sequential: bool) -> tuple[float, int]:
+    """Fresh simulators (same seeds, so the same bookings) and a fresh store for each mode."""
+    ours, theirs = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=serve, args=(args, theirs), daemon=True)
+    process.start()
+    try:
+        entries = ours.recv()
+        with tempfile.TemporaryDirectory() as folder:
+            config = Config(Path(folder) / "opdesk.toml",
+                            {"store": {"path": str(Path(folder) / "opdesk.db")}, "operators": entries})
+            began = time.perf_counter()
+            if sequential:
+                runs = [r for op in config.operators for r in asyncio.run(scan(config, [op.name]))]
+            else:
+                runs = asyncio.run(scan(config))
+            seconds = time.perf_counter() - began
+    finally:
+        ours.send("stop")
+        process.join(timeout=30)
     return seconds, sum(r.new for r in runs)
 
 
@@ -46,11 +60,8 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.5)
     args = parser.parse_args()
-    ops = [sim_operator(f"op{i:02d}", kind="ota-pull", initial=args.bookings, faults=Faults(latency=args.latency))
-           for i in range(args.operators)]
-    with SimServer(ops) as server:
-        together, stored_a = timed_scan(server, sequential=False)
-        one_by_one, stored_b = timed_scan(server, sequential=True)
+    together, stored_a = timed_scan(args, sequential=False)
+    one_by_one, stored_b = timed_scan(args, sequential=True)
     print(f"operators {args.operators}, bookings each {args.bookings}, latency {args.latency}s")
     print(f"concurrent: {together:.2f}s ({stored_a} bookings stored)")
     print(f"sequential: {one_by_one:.2f}s ({stored_b} bookings stored)")

@@ -18,7 +18,6 @@ none, else the guest's country is used), ``confirm_url`` (push).
 
 from __future__ import annotations
 
-from copy import deepcopy
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
@@ -36,6 +35,7 @@ from connectors.ota.parser import (
     parse_ota,
     raise_operator_errors,
     read_acknowledgements,
+    reservations_bookings,
     read_xml,
 )
 from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
@@ -54,7 +54,11 @@ class OtaConnector(Connector):
     channel = "ota"
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
-        bookings = parse_ota(raw.body, name=raw.filename or raw.source_ref)
+        # A pull read the reservation from the operator's answer already; don't read its part twice.
+        read = getattr(self, "read_ahead", {}).pop(raw.sha256, None)
+        if isinstance(read, Exception):
+            raise read
+        bookings = read if read is not None else parse_ota(raw.body, name=raw.filename or raw.source_ref)
         market = str(self.operator.settings.get("market", ""))
         for booking in bookings:
             booking.market = booking.market or market or booking.nationality
@@ -116,6 +120,7 @@ class OtaPullConnector(OtaConnector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unique_ids: dict[str, tuple[str, str]] = {}   # raw sha256 -> (UniqueID Type, ID)
+        self.read_ahead: dict[str, list[OperatorBooking] | Exception] = {}   # raw sha256 -> what parse answers
 
     async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
         url = str(self.setting("url", ""))
@@ -124,8 +129,9 @@ class OtaPullConnector(OtaConnector):
         since = ctx.state.get("last_seen") or None
         body = await self.post(ctx, url, READ_ACTION, writer.read_request(self.hotel_code, since))
         raws, newest = split_reservations(body, self.operator.name, self.channel, url)
-        for raw, unique_id in raws:
+        for raw, unique_id, element in raws:
             self.unique_ids[raw.sha256] = unique_id
+            self.read_ahead[raw.sha256] = read_reservation(element)
             yield raw
         if newest:
             ctx.state["last_seen"] = newest
@@ -177,8 +183,16 @@ def check_status(response: httpx.Response, url: str) -> None:
                             retryable=response.status_code >= 500 or response.status_code == 429)
 
 
+def read_reservation(element: etree._Element) -> list[OperatorBooking] | Exception:
+    """What ``parse`` will answer for this reservation's part: its bookings, or the error to raise."""
+    try:
+        return reservations_bookings([element])
+    except Exception as exc:  # noqa: BLE001 - handed to ingest, which records it on the raw message
+        return exc
+
+
 def split_reservations(body: bytes, operator: str, channel: str, source: str
-                       ) -> tuple[list[tuple[RawMessage, tuple[str, str]]], str]:
+                       ) -> tuple[list[tuple[RawMessage, tuple[str, str], etree._Element]], str]:
     """One raw message per HotelReservation, and the newest timestamp seen.
 
     Each part is a complete document of the same kind holding one reservation,
@@ -201,21 +215,24 @@ def split_reservations(body: bytes, operator: str, channel: str, source: str
         raw = RawMessage(body=single_document(kind, element), operator=operator, channel=channel,
                          source_ref=f"{source}#{unique_id[1]}",
                          filename=f"{unique_id[1]} {element.get('ResStatus', '')}".strip())
-        parts.append((raw, unique_id))
+        parts.append((raw, unique_id, element))
     return parts, newest
 
 
+# The envelope of a one-reservation document, around the reservation's own serialised element.
+ENVELOPES = {
+    "OTA_ResRetrieveRS": (f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="{OTA_NS}" '
+                          f'Version="7.000"><Success/><ReservationsList>'.encode(),
+                          b"</ReservationsList></OTA_ResRetrieveRS>"),
+    "OTA_HotelResNotifRQ": (f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_HotelResNotifRQ xmlns="{OTA_NS}" '
+                            f'Version="1.000"><HotelReservations>'.encode(),
+                            b"</HotelReservations></OTA_HotelResNotifRQ>"),
+}
+
+
 def single_document(kind: str, element: etree._Element) -> bytes:
-    wrapper = writer.element(kind, Version="7.000" if kind == "OTA_ResRetrieveRS" else "1.000")
-    if kind == "OTA_ResRetrieveRS":
-        writer.sub(wrapper, "Success")
-        holder = writer.sub(wrapper, "ReservationsList")
-    else:
-        holder = writer.sub(wrapper, "HotelReservations")
-    copy = deepcopy(element)
-    copy.tail = None
-    holder.append(copy)
-    return etree.tostring(wrapper, encoding="UTF-8", xml_declaration=True)
+    head, tail = ENVELOPES[kind]
+    return head + etree.tostring(element, encoding="UTF-8", with_tail=False) + tail
 
 
 def timestamp_key(value: str) -> datetime:

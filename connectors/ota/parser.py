@@ -64,6 +64,11 @@ def parse_ota(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) -
     reservations = children(holder, "HotelReservation") if holder is not None else []
     if not reservations:
         raise NotABooking(f"{kind} lists no reservation")
+    return reservations_bookings(reservations)
+
+
+def reservations_bookings(reservations: list[Element]) -> list[OperatorBooking]:
+    """The bookings of ``HotelReservation`` elements; ``NotABooking`` when none is one."""
     bookings: list[OperatorBooking] = []
     skipped: list[str] = []
     for number, element in enumerate(reservations, start=1):

@@ -75,15 +75,15 @@ class PushServer:
         except ParseError as exc:
             return writer.error_response(f"request not readable: {exc}"[:500], push=True)
         with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
-            results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _ in parts])
+            results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
         acks, refusals = [], []
-        for (raw, unique_id), result in zip(parts, results):
+        for (raw, unique_id, _), result in zip(parts, results):
             if result.ok:
                 acks.append(unique_id)
             else:
                 refusals.append((unique_id[1], result.error[:500] or "Unable to process reservation"))
         if not acks:   # AlpineBits needs one listed; the Warning 450 says these are refused
-            acks = [unique_id for _, unique_id in parts]
+            acks = [unique_id for _, unique_id, _ in parts]
         return writer.push_response(acks, refusals)
 
 
