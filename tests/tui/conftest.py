@@ -122,10 +122,15 @@ def _fix_times(store: Store) -> None:
 
 @pytest.fixture
 def passing_price(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.checks
     import core.pricing.check as price_check
 
-    monkeypatch.setattr(price_check, "check_price",
-                        lambda facts, ctx: CheckOutcome(CheckState.OK, "matches the contract"))
+    def passing(facts, ctx):
+        return CheckOutcome(CheckState.OK, "matches the contract")
+
+    monkeypatch.setattr(price_check, "check_price", passing)
+    # core.checks keeps the price checker it imported once; hand it this one.
+    monkeypatch.setattr(core.checks, "_price_checker", lambda: passing)
 
 
 def desk_config(tmp_path: Path) -> Config:
