@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from core import actions
 from core.actions import ActionOutcome, ActionRefused, Replier
+from core.approval import ApprovalSettings
 from core.audit import Actor, record
 from core.config import Config
 from core.ingest import remap_after_mapping
@@ -24,9 +25,11 @@ from core.mapping import set_mapping
 from core.store import Store
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
+from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.inbox import InboxScreen
 from tui.screens.unparsed import UnparsedScreen
+from tui.widgets import approvals as approval_widgets
 from tui.widgets import scanning
 
 ReplierFactory = Callable[[Store], Replier]
@@ -48,7 +51,7 @@ class OpdeskApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "opdesk"
-    MODES = {"inbox": InboxScreen, "board": BoardScreen, "unparsed": UnparsedScreen}
+    MODES = {"inbox": InboxScreen, "board": BoardScreen, "unparsed": UnparsedScreen, "dashboard": DashboardScreen}
     DEFAULT_MODE = "inbox"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
 
@@ -58,6 +61,8 @@ class OpdeskApp(App):
         Binding("i", "switch_mode('inbox')", "Inbox", id="app.inbox", tooltip="Operator reservations"),
         Binding("u", "switch_mode('unparsed')", "Unparsed", id="app.unparsed",
                 tooltip="Messages nobody could read"),
+        Binding("D", "switch_mode('dashboard')", "Dashboard", id="app.dashboard",
+                tooltip="Operators' figures and daily trend"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Dark or light"),
     ]
 
@@ -71,6 +76,7 @@ class OpdeskApp(App):
         self.scanning: dict[str, str] = {}        # operator -> scanning | done | error (this session)
         self.scan_errors: dict[str, str] = {}
         self.sub_title = config.hotel_name
+        approval_widgets.install()
         settings = config.section("app")
         self.theme = str(settings.get("theme", "textual-dark"))
         keys = settings.get("keys", {})
@@ -98,6 +104,8 @@ class OpdeskApp(App):
         yield SystemCommand("Inbox", "Operator reservations waiting for a decision", self._mode("inbox"))
         yield SystemCommand("Status board", "Operators, their last scan, scan now", self._mode("board"))
         yield SystemCommand("Unparsed messages", "Messages a person must read", self._mode("unparsed"))
+        yield SystemCommand("Dashboard", "Per operator: bookings, revenue, lead time, mismatches; daily trend",
+                            self._mode("dashboard"))
         yield SystemCommand("Scan all operators", "Fetch new messages from every enabled operator",
                             lambda: self.start_scan(None))
         for op in self.config.operators:
@@ -135,6 +143,27 @@ class OpdeskApp(App):
             return actions.save(store, self.config, ids, self.actor)
         raise ValueError(f"unknown action {action!r}")
 
+    def ask_approval(self, reservation_id: int) -> None:
+        """Ask managers to approve a booking (a dialog, then the mails go out from a worker)."""
+        settings = ApprovalSettings.from_config(self.config)
+
+        def asked(ask: approval_widgets.ApprovalAsk | None) -> None:
+            if ask is not None:
+                self._approval_worker(reservation_id, ask)
+
+        self.push_screen(approval_widgets.AskApproval(reservation_id, settings.default_approvers), asked)
+
+    @work(thread=True, group="actions")
+    def _approval_worker(self, reservation_id: int, ask: approval_widgets.ApprovalAsk) -> None:
+        store = self.worker_store()
+        try:
+            line = approval_widgets.start_approval(store, self.config, reservation_id, ask, self.actor)
+        finally:
+            store.close()
+        ok = not line.startswith("not started")
+        self.post_message(ActionsDone("approval", [{"id": reservation_id, "action": "approval", "ok": ok,
+                                                    "message": line, "voucher": "", "operator": ""}]))
+
     def fix_mapping(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
         self._mapping_worker(operator, kind, code, hotel_code)
 
@@ -167,6 +196,10 @@ class OpdeskApp(App):
         if message.action == "map":
             self.notify(done[0]["message"], title="Mapping saved")
             return
+        if message.action == "approval":
+            o = message.outcomes[0]
+            self.notify(o["message"], title="Approval", severity="information" if o["ok"] else "error")
+            return
         if len(message.outcomes) == 1 and done:
             o = done[0]
             self.notify(f"{o['operator']} {o['voucher']}: {o['message']}", title=verb.capitalize())
@@ -181,7 +214,17 @@ class OpdeskApp(App):
         return list(self.screen_stack)
 
     # -- scans --------------------------------------------------------------------------
-    def start_scan(self, operators: list[str] | None) -> None:
+    def on_mount(self) -> None:
+        seconds = float(self.config.section("app").get("auto_scan_seconds", 0) or 0)
+        if seconds > 0:
+            self.set_interval(seconds, self._auto_scan)
+
+    def _auto_scan(self) -> None:
+        names = [op.name for op in self.config.operators if op.enabled]
+        if names and not any(self.scanning.get(n) == "scanning" for n in names):
+            self.start_scan(names, automatic=True)
+
+    def start_scan(self, operators: list[str] | None, *, automatic: bool = False) -> None:
         names = operators or [op.name for op in self.config.operators if op.enabled]
         if not names:
             self.notify("No enabled operators in the config: add [[operators]] tables", severity="warning")
@@ -194,19 +237,21 @@ class OpdeskApp(App):
             self.scanning[name] = "scanning"
             self.scan_errors.pop(name, None)
         self._refresh_board()
-        self._scan_worker(names)
+        self._scan_worker(names, automatic)
 
     @work(thread=True, group="scan")
-    def _scan_worker(self, names: list[str]) -> None:
+    def _scan_worker(self, names: list[str], automatic: bool = False) -> None:
         def progress(operator: str, state: str, counts: dict[str, int] | None = None, error: str = "") -> None:
             self.post_message(ScanProgress(operator, state, counts or {}, error))
 
-        error = ""
+        error, arrived = "", 0
         try:
-            scanning.scan(self.config, names, progress)
+            runs = scanning.scan(self.config, names, progress)
+            arrived = sum(getattr(r, "new", 0) + getattr(r, "changed", 0) + getattr(r, "cancelled", 0)
+                          for r in runs or [])
         except Exception as exc:  # noqa: BLE001 - a failed scan is shown on the board, never crashes the app
             error = str(exc) or type(exc).__name__
-        self.post_message(ScanFinished(names, error))
+        self.post_message(ScanFinished(names, error, arrived, automatic))
 
     def on_scan_progress(self, message: ScanProgress) -> None:
         self.scanning[message.operator] = message.state
@@ -222,8 +267,11 @@ class OpdeskApp(App):
                 self.scan_errors[name] = message.error
         if message.error:
             self.notify(message.error, title="Scan failed", severity="error", timeout=10)
-        else:
-            self.notify(f"Scanned {', '.join(message.operators)}", title="Scan done")
+        elif not message.automatic:
+            self.notify(f"Scanned {', '.join(message.operators)}: {message.arrived} new message(s)",
+                        title="Scan done")
+        elif message.arrived:
+            self.notify(f"{message.arrived} new message(s) from the operators", title="Inbox")
         self._refresh_board()
         for screen in self._screens_to_refresh():
             refresh = getattr(screen, "after_scan", None)

@@ -193,7 +193,7 @@ def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | 
             else:
                 history[op.name] = made.messages[op.name]
     simulated = [op.name for op in demo.OPERATORS if op.demo_kind != "folder"]
-    entries, stop = start_simulators(simulated, churn=0.3, today=today, history=history,
+    entries, stop = start_simulators(simulated, initial=0, churn=0.3, today=today, history=history,
                                      supply=_supplies(today, pricer))
     by_name = {e["name"]: e for e in entries}
     config = _write_config(folder, [by_name.get(op.name) or _folder_entry(op) for op in demo.OPERATORS])

@@ -24,6 +24,8 @@ class ScanFinished(Message):
 
     operators: list[str]
     error: str = ""
+    arrived: int = 0          # new, changed and cancelled rows the scan brought
+    automatic: bool = False   # started by the timer ([app] auto_scan_seconds), not by a person
 
 
 @dataclass

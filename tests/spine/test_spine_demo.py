@@ -46,5 +46,8 @@ def test_demo_builds_a_realistic_hotel_and_scans_its_simulated_operators(tmp_pat
     again = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--no-app"])
     assert again.exit_code == 0, again.output
     with Store(folder / "opdesk.db") as store:
+        later = store.all("SELECT voucher FROM operator_reservations WHERE id > ?", (max(r["id"] for r in rows),))
+        assert all(r["voucher"][:3].isalpha() and r["voucher"][3:].isdigit() for r in later), \
+            "a second start only adds the demo operators' own later messages"
         assert store.scalar("SELECT COUNT(*) FROM hotel_reservations WHERE origin = 'import'") >= 60
         assert store.scalar("SELECT COUNT(*) FROM stop_sales") == 2, "a second start reuses the demo hotel"

@@ -20,6 +20,7 @@ class DetailScreen(Screen):
         Binding("m", "fix_mapping", "Map", id="detail.map", tooltip="Fix a missing mapping"),
         Binding("w", "forecast", "Forecast", id="detail.forecast", tooltip="Forecast around this stay"),
         Binding("d", "raw_message", "Message", id="detail.raw", tooltip="Read the raw message"),
+        Binding("a", "ask_approval", "Approval", id="detail.approval", tooltip="Ask managers to approve"),
     ]
 
     def __init__(self, reservation_id: int) -> None:
@@ -75,6 +76,9 @@ class DetailScreen(Screen):
 
         if self.detail is not None:
             ask_mapping(self.app, self.detail.shape)
+
+    def action_ask_approval(self) -> None:
+        self.app.ask_approval(self.reservation_id)
 
     def action_forecast(self) -> None:
         from tui.screens.forecast import ForecastScreen
