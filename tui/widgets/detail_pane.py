@@ -7,6 +7,8 @@ with ``add_section``; the pane needs no other change.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -198,7 +200,9 @@ class PricesSection(DetailSection):
         contract_total = table_data.get("contract_total")
         operator_total = table_data.get("operator_total", s["total"])
         difference = table_data.get("difference")
-        table.add_row(Text("Total", style="bold"), "", "", _money(contract_total), _money(operator_total))
+        before, discounts = _column_sum(nights, "contract_price"), _column_sum(nights, "discount")
+        table.add_row(Text("Total", style="bold"), _money(before), _money(discounts), _money(contract_total),
+                      _money(operator_total))
         price_check = s["checks"].get("price", {})
         summary = Text(f"Operator total {operator_total or '—'} {s['currency']}")
         if contract_total is not None:
@@ -208,6 +212,14 @@ class PricesSection(DetailSection):
         else:
             summary.append(f" · {price_check.get('message') or 'no contract price'}", style="dim")
         return Group(table, summary)
+
+
+def _column_sum(nights: list[dict], key: str) -> str | None:
+    """The total of one column of the per-night table (None when the nights do not carry it)."""
+    values = [n.get(key) for n in nights]
+    if not values or any(v in (None, "") for v in values):
+        return None
+    return f"{sum(Decimal(str(v)) for v in values):.2f}"
 
 
 def _money(value: Any) -> str:
