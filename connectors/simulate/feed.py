@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Iterable, Iterator
 
@@ -128,7 +128,8 @@ class BookingFeed:
     # -- inside ------------------------------------------------------------------------
     def _record(self, booking: OperatorBooking) -> None:
         at = datetime.now(timezone.utc).replace(microsecond=0)
-        booking.extra["create_datetime"] = booking.extra.get("create_datetime") or at.isoformat()
+        sold = datetime.combine(booking.sale_date, time(12), tzinfo=timezone.utc) if booking.sale_date else at
+        booking.extra["create_datetime"] = booking.extra.get("create_datetime") or sold.isoformat()
         if booking.content != Content.NEW:
             booking.extra["last_modify_datetime"] = at.isoformat()
         self.events.append(Event(at, booking))
