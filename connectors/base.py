@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from core.config import Config
     from core.ingest import IngestResult
-    from core.store import Store
 
 ENTRY_POINT_GROUP = "opdesk.connectors"
 

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.models import Content, Document, Guest, NightPrice, OperatorBooking, ParseError, plain
+from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
 
 MAX_BYTES = 20 * 1024 * 1024
 

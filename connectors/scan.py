@@ -24,7 +24,7 @@ import asyncio
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
@@ -95,7 +95,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
         while True:
             try:
                 response = await self.inner.handle_async_request(request)
-            except (httpx.TransportError,) as exc:
+            except (httpx.TransportError,):
                 if attempt >= self.settings.retries:
                     raise
                 await self.sleep(self.backoff(attempt))

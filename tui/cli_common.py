@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NoReturn
 
 import typer
@@ -54,6 +55,16 @@ def open_store() -> Store:
         return Store(cfg.store_path, cfg.documents_dir)
     except (StoreError, ConfigError) as exc:
         fail(str(exc))
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option's value, or a bad-input exit naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: not a date (YYYY-MM-DD): {value!r}")
 
 
 def print_json(value: Any) -> None:

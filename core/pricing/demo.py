@@ -14,22 +14,25 @@ from decimal import Decimal
 
 import tomlkit
 
+from core import demo
 from core.pricing.wizard import ContractPlan, SalesPeriod, Season, number, plan_entries, toml_table
 
+# Per-person difference to the standard double, by room type; the rooms themselves are core.demo's.
+PP_DIFFERENCE = {"SGL": 0, "STD": 0, "SV": 8, "FAM": 12, "SUI": 30, "VIL": 55}
 ROOM_TYPES = [  # code, capacity, max adults, max persons, per-person difference to the standard double
-    ("SGL", 10, 1, 2, Decimal(0)), ("STD", 80, 3, 4, Decimal(0)), ("SV", 40, 3, 4, Decimal(8)),
-    ("FAM", 30, 4, 5, Decimal(12)), ("SUI", 12, 3, 4, Decimal(30)), ("VIL", 4, 6, 8, Decimal(55)),
+    (code, capacity, adults, persons, Decimal(PP_DIFFERENCE[code]))
+    for code, _name, capacity, adults, persons in demo.ROOM_TYPES
 ]
-BOARDS = ["BB", "HB", "FB", "AI", "UAI"]
+BOARDS = [code for code, _name in demo.BOARDS]
 SUPPLEMENTS = {  # per person per night on top of bed and breakfast
     "HB": {"adult": Decimal(12), "older": Decimal(6), "young": Decimal(4)},
     "FB": {"adult": Decimal(20), "older": Decimal(10), "young": Decimal(7)},
     "AI": {"adult": Decimal(30), "older": Decimal(15), "young": Decimal(10)},
     "UAI": {"adult": Decimal(42), "older": Decimal(21), "young": Decimal(14)},
 }
+OFFSETS = {"TUI26": 0, "JET26": 2, "PEG26": -3, "ANX26": -2, "HBD26": 5, "ETS26": -4}   # per person, by rate code
 OPERATORS = [  # agency, rate code, per-person offset on the hotel's base price
-    ("TUI", "TUI26", Decimal(0)), ("JET2", "JET26", Decimal(2)), ("PEGAS", "PEG26", Decimal(-3)),
-    ("ANEX", "ANX26", Decimal(-2)), ("HBEDS", "HBD26", Decimal(5)), ("ETS", "ETS26", Decimal(-4)),
+    (op.agency, op.rate_code, Decimal(OFFSETS[op.rate_code])) for op in demo.OPERATORS
 ]
 SEASON_PRICES = [("S1", Decimal(48)), ("S2", Decimal(72)), ("S3", Decimal(56))]   # pp_dbl, bed and breakfast
 RULES = {"min_stay": 2, "max_stay": 28, "release_days": 2, "cancellation_days": 14,
@@ -58,7 +61,7 @@ def demo_contracts_toml(today: date) -> str:
     doc["boards"] = _aot([{"code": b} for b in BOARDS])
     doc["agencies"] = _aot([{"code": agency, "rate_codes": [rate]} for agency, rate, _ in OPERATORS])
     doc["rate_codes"] = _aot([_rate_code(rate) for _, rate, _ in OPERATORS])
-    contracts, discounts = [], []
+    contracts = []
     for _, rate, offset in OPERATORS:
         made, _ = plan_entries(_plan(rate, offset, today))
         contracts.extend(made)

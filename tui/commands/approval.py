@@ -17,7 +17,18 @@ from core.audit import Actor
 from core.config import Config, ConfigError
 from core.models import OperatorError
 from core.store import Store
-from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, STATE, config, console, fail, open_store, print_json
+from tui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    STATE,
+    config,
+    console,
+    fail,
+    open_store,
+    parse_date,
+    print_json,
+)
 
 approval_app = typer.Typer(help="Internal approval: ask managers by e-mail, record their yes or no.",
                            no_args_is_help=True)
@@ -173,15 +184,6 @@ def _time(value: Optional[str]) -> str:
 
 
 # -- the operator report -------------------------------------------------------------------------
-def _day(value: Optional[str], option: str) -> Optional[date]:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: not a date (YYYY-MM-DD): {value!r}")
-
-
 REPORT_COLUMNS = ("operator", "new", "changes", "cancellations", "room_nights", "revenue", "lead_time_days",
                   "cancellation_rate", "price_mismatch_rate", "median_confirm_minutes")
 
@@ -195,8 +197,8 @@ def report_cmd(start: Optional[str] = typer.Option(None, "--from", help="First d
     """How each operator performs: bookings, room nights, revenue, lead time, rates, time to confirm."""
     from core.report import daily_trend, operator_report
 
-    last = _day(end, "--to") or date.today()
-    first = _day(start, "--from") or last - timedelta(days=29)
+    last = parse_date(end, "--to") or date.today()
+    first = parse_date(start, "--from") or last - timedelta(days=29)
     if first > last:
         fail(f"--from {first} is after --to {last}")
     store = open_store()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -12,15 +11,47 @@ import typer
 from rich.table import Table
 
 from core import locations
-from core.actions import ActionOutcome, ActionRefused, clean_selection, confirm, reject, save
+from core.actions import (
+    ActionOutcome,
+    ActionRefused,
+    clean_selection,
+    confirm,
+    reject,
+    save,
+)
 from core.audit import Actor, audit_rows, record
 from core.forecast import forecast as forecast_nights
-from core.hotelbook import BookError, add_stop_sale, import_reservations, list_stop_sales, remove_stop_sale
-from core.inbox import InboxFilter, SORTS, count_rows, counts_by_status, list_rows, raw_messages, reservation_json
-from core.ingest import Ingestor, raw_from_row, recheck, remap_after_mapping
+from core.hotelbook import (
+    BookError,
+    add_stop_sale,
+    import_reservations,
+    list_stop_sales,
+    remove_stop_sale,
+)
+from core.inbox import (
+    SORTS,
+    InboxFilter,
+    count_rows,
+    counts_by_status,
+    list_rows,
+    raw_messages,
+    reservation_json,
+)
+from core.ingest import Ingestor, recheck, remap_after_mapping
 from core.mapping import list_mappings, missing_mappings, set_mapping, unset_mapping
 from core.models import MAPPING_KINDS, RawMessage
-from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, STATE, config, console, fail, open_store, print_json
+from tui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    STATE,
+    config,
+    console,
+    fail,
+    open_store,
+    parse_date,
+    print_json,
+)
 
 map_app = typer.Typer(help="Operator codes -> the hotel's codes (room, board, rate, market, agency).",
                       no_args_is_help=True)
@@ -35,15 +66,6 @@ STATE_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow", "no contract":
 
 def _actor() -> Actor:
     return Actor.current("cli", STATE.actor)
-
-
-def _parse_date(value: Optional[str], option: str) -> Optional[date]:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: not a date (YYYY-MM-DD): {value!r}")
 
 
 # -- setup ---------------------------------------------------------------------
@@ -83,7 +105,7 @@ def inbox(
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows (the shape of `show --json`)."),
 ) -> None:
     """List operator reservations, newest first."""
-    flt = InboxFilter(status=status, operator=operator, since=_parse_date(since, "--since"), search=search,
+    flt = InboxFilter(status=status, operator=operator, since=parse_date(since, "--since"), search=search,
                       latest_only=not all_versions, sort=sort)
     store = open_store()
     try:
@@ -270,7 +292,7 @@ def forecast_cmd(room: str = typer.Argument(..., help="Hotel room type code."),
                  end: str = typer.Option(..., "--to", help="Last night (YYYY-MM-DD)."),
                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Capacity, confirmed, available, pending, total and expected available per night."""
-    first, last = _parse_date(start, "--from"), _parse_date(end, "--to")
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if last < first:
         fail("--to is before --from")
     store = open_store()
@@ -378,7 +400,7 @@ def stopsale_add(start: str = typer.Option(..., "--from", help="First night clos
     """Close a room type (or the hotel) for sale; pending rows are checked again."""
     store, cfg = open_store(), config()
     try:
-        sid = add_stop_sale(store, _actor(), _parse_date(start, "--from"), _parse_date(end, "--to"), room,
+        sid = add_stop_sale(store, _actor(), parse_date(start, "--from"), parse_date(end, "--to"), room,
                             operator, reason)
     except BookError as exc:
         fail(str(exc))
@@ -443,8 +465,8 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
               limit: int = typer.Option(100, "--limit", "-n"),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The audit log, newest first: who did what, when, from where."""
-    _parse_date(since, "--since")
-    _parse_date(until, "--until")
+    parse_date(since, "--since")
+    parse_date(until, "--until")
     rows = audit_rows(open_store(), reservation_id=reservation_id, actor=user, action=action, origin=origin,
                       since=since, until=until, limit=limit)
     if as_json:

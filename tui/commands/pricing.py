@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional
@@ -11,13 +10,26 @@ import typer
 from rich.table import Table
 
 from core.audit import Actor
-from core.pricing import ContractsError, ContractSet, Quote, QuoteRequest, load_contracts, quote
+from core.pricing import (
+    ContractsError,
+    ContractSet,
+    Quote,
+    QuoteRequest,
+    load_contracts,
+    quote,
+)
 from core.pricing.model import Contract, Discount, Promotion
 from core.pricing.quote import money
 from core.pricing.store import active_contracts, load_into_store, promo_uses
-from core.pricing.wizard import ContractPlan, SalesPeriod, Season, WizardError, plan_toml
+from core.pricing.wizard import (
+    ContractPlan,
+    SalesPeriod,
+    Season,
+    WizardError,
+    plan_toml,
+)
 from tui import cli_common
-from tui.cli_common import EXIT_REFUSED, console, fail, print_json
+from tui.cli_common import EXIT_REFUSED, console, fail, parse_date, print_json
 
 contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
                             no_args_is_help=True)
@@ -27,15 +39,6 @@ def register(app: typer.Typer) -> None:
     """Add `quote` and the `contracts` commands to `app`."""
     app.command("quote")(quote_command)
     app.add_typer(contracts_app, name="contracts")
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}")
 
 
 def _load_file(path: Path) -> ContractSet:
@@ -69,18 +72,18 @@ def quote_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Price a stay night by night from the hotel's contracts (exit 0 priced, 1 refused, 2 bad input)."""
-    first = _day(check_in, "--check-in")
+    first = parse_date(check_in, "--check-in")
     if (nights is None) == (check_out is None):
         fail("give either --nights N or --check-out YYYY-MM-DD")
     if check_out is not None:
-        nights = (_day(check_out, "--check-out") - first).days
+        nights = (parse_date(check_out, "--check-out") - first).days
         if nights < 1:
             fail(f"--check-out {check_out} must be after --check-in {check_in}")
     if not rate_code and not agency:
         fail("give --rate-code CODE or --agency A (its first rate code is used)")
     ages = [int(a) if float(a).is_integer() else Decimal(str(a)) for a in child_age]
     request = QuoteRequest(rate_code=rate_code, room_type=room, board=board, check_in=first, nights=nights,
-                           adults=adults, child_ages=ages, booked=_day(booked, "--booked"), market=market,
+                           adults=adults, child_ages=ages, booked=parse_date(booked, "--booked"), market=market,
                            agency=agency, discounts=list(discount), promo=promo)
     contract_set, uses = _quote_source(contracts, promo)
     answer = quote(contract_set, request, promo_uses=uses)
@@ -330,7 +333,7 @@ def _season(text: str) -> Season:
     if len(parts) != 4:
         fail(f"--season: expected NAME:FROM:TO:PP_DBL, got {text!r}")
     name, first, last, price = parts
-    return Season(name, _day(first, f"--season {name}"), _day(last, f"--season {name}"),
+    return Season(name, parse_date(first, f"--season {name}"), parse_date(last, f"--season {name}"),
                   _number(price, f"--season {name}"))
 
 
@@ -339,4 +342,4 @@ def _sales(text: str) -> SalesPeriod:
     if len(parts) not in (3, 4):
         fail(f"--sales: expected FROM:TO:RATE_TYPE[:EB%], got {text!r}")
     percent = _number(parts[3].rstrip("%"), f"--sales {parts[2]}") if len(parts) == 4 else Decimal(0)
-    return SalesPeriod(_day(parts[0], "--sales"), _day(parts[1], "--sales"), parts[2], percent)
+    return SalesPeriod(parse_date(parts[0], "--sales"), parse_date(parts[1], "--sales"), parts[2], percent)
