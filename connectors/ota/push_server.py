@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import hmac
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
+from connectors.httpserve import AnsweringHandler
 from connectors.ota import writer
 from connectors.ota.connector import PUSH_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
@@ -87,7 +88,7 @@ class PushServer:
         return writer.push_response(acks, refusals)
 
 
-class PushHandler(BaseHTTPRequestHandler):
+class PushHandler(AnsweringHandler):
     server_state: PushServer
     protocol_version = "HTTP/1.1"
 
@@ -118,12 +119,3 @@ class PushHandler(BaseHTTPRequestHandler):
         password = self.server_state.config.secret(operator.settings, "password")
         expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         return hmac.compare_digest(self.headers.get("Authorization", ""), expected)
-
-    def answer(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)

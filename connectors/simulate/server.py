@@ -25,10 +25,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from connectors.httpserve import AnsweringHandler
 from connectors.ota import writer
 from connectors.ota.form import read_form
 from connectors.ota.parser import child, local, read_acknowledgements, read_xml
@@ -100,7 +101,7 @@ class SimServer:
         self.stop()
 
 
-class SimHandler(BaseHTTPRequestHandler):
+class SimHandler(AnsweringHandler):
     sim: SimServer
     protocol_version = "HTTP/1.1"
 
@@ -213,19 +214,6 @@ class SimHandler(BaseHTTPRequestHandler):
         with op.lock:
             op.replies.append({"voucher": voucher, "answer": answer, **detail})
         self.answer(200, b'{"ok": true}', "application/json")
-
-    # -- out ---------------------------------------------------------------------------
-    def answer(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass   # the client gave up (its timeout): nothing left to tell it
 
 
 def read_since(request: bytes) -> datetime | None:
