@@ -154,3 +154,40 @@ def test_confirm_and_reject_reach_the_operator(tmp_path):
     assert json_op.replies == [{"voucher": "P-1", "answer": "confirm", "hotel_number": "H-77"},
                                {"voucher": "P-2", "answer": "reject", "reason": "no rooms"}]
     assert ota_op.replies == [{"voucher": "T-9", "reason": "stop sale", "answer": "reject"}]
+
+
+KILLED_SCAN = """
+import asyncio, os, signal, sys
+from connectors.ota.connector import OtaPullConnector
+from connectors.scan import scan
+from core.config import load_config
+
+async def die(self, items, ctx):
+    os.kill(os.getpid(), signal.SIGKILL)   # the power goes: stored, not yet acknowledged
+
+OtaPullConnector.acknowledge_many = die
+asyncio.run(scan(load_config(sys.argv[1])))
+"""
+
+
+def test_a_really_killed_scan_leaves_a_sound_store_and_the_next_one_fetches_again(tmp_path):
+    import subprocess
+    import sys
+
+    import tomlkit
+
+    op = sim_operator("tui", initial=5)
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server)
+        (tmp_path / "opdesk.toml").write_text(tomlkit.dumps(config.data))
+        killed = subprocess.run([sys.executable, "-c", KILLED_SCAN, str(tmp_path / "opdesk.toml")],
+                                capture_output=True, text=True, timeout=60)
+        assert killed.returncode == -9, killed.stderr
+        assert op.feed.unacked() == 5
+        assert len(rows(config, "SELECT id FROM raw_messages")) == 5      # committed before the kill
+        assert rows(config, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+        [again] = asyncio.run(scan(config))
+    assert again.state == "ok" and again.total == 5 and again.new == 0
+    assert op.feed.unacked() == 0
+    versions = rows(config, "SELECT voucher, COUNT(*) AS n FROM operator_reservations GROUP BY voucher")
+    assert len(versions) == 5 and all(v["n"] == 1 for v in versions)
