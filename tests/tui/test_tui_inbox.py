@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+
 from tui.screens.inbox import PAGE_SIZE, InboxScreen
+from tui.widgets.inbox_table import InboxTable
 
 
 async def test_pending_rows_and_counts(desk, settle, vouchers):
@@ -108,3 +113,110 @@ async def test_pages_hold_one_page_of_rows(big_desk, settle, vouchers):
         await pilot.press("right_square_bracket")    # past the end: stays on the last page
         await settle(pilot)
         assert vouchers(app) == last
+
+
+async def test_clicking_a_header_sorts_and_clicking_again_reverses(desk, settle, vouchers):
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(InboxTable)
+        voucher_x = next(c.start for c in table.columns if c.key == "voucher") + 2
+        await pilot.click(InboxTable, offset=(voucher_x, 0))
+        await settle(pilot)
+        assert (app.screen.flt.sort, app.screen.flt.descending) == ("voucher", True)
+        assert vouchers(app) == ["TUI1003", "TUI1002", "TUI1001", "JET2002", "JET2001"]
+        await pilot.click(InboxTable, offset=(voucher_x, 0))
+        await settle(pilot)
+        assert vouchers(app) == ["JET2001", "JET2002", "TUI1001", "TUI1002", "TUI1003"]
+        await pilot.click(InboxTable, offset=(1, 0))        # the mark column does not sort
+        await settle(pilot)
+        assert app.screen.flt.sort == "voucher"
+
+
+async def test_click_moves_the_cursor_and_a_second_click_opens_the_row(desk, settle):
+    from tui.screens.detail import DetailScreen
+
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(InboxTable)
+        await pilot.click(InboxTable, offset=(20, 3))       # the third row under the header
+        assert table.cursor_row == 2
+        assert isinstance(app.screen, InboxScreen)
+        await pilot.click(InboxTable, offset=(20, 3))
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.detail.shape["id"] == table.page_ids[2]
+
+
+async def test_keys_move_the_cursor_and_space_marks_the_row(desk, settle):
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(InboxTable)
+        await pilot.press("down", "down", "up")
+        assert table.cursor_row == 1
+        await pilot.press("ctrl+end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("ctrl+home", "space")
+        first = table.page_ids[0]
+        assert app.screen.selected == {first} and table.cursor_row == 1
+        await pilot.pause()
+        assert table.render_line(1).text.startswith(" ●")
+        assert not table.render_line(2).text.startswith(" ●")
+        assert "1 marked" in str(app.screen.query_one("#inbox-status").render())
+        await pilot.press("up", "space")
+        assert app.screen.selected == set()
+        assert not table.render_line(1).text.startswith(" ●")
+
+
+async def test_the_table_draws_only_the_columns_on_screen(desk, settle):
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(InboxTable)
+        assert table.render_line(0).text.startswith("    Content  Voucher")
+        assert table.render_line(0).cell_length == table.scrollable_content_region.width
+        assert not any(key[0] == table.page_ids[0] and table.columns[key[1]].key == "created"
+                       for key in table._cells)
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.render_line(0).text.rstrip().endswith("Sale date   Created")
+        assert any(key[0] == table.page_ids[0] and table.columns[key[1]].key == "created" for key in table._cells)
+
+
+async def test_a_newer_search_interrupts_the_older_query(desk, settle, vouchers, monkeypatch):
+    from core import inbox
+
+    real_counts = inbox.counts_by_status
+    started, interrupted = threading.Event(), []
+
+    def slow_counts(store, flt):
+        if flt.search == "smith":
+            started.set()
+            try:     # minutes of counting, unless something stops it
+                store.conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 2000000000) "
+                                   "SELECT COUNT(*) FROM n").fetchone()
+            except sqlite3.OperationalError as exc:
+                interrupted.append(str(exc))
+                raise
+        return real_counts(store, flt)
+
+    monkeypatch.setattr(inbox, "counts_by_status", slow_counts)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"smith")
+        for _ in range(500):
+            if started.is_set():
+                break
+            await pilot.pause(0.01)
+        assert started.is_set() and vouchers(app) == ["TUI1001"]
+        began = time.monotonic()
+        await pilot.press(*["backspace"] * 5, *"yilmaz")
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert interrupted == ["interrupted"]
+        assert time.monotonic() - began < 10
+        assert vouchers(app) == ["JET2002"]
+        assert app.screen.counts["pending"] == 1

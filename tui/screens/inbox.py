@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -12,11 +14,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, Tabs
+from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
 from core import inbox
 from core.actions import clean_selection
 from core.inbox import InboxFilter
+from core.store import Store
 from tui.messages import ActionsDone, InboxPage
 from tui.widgets.confirmation import ConfirmModal, RejectModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
@@ -62,7 +65,11 @@ class InboxScreen(Screen):
         self.counts: dict[str, int] = {}
         self.selected: set[int] = set()
         self._token = 0
+        self._loading: dict[int, Store] = {}     # the stores of loads still running, by token
+        self._loading_lock = threading.Lock()
         self._search_timer: Timer | None = None
+        self._shown_status: str | None = None
+        self._shown_summary: str | None = None
         self.loaded = False         # the first page has been shown (tests and the bench wait on it)
         self.pages_shown = 0
 
@@ -91,12 +98,24 @@ class InboxScreen(Screen):
     # -- loading ----------------------------------------------------------------
     def reload(self) -> None:
         self._token += 1
+        self._stop_older_loads()
         self._load(self._token, self.flt, self.page * PAGE_SIZE)
+
+    def _stop_older_loads(self) -> None:
+        """Interrupt the queries of loads a newer one replaced, so they do not hold up its answer."""
+        with self._loading_lock:
+            for token, store in self._loading.items():
+                if token != self._token:
+                    store.conn.interrupt()
 
     @work(thread=True, exclusive=True, group="inbox")
     def _load(self, token: int, flt: InboxFilter, offset: int) -> None:
         store = self.app.worker_store()
+        with self._loading_lock:
+            self._loading[token] = store
         try:
+            if token != self._token:
+                return
             rows = inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset)
             if token != self._token:
                 return
@@ -105,7 +124,13 @@ class InboxScreen(Screen):
             counts = inbox.counts_by_status(store, flt)
             total = counts[flt.status] if flt.status in counts else inbox.count_rows(store, flt)
             self.post_message(InboxPage(token, rows, total, counts))
+        except sqlite3.OperationalError:
+            if token == self._token:
+                raise
+            # else: interrupted, a newer load replaced this one
         finally:
+            with self._loading_lock:
+                del self._loading[token]
             store.close()
 
     def on_inbox_page(self, message: InboxPage) -> None:
@@ -122,9 +147,14 @@ class InboxScreen(Screen):
         self._show_status()
 
     def _show_counts(self) -> None:
+        # A new label re-lays the tabs out: change only those that differ, in one update.
         tabs = self.query_one(Tabs)
-        for key, label in STATUS_TABS:
-            tabs.query_one(f"#{key}", Tab).label = f"{label} {self.counts.get(key, 0):,}"
+        with self.app.batch_update():
+            for key, label in STATUS_TABS:
+                tab = tabs.query_one(f"#{key}", Tab)
+                text = f"{label} {self.counts.get(key, 0):,}"
+                if tab.label.plain != text:
+                    tab.label = text
 
     def _show_status(self) -> None:
         first = self.page * PAGE_SIZE + 1 if self.total else 0
@@ -135,8 +165,14 @@ class InboxScreen(Screen):
                  f"sort {self.flt.sort} {arrow}"]
         if self.selected:
             parts.append(f"{len(self.selected)} marked")
-        self.query_one("#inbox-status", Static).update("  ·  ".join(parts))
-        self.query_one("#filter-summary", Static).update(filter_summary(self.flt))
+        status, summary = "  ·  ".join(parts), filter_summary(self.flt)
+        # Both are one line high: only the summary's width can change the layout.
+        if status != self._shown_status:
+            self._shown_status = status
+            self.query_one("#inbox-status", Static).update(status, layout=False)
+        if summary != self._shown_summary:
+            self._shown_summary = summary
+            self.query_one("#filter-summary", Static).update(summary)
 
     def after_action(self, message: ActionsDone) -> None:
         done = {o["id"] for o in message.outcomes if o["ok"]}
@@ -212,9 +248,9 @@ class InboxScreen(Screen):
     def action_reverse_sort(self) -> None:
         self._set_filter(replace(self.flt, descending=not self.flt.descending))
 
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        sort = SORTABLE.get(str(event.column_key.value))
+    @on(InboxTable.HeaderSelected, "#inbox-table")
+    def _header_clicked(self, event: InboxTable.HeaderSelected) -> None:
+        sort = SORTABLE.get(event.column_key)
         if sort is None:
             return
         descending = not self.flt.descending if sort == self.flt.sort else self.flt.descending
@@ -231,12 +267,11 @@ class InboxScreen(Screen):
         self.reload()
 
     # -- rows ---------------------------------------------------------------------------
-    @on(DataTable.RowSelected, "#inbox-table")
-    def _open_detail(self, event: DataTable.RowSelected) -> None:
+    @on(InboxTable.RowSelected, "#inbox-table")
+    def _open_detail(self, event: InboxTable.RowSelected) -> None:
         from tui.screens.detail import DetailScreen
 
-        if event.row_key.value is not None:
-            self.app.push_screen(DetailScreen(int(event.row_key.value)))
+        self.app.push_screen(DetailScreen(event.reservation_id))
 
     def action_toggle_select(self) -> None:
         rid = self.table.current_id
