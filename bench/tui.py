@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import Config  # noqa: E402
+from core.ingest import index_for_search  # noqa: E402
 from core.store import Store  # noqa: E402
 
 SURNAMES = ("Smith", "Müller", "Ivanov", "Kowalski", "Yilmaz", "de Vries", "Schmidt", "Brown", "Petrov", "Kaya",
@@ -66,6 +67,7 @@ def fill(store: Store, rows: int) -> None:
             "created_at, fingerprint, checks, clean) VALUES (" + ", ".join("?" * 30) + ")", batch)
         c.executemany("INSERT INTO room_types(code, name, capacity) VALUES (?, ?, ?)",
                       [("STD", "Standard", 80), ("SV", "Sea view", 40), ("FAM", "Family", 30)])
+    index_for_search(store)   # rows loaded in bulk, not through ingest
     store.conn.execute("ANALYZE")
 
 

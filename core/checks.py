@@ -8,7 +8,6 @@ runs them all for one ``StayFacts``; the price check lives in
 from __future__ import annotations
 
 import functools
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, timedelta
@@ -16,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from core.forecast import confirmed_rooms_by_night
+from core.text import fold_name
 from core.models import CheckState, Content, NightPrice
 
 if TYPE_CHECKING:
@@ -174,15 +174,6 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
             found.append({"hotel_number": r["number"],
                           "reason": f"guest {hit.title()} stays {r['check_in']}..{r['check_out']}"})
     return found
-
-
-_FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
-
-
-def fold_name(name: str) -> str:
-    """A name as a PMS may have typed it: lower case, no accents (Yılmaz, YILMAZ and Yilmaz match)."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD_EXTRA))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FOLD_EXTRA)
 
 
 def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:

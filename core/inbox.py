@@ -13,11 +13,10 @@ from typing import Any
 
 from core.models import pax_label
 from core.store import Store, from_minor
+from core.text import fold_name
 
 STATUSES = ("pending", "confirmed", "rejected")
 
-# The search index (schema V3) is a trigram index: it finds terms of three or more characters.
-SEARCH_INDEX_MIN = 3
 # Matches past which a search term counts as dense (see ``InboxFilter.where``). Measured on
 # 100,000 rows: at about 1,000 matches, walking the rows in sort order to fill a page of 100
 # costs what looking each match up and sorting them does.
@@ -89,15 +88,11 @@ class InboxFilter:
         if self.clean_only:
             clauses.append("r.clean = 1")
         term = self.search.strip()
-        if term and uses_search_index(term):
-            # The unary + keeps SQLite from driving the query by rowid lookups of the matches.
+        if term:
+            # The unary + keeps SQLite from driving the query by lookups of the matches.
             column = "+r.id" if dense_search else "r.id"
-            clauses.append(f"{column} IN (SELECT rowid FROM opres_search WHERE opres_search MATCH ?)")
-            params.append(search_phrase(term))
-        elif term:
-            like = f"%{term}%"
-            clauses.append("(r.voucher LIKE ? OR r.guest_names LIKE ?)")
-            params += [like, like]
+            clauses.append(f"{column} IN (SELECT id FROM opres_search WHERE text LIKE ?)")
+            params.append(search_pattern(term))
         return " AND ".join(clauses), params
 
     def order_by(self) -> str:
@@ -108,25 +103,18 @@ class InboxFilter:
         return f"{column} {direction}, r.id {direction}"
 
 
-def uses_search_index(term: str) -> bool:
-    """Whether ``opres_search`` can find ``term``: trigrams need three characters, and
-    ``%`` and ``_`` keep the meaning LIKE gives them."""
-    return len(term) >= SEARCH_INDEX_MIN and not any(c in term for c in "%_")
-
-
-def search_phrase(term: str) -> str:
-    """``term`` as one FTS5 phrase: with the trigram tokenizer, "contains this text"."""
-    return '"' + term.replace('"', '""') + '"'
+def search_pattern(term: str) -> str:
+    """``term`` as a LIKE pattern over the folded search text (``%`` and ``_`` keep their LIKE meaning)."""
+    return f"%{fold_name(term)}%"
 
 
 def search_is_dense(store: Store, flt: InboxFilter) -> bool:
-    """Whether the search term matches at least ``DENSE_SEARCH`` rows; the index
-    streams its matches, so this stops counting there."""
+    """Whether the search term matches at least ``DENSE_SEARCH`` rows (counting stops there)."""
     term = flt.search.strip()
-    if not term or not uses_search_index(term):
+    if not term:
         return False
-    hits = store.scalar("SELECT COUNT(*) FROM (SELECT rowid FROM opres_search WHERE opres_search MATCH ? LIMIT ?)",
-                        (search_phrase(term), DENSE_SEARCH))
+    hits = store.scalar("SELECT COUNT(*) FROM (SELECT id FROM opres_search WHERE text LIKE ? LIMIT ?)",
+                        (search_pattern(term), DENSE_SEARCH))
     return int(hits) >= DENSE_SEARCH
 
 

@@ -37,6 +37,7 @@ from core.models import (
     plain,
 )
 from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
+from core.text import fold_name
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -75,6 +76,12 @@ class Ingestor:
         self.actor = actor          # who the audit log says brought the messages in
         self.checks = CheckContext(store, config)
         self.mappings = MappingTable.load(store)
+        # Rows written together at the end of a batch (see _flush).
+        self._guests: list[tuple] = []
+        self._nights: list[tuple] = []
+        self._raw_states: list[tuple] = []
+        self._search: list[tuple] = []
+        self._latest: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- public ----------------------------------------------------------
     def ingest(self, raw: RawMessage, parse: Parser) -> IngestResult:
@@ -93,7 +100,10 @@ class Ingestor:
                 parsed.append((result, raw, None))
                 continue
             parsed.append((result, raw, self._parse(result, raw, parse)))
+        self._guests, self._nights, self._raw_states, self._search = [], [], [], []
         with self.store.transaction():
+            self._latest = self._latest_versions(
+                {(raw.operator, b.voucher) for _, raw, bookings in parsed for b in bookings or []})
             for result, raw, bookings in parsed:
                 if result.duplicate:
                     continue
@@ -101,8 +111,41 @@ class Ingestor:
                     for booking in bookings:
                         self._add_version(result, raw, booking)
                 self._mark_raw(result)
+            self._flush()
             self._audit("ingest", results)
         return results
+
+    def _latest_versions(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The current version of each (operator, voucher) of a batch, read in a few queries."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        by_operator: dict[str, list[str]] = {}
+        for operator, voucher in keys:
+            by_operator.setdefault(operator, []).append(voucher)
+        for operator, vouchers in by_operator.items():
+            for i in range(0, len(vouchers), 500):
+                chunk = vouchers[i:i + 500]
+                # (operator, voucher) lead the unique key, so this reads the index only.
+                for row in self.store.conn.execute(
+                        "SELECT id, operator, voucher, version, fingerprint, snapshot, content, status "
+                        "FROM operator_reservations WHERE operator = ? AND voucher IN "
+                        f"({', '.join('?' * len(chunk))}) AND is_latest = 1", (operator, *chunk)):
+                    found[(operator, row["voucher"])] = dict(row)
+        return found
+
+    def _flush(self) -> None:
+        """Write the batch's guests, nights and raw-message states in one statement each."""
+        c = self.store.conn
+        c.executemany(
+            "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
+            "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._guests)
+        c.executemany(
+            "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
+            self._nights)
+        c.executemany(
+            "UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
+            "attempts = attempts + 1 WHERE id = ?", self._raw_states)
+        c.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", self._search)
+        self._guests, self._nights, self._raw_states, self._search = [], [], [], []
 
     def _audit(self, action: str, results: list[IngestResult]) -> None:
         """One audit row per batch: what arrived, from whom, and what became of it."""
@@ -134,10 +177,13 @@ class Ingestor:
         raw = raw_from_row(row)
         result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
         bookings = self._parse(result, raw, parse)
+        self._guests, self._nights, self._raw_states, self._search = [], [], [], []
         with self.store.transaction():
+            self._latest = self._latest_versions({(raw.operator, b.voucher) for b in bookings or []})
             for booking in bookings or []:
                 self._add_version(result, raw, booking)
             self._mark_raw(result)
+            self._flush()
             self._audit("reprocess", [result])
         return result
 
@@ -197,22 +243,15 @@ class Ingestor:
         return decide_by_reply(self.store, self.config, reply)
 
     def _mark_raw(self, result: IngestResult) -> None:
-        self.store.conn.execute(
-            "UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
-            "attempts = attempts + 1 WHERE id = ?",
-            (str(result.state), result.error, getattr(result, "preview", ""), now_iso(), result.raw_id),
-        )
+        self._raw_states.append(
+            (str(result.state), result.error, getattr(result, "preview", ""), now_iso(), result.raw_id))
 
     def _add_version(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> None:
         c = self.store.conn
         operator = raw.operator
         snapshot_json = booking.comparable_json()
         fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
-        latest = c.execute(
-            "SELECT id, version, fingerprint, snapshot, content, status FROM operator_reservations "
-            "WHERE operator = ? AND voucher = ? AND is_latest = 1",
-            (operator, booking.voucher),
-        ).fetchone()
+        latest = self._latest.get((operator, booking.voucher))
         if latest is not None and latest["fingerprint"] == fingerprint:
             result.unchanged += 1
             return
@@ -246,18 +285,16 @@ class Ingestor:
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
         self._apply_checks(row, facts, missing)
         rid = c.execute(_insert_sql(tuple(row)), tuple(row.values())).lastrowid
-        c.executemany(
-            "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
-            "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(rid, i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
-             for i, g in enumerate(booking.guests)],
-        )
-        c.executemany(
-            "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
-            [(rid, n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
-        )
+        self._latest[(operator, booking.voucher)] = {"id": rid, "version": version, "fingerprint": fingerprint,
+                                                     "snapshot": snapshot_json, "content": str(content),
+                                                     "status": "pending"}
+        self._guests += [(rid, i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
+                         for i, g in enumerate(booking.guests)]
+        self._nights += [(rid, n.date.isoformat(), to_minor(n.amount, currency), currency)
+                         for n in booking.night_prices]
         for doc in booking.documents:
             save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
+        self._search.append((rid, search_text(booking.voucher, row["guest_names"])))
         result.reservation_ids.append(rid)
         if content == Content.NEW:
             result.new += 1
@@ -352,6 +389,20 @@ def field_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[
     """``{field: [old, new]}`` for every field that differs."""
     keys = list(dict.fromkeys([*before, *after]))
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def search_text(voucher: str, names: str) -> str:
+    """What the inbox search looks in (table opres_search): voucher and guest names, folded."""
+    return fold_name(f"{voucher} {names}")
+
+
+def index_for_search(store: Store) -> int:
+    """Add every row missing from the search table (rows loaded in bulk, not through ingest)."""
+    with store.transaction() as c:
+        return c.execute(
+            "INSERT INTO opres_search(id, text) SELECT r.id, opdesk_fold(r.voucher || ' ' || r.guest_names) "
+            "FROM operator_reservations r WHERE NOT EXISTS (SELECT 1 FROM opres_search s WHERE s.id = r.id)"
+        ).rowcount
 
 
 def guest_names(booking: OperatorBooking) -> str:

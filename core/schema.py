@@ -273,26 +273,18 @@ V2 = """
 CREATE INDEX opres_promo ON operator_reservations(promo_code);
 """
 
-# Searching the inbox by a part of a voucher or a guest's name: a trigram index
-# finds substrings of three or more characters, in any case, without reading
-# every row. It holds no copy of the text (content=) and triggers keep it in step.
+# Searching the inbox by a part of a voucher or a guest's name. One narrow row per inbox
+# row holds its voucher and guest names folded (lower case, no accents: core.text), so
+# a search reads a few megabytes, not every wide row, and finds Yılmaz as YILMAZ or
+# yilmaz. core.ingest writes it with each row (rows are never edited or deleted);
+# opdesk_fold() is registered on every Store's connection.
 V3 = """
-CREATE VIRTUAL TABLE opres_search USING fts5(
-    voucher, guest_names, content='operator_reservations', content_rowid='id', tokenize='trigram'
+CREATE TABLE opres_search (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL
 );
-INSERT INTO opres_search(opres_search) VALUES ('rebuild');
-CREATE TRIGGER opres_search_insert AFTER INSERT ON operator_reservations BEGIN
-    INSERT INTO opres_search(rowid, voucher, guest_names) VALUES (new.id, new.voucher, new.guest_names);
-END;
-CREATE TRIGGER opres_search_delete AFTER DELETE ON operator_reservations BEGIN
-    INSERT INTO opres_search(opres_search, rowid, voucher, guest_names)
-    VALUES ('delete', old.id, old.voucher, old.guest_names);
-END;
-CREATE TRIGGER opres_search_update AFTER UPDATE OF voucher, guest_names ON operator_reservations BEGIN
-    INSERT INTO opres_search(opres_search, rowid, voucher, guest_names)
-    VALUES ('delete', old.id, old.voucher, old.guest_names);
-    INSERT INTO opres_search(rowid, voucher, guest_names) VALUES (new.id, new.voucher, new.guest_names);
-END;
+INSERT INTO opres_search(id, text)
+    SELECT id, opdesk_fold(voucher || ' ' || guest_names) FROM operator_reservations;
 """
 
 MIGRATIONS: list[str] = [V1, V2, V3]

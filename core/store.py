@@ -24,6 +24,7 @@ import sqlite_utils
 
 from core.models import utcnow
 from core.schema import MIGRATIONS
+from core.text import fold_name
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -103,6 +104,8 @@ class Store:
         c.execute("PRAGMA synchronous = NORMAL")
         c.execute("PRAGMA cache_size = -65536")   # 64 MB: index pages of a large store stay in memory
         c.execute("PRAGMA foreign_keys = ON")
+        # The inbox search's triggers fold names with it (schema V3).
+        c.create_function("opdesk_fold", 1, lambda text: fold_name(text or ""), deterministic=True)
 
     @property
     def schema_version(self) -> int:
