@@ -31,7 +31,16 @@ from typing import Any, AsyncIterator
 import httpx
 
 from connectors.base import Connector, FetchContext, Reply
-from core.models import Content, Guest, NightPrice, OperatorBooking, OperatorError, ParseError, RawMessage
+from connectors.httperrors import unreachable
+from core.models import (
+    Content,
+    Guest,
+    NightPrice,
+    OperatorBooking,
+    OperatorError,
+    ParseError,
+    RawMessage,
+)
 
 DEFAULT_CONTENT = {"new": "new", "change": "change", "cancel": "cancel"}
 MAX_PAGES = 10_000
@@ -111,7 +120,7 @@ class JsonApiConnector(Connector):
             response = await ctx.http.get(url, params=params, headers=headers,
                                           auth=auth or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout)
         except httpx.HTTPError as exc:
-            raise OperatorError(f"{url}: {type(exc).__name__}: {exc}".rstrip(": "), retryable=True) from exc
+            raise unreachable(url, exc) from exc
         check_status(response, url)
         if len(response.content) > MAX_BODY_BYTES:
             raise OperatorError(f"{url}: answer of {len(response.content)} bytes is over the limit")
@@ -157,7 +166,7 @@ class JsonApiConnector(Connector):
             with httpx.Client(timeout=float(self.setting("timeout", 30))) as client:
                 response = client.post(url, json=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT)
         except httpx.HTTPError as exc:
-            raise OperatorError(f"{url}: {type(exc).__name__}: {exc}", retryable=True) from exc
+            raise unreachable(url, exc) from exc
         check_status(response, url)
 
 

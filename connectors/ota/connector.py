@@ -25,6 +25,7 @@ import httpx
 from lxml import etree
 
 from connectors.base import Connector, FetchContext, Reply
+from connectors.httperrors import unreachable
 from connectors.ota import writer
 from connectors.ota.parser import (
     BOOKING_ROOTS,
@@ -35,8 +36,8 @@ from connectors.ota.parser import (
     parse_ota,
     raise_operator_errors,
     read_acknowledgements,
-    reservations_bookings,
     read_xml,
+    reservations_bookings,
 )
 from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 
@@ -108,7 +109,7 @@ class OtaConnector(Connector):
                 response = client.post(url, files=self.form(ACK_ACTION, request), auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
                                        headers=self.headers())
         except httpx.HTTPError as exc:
-            raise OperatorError(f"{url}: {type(exc).__name__}: {exc}", retryable=True) from exc
+            raise unreachable(url, exc) from exc
         check_status(response, url)
         read_acknowledgements(response.content, name=url)   # raises on an error answer
 
@@ -153,7 +154,7 @@ class OtaPullConnector(OtaConnector):
             response = await ctx.http.post(url, files=self.form(action, request), headers=self.headers(),
                                            auth=self.auth() or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout)
         except httpx.HTTPError as exc:
-            raise OperatorError(f"{url}: {type(exc).__name__}: {exc}".rstrip(": "), retryable=True) from exc
+            raise unreachable(url, exc) from exc
         check_status(response, url)
         return response.content
 
