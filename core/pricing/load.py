@@ -8,6 +8,7 @@ as a person reading the file counts them.
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from datetime import date, datetime
@@ -195,18 +196,10 @@ def to_decimal(value: Any) -> Decimal | None:
 
     Contracts repeat the same few numbers thousands of times, so answers are kept by value.
     """
-    key = (value.__class__, value) if isinstance(value, (int, float, str)) else None
-    if key is None:
-        return None
-    found = _DECIMALS.get(key, _MISSING)
-    if found is _MISSING:
-        found = _DECIMALS[key] = _to_decimal(value)
-    return found
+    return _to_decimal(value) if isinstance(value, (int, float, str)) else None
 
 
-_DECIMALS: dict[tuple[type, Any], Decimal | None] = {}
-
-
+@functools.lru_cache(maxsize=None, typed=True)   # typed: 1, 1.0 and True stay apart
 def _to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
@@ -634,18 +627,11 @@ class Reader:
 
 
 def _child_price(value: Any) -> ChildPrice | None:
-    key = (value.__class__, value) if isinstance(value, (int, float, str)) else None
-    if key is None:
-        return None
-    found = _CHILD_PRICES.get(key, _MISSING)
-    if found is _MISSING:
-        found = _CHILD_PRICES[key] = _parse_child_price(value)
-    return found
+    """A child row's entry: an amount, or "N%" of pp_dbl; kept by value, as numbers are."""
+    return _parse_child_price(value) if isinstance(value, (int, float, str)) else None
 
 
-_CHILD_PRICES: dict[tuple[type, Any], ChildPrice | None] = {}
-
-
+@functools.lru_cache(maxsize=None, typed=True)
 def _parse_child_price(value: Any) -> ChildPrice | None:
     if isinstance(value, str) and value.strip().endswith("%"):
         share = to_decimal(value.strip()[:-1])
