@@ -61,6 +61,7 @@ class IngestResult:
     cancelled: int = 0
     unchanged: int = 0
     reservation_ids: list[int] = field(default_factory=list)
+    preview: str = ""                     # an unparsed message's text, for the person who reads it
 
     @property
     def ok(self) -> bool:
@@ -221,7 +222,7 @@ class Ingestor:
             return None
         except UnparsedMessage as exc:
             result.state, result.error = ParseState.UNPARSED, str(exc)
-            result.preview = exc.text[:PREVIEW_CHARS]  # type: ignore[attr-defined]
+            result.preview = exc.text[:PREVIEW_CHARS]
             return None
         except Exception as exc:  # noqa: BLE001 - any parser failure is kept, never raised
             result.state = ParseState.FAILED
@@ -244,7 +245,7 @@ class Ingestor:
 
     def _mark_raw(self, result: IngestResult) -> None:
         self._raw_states.append(
-            (str(result.state), result.error, getattr(result, "preview", ""), now_iso(), result.raw_id))
+            (str(result.state), result.error, result.preview, now_iso(), result.raw_id))
 
     def _add_version(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> None:
         c = self.store.conn
