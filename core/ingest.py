@@ -374,8 +374,9 @@ def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:
     if sent == Content.CANCEL:
         return Content.CANCEL, []
     if sent == Content.NEW and latest["content"] != Content.CANCEL:
-        # The operator re-sent its booking with differences: to the hotel that is a change.
-        return Content.CHANGE, [FLAG_NEW_AFTER_VERSIONS] if latest["version"] > 1 else []
+        # The operator re-sent its booking with differences: to the hotel that is a change. A "new"
+        # that comes after a change arrived out of order; say so.
+        return Content.CHANGE, [FLAG_NEW_AFTER_VERSIONS] if latest["content"] == Content.CHANGE else []
     if sent == Content.NEW:
         return Content.NEW, []   # re-booked after a cancellation
     return Content.CHANGE, []

@@ -82,6 +82,9 @@ def test_change_before_new_is_kept_and_flagged(desk):
     drop(desk, "n.json", booking("V9", nights=8))
     [later] = scan(desk)
     assert later.reservation_ids, "the late 'new' must still be kept as a version"
+    with Store(desk.store_path) as store:
+        late = reservation_json(store, later.reservation_ids[0])
+    assert late["version"] == 2 and late["content"] == "change" and late["flags"] == ["new_after_other_versions"]
 
 
 def test_cancel_of_an_unknown_voucher_is_kept_and_flagged(desk):
