@@ -586,6 +586,7 @@ def register(app: typer.Typer) -> None:
     app.command("locate")(locate)
     app.command("inbox")(inbox)
     app.command("show")(show)
+    app.command("documents")(documents_cmd)
     app.command("save")(save_cmd)
     app.command("confirm")(confirm_cmd)
     app.command("reject")(reject_cmd)
@@ -633,3 +634,28 @@ def demo_cmd(
         run_app(running.config)
     finally:
         running.stop()
+
+
+def documents_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
+                  text: bool = typer.Option(False, "--text", help="Print each document's text (a PDF's text too)."),
+                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The documents that came with a reservation: where they are kept, and their text with --text."""
+    from core.documents import document_path, document_text, documents_of
+
+    store = open_store()
+    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+        fail(f"no operator reservation #{reservation_id}")
+    docs = documents_of(store, reservation_id)
+    if as_json:
+        print_json([{"id": d["id"], "name": d["name"], "content_type": d["content_type"], "size": d["size"],
+                     "sha256": d["sha256"], "path": str(document_path(store, d)),
+                     **({"text": document_text(store, d)} if text else {})} for d in docs])
+        return
+    if not docs:
+        console.print(f"#{reservation_id} has no documents (opdesk show {reservation_id} for the message)")
+        return
+    for d in docs:
+        console.print(f"[bold]{d['name']}[/] ({d['content_type']}, {d['size']:,} bytes) {document_path(store, d)}",
+                      highlight=False, soft_wrap=True)
+        if text:
+            console.print(document_text(store, d), highlight=False, markup=False)

@@ -20,6 +20,7 @@ class DetailScreen(Screen):
         Binding("m", "fix_mapping", "Map", id="detail.map", tooltip="Fix a missing mapping"),
         Binding("w", "forecast", "Forecast", id="detail.forecast", tooltip="Forecast around this stay"),
         Binding("d", "raw_message", "Message", id="detail.raw", tooltip="Read the raw message"),
+        Binding("o", "documents", "Documents", id="detail.documents", tooltip="Read the documents (PDF vouchers)"),
         Binding("a", "ask_approval", "Approval", id="detail.approval", tooltip="Ask managers to approve"),
     ]
 
@@ -76,6 +77,11 @@ class DetailScreen(Screen):
 
         if self.detail is not None:
             ask_mapping(self.app, self.detail.shape)
+
+    def action_documents(self) -> None:
+        from tui.screens.documents import DocumentsScreen
+
+        self.app.push_screen(DocumentsScreen(self.reservation_id))
 
     def action_ask_approval(self) -> None:
         self.app.ask_approval(self.reservation_id)

@@ -262,7 +262,7 @@ class DocumentsSection(DetailSection):
             lines.append(Text(f"raw message #{raw['id']}: {raw['filename'] or raw['source_ref'] or raw['channel']} "
                               f"({raw['size']:,} bytes, {raw['channel']}) — press d to read it"))
         for doc in detail.documents:
-            lines.append(Text(f"{doc['name']} ({doc['content_type']}, {doc['size']:,} bytes)"))
+            lines.append(Text(f"{doc['name']} ({doc['content_type']}, {doc['size']:,} bytes) — press o to read"))
         return Group(*lines) if lines else Text("no documents", style="dim")
 
 
