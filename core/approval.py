@@ -119,14 +119,16 @@ class ApprovalSettings:
 
 
 # -- rules: does this booking need approval? -------------------------------------------------
-def needs_approval(facts_or_row: Any, outcomes: dict[str, Any], config: Config) -> list[str]:
+def needs_approval(facts_or_row: Any, outcomes: dict[str, Any], config: Config,
+                   settings: ApprovalSettings | None = None) -> list[str]:
     """Why the config's ``[approval.rules]`` want a manager's yes for this booking ([] = not needed).
 
     ``facts_or_row`` is a ``StayFacts`` or an ``operator_reservations`` row;
     ``outcomes`` the checks by name, as ``CheckOutcome`` or as stored dicts.
+    ``settings``, when given, are the config's already read (a batch reads them once).
     Cancellations never need approval.
     """
-    rules = ApprovalSettings.from_config(config).rules
+    rules = (settings or ApprovalSettings.from_config(config)).rules
     if not rules:
         return []
     get = (facts_or_row.get if isinstance(facts_or_row, dict) else

@@ -123,13 +123,32 @@ def _price_checker():
     return check_price
 
 
+HOLDERS_SQL = ("SELECT v.operator, v.voucher, h.id, h.number, h.status FROM hotel_vouchers v "
+               "JOIN hotel_reservations h ON h.id = v.hotel_reservation_id WHERE v.voucher IN ({marks})")
+
+
+def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
+    """Read which hotel bookings hold a batch's vouchers in a few queries, for ``check_voucher``.
+
+    Only for work that saves nothing into the hotel book while it runs (an ingest batch).
+    """
+    found: dict[str, list] = {}
+    ordered = sorted(vouchers)
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i:i + 500]
+        for row in ctx.store.conn.execute(HOLDERS_SQL.format(marks=", ".join("?" * len(chunk))), chunk):
+            found.setdefault(row["voucher"], []).append(row)
+    ctx.cache["voucher_holders"] = {"asked": set(vouchers), "found": found}
+
+
 def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     """Is the voucher already in the hotel book? Any booking there that looks like this one?"""
     conn = ctx.store.conn
-    holders = conn.execute(
-        "SELECT v.operator, h.id, h.number, h.status FROM hotel_vouchers v JOIN hotel_reservations h "
-        "ON h.id = v.hotel_reservation_id WHERE v.voucher = ?", (facts.voucher,),
-    ).fetchall()
+    prefetched = ctx.cache.get("voucher_holders")
+    if prefetched is not None and facts.voucher in prefetched["asked"]:
+        holders = prefetched["found"].get(facts.voucher, [])
+    else:
+        holders = conn.execute(HOLDERS_SQL.format(marks="?"), (facts.voucher,)).fetchall()
     linked = next((h for h in holders if h["operator"] == facts.operator), None)
     if facts.content == Content.NEW and linked is not None:
         # Saved from this voucher's own inbox rows, or already there (PMS, phone): a duplicate.

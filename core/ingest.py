@@ -18,9 +18,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from core.approval import approval_flag, needs_approval
+from core.approval import ApprovalSettings, approval_flag, needs_approval
 from core.audit import SYSTEM, Actor, record
-from core.checks import CheckContext, StayFacts, run_checks
+from core.checks import CheckContext, StayFacts, prefetch_voucher_holders, run_checks
 from core.config import Config
 from core.documents import save_document
 from core.mapping import MappingTable
@@ -77,6 +77,7 @@ class Ingestor:
         self.actor = actor          # who the audit log says brought the messages in
         self.checks = CheckContext(store, config)
         self.mappings = MappingTable.load(store)
+        self.approval = ApprovalSettings.from_config(config)
         # Rows written together at the end of a batch (see _flush).
         self._guests: list[tuple] = []
         self._nights: list[tuple] = []
@@ -93,6 +94,7 @@ class Ingestor:
         items = list(items)
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
+        self.approval = ApprovalSettings.from_config(self.config)
         self.checks.reset()
         results = self._store_raw(raw for raw, _ in items)
         parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
@@ -105,6 +107,7 @@ class Ingestor:
         with self.store.transaction():
             self._latest = self._latest_versions(
                 {(raw.operator, b.voucher) for _, raw, bookings in parsed for b in bookings or []})
+            prefetch_voucher_holders(self.checks, {b.voucher for _, _, bookings in parsed for b in bookings or []})
             for result, raw, bookings in parsed:
                 if result.duplicate:
                     continue
@@ -177,6 +180,8 @@ class Ingestor:
             raise KeyError(f"no raw message #{raw_id}")
         raw = raw_from_row(row)
         result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
+        self.mappings = MappingTable.load(self.store)
+        self.checks.reset()
         bookings = self._parse(result, raw, parse)
         self._guests, self._nights, self._raw_states, self._search = [], [], [], []
         with self.store.transaction():
@@ -306,7 +311,7 @@ class Ingestor:
 
     def _apply_checks(self, row: dict[str, Any], facts: StayFacts, missing: list[str]) -> None:
         outcomes = run_checks(facts, self.checks, missing)
-        row["needs_approval"] = int(bool(needs_approval(facts, outcomes, self.config)))
+        row["needs_approval"] = int(bool(needs_approval(facts, outcomes, self.config, self.approval)))
         row["checks"] = dumps({name: o.as_dict() for name, o in outcomes.items()})
         price = outcomes.get("price")
         row["price_table"] = dumps(price.details if price is not None else {})
