@@ -33,8 +33,17 @@ def active_set_id(store: "Store") -> int | None:
 
 
 def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tuple[int, ContractSet] | None:
-    """The active contract set, parsed once per ``cache`` (keyed by its id)."""
-    set_id = active_set_id(store)
+    """The active contract set, parsed once per ``cache`` (keyed by its id).
+
+    A cache lives for one batch of work (a ``CheckContext``, reset per ingest
+    batch), during which the active set does not change: it is looked up once.
+    """
+    if cache is not None and "pricing.active_set_id" in cache:
+        set_id = cache["pricing.active_set_id"]
+    else:
+        set_id = active_set_id(store)
+        if cache is not None:
+            cache["pricing.active_set_id"] = set_id
     if set_id is None:
         return None
     key = f"pricing.contract_set.{set_id}"

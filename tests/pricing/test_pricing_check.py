@@ -154,7 +154,8 @@ def test_parsed_set_is_cached_by_its_id(mapped, config):
     first = active_contracts(mapped, cache)
     assert active_contracts(mapped, cache)[1] is first[1]
     load_spec(mapped, config)
-    assert active_contracts(mapped, cache)[0] != first[0]
+    assert active_contracts(mapped, cache)[0] == first[0], "within one batch the active set stays put"
+    assert active_contracts(mapped, {})[0] != first[0], "the next batch sees the new set"
 
 
 def test_promotion_uses_are_counted_from_the_store(mapped, config):
