@@ -157,6 +157,11 @@ class OperatorBooking:
              "nationality": g.nationality} for g in self.guests]
         values["night_prices"] = [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"}
                                   for n in self.night_prices]
+        for name in ("check_in", "check_out", "sale_date", "cancel_date"):
+            if values[name] is not None:
+                values[name] = values[name].isoformat()
+        if self.total is not None:
+            values["total"] = f"{self.total:.2f}"
         return _SNAPSHOT_ENCODER.encode(values)
 
 
