@@ -149,15 +149,21 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     return number, what
 
 
+def _save_row(store: Store, config: Config, rid: int, actor: Actor, action: str) -> tuple[dict, str | None, str]:
+    """Check one row may take ``action`` and save it, in one transaction: (row, hotel number, what happened)."""
+    with store.transaction():
+        row = _load(store, rid)
+        _check_actionable(store, row, action)
+        number, what = _save_in_transaction(store, config, row, actor)
+    return row, number, what
+
+
 def save(store: Store, config: Config, ids: list[int], actor: Actor) -> list[ActionOutcome]:
     """Save rows into the hotel book (create or update; a cancel cancels). Status stays as it is."""
     outcomes = []
     for rid in ids:
         try:
-            with store.transaction():
-                row = _load(store, rid)
-                _check_actionable(store, row, "save")
-                number, what = _save_in_transaction(store, config, row, actor)
+            row, number, what = _save_row(store, config, rid, actor, "save")
             outcomes.append(ActionOutcome(rid, "save", True, what, number, row["voucher"], row["operator"]))
         except ActionRefused as exc:
             outcomes.append(ActionOutcome(rid, "save", False, str(exc)))
@@ -169,10 +175,7 @@ def confirm(store: Store, config: Config, ids: list[int], actor: Actor, replier:
     outcomes = []
     for rid in ids:
         try:
-            with store.transaction():
-                row = _load(store, rid)
-                _check_actionable(store, row, "confirm")
-                number, what = _save_in_transaction(store, config, row, actor)
+            _, number, _ = _save_row(store, config, rid, actor, "confirm")
         except ActionRefused as exc:
             outcomes.append(ActionOutcome(rid, "confirm", False, str(exc)))
             continue
