@@ -273,3 +273,20 @@ def test_approval_rules_flag_rows_at_ingest_and_block_confirmation(desk):
 
         recheck(store, desk)
         assert store.scalar("SELECT needs_approval FROM operator_reservations WHERE id = 1") == 0
+
+
+def test_a_stop_sale_for_one_operator_leaves_the_others_open(desk):
+    with Store(desk.store_path) as store:
+        add_stop_sale(store, ACTOR, TODAY + timedelta(days=30), TODAY + timedelta(days=31), "STD",
+                      operator="other", reason="allotment used up")
+    drop(desk, "a.json", booking("V1"))
+    scan(desk)
+    with Store(desk.store_path) as store:
+        assert json.loads(store.scalar("SELECT checks FROM operator_reservations"))["stop_sale"]["state"] == "ok"
+        add_stop_sale(store, ACTOR, TODAY + timedelta(days=30), TODAY + timedelta(days=31), "STD",
+                      operator="tui", reason="allotment used up")
+        from core.ingest import recheck
+
+        recheck(store, desk)
+        check = json.loads(store.scalar("SELECT checks FROM operator_reservations"))["stop_sale"]
+    assert check["state"] == "fail" and "allotment used up" in check["message"]
