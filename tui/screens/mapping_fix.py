@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.mapping import hotel_codes
+from tui.widgets.confirmation import RequiredTextModal
 
 
 def suggestions(codes: list[dict], operator_code: str) -> list[dict]:
@@ -27,10 +27,11 @@ def suggestions(codes: list[dict], operator_code: str) -> list[dict]:
     return sorted(codes, key=rank)
 
 
-class MappingFixModal(ModalScreen[str | None]):
+class MappingFixModal(RequiredTextModal):
     """Answer the hotel code; saving it re-maps every pending row that uses the operator code."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="mapping.cancel")]
+    INPUT_ID, ERROR_ID, SUBMIT_ID, EMPTY = "hotel-code", "mapping-error", "save", "Pick or type the hotel's code."
 
     def __init__(self, operator: str, kind: str, code: str) -> None:
         super().__init__(classes="dialog-screen")
@@ -70,25 +71,4 @@ class MappingFixModal(ModalScreen[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.query_one("#hotel-code", Input).value = event.option.id or ""
-        self._save()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "save":
-            self._save()
-        else:
-            self.dismiss(None)
-
-    def _save(self) -> None:
-        value = self.query_one("#hotel-code", Input).value.strip()
-        if not value:
-            self.query_one("#mapping-error", Static).update("Pick or type the hotel's code.")
-            return
-        self.dismiss(value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._submit()

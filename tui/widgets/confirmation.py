@@ -42,10 +42,45 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class RejectModal(ModalScreen[str | None]):
+class RequiredTextModal(ModalScreen[str | None]):
+    """A dialog that answers one value that may not be empty, or ``None`` when cancelled.
+
+    Subclasses name the input, the error line and the submit button, and what to
+    say when the value is empty; enter or the submit button answers, escape cancels.
+    """
+
+    INPUT_ID = ""
+    ERROR_ID = ""
+    SUBMIT_ID = ""
+    EMPTY = ""
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == self.SUBMIT_ID:
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        value = self.query_one(f"#{self.INPUT_ID}", Input).value.strip()
+        if not value:
+            self.query_one(f"#{self.ERROR_ID}", Static).update(self.EMPTY)
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RejectModal(RequiredTextModal):
     """Ask for the reason of a rejection; it goes to the operator and into the audit log."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    INPUT_ID, ERROR_ID, SUBMIT_ID, EMPTY = "reason", "reason-error", "reject", "A rejection needs a reason."
 
     def __init__(self, title: str, body: str) -> None:
         super().__init__(classes="dialog-screen")
@@ -65,24 +100,3 @@ class RejectModal(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "reject":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
-        reason = self.query_one("#reason", Input).value.strip()
-        if not reason:
-            self.query_one("#reason-error", Static).update("A rejection needs a reason.")
-            return
-        self.dismiss(reason)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
