@@ -308,3 +308,32 @@ def mail_config(config, dovecot, imap_user, smtp_sink):
 def eml():
     """Read a sample mail from tests/fixtures/mail by name: ``eml("jet2_new")``."""
     return lambda name: (FIXTURES / f"{name}.eml").read_bytes()
+
+
+@pytest.fixture
+def mail_arriving(dovecot, imap_user, eml):
+    """``with mail_arriving("jolly_new"):`` — that sample mail is appended to the test user's INBOX
+    0.4 s after the block starts, from another thread (for IDLE tests)."""
+    import contextlib
+    import threading
+    import time
+
+    from imap_tools import MailBoxUnencrypted
+
+    @contextlib.contextmanager
+    def arriving(name: str, delay: float = 0.4):
+        user, password = imap_user
+
+        def deliver() -> None:
+            time.sleep(delay)
+            with MailBoxUnencrypted(dovecot.host, dovecot.port).login(user, password) as mb:
+                mb.append(eml(name))
+
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        try:
+            yield
+        finally:
+            thread.join()
+
+    return arriving

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 
 import pytest
-from imap_tools import MailBoxUnencrypted
 
 from connectors.base import FetchContext
 from connectors.mail.connector import MailConnector, scan_mailbox
@@ -184,21 +181,10 @@ def test_tls_and_starttls_logins(dovecot, imap_user, tmp_path):
         Mailbox(untrusted)
 
 
-def test_watch_wakes_on_new_mail(mail_config, dovecot, imap_user, eml):
-    user, password = imap_user
+def test_watch_wakes_on_new_mail(mail_config, mail_arriving):
     connector = MailConnector(mail_config.operator("mailbox"), mail_config)
-
-    def deliver_later():
-        time.sleep(0.4)
-        with MailBoxUnencrypted(dovecot.host, dovecot.port).login(user, password) as mb:
-            mb.append(eml("jolly_new"))
-
-    thread = threading.Thread(target=deliver_later)
-    thread.start()
-    try:
+    with mail_arriving("jolly_new"):
         assert asyncio.run(connector.wait_for_mail(10)) is True
-    finally:
-        thread.join()
     assert asyncio.run(connector.wait_for_mail(0.3)) is False
 
 

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-
-from imap_tools import MailBoxUnencrypted
 
 from connectors.scan import until_next_round
 
 
-def test_the_wait_between_rounds_ends_when_mail_arrives(mail_config, dovecot, imap_user, eml):
-    user, password = imap_user
-
-    def deliver_later():
-        time.sleep(0.5)
-        with MailBoxUnencrypted(dovecot.host, dovecot.port).login(user, password) as mb:
-            mb.append(eml("jolly_new"))
-
-    thread = threading.Thread(target=deliver_later)
-    thread.start()
-    try:
+def test_the_wait_between_rounds_ends_when_mail_arrives(mail_config, mail_arriving):
+    with mail_arriving("jolly_new"):
         # The round would otherwise wait ten minutes; the guard only stops a broken IDLE hanging the suite.
         asyncio.run(asyncio.wait_for(until_next_round(mail_config, ["mailbox"], 600), timeout=60))
-    finally:
-        thread.join()
 
 
 def test_without_mailboxes_the_wait_is_a_plain_pause(config):
