@@ -45,6 +45,22 @@ def booking_to_ota_xml(bookings: list[OperatorBooking], *, push: bool = False,
     return serialise(root)
 
 
+def retrieve_response(reservations: Iterable[bytes]) -> bytes:
+    """An ``OTA_ResRetrieveRS`` around ``HotelReservation`` elements serialised beforehand (``reservation_xml``).
+
+    A server that keeps each reservation's XML answers a read by joining them,
+    without building the whole tree again.
+    """
+    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="{OTA_NS}" Version="7.000">'
+            "<Success/><ReservationsList>").encode()
+    return head + b"".join(reservations) + b"</ReservationsList></OTA_ResRetrieveRS>\n"
+
+
+def reservation_xml(booking: OperatorBooking, hotel_code: str | None = None) -> bytes:
+    """One ``HotelReservation`` element as bytes, for ``retrieve_response``."""
+    return etree.tostring(hotel_reservation(booking, hotel_code), encoding="UTF-8")
+
+
 def hotel_reservation(booking: OperatorBooking, hotel_code: str | None = None) -> etree._Element:
     res = element("HotelReservation", CreateDateTime=create_datetime(booking), ResStatus=STATUS[booking.content])
     if booking.extra.get("last_modify_datetime"):

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from connectors.simulate.catalog import OperatorCatalog
 from core.models import Content, Guest, NightPrice, OperatorBooking
@@ -33,6 +33,7 @@ class Event:
     at: datetime
     booking: OperatorBooking
     acked: bool = False
+    rendered: bytes | None = None    # the event as the operator serves it, made once
 
 
 class BookingFeed:
@@ -52,6 +53,7 @@ class BookingFeed:
         self.lock = threading.Lock()
         self.counter = 0
         self.latest: dict[str, OperatorBooking] = {}
+        self.by_voucher: dict[str, list[Event]] = {}
         for booking in history:
             self._record(booking)
         for _ in range(initial):
@@ -110,6 +112,19 @@ class BookingFeed:
         with self.lock:
             return [e.booking for e in self.events if not e.acked and (since is None or e.at >= since)]
 
+    def pending_rendered(self, since: datetime | None, render: Callable[[OperatorBooking], bytes]) -> list[bytes]:
+        """``pending`` as the operator serves it; each event is rendered once and kept.
+
+        A real operator answers from its own store; rendering every event again on
+        every read would make the simulator, not the hotel's side, the slow part.
+        """
+        with self.lock:
+            events = [e for e in self.events if not e.acked and (since is None or e.at >= since)]
+            for event in events:
+                if event.rendered is None:
+                    event.rendered = render(event.booking)
+            return [e.rendered for e in events if e.rendered is not None]
+
     def page(self, start: int, size: int) -> list[OperatorBooking]:
         """Every event in order, for APIs that page through all of them (no acknowledgement)."""
         with self.lock:
@@ -117,8 +132,8 @@ class BookingFeed:
 
     def acknowledge(self, voucher: str, cancelled: bool) -> None:
         with self.lock:
-            for event in self.events:
-                if event.booking.voucher == voucher and (event.booking.content == Content.CANCEL) == cancelled:
+            for event in self.by_voucher.get(voucher, []):
+                if (event.booking.content == Content.CANCEL) == cancelled:
                     event.acked = True
 
     def unacked(self) -> int:
@@ -132,7 +147,9 @@ class BookingFeed:
         booking.extra["create_datetime"] = booking.extra.get("create_datetime") or sold.isoformat()
         if booking.content != Content.NEW:
             booking.extra["last_modify_datetime"] = at.isoformat()
-        self.events.append(Event(at, booking))
+        event = Event(at, booking)
+        self.events.append(event)
+        self.by_voucher.setdefault(booking.voucher, []).append(event)
         self.latest[booking.voucher] = booking
 
     def _booking(self, voucher: str) -> OperatorBooking:

@@ -87,6 +87,9 @@ class SimServer:
         return f"http://127.0.0.1:{self.port}/{name}"
 
     def start(self) -> "SimServer":
+        for op in self.operators.values():
+            if op.kind == "ota-pull":    # render what is waiting now, before anyone asks
+                op.feed.pending_rendered(None, writer.reservation_xml)
         self.thread.start()
         return self
 
@@ -170,7 +173,7 @@ class SimHandler(AnsweringHandler):
         if action == "OTA_Read:GuestRequests":
             since = read_since(form.get("request", b""))
             op.feed.tick()
-            return self.xml(op, writer.booking_to_ota_xml(op.feed.pending(since)))
+            return self.xml(op, writer.retrieve_response(op.feed.pending_rendered(since, writer.reservation_xml)))
         if action == "OTA_NotifReport:GuestRequests":
             acks, refusals = read_acknowledgements(form.get("request", b""))
             for id_type, voucher in acks:
