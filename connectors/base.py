@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, AsyncIterator, ClassVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar, TypeVar
 
 from core.config import OperatorConfig
 from core.models import OperatorBooking, RawMessage
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from core.ingest import IngestResult
 
 ENTRY_POINT_GROUP = "opdesk.connectors"
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,6 +37,19 @@ class FetchContext:
     config: "Config"
     state: dict[str, Any] = field(default_factory=dict)   # this operator's saved state
     timeout: float = 30.0
+    # Where CPU-heavy work of a fetch runs (the scan's store thread); None: right here.
+    worker: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
+
+    async def offload(self, work: Callable[..., T], *args: Any) -> T:
+        """Run CPU-heavy work (reading a large answer) off the event loop.
+
+        The scan hands it to the thread that stores: one thread does all the CPU
+        work, so it never fights the event loop for the interpreter lock, and
+        the other operators' network traffic goes on meanwhile.
+        """
+        if self.worker is None:
+            return work(*args)
+        return await self.worker(lambda: work(*args))
 
 
 @dataclass

@@ -203,7 +203,8 @@ async def scan_operator(op: OperatorConfig, config: Config, settings: ScanSettin
     try:
         connector = connector or connector_for(op, config)
         state = await store.run(lambda s: s.connector_state(op.name))
-        ctx = FetchContext(http=http, config=config, state=dict(state), timeout=settings.request_timeout)
+        ctx = FetchContext(http=http, config=config, state=dict(state), timeout=settings.request_timeout,
+                           worker=lambda work: store.run(lambda _store: work()))
         await asyncio.wait_for(pull(connector, ctx, run, settings, store, progress), timeout)
         if ctx.state != state:
             await store.run(lambda s: s.set_connector_state(op.name, ctx.state))

@@ -129,13 +129,19 @@ class OtaPullConnector(OtaConnector):
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
         since = ctx.state.get("last_seen") or None
         body = await self.post(ctx, url, READ_ACTION, writer.read_request(self.hotel_code, since))
-        raws, newest = split_reservations(body, self.operator.name, self.channel, url)
-        for raw, unique_id, element in raws:
-            self.unique_ids[raw.sha256] = unique_id
-            self.read_ahead[raw.sha256] = read_reservation(element)
+        raws, newest = await ctx.offload(self.read_answer, body, url)
+        for raw in raws:
             yield raw
         if newest:
             ctx.state["last_seen"] = newest
+
+    def read_answer(self, body: bytes, url: str) -> tuple[list[RawMessage], str]:
+        """Cut an answer into one raw message per reservation and read each (CPU work: see ``offload``)."""
+        parts, newest = split_reservations(body, self.operator.name, self.channel, url)
+        for raw, unique_id, element in parts:
+            self.unique_ids[raw.sha256] = unique_id
+            self.read_ahead[raw.sha256] = read_reservation(element)
+        return [raw for raw, _, _ in parts], newest
 
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
         await self.acknowledge_many([(raw, result)], ctx)
