@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -50,11 +49,16 @@ class StayFacts:
     reservation_id: int | None = None     # set when re-checking a stored row
     received: date | None = None          # when the message arrived (release falls back to it)
 
-    @cached_property
+    @property
     def nights(self) -> list[date]:
-        if not (self.check_in and self.check_out):
-            return []
-        return [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
+        # Kept in __dict__ by hand: functools.cached_property takes a lock on every first read.
+        nights = self.__dict__.get("_nights")
+        if nights is None:
+            nights = []
+            if self.check_in and self.check_out:
+                nights = [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
+            self.__dict__["_nights"] = nights
+        return nights
 
 
 @dataclass

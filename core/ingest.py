@@ -84,27 +84,35 @@ class Ingestor:
         self._raw_states: list[tuple] = []
         self._search: list[tuple] = []
         self._latest: dict[tuple[str, str], dict[str, Any]] = {}
+        self._now = now_iso()
 
     # -- public ----------------------------------------------------------
     def ingest(self, raw: RawMessage, parse: Parser) -> IngestResult:
         return self.ingest_many([(raw, parse)])[0]
 
     def ingest_many(self, items: Iterable[tuple[RawMessage, Parser]]) -> list[IngestResult]:
-        """Store every raw message first (one commit), then parse and version them (one more)."""
+        """Store every raw message first, then parse and version them: one transaction.
+
+        One transaction writes each raw message's page once (its parse state is
+        set before the commit, not rewritten after it). Nothing is lost if the
+        process dies inside it: nothing was acknowledged or moved yet, so the
+        operator, mailbox or folder still holds every message of the batch.
+        """
         items = list(items)
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
         self.checks.reset()
-        results = self._store_raw(raw for raw, _ in items)
-        parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
-        for result, (raw, parse) in zip(results, items):
-            if result.duplicate:
-                parsed.append((result, raw, None))
-                continue
-            parsed.append((result, raw, self._parse(result, raw, parse)))
         self._guests, self._nights, self._raw_states, self._search = [], [], [], []
+        self._now = now_iso()   # one time stamp for the batch
         with self.store.transaction():
+            results = self._store_raw(raw for raw, _ in items)
+            parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
+            for result, (raw, parse) in zip(results, items):
+                if result.duplicate:
+                    parsed.append((result, raw, None))
+                    continue
+                parsed.append((result, raw, self._parse(result, raw, parse)))
             self._latest = self._latest_versions(
                 {(raw.operator, b.voucher) for _, raw, bookings in parsed for b in bookings or []})
             prefetch_voucher_holders(self.checks, {b.voucher for _, _, bookings in parsed for b in bookings or []})
@@ -184,6 +192,7 @@ class Ingestor:
         self.checks.reset()
         bookings = self._parse(result, raw, parse)
         self._guests, self._nights, self._raw_states, self._search = [], [], [], []
+        self._now = now_iso()
         with self.store.transaction():
             self._latest = self._latest_versions({(raw.operator, b.voucher) for b in bookings or []})
             for booking in bookings or []:
@@ -196,24 +205,24 @@ class Ingestor:
     # -- steps -----------------------------------------------------------
     def _store_raw(self, raws: Iterable[RawMessage]) -> list[IngestResult]:
         results = []
-        now = now_iso()
-        with self.store.transaction() as c:
-            for raw in raws:
-                sha = raw.sha256
-                cur = c.execute(
-                    "INSERT OR IGNORE INTO raw_messages(sha256, operator, channel, received_at, stored_at, "
-                    "source_ref, filename, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (sha, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"), now,
-                     raw.source_ref, raw.filename, len(raw.body), raw.body),
-                )
-                if cur.rowcount:
-                    results.append(IngestResult(cur.lastrowid, sha))
-                    continue
-                known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?", (sha,)).fetchone()
-                state = ParseState(known["parse_state"])
-                # A message that failed before is tried again: the parser may have been fixed.
-                done = state in (ParseState.PARSED, ParseState.IGNORED)
-                results.append(IngestResult(known["id"], sha, duplicate=done, state=state))
+        now = self._now
+        c = self.store.conn   # inside the batch's transaction
+        for raw in raws:
+            sha = raw.sha256
+            cur = c.execute(
+                "INSERT OR IGNORE INTO raw_messages(sha256, operator, channel, received_at, stored_at, "
+                "source_ref, filename, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sha, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"), now,
+                 raw.source_ref, raw.filename, len(raw.body), raw.body),
+            )
+            if cur.rowcount:
+                results.append(IngestResult(cur.lastrowid, sha))
+                continue
+            known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?", (sha,)).fetchone()
+            state = ParseState(known["parse_state"])
+            # A message that failed before is tried again: the parser may have been fixed.
+            done = state in (ParseState.PARSED, ParseState.IGNORED)
+            results.append(IngestResult(known["id"], sha, duplicate=done, state=state))
         return results
 
     def _parse(self, result: IngestResult, raw: RawMessage, parse: Parser) -> list[OperatorBooking] | None:
@@ -250,7 +259,7 @@ class Ingestor:
 
     def _mark_raw(self, result: IngestResult) -> None:
         self._raw_states.append(
-            (str(result.state), result.error, result.preview, now_iso(), result.raw_id))
+            (str(result.state), result.error, result.preview, self._now, result.raw_id))
 
     def _add_version(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> None:
         c = self.store.conn
@@ -282,7 +291,7 @@ class Ingestor:
             "hotel_market": hotel["market"], "hotel_agency": hotel["agency"],
             "missing_mappings": dumps(missing), "guest_names": guest_names(booking),
             "total_minor": to_minor(booking.total, currency), "currency": currency,
-            "sale_date": iso(booking.sale_date), "created_at": now_iso(), "notes": booking.notes,
+            "sale_date": iso(booking.sale_date), "created_at": self._now, "notes": booking.notes,
             "source": booking.source, "segment": booking.segment, "promo_code": booking.promo_code,
             "discount_codes": dumps(booking.discount_codes), "flights": dumps(booking.flights),
             "cancel_date": iso(booking.cancel_date), "extra": dumps(plain(booking.extra)),

@@ -7,12 +7,13 @@ currency; stay dates are ``datetime.date``; timestamps are timezone-aware UTC.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 
 class Content(StrEnum):
@@ -147,8 +148,8 @@ class OperatorBooking:
     def comparable_json(self) -> str:
         """The fields that make one version differ from another, as compact JSON text.
 
-        Guests and nights are turned into plain values here, so the C encoder never
-        calls back into Python for them (this runs for every booking stored).
+        Guests and nights are turned into plain values here, so the encoder (orjson:
+        this runs for every booking stored) never calls back into Python for them.
         """
         values = {name: getattr(self, name) for name in _COMPARED}
         values["guests"] = [
@@ -162,7 +163,7 @@ class OperatorBooking:
                 values[name] = values[name].isoformat()
         if self.total is not None:
             values["total"] = f"{self.total:.2f}"
-        return _SNAPSHOT_ENCODER.encode(values)
+        return orjson.dumps(values, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def _plain(value: Any) -> Any:
@@ -183,7 +184,7 @@ def _plain(value: Any) -> Any:
 
 
 def _json_default(value: Any) -> Any:
-    """Only what the C encoder does not know reaches here: dates, decimals, dataclasses."""
+    """Only what the encoder does not know reaches here: dates, decimals, dataclasses."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -193,7 +194,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-_SNAPSHOT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
 _COMPARED = tuple(f.name for f in fields(OperatorBooking) if f.name not in {"documents", "content", "extra"})
 
 

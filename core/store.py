@@ -11,7 +11,6 @@ opened it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
 import sqlite_utils
 
 from core.models import utcnow
@@ -44,8 +44,11 @@ def to_minor(amount: Decimal | int | str | None, currency: str) -> int | None:
     """Decimal money to integer minor units, half-up."""
     if amount is None:
         return None
-    q = Decimal(amount).scaleb(exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(q)
+    scaled = (amount if isinstance(amount, Decimal) else Decimal(amount)).scaleb(exponent(currency))
+    whole = int(scaled)
+    if whole == scaled:   # the usual case, 85.00 -> 8500: no rounding to do
+        return whole
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def from_minor(minor: int | None, currency: str) -> Decimal | None:
@@ -63,17 +66,16 @@ def now_iso() -> str:
     return utcnow().isoformat(timespec="seconds")
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+# Dates and times go through ``str`` as they always have (``2026-05-01``, ``2026-05-01 12:00:00``).
+_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON for a TEXT column (empty lists and objects are common: skip the encoder)."""
-    if not value:
-        if value == []:
-            return "[]"
-        if value == {}:
-            return "{}"
-    return _ENCODER.encode(value)
+    """Compact JSON for a TEXT column; anything JSON lacks (decimals, dates) is written as its text.
+
+    orjson, because every stored row writes several of these.
+    """
+    return orjson.dumps(value, default=str, option=_DUMPS_OPTIONS).decode()
 
 
 class Store:
