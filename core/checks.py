@@ -8,6 +8,8 @@ runs them all for one ``StayFacts``; the price check lives in
 from __future__ import annotations
 
 import functools
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -145,6 +147,87 @@ def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
     ctx.cache["voucher_holders"] = {"asked": set(vouchers), "found": found}
 
 
+@dataclass
+class BookStays:
+    """The hotel book's active stays over a batch's dates, read once for the whole batch.
+
+    The surname match and the overbooking check of every row of a batch look
+    here instead of querying the book once per row. Rows are kept in check-in
+    order, so the stays that overlap one booking are found by bisection.
+    """
+
+    start: date
+    end: date
+    rows: list[dict[str, Any]]             # id, number, room, rooms, names (folded), check_in, check_out (dates)
+    starts: list[date]                      # rows' check-in dates, for bisect
+    longest: int                            # the longest stay, in nights
+    by_room: dict[str, Counter] = field(default_factory=dict)   # rooms taken per night, filled on first use
+
+    def covers(self, facts: StayFacts) -> bool:
+        return bool(facts.check_in and facts.check_out and self.start <= facts.check_in
+                    and facts.check_out <= self.end)
+
+    def overlapping(self, check_in: date, check_out: date) -> list[dict[str, Any]]:
+        first = bisect_left(self.starts, check_in - timedelta(days=self.longest))
+        last = bisect_left(self.starts, check_out)
+        return [r for r in self.rows[first:last] if r["check_out"] > check_in]
+
+    def taken(self, room: str) -> Counter:
+        counter = self.by_room.get(room)
+        if counter is None:
+            counter = Counter()
+            for r in self.rows:
+                if r["room"] == room:
+                    spread(counter, r, self.start, self.end)
+            self.by_room[room] = counter
+        return counter
+
+
+def spread(counter: Counter, row: dict[str, Any], start: date, end: date, sign: int = 1) -> None:
+    """Add (or with ``sign`` -1 take away) a stay's rooms on each of its nights within [start, end)."""
+    night, last = max(row["check_in"], start), min(row["check_out"], end)
+    while night < last:
+        counter[night] += sign * row["rooms"]
+        night += timedelta(days=1)
+
+
+def prefetch_book_stays(ctx: CheckContext, stays: list[tuple[date | None, date | None]]) -> None:
+    """Read the hotel book's active stays over the dates of a batch, for the surname and overbooking checks.
+
+    Only for work that saves nothing into the hotel book while it runs (an ingest batch).
+    """
+    dated = [(a, b) for a, b in stays if a and b]
+    if not dated:
+        return
+    start, end = min(a for a, _ in dated), max(b for _, b in dated)
+    rows = []
+    for r in ctx.store.conn.execute(
+            "SELECT id, number, room, rooms, guest_names, check_in, check_out FROM hotel_reservations "
+            "WHERE status = 'active' AND check_in < ? AND check_out > ? ORDER BY check_in",
+            (end.isoformat(), start.isoformat())):
+        rows.append({"id": r["id"], "number": r["number"], "room": r["room"], "rooms": r["rooms"],
+                     "guest_names": r["guest_names"], "names": fold_name(r["guest_names"]),
+                     "check_in": date.fromisoformat(r["check_in"]), "check_out": date.fromisoformat(r["check_out"])})
+    longest = max(((r["check_out"] - r["check_in"]).days for r in rows), default=0)
+    ctx.cache["book_stays"] = BookStays(start, end, rows, [r["check_in"] for r in rows], longest)
+
+
+def _linked_ids(facts: StayFacts, ctx: CheckContext) -> set[int] | None:
+    """Ids of hotel bookings linked to this row's own voucher, when the batch read them; else None."""
+    prefetched = ctx.cache.get("voucher_holders")
+    if prefetched is None or facts.voucher not in prefetched["asked"]:
+        return None
+    return {h["id"] for h in prefetched["found"].get(facts.voucher, []) if h["operator"] == facts.operator}
+
+
+def _book_stays(facts: StayFacts, ctx: CheckContext) -> tuple[BookStays, set[int]] | None:
+    stays = ctx.cache.get("book_stays")
+    if stays is None or not stays.covers(facts):
+        return None
+    own = _linked_ids(facts, ctx)
+    return (stays, own) if own is not None else None
+
+
 def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     """Is the voucher already in the hotel book? Any booking there that looks like this one?"""
     conn = ctx.store.conn
@@ -179,6 +262,11 @@ def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]]:
     if not (facts.check_in and facts.check_out and facts.surnames):
         return []
+    prefetched = _book_stays(facts, ctx)
+    if prefetched is not None:
+        stays, own = prefetched
+        return _names_found(facts, [r for r in stays.overlapping(facts.check_in, facts.check_out)
+                                    if r["id"] not in own])
     rows = ctx.store.conn.execute(
         "SELECT h.number, h.guest_names, h.check_in, h.check_out FROM hotel_reservations h "
         "WHERE h.status = 'active' AND h.check_in < ? AND h.check_out > ? "
@@ -186,12 +274,18 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
         "AND v.operator = ? AND v.voucher = ?)",
         (facts.check_out.isoformat(), facts.check_in.isoformat(), facts.operator, facts.voucher),
     ).fetchall()
+    return _names_found(facts, [{"number": r["number"], "names": fold_name(r["guest_names"]),
+                                 "check_in": r["check_in"], "check_out": r["check_out"]} for r in rows])
+
+
+def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Stays whose guest names (folded) hold one of this booking's surnames."""
     if not rows:
         return []
     found = []
     wanted = {fold_name(s) for s in facts.surnames}
     for r in rows:
-        names = fold_name(r["guest_names"])
+        names = r["names"]
         hit = next((s for s in wanted if s and s in names), None)
         if hit:
             found.append({"hotel_number": r["number"],
@@ -247,8 +341,18 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     capacity = capacities.get(facts.hotel_room)
     if capacity is None:
         return CheckOutcome(CheckState.WARN, f"room type {facts.hotel_room} has no capacity set")
-    taken = confirmed_rooms_by_night(ctx.store, facts.hotel_room, facts.check_in, facts.check_out,
-                                     exclude_voucher=(facts.operator, facts.voucher))
+    prefetched = _book_stays(facts, ctx)
+    if prefetched is not None:
+        stays, own = prefetched
+        taken = stays.taken(facts.hotel_room)
+        if own:   # a booking already in the book is not counted against itself
+            taken = taken.copy()
+            for r in stays.overlapping(facts.check_in, facts.check_out):
+                if r["id"] in own and r["room"] == facts.hotel_room:
+                    spread(taken, r, stays.start, stays.end, sign=-1)
+    else:
+        taken = confirmed_rooms_by_night(ctx.store, facts.hotel_room, facts.check_in, facts.check_out,
+                                         exclude_voucher=(facts.operator, facts.voucher))
     over = [d for d in facts.nights if taken.get(d, 0) + facts.rooms > capacity]
     if over:
         nights = ", ".join(d.isoformat() for d in over[:3]) + (" …" if len(over) > 3 else "")

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from core.approval import ApprovalSettings, approval_flag, needs_approval
 from core.audit import SYSTEM, Actor, record
-from core.checks import CheckContext, StayFacts, prefetch_voucher_holders, run_checks
+from core.checks import CheckContext, StayFacts, prefetch_book_stays, prefetch_voucher_holders, run_checks
 from core.config import Config
 from core.documents import save_document
 from core.mapping import MappingTable
@@ -116,6 +116,8 @@ class Ingestor:
             self._latest = self._latest_versions(
                 {(raw.operator, b.voucher) for _, raw, bookings in parsed for b in bookings or []})
             prefetch_voucher_holders(self.checks, {b.voucher for _, _, bookings in parsed for b in bookings or []})
+            prefetch_book_stays(self.checks, [(b.check_in, b.check_out) for _, _, bookings in parsed
+                                              for b in bookings or []])
             for result, raw, bookings in parsed:
                 if result.duplicate:
                     continue
