@@ -151,6 +151,7 @@ class StoreThread:
     def _call(self, work: Callable[[Store], Any]) -> Any:
         if self.store is None:
             self.store = Store(self.config.store_path, self.config.documents_dir)
+            self.store.checkpoint_in_background()
         return work(self.store)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ opened it.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -92,6 +93,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
         self.conn.row_factory = sqlite3.Row
+        self._checkpointer: Checkpointer | None = None
         self.db = sqlite_utils.Database(self.conn)
         self._configure()
         self._migrate()
@@ -131,7 +133,22 @@ class Store:
                 self.conn.execute(f"PRAGMA user_version = {number}")
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.conn.close()
+
+    def checkpoint_in_background(self) -> None:
+        """For bulk writers (a scan, a big ingest): move WAL checkpoints off this connection.
+
+        SQLite normally checkpoints inside the COMMIT that crosses the WAL's size
+        threshold, so the writer stops to copy pages into the database file. Here
+        a thread with its own connection does it after commits instead (a
+        PASSIVE checkpoint never blocks the writer or readers), on the other core.
+        """
+        if self._checkpointer is None:
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = Checkpointer(self.path)
 
     def __enter__(self) -> "Store":
         return self
@@ -161,6 +178,8 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
 
     def _begin_immediate(self) -> None:
         # busy_timeout covers BEGIN IMMEDIATE too; the loop covers the rare
@@ -222,3 +241,42 @@ def _split_sql(script: str) -> list[str]:
 def open_store(config: Any) -> Store:
     """Open the store a ``Config`` names."""
     return Store(config.store_path, config.documents_dir)
+
+
+class Checkpointer:
+    """A thread that checkpoints a store's WAL when nudged after a commit (see ``checkpoint_in_background``).
+
+    Nudges while a checkpoint runs fold into one more round; ``stop`` runs a
+    last checkpoint, so the WAL does not stay large after a bulk write.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wanted = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="opdesk-checkpoint", daemon=True)
+        self.thread.start()
+
+    def nudge(self) -> None:
+        self.wanted.set()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wanted.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            while True:
+                self.wanted.wait()
+                self.wanted.clear()
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass   # busy or interrupted: the next nudge (or SQLite's own close) tries again
+                if self.stopping:
+                    return
+        finally:
+            conn.close()
