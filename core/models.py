@@ -77,7 +77,12 @@ class RawMessage:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
+        # Asked several times per message on its way in: hashed once (the body never changes).
+        digest = self.__dict__.get("_sha256")
+        if digest is None:
+            digest = hashlib.sha256(self.body).hexdigest()
+            object.__setattr__(self, "_sha256", digest)
+        return digest
 
 
 @dataclass
