@@ -1,9 +1,11 @@
 """Ingest: raw message -> stored -> parsed -> versioned, mapped and checked inbox rows.
 
-The raw bytes are committed before anything reads them, so a parser that
+Every raw message is stored, whatever its parser made of it, so a parser that
 fails loses nothing: the message is kept with its error and can be parsed
-again (``reprocess``) once the parser is fixed. The same bytes twice are one
-message (sha256). Versions are kept per (operator, voucher): the first is
+again (``reprocess``) once the parser is fixed. A batch's messages and rows are
+committed together, after the work is done outside the write lock (see
+``Ingestor.ingest_many``); a source hears of a message only after that commit.
+The same bytes twice are one message (sha256). Versions are kept per (operator, voucher): the first is
 ``new``, later ones ``change`` with a field diff, cancellations ``cancel``;
 the same booking re-sent unchanged adds no version.
 """
@@ -62,10 +64,27 @@ class IngestResult:
     unchanged: int = 0
     reservation_ids: list[int] = field(default_factory=list)
     preview: str = ""                     # an unparsed message's text, for the person who reads it
+    twin: "IngestResult | None" = field(default=None, repr=False, compare=False)   # same bytes, earlier in the batch
 
     @property
     def ok(self) -> bool:
         return self.state in (ParseState.PARSED, ParseState.IGNORED)
+
+
+@dataclass
+class _Version:
+    """A version worked out before the write lock; ``rid`` is its row id once written."""
+
+    result: IngestResult
+    raw: RawMessage
+    voucher: str
+    row: dict[str, Any]
+    previous: "dict[str, Any] | _Version | None"   # the stored latest row, or a version earlier in the batch
+    guests: list[tuple]
+    nights: list[tuple]
+    documents: list
+    search: str
+    rid: int = 0
 
 
 class Ingestor:
@@ -78,12 +97,8 @@ class Ingestor:
         self.checks = CheckContext(store, config)
         self.mappings = MappingTable.load(store)
         self.approval = ApprovalSettings.from_config(config)
-        # Rows written together at the end of a batch (see _flush).
-        self._guests: list[tuple] = []
-        self._nights: list[tuple] = []
-        self._raw_states: list[tuple] = []
-        self._search: list[tuple] = []
-        self._latest: dict[tuple[str, str], dict[str, Any]] = {}
+        self._read: dict[tuple[str, str], dict[str, Any]] = {}     # latest stored versions, as read
+        self._latest: dict[tuple[str, str], dict[str, Any]] = {}   # ... and as the batch goes on
         self._now = now_iso()
 
     # -- public ----------------------------------------------------------
@@ -91,43 +106,83 @@ class Ingestor:
         return self.ingest_many([(raw, parse)])[0]
 
     def ingest_many(self, items: Iterable[tuple[RawMessage, Parser]]) -> list[IngestResult]:
-        """Store every raw message first, then parse and version them: one transaction.
+        """Parse, version, map and check a batch, then store it: the raw messages and their rows together.
 
-        One transaction writes each raw message's page once (its parse state is
-        set before the commit, not rewritten after it). Nothing is lost if the
-        process dies inside it: nothing was acknowledged or moved yet, so the
-        operator, mailbox or folder still holds every message of the batch.
+        The work is done before the store's write lock is taken, reading what is
+        stored; under the lock only the writing is left, after checking that no
+        other writer added a version of these vouchers meanwhile (if one did, the
+        batch is worked out again under the lock). So several scanners, the app
+        and a cron job share the store without waiting long for each other.
+        Nothing is lost if the process dies before the commit: nothing was
+        acknowledged or moved yet, so the operator, mailbox or folder still
+        holds every message of the batch.
         """
         items = list(items)
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
-        self.checks.reset()
-        self._guests, self._nights, self._raw_states, self._search = [], [], [], []
         self._now = now_iso()   # one time stamp for the batch
+        known = self._known_raw({raw.sha256 for raw, _ in items})
+        results: list[IngestResult] = []
+        parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
+        first_of: dict[str, IngestResult] = {}
+        for raw, parse in items:
+            sha = raw.sha256
+            stored = known.get(sha)
+            if sha in first_of or (stored is not None and stored[1] in (ParseState.PARSED, ParseState.IGNORED)):
+                # These bytes were handled before (or earlier in this batch): one message, nothing to do.
+                result = IngestResult(stored[0] if stored else 0, sha, duplicate=True,
+                                      state=stored[1] if stored else first_of[sha].state)
+                result.twin = first_of.get(sha)
+                results.append(result)
+                continue
+            # A message that failed before is tried again: the parser may have been fixed.
+            result = IngestResult(stored[0] if stored else 0, sha)
+            first_of[sha] = result
+            results.append(result)
+            parsed.append((result, raw, self._parse(result, raw, parse)))
+        versions = self._versions(parsed)
         with self.store.transaction():
-            results = self._store_raw(raw for raw, _ in items)
-            parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
-            for result, (raw, parse) in zip(results, items):
-                if result.duplicate:
-                    parsed.append((result, raw, None))
-                    continue
-                parsed.append((result, raw, self._parse(result, raw, parse)))
-            self._latest = self._latest_versions(
-                {(raw.operator, b.voucher) for _, raw, bookings in parsed for b in bookings or []})
-            prefetch_voucher_holders(self.checks, {b.voucher for _, _, bookings in parsed for b in bookings or []})
-            prefetch_book_stays(self.checks, [(b.check_in, b.check_out) for _, _, bookings in parsed
-                                              for b in bookings or []])
-            for result, raw, bookings in parsed:
-                if result.duplicate:
-                    continue
-                if bookings is not None:
-                    for booking in bookings:
-                        self._add_version(result, raw, booking)
-                self._mark_raw(result)
-            self._flush()
+            self._store_raw(parsed)
+            keys = {(v.raw.operator, v.voucher) for v in versions}
+            if self._latest_versions(keys) != {k: self._read[k] for k in keys if k in self._read}:
+                versions = self._versions(parsed)   # another writer was quicker: work it out again, locked
+            self._write(versions)
+            for result in results:
+                if result.twin is not None:
+                    result.raw_id = result.twin.raw_id
             self._audit("ingest", results)
         return results
+
+    def _versions(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
+                  ) -> list[_Version]:
+        """The new versions a batch makes, checked, against what the store holds now."""
+        bookings = [(result, raw, b) for result, raw, found in parsed for b in found or []]
+        self._read = self._latest_versions({(raw.operator, b.voucher) for _, raw, b in bookings})
+        self._latest = dict(self._read)
+        self.checks.reset()
+        prefetch_voucher_holders(self.checks, {b.voucher for _, _, b in bookings})
+        prefetch_book_stays(self.checks, [(b.check_in, b.check_out) for _, _, b in bookings])
+        for result, _, _ in parsed:
+            result.unchanged = 0
+        versions = []
+        for result, raw, booking in bookings:
+            version = self._prepare(result, raw, booking)
+            if version is not None:
+                versions.append(version)
+        return versions
+
+    def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
+        """Raw messages already stored, by sha256: their id and parse state."""
+        found: dict[str, tuple[int, ParseState]] = {}
+        ordered = sorted(shas)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i:i + 500]
+            for row in self.store.conn.execute(
+                    f"SELECT id, sha256, parse_state FROM raw_messages WHERE sha256 IN ({', '.join('?' * len(chunk))})",
+                    chunk):
+                found[row["sha256"]] = (row["id"], ParseState(row["parse_state"]))
+        return found
 
     def _latest_versions(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The current version of each (operator, voucher) of a batch, read in a few queries."""
@@ -146,20 +201,41 @@ class Ingestor:
                     found[(operator, row["voucher"])] = dict(row)
         return found
 
-    def _flush(self) -> None:
-        """Write the batch's guests, nights and raw-message states in one statement each."""
+    def _write(self, versions: list[_Version]) -> None:
+        """Write a batch's rows: each version, then its guests, nights and search text in one statement each."""
         c = self.store.conn
+        guests: list[tuple] = []
+        nights: list[tuple] = []
+        search: list[tuple] = []
+        for v in versions:
+            result, row = v.result, v.row
+            if result.duplicate:
+                continue   # another writer stored these bytes meanwhile, and their versions with them
+            previous = v.previous
+            if previous is not None:
+                before = previous.rid if isinstance(previous, _Version) else previous["id"]
+                c.execute("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", (before,))
+            row["raw_id"] = result.raw_id
+            rid = v.rid = c.execute(_insert_sql(tuple(row)), tuple(row.values())).lastrowid
+            guests += [(rid, *g) for g in v.guests]
+            nights += [(rid, *n) for n in v.nights]
+            search.append((rid, v.search))
+            for doc in v.documents:
+                save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
+            result.reservation_ids.append(rid)
+            if row["content"] == Content.NEW:
+                result.new += 1
+            elif row["content"] == Content.CHANGE:
+                result.changed += 1
+            else:
+                result.cancelled += 1
         c.executemany(
             "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
-            "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._guests)
+            "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", guests)
         c.executemany(
             "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
-            self._nights)
-        c.executemany(
-            "UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
-            "attempts = attempts + 1 WHERE id = ?", self._raw_states)
-        c.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", self._search)
-        self._guests, self._nights, self._raw_states, self._search = [], [], [], []
+            nights)
+        c.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", search)
 
     def _audit(self, action: str, results: list[IngestResult]) -> None:
         """One audit row per batch: what arrived, from whom, and what became of it."""
@@ -191,41 +267,43 @@ class Ingestor:
         raw = raw_from_row(row)
         result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
         self.mappings = MappingTable.load(self.store)
-        self.checks.reset()
-        bookings = self._parse(result, raw, parse)
-        self._guests, self._nights, self._raw_states, self._search = [], [], [], []
         self._now = now_iso()
+        parsed = [(result, raw, self._parse(result, raw, parse))]
         with self.store.transaction():
-            self._latest = self._latest_versions({(raw.operator, b.voucher) for b in bookings or []})
-            for booking in bookings or []:
-                self._add_version(result, raw, booking)
-            self._mark_raw(result)
-            self._flush()
+            self._store_raw(parsed)
+            self._write(self._versions(parsed))
             self._audit("reprocess", [result])
         return result
 
     # -- steps -----------------------------------------------------------
-    def _store_raw(self, raws: Iterable[RawMessage]) -> list[IngestResult]:
-        results = []
-        now = self._now
-        c = self.store.conn   # inside the batch's transaction
-        for raw in raws:
-            sha = raw.sha256
-            cur = c.execute(
-                "INSERT OR IGNORE INTO raw_messages(sha256, operator, channel, received_at, stored_at, "
-                "source_ref, filename, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sha, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"), now,
-                 raw.source_ref, raw.filename, len(raw.body), raw.body),
-            )
-            if cur.rowcount:
-                results.append(IngestResult(cur.lastrowid, sha))
-                continue
-            known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?", (sha,)).fetchone()
-            state = ParseState(known["parse_state"])
-            # A message that failed before is tried again: the parser may have been fixed.
-            done = state in (ParseState.PARSED, ParseState.IGNORED)
-            results.append(IngestResult(known["id"], sha, duplicate=done, state=state))
-        return results
+    def _store_raw(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]) -> None:
+        """Store each raw message with what became of it (under the write lock).
+
+        One stored already (it failed before, or came from ``reprocess``) gets its
+        new state. One that another writer stored since the batch began, and
+        handled, makes this result a duplicate: its versions are that writer's.
+        """
+        c = self.store.conn
+        for result, raw, _ in parsed:
+            state = (str(result.state), result.error, result.preview, self._now)
+            if not result.raw_id:
+                cur = c.execute(
+                    "INSERT OR IGNORE INTO raw_messages(sha256, operator, channel, received_at, stored_at, "
+                    "source_ref, filename, size, body, parse_state, parse_error, text_preview, parsed_at, attempts) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (result.sha256, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"),
+                     self._now, raw.source_ref, raw.filename, len(raw.body), raw.body, *state))
+                if cur.rowcount:
+                    result.raw_id = cur.lastrowid
+                    continue
+                known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?",
+                                  (result.sha256,)).fetchone()
+                result.raw_id = known["id"]
+                if ParseState(known["parse_state"]) in (ParseState.PARSED, ParseState.IGNORED):
+                    result.duplicate = True
+                    continue
+            c.execute("UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
+                      "attempts = attempts + 1 WHERE id = ?", (*state, result.raw_id))
 
     def _parse(self, result: IngestResult, raw: RawMessage, parse: Parser) -> list[OperatorBooking] | None:
         try:
@@ -259,31 +337,25 @@ class Ingestor:
             return f"{reply}: internal approval is not available"
         return decide_by_reply(self.store, self.config, reply)
 
-    def _mark_raw(self, result: IngestResult) -> None:
-        self._raw_states.append(
-            (str(result.state), result.error, result.preview, self._now, result.raw_id))
-
-    def _add_version(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> None:
-        c = self.store.conn
+    def _prepare(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> _Version | None:
+        """One booking as the next version of its voucher, mapped and checked; None when nothing changed."""
         operator = raw.operator
         snapshot_json = booking.comparable_json()
         fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
-        latest = self._latest.get((operator, booking.voucher))
+        key = (operator, booking.voucher)
+        latest = self._latest.get(key)
         if latest is not None and latest["fingerprint"] == fingerprint:
             result.unchanged += 1
-            return
+            return None
         content, flags = _content_and_flags(booking.content, latest)
         diff = field_diff(json.loads(latest["snapshot"]), json.loads(snapshot_json)) if latest is not None else {}
         version = latest["version"] + 1 if latest is not None else 1
-        if latest is not None:
-            c.execute("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", (latest["id"],))
-
         hotel, missing = self.mappings.apply(operator, _codes(booking))
         if content == Content.CANCEL:
             missing = []   # a cancellation needs no mapping: it cancels what is already there
         currency = booking.currency or self.config.currency
         row = {
-            "raw_id": result.raw_id, "operator": operator, "voucher": booking.voucher, "version": version,
+            "raw_id": 0, "operator": operator, "voucher": booking.voucher, "version": version,
             "content": str(content), "status": "pending", "flags": dumps(flags), "agency": booking.agency,
             "check_in": iso(booking.check_in), "check_out": iso(booking.check_out), "nights": booking.nights,
             "rooms": booking.rooms, "adults": booking.adults, "child_ages": dumps(booking.child_ages),
@@ -301,24 +373,17 @@ class Ingestor:
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
         self._apply_checks(row, facts, missing)
-        rid = c.execute(_insert_sql(tuple(row)), tuple(row.values())).lastrowid
-        self._latest[(operator, booking.voucher)] = {"id": rid, "version": version, "fingerprint": fingerprint,
-                                                     "snapshot": snapshot_json, "content": str(content),
-                                                     "status": "pending"}
-        self._guests += [(rid, i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
-                         for i, g in enumerate(booking.guests)]
-        self._nights += [(rid, n.date.isoformat(), to_minor(n.amount, currency), currency)
-                         for n in booking.night_prices]
-        for doc in booking.documents:
-            save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
-        self._search.append((rid, search_text(booking.voucher, row["guest_names"])))
-        result.reservation_ids.append(rid)
-        if content == Content.NEW:
-            result.new += 1
-        elif content == Content.CHANGE:
-            result.changed += 1
-        else:
-            result.cancelled += 1
+        prepared = _Version(
+            result=result, raw=raw, voucher=booking.voucher, row=row, previous=latest.get("ref", latest)
+            if latest is not None else None,
+            guests=[(i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
+                    for i, g in enumerate(booking.guests)],
+            nights=[(n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
+            documents=list(booking.documents), search=search_text(booking.voucher, row["guest_names"]))
+        # A later message of this batch for the same voucher builds on this version.
+        self._latest[key] = {"ref": prepared, "version": version, "fingerprint": fingerprint,
+                             "snapshot": snapshot_json, "content": str(content), "status": "pending"}
+        return prepared
 
     def _apply_checks(self, row: dict[str, Any], facts: StayFacts, missing: list[str]) -> None:
         outcomes = run_checks(facts, self.checks, missing)
