@@ -6,8 +6,11 @@ jitter (a 429's ``Retry-After`` wins), and never retries 401/403. Each operator
 runs under its own timeout, so one slow or broken operator never holds up or
 stops the others.
 
-SQLite work runs on one writer thread with its own ``Store``: writes are
-serialised by SQLite anyway, and one connection avoids lock contention. Per
+Many operators (``shard_min``, 8) are dealt out over processes, one per CPU
+core: this one and workers that stay for later scans. Within a process,
+SQLite work runs on one writer thread with its own ``Store``; so does reading
+large answers, off the event loop. Writers of several processes take turns
+on the store (WAL, busy timeout); each commits whole batches. Per
 batch of messages: ingest (raw bytes committed first) -> acknowledge to the
 operator -> update the scan run row, so the status board sees progress live.
 The connector's saved state (a last-seen time stamp, a cursor) is written only
@@ -15,17 +18,20 @@ after the whole run went through, so a run that dies part-way fetches again.
 
 ``[scan]`` settings: ``operator_timeout`` (s, default 120), ``request_timeout``
 (s, 30), ``retries`` (4), ``backoff`` (s, 0.5), ``backoff_max`` (s, 30),
-``retry_after_max`` (s, 60), ``max_connections`` (50), ``batch`` (200).
+``retry_after_max`` (s, 60), ``max_connections`` (50), ``batch`` (200), ``processes``
+(0: one per CPU core), ``shard_min`` (8: fewer operators are scanned in one process).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import multiprocessing
+import os
 import random
 import ssl
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable
@@ -52,6 +58,8 @@ class ScanSettings:
     retry_after_max: float = 60.0
     max_connections: int = 50
     batch: int = 200
+    processes: int = 0          # 0: one per CPU core; 1: only this process
+    shard_min: int = 8          # fewer operators than this are scanned in this process alone
 
     @classmethod
     def from_config(cls, config: Config) -> "ScanSettings":
@@ -175,11 +183,24 @@ async def scan(config: Config, names: list[str] | None = None, *, progress: Prog
                connectors: dict[str, Connector] | None = None) -> list[OperatorRun]:
     """Scan the named operators (default: every enabled one) at once; one run each.
 
-    ``connectors`` may supply ready connector objects by operator name (tests use
-    it to inject a failure); others are built from config.
+    Many operators are split over worker processes (see ``shard``): reading and
+    storing thousands of reservations is CPU work, and one Python process uses
+    one core. ``connectors`` may supply ready connector objects by operator name
+    (tests use it to inject a failure); others are built from config, and such
+    a scan stays in this process.
     """
     settings = ScanSettings.from_config(config)
     operators = pick_operators(config, names)
+    groups = shard(operators, settings) if connectors is None else [operators]
+    if len(groups) == 1:
+        return await scan_here(config, operators, settings, progress, connectors)
+    return await scan_sharded(config, groups, settings, progress)
+
+
+async def scan_here(config: Config, operators: list[OperatorConfig], settings: ScanSettings,
+                    progress: Progress | None = None, connectors: dict[str, Connector] | None = None
+                    ) -> list[OperatorRun]:
+    """Scan ``operators`` in this process: one event loop, one HTTP client, one store thread."""
     store = StoreThread(config)
     try:
         async with http_client(settings) as http:
@@ -188,6 +209,104 @@ async def scan(config: Config, names: list[str] | None = None, *, progress: Prog
             return list(await asyncio.gather(*tasks))
     finally:
         await asyncio.to_thread(store.close)
+
+
+# -- several processes -----------------------------------------------------------------
+def shard(operators: list[OperatorConfig], settings: ScanSettings) -> list[list[OperatorConfig]]:
+    """Operators dealt out over processes: this one first, then ``processes - 1`` workers.
+
+    A few operators stay in this process alone: a worker process costs a third
+    of a second to start, more than a small scan takes.
+    """
+    count = settings.processes or os.cpu_count() or 1
+    if count < 2 or len(operators) < max(settings.shard_min, 2):
+        return [operators]
+    count = min(count, len(operators))
+    return [operators[i::count] for i in range(count)]
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def worker_pool(size: int) -> ProcessPoolExecutor:
+    """Worker processes, started on first use and kept for later scans (``--watch``, the app)."""
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE < size:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        # spawn, not fork: the app and the progress display have threads running.
+        _POOL = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+        _POOL_SIZE = size
+    return _POOL
+
+
+def scan_in_worker(config: Config, names: list[str]) -> list[OperatorRun]:
+    """In a worker process: scan these operators as ``scan_here`` does."""
+    settings = ScanSettings.from_config(config)
+    return asyncio.run(scan_here(config, pick_operators(config, names), settings))
+
+
+async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], settings: ScanSettings,
+                       progress: Progress | None) -> list[OperatorRun]:
+    """The first group here, the others in worker processes; their progress is read from the store."""
+    global _POOL
+    loop = asyncio.get_running_loop()
+    since = await asyncio.to_thread(last_run_id, config)
+    pool = worker_pool(len(groups) - 1)
+    away = [(group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group]))
+            for group in groups[1:]]
+    relay = asyncio.ensure_future(relay_progress(config, [op.name for g in groups[1:] for op in g], since,
+                                                 progress)) if progress is not None else None
+    try:
+        runs = await scan_here(config, groups[0], settings, progress)
+        for group, future in away:
+            try:
+                runs += await future
+            except Exception as exc:  # noqa: BLE001 - a worker that died fails its operators, not the scan
+                _POOL = None   # a broken pool is not used again
+                for op in group:
+                    run = OperatorRun(op.name)
+                    fail(run, f"the scan process for {op.name} failed: {type(exc).__name__}: {exc}; "
+                              "what it stored is kept, and the next scan fetches the rest")
+                    runs.append(run)
+    finally:
+        if relay is not None:
+            relay.cancel()
+    order = {op.name: i for i, op in enumerate(op for g in groups for op in g)}
+    runs.sort(key=lambda r: order[r.operator])
+    if progress is not None:   # the workers' final word
+        here = {op.name for op in groups[0]}
+        for run in runs:
+            if run.operator not in here:
+                progress(run)
+    return runs
+
+
+def last_run_id(config: Config) -> int:
+    with Store(config.store_path, config.documents_dir) as store:
+        return int(store.scalar("SELECT COALESCE(MAX(id), 0) FROM scan_runs") or 0)
+
+
+async def relay_progress(config: Config, names: list[str], since: int, progress: Progress,
+                         every: float = 0.25) -> None:
+    """Report the worker processes' runs as their scan_runs rows change."""
+    seen: dict[int, tuple] = {}
+    marks = ", ".join("?" * len(names))
+
+    def read() -> list[dict[str, Any]]:
+        with Store(config.store_path, config.documents_dir) as store:
+            return store.all(f"SELECT * FROM scan_runs WHERE id > ? AND operator IN ({marks})", (since, *names))
+
+    while True:
+        for row in await asyncio.to_thread(read):
+            key = tuple(row[k] for k in (*scanlog.COUNTS, "state", "last_error"))
+            if seen.get(row["id"]) != key:
+                seen[row["id"]] = key
+                run = OperatorRun(row["operator"], run_id=row["id"], state=row["state"],
+                                  last_error=row["last_error"] or "", **{k: row[k] for k in scanlog.COUNTS})
+                progress(run)
+        await asyncio.sleep(every)
 
 
 def pick_operators(config: Config, names: list[str] | None) -> list[OperatorConfig]:
