@@ -249,8 +249,12 @@ def scan_in_worker(config: Config, names: list[str]) -> list[OperatorRun]:
 
 async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], settings: ScanSettings,
                        progress: Progress | None) -> list[OperatorRun]:
-    """The first group here, the others in worker processes; their progress is read from the store."""
+    """The first group here, the others in worker processes; their progress is read from the store.
+
+    Runs come back in the order of the config, as from one process.
+    """
     global _POOL
+    config_order = {op.name: i for i, op in enumerate(config.operators)}
     loop = asyncio.get_running_loop()
     since = await asyncio.to_thread(last_run_id, config)
     pool = worker_pool(len(groups) - 1)
@@ -273,8 +277,7 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
     finally:
         if relay is not None:
             relay.cancel()
-    order = {op.name: i for i, op in enumerate(op for g in groups for op in g)}
-    runs.sort(key=lambda r: order[r.operator])
+    runs.sort(key=lambda r: config_order.get(r.operator, 0))
     if progress is not None:   # the workers' final word
         here = {op.name for op in groups[0]}
         for run in runs:

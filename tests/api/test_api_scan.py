@@ -191,3 +191,32 @@ def test_a_really_killed_scan_leaves_a_sound_store_and_the_next_one_fetches_agai
     assert op.feed.unacked() == 0
     versions = rows(config, "SELECT voucher, COUNT(*) AS n FROM operator_reservations GROUP BY voucher")
     assert len(versions) == 5 and all(v["n"] == 1 for v in versions)
+
+
+def test_operators_are_dealt_out_over_processes_only_when_there_are_many():
+    from connectors.scan import ScanSettings, shard
+    from core.config import OperatorConfig
+
+    ops = [OperatorConfig(f"op{i}", "ota-pull") for i in range(9)]
+    groups = shard(ops, ScanSettings(processes=2))
+    assert [[o.name for o in g] for g in groups] == [["op0", "op2", "op4", "op6", "op8"], ["op1", "op3", "op5", "op7"]]
+    assert shard(ops, ScanSettings(processes=1)) == [ops]
+    assert shard(ops[:7], ScanSettings(processes=2)) == [ops[:7]]          # below shard_min: one process
+    assert len(shard(ops, ScanSettings(processes=4, shard_min=2))) == 4
+
+
+def test_a_scan_over_two_processes_stores_everything_once_and_reports_every_operator(tmp_path):
+    ops = [sim_operator(f"op{i:02d}", initial=6) for i in range(10)]
+    with SimServer(ops) as server:
+        config = make_config(tmp_path, server, {"processes": 2})
+        seen: dict[str, list[str]] = {}
+        runs = asyncio.run(scan(config, progress=lambda run: seen.setdefault(run.operator, []).append(run.state)))
+        again = asyncio.run(scan(config))   # the worker process stays for the next scan
+    assert [r.operator for r in runs] == [op.name for op in ops]
+    assert all(r.state == "ok" and r.new == 6 for r in runs)
+    assert all(r.state == "ok" and r.total == 0 for r in again)   # everything was acknowledged
+    # Progress came for the worker's operators too: read from the store as they went, then their result.
+    assert set(seen) == {op.name for op in ops} and all(states[-1] == "ok" for states in seen.values())
+    stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
+    assert {r["operator"]: r["n"] for r in stored} == {op.name: 6 for op in ops}
+    assert rows(config, "SELECT COUNT(DISTINCT operator) AS n FROM scan_runs")[0]["n"] == 10
