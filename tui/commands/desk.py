@@ -481,6 +481,9 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
     console.print(table)
 
 
+INGEST_BATCH = 200   # files stored per transaction by `opdesk ingest`
+
+
 def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists=False),
                operator: str = typer.Option(..., "--operator", "-o", help="Who sent the files (need not be configured)."),
                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -488,21 +491,26 @@ def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists
     from connectors.detect import parser_for
 
     store, cfg = open_store(), config()
+    if len(files) > INGEST_BATCH:
+        store.checkpoint_in_background()   # a bulk load: the writer never stops to checkpoint
     ingestor = Ingestor(store, cfg, _actor())
     parse_any = parser_for(cfg)
     results, bad = [], 0
-    for path in files:
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            fail(f"{path}: cannot read: {exc.strerror}")
-        result = ingestor.ingest(RawMessage(body=body, operator=operator, channel="manual", source_ref=str(path),
-                                            filename=path.name), parse_any)
-        bad += not result.ok
-        results.append({"file": str(path), "raw_id": result.raw_id, "duplicate": result.duplicate,
-                        "state": str(result.state), "error": result.error, "new": result.new,
-                        "changed": result.changed, "cancelled": result.cancelled, "unchanged": result.unchanged,
-                        "reservation_ids": result.reservation_ids})
+    for first in range(0, len(files), INGEST_BATCH):
+        chunk = files[first:first + INGEST_BATCH]
+        raws = []
+        for path in chunk:
+            try:
+                raws.append(RawMessage(body=path.read_bytes(), operator=operator, channel="manual",
+                                       source_ref=str(path), filename=path.name))
+            except OSError as exc:
+                fail(f"{path}: cannot read: {exc.strerror}")
+        for path, result in zip(chunk, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
+            bad += not result.ok
+            results.append({"file": str(path), "raw_id": result.raw_id, "duplicate": result.duplicate,
+                            "state": str(result.state), "error": result.error, "new": result.new,
+                            "changed": result.changed, "cancelled": result.cancelled,
+                            "unchanged": result.unchanged, "reservation_ids": result.reservation_ids})
     if as_json:
         print_json(results)
     else:
