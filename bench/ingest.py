@@ -1,7 +1,8 @@
 """Ingest throughput: N generated bookings through the full pipeline vs a plain insert.
 
 The pipeline stores each raw message, parses it (opdesk JSON), versions it,
-maps its codes, runs every check and writes the row, its guests and nights.
+maps its codes, runs every check and writes the row, its guests and nights,
+with WAL checkpoints on a thread of their own as bulk loads do.
 The baseline inserts the same rows (raw message, reservation, guests, nights)
 with sqlite-utils ``insert_all``, in the same run, doing none of the work. Prints bookings/s and the ratio.
 
@@ -54,13 +55,15 @@ def run_pipeline(folder: Path, items, batch: int) -> float:
     ingestor = Ingestor(store, config)
     parse = lambda raw: parse_canonical(raw.body)  # noqa: E731
     start, cpu = time.perf_counter(), time.process_time()
+    store.checkpoint_in_background()   # as `opdesk ingest` and a scan do for bulk loads
     for i in range(0, len(raws), batch):
         ingestor.ingest_many([(raw, parse) for raw in raws[i:i + batch]])
-    elapsed = time.perf_counter() - start
-    print(f"pipeline CPU time:   {time.process_time() - cpu:7.2f} s  (wall time suffers when other work shares the cores)")
     stored = store.scalar("SELECT COUNT(*) FROM operator_reservations")
+    store.close()   # counted: it waits for the last checkpoint
+    elapsed = time.perf_counter() - start
+    print(f"pipeline CPU time:   {time.process_time() - cpu:7.2f} s  (all threads; wall time suffers when other "
+          "work shares the cores)")
     assert stored == len(raws), f"stored {stored} of {len(raws)}"
-    store.close()
     return elapsed
 
 
