@@ -241,6 +241,16 @@ def worker_pool(size: int) -> ProcessPoolExecutor:
     return _POOL
 
 
+def discard_pool() -> None:
+    """Stop the worker processes (one died or hangs); the next sharded scan starts new ones."""
+    global _POOL, _POOL_SIZE
+    if _POOL is not None:
+        for process in list(getattr(_POOL, "_processes", {}).values()):   # no public way to stop a stuck worker
+            process.terminate()
+        _POOL.shutdown(wait=False, cancel_futures=True)
+    _POOL, _POOL_SIZE = None, 0
+
+
 def scan_in_worker(config: Config, names: list[str]) -> list[OperatorRun]:
     """In a worker process: scan these operators as ``scan_here`` does."""
     settings = ScanSettings.from_config(config)
@@ -253,7 +263,6 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
 
     Runs come back in the order of the config, as from one process.
     """
-    global _POOL
     config_order = {op.name: i for i, op in enumerate(config.operators)}
     loop = asyncio.get_running_loop()
     since = await asyncio.to_thread(last_run_id, config)
@@ -265,15 +274,20 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
     try:
         runs = await scan_here(config, groups[0], settings, progress)
         for group, future in away:
+            # A worker's operators each have their own timeout; a worker stuck past all of them is stopped.
+            limit = max(float(op.settings.get("timeout", settings.operator_timeout)) for op in group) + 60
             try:
-                runs += await future
+                runs += await asyncio.wait_for(future, limit)
             except Exception as exc:  # noqa: BLE001 - a worker that died fails its operators, not the scan
-                _POOL = None   # a broken pool is not used again
+                discard_pool()
+                why = f"gave no answer within {limit:g}s" if isinstance(exc, asyncio.TimeoutError) else \
+                    f"failed: {type(exc).__name__}: {exc}"
                 for op in group:
                     run = OperatorRun(op.name)
-                    fail(run, f"the scan process for {op.name} failed: {type(exc).__name__}: {exc}; "
-                              "what it stored is kept, and the next scan fetches the rest")
+                    fail(run, f"the scan process for {op.name} {why}; what it stored is kept, and the next "
+                              "scan fetches the rest")
                     runs.append(run)
+                await asyncio.to_thread(close_orphan_runs, config, runs[-len(group):], since)
     finally:
         if relay is not None:
             relay.cancel()
@@ -284,6 +298,16 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
             if run.operator not in here:
                 progress(run)
     return runs
+
+
+def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> None:
+    """Runs a dead worker left ``running`` on the status board end as errors, with what happened."""
+    with Store(config.store_path, config.documents_dir) as store:
+        for run in failed:
+            for row in store.all("SELECT id FROM scan_runs WHERE id > ? AND operator = ? AND state = 'running'",
+                                 (since, run.operator)):
+                scanlog.finish_run(store, row["id"], "error", run.last_error)
+                run.run_id = row["id"]
 
 
 def last_run_id(config: Config) -> int:

@@ -220,3 +220,34 @@ def test_a_scan_over_two_processes_stores_everything_once_and_reports_every_oper
     stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
     assert {r["operator"]: r["n"] for r in stored} == {op.name: 6 for op in ops}
     assert rows(config, "SELECT COUNT(DISTINCT operator) AS n FROM scan_runs")[0]["n"] == 10
+
+
+def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_fetches_them(tmp_path):
+    import os
+    import signal
+
+    import connectors.scan as scanner
+
+    ops = [sim_operator(f"op{i:02d}", initial=3, faults=Faults(latency=1.5)) for i in range(8)]
+    with SimServer(ops) as server:
+        config = make_config(tmp_path, server, {"processes": 2})
+        worker_ops = {op.name for op in ops[1::2]}
+        killed: list[int] = []
+
+        def progress(run):   # a worker's operator started: it waits on the operator now; kill its process
+            if run.operator in worker_ops and run.state == "running" and not killed:
+                pid = next(iter(scanner._POOL._processes))
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        runs = {r.operator: r for r in asyncio.run(scan(config, progress=progress))}
+        assert killed
+        assert all(runs[name].state == "error" and "scan process" in runs[name].last_error for name in worker_ops)
+        assert all(runs[op.name].state == "ok" and runs[op.name].new == 3 for op in ops[0::2])
+        with Store(config.store_path) as store:   # the status board does not show them running forever
+            board = {r["operator"]: r for r in scanlog.last_runs(store)}
+        assert all(board[name]["state"] == "error" and board[name]["finished_at"] for name in worker_ops)
+        again = {r.operator: r for r in asyncio.run(scan(config))}   # new workers; nothing was acknowledged
+    assert all(again[name].state == "ok" and again[name].new == 3 for name in worker_ops)
+    stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
+    assert {r["operator"]: r["n"] for r in stored} == {op.name: 3 for op in ops}
