@@ -212,13 +212,17 @@ def split_reservations(body: bytes, operator: str, channel: str, source: str
     if kind not in BOOKING_ROOTS:
         raise ParseError(f"{operator} answered {kind}, expected OTA_ResRetrieveRS or OTA_HotelResNotifRQ")
     raise_operator_errors(root)
-    newest = ""
+    newest, newest_key = "", OLDEST
     parts = []
     for element in children(child(root, BOOKING_ROOTS[kind]), "HotelReservation"):
         uid = child(element, "UniqueID")
         unique_id = (uid.get("Type", "14"), uid.get("ID", "")) if uid is not None else ("14", "")
         stamp = element.get("LastModifyDateTime") or element.get("CreateDateTime") or ""
-        newest = max(newest, stamp, key=timestamp_key) if stamp else newest
+        if stamp:
+            # The first of equally new stamps stays, as max() would keep it.
+            key = timestamp_key(stamp)
+            if key > newest_key:
+                newest, newest_key = stamp, key
         raw = RawMessage(body=single_document(kind, element), operator=operator, channel=channel,
                          source_ref=f"{source}#{unique_id[1]}",
                          filename=f"{unique_id[1]} {element.get('ResStatus', '')}".strip())
@@ -239,7 +243,12 @@ ENVELOPES = {
 
 def single_document(kind: str, element: etree._Element) -> bytes:
     head, tail = ENVELOPES[kind]
-    return head + etree.tostring(element, encoding="UTF-8", with_tail=False) + tail
+    # Serialised as text and encoded here: the same bytes as encoding="UTF-8", but
+    # libxml2 skips its output encoder, which takes about a tenth of the time.
+    return head + etree.tostring(element, encoding="unicode", with_tail=False).encode() + tail
+
+
+OLDEST = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def timestamp_key(value: str) -> datetime:
@@ -247,7 +256,7 @@ def timestamp_key(value: str) -> datetime:
     try:
         stamp = datetime.fromisoformat(value)
     except ValueError:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return OLDEST
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 

@@ -13,10 +13,10 @@ any parsing, so a runaway file cannot exhaust memory.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
 from lxml import etree
@@ -139,9 +139,12 @@ def raise_operator_errors(root: Element) -> None:
 
 
 # -- one HotelReservation --------------------------------------------------------
+# A scan reads thousands of reservations (see "small readers" for how children are
+# found): an element asked for several children is walked once (``firsts``).
 def reservation_bookings(element: Element, number: int) -> list[OperatorBooking] | None:
     """The booking(s) of one HotelReservation, or None for a guest request (ResStatus Requested)."""
-    id_type, voucher = unique_id(element, number)
+    parts = firsts(element)
+    id_type, voucher = read_unique_id(parts.get("UniqueID"), number)
     status = element.get("ResStatus", "")
     if status == "Requested":
         return None
@@ -159,9 +162,9 @@ def reservation_bookings(element: Element, number: int) -> list[OperatorBooking]
         base.extra["last_modify_datetime"] = modified.isoformat()
     if base.content == Content.CANCEL:
         base.cancel_date = (modified or created).date() if (modified or created) else None
-    read_guests(element, base)
-    read_global_info(element, base)
-    stays = [read_room_stay(stay, voucher) for stay in children(child(element, "RoomStays"), "RoomStay")]
+    read_guests(parts.get("ResGuests"), base)
+    read_global_info(parts.get("ResGlobalInfo"), base)
+    stays = [read_room_stay(stay, voucher) for stay in children(parts.get("RoomStays"), "RoomStay")]
     if not stays:
         if base.content != Content.CANCEL:
             base.extra["status_update"] = True   # a bare StatusUpdate: only the ID and its status
@@ -170,7 +173,11 @@ def reservation_bookings(element: Element, number: int) -> list[OperatorBooking]
 
 
 def unique_id(element: Element, number: int) -> tuple[str, str]:
-    uid = child(element, "UniqueID")
+    return read_unique_id(child(element, "UniqueID"), number)
+
+
+def read_unique_id(uid: Element | None, number: int) -> tuple[str, str]:
+    """``(Type, ID)`` of a UniqueID element; its ID is the voucher and must be there."""
     voucher = (uid.get("ID", "") if uid is not None else "").strip()
     if not voucher:
         raise ParseError("missing UniqueID ID (the voucher)", field="UniqueID", record=f"#{number}")
@@ -180,33 +187,36 @@ def unique_id(element: Element, number: int) -> tuple[str, str]:
 def read_room_stay(stay: Element, voucher: str) -> dict[str, Any]:
     """One RoomStay as plain values."""
     out: dict[str, Any] = {"adults": 0, "child_ages": [], "total": None, "currency": "", "nights": [], "extra": {}}
-    room_type = child(child(stay, "RoomTypes"), "RoomType")
+    parts = firsts(stay)
+    room_type = child(parts.get("RoomTypes"), "RoomType")
     out["room"] = room_type.get("RoomTypeCode", "") if room_type is not None else ""
-    if room_type is not None and room_type.get("RoomClassificationCode"):
-        out["extra"]["room_classification"] = room_type.get("RoomClassificationCode")
-    plan = child(child(stay, "RatePlans"), "RatePlan")
+    if room_type is not None and (classification := room_type.get("RoomClassificationCode")):
+        out["extra"]["room_classification"] = classification
+    plan = child(parts.get("RatePlans"), "RatePlan")
     out["rate"] = plan.get("RatePlanCode", "") if plan is not None else ""
-    meals = child(plan, "MealsIncluded")
+    plan_parts = firsts(plan)
+    meals = plan_parts.get("MealsIncluded")
     out["board"] = meals.get("MealPlanCodes", "") if meals is not None else ""
-    commission = child(plan, "Commission")
-    if commission is not None and commission.get("Percent"):
-        out["extra"]["commission_percent"] = commission.get("Percent")
-    for count in children(child(stay, "GuestCounts"), "GuestCount"):
+    commission = plan_parts.get("Commission")
+    if commission is not None and (percent := commission.get("Percent")):
+        out["extra"]["commission_percent"] = percent
+    for count in children(parts.get("GuestCounts"), "GuestCount"):
         n = integer(count.get("Count"), "GuestCount Count", voucher)
-        if count.get("Age") is None:
+        age = count.get("Age")
+        if age is None:
             out["adults"] += n
         else:
-            out["child_ages"].extend([integer(count.get("Age"), "GuestCount Age", voucher)] * n)
-    out["check_in"], out["check_out"] = read_time_span(child(stay, "TimeSpan"), voucher, out["extra"])
-    total = child(stay, "Total")
+            out["child_ages"].extend([integer(age, "GuestCount Age", voucher)] * n)
+    out["check_in"], out["check_out"] = read_time_span(parts.get("TimeSpan"), voucher, out["extra"])
+    total = parts.get("Total")
     if total is not None:
         out["total"] = money(total.get("AmountAfterTax"), "Total AmountAfterTax", voucher)
         out["currency"] = total.get("CurrencyCode", "")
-    out["nights"] = read_room_rates(stay, voucher)
-    card = child(child(child(child(stay, "Guarantee"), "GuaranteesAccepted"), "GuaranteeAccepted"), "PaymentCard")
+    out["nights"] = read_room_rates(path(parts.get("RoomRates"), "RoomRate", "Rates"), voucher)
+    card = path(parts.get("Guarantee"), "GuaranteesAccepted", "GuaranteeAccepted", "PaymentCard")
     if card is not None:
         # Never keep a card number: the card code and its last four digits tell staff enough.
-        digits = text_of(child(child(card, "CardNumber"), "PlainText")).replace(" ", "")
+        digits = text_of(path(card, "CardNumber", "PlainText")).replace(" ", "")
         out["extra"]["guarantee"] = {"card": card.get("CardCode", ""), "last4": digits[-4:] if digits else ""}
     return out
 
@@ -230,21 +240,31 @@ def read_time_span(span: Element | None, voucher: str, extra: dict[str, Any]) ->
     return start, end
 
 
-def read_room_rates(stay: Element, voucher: str) -> list[NightPrice]:
-    """Night prices from RoomRates: each Rate gives one price per night from EffectiveDate to ExpireDate."""
+ONE_DAY = timedelta(days=1)
+ZERO = Decimal("0")
+RATE_TAG = "{*}Rate"
+
+
+def read_room_rates(rates: Element | None, voucher: str) -> list[NightPrice]:
+    """Night prices from RoomRates/RoomRate/Rates: each Rate, one price a night from EffectiveDate to ExpireDate."""
     nights: list[NightPrice] = []
-    rates = child(child(child(stay, "RoomRates"), "RoomRate"), "Rates")
-    for rate in children(rates, "Rate"):
-        first = day(rate.get("EffectiveDate"), "Rate EffectiveDate", voucher)
-        last = day(rate.get("ExpireDate"), "Rate ExpireDate", voucher) or first + timedelta(days=1)
+    if rates is None:
+        return nights
+    # A stay has a Rate per night or so: iterchildren picks them out in C (any namespace
+    # or none, like ``children``), cheaper than looking at each child's tag here.
+    for rate in rates.iterchildren(RATE_TAG):
+        first_night = day(rate.get("EffectiveDate"), "Rate EffectiveDate", voucher)
+        last = day(rate.get("ExpireDate"), "Rate ExpireDate", voucher) or first_night + ONE_DAY
         if rate.get("ExpireDateExclusiveInd") in ("false", "0"):
-            last += timedelta(days=1)   # an inclusive expire date covers that night too
-        amount = sum((money(b.get("AmountAfterTax") or "0", "Rate Base AmountAfterTax", voucher)
-                      for b in children(rate, "Base")), Decimal("0"))
-        night = first
+            last += ONE_DAY   # an inclusive expire date covers that night too
+        amount = ZERO
+        for base in rate[:]:   # usually one Base: a plain loop costs less than a tag matcher
+            if LOCAL_NAMES[base.tag] == "Base":
+                amount += money(base.get("AmountAfterTax") or "0", "Rate Base AmountAfterTax", voucher)
+        night = first_night
         while night < last:
             nights.append(NightPrice(night, amount))
-            night += timedelta(days=1)
+            night += ONE_DAY
     return nights
 
 
@@ -261,27 +281,33 @@ def combine_stays(base: OperatorBooking, stays: list[dict[str, Any]]) -> list[Op
 
 
 def apply_stays(booking: OperatorBooking, stays: list[dict[str, Any]], voucher: str) -> OperatorBooking:
-    first = stays[0]
+    first_stay = stays[0]
     booking.voucher = voucher
     booking.rooms = len(stays)
-    booking.room, booking.board, booking.rate = first["room"], first["board"], first["rate"]
-    booking.check_in, booking.check_out = first["check_in"], first["check_out"]
+    booking.room, booking.board, booking.rate = first_stay["room"], first_stay["board"], first_stay["rate"]
+    booking.check_in, booking.check_out = first_stay["check_in"], first_stay["check_out"]
     booking.adults = sum(s["adults"] for s in stays)
     booking.child_ages = [a for s in stays for a in s["child_ages"]]
     totals = [s["total"] for s in stays if s["total"] is not None]
-    booking.total = sum(totals, Decimal("0")) if totals else None
+    booking.total = sum(totals, ZERO) if totals else None
     booking.currency = next((s["currency"] for s in stays if s["currency"]), "")
-    booking.night_prices = merge_nights(n for s in stays for n in s["nights"])
+    booking.night_prices = merge_nights([n for s in stays for n in s["nights"]])
     for stay in stays:
         for key, value in stay["extra"].items():
             booking.extra.setdefault(key, value)
     return booking
 
 
-def merge_nights(nights: Any) -> list[NightPrice]:
+def merge_nights(nights: list[NightPrice]) -> list[NightPrice]:
+    """One price per date, in date order; prices of the same date (several rooms) are added up."""
+    if all(a.date < b.date for a, b in pairwise(nights)):
+        # Already one per date and in order (one room, the usual case): nothing to add up.
+        # Every amount is a sum that started at ZERO (read_room_rates), so it is exactly
+        # what adding it to ZERO below would give, exponent and all.
+        return list(nights)
     by_date: dict[date, Decimal] = {}
     for night in nights:
-        by_date[night.date] = by_date.get(night.date, Decimal("0")) + night.amount
+        by_date[night.date] = by_date.get(night.date, ZERO) + night.amount
     return [NightPrice(d, a) for d, a in sorted(by_date.items())]
 
 
@@ -290,26 +316,27 @@ def copy_booking(booking: OperatorBooking) -> OperatorBooking:
 
 
 # -- guests and global info -----------------------------------------------------
-def read_guests(element: Element, booking: OperatorBooking) -> None:
-    customer = child(child(child(child(child(child(element, "ResGuests"), "ResGuest"), "Profiles"),
-                                 "ProfileInfo"), "Profile"), "Customer")
+def read_guests(res_guests: Element | None, booking: OperatorBooking) -> None:
+    """The main guest, from ResGuests/ResGuest/Profiles/ProfileInfo/Profile/Customer."""
+    customer = path(res_guests, "ResGuest", "Profiles", "ProfileInfo", "Profile", "Customer")
     if customer is None:
         return
-    name = child(customer, "PersonName")
-    country = child(child(customer, "Address"), "CountryName")
+    parts = firsts(customer)
+    name = firsts(parts.get("PersonName"))
+    country = child(parts.get("Address"), "CountryName")
     nationality = country.get("Code", "") if country is not None else ""
     booking.guests.append(Guest(
-        first_name=text_of(child(name, "GivenName")),
-        last_name=text_of(child(name, "Surname")),
+        first_name=text_of(name.get("GivenName")),
+        last_name=text_of(name.get("Surname")),
         birth_date=day(customer.get("BirthDate"), "Customer BirthDate", booking.voucher),
-        gender="" if customer.get("Gender") in (None, "Unknown") else customer.get("Gender", ""),
+        gender="" if (gender := customer.get("Gender")) in (None, "Unknown") else gender,
         nationality=nationality,
     ))
     booking.nationality = nationality
     contact: dict[str, Any] = {}
-    if customer.get("Language"):
-        contact["language"] = customer.get("Language")
-    if (email := text_of(child(customer, "Email"))):
+    if (language := customer.get("Language")):
+        contact["language"] = language
+    if (email := text_of(parts.get("Email"))):
         contact["email"] = email
     phones = [t.get("PhoneNumber", "") for t in children(customer, "Telephone")]
     if phones:
@@ -318,85 +345,170 @@ def read_guests(element: Element, booking: OperatorBooking) -> None:
         booking.extra["contact"] = contact
 
 
-def read_global_info(element: Element, booking: OperatorBooking) -> None:
-    info = child(element, "ResGlobalInfo")
+def read_global_info(info: Element | None, booking: OperatorBooking) -> None:
+    """Notes, agency, hotel and the operator's own ids, from ResGlobalInfo."""
     if info is None:
         return
+    parts = firsts(info)
     notes: list[str] = []
-    for comment in children(child(info, "Comments"), "Comment"):
+    for comment in children(parts.get("Comments"), "Comment"):
         label = comment.get("Name", "comment")
-        items = [text_of(i) for i in children(comment, "ListItem")]
-        guest_items = [m for m in (GUEST_ITEM.match(i) for i in items) if m]
-        for m in guest_items:
-            booking.guests.append(Guest(first_name=m["first"].strip(), last_name=m["last"].strip(),
-                                        age=int(m["age"]) if m["age"] else None))
-        items = [i for i in items if not GUEST_ITEM.match(i)]
-        body = block_text(child(comment, "Text"))
+        items, text = [], None
+        for part in comment[:]:   # its ListItems and (the first) Text, in one walk
+            name = LOCAL_NAMES[part.tag]
+            if name == "ListItem":
+                item = text_of(part)
+                guest = GUEST_ITEM.match(item)
+                if guest:
+                    booking.guests.append(Guest(first_name=guest["first"].strip(), last_name=guest["last"].strip(),
+                                                age=int(guest["age"]) if guest["age"] else None))
+                else:
+                    items.append(item)
+            elif name == "Text" and text is None:
+                text = part
+        body = block_text(text)
         if items:
             notes.append(f"{label}: {', '.join(items)}")
         if body:
             # The guest's own words stand alone; other comments say what they are.
             notes.append(body if label == "customer comment" else f"{label}: {body}")
-    for request in children(child(info, "SpecialRequests"), "SpecialRequest"):
+    for request in children(parts.get("SpecialRequests"), "SpecialRequest"):
         notes.append(f"special request {request.get('RequestCode', '')}: {block_text(child(request, 'Text'))}".rstrip(": "))
     booking.notes = "\n".join(notes)
-    penalty = block_text(child(child(child(child(info, "CancelPenalties"), "CancelPenalty"), "PenaltyDescription"), "Text"))
+    penalty = block_text(path(parts.get("CancelPenalties"), "CancelPenalty", "PenaltyDescription", "Text"))
     if penalty:
         booking.extra["cancel_penalty"] = penalty
-    ids = [dict(h.attrib) for h in children(child(info, "HotelReservationIDs"), "HotelReservationID")]
+    ids = [dict(h.items()) for h in children(parts.get("HotelReservationIDs"), "HotelReservationID")]
     if ids:
         booking.extra["reservation_ids"] = ids
         booking.source = ids[0].get("ResID_Source", "")
-    company = child(child(child(child(child(info, "Profiles"), "ProfileInfo"), "Profile"), "CompanyInfo"), "CompanyName")
+    company = path(parts.get("Profiles"), "ProfileInfo", "Profile", "CompanyInfo", "CompanyName")
     if company is not None:
         booking.agency = company.get("Code", "")
         booking.extra["agency_name"] = text_of(company)
-    prop = child(info, "BasicPropertyInfo")
+    prop = parts.get("BasicPropertyInfo")
     if prop is not None:
         booking.extra["hotel_code"] = prop.get("HotelCode", "")
-        if prop.get("HotelName"):
-            booking.extra["hotel_name"] = prop.get("HotelName")
+        if (hotel_name := prop.get("HotelName")):
+            booking.extra["hotel_name"] = hotel_name
 
 
 # -- small readers ---------------------------------------------------------------
+# Children are matched by local name, in any namespace or none, as ``find("{*}name")``
+# matches them. A scan reads thousands of reservations, and ``find`` runs lxml's
+# Python path engine for each name; a loop over ``element[:]`` (the children, listed
+# in one C call: cheaper than an iterator for the one or two most elements have) is
+# several times faster.
 def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+class LocalNames(dict[Any, str]):
+    """Tag as lxml spells it ("{namespace}Name") to local name; "" for a comment or entity.
+
+    Holds the OTA names in the OTA namespace and without one; any other tag is cut
+    when asked for and not kept, as an operator can send any number of them.
+    """
+
+    def __missing__(self, tag: Any) -> str:
+        return local(tag) if isinstance(tag, str) else ""
+
+
+OTA_NAMES = (
+    "OTA_ResRetrieveRS", "OTA_HotelResNotifRQ", "ReservationsList", "HotelReservations", "HotelReservation",
+    "Errors", "Error", "Warnings", "Warning", "Success", "UniqueID", "RoomStays", "RoomStay", "RoomTypes",
+    "RoomType", "RatePlans", "RatePlan", "MealsIncluded", "Commission", "RoomRates", "RoomRate", "Rates", "Rate",
+    "Base", "GuestCounts", "GuestCount", "TimeSpan", "StartDateWindow", "Total", "Guarantee",
+    "GuaranteesAccepted", "GuaranteeAccepted", "PaymentCard", "CardNumber", "PlainText", "ResGuests", "ResGuest",
+    "Profiles", "ProfileInfo", "Profile", "Customer", "PersonName", "GivenName", "Surname", "Address",
+    "CountryName", "Email", "Telephone", "ResGlobalInfo", "Comments", "Comment", "ListItem", "Text",
+    "SpecialRequests", "SpecialRequest", "CancelPenalties", "CancelPenalty", "PenaltyDescription",
+    "HotelReservationIDs", "HotelReservationID", "CompanyInfo", "CompanyName", "BasicPropertyInfo",
+)
+LOCAL_NAMES = LocalNames({f"{{{OTA_NS}}}{name}": name for name in OTA_NAMES} | {name: name for name in OTA_NAMES})
+
+
 def child(element: Element | None, name: str) -> Element | None:
-    if element is None:
-        return None
-    return element.find(f"{{*}}{name}")
+    """The first child called ``name``, or None."""
+    if element is not None:
+        for item in element[:]:
+            if LOCAL_NAMES[item.tag] == name:
+                return item
+    return None
 
 
 def children(element: Element | None, name: str) -> list[Element]:
+    """Every child called ``name``, in document order."""
     if element is None:
         return []
-    return element.findall(f"{{*}}{name}")
+    return [item for item in element[:] if LOCAL_NAMES[item.tag] == name]
+
+
+def path(element: Element | None, *names: str) -> Element | None:
+    """``child(child(element, a), b) ...``: the first child of each name in turn, or None."""
+    for name in names:
+        element = child(element, name)
+    return element
+
+
+def firsts(element: Element | None) -> dict[str, Element]:
+    """The first child of each local name: one walk answers every ``child`` question about ``element``."""
+    found: dict[str, Element] = {}
+    if element is not None:
+        for item in element[:]:
+            name = LOCAL_NAMES[item.tag]
+            if name not in found:
+                found[name] = item
+    return found
 
 
 def text_of(element: Element | None) -> str:
     if element is None:
         return ""
+    if len(element) == 0:
+        # No child nodes (the usual case): ``text`` is all the text ``itertext`` would give.
+        return " ".join((element.text or "").split())
     return " ".join("".join(element.itertext()).split())
 
 
 def block_text(element: Element | None) -> str:
-    """Free text as people wrote it, without the XML's indentation."""
+    """Free text as people wrote it, without the XML's indentation.
+
+    Every line is stripped, which removes any indentation (``textwrap.dedent``
+    would only take off what all lines share, and is slow).
+    """
     if element is None:
         return ""
-    raw = textwrap.dedent("".join(element.itertext()).strip("\n"))
-    lines = [line.strip() for line in raw.splitlines()]
+    lines = [line.strip() for line in "".join(element.itertext()).strip("\n").splitlines()]
     return "\n".join(lines).strip()
+
+
+# A stay repeats the same few dates and prices (a Rate per night, often at one price),
+# so each text is converted once and its value reused: dates and Decimals are
+# immutable. Only good values are kept, and a cache that grows past CACHE_LIMIT is
+# emptied, as an operator can send any number of different texts.
+CACHE_LIMIT = 4096
+_days: dict[str, date] = {}
+_amounts: dict[str, Decimal] = {}
+
+
+def remember(cache: dict[str, Any], text: str, value: Any) -> None:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[text] = value
 
 
 def day(value: str | None, field: str, record: str) -> date | None:
     if not value:
         return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ParseError(f"{value!r} is not a date (expected YYYY-MM-DD)", field=field, record=record) from None
+    found = _days.get(value)
+    if found is None:
+        try:
+            found = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ParseError(f"{value!r} is not a date (expected YYYY-MM-DD)", field=field, record=record) from None
+        remember(_days, value, found)
+    return found
 
 
 def timestamp(value: str | None, field: str, record: str) -> datetime | None:
@@ -419,10 +531,15 @@ def integer(value: str | None, field: str, record: str) -> int:
 
 
 def money(value: str | None, field: str, record: str) -> Decimal:
+    found = _amounts.get(value)   # type: ignore[arg-type]  # None is never a key
+    if found is not None:
+        return found
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ParseError(f"{value!r} is not an amount", field=field, record=record) from None
     if not amount.is_finite() or amount < 0:
         raise ParseError(f"{value!r} is not a valid amount", field=field, record=record)
+    if isinstance(value, str):
+        remember(_amounts, value, amount)
     return amount
