@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Server(ThreadingHTTPServer):
+    """A threading HTTP server that takes many connections at once.
+
+    The standard library listens with a queue of 5: the sixth operator (or
+    scanner connection) knocking at the same moment has its connection
+    dropped and the client's TCP stack tries again only a second later.
+    """
+
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class AnsweringHandler(BaseHTTPRequestHandler):

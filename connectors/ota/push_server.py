@@ -16,10 +16,9 @@ from __future__ import annotations
 import base64
 import hmac
 import threading
-from http.server import ThreadingHTTPServer
 from typing import Any
 
-from connectors.httpserve import AnsweringHandler
+from connectors.httpserve import AnsweringHandler, Server
 from connectors.ota import writer
 from connectors.ota.connector import PUSH_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
@@ -39,8 +38,7 @@ class PushServer:
         self.config = config
         self.operators = {op.name: op for op in operators}
         handler = type("Handler", (PushHandler,), {"server_state": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = Server((host, port), handler)
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()   # one ingest at a time: SQLite serialises writers anyway
 

@@ -25,11 +25,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from connectors.httpserve import AnsweringHandler
+from connectors.httpserve import AnsweringHandler, Server
 from connectors.ota import writer
 from connectors.ota.form import read_form
 from connectors.ota.parser import child, local, read_acknowledgements, read_xml
@@ -75,8 +74,7 @@ class SimServer:
     def __init__(self, operators: list[SimOperator], *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.operators = {op.name: op for op in operators}
         handler = type("Handler", (SimHandler,), {"sim": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = Server((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="opdesk-simulator", daemon=True)
 
     @property
