@@ -11,8 +11,9 @@ core: this one and workers that stay for later scans. Within a process,
 SQLite work runs on one writer thread with its own ``Store``; so does reading
 large answers, off the event loop. Writers of several processes take turns
 on the store (WAL, busy timeout); each commits whole batches. Per
-batch of messages: ingest (raw bytes committed first) -> acknowledge to the
-operator -> update the scan run row, so the status board sees progress live.
+batch of messages: ingest (raw bytes and versions in one commit) -> update
+the scan run row, so the status board sees progress live -> acknowledge to
+the operator.
 The connector's saved state (a last-seen time stamp, a cursor) is written only
 after the whole run went through, so a run that dies part-way fetches again.
 

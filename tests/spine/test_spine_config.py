@@ -22,3 +22,12 @@ def test_the_example_config_loads_and_names_known_connector_kinds():
                   "Odeon", "Pegas", "Sedna", "Tatilbudur", "TUI Destimo", "TUI partners", "Ving", "Otelsnet",
                   "JoinUP", "Sabre", "Prego"):
         assert brief.lower() in titles.lower(), f"{brief} missing from config.example.toml"
+
+
+def test_the_example_config_sets_every_scan_setting_to_its_default():
+    from connectors.scan import ScanSettings
+
+    section = load_config(EXAMPLE).section("scan")
+    defaults = vars(ScanSettings())
+    assert sorted(section) == sorted(defaults), "every [scan] setting is shown, commented, in the example"
+    assert ScanSettings(**section) == ScanSettings(**defaults)
