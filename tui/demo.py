@@ -34,6 +34,8 @@ ACTOR = Actor("demo", "system")
 CONFIG_HEAD = """\
 # The opdesk demo hotel. opdesk demo writes this file on every start (the
 # simulated operators get new loopback ports): edit a copy, not this one.
+# The simulated operators answer only while opdesk demo runs; scanning them
+# afterwards reports "cannot connect" for each. The drop folders always work.
 # Every setting is explained in config.example.toml.
 """
 
