@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar, TypeVar
 
@@ -131,3 +132,15 @@ def connector_for(operator: OperatorConfig, config: "Config") -> Connector:
         known = ", ".join(sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))) or "none"
         raise KeyError(f"operator {operator.name}: unknown connector kind {operator.kind!r} (known: {known})")
     return cls(operator, config)
+
+
+OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def timestamp_key(value: str) -> datetime:
+    """Order an operator's ISO 8601 time stamps; one without zone is taken as UTC, a bad one as oldest."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return OLDEST
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)

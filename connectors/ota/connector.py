@@ -18,13 +18,12 @@ none, else the guest's country is used), ``confirm_url`` (push).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import httpx
 from lxml import etree
 
-from connectors.base import Connector, FetchContext, Reply
+from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
 from connectors.httperrors import unreachable
 from connectors.ota import writer
 from connectors.ota.parser import (
@@ -246,18 +245,6 @@ def single_document(kind: str, element: etree._Element) -> bytes:
     # Serialised as text and encoded here: the same bytes as encoding="UTF-8", but
     # libxml2 skips its output encoder, which takes about a tenth of the time.
     return head + etree.tostring(element, encoding="unicode", with_tail=False).encode() + tail
-
-
-OLDEST = datetime.min.replace(tzinfo=timezone.utc)
-
-
-def timestamp_key(value: str) -> datetime:
-    """Order AlpineBits time stamps; a stamp without zone is taken as UTC, a bad one as oldest."""
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        return OLDEST
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
 def cancel_type(reply: Reply) -> str:

@@ -52,7 +52,8 @@ def operator_entry(op: SimOperator, server: SimServer) -> dict[str, Any]:
     return {"name": op.name, "kind": "jsonapi", "title": f"{title} (simulated)", "enabled": True,
             "base_url": f"{base}/api", "bookings_path": "/bookings", "items": "data.bookings",
             "auth": "bearer", "token": op.token, "pagination": op.pagination, "page_size": 50,
-            "next_cursor": "meta.next_cursor", "fields": dict(SIM_JSON_FIELDS),
+            "next_cursor": "meta.next_cursor", "since_param": "updatedSince", "modified_field": "updatedAt",
+            "fields": dict(SIM_JSON_FIELDS),
             "content_values": dict(SIM_JSON_CONTENT), "guest_fields": dict(SIM_GUEST_FIELDS),
             "confirm_path": "/bookings/{voucher}/confirm", "reject_path": "/bookings/{voucher}/reject"}
 

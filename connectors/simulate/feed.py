@@ -125,10 +125,14 @@ class BookingFeed:
                     event.rendered = render(event.booking)
             return [e.rendered for e in events if e.rendered is not None]
 
-    def page(self, start: int, size: int) -> list[OperatorBooking]:
-        """Every event in order, for APIs that page through all of them (no acknowledgement)."""
+    def page(self, start: int, size: int, since: datetime | None = None) -> list[tuple[datetime, OperatorBooking]]:
+        """Events in order, with when each happened, for APIs that page (no acknowledgement).
+
+        ``since``: only events at or after that time, as an API's "changed since" filter.
+        """
         with self.lock:
-            return [e.booking for e in self.events[start:start + size]]
+            events = self.events if since is None else [e for e in self.events if e.at >= since]
+            return [(e.at, e.booking) for e in events[start:start + size]]
 
     def acknowledge(self, voucher: str, cancelled: bool) -> None:
         with self.lock:

@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -196,9 +196,16 @@ class SimHandler(AnsweringHandler):
         else:
             size = first("size", "50")
             start = (first("page", "1") - 1) * size
+        since = None
+        if query.get("updatedSince"):
+            try:
+                since = datetime.fromisoformat(query["updatedSince"][0])
+            except ValueError:
+                return self.answer(400, b'{"error": "updatedSince is not an ISO 8601 time"}', "application/json")
+            since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
         if start == 0:
             op.feed.tick()
-        items = [booking_json(b) for b in op.feed.page(start, size)]
+        items = [booking_json(b, at) for at, b in op.feed.page(start, size, since)]
         payload: dict[str, Any] = {"data": {"bookings": items}}
         if op.pagination == "cursor":
             payload["meta"] = {"next_cursor": str(start + size) if len(items) == size else None}
@@ -227,8 +234,11 @@ def read_since(request: bytes) -> datetime | None:
     return datetime.fromisoformat(criteria.get("Start"))
 
 
-def booking_json(booking: OperatorBooking) -> dict[str, Any]:
-    """How the simulated JSON operators describe a booking (their own field names)."""
+def booking_json(booking: OperatorBooking, updated: datetime | None = None) -> dict[str, Any]:
+    """How the simulated JSON operators describe a booking (their own field names).
+
+    ``updated``: when the operator's record last changed (the feed event's time).
+    """
     status = {Content.NEW: "CONFIRMED", Content.CHANGE: "MODIFIED", Content.CANCEL: "CANCELLED"}[booking.content]
     return {
         "reservationNumber": booking.voucher,
@@ -247,5 +257,6 @@ def booking_json(booking: OperatorBooking) -> dict[str, Any]:
         "bookedOn": plain(booking.sale_date),
         "cancelledOn": plain(booking.cancel_date),
         "remarks": booking.notes,
-        "updatedAt": booking.extra.get("last_modify_datetime") or booking.extra.get("create_datetime"),
+        "updatedAt": updated.isoformat() if updated else (booking.extra.get("last_modify_datetime")
+                                                          or booking.extra.get("create_datetime")),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,38 @@ def test_json_api_pages_through_every_booking(tmp_path, pagination):
     assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate, first.adults)
     assert row["check_in"] == first.check_in.isoformat()
     assert row["total_minor"] == int(first.total * 100)
+
+
+@pytest.mark.parametrize("pagination", ["page", "cursor"])
+def test_json_api_asks_only_for_what_changed_since_the_last_scan(tmp_path, pagination):
+    op = sim_operator("pegas", initial=23)
+    op.pagination = pagination
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    for i, event in enumerate(op.feed.events):   # the operator's bookings were made over the last half hour
+        event.at = now - timedelta(minutes=30 - i)
+    newest = op.feed.events[-1].at
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server, pegas={"page_size": 5})
+        [first] = asyncio.run(scan(config))
+        with Store(config.store_path) as store:
+            assert store.connector_state("pegas") == {"last_seen": newest.isoformat()}
+        changed, added = op.feed.add_change(), op.feed.add_new()
+        [second] = asyncio.run(scan(config))
+    assert (first.state, first.total, first.new) == ("ok", 23, 23)
+    # Only the newest of the first scan (asked "at or after", so sent again, stored once) and the two since.
+    assert (second.state, second.total, second.new, second.changed) == ("ok", 3, 1, 1)
+    latest = {r["voucher"]: r for r in rows(config, "SELECT * FROM operator_reservations WHERE is_latest = 1")}
+    assert latest[changed.voucher]["version"] == 2 and latest[added.voucher]["content"] == "new"
+    assert len(latest) == 24
+
+
+def test_json_api_since_needs_the_field_that_says_when_a_booking_changed(tmp_path):
+    op = sim_operator("pegas", initial=3)
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server, pegas={"modified_field": ""})
+        [run] = asyncio.run(scan(config))
+    assert run.state == "error" and run.new == 0
+    assert "set since_param and modified_field together" in run.last_error
 
 
 def test_confirm_and_reject_reach_the_operator(tmp_path):
