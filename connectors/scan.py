@@ -26,6 +26,7 @@ after the whole run went through, so a run that dies part-way fetches again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -380,11 +381,19 @@ async def scan_operator(op: OperatorConfig, config: Config, settings: ScanSettin
 async def pull(connector: Connector, ctx: FetchContext, run: OperatorRun, settings: ScanSettings,
                store: StoreThread, progress: Progress | None) -> None:
     batch: list[RawMessage] = []
-    async for raw in connector.fetch(ctx):
-        batch.append(raw)
-        if len(batch) >= settings.batch:
-            await take_in(connector, ctx, batch, run, store, progress)
-            batch = []
+    try:
+        async for raw in connector.fetch(ctx):
+            batch.append(raw)
+            if len(batch) >= settings.batch:
+                await take_in(connector, ctx, batch, run, store, progress)
+                batch = []
+    except Exception:
+        # What arrived before the failure (a later page, a bad field) is kept; the run still ends in
+        # the error, and the connector's state is not saved, so the next scan asks again.
+        if batch:
+            with contextlib.suppress(Exception):   # the first failure is the one to report
+                await take_in(connector, ctx, batch, run, store, progress)
+        raise
     if batch:
         await take_in(connector, ctx, batch, run, store, progress)
 

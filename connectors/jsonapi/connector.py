@@ -88,12 +88,27 @@ class JsonApiConnector(Connector):
         since_param, modified = self.incremental()
         since = str(ctx.state.get("last_seen") or "") if since_param else ""
         newest, newest_key = since, timestamp_key(since) if since else OLDEST
+        stamped = fetched = 0
+        unreadable = ""
         async for item in self.items(ctx, url, auth, headers, {since_param: since} if since else {}):
-            if modified:
-                stamp = dig(item, modified)
-                if stamp and timestamp_key(str(stamp)) > newest_key:
-                    newest, newest_key = str(stamp), timestamp_key(str(stamp))
-            yield self.raw_item(item, url)
+            raw = self.raw_item(item, url)
+            fetched += 1
+            stamp = dig(item, modified) if modified else None
+            if stamp is not None and stamp != "":
+                key = timestamp_key(str(stamp))
+                if key == OLDEST:
+                    unreadable = unreadable or f"booking {raw.filename}: {modified} is {stamp!r}, not an ISO 8601 time"
+                else:
+                    stamped += 1
+                    if key > newest_key:
+                        newest, newest_key = str(stamp), key
+            yield raw
+        # Every booking fetched is stored (and acknowledged) first; the run then ends in this error.
+        fix = f"fix modified_field of {self.operator.name} (a dotted path in one booking), or unset it and since_param"
+        if unreadable:
+            raise OperatorError(f"{url}: {unreadable}; {fix}")
+        if modified and fetched and not stamped:
+            raise OperatorError(f"{url}: none of {fetched} booking(s) has {modified}; {fix}")
         if since_param and newest:
             # Saved by the scanner only once the whole run is stored: a run that dies asks again.
             ctx.state["last_seen"] = newest

@@ -175,6 +175,25 @@ def test_json_api_since_needs_the_field_that_says_when_a_booking_changed(tmp_pat
     assert "set since_param and modified_field together" in run.last_error
 
 
+@pytest.mark.parametrize("field, error", [
+    ("status", "modified_field of pegas"),                      # a field that holds no time
+    ("stay.updated", "none of 7 booking(s) has stay.updated"),  # a path no booking has
+])
+def test_json_api_with_a_wrong_modified_field_stores_everything_and_says_what_to_fix(tmp_path, field, error):
+    op = sim_operator("pegas", initial=7)
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server, pegas={"modified_field": field, "page_size": 5})
+        [run] = asyncio.run(scan(config))
+        [again] = asyncio.run(scan(config))
+        with Store(config.store_path) as store:
+            state = store.connector_state("pegas")
+    assert run.state == "error" and error in run.last_error
+    assert run.new == 7   # what arrived is kept, the run still fails
+    assert again.state == "error" and again.total == 7 and again.new == 0   # asked for everything again
+    assert state == {}
+    assert len(rows(config, "SELECT id FROM operator_reservations")) == 7
+
+
 def test_confirm_and_reject_reach_the_operator(tmp_path):
     from connectors.base import Reply
 
