@@ -385,8 +385,8 @@ async def pull(connector: Connector, ctx: FetchContext, run: OperatorRun, settin
         async for raw in connector.fetch(ctx):
             batch.append(raw)
             if len(batch) >= settings.batch:
-                await take_in(connector, ctx, batch, run, store, progress)
-                batch = []
+                full, batch = batch, []   # taken in once, even if taking it in fails
+                await take_in(connector, ctx, full, run, store, progress)
     except Exception:
         # What arrived before the failure (a later page, a bad field) is kept; the run still ends in
         # the error, and the connector's state is not saved, so the next scan asks again.
