@@ -24,10 +24,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from connectors.base import OLDEST, timestamp_key
 from connectors.httpserve import AnsweringHandler, Server
 from connectors.ota import writer
 from connectors.ota.form import read_form
@@ -196,13 +197,9 @@ class SimHandler(AnsweringHandler):
         else:
             size = first("size", "50")
             start = (first("page", "1") - 1) * size
-        since = None
-        if query.get("updatedSince"):
-            try:
-                since = datetime.fromisoformat(query["updatedSince"][0])
-            except ValueError:
-                return self.answer(400, b'{"error": "updatedSince is not an ISO 8601 time"}', "application/json")
-            since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        since = timestamp_key(query["updatedSince"][0]) if query.get("updatedSince") else None
+        if since == OLDEST:
+            return self.answer(400, b'{"error": "updatedSince is not an ISO 8601 time"}', "application/json")
         if start == 0:
             op.feed.tick()
         items = [booking_json(b, at) for at, b in op.feed.page(start, size, since)]
