@@ -303,13 +303,21 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
 
 
 def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> None:
-    """Runs a dead worker left ``running`` on the status board end as errors, with what happened."""
+    """Runs a dead worker left ``running`` on the status board end as errors, with what happened.
+
+    An operator the worker had not started yet gets a run of its own, ended the
+    same way, so the board shows that this scan did not reach it.
+    """
     with Store(config.store_path, config.documents_dir) as store:
         for run in failed:
-            for row in store.all("SELECT id FROM scan_runs WHERE id > ? AND operator = ? AND state = 'running'",
-                                 (since, run.operator)):
-                scanlog.finish_run(store, row["id"], "error", run.last_error)
-                run.run_id = row["id"]
+            started = store.all("SELECT id, state FROM scan_runs WHERE id > ? AND operator = ?",
+                                (since, run.operator))
+            if not started:
+                started = [{"id": scanlog.start_run(store, run.operator), "state": "running"}]
+            for row in started:
+                if row["state"] == "running":
+                    scanlog.finish_run(store, row["id"], "error", run.last_error)
+                    run.run_id = row["id"]
 
 
 def last_run_id(config: Config) -> int:

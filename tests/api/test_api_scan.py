@@ -10,7 +10,7 @@ import pytest
 
 from connectors.base import connector_for
 from connectors.ota.connector import OtaPullConnector
-from connectors.scan import scan
+from connectors.scan import OperatorRun, close_orphan_runs, last_run_id, scan
 from connectors.simulate.demo import operator_entry, sim_operator
 from connectors.simulate.server import Faults, SimServer
 from core import scanlog
@@ -303,3 +303,22 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
     assert all(again[name].state == "ok" and again[name].new == 3 for name in worker_ops)
     stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
     assert {r["operator"]: r["n"] for r in stored} == {op.name: 3 for op in ops}
+
+
+def test_a_dead_workers_operators_all_end_as_errors_on_the_board_started_or_not(tmp_path):
+    config = Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}})
+    with Store(config.store_path) as store:
+        scanlog.finish_run(store, scanlog.start_run(store, "late"), "ok")   # an earlier scan's run stays as it was
+    since = last_run_id(config)
+    with Store(config.store_path) as store:
+        scanlog.start_run(store, "begun")          # the worker died while waiting on this operator
+    failed = [OperatorRun("begun", state="error", last_error="the scan process died"),
+              OperatorRun("late", state="error", last_error="the scan process died")]   # never reached
+    close_orphan_runs(config, failed, since)
+    with Store(config.store_path) as store:
+        board = {r["operator"]: r for r in scanlog.last_runs(store)}
+        assert len(scanlog.runs_of(store, "late")) == 2
+    for name in ("begun", "late"):
+        assert board[name]["state"] == "error" and board[name]["finished_at"]
+        assert board[name]["last_error"] == "the scan process died"
+    assert all(run.run_id == board[run.operator]["id"] for run in failed)
