@@ -41,6 +41,8 @@ class FetchContext:
     timeout: float = 30.0
     # Where CPU-heavy work of a fetch runs (the scan's store thread); None: right here.
     worker: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
+    # An explicit re-read from this ISO 8601 time (`opdesk scan --since`); "" for a regular scan.
+    since: str = ""
 
     async def offload(self, work: Callable[..., T], *args: Any) -> T:
         """Run CPU-heavy work (reading a large answer) off the event loop.

@@ -182,32 +182,34 @@ class StoreThread:
 
 # -- the scan --------------------------------------------------------------------------
 async def scan(config: Config, names: list[str] | None = None, *, progress: Progress | None = None,
-               connectors: dict[str, Connector] | None = None) -> list[OperatorRun]:
+               connectors: dict[str, Connector] | None = None, since: str = "") -> list[OperatorRun]:
     """Scan the named operators (default: every enabled one) at once; one run each.
 
     Many operators are split over worker processes (see ``shard``): reading and
     storing thousands of reservations is CPU work, and one Python process uses
     one core. ``connectors`` may supply ready connector objects by operator name
     (tests use it to inject a failure); others are built from config, and such
-    a scan stays in this process.
+    a scan stays in this process. ``since`` (ISO 8601) asks for an explicit
+    re-read of everything changed since then; a regular scan asks for what the
+    operator has not had acknowledged, whatever the operator's clock says.
     """
     settings = ScanSettings.from_config(config)
     operators = pick_operators(config, names)
     groups = shard(operators, settings) if connectors is None else [operators]
     if len(groups) == 1:
-        return await scan_here(config, operators, settings, progress, connectors)
-    return await scan_sharded(config, groups, settings, progress)
+        return await scan_here(config, operators, settings, progress, connectors, since)
+    return await scan_sharded(config, groups, settings, progress, since)
 
 
 async def scan_here(config: Config, operators: list[OperatorConfig], settings: ScanSettings,
-                    progress: Progress | None = None, connectors: dict[str, Connector] | None = None
-                    ) -> list[OperatorRun]:
+                    progress: Progress | None = None, connectors: dict[str, Connector] | None = None,
+                    since: str = "") -> list[OperatorRun]:
     """Scan ``operators`` in this process: one event loop, one HTTP client, one store thread."""
     store = StoreThread(config)
     try:
         async with http_client(settings) as http:
-            tasks = [scan_operator(op, config, settings, http, store, progress, (connectors or {}).get(op.name))
-                     for op in operators]
+            tasks = [scan_operator(op, config, settings, http, store, progress, (connectors or {}).get(op.name),
+                                   since) for op in operators]
             return list(await asyncio.gather(*tasks))
     finally:
         await asyncio.to_thread(store.close)
@@ -253,28 +255,28 @@ def discard_pool() -> None:
     _POOL, _POOL_SIZE = None, 0
 
 
-def scan_in_worker(config: Config, names: list[str]) -> list[OperatorRun]:
+def scan_in_worker(config: Config, names: list[str], since: str = "") -> list[OperatorRun]:
     """In a worker process: scan these operators as ``scan_here`` does."""
     settings = ScanSettings.from_config(config)
-    return asyncio.run(scan_here(config, pick_operators(config, names), settings))
+    return asyncio.run(scan_here(config, pick_operators(config, names), settings, since=since))
 
 
 async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], settings: ScanSettings,
-                       progress: Progress | None) -> list[OperatorRun]:
+                       progress: Progress | None, since: str = "") -> list[OperatorRun]:
     """The first group here, the others in worker processes; their progress is read from the store.
 
     Runs come back in the order of the config, as from one process.
     """
     config_order = {op.name: i for i, op in enumerate(config.operators)}
     loop = asyncio.get_running_loop()
-    since = await asyncio.to_thread(last_run_id, config)
+    before = await asyncio.to_thread(last_run_id, config)
     pool = worker_pool(len(groups) - 1)
-    away = [(group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group]))
+    away = [(group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group], since))
             for group in groups[1:]]
-    relay = asyncio.ensure_future(relay_progress(config, [op.name for g in groups[1:] for op in g], since,
+    relay = asyncio.ensure_future(relay_progress(config, [op.name for g in groups[1:] for op in g], before,
                                                  progress)) if progress is not None else None
     try:
-        runs = await scan_here(config, groups[0], settings, progress)
+        runs = await scan_here(config, groups[0], settings, progress, since=since)
         for group, future in away:
             # A worker's operators each have their own timeout; a worker stuck past all of them is stopped.
             limit = max(float(op.settings.get("timeout", settings.operator_timeout)) for op in group) + 60
@@ -289,7 +291,7 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
                     fail(run, f"the scan process for {op.name} {why}; what it stored is kept, and the next "
                               "scan fetches the rest")
                     runs.append(run)
-                await asyncio.to_thread(close_orphan_runs, config, runs[-len(group):], since)
+                await asyncio.to_thread(close_orphan_runs, config, runs[-len(group):], before)
     finally:
         if relay is not None:
             relay.cancel()
@@ -358,8 +360,8 @@ def pick_operators(config: Config, names: list[str] | None) -> list[OperatorConf
 
 
 async def scan_operator(op: OperatorConfig, config: Config, settings: ScanSettings, http: httpx.AsyncClient,
-                        store: StoreThread, progress: Progress | None, connector: Connector | None = None
-                        ) -> OperatorRun:
+                        store: StoreThread, progress: Progress | None, connector: Connector | None = None,
+                        since: str = "") -> OperatorRun:
     run = OperatorRun(op.name)
     started = time.monotonic()
     run.run_id = await store.run(lambda s: scanlog.start_run(s, op.name))
@@ -369,7 +371,7 @@ async def scan_operator(op: OperatorConfig, config: Config, settings: ScanSettin
         connector = connector or connector_for(op, config)
         state = await store.run(lambda s: s.connector_state(op.name))
         ctx = FetchContext(http=http, config=config, state=dict(state), timeout=settings.request_timeout,
-                           worker=lambda work: store.run(lambda _store: work()))
+                           worker=lambda work: store.run(lambda _store: work()), since=since)
         await asyncio.wait_for(pull(connector, ctx, run, settings, store, progress), timeout)
         if ctx.state != state:
             await store.run(lambda s: s.set_connector_state(op.name, ctx.state))

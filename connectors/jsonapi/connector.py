@@ -18,9 +18,13 @@ Everything operator-specific is config (``[[operators]]``, kind ``jsonapi``):
   ``{"voucher", "hotel_number"}`` or ``{"voucher", "reason"}``;
 - ``since_param`` and ``modified_field`` (optional, together): the query
   parameter that asks for bookings changed at or after a time, and the dotted
-  path of an item's last-change time. The newest time seen is sent on the next
-  scan, exactly as the operator wrote it; without them every scan pages
-  through all bookings (repeats are stored once).
+  path of an item's last-change time. The next scan asks from the newest time
+  seen, but never from later than our own clock when that read began (an
+  operator's clock may run ahead), and ``since_overlap_seconds`` (default
+  300) earlier, so a late booking stamped a little before the last one seen
+  is not skipped; what comes again is the same bytes and is stored once.
+  ``opdesk scan --since`` asks from a time given by hand. Without them every
+  scan pages through all bookings (repeats are stored once).
 
 Each booking item is stored as its own raw message (canonical JSON), so an
 unchanged booking fetched again is the same bytes and is stored once.
@@ -29,7 +33,7 @@ unchanged booking fetched again is the same bytes and is stored once.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, AsyncIterator
 
@@ -86,7 +90,8 @@ class JsonApiConnector(Connector):
         url = self.url(str(self.setting("bookings_path", "/bookings")))
         auth, headers = self.auth_parts()
         since_param, modified = self.incremental()
-        since = str(ctx.state.get("last_seen") or "") if since_param else ""
+        since = (ctx.since or str(ctx.state.get("last_seen") or "")) if since_param else ""
+        began = datetime.now(timezone.utc)
         newest, newest_key = since, timestamp_key(since) if since else OLDEST
         stamped = fetched = 0
         unreadable = ""
@@ -111,7 +116,17 @@ class JsonApiConnector(Connector):
             raise OperatorError(f"{url}: none of {fetched} booking(s) has {modified}; {fix}")
         if since_param and newest:
             # Saved by the scanner only once the whole run is stored: a run that dies asks again.
-            ctx.state["last_seen"] = newest
+            ctx.state["last_seen"] = self.next_cursor(newest, newest_key, began)
+
+    def next_cursor(self, newest: str, newest_key: datetime, began: datetime) -> str:
+        """Where the next scan asks from: the newest stamp seen, as written when nothing moves it,
+        else no later than ``began`` and ``since_overlap_seconds`` before it."""
+        overlap = timedelta(seconds=float(self.setting("since_overlap_seconds", 300)))
+        cursor = min(newest_key, began) - overlap
+        if cursor == newest_key:
+            return newest
+        zone = timestamp_key(newest).tzinfo or timezone.utc
+        return cursor.astimezone(zone).isoformat()
 
     def incremental(self) -> tuple[str, str]:
         """``since_param`` and ``modified_field``: both set, or neither."""

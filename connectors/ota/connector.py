@@ -1,10 +1,15 @@
 """AlpineBits HotelData GuestRequests connectors: pull (``ota-pull``) and push (``ota-push``).
 
-Pull: ``OTA_Read:GuestRequests`` with the last-seen timestamp; the answer is
-split into one raw message per reservation (so each is stored, versioned and
+Pull: ``OTA_Read:GuestRequests``; the answer is split into one raw message per reservation (so each is stored, versioned and
 acknowledged on its own); ``OTA_NotifReport:GuestRequests`` acknowledges the
 ones core has stored. A reservation that failed to parse is stored but not
 acknowledged, so the operator sends it again until the parser is fixed.
+
+A regular read sends no ``SelectionCriteria Start``: the standard has the
+server answer with everything not yet acknowledged, which is the only way
+nothing is missed when an operator's time stamps run ahead of our clock or a
+late reservation carries an older stamp. ``Start`` goes only with an explicit
+re-read (``opdesk scan --operator X --since DATETIME``).
 
 Push: the operator posts ``OTA_HotelResNotif:GuestRequests`` to ``opdesk
 serve-push`` (``push_server.py``); this connector only parses, and sends
@@ -23,7 +28,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 import httpx
 from lxml import etree
 
-from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
+from connectors.base import Connector, FetchContext, Reply
 from connectors.httperrors import unreachable
 from connectors.ota import writer
 from connectors.ota.parser import (
@@ -126,21 +131,19 @@ class OtaPullConnector(OtaConnector):
         url = str(self.setting("url", ""))
         if not url or ctx.http is None:
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
-        since = ctx.state.get("last_seen") or None
-        body = await self.post(ctx, url, READ_ACTION, writer.read_request(self.hotel_code, since))
-        raws, newest = await ctx.offload(self.read_answer, body, url)
-        for raw in raws:
+        # Older versions saved the newest stamp seen and asked from it; that cursor is not used any more.
+        ctx.state.pop("last_seen", None)
+        body = await self.post(ctx, url, READ_ACTION, writer.read_request(self.hotel_code, ctx.since or None))
+        for raw in await ctx.offload(self.read_answer, body, url):
             yield raw
-        if newest:
-            ctx.state["last_seen"] = newest
 
-    def read_answer(self, body: bytes, url: str) -> tuple[list[RawMessage], str]:
+    def read_answer(self, body: bytes, url: str) -> list[RawMessage]:
         """Cut an answer into one raw message per reservation and read each (CPU work: see ``offload``)."""
-        parts, newest = split_reservations(body, self.operator.name, self.channel, url)
+        parts = split_reservations(body, self.operator.name, self.channel, url)
         for raw, unique_id, element in parts:
             self.unique_ids[raw.sha256] = unique_id
             self.read_ahead[raw.sha256] = read_reservation(element)
-        return [raw for raw, _, _ in parts], newest
+        return [raw for raw, _, _ in parts]
 
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
         await self.acknowledge_many([(raw, result)], ctx)
@@ -198,8 +201,8 @@ def read_reservation(element: etree._Element) -> list[OperatorBooking] | Excepti
 
 
 def split_reservations(body: bytes, operator: str, channel: str, source: str
-                       ) -> tuple[list[tuple[RawMessage, tuple[str, str], etree._Element]], str]:
-    """One raw message per HotelReservation, and the newest timestamp seen.
+                       ) -> list[tuple[RawMessage, tuple[str, str], etree._Element]]:
+    """One raw message per HotelReservation.
 
     Each part is a complete document of the same kind holding one reservation,
     so the same reservation sent twice is the same bytes (stored once).
@@ -211,22 +214,15 @@ def split_reservations(body: bytes, operator: str, channel: str, source: str
     if kind not in BOOKING_ROOTS:
         raise ParseError(f"{operator} answered {kind}, expected OTA_ResRetrieveRS or OTA_HotelResNotifRQ")
     raise_operator_errors(root)
-    newest, newest_key = "", OLDEST
     parts = []
     for element in children(child(root, BOOKING_ROOTS[kind]), "HotelReservation"):
         uid = child(element, "UniqueID")
         unique_id = (uid.get("Type", "14"), uid.get("ID", "")) if uid is not None else ("14", "")
-        stamp = element.get("LastModifyDateTime") or element.get("CreateDateTime") or ""
-        if stamp:
-            # The first of equally new stamps stays, as max() would keep it.
-            key = timestamp_key(stamp)
-            if key > newest_key:
-                newest, newest_key = stamp, key
         raw = RawMessage(body=single_document(kind, element), operator=operator, channel=channel,
                          source_ref=f"{source}#{unique_id[1]}",
                          filename=f"{unique_id[1]} {element.get('ResStatus', '')}".strip())
         parts.append((raw, unique_id, element))
-    return parts, newest
+    return parts
 
 
 # The envelope of a one-reservation document, around the reservation's own serialised element.

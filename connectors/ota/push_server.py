@@ -68,7 +68,7 @@ class PushServer:
         """Store every reservation of a push, then say which were taken."""
         connector = OtaPushConnector(operator, self.config)
         try:
-            parts, _ = split_reservations(body, operator.name, connector.channel, "push")
+            parts = split_reservations(body, operator.name, connector.channel, "push")
         except OperatorError as exc:
             return writer.error_response(str(exc)[:500], push=True)
         except ParseError as exc:

@@ -113,13 +113,17 @@ class BookingFeed:
             return [e.booking for e in self.events if not e.acked and (since is None or e.at >= since)]
 
     def pending_rendered(self, since: datetime | None, render: Callable[[OperatorBooking], bytes]) -> list[bytes]:
-        """``pending`` as the operator serves it; each event is rendered once and kept.
+        """What an AlpineBits read answers, as the operator serves it; each event is rendered once and kept.
+
+        Without ``since`` (a regular read): every event not yet acknowledged. With it
+        (an explicit re-read, ``SelectionCriteria Start``): every event at or after
+        that time, acknowledged or not, as the standard has it.
 
         A real operator answers from its own store; rendering every event again on
         every read would make the simulator, not the hotel's side, the slow part.
         """
         with self.lock:
-            events = [e for e in self.events if not e.acked and (since is None or e.at >= since)]
+            events = [e for e in self.events if (not e.acked if since is None else e.at >= since)]
             for event in events:
                 if event.rendered is None:
                     event.rendered = render(event.booking)

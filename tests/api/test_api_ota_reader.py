@@ -85,7 +85,7 @@ def test_reservation_reads_the_same_without_namespace_or_with_a_prefix():
 def test_parts_are_the_utf8_serialisation(name, kind):
     body = sample(name)
     assert "ß".encode() in body   # the sample has text outside ASCII
-    parts, _ = split_reservations(body, "op", "ota-pull", "u")
+    parts = split_reservations(body, "op", "ota-pull", "u")
     head, tail = ENVELOPES[kind]
     for raw, _, element in parts:
         assert raw.body == head + etree.tostring(element, encoding="UTF-8", with_tail=False) + tail
@@ -101,20 +101,15 @@ def answer(*reservations: str) -> bytes:
     return f"<OTA_ResRetrieveRS {OTA}><ReservationsList>{listed}</ReservationsList></OTA_ResRetrieveRS>".encode()
 
 
-def test_newest_stamp_is_the_latest_instant_and_the_first_of_equals():
+def test_every_reservation_becomes_a_part_whatever_its_stamps():
     body = answer(
         reservation("A", CreateDateTime="2026-01-01T10:00:00+00:00"),
-        # LastModifyDateTime comes first; one that is not a stamp counts as oldest.
         reservation("B", CreateDateTime="2026-01-03T00:00:00+00:00", LastModifyDateTime="not a stamp"),
-        reservation("C", CreateDateTime="2026-01-02T07:00:00"),            # no zone: taken as UTC
-        reservation("D", LastModifyDateTime="2026-01-02T08:00:00+01:00"),  # the same instant as C
+        reservation("C", CreateDateTime="2999-01-02T07:00:00"),            # far ahead of any clock
         reservation("E"),
     )
-    parts, newest = split_reservations(body, "op", "ota-pull", "u")
-    assert [p[1] for p in parts] == [("14", v) for v in "ABCDE"]
-    assert newest == "2026-01-02T07:00:00"
-    _, only_bad = split_reservations(answer(reservation("X", CreateDateTime="soon")), "op", "ota-pull", "u")
-    assert only_bad == ""
+    parts = split_reservations(body, "op", "ota-pull", "u")
+    assert [p[1] for p in parts] == [("14", v) for v in "ABCE"]
 
 
 # -- values -----------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_json_api_asks_only_for_what_changed_since_the_last_scan(tmp_path, pagin
         event.at = now - timedelta(minutes=30 - i)
     newest = op.feed.events[-1].at
     with SimServer([op]) as server:
-        config = make_config(tmp_path, server, pegas={"page_size": 5})
+        config = make_config(tmp_path, server, pegas={"page_size": 5, "since_overlap_seconds": 0})
         [first] = asyncio.run(scan(config))
         with Store(config.store_path) as store:
             assert store.connector_state("pegas") == {"last_seen": newest.isoformat()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
 from core.config import ConfigError
-from tui.cli_common import EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
+from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 
@@ -29,20 +30,20 @@ def runs_table(runs: dict[str, OperatorRun]) -> Table:
     return table
 
 
-def run_once(names: list[str] | None, as_json: bool) -> list[OperatorRun]:
+def run_once(names: list[str] | None, as_json: bool, since: str = "") -> list[OperatorRun]:
     cfg = config()
     try:
         pick_operators(cfg, names)
     except (KeyError, ConfigError) as exc:
         fail(str(exc).strip("'\""))
     if as_json:
-        return asyncio.run(scan_operators(cfg, names))
+        return asyncio.run(scan_operators(cfg, names, since=since))
     live_runs: dict[str, OperatorRun] = {}
     with Live(runs_table(live_runs), console=console, refresh_per_second=8, transient=False) as live:
         def progress(run: OperatorRun) -> None:
             live_runs[run.operator] = run
             live.update(runs_table(live_runs))
-        runs = asyncio.run(scan_operators(cfg, names, progress=progress))
+        runs = asyncio.run(scan_operators(cfg, names, progress=progress, since=since))
         live.update(runs_table({r.operator: r for r in runs}))
     return runs
 
@@ -52,13 +53,18 @@ def scan(
     watch: bool = typer.Option(False, "--watch", help="Scan again and again until Ctrl-C."),
     interval: float = typer.Option(60.0, "--interval", help="Seconds between scans with --watch.", min=1),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="DATETIME",
+        help="Read again everything changed since this ISO 8601 time (e.g. 2026-12-01T00:00:00Z), "
+             "acknowledged or not. A regular scan needs no time: it gets what was not acknowledged yet."),
 ) -> None:
     """Fetch new bookings, changes and cancellations from every enabled operator at once."""
+    since_text = reread_since(since) if since else ""
     if not config().operators:
         fail(f"no [[operators]] in {config().path}: add one (see docs/operators.md) or try: opdesk demo")
     while True:
         began = time.monotonic()
-        runs = run_once(operator or None, as_json)
+        runs = run_once(operator or None, as_json, since_text)
         if as_json:
             print_json([vars(r) for r in runs])
         if not watch:
@@ -67,6 +73,15 @@ def scan(
             time.sleep(max(0.0, interval - (time.monotonic() - began)))
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_OK) from None
+
+
+def reread_since(value: str) -> str:
+    """The ``--since`` time as ISO 8601 with a zone (UTC when none is given); exit 2 when it is not one."""
+    try:
+        stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--since {value!r} is not an ISO 8601 time; write it like 2026-12-01T00:00:00Z", code=EXIT_BAD_INPUT)
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def serve_push(
