@@ -6,8 +6,18 @@ again (``reprocess``) once the parser is fixed. A batch's messages and rows are
 committed together, after the work is done outside the write lock (see
 ``Ingestor.ingest_many``); a source hears of a message only after that commit.
 The same bytes twice are one message (sha256). Versions are kept per (operator, voucher): the first is
-``new``, later ones ``change`` with a field diff, cancellations ``cancel``;
+``new``, later ones ``change`` with a field diff (nights included), cancellations ``cancel``;
 the same booking re-sent unchanged adds no version.
+
+Rooms of one reservation: a connector that knows the operator's reservation ID
+puts it in ``extra["reservation_id"]``; its rooms are the rows whose voucher is
+that ID or ``ID/n``. A message about a reservation is the whole of it: a
+cancellation (with rooms or without, as the AlpineBits standard's own sample)
+cancels every room row of that ID; a modification cancels the rows of the rooms
+it no longer lists and adds the ones it lists first. A bare status update
+changes only the status of the rows it names by ID. A booking marked
+``known_id_only`` (it names no hotel) is taken only when its ID is known for
+this operator, else its message is kept as failed, "unknown reservation".
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from core.models import (
     ApprovalReply,
     CLEAN_STATES,
     Content,
+    Guest,
     NightPrice,
     NotABooking,
     OperatorBooking,
@@ -47,6 +58,9 @@ Parser = Callable[[RawMessage], list[OperatorBooking]]
 FLAG_CHANGE_BEFORE_NEW = "change_before_new"
 FLAG_CANCEL_UNKNOWN = "cancel_of_unknown_voucher"
 FLAG_NEW_AFTER_VERSIONS = "new_after_other_versions"
+FLAG_ROOM_ADDED = "room_added_by_change"
+FLAG_ROOM_DROPPED = "room_dropped_by_change"
+UNKNOWN_RESERVATION = "unknown reservation"
 
 PREVIEW_CHARS = 20_000
 
@@ -65,6 +79,7 @@ class IngestResult:
     reservation_ids: list[int] = field(default_factory=list)
     preview: str = ""                     # an unparsed message's text, for the person who reads it
     twin: "IngestResult | None" = field(default=None, repr=False, compare=False)   # same bytes, earlier in the batch
+    unknown: bool = field(default=False, repr=False, compare=False)   # refused: its reservation ID is not known
 
     @property
     def ok(self) -> bool:
@@ -157,7 +172,7 @@ class Ingestor:
     def _versions(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
                   ) -> list[_Version]:
         """The new versions a batch makes, checked, against what the store holds now."""
-        bookings = [(result, raw, b) for result, raw, found in parsed for b in found or []]
+        bookings = self._reservation_rooms(parsed)
         self._read = self._latest_versions({(raw.operator, b.voucher) for _, raw, b in bookings})
         self._latest = dict(self._read)
         self.checks.reset()
@@ -171,6 +186,92 @@ class Ingestor:
             if version is not None:
                 versions.append(version)
         return versions
+
+    def _reservation_rooms(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
+                           ) -> list[tuple[IngestResult, RawMessage, OperatorBooking]]:
+        """The bookings of a batch, with what each message means for the other rooms of its reservation.
+
+        A cancellation cancels every room row of its reservation ID; a change cancels
+        the rooms it dropped and adds the ones it added; a bare status update
+        carries the rooms' details forward. A message naming no hotel for an ID this
+        operator never sent is refused (kept as failed, "unknown reservation").
+        """
+        for result, _, _ in parsed:   # worked out again under the lock: start from what parsing said
+            if result.unknown:
+                result.state, result.error, result.unknown = ParseState.PARSED, "", False
+        ids = {(raw.operator, str(b.extra["reservation_id"])) for _, raw, found in parsed for b in found or []
+               if b.extra.get("reservation_id")}
+        rooms = self._stored_rooms(ids)
+        out: list[tuple[IngestResult, RawMessage, OperatorBooking]] = []
+        for result, raw, found in parsed:
+            if not found:
+                continue
+            expanded = self._message_rooms(raw.operator, found, rooms)
+            if expanded is None:
+                rid = next((str(b.extra.get("reservation_id") or b.voucher) for b in found), "")
+                result.state, result.unknown = ParseState.FAILED, True
+                name = raw.filename or raw.source_ref or "message"
+                result.error = (f"{name}: record {rid}: {UNKNOWN_RESERVATION}: it names no hotel and {raw.operator} "
+                                "sent no reservation with this ID before; never booked")
+                continue
+            out += [(result, raw, b) for b in expanded]
+        return out
+
+    def _message_rooms(self, operator: str, found: list[OperatorBooking],
+                       rooms: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> list[OperatorBooking] | None:
+        """One message's bookings, room rows of its reservation added; None when its ID is unknown."""
+        out: list[OperatorBooking] = []
+        for rid in dict.fromkeys(str(b.extra.get("reservation_id") or "") for b in found):
+            mine = [b for b in found if str(b.extra.get("reservation_id") or "") == rid]
+            if not rid:
+                out += mine
+                continue
+            stored = rooms.setdefault((operator, rid), {})
+            live = {v: r for v, r in stored.items() if r["content"] != Content.CANCEL}
+            if any(b.extra.get("known_id_only") for b in mine) and not stored:
+                return None
+            sent = {b.voucher for b in mine}
+            for booking in mine:
+                if booking.extra.get("status_update") and booking.content != Content.CANCEL:
+                    # Only the ID and its status: the rooms stay as they were; a cancelled one is booked again.
+                    out += [_carried(row, Content.NEW, booking) for row in stored.values()
+                            if row["content"] == Content.CANCEL]
+                elif booking.content == Content.CANCEL and booking.check_in is None and booking.voucher in stored:
+                    row = stored[booking.voucher]
+                    if row["content"] != Content.CANCEL:   # cancelled already: nothing more to cancel
+                        out.append(_carried(row, Content.CANCEL, booking))
+                elif booking.content == Content.CANCEL and booking.check_in is None and stored:
+                    pass   # a cancellation of the reservation as a whole: its rooms are cancelled below
+                else:
+                    if booking.content == Content.CHANGE and live and booking.voucher not in stored:
+                        booking.content = Content.NEW   # a room the modification added
+                        booking.extra["ingest_flags"] = [FLAG_ROOM_ADDED]
+                    out.append(booking)
+            if not all(b.extra.get("status_update") and b.content != Content.CANCEL for b in mine):
+                # The message is the whole reservation: the rooms it does not list are cancelled.
+                cancel = next((b for b in mine if b.content == Content.CANCEL), mine[0])
+                for voucher, row in live.items():
+                    if voucher not in sent:
+                        dropped = _carried(row, Content.CANCEL, cancel)
+                        if cancel.content != Content.CANCEL:
+                            dropped.extra["ingest_flags"] = [FLAG_ROOM_DROPPED]
+                        out.append(dropped)
+            for booking in out:
+                if str(booking.extra.get("reservation_id") or "") == rid:
+                    stored[booking.voucher] = {"content": str(booking.content), "snapshot": booking.comparable_json()}
+        return out
+
+    def _stored_rooms(self, ids: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+        """The latest row of each room of these reservations: voucher ``ID`` or ``ID/n``, by voucher."""
+        found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {key: {} for key in ids}
+        for operator, rid in ids:
+            # ``ID/`` up to ``ID0`` ('0' follows '/'): the rows ``ID/n``, read through the unique key's index.
+            for row in self.store.conn.execute(
+                    "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND is_latest = 1 "
+                    "AND (voucher = ? OR (voucher > ? AND voucher < ?))", (operator, rid, rid + "/", rid + "0")):
+                if row["voucher"] == rid or row["voucher"][len(rid) + 1:].isdigit():
+                    found[(operator, rid)][row["voucher"]] = {"content": row["content"], "snapshot": row["snapshot"]}
+        return found
 
     def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
         """Raw messages already stored, by sha256: their id and parse state."""
@@ -348,7 +449,8 @@ class Ingestor:
             result.unchanged += 1
             return None
         content, flags = _content_and_flags(booking.content, latest)
-        diff = field_diff(json.loads(latest["snapshot"]), json.loads(snapshot_json)) if latest is not None else {}
+        flags += [f for f in booking.extra.get("ingest_flags", []) if f not in flags]
+        diff = version_diff(latest, snapshot_json, content) if latest is not None else {}
         version = latest["version"] + 1 if latest is not None else 1
         hotel, missing = self.mappings.apply(operator, _codes(booking))
         if content == Content.CANCEL:
@@ -466,6 +568,52 @@ def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:
 def _codes(booking: OperatorBooking) -> dict[str, str]:
     return {"room": booking.room, "board": booking.board, "rate": booking.rate,
             "market": booking.market, "agency": booking.agency}
+
+
+def version_diff(latest: dict[str, Any], snapshot_json: str, content: Content) -> dict[str, list[Any]]:
+    """What a version changed against the one before: every field, the number of nights, a cancellation."""
+    before, after = json.loads(latest["snapshot"]), json.loads(snapshot_json)
+    diff = field_diff(before, after)
+    nights = _nights(before), _nights(after)
+    if nights[0] != nights[1]:
+        diff["nights"] = list(nights)
+    if content != latest["content"] and Content.CANCEL in (content, latest["content"]):
+        diff["content"] = [latest["content"], str(content)]
+    return diff
+
+
+def _nights(snapshot: dict[str, Any]) -> int | None:
+    check_in, check_out = _date(snapshot.get("check_in")), _date(snapshot.get("check_out"))
+    return (check_out - check_in).days if check_in and check_out else None
+
+
+def booking_from_snapshot(snapshot: dict[str, Any], content: Content) -> OperatorBooking:
+    """A stored version's booking again (its ``snapshot``), with another content."""
+    booking = OperatorBooking(voucher=snapshot["voucher"], content=content)
+    for name in ("agency", "rooms", "adults", "room", "board", "rate", "market", "nationality", "currency",
+                 "notes", "source", "segment", "promo_code"):
+        if snapshot.get(name) is not None:
+            setattr(booking, name, snapshot[name])
+    booking.child_ages = list(snapshot.get("child_ages") or [])
+    booking.discount_codes = list(snapshot.get("discount_codes") or [])
+    booking.flights = list(snapshot.get("flights") or [])
+    booking.check_in, booking.check_out = _date(snapshot.get("check_in")), _date(snapshot.get("check_out"))
+    booking.sale_date, booking.cancel_date = _date(snapshot.get("sale_date")), _date(snapshot.get("cancel_date"))
+    booking.total = Decimal(snapshot["total"]) if snapshot.get("total") is not None else None
+    booking.guests = [Guest(first_name=g.get("first_name") or "", last_name=g.get("last_name") or "", age=g.get("age"),
+                            birth_date=_date(g.get("birth_date")), gender=g.get("gender") or "",
+                            nationality=g.get("nationality") or "") for g in snapshot.get("guests") or []]
+    booking.night_prices = [NightPrice(date.fromisoformat(n["date"]), Decimal(n["amount"]))
+                            for n in snapshot.get("night_prices") or []]
+    return booking
+
+
+def _carried(row: dict[str, Any], content: Content, message: OperatorBooking) -> OperatorBooking:
+    """A room row's stored details under a message that names its reservation but not its rooms."""
+    booking = booking_from_snapshot(json.loads(row["snapshot"]), content)
+    booking.cancel_date = message.cancel_date if content == Content.CANCEL else None
+    booking.extra = {k: v for k, v in message.extra.items() if k not in ("status_update", "known_id_only")}
+    return booking
 
 
 def field_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

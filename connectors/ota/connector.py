@@ -15,10 +15,28 @@ Push: the operator posts ``OTA_HotelResNotif:GuestRequests`` to ``opdesk
 serve-push`` (``push_server.py``); this connector only parses, and sends
 confirmations to ``confirm_url`` when the operator has one.
 
+Handshake: before its first read the pull sends ``OTA_Ping:Handshaking``
+(``handshake.py``) and then speaks the highest version both sides list; the
+version is kept in the operator's connector state, and asked again when the
+server says it does not speak it.
+
+Acknowledging (``ack``): ``on_receipt`` (default) acknowledges each stored,
+readable reservation at once. ``on_decision`` acknowledges new and changed
+reservations only when the hotel confirms them, and a rejection refuses them
+(``Warning Type="3" Code="450"``), after which the operator stops sending them;
+until then the operator sends them again on every read (stored once).
+Cancellations, status updates and messages without a booking are acknowledged
+on receipt: there is nothing to decide.
+
+The hotel: a reservation whose ``HotelCode`` is not this operator's
+``hotel_code`` is never booked (stored as failed, not acknowledged); one
+without a HotelCode is taken only when core knows its ID for this operator.
+
 Settings (``[[operators]]``): ``url``, ``username``, ``password`` (or
 ``password_env`` / ``password_file``), ``hotel_code``, ``client_id``,
-``protocol_version`` (default 2024-10), ``market`` (when the operator sends
-none, else the guest's country is used), ``confirm_url`` (push).
+``protocol_version`` (the newest version to offer; default the newest opdesk
+speaks), ``ack``, ``market`` (when the operator sends none, else the guest's
+country is used), ``confirm_url`` (push).
 """
 
 from __future__ import annotations
@@ -30,7 +48,7 @@ from lxml import etree
 
 from connectors.base import Connector, FetchContext, Reply
 from connectors.httperrors import unreachable
-from connectors.ota import writer
+from connectors.ota import handshake, writer
 from connectors.ota.parser import (
     BOOKING_ROOTS,
     OTA_NS,
@@ -48,10 +66,19 @@ from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 if TYPE_CHECKING:
     from core.ingest import IngestResult
 
-PROTOCOL_VERSION = "2024-10"
+PROTOCOL_VERSION = handshake.SUPPORTED_VERSIONS[0]
 READ_ACTION = "OTA_Read:GuestRequests"
 ACK_ACTION = "OTA_NotifReport:GuestRequests"
 PUSH_ACTION = "OTA_HotelResNotif:GuestRequests"
+STATUS_UPDATE_ACTION = "OTA_HotelResNotif:GuestRequests_StatusUpdate"
+ACK_MODES = ("on_receipt", "on_decision")
+# Answer texts that mean "I do not speak the version you asked for" (HTTP 400 ERROR:... or an Errors element).
+VERSION_WORDS = ("version",)
+
+
+class VersionRefused(OperatorError):
+    """The server does not speak the protocol version this request was sent in: handshake again."""
+
 
 class OtaConnector(Connector):
     """What pull and push share: settings, parsing, and the HTTP form AlpineBits uses."""
@@ -64,6 +91,7 @@ class OtaConnector(Connector):
         if isinstance(read, Exception):
             raise read
         bookings = read if read is not None else parse_ota(raw.body, name=raw.filename or raw.source_ref)
+        check_hotel(bookings, self.hotel_code)
         market = str(self.operator.settings.get("market", ""))
         for booking in bookings:
             booking.market = booking.market or market or booking.nationality
@@ -77,14 +105,25 @@ class OtaConnector(Connector):
     def hotel_code(self) -> str:
         return str(self.setting("hotel_code", writer.DEFAULT_HOTEL_CODE))
 
+    @property
+    def ack_mode(self) -> str:
+        mode = str(self.setting("ack", "on_receipt"))
+        if mode not in ACK_MODES:
+            raise OperatorError(f"operator {self.operator.name}: ack = {mode[:40]!r} is not one of "
+                                f"{', '.join(ACK_MODES)}; fix it in its [[operators]] entry")
+        return mode
+
+    def offered_versions(self) -> tuple[str, ...]:
+        return handshake.offered_versions(str(self.setting("protocol_version", "")))
+
     def auth(self) -> httpx.BasicAuth | None:
         username = str(self.setting("username", ""))
         if not username:
             return None
         return httpx.BasicAuth(username, self.config.secret(self.operator.settings, "password"))
 
-    def headers(self) -> dict[str, str]:
-        headers = {"X-AlpineBits-ClientProtocolVersion": str(self.setting("protocol_version", PROTOCOL_VERSION))}
+    def headers(self, version: str = "") -> dict[str, str]:
+        headers = {"X-AlpineBits-ClientProtocolVersion": version or self.offered_versions()[0]}
         client_id = str(self.setting("client_id", "opdesk"))
         if client_id:
             headers["X-AlpineBits-ClientID"] = client_id
@@ -93,15 +132,28 @@ class OtaConnector(Connector):
     def form(self, action: str, request: bytes) -> dict[str, tuple[None, bytes | str]]:
         return {"action": (None, action), "request": (None, request)}
 
+    def ping(self) -> bytes:
+        return handshake.ping_request(handshake.capabilities(handshake.PULL_ACTIONS, self.offered_versions()))
+
+    def agreed_version(self, answer: bytes, url: str) -> str:
+        """The highest version of a handshake answer; ``OperatorError`` when the two sides share none."""
+        common = handshake.read_ping_response(answer, name=url)
+        version = handshake.highest_version(common)
+        if not version:
+            raise OperatorError(f"{url}: the operator speaks none of the AlpineBits versions opdesk speaks "
+                                f"({', '.join(self.offered_versions())}); ask the operator which it supports")
+        return version
+
     # -- answering ---------------------------------------------------------------------
     def reply_url(self) -> str:
         return str(self.setting("url", ""))
 
     def confirm(self, reply: Reply) -> None:
-        self.send_report(writer.notif_report([(cancel_type(reply), reply.voucher)]))
+        self.send_report(writer.notif_report([reply_unique_id(reply)]))
 
     def reject(self, reply: Reply) -> None:
-        self.send_report(writer.notif_report([], [(reply.voucher, reply.reason or "Unable to process reservation")]))
+        self.send_report(writer.notif_report([], [(reply_unique_id(reply)[1],
+                                                   reply.reason or "Unable to process reservation")]))
 
     def send_report(self, request: bytes) -> None:
         url = self.reply_url()
@@ -110,12 +162,19 @@ class OtaConnector(Connector):
                                 f"confirm_url (push) in its [[operators]] entry")
         try:
             with httpx.Client(timeout=float(self.setting("timeout", 30))) as client:
-                response = client.post(url, files=self.form(ACK_ACTION, request), auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
-                                       headers=self.headers())
+                def post(action: str, body: bytes, version: str = "") -> httpx.Response:
+                    response = client.post(url, files=self.form(action, body), headers=self.headers(version),
+                                           auth=self.auth() or httpx.USE_CLIENT_DEFAULT)
+                    check_status(response, url)
+                    return response
+                try:
+                    response = post(ACK_ACTION, request)
+                    read_acknowledgements(response.content, name=url)   # raises on an error answer
+                except VersionRefused:
+                    version = self.agreed_version(post(handshake.PING_ACTION, self.ping()).content, url)
+                    read_acknowledgements(post(ACK_ACTION, request, version).content, name=url)
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc
-        check_status(response, url)
-        read_acknowledgements(response.content, name=url)   # raises on an error answer
 
 
 class OtaPullConnector(OtaConnector):
@@ -126,16 +185,39 @@ class OtaPullConnector(OtaConnector):
         super().__init__(*args, **kwargs)
         self.unique_ids: dict[str, tuple[str, str]] = {}   # raw sha256 -> (UniqueID Type, ID)
         self.read_ahead: dict[str, list[OperatorBooking] | Exception] = {}   # raw sha256 -> what parse answers
+        self.decisions: set[str] = set()   # raw sha256 of new or changed reservations: the hotel decides them
 
     async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
         url = str(self.setting("url", ""))
         if not url or ctx.http is None:
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
+        self.ack_mode   # a wrong setting fails the run before anything is read
         # Older versions saved the newest stamp seen and asked from it; that cursor is not used any more.
         ctx.state.pop("last_seen", None)
-        body = await self.post(ctx, url, READ_ACTION, writer.read_request(self.hotel_code, ctx.since or None))
+        request = writer.read_request(self.hotel_code, ctx.since or None)
+        if ctx.state.get("protocol_version") not in self.offered_versions():
+            await self.handshake(ctx, url)
+        try:
+            body = await self.post(ctx, url, READ_ACTION, request)
+        except VersionRefused:   # the operator changed what it speaks since the last handshake
+            await self.handshake(ctx, url)
+            body = await self.post(ctx, url, READ_ACTION, request)
         for raw in await ctx.offload(self.read_answer, body, url):
             yield raw
+
+    async def handshake(self, ctx: FetchContext, url: str) -> None:
+        """``OTA_Ping:Handshaking``; the version agreed is kept in the operator's state."""
+        ctx.state.pop("protocol_version", None)
+        try:
+            answer = await self.post(ctx, url, handshake.PING_ACTION, self.ping())
+        except OperatorError as exc:
+            if "HTTP 400" not in str(exc) or isinstance(exc, VersionRefused):
+                raise
+            # A server older than handshaking (AlpineBits before 2018-10) does not know the action:
+            # it is read in the newest version offered, as before.
+            ctx.state["protocol_version"] = self.offered_versions()[0]
+            return
+        ctx.state["protocol_version"] = self.agreed_version(answer, url)
 
     def read_answer(self, body: bytes, url: str) -> list[RawMessage]:
         """Cut an answer into one raw message per reservation and read each (CPU work: see ``offload``)."""
@@ -143,14 +225,21 @@ class OtaPullConnector(OtaConnector):
         for raw, unique_id, element in parts:
             self.unique_ids[raw.sha256] = unique_id
             self.read_ahead[raw.sha256] = read_reservation(element)
+            if needs_decision(element):
+                self.decisions.add(raw.sha256)
         return [raw for raw, _, _ in parts]
 
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
         await self.acknowledge_many([(raw, result)], ctx)
 
     async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:
-        """One ``OTA_NotifReportRQ`` for every stored, readable reservation of a batch."""
-        acks = [self.unique_ids[raw.sha256] for raw, result in items if result.ok and raw.sha256 in self.unique_ids]
+        """One ``OTA_NotifReportRQ`` for every stored, readable reservation of a batch.
+
+        With ``ack = "on_decision"`` new and changed reservations wait for the hotel's confirmation.
+        """
+        later = self.decisions if self.ack_mode == "on_decision" else set()
+        acks = [self.unique_ids[raw.sha256] for raw, result in items
+                if result.ok and raw.sha256 in self.unique_ids and raw.sha256 not in later]
         if not acks:
             return
         body = await self.post(ctx, str(self.setting("url")), ACK_ACTION, writer.notif_report(acks))
@@ -159,7 +248,8 @@ class OtaPullConnector(OtaConnector):
     async def post(self, ctx: FetchContext, url: str, action: str, request: bytes) -> bytes:
         assert ctx.http is not None
         try:
-            response = await ctx.http.post(url, files=self.form(action, request), headers=self.headers(),
+            response = await ctx.http.post(url, files=self.form(action, request),
+                                           headers=self.headers(str(ctx.state.get("protocol_version", ""))),
                                            auth=self.auth() or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout)
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc
@@ -183,11 +273,14 @@ class OtaPushConnector(OtaConnector):
 
 # -- shared helpers ---------------------------------------------------------------
 def check_status(response: httpx.Response, url: str) -> None:
+    """Raise for an answer that is not a 2xx: ``VersionRefused`` when it is about the protocol version."""
     if response.status_code in (401, 403):
         raise OperatorError(f"{url}: authentication failed (HTTP {response.status_code}): check username and "
                             "password of this operator")
     if response.status_code >= 400:
         text = response.text[:200].strip()
+        if response.status_code == 400 and any(word in text.lower() for word in VERSION_WORDS):
+            raise VersionRefused(f"{url}: HTTP 400 {text}")
         raise OperatorError(f"{url}: HTTP {response.status_code} {text}".strip(),
                             retryable=response.status_code >= 500 or response.status_code == 429)
 
@@ -245,3 +338,42 @@ def single_document(kind: str, element: etree._Element) -> bytes:
 
 def cancel_type(reply: Reply) -> str:
     return "15" if reply.reservation.get("content") == "cancel" else "14"
+
+
+def reply_unique_id(reply: Reply) -> tuple[str, str]:
+    """The UniqueID (Type, ID) an answer names: the one of the message answered, whose rooms share it."""
+    if reply.raw is not None:
+        try:
+            root = read_xml(reply.raw.body, name="the message answered")
+            kind = local(root.tag)
+            if kind in BOOKING_ROOTS:
+                for element in children(child(root, BOOKING_ROOTS[kind]), "HotelReservation"):
+                    uid = child(element, "UniqueID")
+                    if uid is not None and uid.get("ID"):
+                        return uid.get("Type", cancel_type(reply)), uid.get("ID", "")
+        except ParseError:
+            pass   # not ours to read: fall back on the voucher
+    return cancel_type(reply), reply.voucher
+
+
+def needs_decision(element: etree._Element) -> bool:
+    """A new or changed reservation with its rooms: the hotel confirms or rejects it."""
+    return element.get("ResStatus") in ("Reserved", "Modify") and bool(children(child(element, "RoomStays"),
+                                                                                 "RoomStay"))
+
+
+def check_hotel(bookings: list[OperatorBooking], hotel_code: str) -> None:
+    """A reservation for another hotel is never booked; one naming no hotel must be known already.
+
+    Raises ``ParseError`` (the message is kept as failed and not acknowledged)
+    for another hotel's code. A booking without a code gets ``known_id_only``:
+    core takes it only when it knows the reservation ID for this operator.
+    """
+    for booking in bookings:
+        theirs = str(booking.extra.get("hotel_code") or "")
+        if not theirs:
+            booking.extra["known_id_only"] = True
+        elif theirs != hotel_code:
+            rid = str(booking.extra.get("reservation_id") or booking.voucher)
+            raise ParseError(f"for hotel {theirs[:64]}, not this one ({hotel_code}): never booked",
+                             field="BasicPropertyInfo HotelCode", record=rid)

@@ -153,6 +153,8 @@ def reservation_bookings(element: Element, number: int) -> list[OperatorBooking]
                          field="ResStatus", record=voucher)
     base = OperatorBooking(voucher=voucher, content=STATUS_CONTENT[status])
     base.extra["unique_id_type"] = id_type
+    # The rooms of one reservation share its ID (see combine_stays); core finds them all by it.
+    base.extra["reservation_id"] = voucher
     created = timestamp(element.get("CreateDateTime"), "CreateDateTime", voucher)
     modified = timestamp(element.get("LastModifyDateTime"), "LastModifyDateTime", voucher)
     base.sale_date = created.date() if created else None
@@ -271,13 +273,21 @@ def read_room_rates(rates: Element | None, voucher: str) -> list[NightPrice]:
 def combine_stays(base: OperatorBooking, stays: list[dict[str, Any]]) -> list[OperatorBooking]:
     """Room stays of the same room, board, rate and dates are one booking of several rooms.
 
-    Stays that differ become one booking each, voucher ``ID/1``, ``ID/2`` ..., so
-    each can be mapped, checked and confirmed on its own.
+    Stays that differ become one booking each, so each can be mapped, checked
+    and confirmed on its own: the first keeps the reservation ID as its voucher,
+    the others are ``ID/2``, ``ID/3`` ... in the order sent. So a reservation of
+    one room that gains a second one keeps its first row, and core can tell which
+    room a modification dropped (``core.ingest``: rooms of one reservation).
     """
     keys = {(s["room"], s["board"], s["rate"], s["check_in"], s["check_out"]) for s in stays}
     if len(keys) == 1:
         return [apply_stays(base, stays, base.voucher)]
-    return [apply_stays(copy_booking(base), [s], f"{base.voucher}/{i}") for i, s in enumerate(stays, start=1)]
+    return [apply_stays(copy_booking(base), [s], room_voucher(base.voucher, i)) for i, s in enumerate(stays, start=1)]
+
+
+def room_voucher(reservation_id: str, position: int) -> str:
+    """The voucher of a reservation's room: its ID for the first, ``ID/n`` for the n-th."""
+    return reservation_id if position == 1 else f"{reservation_id}/{position}"
 
 
 def apply_stays(booking: OperatorBooking, stays: list[dict[str, Any]], voucher: str) -> OperatorBooking:

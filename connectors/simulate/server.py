@@ -3,8 +3,11 @@
 Each simulated operator lives under its own path, ``/<name>/``:
 
 - ``ota-pull``: ``POST /<name>/alpinebits`` speaks AlpineBits HotelData
-  GuestRequests (``OTA_Read:GuestRequests`` and ``OTA_NotifReport:GuestRequests``
-  as multipart form fields ``action`` and ``request``), basic auth.
+  GuestRequests (``OTA_Ping:Handshaking``, ``OTA_Read:GuestRequests`` and
+  ``OTA_NotifReport:GuestRequests`` as multipart form fields ``action`` and
+  ``request``), basic auth; a request in a version the operator does not speak
+  (``versions``) is answered HTTP 400, as AlpineBits servers do. A reservation
+  refused with ``Warning Type="3" Code="450"`` is not sent again.
 - ``jsonapi``: ``GET /<name>/api/bookings`` pages through bookings as JSON
   (``page``/``size``, ``offset``/``limit`` or ``cursor``), bearer token;
   ``POST /<name>/api/bookings/<voucher>/confirm`` and ``.../reject``.
@@ -30,7 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from connectors.base import OLDEST, timestamp_key
 from connectors.httpserve import AnsweringHandler, Server
-from connectors.ota import writer
+from connectors.ota import handshake, writer
 from connectors.ota.form import read_form
 from connectors.ota.parser import child, local, read_acknowledgements, read_xml
 from connectors.simulate.feed import BookingFeed
@@ -61,6 +64,9 @@ class SimOperator:
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
     replies: list[dict[str, Any]] = field(default_factory=list)   # confirmations and rejections received
+    versions: tuple[str, ...] = handshake.SUPPORTED_VERSIONS      # AlpineBits versions it speaks
+    seen: list[tuple[str, str]] = field(default_factory=list)     # (action, protocol version) of each request
+    reports: list[bytes] = field(default_factory=list)            # the OTA_NotifReportRQ bodies received
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count_request(self) -> int:
@@ -165,10 +171,20 @@ class SimHandler(AnsweringHandler):
 
     # -- AlpineBits --------------------------------------------------------------------
     def alpinebits(self, op: SimOperator, body: bytes) -> None:
-        if not self.headers.get("X-AlpineBits-ClientProtocolVersion"):
+        version = self.headers.get("X-AlpineBits-ClientProtocolVersion", "")
+        if not version:
             return self.answer(400, b"ERROR:missing X-AlpineBits-ClientProtocolVersion header", "text/plain")
         form = read_form(self.headers.get("Content-Type", ""), body)
         action = form.get("action", b"").decode()
+        with op.lock:
+            op.seen.append((action, version))
+        if action == handshake.PING_ACTION:
+            echo, theirs = handshake.read_ping_request(form.get("request", b""))
+            ours = handshake.capabilities(handshake.PULL_ACTIONS, op.versions)
+            return self.xml(op, handshake.ping_response(echo, handshake.intersect(ours, theirs)))
+        if version not in op.versions:
+            return self.answer(400, f"ERROR:unsupported protocol version {version[:20]!r} (this server speaks "
+                                    f"{', '.join(op.versions)})".encode(), "text/plain")
         if action == "OTA_Read:GuestRequests":
             since = read_since(form.get("request", b""))
             op.feed.tick()
@@ -177,7 +193,10 @@ class SimHandler(AnsweringHandler):
             acks, refusals = read_acknowledgements(form.get("request", b""))
             for id_type, voucher in acks:
                 op.feed.acknowledge(voucher, cancelled=id_type == "15")
+            for voucher, _ in refusals:   # refused: the operator stops sending it
+                op.feed.acknowledge(voucher, cancelled=False)
             with op.lock:
+                op.reports.append(form.get("request", b""))
                 op.replies += [{"voucher": v, "reason": r, "answer": "reject"} for v, r in refusals]
             return self.xml(op, writer.notif_report_response())
         self.answer(400, f"ERROR:unknown action {action!r}".encode(), "text/plain")

@@ -39,7 +39,8 @@ def test_stamps_ahead_of_our_clock_do_not_hide_later_changes(tmp_path):
     assert latest[cancelled.voucher] == "cancel"
     assert op.feed.unacked() == 0
     with Store(config.store_path) as store:
-        assert store.connector_state("tui") == {}      # a regular read keeps no cursor at all
+        # A regular read keeps no cursor at all: only the protocol version the handshake agreed.
+        assert store.connector_state("tui") == {"protocol_version": "2024-10"}
 
 
 def test_an_explicit_reread_asks_from_a_time_and_stores_nothing_twice(tmp_path):

@@ -73,7 +73,7 @@ def test_retry_after_is_honoured_then_bookings_arrive(tmp_path):
         [run] = asyncio.run(scan(config))
     # With a 5 s backoff the 5 s operator timeout would end the run; Retry-After 0.3 s lets it through.
     assert run.state == "ok" and run.new == 3
-    assert busy.requests == 4   # two 429s, the read, the acknowledgement
+    assert busy.requests == 5   # two 429s, the handshake, the read, the acknowledgement
 
 
 def test_a_hanging_operator_times_out_alone(tmp_path):
@@ -282,7 +282,8 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
 
     ops = [sim_operator(f"op{i:02d}", initial=3, faults=Faults(latency=1.5)) for i in range(8)]
     with SimServer(ops) as server:
-        config = make_config(tmp_path, server, {"processes": 2})
+        # Three slow requests each (handshake, read, acknowledgement): room enough within the operator timeout.
+        config = make_config(tmp_path, server, {"processes": 2, "operator_timeout": 10})
         worker_ops = {op.name for op in ops[1::2]}
         killed: list[int] = []
 
