@@ -445,7 +445,10 @@ class Ingestor:
         fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
         key = (operator, booking.voucher)
         latest = self._latest.get(key)
-        if latest is not None and latest["fingerprint"] == fingerprint:
+        if latest is not None and (latest["fingerprint"] == fingerprint or (
+                Content.CANCEL not in (booking.content, latest["content"]) and latest["snapshot"] == snapshot_json)):
+            # The same booking again; sent as "modified" with nothing changed (the other rooms of a
+            # reservation whose one room changed), it is no new version either.
             result.unchanged += 1
             return None
         content, flags = _content_and_flags(booking.content, latest)

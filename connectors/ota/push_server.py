@@ -1,14 +1,22 @@
 """The AlpineBits push endpoint: operators post ``OTA_HotelResNotifRQ``, we store, then answer.
 
 The answer (``OTA_HotelResNotifRS``) is written only after core has committed
-the message: an ack per reservation stored and readable, ``Warning Type=3
-Code=450`` with the reason for one that cannot be read. The same request sent
-twice stores one message and answers the same acks.
+the message: an ack per reservation stored and readable, and beside them a
+``Warning Type="3" Code="450" RecordID=...`` with the reason for each refused
+one (unreadable, for another hotel, an unknown ID). A refused reservation is
+never acknowledged: when none is acknowledged the answer is ``Errors/Error
+Type="13"`` with the OTA code that fits and each refused ID and reason in its
+text, since the 2024-10 schema's success answer must list at least one
+reservation. The same request sent twice stores one message and answers the same.
 
-Requests are checked like AlpineBits servers do: HTTP basic auth against the
-operator's ``username``/``password``, the ``X-AlpineBits-ClientProtocolVersion``
-header, and the form fields ``action`` and ``request``. Each request thread
-opens its own Store.
+Actions: ``OTA_HotelResNotif:GuestRequests`` (reservations),
+``OTA_HotelResNotif:GuestRequests_StatusUpdate`` (status changes by ID: the same
+answer) and ``OTA_Ping:Handshaking`` (``OTA_PingRS`` with the capabilities both
+sides share). Requests are checked like AlpineBits servers do: HTTP basic auth
+against the operator's ``username``/``password``, the
+``X-AlpineBits-ClientProtocolVersion`` header (a version not spoken here is
+refused with HTTP 400 and nothing is stored), and the form fields ``action``
+and ``request``. Each request thread opens its own Store.
 """
 
 from __future__ import annotations
@@ -19,8 +27,8 @@ import threading
 from typing import Any
 
 from connectors.httpserve import AnsweringHandler, Server
-from connectors.ota import writer
-from connectors.ota.connector import PUSH_ACTION, OtaPushConnector, split_reservations
+from connectors.ota import handshake, writer
+from connectors.ota.connector import PUSH_ACTION, STATUS_UPDATE_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
 from core.config import Config, OperatorConfig
 from core.ingest import Ingestor
@@ -28,6 +36,7 @@ from core.models import OperatorError, ParseError
 from core.store import Store
 
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
+PUSH_ACTIONS = (PUSH_ACTION, STATUS_UPDATE_ACTION)
 
 
 class PushServer:
@@ -65,24 +74,29 @@ class PushServer:
         return self.operators.get(name)
 
     def take(self, operator: OperatorConfig, body: bytes) -> bytes:
-        """Store every reservation of a push, then say which were taken."""
+        """Store every reservation of a push, then say which were taken and which refused."""
         connector = OtaPushConnector(operator, self.config)
         try:
             parts = split_reservations(body, operator.name, connector.channel, "push")
         except OperatorError as exc:
-            return writer.error_response(str(exc)[:500], push=True)
+            return writer.error_response(str(exc)[:500], code=writer.ERR_UNABLE, push=True)
         except ParseError as exc:
-            return writer.error_response(f"request not readable: {exc}"[:500], push=True)
-        with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
-            results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
+            return writer.error_response(f"request not readable: {exc}"[:500], code=writer.ERR_UNABLE, push=True)
+        if not parts:
+            return writer.error_response("the request lists no HotelReservation", code=writer.ERR_REQUIRED_MISSING,
+                                         push=True)
+        try:
+            with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
+                results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
+        except Exception as exc:  # noqa: BLE001 - the operator hears of it and sends again; nothing was stored
+            return writer.error_response(f"system error, nothing stored, send again later: {type(exc).__name__}",
+                                         code=writer.ERR_SYSTEM, push=True)
         acks, refusals = [], []
-        for (raw, unique_id, _), result in zip(parts, results):
+        for (_, unique_id, _), result in zip(parts, results):
             if result.ok:
                 acks.append(unique_id)
             else:
                 refusals.append((unique_id[1], result.error[:500] or "Unable to process reservation"))
-        if not acks:   # AlpineBits needs one listed; the Warning 450 says these are refused
-            acks = [unique_id for _, unique_id, _ in parts]
         return writer.push_response(acks, refusals)
 
 
@@ -101,15 +115,24 @@ class PushHandler(AnsweringHandler):
         if not self.authorised(operator):
             return self.answer(401, b"ERROR:authentication failed", "text/plain",
                                {"WWW-Authenticate": 'Basic realm="opdesk"'})
-        if not self.headers.get("X-AlpineBits-ClientProtocolVersion"):
+        version = self.headers.get("X-AlpineBits-ClientProtocolVersion", "")
+        if not version:
             return self.answer(400, b"ERROR:missing X-AlpineBits-ClientProtocolVersion header", "text/plain")
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_REQUEST_BYTES:
             return self.answer(413, b"ERROR:request too large", "text/plain")
         form = read_form(self.headers.get("Content-Type", ""), self.rfile.read(length))
-        action = form.get("action", b"").decode()
-        if action != PUSH_ACTION:
-            return self.answer(400, f"ERROR:unknown action {action!r}, expected {PUSH_ACTION}".encode(), "text/plain")
+        action = form.get("action", b"").decode("utf-8", "replace")
+        if action == handshake.PING_ACTION:   # answered whatever version is asked: it is how versions are agreed
+            return self.answer(200, answer_ping(form.get("request", b"")), "application/xml")
+        if version not in handshake.SUPPORTED_VERSIONS:
+            shown = printable(version)
+            return self.answer(400, f"ERROR:unsupported protocol version {shown!r}: this server speaks "
+                                    f"{', '.join(handshake.SUPPORTED_VERSIONS)}; nothing was stored "
+                                    f"(handshake with {handshake.PING_ACTION})".encode(), "text/plain")
+        if action not in PUSH_ACTIONS:
+            return self.answer(400, f"ERROR:unknown action {printable(action)!r}, expected "
+                                    f"{' or '.join(PUSH_ACTIONS)}".encode(), "text/plain")
         self.answer(200, state.take(operator, form.get("request", b"")), "application/xml")
 
     def authorised(self, operator: OperatorConfig) -> bool:
@@ -117,3 +140,18 @@ class PushHandler(AnsweringHandler):
         password = self.server_state.config.secret(operator.settings, "password")
         expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         return hmac.compare_digest(self.headers.get("Authorization", ""), expected)
+
+
+def answer_ping(request: bytes) -> bytes:
+    """``OTA_PingRS`` to a handshake: what both sides speak, the client's EchoData as sent."""
+    try:
+        echo, theirs = handshake.read_ping_request(request)
+    except ParseError as exc:
+        return handshake.ping_error(f"handshake not readable: {exc}"[:500])
+    ours = handshake.capabilities(handshake.PUSH_ACTIONS)
+    return handshake.ping_response(echo, handshake.intersect(ours, theirs))
+
+
+def printable(text: str, limit: int = 40) -> str:
+    """An operator's header or field, cut short and without control characters, for an error answer."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])

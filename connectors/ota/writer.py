@@ -24,6 +24,13 @@ from core.models import Content, Guest, OperatorBooking
 OTA_NS = "http://www.opentravel.org/OTA/2003/05"
 DEFAULT_HOTEL_CODE = "SUNBEACH"
 
+# OTA error codes (the OTA "ERR" list) an answer uses; the Error's text says which record and why.
+ERR_REQUIRED_MISSING = 321   # a required field is missing
+ERR_HOTEL_CODE = 392         # invalid hotel code: the reservation is for another hotel
+ERR_ADULTS = 397             # invalid number of adults
+ERR_SYSTEM = 448             # system error: nothing was stored, send again
+ERR_UNABLE = 450             # unable to process
+
 STATUS = {Content.NEW: "Reserved", Content.CHANGE: "Modify", Content.CANCEL: "Cancelled"}
 # AlpineBits allows only these meal plan codes; common board names are translated to them.
 MEAL_PLAN_CODES = {"1", "3", "10", "12", "14"}
@@ -171,9 +178,14 @@ def notif_report(acks: Iterable[tuple[str, str]], refusals: Iterable[tuple[str, 
 def push_response(acks: Iterable[tuple[str, str]], refusals: Iterable[tuple[str, str]] = ()) -> bytes:
     """``OTA_HotelResNotifRS``: what the hotel answers to a push, after storing it.
 
-    The schema wants at least one reservation listed; when every one was refused,
-    the caller lists them too, and the Warning 450 beside each says it is refused.
+    Acks ``(type, id)`` with a ``Warning Type=3 Code=450`` for each refused ``(id, reason)``;
+    with no ack at all, an ``Errors`` answer naming every refused ID (the 2024-10
+    schema's success answer must list at least one reservation).
     """
+    acks, refusals = list(acks), list(refusals)
+    if not acks:
+        text = "; ".join(f"{voucher[:64]}: {reason}" for voucher, reason in refusals) or "no reservation taken"
+        return error_response(f"refused: {text}"[:2000], code=refusal_code(refusals), push=True)
     root = element("OTA_HotelResNotifRS", Version="1.000")
     sub(root, "Success")
     add_refusals(root, refusals)
@@ -183,7 +195,24 @@ def push_response(acks: Iterable[tuple[str, str]], refusals: Iterable[tuple[str,
     return serialise(root)
 
 
-def error_response(message: str, *, code: int = 392, error_type: int = 13, push: bool = False) -> bytes:
+def refusal_code(refusals: list[tuple[str, str]]) -> int:
+    """The OTA error code that fits every refusal; 450 (unable to process) when they differ."""
+    codes = {reason_code(reason) for _, reason in refusals}
+    return codes.pop() if len(codes) == 1 else ERR_UNABLE
+
+
+def reason_code(reason: str) -> int:
+    """The OTA code of one refusal, from the error opdesk stored for it."""
+    if "BasicPropertyInfo HotelCode" in reason or ", not this one (" in reason:
+        return ERR_HOTEL_CODE
+    if "field GuestCount" in reason:
+        return ERR_ADULTS
+    if ": missing " in reason:
+        return ERR_REQUIRED_MISSING
+    return ERR_UNABLE
+
+
+def error_response(message: str, *, code: int = ERR_UNABLE, error_type: int = 13, push: bool = False) -> bytes:
     """An error answer: Type 11 is authentication, 13 an application error."""
     root = element("OTA_HotelResNotifRS" if push else "OTA_ResRetrieveRS", Version="1.000" if push else "7.000")
     sub(sub(root, "Errors"), "Error", Type=str(error_type), Code=str(code)).text = message

@@ -139,9 +139,10 @@ class BookingFeed:
             return [(e.at, e.booking) for e in events[start:start + size]]
 
     def acknowledge(self, voucher: str, cancelled: bool) -> None:
+        """The hotel has it; an acknowledged cancellation settles every earlier event of its voucher too."""
         with self.lock:
             for event in self.by_voucher.get(voucher, []):
-                if (event.booking.content == Content.CANCEL) == cancelled:
+                if cancelled or event.booking.content != Content.CANCEL:
                     event.acked = True
 
     def unacked(self) -> int:

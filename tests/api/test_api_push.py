@@ -47,7 +47,7 @@ def test_push_is_stored_once_and_answered_the_same_twice(served):
     assert count(config, "operator_reservations") == 3
 
 
-def test_unreadable_reservation_is_refused_with_warning_450(served):
+def test_an_unreadable_reservation_alone_is_refused_with_an_error_naming_it(served):
     config, url = served
     body = (FIXTURES / "alpinebits-2024-10" / "GuestRequests-Push-OTA_HotelResNotifRQ.xml").read_bytes()
     body = body.replace(b'Start="2023-01-01"', b'Start="2023-02-30"')
@@ -56,9 +56,11 @@ def test_unreadable_reservation_is_refused_with_warning_450(served):
     answer = etree.fromstring(response.content)
     schema = etree.XMLSchema(etree.parse(str(FIXTURES / "alpinebits-2024-10.xsd")))
     assert schema.validate(answer), schema.error_log
-    [warning] = answer.iter("{*}Warning")
-    assert (warning.get("Type"), warning.get("Code"), warning.get("RecordID")) == ("3", "450", "6b34fe24ac2ff810")
-    assert "TimeSpan Start" in warning.text
+    # Nothing acknowledged: Errors, not a success listing the refused one (it is never acknowledged).
+    assert not list(answer.iter("{*}UniqueID"))
+    [error] = answer.iter("{*}Error")
+    assert (error.get("Type"), error.get("Code")) == ("13", "450")
+    assert "6b34fe24ac2ff810" in error.text and "TimeSpan Start" in error.text
     with Store(config.store_path) as store:   # kept, with its error, for a person or a fixed parser
         assert store.one("SELECT parse_state FROM raw_messages")["parse_state"] == "failed"
 
