@@ -113,6 +113,9 @@ class OtaConnector(Connector):
                                 f"{', '.join(ACK_MODES)}; fix it in its [[operators]] entry")
         return mode
 
+    def check_ack_mode(self) -> None:
+        self.ack_mode.strip()
+
     def offered_versions(self) -> tuple[str, ...]:
         return handshake.offered_versions(str(self.setting("protocol_version", "")))
 
@@ -191,7 +194,7 @@ class OtaPullConnector(OtaConnector):
         url = str(self.setting("url", ""))
         if not url or ctx.http is None:
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
-        self.ack_mode   # a wrong setting fails the run before anything is read
+        self.check_ack_mode()   # a wrong setting fails the run before anything is read
         # Older versions saved the newest stamp seen and asked from it; that cursor is not used any more.
         ctx.state.pop("last_seen", None)
         request = writer.read_request(self.hotel_code, ctx.since or None)

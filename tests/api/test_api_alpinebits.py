@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api.test_api_ota_parser import full_booking
+from api.test_api_scan import make_config, rows
 from lxml import etree
 
 from connectors.ota import handshake, writer
@@ -25,10 +27,8 @@ from connectors.simulate.demo import sim_operator
 from connectors.simulate.push import agree_version, push
 from connectors.simulate.server import SimServer
 from core.config import Config
-from core.models import Content, OperatorError
+from core.models import Content
 from core.store import Store
-from api.test_api_scan import make_config, rows
-from api.test_api_ota_parser import full_booking
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "alpinebits-2024-10"
