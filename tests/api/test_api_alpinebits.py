@@ -359,3 +359,15 @@ def test_on_receipt_is_the_default_and_a_wrong_ack_setting_is_named(tmp_path):
         [bad] = asyncio.run(scan(make_config(tmp_path / "b", server, tui={"ack": "whenever"})))
     assert bad.state == "error" and "ack = 'whenever' is not one of on_receipt, on_decision" in bad.last_error
 
+
+
+def test_every_handshake_and_refusal_message_is_valid_alpinebits(schema):
+    ours = handshake.capabilities(handshake.PULL_ACTIONS)
+    valid(schema, handshake.ping_request(ours))
+    valid(schema, handshake.ping_response('{"versions": []}', handshake.intersect(ours, ours)))
+    valid(schema, handshake.ping_error("handshake not readable"))
+    refused = valid(schema, writer.push_response([], [("A1", "for hotel X, not this one (SUNBEACH): never booked")]))
+    assert refused.find("{*}Errors/{*}Error").get("Code") == "392"
+    valid(schema, writer.notif_report_response())
+    assert handshake.highest_version(handshake.intersect(ours, handshake.capabilities(
+        handshake.PULL_ACTIONS, ["2022-10", "2018-10"]))) == "2022-10"
