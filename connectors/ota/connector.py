@@ -105,16 +105,13 @@ class OtaConnector(Connector):
     def hotel_code(self) -> str:
         return str(self.setting("hotel_code", writer.DEFAULT_HOTEL_CODE))
 
-    @property
     def ack_mode(self) -> str:
+        """When reservations are acknowledged (``ack``); a wrong value is named with where to fix it."""
         mode = str(self.setting("ack", "on_receipt"))
         if mode not in ACK_MODES:
             raise OperatorError(f"operator {self.operator.name}: ack = {mode[:40]!r} is not one of "
                                 f"{', '.join(ACK_MODES)}; fix it in its [[operators]] entry")
         return mode
-
-    def check_ack_mode(self) -> None:
-        self.ack_mode.strip()
 
     def offered_versions(self) -> tuple[str, ...]:
         return handshake.offered_versions(str(self.setting("protocol_version", "")))
@@ -194,7 +191,7 @@ class OtaPullConnector(OtaConnector):
         url = str(self.setting("url", ""))
         if not url or ctx.http is None:
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
-        self.check_ack_mode()   # a wrong setting fails the run before anything is read
+        self.ack_mode()   # a wrong setting fails the run before anything is read
         # Older versions saved the newest stamp seen and asked from it; that cursor is not used any more.
         ctx.state.pop("last_seen", None)
         request = writer.read_request(self.hotel_code, ctx.since or None)
@@ -240,7 +237,7 @@ class OtaPullConnector(OtaConnector):
 
         With ``ack = "on_decision"`` new and changed reservations wait for the hotel's confirmation.
         """
-        later = self.decisions if self.ack_mode == "on_decision" else set()
+        later = self.decisions if self.ack_mode() == "on_decision" else set()
         acks = [self.unique_ids[raw.sha256] for raw, result in items
                 if result.ok and raw.sha256 in self.unique_ids and raw.sha256 not in later]
         if not acks:

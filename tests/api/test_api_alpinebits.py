@@ -204,6 +204,12 @@ def test_status_updates_are_understood_and_unknown_ids_are_refused(served, schem
     assert latest["6b34fe24ac244444"]["content"] == "cancel"
     assert latest["6b34fe24ac244444"]["check_in"] == "2026-07-01"    # the cancelled stay, as it was
     assert latest["6b34fe24ac999999"]["version"] == 1                # still reserved: nothing changed
+    # "Reserved" for the cancelled one books it again, with the stay it had.
+    again = update.replace(b'ResStatus="Cancelled"', b'ResStatus="Reserved"').replace(b'Type="15"', b'Type="14"')
+    valid(schema, post(url, STATUS_UPDATE_ACTION, again).content)
+    back = {r["voucher"]: r for r in stored(config, "SELECT * FROM operator_reservations WHERE is_latest = 1")}
+    assert (back["6b34fe24ac244444"]["content"], back["6b34fe24ac244444"]["check_in"]) == ("new", "2026-07-01")
+    assert json.loads(back["6b34fe24ac244444"]["diff"])["content"] == ["cancel", "new"]
 
 
 def test_pull_leaves_another_hotels_reservation_unacknowledged_and_failed(tmp_path):
