@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Iterable
@@ -258,19 +258,36 @@ class Ingestor:
                         out.append(dropped)
             for booking in out:
                 if str(booking.extra.get("reservation_id") or "") == rid:
-                    stored[booking.voucher] = {"content": str(booking.content), "snapshot": booking.comparable_json()}
+                    stored[booking.voucher] = {"content": str(booking.content), "booking": booking}
         return out
 
     def _stored_rooms(self, ids: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-        """The latest row of each room of these reservations: voucher ``ID`` or ``ID/n``, by voucher."""
+        """The latest row of each room of these reservations: voucher ``ID`` or ``ID/n``, by voucher.
+
+        The first room's voucher is the ID itself (``ID/n`` are the others), so only a
+        reservation whose ``ID`` row exists can have more: for a batch of new
+        reservations this is one indexed query per 500 IDs.
+        """
         found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {key: {} for key in ids}
+        by_operator: dict[str, list[str]] = {}
         for operator, rid in ids:
+            by_operator.setdefault(operator, []).append(rid)
+        for operator, rids in by_operator.items():
+            for i in range(0, len(rids), 500):
+                chunk = rids[i:i + 500]
+                for row in self.store.conn.execute(
+                        "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND "
+                        f"is_latest = 1 AND voucher IN ({', '.join('?' * len(chunk))})", (operator, *chunk)):
+                    found[(operator, row["voucher"])][row["voucher"]] = dict(row)
+        for (operator, rid), rooms in found.items():
+            if not rooms:
+                continue
             # ``ID/`` up to ``ID0`` ('0' follows '/'): the rows ``ID/n``, read through the unique key's index.
             for row in self.store.conn.execute(
                     "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND is_latest = 1 "
-                    "AND (voucher = ? OR (voucher > ? AND voucher < ?))", (operator, rid, rid + "/", rid + "0")):
-                if row["voucher"] == rid or row["voucher"][len(rid) + 1:].isdigit():
-                    found[(operator, rid)][row["voucher"]] = {"content": row["content"], "snapshot": row["snapshot"]}
+                    "AND voucher > ? AND voucher < ?", (operator, rid + "/", rid + "0")):
+                if row["voucher"][len(rid) + 1:].isdigit():
+                    rooms[row["voucher"]] = dict(row)
         return found
 
     def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
@@ -612,8 +629,14 @@ def booking_from_snapshot(snapshot: dict[str, Any], content: Content) -> Operato
 
 
 def _carried(row: dict[str, Any], content: Content, message: OperatorBooking) -> OperatorBooking:
-    """A room row's stored details under a message that names its reservation but not its rooms."""
-    booking = booking_from_snapshot(json.loads(row["snapshot"]), content)
+    """A room row's stored details (or a booking earlier in the batch) under a message that names its
+    reservation but not its rooms."""
+    if "booking" in row:
+        earlier: OperatorBooking = row["booking"]
+        booking = replace(earlier, content=content, guests=list(earlier.guests),
+                          night_prices=list(earlier.night_prices), child_ages=list(earlier.child_ages))
+    else:
+        booking = booking_from_snapshot(json.loads(row["snapshot"]), content)
     booking.cancel_date = message.cancel_date if content == Content.CANCEL else None
     booking.extra = {k: v for k, v in message.extra.items() if k not in ("status_update", "known_id_only")}
     return booking
