@@ -91,7 +91,7 @@ class OtaConnector(Connector):
         if isinstance(read, Exception):
             raise read
         bookings = read if read is not None else parse_ota(raw.body, name=raw.filename or raw.source_ref)
-        check_hotel(bookings, self.hotel_code)
+        check_hotel(bookings, str(self.setting("hotel_code", "")), self.operator.name)
         market = str(self.operator.settings.get("market", ""))
         for booking in bookings:
             booking.market = booking.market or market or booking.nationality
@@ -362,18 +362,24 @@ def needs_decision(element: etree._Element) -> bool:
                                                                                  "RoomStay"))
 
 
-def check_hotel(bookings: list[OperatorBooking], hotel_code: str) -> None:
+def check_hotel(bookings: list[OperatorBooking], hotel_code: str, operator: str) -> None:
     """A reservation for another hotel is never booked; one naming no hotel must be known already.
 
     Raises ``ParseError`` (the message is kept as failed and not acknowledged)
-    for another hotel's code. A booking without a code gets ``known_id_only``:
-    core takes it only when it knows the reservation ID for this operator.
+    for another hotel's code, or for any code while the operator has no
+    ``hotel_code`` to compare it with. A booking without a code gets
+    ``known_id_only``: core takes it only when it knows the reservation ID for
+    this operator.
     """
     for booking in bookings:
         theirs = str(booking.extra.get("hotel_code") or "")
+        rid = str(booking.extra.get("reservation_id") or booking.voucher)
         if not theirs:
             booking.extra["known_id_only"] = True
+        elif not hotel_code:
+            raise ParseError(f"for hotel {theirs[:64]}, and {operator} has no hotel_code to check it against: set "
+                             f"hotel_code in its [[operators]] entry, then opdesk raw retry --failed",
+                             field="BasicPropertyInfo HotelCode", record=rid)
         elif theirs != hotel_code:
-            rid = str(booking.extra.get("reservation_id") or booking.voucher)
             raise ParseError(f"for hotel {theirs[:64]}, not this one ({hotel_code}): never booked",
                              field="BasicPropertyInfo HotelCode", record=rid)

@@ -377,3 +377,18 @@ def test_every_handshake_and_refusal_message_is_valid_alpinebits(schema):
     valid(schema, writer.notif_report_response())
     assert handshake.highest_version(handshake.intersect(ours, handshake.capabilities(
         handshake.PULL_ACTIONS, ["2022-10", "2018-10"]))) == "2022-10"
+
+
+def test_without_a_hotel_code_to_check_against_nothing_is_booked_and_the_fix_is_named(tmp_path, schema):
+    config = Config(tmp_path / "opdesk.toml", {
+        "store": {"path": str(tmp_path / "opdesk.db")},
+        "operators": [{"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret"}]})
+    server = PushServer(config, config.operators, port=0).start()
+    try:
+        body = writer.booking_to_ota_xml([full_booking(voucher="N-1")], push=True, hotel_code="SUNBEACH")
+        [error] = valid(schema, post(f"http://127.0.0.1:{server.port}/jet2", PUSH_ACTION, body).content).iter(
+            "{*}Error")
+    finally:
+        server.stop()
+    assert error.get("Code") == "392" and "set hotel_code in its [[operators]] entry" in error.text
+    assert stored(config, "SELECT COUNT(*) AS n FROM operator_reservations")[0]["n"] == 0

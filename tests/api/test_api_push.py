@@ -24,7 +24,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def served(tmp_path):
     config = Config(tmp_path / "opdesk.toml", {
         "store": {"path": str(tmp_path / "opdesk.db")},
-        "operators": [{"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret"}],
+        "operators": [{"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret",
+                       "hotel_code": "SUNBEACH"}],
     })
     server = PushServer(config, config.operators, port=0).start()
     yield config, f"http://127.0.0.1:{server.port}/jet2"
