@@ -638,7 +638,8 @@ def _carried(row: dict[str, Any], content: Content, message: OperatorBooking) ->
     else:
         booking = booking_from_snapshot(json.loads(row["snapshot"]), content)
     booking.cancel_date = message.cancel_date if content == Content.CANCEL else None
-    booking.extra = {k: v for k, v in message.extra.items() if k not in ("status_update", "known_id_only")}
+    booking.extra = {k: v for k, v in message.extra.items()
+                     if k not in ("status_update", "known_id_only", "ingest_flags")}
     return booking
 
 
