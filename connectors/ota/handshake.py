@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from lxml import etree
 
 from connectors.ota.parser import OTA_NS, child, children, local, raise_operator_errors, read_xml, text_of
+from connectors.ota.writer import xml_text
 from core.models import OperatorError, ParseError
 
 PING_ACTION = "OTA_Ping:Handshaking"
@@ -138,7 +139,7 @@ def ping_response(echo: str, common: Capabilities) -> bytes:
 def ping_error(message: str, *, code: int = 450) -> bytes:
     """``OTA_PingRS`` with Errors: the handshake request could not be read."""
     root = element("OTA_PingRS", Version=PING_VERSION)
-    sub(sub(root, "Errors"), "Error", Type="13", Code=str(code)).text = message
+    sub(sub(root, "Errors"), "Error", Type="13", Code=str(code)).text = xml_text(message)
     return serialise(root)
 
 

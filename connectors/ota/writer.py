@@ -215,7 +215,7 @@ def reason_code(reason: str) -> int:
 def error_response(message: str, *, code: int = ERR_UNABLE, error_type: int = 13, push: bool = False) -> bytes:
     """An error answer: Type 11 is authentication, 13 an application error."""
     root = element("OTA_HotelResNotifRS" if push else "OTA_ResRetrieveRS", Version="1.000" if push else "7.000")
-    sub(sub(root, "Errors"), "Error", Type=str(error_type), Code=str(code)).text = message
+    sub(sub(root, "Errors"), "Error", Type=str(error_type), Code=str(code)).text = xml_text(message)
     return serialise(root)
 
 
@@ -224,7 +224,18 @@ def add_refusals(root: etree._Element, refusals: Iterable[tuple[str, str]]) -> N
     if refusals:
         warnings = sub(root, "Warnings")
         for voucher, reason in refusals:
-            sub(warnings, "Warning", Type="3", Code="450", RecordID=voucher[:64]).text = reason or "Unable to process reservation"
+            sub(warnings, "Warning", Type="3", Code="450", RecordID=xml_text(voucher[:64])).text = \
+                xml_text(reason) or "Unable to process reservation"
+
+
+# XML 1.0 has no place for control characters other than tab, newline and carriage return.
+NOT_XML = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0x7F, 0xFFFE, 0xFFFF], "?")
+
+
+def xml_text(text: str) -> str:
+    """Text for an answer: a reason typed by staff or an error that quotes an operator may hold
+    control characters (an escape sequence pasted in), which XML cannot carry; each becomes "?"."""
+    return "".join(ch for ch in text.translate(NOT_XML) if not 0xD800 <= ord(ch) <= 0xDFFF)
 
 
 # -- helpers --------------------------------------------------------------------

@@ -392,3 +392,11 @@ def test_without_a_hotel_code_to_check_against_nothing_is_booked_and_the_fix_is_
         server.stop()
     assert error.get("Code") == "392" and "set hotel_code in its [[operators]] entry" in error.text
     assert stored(config, "SELECT COUNT(*) AS n FROM operator_reservations")[0]["n"] == 0
+
+
+def test_a_reason_with_control_characters_still_makes_a_valid_refusal(schema):
+    body = writer.notif_report([], [("A\x00-1", "stop sale \x1b[31m[/]\x07")])
+    [warning] = valid(schema, body).iter("{*}Warning")
+    assert warning.text == "stop sale ?[31m[/]?" and warning.get("RecordID") == "A?-1"
+    [error] = valid(schema, writer.push_response([], [("B-2", "bad \x1b byte")])).iter("{*}Error")
+    assert "bad ? byte" in error.text
