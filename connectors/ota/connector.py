@@ -138,10 +138,13 @@ class OtaConnector(Connector):
     def agreed_version(self, answer: bytes, url: str) -> str:
         """The highest version of a handshake answer; ``OperatorError`` when the two sides share none."""
         common = handshake.read_ping_response(answer, name=url)
-        version = handshake.highest_version(common)
-        if not version:
+        if not handshake.highest_version(common):
             raise OperatorError(f"{url}: the operator speaks none of the AlpineBits versions opdesk speaks "
                                 f"({', '.join(self.offered_versions())}); ask the operator which it supports")
+        version = handshake.highest_version(common, handshake.ACTION_READ)
+        if not version:
+            raise OperatorError(f"{url}: the operator's handshake offers no GuestRequests pull "
+                                f"({handshake.ACTION_READ}); ask the operator whether it pushes instead (ota-push)")
         return version
 
     # -- answering ---------------------------------------------------------------------

@@ -77,9 +77,11 @@ def intersect(ours: Capabilities, theirs: Capabilities) -> Capabilities:
     return {"versions": out}
 
 
-def highest_version(capable: Capabilities) -> str:
-    """The newest version listed, or "" for none."""
-    versions = [v["version"] for v in capable.get("versions", []) if isinstance(v, dict) and v.get("version")]
+def highest_version(capable: Capabilities, action: str = "") -> str:
+    """The newest version listed (that lists ``action``, when given), or "" for none."""
+    versions = [v["version"] for v in capable.get("versions", []) if isinstance(v, dict) and v.get("version")
+                and (not action or any(isinstance(a, dict) and a.get("action") == action
+                                       for a in v.get("actions", []) or []))]
     return max(versions) if versions else ""
 
 

@@ -377,6 +377,9 @@ def test_every_handshake_and_refusal_message_is_valid_alpinebits(schema):
     valid(schema, writer.notif_report_response())
     assert handshake.highest_version(handshake.intersect(ours, handshake.capabilities(
         handshake.PULL_ACTIONS, ["2022-10", "2018-10"]))) == "2022-10"
+    pull_in_2022_only = {"versions": [{"version": "2024-10", "actions": [{"action": "action_OTA_Ping"}]},
+                                      {"version": "2022-10", "actions": [{"action": "action_OTA_Read"}]}]}
+    assert handshake.highest_version(pull_in_2022_only, handshake.ACTION_READ) == "2022-10"
 
 
 def test_without_a_hotel_code_to_check_against_nothing_is_booked_and_the_fix_is_named(tmp_path, schema):
