@@ -72,7 +72,7 @@ ACK_ACTION = "OTA_NotifReport:GuestRequests"
 PUSH_ACTION = "OTA_HotelResNotif:GuestRequests"
 STATUS_UPDATE_ACTION = "OTA_HotelResNotif:GuestRequests_StatusUpdate"
 ACK_MODES = ("on_receipt", "on_decision")
-# Answer texts that mean "I do not speak the version you asked for" (HTTP 400 ERROR:... or an Errors element).
+# Words of an HTTP 400 answer ("ERROR:...", as AlpineBits servers write) that mean "I do not speak that version".
 VERSION_WORDS = ("version",)
 
 
@@ -210,17 +210,27 @@ class OtaPullConnector(OtaConnector):
 
     async def handshake(self, ctx: FetchContext, url: str) -> None:
         """``OTA_Ping:Handshaking``; the version agreed is kept in the operator's state."""
-        ctx.state.pop("protocol_version", None)
-        try:
-            answer = await self.post(ctx, url, handshake.PING_ACTION, self.ping())
-        except OperatorError as exc:
-            if "HTTP 400" not in str(exc) or isinstance(exc, VersionRefused):
-                raise
-            # A server older than handshaking (AlpineBits before 2018-10) does not know the action:
-            # it is read in the newest version offered, as before.
-            ctx.state["protocol_version"] = self.offered_versions()[0]
+        refused = ""
+        for version in self.offered_versions():
+            # The ping lists every version; its header names one, and a strict server may check even that.
+            ctx.state["protocol_version"] = version
+            try:
+                answer = await self.post(ctx, url, handshake.PING_ACTION, self.ping())
+            except VersionRefused as exc:
+                refused = str(exc)
+                continue
+            except OperatorError as exc:
+                if "HTTP 400" not in str(exc):
+                    raise
+                # A server older than handshaking (AlpineBits before 2018-10) does not know the action:
+                # it is read in the newest version offered, as before.
+                ctx.state["protocol_version"] = self.offered_versions()[0]
+                return
+            ctx.state["protocol_version"] = self.agreed_version(answer, url)
             return
-        ctx.state["protocol_version"] = self.agreed_version(answer, url)
+        ctx.state.pop("protocol_version", None)
+        raise OperatorError(f"{refused}; the operator speaks none of the AlpineBits versions opdesk speaks "
+                            f"({', '.join(self.offered_versions())}); ask the operator which it supports")
 
     def read_answer(self, body: bytes, url: str) -> list[RawMessage]:
         """Cut an answer into one raw message per reservation and read each (CPU work: see ``offload``)."""

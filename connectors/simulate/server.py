@@ -65,6 +65,7 @@ class SimOperator:
     requests: int = 0
     replies: list[dict[str, Any]] = field(default_factory=list)   # confirmations and rejections received
     versions: tuple[str, ...] = handshake.SUPPORTED_VERSIONS      # AlpineBits versions it speaks
+    strict_ping: bool = False                                     # refuse a handshake sent in another version
     seen: list[tuple[str, str]] = field(default_factory=list)     # (action, protocol version) of each request
     reports: list[bytes] = field(default_factory=list)            # the OTA_NotifReportRQ bodies received
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -178,7 +179,7 @@ class SimHandler(AnsweringHandler):
         action = form.get("action", b"").decode()
         with op.lock:
             op.seen.append((action, version))
-        if action == handshake.PING_ACTION:
+        if action == handshake.PING_ACTION and (version in op.versions or not op.strict_ping):
             echo, theirs = handshake.read_ping_request(form.get("request", b""))
             ours = handshake.capabilities(handshake.PULL_ACTIONS, op.versions)
             return self.xml(op, handshake.ping_response(echo, handshake.intersect(ours, theirs)))

@@ -133,6 +133,16 @@ def test_pull_handshakes_again_when_the_server_reports_a_version_problem(tmp_pat
                        ("OTA_Read:GuestRequests", "2022-10"), ("OTA_NotifReport:GuestRequests", "2022-10")]
 
 
+def test_a_server_that_checks_the_version_even_of_a_handshake_is_asked_in_each_in_turn(tmp_path):
+    op = sim_operator("tui", initial=1)
+    op.versions, op.strict_ping = ("2022-10",), True
+    with SimServer([op]) as server:
+        [run] = asyncio.run(scan(make_config(tmp_path, server)))
+    assert run.state == "ok" and run.new == 1
+    assert op.seen[:3] == [(handshake.PING_ACTION, "2024-10"), (handshake.PING_ACTION, "2022-10"),
+                           ("OTA_Read:GuestRequests", "2022-10")]
+
+
 def test_pull_that_shares_no_version_says_so(tmp_path):
     op = sim_operator("tui", initial=1)
     op.versions = ("2018-10",)
