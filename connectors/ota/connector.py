@@ -195,6 +195,10 @@ class OtaPullConnector(OtaConnector):
         if not url or ctx.http is None:
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
         self.ack_mode()   # a wrong setting fails the run before anything is read
+        if not self.setting("hotel_code", ""):
+            raise OperatorError(f"operator {self.operator.name}: set hotel_code in its [[operators]] entry (the "
+                                "HotelCode the operator knows this hotel by): reads ask for it, and reservations "
+                                "for any other hotel are never booked")
         # Older versions saved the newest stamp seen and asked from it; that cursor is not used any more.
         ctx.state.pop("last_seen", None)
         request = writer.read_request(self.hotel_code, ctx.since or None)

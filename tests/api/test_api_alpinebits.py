@@ -373,7 +373,10 @@ def test_on_receipt_is_the_default_and_a_wrong_ack_setting_is_named(tmp_path):
         assert run.new == 2 and op.feed.unacked() == 0
         (tmp_path / "b").mkdir()
         [bad] = asyncio.run(scan(make_config(tmp_path / "b", server, tui={"ack": "whenever"})))
+        (tmp_path / "c").mkdir()
+        [nameless] = asyncio.run(scan(make_config(tmp_path / "c", server, tui={"hotel_code": ""})))
     assert bad.state == "error" and "ack = 'whenever' is not one of on_receipt, on_decision" in bad.last_error
+    assert nameless.state == "error" and "set hotel_code in its [[operators]] entry" in nameless.last_error
 
 
 
