@@ -66,6 +66,9 @@ class Reply:
     reason: str = ""                     # for a rejection
     raw: RawMessage | None = None        # the message being answered (mail replies need it)
     reservation: dict[str, Any] = field(default_factory=dict)   # the row as `opdesk show --json`
+    # The other rooms of the operator's reservation (voucher -> status), where rooms share one ID that
+    # the protocol answers once (AlpineBits): ``core.inbox.reservation_rooms``.
+    rooms: dict[str, str] = field(default_factory=dict)
 
 
 class Connector:

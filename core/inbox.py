@@ -217,6 +217,26 @@ def versions(store: Store, operator: str, voucher: str) -> list[dict[str, Any]]:
     return rows
 
 
+def reservation_rooms(store: Store, reservation_id: int) -> dict[str, str]:
+    """The other rooms of the operator's reservation this row belongs to: voucher -> status.
+
+    A connector that knows the operator's reservation ID keeps it in ``extra``;
+    its rooms are the latest rows, not cancelled, whose voucher is that ID or
+    ``ID/n`` (``core.ingest``). Empty for a row of one room, or of no known ID.
+    """
+    row = store.one("SELECT operator, voucher, extra FROM operator_reservations WHERE id = ?", (reservation_id,))
+    if row is None:
+        return {}
+    rid = str(json.loads(row["extra"] or "{}").get("reservation_id") or "")
+    if not rid:
+        return {}
+    found = store.all(
+        "SELECT voucher, status FROM operator_reservations WHERE operator = ? AND is_latest = 1 AND id != ? "
+        "AND content != 'cancel' AND (voucher = ? OR (voucher > ? AND voucher < ?)) ORDER BY voucher",
+        (row["operator"], reservation_id, rid, rid + "/", rid + "0"))
+    return {r["voucher"]: r["status"] for r in found if r["voucher"] == rid or r["voucher"][len(rid) + 1:].isdigit()}
+
+
 def raw_messages(store: Store, states: tuple[str, ...] = ("failed", "unparsed"), *,
                  operator: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Raw messages that need a person: failed to parse, or no parser knew them."""

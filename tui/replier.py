@@ -6,6 +6,7 @@ from typing import Any
 
 from connectors.base import Reply, connector_for
 from core.config import Config
+from core.inbox import reservation_rooms
 from core.ingest import raw_from_row
 from core.store import Store
 
@@ -24,7 +25,8 @@ class ConnectorReplier:
         connector = connector_for(operator, self.config)
         raw_row = self.store.one("SELECT * FROM raw_messages WHERE id = ?", (reservation["raw_id"],))
         reply = Reply(operator=operator.name, voucher=reservation["voucher"], hotel_number=hotel_number,
-                      reason=reason, raw=raw_from_row(raw_row) if raw_row else None, reservation=reservation)
+                      reason=reason, raw=raw_from_row(raw_row) if raw_row else None, reservation=reservation,
+                      rooms=reservation_rooms(self.store, reservation["id"]))
         if action == "confirm":
             result = connector.confirm(reply)
         else:

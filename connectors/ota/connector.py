@@ -151,12 +151,27 @@ class OtaConnector(Connector):
     def reply_url(self) -> str:
         return str(self.setting("url", ""))
 
-    def confirm(self, reply: Reply) -> None:
-        self.send_report(writer.notif_report([reply_unique_id(reply)]))
+    def confirm(self, reply: Reply) -> str:
+        """Acknowledge the reservation. Its rooms share one ID: with ``ack = "on_decision"`` the operator
+        hears once every room is confirmed, and not at all after one was rejected (it was refused)."""
+        unique_id = reply_unique_id(reply)
+        if self.setting("ack", "on_receipt") == "on_decision" and reply.reservation.get("content") != "cancel":
+            rejected = [v for v, status in reply.rooms.items() if status == "rejected"]
+            if rejected:
+                return (f"not sent: reservation {unique_id[1]} was refused to the operator when room "
+                        f"{', '.join(rejected)} was rejected")
+            waiting = [v for v, status in reply.rooms.items() if status == "pending"]
+            if waiting:
+                return (f"not sent yet: the operator hears when the other rooms of {unique_id[1]} "
+                        f"({', '.join(waiting)}) are confirmed")
+        self.send_report(writer.notif_report([unique_id]))
+        return "sent"
 
-    def reject(self, reply: Reply) -> None:
+    def reject(self, reply: Reply) -> str:
+        """Refuse the reservation (``Warning Type=3 Code=450``): AlpineBits refuses a reservation as a whole."""
         self.send_report(writer.notif_report([], [(reply_unique_id(reply)[1],
                                                    reply.reason or "Unable to process reservation")]))
+        return "sent"
 
     def send_report(self, request: bytes) -> None:
         url = self.reply_url()

@@ -416,3 +416,37 @@ def test_a_reason_with_control_characters_still_makes_a_valid_refusal(schema):
     assert warning.text == "stop sale ?[31m[/]?" and warning.get("RecordID") == "A?-1"
     [error] = valid(schema, writer.push_response([], [("B-2", "bad \x1b byte")])).iter("{*}Error")
     assert "bad ? byte" in error.text
+
+
+def test_on_decision_answers_a_reservation_of_several_rooms_once_for_all_of_them(tmp_path):
+    from core import actions
+    from core.audit import Actor
+    from tui.replier import ConnectorReplier
+
+    op = sim_operator("tui", initial=2)
+    two_rooms = [("DZX", date(2026, 7, 1), date(2026, 7, 8)), ("FAM4", date(2026, 7, 1), date(2026, 7, 8))]
+    kept, refused = op.feed.events
+    for event in (kept, refused):
+        whole = etree.fromstring(reservation(event.booking.voucher, "Reserved", two_rooms))
+        event.rendered = etree.tostring(whole.find(".//{*}HotelReservation"))
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server, tui={"ack": "on_decision"})
+        [run] = asyncio.run(scan(config))
+        assert run.new == 4 and op.feed.unacked() == 2
+        map_everything(config)
+        ids = {r["voucher"]: r["id"] for r in rows(config, "SELECT id, voucher FROM operator_reservations")}
+        k, r = kept.booking.voucher, refused.booking.voucher
+        actor = Actor("cli", "test")
+        with Store(config.store_path) as store:
+            replier = ConnectorReplier(store, config)
+            [first] = actions.confirm(store, config, [ids[k]], actor, replier)
+            assert first.ok and "not sent yet" in first.message and f"{k}/2" in first.message
+            assert op.feed.unacked() == 2                        # one room of two decided: nothing told
+            [last] = actions.confirm(store, config, [ids[f"{k}/2"]], actor, replier)
+            assert last.ok and last.message.endswith("operator: sent")
+            assert op.feed.unacked() == 1                        # every room confirmed: acknowledged once
+            [no] = actions.reject(store, config, [ids[f"{r}/2"]], actor, "no family rooms", replier)
+            assert no.ok and op.feed.unacked() == 0              # one room rejected: the reservation refused
+            [after] = actions.confirm(store, config, [ids[r]], actor, replier)
+            assert after.ok and f"not sent: reservation {r} was refused" in after.message
+    assert [v for v in (x.get("voucher") for x in op.replies)] == [r]
