@@ -219,12 +219,16 @@ class OtaPullConnector(OtaConnector):
         request = writer.read_request(self.hotel_code, ctx.since or None)
         if ctx.state.get("protocol_version") not in self.offered_versions():
             await self.handshake(ctx, url)
-        try:
-            body = await self.post(ctx, url, READ_ACTION, request)
-        except VersionRefused:   # the operator changed what it speaks since the last handshake
-            await self.handshake(ctx, url)
-            body = await self.post(ctx, url, READ_ACTION, request)
-        for raw in await ctx.offload(self.read_answer, body, url):
+        for attempt in (1, 2):
+            try:
+                body = await self.post(ctx, url, READ_ACTION, request)
+                raws = await ctx.offload(self.read_answer, body, url)
+                break
+            except OperatorError as exc:
+                if attempt == 2 or not version_problem(exc):
+                    raise
+                await self.handshake(ctx, url)   # the operator changed what it speaks since the last handshake
+        for raw in raws:
             yield raw
 
     async def handshake(self, ctx: FetchContext, url: str) -> None:
@@ -370,6 +374,13 @@ def single_document(kind: str, element: etree._Element) -> bytes:
 
 def cancel_type(reply: Reply) -> str:
     return "15" if reply.reservation.get("content") == "cancel" else "14"
+
+
+def version_problem(exc: OperatorError) -> bool:
+    """The server refused the protocol version: HTTP 400 about it, or an ``Errors`` answer about it."""
+    text = str(exc).lower()
+    return isinstance(exc, VersionRefused) or (text.startswith("operator answered an error")
+                                               and any(word in text for word in VERSION_WORDS))
 
 
 def reply_unique_id(reply: Reply) -> tuple[str, str]:

@@ -66,6 +66,7 @@ class SimOperator:
     replies: list[dict[str, Any]] = field(default_factory=list)   # confirmations and rejections received
     versions: tuple[str, ...] = handshake.SUPPORTED_VERSIONS      # AlpineBits versions it speaks
     strict_ping: bool = False                                     # refuse a handshake sent in another version
+    version_error_xml: bool = False                               # refuse a version with an Errors answer, not 400
     seen: list[tuple[str, str]] = field(default_factory=list)     # (action, protocol version) of each request
     reports: list[bytes] = field(default_factory=list)            # the OTA_NotifReportRQ bodies received
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -183,6 +184,8 @@ class SimHandler(AnsweringHandler):
             echo, theirs = handshake.read_ping_request(form.get("request", b""))
             ours = handshake.capabilities(handshake.PULL_ACTIONS, op.versions)
             return self.xml(op, handshake.ping_response(echo, handshake.intersect(ours, theirs)))
+        if version not in op.versions and op.version_error_xml:
+            return self.xml(op, writer.error_response(f"unsupported protocol version {version[:20]}", code=450))
         if version not in op.versions:
             return self.answer(400, f"ERROR:unsupported protocol version {version[:20]!r} (this server speaks "
                                     f"{', '.join(op.versions)})".encode(), "text/plain")

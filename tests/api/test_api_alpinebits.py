@@ -143,6 +143,18 @@ def test_a_server_that_checks_the_version_even_of_a_handshake_is_asked_in_each_i
                            ("OTA_Read:GuestRequests", "2022-10")]
 
 
+def test_pull_handshakes_again_when_the_version_problem_comes_as_an_errors_answer(tmp_path):
+    op = sim_operator("tui", initial=1)
+    with SimServer([op]) as server:
+        config = make_config(tmp_path, server)
+        asyncio.run(scan(config))
+        op.versions, op.version_error_xml = ("2022-10",), True
+        op.feed.add_new()
+        [run] = asyncio.run(scan(config))
+    assert run.state == "ok" and run.new == 1
+    assert [a for a, _ in op.seen].count(handshake.PING_ACTION) == 2
+
+
 def test_pull_that_shares_no_version_says_so(tmp_path):
     op = sim_operator("tui", initial=1)
     op.versions = ("2018-10",)
