@@ -43,7 +43,8 @@ import httpx
 from connectors.base import Connector, FetchContext, connector_for
 from core import scanlog
 from core.config import Config, OperatorConfig
-from core.ingest import IngestResult, Ingestor
+from core.errors import NotFound
+from core.ingest import Ingestor, IngestResult
 from core.models import OperatorError, ParseState, RawMessage
 from core.store import Store
 
@@ -312,8 +313,7 @@ def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> 
     """
     with Store(config.store_path, config.documents_dir) as store:
         for run in failed:
-            started = store.all("SELECT id, state FROM scan_runs WHERE id > ? AND operator = ?",
-                                (since, run.operator))
+            started = scanlog.runs_since(store, since, [run.operator])
             if not started:
                 started = [{"id": scanlog.start_run(store, run.operator), "state": "running"}]
             for row in started:
@@ -324,18 +324,17 @@ def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> 
 
 def last_run_id(config: Config) -> int:
     with Store(config.store_path, config.documents_dir) as store:
-        return int(store.scalar("SELECT COALESCE(MAX(id), 0) FROM scan_runs") or 0)
+        return scanlog.last_run_id(store)
 
 
 async def relay_progress(config: Config, names: list[str], since: int, progress: Progress,
                          every: float = 0.25) -> None:
     """Report the worker processes' runs as their scan_runs rows change."""
     seen: dict[int, tuple] = {}
-    marks = ", ".join("?" * len(names))
 
     def read() -> list[dict[str, Any]]:
         with Store(config.store_path, config.documents_dir) as store:
-            return store.all(f"SELECT * FROM scan_runs WHERE id > ? AND operator IN ({marks})", (since, *names))
+            return scanlog.runs_since(store, since, names)
 
     while True:
         for row in await asyncio.to_thread(read):
@@ -354,7 +353,7 @@ def pick_operators(config: Config, names: list[str] | None) -> list[OperatorConf
     known = {op.name: op for op in config.operators}
     missing = [n for n in names if n not in known]
     if missing:
-        raise KeyError(f"no operator named {', '.join(missing)} in {config.path} "
+        raise NotFound(f"no operator named {', '.join(missing)} in {config.path} "
                        f"(known: {', '.join(sorted(known)) or 'none'})")
     return [known[n] for n in names]
 

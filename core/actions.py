@@ -13,23 +13,39 @@ from typing import Any, Callable, Protocol
 
 from core.audit import Actor, record
 from core.config import Config
+from core.errors import Refused
 from core.inbox import reservation_json
+from core.ingest import recheck
 from core.models import CLEAN_STATES, Content
+from core.pricing.store import LoadedContracts, activate_contracts, active_contracts
 from core.store import Store, now_iso
 
 HOTEL_BOOK_FIELDS = ("status", "room", "board", "rate", "market", "check_in", "check_out", "rooms", "adults",
                      "child_ages", "guest_names", "total_minor", "currency", "agency")
 
 
-class ActionRefused(Exception):
+class ActionRefused(Refused):
     """The action is not allowed for this row; the message says why and what to do."""
 
 
-class Replier(Protocol):
-    def __call__(self, action: str, reservation: dict[str, Any], *, hotel_number: str, reason: str) -> str:
-        """Send ``confirm`` or ``reject`` to the operator; return what happened ("sent", "not sent: ...").
+@dataclass(frozen=True)
+class Delivery:
+    """What became of an answer to an operator: sent (and where), or not sent and why."""
 
-        Raise an exception when the operator could not be told.
+    sent: bool
+    detail: str          # "sent", "written to T1-confirm.json", "not sent: ..."; kept as the row's reply_state
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class Replier(Protocol):
+    def __call__(self, action: str, reservation: dict[str, Any], *, hotel_number: str,
+                 reason: str) -> "Delivery | str":
+        """Send ``confirm`` or ``reject`` to the operator; return what happened.
+
+        A ``Delivery`` says whether it was sent; a plain string means sent, and
+        says where. Raise an exception when the operator could not be told.
         """
 
 
@@ -42,10 +58,12 @@ class ActionOutcome:
     hotel_number: str | None = None
     voucher: str = ""
     operator: str = ""
+    sent: bool | None = None     # confirm/reject: whether the operator was really told
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "action": self.action, "ok": self.ok, "message": self.message,
-                "hotel_number": self.hotel_number, "voucher": self.voucher, "operator": self.operator}
+                "hotel_number": self.hotel_number, "voucher": self.voucher, "operator": self.operator,
+                **({"sent": self.sent} if self.sent is not None else {})}
 
 
 ApprovalGate = Callable[[Store, int], str | None]
@@ -205,7 +223,8 @@ def _answer(store: Store, rid: int, action: str, actor: Actor, replier: Replier,
     shape = reservation_json(store, rid)
     status = "confirmed" if action == "confirm" else "rejected"
     try:
-        sent = replier(action, shape, hotel_number=hotel_number, reason=reason) or "sent"
+        answer = replier(action, shape, hotel_number=hotel_number, reason=reason) or "sent"
+        delivery = answer if isinstance(answer, Delivery) else Delivery(True, str(answer))
     except Exception as exc:  # noqa: BLE001 - any delivery failure is reported, the row stays pending
         error = str(exc) or type(exc).__name__
         with store.transaction() as c:
@@ -213,17 +232,18 @@ def _answer(store: Store, rid: int, action: str, actor: Actor, replier: Replier,
                       (error, rid))
             record(store, actor, f"{action}_failed", reservation_id=rid, detail=error)
         return ActionOutcome(rid, action, False, f"not {status}: the operator could not be told: {error}",
-                             hotel_number or None, shape["voucher"], shape["operator"])
+                             hotel_number or None, shape["voucher"], shape["operator"], sent=False)
     with store.transaction() as c:
         c.execute(
             "UPDATE operator_reservations SET status = ?, decided_at = ?, decided_by = ?, reject_reason = ?, "
             "reply_state = ?, reply_error = '' WHERE id = ?",
-            (status, now_iso(), actor.name, reason, sent, rid))
+            (status, now_iso(), actor.name, reason, delivery.detail, rid))
         record(store, actor, action, reservation_id=rid, before={"status": "pending"},
-               after={"status": status, "reply": sent, **({"reason": reason} if reason else {})},
+               after={"status": status, "reply": delivery.detail, **({"reason": reason} if reason else {})},
                detail=hotel_number)
-    message = f"{status}" + (f" as {hotel_number}" if hotel_number else "") + f"; operator: {sent}"
-    return ActionOutcome(rid, action, True, message, hotel_number or None, shape["voucher"], shape["operator"])
+    message = f"{status}" + (f" as {hotel_number}" if hotel_number else "") + f"; operator: {delivery.detail}"
+    return ActionOutcome(rid, action, True, message, hotel_number or None, shape["voucher"], shape["operator"],
+                         sent=delivery.sent)
 
 
 @dataclass
@@ -261,3 +281,10 @@ def skip_reasons(row: dict[str, Any]) -> list[str]:
         if check["state"] not in CLEAN_STATES:
             reasons.append(f"{name}: {check['state']}" + (f" ({check['message']})" if check.get("message") else ""))
     return reasons
+
+
+def load_contracts_text(store: Store, config: Config, text: str, *, source: str,
+                        actor: Actor | str = "") -> LoadedContracts:
+    """Make ``text`` the active contract set, then re-check every pending row against it."""
+    set_id = activate_contracts(store, text, source=source, actor=actor)
+    return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))

@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 from core.audit import Actor, record
 from core.config import Config, ConfigError
+from core.errors import InvalidInput, NotFound, Refused
 from core.models import ApprovalReply, CheckState, Content, utcnow
 from core.store import Store, now_iso
 
@@ -51,8 +52,16 @@ EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 OPEN_STATES = ("waiting", "queued")
 
 
-class ApprovalError(Exception):
+class ApprovalError(Refused):
     """An approval cannot be started; the message says why and what to do."""
+
+
+class ApproverError(ApprovalError, InvalidInput):
+    """The approvers named cannot be asked (none, too many, not an address)."""
+
+
+class ApprovalNotFound(ApprovalError, NotFound):
+    """No inbox row with that number."""
 
 
 @dataclass
@@ -263,19 +272,19 @@ def start(store: Store, config: Config, reservation_id: int, approvers: list[str
 def _clean_approvers(approvers: list[str]) -> list[str]:
     cleaned = list(dict.fromkeys(a.strip().lower() for a in approvers if a.strip()))
     if not cleaned:
-        raise ApprovalError("name at least one approver (--approver EMAIL), or set [approval.rules] "
+        raise ApproverError("name at least one approver (--approver EMAIL), or set [approval.rules] "
                             "default_approvers in the config")
     if len(cleaned) > MAX_APPROVERS:
-        raise ApprovalError(f"at most {MAX_APPROVERS} approvers, not {len(cleaned)}")
+        raise ApproverError(f"at most {MAX_APPROVERS} approvers, not {len(cleaned)}")
     bad = [a for a in cleaned if not EMAIL_RE.match(a)]
     if bad:
-        raise ApprovalError(f"not an e-mail address: {', '.join(bad)}")
+        raise ApproverError(f"not an e-mail address: {', '.join(bad)}")
     return cleaned
 
 
 def _check_startable(row: dict[str, Any] | None, reservation_id: int) -> None:
     if row is None:
-        raise ApprovalError(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
+        raise ApprovalNotFound(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     if not row["is_latest"]:
         raise ApprovalError(f"#{reservation_id} is an older version of voucher {row['voucher']}: ask for approval "
                             "of the latest one")

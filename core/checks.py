@@ -1,96 +1,26 @@
 """The checks run on every operator reservation at ingest, and again when facts change.
 
 Each check answers a ``CheckOutcome`` (state, message, details). ``run_checks``
-runs them all for one ``StayFacts``; the price check lives in
+runs them all for one ``StayFacts`` (``core.stay``); the price check lives in
 ``core.pricing.check`` and is called from here.
 """
 
 from __future__ import annotations
 
-import functools
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from core.forecast import confirmed_rooms_by_night
+from core.models import CheckState, Content
+from core.pricing.check import check_price
+from core.stay import CheckContext, CheckOutcome, StayFacts
 from core.text import fold_name
-from core.models import CheckState, Content, NightPrice
 
 if TYPE_CHECKING:
-    from core.config import Config
-    from core.store import Store
-
-
-@dataclass
-class StayFacts:
-    """What the checks need to know about one operator reservation, in the hotel's codes."""
-
-    operator: str
-    voucher: str
-    content: Content
-    hotel_room: str | None
-    hotel_board: str | None
-    hotel_rate: str | None
-    hotel_market: str | None
-    hotel_agency: str | None
-    check_in: date | None
-    check_out: date | None
-    rooms: int
-    adults: int
-    child_ages: list[int]
-    sale_date: date | None
-    total: Decimal | None
-    currency: str
-    night_prices: list[NightPrice] = field(default_factory=list)
-    promo_code: str = ""
-    discount_codes: list[str] = field(default_factory=list)
-    surnames: list[str] = field(default_factory=list)
-    reservation_id: int | None = None     # set when re-checking a stored row
-    received: date | None = None          # when the message arrived (release falls back to it)
-
-    @property
-    def nights(self) -> list[date]:
-        # Kept in __dict__ by hand: functools.cached_property takes a lock on every first read.
-        nights = self.__dict__.get("_nights")
-        if nights is None:
-            nights = []
-            if self.check_in and self.check_out:
-                nights = [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
-            self.__dict__["_nights"] = nights
-        return nights
-
-
-@dataclass
-class CheckOutcome:
-    state: CheckState
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {"state": str(self.state), "message": self.message}
-        if self.details:
-            out["details"] = self.details
-        return out
-
-
-@dataclass
-class CheckContext:
-    """What a check may read: the store, the config, and a cache kept for one batch.
-
-    ``cache`` lets a check load something once (contracts, stop-sales,
-    capacities) and reuse it for every row of a batch; ``reset()`` drops it
-    when those facts change.
-    """
-
-    store: "Store"
-    config: "Config"
-    cache: dict[str, Any] = field(default_factory=dict)
-
-    def reset(self) -> None:
-        self.cache.clear()
+    pass
 
 
 # -- the checks ------------------------------------------------------------------
@@ -111,7 +41,7 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
     if missing:
         price = CheckOutcome(CheckState.SKIPPED, f"missing mapping: {', '.join(missing)}")
     else:
-        price = _price_checker()(facts, ctx)
+        price = check_price(facts, ctx)
     return {
         "price": price,
         "stop_sale": room_unknown or check_stop_sale(facts, ctx),
@@ -119,14 +49,6 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
         "release": check_release(facts, ctx),
         "overbooking": room_unknown or check_overbooking(facts, ctx),
     }
-
-
-@functools.cache
-def _price_checker():
-    # core.pricing builds on this module, so it is imported on first use rather than at the top.
-    from core.pricing.check import check_price
-
-    return check_price
 
 
 HOLDERS_SQL = ("SELECT v.operator, v.voucher, h.id, h.number, h.status FROM hotel_vouchers v "

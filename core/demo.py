@@ -10,11 +10,13 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Iterator
 
+from core.errors import NotFound
 from core.models import Content, Guest, NightPrice, OperatorBooking
+from core.store import Store
 
 HOTEL = {"code": "SUNBEACH", "name": "Sunbeach Resort Side", "currency": "EUR", "timezone": "Europe/Istanbul"}
 
@@ -151,7 +153,7 @@ def operator(name: str) -> DemoOperator:
     for op in OPERATORS:
         if op.name == name:
             return op
-    raise KeyError(f"no demo operator {name!r}")
+    raise NotFound(f"no demo operator {name!r}")
 
 
 def stream(op: DemoOperator, today: date, *, seed: int = 1, pricer: Pricer = simple_price,
@@ -304,3 +306,26 @@ def _pms_bookings(rnd: random.Random, news: list[tuple[DemoOperator, OperatorBoo
                     "guest_names": f"{booking.guests[0].last_name} {booking.guests[0].first_name}",
                     "total": "", "currency": "EUR", "status": "active"})
     return out
+
+
+def spread_history(store: Store, today: date) -> None:
+    """The history arrived over the last four weeks, not all at once: move each message's arrival
+    to a day between its sale date and today, and each decision a few minutes to hours after it,
+    so the dashboard's trend and response times look like a working desk's."""
+    rnd = random.Random(11)
+    end = datetime.combine(today, time(8), tzinfo=timezone.utc)
+    with store.transaction() as c:
+        for row in store.all("SELECT id, raw_id, sale_date, status FROM operator_reservations"):
+            sold = datetime.combine(date.fromisoformat(row["sale_date"]), time(9), tzinfo=timezone.utc) \
+                if row["sale_date"] else end
+            earliest = max(sold, end - timedelta(days=28))
+            span = max((end - earliest).total_seconds(), 3600)
+            arrived = earliest + timedelta(seconds=rnd.uniform(0, span))
+            stamp = arrived.isoformat(timespec="seconds")
+            c.execute("UPDATE operator_reservations SET created_at = ? WHERE id = ?", (stamp, row["id"]))
+            c.execute("UPDATE raw_messages SET received_at = ?, stored_at = ? WHERE id = ?",
+                      (stamp, stamp, row["raw_id"]))
+            if row["status"] != "pending":
+                decided = arrived + timedelta(minutes=rnd.choice([4, 12, 25, 40, 90, 180, 420]))
+                c.execute("UPDATE operator_reservations SET decided_at = ? WHERE id = ?",
+                          (decided.isoformat(timespec="seconds"), row["id"]))

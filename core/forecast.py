@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.errors import NotFound
 from core.store import Store
 
 
@@ -77,7 +78,7 @@ def forecast(store: Store, room: str, start: date, end: date) -> list[ForecastNi
     """One row per night from ``start`` to ``end`` inclusive."""
     capacity = store.scalar("SELECT capacity FROM room_types WHERE code = ?", (room,))
     if capacity is None:
-        raise KeyError(f"unknown room type {room!r}")
+        raise NotFound(f"unknown room type {room!r}")
     stop = end + timedelta(days=1)
     confirmed = confirmed_rooms_by_night(store, room, start, stop)
     pending = pending_rooms_by_night(store, room, start, stop)

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from core.audit import Actor, record
+from core.errors import InvalidInput
 from core.store import Store, dumps, now_iso, to_minor
 
 
-class BookError(Exception):
+class BookError(InvalidInput):
     """Bad input for the hotel book: the message names the file, row and field."""
 
 
@@ -175,3 +176,8 @@ def _int(value: str, field: str) -> int:
         return int(value)
     except ValueError:
         raise BookError(f"field {field}: not a whole number: {value!r}") from None
+
+
+def room_types(store: Store) -> list[dict[str, Any]]:
+    """The hotel's room types: code, name, capacity, by code."""
+    return store.all("SELECT code, name, capacity FROM room_types ORDER BY code")

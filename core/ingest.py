@@ -20,15 +20,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from core.approval import ApprovalSettings, approval_flag, needs_approval
+from core.approval import (
+    ApprovalSettings,
+    approval_flag,
+    decide_by_reply,
+    needs_approval,
+)
 from core.audit import SYSTEM, Actor, record
-from core.checks import CheckContext, StayFacts, prefetch_book_stays, prefetch_voucher_holders, run_checks
+from core.checks import prefetch_book_stays, prefetch_voucher_holders, run_checks
 from core.config import Config
 from core.documents import save_document
+from core.errors import NotFound
 from core.mapping import MappingTable
 from core.models import (
-    ApprovalReply,
     CLEAN_STATES,
+    ApprovalReply,
     Content,
     NightPrice,
     NotABooking,
@@ -38,6 +44,7 @@ from core.models import (
     UnparsedMessage,
     plain,
 )
+from core.stay import CheckContext, StayFacts
 from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
 from core.text import fold_name
 
@@ -263,7 +270,7 @@ class Ingestor:
         """Parse a stored raw message again (after a parser fix). Versions already made stay."""
         row = self.store.one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
         if row is None:
-            raise KeyError(f"no raw message #{raw_id}")
+            raise NotFound(f"no raw message #{raw_id} (see: opdesk raw list)")
         raw = raw_from_row(row)
         result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
         self.mappings = MappingTable.load(self.store)
@@ -331,10 +338,6 @@ class Ingestor:
 
     def _record_approval(self, reply: ApprovalReply) -> str:
         """Hand a manager's e-mailed decision to the approval workflow; say what came of it."""
-        try:
-            from core.approval import decide_by_reply
-        except ImportError:
-            return f"{reply}: internal approval is not available"
         return decide_by_reply(self.store, self.config, reply)
 
     def _prepare(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> _Version | None:

@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import orjson
 import sqlite_utils
 
+from core.errors import StoreError
 from core.models import utcnow
 from core.schema import MIGRATIONS
 from core.text import fold_name
@@ -31,10 +32,6 @@ BUSY_TIMEOUT_MS = 60_000
 
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "HUF": 2, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used; the message names the file."""
 
 
 def exponent(currency: str) -> int:
@@ -77,6 +74,11 @@ def dumps(value: Any) -> str:
     orjson, because every stored row writes several of these.
     """
     return orjson.dumps(value, default=str, option=_DUMPS_OPTIONS).decode()
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """SQLite said another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, any extended code)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class Store:
@@ -190,7 +192,7 @@ class Store:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not is_busy(exc):
                     raise
                 if time.monotonic() > deadline:
                     raise StoreError(f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000}s") from exc

@@ -16,10 +16,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from core import actions
-from core.actions import ActionOutcome, ActionRefused, Replier
+from core.actions import ActionOutcome, Replier
 from core.approval import ApprovalSettings
 from core.audit import Actor, record
 from core.config import Config
+from core.errors import OpdeskError
 from core.ingest import remap_after_mapping
 from core.mapping import set_mapping
 from core.store import Store
@@ -123,16 +124,27 @@ class OpdeskApp(App):
         """Confirm, reject or save rows in a worker; the outcome comes back as ``ActionsDone``."""
         self._action_worker(action, list(ids), reason)
 
+    def _in_worker(self, action: str, work: Callable[[Store], list[ActionOutcome]]) -> None:
+        """Run ``work`` on a store of this thread; its outcome, or its error, comes back as ``ActionsDone``.
+
+        Whatever goes wrong (a refusal, a locked store, a bug) becomes a refused
+        outcome the app shows as a notification: a worker never ends the app.
+        """
+        try:
+            store = self.worker_store()
+            try:
+                outcomes = work(store)
+            finally:
+                store.close()
+        except OpdeskError as exc:
+            outcomes = [ActionOutcome(0, action, False, str(exc))]
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the app goes on
+            outcomes = [ActionOutcome(0, action, False, f"{type(exc).__name__}: {exc}")]
+        self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
+
     @work(thread=True, group="actions")
     def _action_worker(self, action: str, ids: list[int], reason: str) -> None:
-        store = self.worker_store()
-        try:
-            outcomes = self._act(store, action, ids, reason)
-        except ActionRefused as exc:
-            outcomes = [ActionOutcome(0, action, False, str(exc))]
-        finally:
-            store.close()
-        self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
+        self._in_worker(action, lambda store: self._act(store, action, ids, reason))
 
     def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
         if action == "confirm":
@@ -155,32 +167,25 @@ class OpdeskApp(App):
 
     @work(thread=True, group="actions")
     def _approval_worker(self, reservation_id: int, ask: approval_widgets.ApprovalAsk) -> None:
-        store = self.worker_store()
-        try:
-            line = approval_widgets.start_approval(store, self.config, reservation_id, ask, self.actor)
-        finally:
-            store.close()
-        ok = not line.startswith("not started")
-        self.post_message(ActionsDone("approval", [{"id": reservation_id, "action": "approval", "ok": ok,
-                                                    "message": line, "voucher": "", "operator": ""}]))
+        self._in_worker("approval", lambda store: [
+            approval_widgets.start_approval(store, self.config, reservation_id, ask, self.actor)])
 
     def fix_mapping(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
         self._mapping_worker(operator, kind, code, hotel_code)
 
     @work(thread=True, group="actions")
     def _mapping_worker(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
-        store = self.worker_store()
-        try:
+        def work(store: Store) -> list[ActionOutcome]:
             with store.transaction():
                 before = set_mapping(store, operator, kind, code, hotel_code)
                 record(store, self.actor, "map_set", before=before or {},
                        after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
                        detail=f"{operator} {kind} {code} -> {hotel_code}")
             rows = remap_after_mapping(store, self.config, operator, kind, code)
-        finally:
-            store.close()
-        message = f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped"
-        self.post_message(ActionsDone("map", [{"id": 0, "action": "map", "ok": True, "message": message}]))
+            message = f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped"
+            return [ActionOutcome(0, "map", True, message)]
+
+        self._in_worker("map", work)
 
     def on_actions_done(self, message: ActionsDone) -> None:
         self._report(message)
@@ -193,7 +198,7 @@ class OpdeskApp(App):
         done = [o for o in message.outcomes if o["ok"]]
         refused = [o for o in message.outcomes if not o["ok"]]
         verb = ACTION_DONE.get(message.action, message.action)
-        if message.action == "map":
+        if message.action == "map" and done:
             self.notify(done[0]["message"], title="Mapping saved")
             return
         if message.action == "approval":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
+from core.errors import OpdeskError
 from tui import cli_common
 from tui.commands import app as app_commands
 from tui.commands import approval, desk, mail, pricing, scan
@@ -40,7 +42,11 @@ for area in (desk, pricing, scan, mail, approval, app_commands):
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OpdeskError as exc:      # the last net: one line and an exit status, never a traceback
+        cli_common.err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise SystemExit(cli_common.exit_code(exc)) from None
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import Reply, connector_for
+from core.actions import Delivery
 from core.config import Config
+from core.inbox import raw_row
 from core.ingest import raw_from_row
 from core.store import Store
 
@@ -17,16 +19,12 @@ class ConnectorReplier:
         self.store = store
         self.config = config
 
-    def __call__(self, action: str, reservation: dict[str, Any], *, hotel_number: str, reason: str) -> str:
+    def __call__(self, action: str, reservation: dict[str, Any], *, hotel_number: str, reason: str) -> Delivery:
         operator = self.config.operator(reservation["operator"])
         if operator is None:
-            return "not sent: operator not configured (tell them yourself)"
+            return Delivery(False, "not sent: operator not configured (tell them yourself)")
         connector = connector_for(operator, self.config)
-        raw_row = self.store.one("SELECT * FROM raw_messages WHERE id = ?", (reservation["raw_id"],))
+        stored = raw_row(self.store, reservation["raw_id"])
         reply = Reply(operator=operator.name, voucher=reservation["voucher"], hotel_number=hotel_number,
-                      reason=reason, raw=raw_from_row(raw_row) if raw_row else None, reservation=reservation)
-        if action == "confirm":
-            result = connector.confirm(reply)
-        else:
-            result = connector.reject(reply)
-        return result if isinstance(result, str) and result else "sent"
+                      reason=reason, raw=raw_from_row(stored) if stored else None, reservation=reservation)
+        return connector.answer(action, reply)

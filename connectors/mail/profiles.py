@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from connectors.mail.extract import MailText, Table
+from core.errors import ConfigError
 from core.models import Content, Guest, OperatorBooking, ParseError
 
 BUILTIN_DIR = Path(__file__).with_name("profiles")
@@ -39,7 +40,7 @@ DEFAULT_REPLY = {
 }
 
 
-class ProfileError(Exception):
+class ProfileError(ConfigError):
     """A profile file that cannot be used; the message names the file and the key."""
 
 

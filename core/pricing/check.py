@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
 from core.pricing.load import ContractsError
 from core.pricing.quote import Quote, QuoteRequest, money, quote
 from core.pricing.store import active_contracts, promo_uses
+from core.stay import CheckContext, CheckOutcome, StayFacts
 
 DEFAULT_TOLERANCE_PERCENT = Decimal(1)
 DEFAULT_TOLERANCE_AMOUNT = Decimal("1.00")

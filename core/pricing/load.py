@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
 
+from core.errors import InvalidInput
+
 try:
     import rtoml
 except ImportError:  # optional: only faster
@@ -49,7 +51,7 @@ TOP_LEVEL = ("hotel", "room_types", "boards", "agencies", "rate_codes", "contrac
 USE_PRICES = ("contract", "daily", "contract_daily")
 
 
-class ContractsError(Exception):
+class ContractsError(InvalidInput):
     """A contracts file that cannot be used; each line names the file, the entry and the field."""
 
     def __init__(self, problems: list[str]) -> None:

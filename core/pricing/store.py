@@ -17,7 +17,6 @@ from core.pricing.model import ContractSet
 from core.store import now_iso
 
 if TYPE_CHECKING:
-    from core.config import Config
     from core.store import Store
 
 
@@ -60,7 +59,7 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     """Validate ``text`` and make it the active contract set in one transaction; returns its id.
 
     Raises ``ContractsError`` (and changes nothing) when the file has any problem.
-    Rows already in the store are not re-checked: ``load_into_store`` does that.
+    Rows already in the store are not re-checked: ``core.actions.load_contracts_text`` does that.
     """
     contracts = load_contracts(text, source=source)
     who = actor if isinstance(actor, Actor) else Actor.current("cli", actor or None)
@@ -75,15 +74,6 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
         record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
                detail=f"{source}: {len(contracts.contracts)} contracts")
     return set_id
-
-
-def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
-                    actor: Actor | str = "") -> LoadedContracts:
-    """Make ``text`` the active contract set, then re-check every pending row against it."""
-    set_id = activate_contracts(store, text, source=source, actor=actor)
-    from core.ingest import recheck   # core.ingest reaches the price check; import late to avoid a cycle
-
-    return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))
 
 
 def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = "") -> int:

@@ -17,10 +17,18 @@ from typing import Any
 
 import pytest
 
-from core.checks import CheckOutcome
 from core.config import Config
 from core.ingest import Ingestor
-from core.models import CheckState, Content, Guest, NightPrice, OperatorBooking, RawMessage, UnparsedMessage
+from core.models import (
+    CheckState,
+    Content,
+    Guest,
+    NightPrice,
+    OperatorBooking,
+    RawMessage,
+    UnparsedMessage,
+)
+from core.stay import CheckOutcome
 from core.store import Store
 
 RECEIVED = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
@@ -129,8 +137,7 @@ def passing_price(monkeypatch: pytest.MonkeyPatch) -> None:
         return CheckOutcome(CheckState.OK, "matches the contract")
 
     monkeypatch.setattr(price_check, "check_price", passing)
-    # core.checks keeps the price checker it imported once; hand it this one.
-    monkeypatch.setattr(core.checks, "_price_checker", lambda: passing)
+    monkeypatch.setattr(core.checks, "check_price", passing)     # the name core.checks imported
 
 
 def desk_config(tmp_path: Path) -> Config:

@@ -15,16 +15,17 @@ from core import approval as approvals
 from core.approval import ApprovalError, ApprovalRequest
 from core.audit import Actor
 from core.config import Config, ConfigError
+from core.inbox import awaiting_approval, reservation_row
 from core.models import OperatorError
 from core.store import Store
 from tui.cli_common import (
-    EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_REFUSED,
     STATE,
     config,
     console,
     fail,
+    fail_on,
     open_store,
     parse_date,
     print_json,
@@ -69,11 +70,8 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     store, cfg = open_store(), config()
     try:
         requests = approvals.start(store, cfg, reservation_id, approver, _actor(), note=note)
-    except ApprovalError as exc:
-        fail(str(exc), EXIT_BAD_INPUT if "no operator reservation" in str(exc) or "approver" in str(exc)
-             else EXIT_REFUSED)
-    except ConfigError as exc:
-        fail(str(exc))
+    except (ApprovalError, ConfigError) as exc:
+        fail_on(exc)
     problem = "" if no_mail else send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
     shape = approvals.approvals_json(store, reservation_id)
     if as_json:
@@ -93,7 +91,7 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
 
 
 def _reasons(store: Store, cfg: Config, reservation_id: int) -> list[str]:
-    row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
+    row = reservation_row(store, reservation_id)
     return approvals.needs_approval(row, json.loads(row["checks"]), cfg) if row else []
 
 
@@ -140,7 +138,7 @@ def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each approver of a row's current round, with state and time."""
     store = open_store()
-    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+    if reservation_row(store, reservation_id) is None:
         fail(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     shape = approvals.approvals_json(store, reservation_id)
     if as_json:
@@ -161,8 +159,7 @@ def list_cmd(state: Optional[str] = typer.Option(None, "--state",
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Pending rows that need approval, with where their approval stands."""
     store = open_store()
-    rows = store.all("SELECT id, operator, voucher FROM operator_reservations WHERE needs_approval = 1 "
-                     "AND status = 'pending' AND is_latest = 1 ORDER BY id")
+    rows = awaiting_approval(store)
     listed = []
     for r in rows:
         shape = approvals.approvals_json(store, r["id"])

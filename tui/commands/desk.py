@@ -20,6 +20,7 @@ from core.actions import (
     save,
 )
 from core.audit import Actor, audit_rows, record
+from core.errors import NotFound
 from core.forecast import forecast as forecast_nights
 from core.hotelbook import (
     BookError,
@@ -27,19 +28,24 @@ from core.hotelbook import (
     import_reservations,
     list_stop_sales,
     remove_stop_sale,
+    room_types,
 )
 from core.inbox import (
     SORTS,
     InboxFilter,
+    clean_pending_count,
     count_rows,
     counts_by_status,
     list_rows,
     raw_messages,
+    raw_row,
     reservation_json,
+    reservation_row,
 )
 from core.ingest import Ingestor, recheck, remap_after_mapping
 from core.mapping import list_mappings, missing_mappings, set_mapping, unset_mapping
 from core.models import MAPPING_KINDS, RawMessage
+from core.store import Store
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -153,8 +159,8 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
     store = open_store()
     try:
         data = reservation_json(store, reservation_id)
-    except KeyError as exc:
-        fail(str(exc.args[0]), EXIT_BAD_INPUT)
+    except NotFound as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     if as_json:
         print_json(data)
         return
@@ -264,8 +270,9 @@ def confirm_cmd(
     _report(confirm(store, cfg, ids, _actor(), ConnectorReplier(store, cfg)), as_json, skipped)
 
 
-def _voucher(store, rid: int) -> str:
-    return store.scalar("SELECT voucher FROM operator_reservations WHERE id = ?", (rid,)) or ""
+def _voucher(store: Store, rid: int) -> str:
+    row = reservation_row(store, rid)
+    return row["voucher"] if row else ""
 
 
 def reject_cmd(
@@ -298,8 +305,8 @@ def forecast_cmd(room: str = typer.Argument(..., help="Hotel room type code."),
     store = open_store()
     try:
         nights = forecast_nights(store, room, first, last)
-    except KeyError as exc:
-        fail(f"{exc.args[0]} (see: opdesk rooms)")
+    except NotFound as exc:
+        fail(f"{exc} (see: opdesk rooms)")
     if as_json:
         print_json([n.as_dict() for n in nights])
         return
@@ -313,7 +320,7 @@ def forecast_cmd(room: str = typer.Argument(..., help="Hotel room type code."),
 
 def rooms_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The hotel's room types and their capacity."""
-    rows = open_store().all("SELECT code, name, capacity FROM room_types ORDER BY code")
+    rows = room_types(open_store())
     if as_json:
         print_json(rows)
         return
@@ -546,7 +553,7 @@ def raw_list(state: list[str] = typer.Option(["failed", "unparsed"], "--state",
 def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
              body: bool = typer.Option(False, "--body", help="Print the raw bytes as they arrived.")) -> None:
     """One raw message: where it came from, its state and error (and body with --body)."""
-    row = open_store().one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
+    row = raw_row(open_store(), raw_id)
     if row is None:
         fail(f"no raw message #{raw_id}")
     if body:
@@ -575,7 +582,7 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
     ingestor = Ingestor(store, cfg, _actor())
     still_bad = 0
     for rid in raw_ids:
-        row = store.one("SELECT * FROM raw_messages WHERE id = ?", (rid,))
+        row = raw_row(store, rid)
         if row is None:
             fail(f"no raw message #{rid}")
         op = cfg.operator(row["operator"])
@@ -631,8 +638,7 @@ def demo_cmd(
         if no_app:
             store = open_store()
             counts = counts_by_status(store, InboxFilter())
-            clean = store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' "
-                                 "AND is_latest = 1 AND clean = 1")
+            clean = clean_pending_count(store)
             console.print(f"demo hotel in {folder}", highlight=False, soft_wrap=True)
             console.print(" · ".join(f"{k} {v}" for k, v in counts.items()) + f" · clean {clean}", highlight=False)
             console.print(f"try: opdesk --config {running.config.path} inbox", highlight=False, soft_wrap=True)
@@ -651,7 +657,7 @@ def documents_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     from core.documents import document_path, document_text, documents_of
 
     store = open_store()
-    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+    if reservation_row(store, reservation_id) is None:
         fail(f"no operator reservation #{reservation_id}")
     docs = documents_of(store, reservation_id)
     if as_json:

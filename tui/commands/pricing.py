@@ -9,6 +9,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
+from core.actions import load_contracts_text
 from core.audit import Actor
 from core.pricing import (
     ContractsError,
@@ -20,7 +21,7 @@ from core.pricing import (
 )
 from core.pricing.model import Contract, Discount, Promotion
 from core.pricing.quote import money
-from core.pricing.store import active_contracts, load_into_store, promo_uses
+from core.pricing.store import active_contracts, promo_uses
 from core.pricing.wizard import (
     ContractPlan,
     SalesPeriod,
@@ -174,7 +175,7 @@ def load_command(path: Path = typer.Argument(..., metavar="FILE"),
         fail(f"{path}: not UTF-8 text")
     store = cli_common.open_store()
     try:
-        loaded = load_into_store(store, cli_common.config(), text, source=str(path), actor=_actor())
+        loaded = load_contracts_text(store, cli_common.config(), text, source=str(path), actor=_actor())
     except ContractsError as exc:
         fail(str(exc))
     finally:

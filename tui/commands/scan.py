@@ -11,9 +11,19 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
+from connectors.scan import OperatorRun, pick_operators
+from connectors.scan import scan as scan_operators
 from core.config import ConfigError
-from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
+from core.errors import NotFound
+from tui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    config,
+    console,
+    fail,
+    print_json,
+)
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 
@@ -34,8 +44,8 @@ def run_once(names: list[str] | None, as_json: bool, since: str = "") -> list[Op
     cfg = config()
     try:
         pick_operators(cfg, names)
-    except (KeyError, ConfigError) as exc:
-        fail(str(exc).strip("'\""))
+    except (NotFound, ConfigError) as exc:
+        fail(str(exc))
     if as_json:
         return asyncio.run(scan_operators(cfg, names, since=since))
     live_runs: dict[str, OperatorRun] = {}

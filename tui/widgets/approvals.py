@@ -22,11 +22,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from core import approval as approvals
-from core.approval import ApprovalError
+from core.actions import ActionOutcome
 from core.audit import Actor
-from core.config import Config, ConfigError
+from core.config import Config
+from core.errors import ConfigError, ConnectorError, OpdeskError
 from core.store import Store
-from tui.widgets.detail_pane import ChecksSection, DetailSection, ReservationDetail, add_section
+from tui.widgets.detail_pane import (
+    ChecksSection,
+    DetailSection,
+    ReservationDetail,
+    add_section,
+)
 
 STATE_STYLE = {"approved": "green", "rejected": "bold red", "waiting": "yellow", "queued": "dim",
                "withdrawn": "dim", "expired": "red", "none": "yellow"}
@@ -134,17 +140,20 @@ class AskApproval(ModalScreen[ApprovalAsk | None]):
         self.dismiss(None)
 
 
-def start_approval(store: Store, config: Config, reservation_id: int, ask: ApprovalAsk, actor: Actor) -> str:
-    """Start the round and mail the approvers; a line for ``notify``. Run it in a worker thread."""
+def start_approval(store: Store, config: Config, reservation_id: int, ask: ApprovalAsk,
+                   actor: Actor) -> ActionOutcome:
+    """Start the round and mail the approvers; ``ok`` once the round started. Run it in a worker thread."""
     from connectors.mail.approval_mail import send_requests
-    from core.models import OperatorError
 
     try:
         requests = approvals.start(store, config, reservation_id, ask.approvers, actor, note=ask.note)
-    except (ApprovalError, ConfigError) as exc:
-        return f"not started: {exc}"
+    except OpdeskError as exc:
+        return ActionOutcome(reservation_id, "approval", False, f"not started: {exc}")
     try:
         send_requests(store, config, requests)
-    except (OperatorError, ConfigError) as exc:
-        return f"approval started but not mailed: {exc} (opdesk approval send {reservation_id})"
-    return f"approval asked of {', '.join(r.approver for r in requests)}"
+    except (ConnectorError, ConfigError) as exc:
+        return ActionOutcome(reservation_id, "approval", True,
+                             f"approval started but not mailed: {exc} (opdesk approval send {reservation_id})",
+                             sent=False)
+    return ActionOutcome(reservation_id, "approval", True,
+                         f"approval asked of {', '.join(r.approver for r in requests)}", sent=True)
