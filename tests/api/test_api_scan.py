@@ -278,7 +278,7 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
     import os
     import signal
 
-    import connectors.scan as scanner
+    import connectors.scan_pool as scanner
 
     ops = [sim_operator(f"op{i:02d}", initial=3, faults=Faults(latency=1.5)) for i in range(8)]
     with SimServer(ops) as server:
