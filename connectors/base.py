@@ -27,7 +27,7 @@ from typing import (
     TypeVar,
 )
 
-from core.actions import Delivery
+from core.desk import Delivery
 from core.config import OperatorConfig
 from core.errors import ConfigError, Unsupported
 from core.models import OperatorBooking, RawMessage

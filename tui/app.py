@@ -15,15 +15,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from core import actions
-from core.actions import ActionOutcome, Replier
+from core import desk
 from core.approval import ApprovalSettings
-from core.audit import Actor, record
+from core.audit import Actor
 from core.config import Config
+from core.desk import ActionOutcome, Replier
 from core.errors import OpdeskError
-from core.ingest import remap_after_mapping
-from core.mapping import set_mapping
 from core.store import Store
+from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
 from tui.screens.dashboard import DashboardScreen
@@ -40,9 +39,7 @@ ACTION_DONE = {"confirm": "confirmed", "reject": "rejected", "save": "saved", "m
 
 def _connector_replier(config: Config) -> ReplierFactory:
     def build(store: Store) -> Replier:
-        from tui.replier import ConnectorReplier
-
-        return ConnectorReplier(store, config)
+        return desk_actions.ConnectorReplier(store, config)
 
     return build
 
@@ -148,11 +145,11 @@ class OpdeskApp(App):
 
     def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
         if action == "confirm":
-            return actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store))
+            return desk_actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store))
         if action == "reject":
-            return actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
+            return desk_actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
         if action == "save":
-            return actions.save(store, self.config, ids, self.actor)
+            return desk.save(store, self.config, ids, self.actor)
         raise ValueError(f"unknown action {action!r}")
 
     def ask_approval(self, reservation_id: int) -> None:
@@ -167,25 +164,23 @@ class OpdeskApp(App):
 
     @work(thread=True, group="actions")
     def _approval_worker(self, reservation_id: int, ask: approval_widgets.ApprovalAsk) -> None:
-        self._in_worker("approval", lambda store: [
-            approval_widgets.start_approval(store, self.config, reservation_id, ask, self.actor)])
+        def work(store: Store) -> list[ActionOutcome]:
+            try:
+                asked = desk_actions.ask_approval(store, self.config, reservation_id, ask.approvers, self.actor,
+                                                  note=ask.note)
+            except OpdeskError as exc:
+                return [ActionOutcome(reservation_id, "approval", False, f"not started: {exc}")]
+            return [asked.outcome()]
+
+        self._in_worker("approval", work)
 
     def fix_mapping(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
         self._mapping_worker(operator, kind, code, hotel_code)
 
     @work(thread=True, group="actions")
     def _mapping_worker(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
-        def work(store: Store) -> list[ActionOutcome]:
-            with store.transaction():
-                before = set_mapping(store, operator, kind, code, hotel_code)
-                record(store, self.actor, "map_set", before=before or {},
-                       after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
-                       detail=f"{operator} {kind} {code} -> {hotel_code}")
-            rows = remap_after_mapping(store, self.config, operator, kind, code)
-            message = f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped"
-            return [ActionOutcome(0, "map", True, message)]
-
-        self._in_worker("map", work)
+        self._in_worker("map", lambda store: [desk.map_code(store, self.config, operator, kind, code, hotel_code,
+                                                              self.actor)])
 
     def on_actions_done(self, message: ActionsDone) -> None:
         self._report(message)

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from core.audit import Actor
 from core.config import Config, ConfigError, load_config
 from core.errors import InvalidInput, NotFound, OpdeskError
 from core.models import plain
@@ -39,6 +40,11 @@ STATE = CliState()
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for this command: ``--as NAME``, else the OS user."""
+    return Actor.current("cli", STATE.actor)
 
 
 def exit_code(exc: OpdeskError) -> int:

@@ -150,16 +150,13 @@ def _supplies(today: date, pricer) -> dict[str, Iterator[OperatorBooking]]:
 def _decide_some(config: Config) -> dict[str, int]:
     """Yesterday's work: about a third of the clean new bookings confirmed (the operators are told),
     and the stop-sale hits rejected, so the hotel book, forecast and dashboard have something in them."""
-    from core.actions import confirm, reject
-    from tui.replier import ConnectorReplier
+    from tui.desk_actions import confirm, reject
 
     with Store(config.store_path, config.documents_dir) as store:
-        replier = ConnectorReplier(store, config)
         clean = pending_ids(store, clean_new=True)
-        confirmed = [o for o in confirm(store, config, clean[::3], ACTOR, replier) if o.ok]
+        confirmed = [o for o in confirm(store, config, clean[::3], ACTOR) if o.ok]
         stopped = pending_ids(store, failed_check="stop_sale", limit=3)
-        rejected = [o for o in reject(store, config, stopped, ACTOR, "closed for sale on these dates", replier)
-                    if o.ok]
+        rejected = [o for o in reject(store, config, stopped, ACTOR, "closed for sale on these dates") if o.ok]
     return {"confirmed": len(confirmed), "rejected": len(rejected)}
 
 

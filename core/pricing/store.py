@@ -59,7 +59,7 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     """Validate ``text`` and make it the active contract set in one transaction; returns its id.
 
     Raises ``ContractsError`` (and changes nothing) when the file has any problem.
-    Rows already in the store are not re-checked: ``core.actions.load_contracts_text`` does that.
+    Rows already in the store are not re-checked: ``core.desk.load_contracts_text`` does that.
     """
     contracts = load_contracts(text, source=source)
     who = actor if isinstance(actor, Actor) else Actor.current("cli", actor or None)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 import core.approval as approval
-from core.actions import confirm, save
+from core.desk import confirm, save
 from core.approval import ApprovalError, approval_block, decide, start
 from core.audit import Actor, audit_rows
 from core.models import utcnow

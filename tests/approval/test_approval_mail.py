@@ -9,7 +9,7 @@ import pytest
 
 from approval.helpers import add_booking, cli, write_config
 from connectors.mail.connector import scan_mailbox
-from core.actions import confirm
+from core.desk import confirm
 from core.audit import Actor, audit_rows
 from core.hotelbook import set_room_type
 from core.mapping import set_mapping

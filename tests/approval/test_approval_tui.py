@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input
 from core.approval import decide, start
 from core.audit import Actor
 from core.store import Store
+from tui.desk_actions import ask_approval
 from tui.screens.dashboard import DashboardScreen
 from tui.widgets import approvals as approval_widgets
 from tui.widgets import detail_pane
@@ -23,7 +24,6 @@ from tui.widgets.approvals import (
     ApprovalAsk,
     ApprovalsSection,
     AskApproval,
-    start_approval,
 )
 from tui.widgets.detail_pane import ChecksSection, DetailPane, ReservationDetail
 
@@ -125,7 +125,8 @@ async def test_ask_for_approval_dialog_returns_approvers_and_note(desk):
         assert answers == [ApprovalAsk(["boss@hotel.example", "gm@hotel.example"], "big group")]
 
         # Without [smtp] the round starts, and the line says the mail did not go and how to send it.
-        started = start_approval(store, desk, rid, answers[0], Actor("desk", "app"))
+        started = ask_approval(store, desk, rid, answers[0].approvers, Actor("desk", "app"),
+                               note=answers[0].note).outcome()
         assert started.ok and started.sent is False
         line = started.message
         assert line.startswith("approval started but not mailed:") and "needs 'host'" in line

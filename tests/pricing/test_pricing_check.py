@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.actions import load_contracts_text
+from core.desk import load_contracts_text
 from core.ingest import Ingestor
 from core.mapping import set_mapping
 from core.models import CheckState, Content, NightPrice, OperatorBooking, RawMessage

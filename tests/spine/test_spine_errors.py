@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import connectors.base as base
 from connectors.base import Connector, FetchContext, Reply, unsupported
-from core.actions import confirm, reject
+from core.desk import confirm, reject
 from core.audit import Actor
 from core.errors import (
     ConfigError,
@@ -28,7 +28,7 @@ from core.errors import (
 from core.models import OperatorBooking, RawMessage
 from core.store import Store, is_busy
 from tui.cli import app
-from tui.replier import ConnectorReplier
+from tui.desk_actions import ConnectorReplier
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTOR = Actor("night-audit", "cli")
@@ -51,7 +51,7 @@ def test_every_exception_class_of_the_project_has_the_one_root():
 
 
 def test_the_kinds_a_caller_tells_apart():
-    from core.actions import ActionRefused
+    from core.desk import ActionRefused
     from core.approval import ApprovalError, ApprovalNotFound, ApproverError
     from core.hotelbook import BookError
     from core.models import OperatorError, ParseError

@@ -25,7 +25,7 @@ def test_only_the_scan_loop_fetches_stores_and_acknowledges():
     assert callers[r"connector\.acknowledge(_many)?\("] == {"connectors/scan_loop.py"}
     # Besides: `opdesk ingest` stores files by hand (nothing to acknowledge), and the AlpineBits push
     # endpoint stores what an operator sends it and answers in the same HTTP response (nothing to fetch).
-    assert callers[r"\.ingest(_many)?\("] == {"connectors/scan_loop.py", "tui/commands/desk.py",
+    assert callers[r"\.ingest(_many)?\("] == {"connectors/scan_loop.py", "tui/commands/raw.py",
                                                "connectors/ota/push_server.py"}
 
 

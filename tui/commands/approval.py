@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Optional
@@ -12,16 +11,14 @@ import typer
 from rich.table import Table
 
 from core import approval as approvals
-from core.approval import ApprovalError, ApprovalRequest
-from core.audit import Actor
-from core.config import Config, ConfigError
+from core import desk
+from core.errors import OpdeskError
 from core.inbox import awaiting_approval, reservation_row
-from core.models import OperatorError
-from core.store import Store
+from tui import desk_actions
 from tui.cli_common import (
     EXIT_OK,
     EXIT_REFUSED,
-    STATE,
+    cli_actor,
     config,
     console,
     fail,
@@ -41,22 +38,6 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report_cmd)
 
 
-def _actor() -> Actor:
-    return Actor.current("cli", STATE.actor)
-
-
-def send_requests(store: Store, cfg: Config, requests: list[ApprovalRequest],
-                  reasons: list[str] | None = None) -> str:
-    """Mail the requests; '' when sent, else what went wrong (the approval itself stands)."""
-    from connectors.mail.approval_mail import send_requests as mail_requests
-
-    try:
-        mail_requests(store, cfg, requests, reasons)
-    except (OperatorError, ConfigError) as exc:
-        return str(exc)
-    return ""
-
-
 @approval_app.command("start")
 def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
               approver: list[str] = typer.Option([], "--approver", "-a", metavar="EMAIL",
@@ -69,10 +50,11 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     """Ask for approval of an inbox row: each approver gets a mail with a one-time code."""
     store, cfg = open_store(), config()
     try:
-        requests = approvals.start(store, cfg, reservation_id, approver, _actor(), note=note)
-    except (ApprovalError, ConfigError) as exc:
+        asked = desk_actions.ask_approval(store, cfg, reservation_id, approver, cli_actor(), note=note,
+                                          mail=not no_mail)
+    except OpdeskError as exc:
         fail_on(exc)
-    problem = "" if no_mail else send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+    requests, problem = asked.requests, asked.mail_error
     shape = approvals.approvals_json(store, reservation_id)
     if as_json:
         shape["mail_error"] = problem or None
@@ -90,11 +72,6 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
              f"opdesk approval send {reservation_id}", EXIT_REFUSED)
 
 
-def _reasons(store: Store, cfg: Config, reservation_id: int) -> list[str]:
-    row = reservation_row(store, reservation_id)
-    return approvals.needs_approval(row, json.loads(row["checks"]), cfg) if row else []
-
-
 @approval_app.command("send")
 def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Send the approval mails of a row again, to everyone whose code still works."""
@@ -103,7 +80,7 @@ def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID")) -> None:
     if not requests:
         fail(f"#{reservation_id}: nobody is waiting to be asked (see: opdesk approval show {reservation_id})",
              EXIT_REFUSED)
-    problem = send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+    problem = desk_actions.mail_approvers(store, cfg, requests, desk.approval_reasons(store, cfg, reservation_id))
     if problem:
         fail(f"not sent: {problem}", EXIT_REFUSED)
     console.print(f"sent to {', '.join(r.approver for r in requests)}", highlight=False)
@@ -118,10 +95,10 @@ def decide_cmd(code: str = typer.Argument(..., metavar="CODE"),
     if decision.lower() not in ("approve", "reject"):
         fail(f"the decision is approve or reject, not {decision!r}")
     store, cfg = open_store(), config()
-    outcome = approvals.decide(store, cfg, code, decision, _actor(), comment=comment)
+    outcome = approvals.decide(store, cfg, code, decision, cli_actor(), comment=comment)
     problem = ""
     if outcome.ok and outcome.next_requests:
-        problem = send_requests(store, cfg, outcome.next_requests)
+        problem = desk_actions.mail_approvers(store, cfg, outcome.next_requests)
     if as_json:
         print_json({**outcome.as_dict(), "mail_error": problem or None})
     if not outcome.ok:

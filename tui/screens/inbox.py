@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
 from core import inbox
-from core.actions import CleanSelection, clean_selection
+from core.desk import CleanSelection, clean_selection
 from core.inbox import InboxFilter
 from core.store import Store
 from tui.messages import ActionsDone, InboxPage

@@ -3,8 +3,8 @@
 ``ApprovalsSection`` is a detail-pane section (register it with
 ``install()``): it shows each approver of the current round with state and
 times, and why the row still waits. ``AskApproval`` is a modal that asks for
-approvers and a note; ``start_approval`` starts the round and mails the
-approvers, to be run in a worker thread.
+approvers and a note; the app starts the round and mails the approvers in a
+worker (``tui.desk_actions.ask_approval``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from core import approval as approvals
-from core.actions import ActionOutcome
-from core.audit import Actor
-from core.config import Config
-from core.errors import ConfigError, ConnectorError, OpdeskError
 from core.store import Store
 from tui.widgets.detail_pane import (
     ChecksSection,
@@ -138,22 +134,3 @@ class AskApproval(ModalScreen[ApprovalAsk | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def start_approval(store: Store, config: Config, reservation_id: int, ask: ApprovalAsk,
-                   actor: Actor) -> ActionOutcome:
-    """Start the round and mail the approvers; ``ok`` once the round started. Run it in a worker thread."""
-    from connectors.mail.approval_mail import send_requests
-
-    try:
-        requests = approvals.start(store, config, reservation_id, ask.approvers, actor, note=ask.note)
-    except OpdeskError as exc:
-        return ActionOutcome(reservation_id, "approval", False, f"not started: {exc}")
-    try:
-        send_requests(store, config, requests)
-    except (ConnectorError, ConfigError) as exc:
-        return ActionOutcome(reservation_id, "approval", True,
-                             f"approval started but not mailed: {exc} (opdesk approval send {reservation_id})",
-                             sent=False)
-    return ActionOutcome(reservation_id, "approval", True,
-                         f"approval asked of {', '.join(r.approver for r in requests)}", sent=True)

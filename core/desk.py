@@ -1,27 +1,32 @@
-"""What staff do with an inbox row: save it into the hotel book, confirm it, reject it.
+"""Desk operations: what staff do, one function each, for the app, the CLI and the web page alike.
 
-Every action writes an audit row in the same transaction as its change.
-Sending the answer to the operator is the caller's ``Replier`` (built from
-the operator's connector in ``tui``): core does no I/O with operators.
+Save a row into the hotel book, confirm it, reject it, map an operator's code
+(with its audit row and the re-map of every pending row), start an internal
+approval, load contracts (and re-check), pick the rows ``confirm --clean``
+takes. Every operation writes an audit row in the same transaction as its
+change. This module does the store's part only: sending the answer to the
+operator is the caller's ``Replier``, and mailing approvers is the caller's
+too (both in ``tui.desk_actions``, over the connectors): core does no I/O
+with operators. Add a new desk operation here, and its sending half there.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
+from core import approval as approvals
+from core.approval import ApprovalRequest, approval_block
 from core.audit import Actor, record
 from core.config import Config
-from core.errors import Refused
-from core.inbox import reservation_json
-from core.ingest import recheck
+from core.errors import NotFound, Refused
+from core.inbox import reservation_json, reservation_row
+from core.ingest import recheck, remap_after_mapping
+from core.mapping import set_mapping, unset_mapping
 from core.models import CLEAN_STATES, Content
 from core.pricing.store import LoadedContracts, activate_contracts, active_contracts
 from core.store import Store, now_iso
-
-HOTEL_BOOK_FIELDS = ("status", "room", "board", "rate", "market", "check_in", "check_out", "rooms", "adults",
-                     "child_ages", "guest_names", "total_minor", "currency", "agency")
 
 
 class ActionRefused(Refused):
@@ -66,18 +71,6 @@ class ActionOutcome:
                 **({"sent": self.sent} if self.sent is not None else {})}
 
 
-ApprovalGate = Callable[[Store, int], str | None]
-
-
-def _approval_block(store: Store, reservation_id: int) -> str | None:
-    """Why approval still blocks this row, or None. Approvals live in core.approval when present."""
-    try:
-        from core.approval import approval_block  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return approval_block(store, reservation_id)
-
-
 def _load(store: Store, reservation_id: int) -> dict[str, Any]:
     row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
     if row is None:
@@ -102,7 +95,7 @@ def _check_actionable(store: Store, row: dict[str, Any], action: str) -> None:
         raise ActionRefused(f"#{row['id']}: no mapping for {row['operator']} {kinds}: "
                             f"opdesk map set {row['operator']} {first} {row[first] or 'CODE'} <hotel code>")
     if action in ("save", "confirm") and row["needs_approval"]:
-        block = _approval_block(store, row["id"])
+        block = approval_block(store, row["id"])
         if block:
             raise ActionRefused(f"#{row['id']}: {block}")
 
@@ -264,7 +257,7 @@ def clean_selection(store: Store, operator: str | None = None) -> CleanSelection
     for row in store.all(sql + " ORDER BY id", params):
         reasons = skip_reasons(row)
         if row["needs_approval"]:
-            block = _approval_block(store, row["id"])
+            block = approval_block(store, row["id"])
             if block:
                 reasons.append(block)
         if reasons:
@@ -288,3 +281,42 @@ def load_contracts_text(store: Store, config: Config, text: str, *, source: str,
     """Make ``text`` the active contract set, then re-check every pending row against it."""
     set_id = activate_contracts(store, text, source=source, actor=actor)
     return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))
+
+
+# -- mappings ------------------------------------------------------------------------------------
+def map_code(store: Store, config: Config, operator: str, kind: str, code: str, hotel_code: str,
+             actor: Actor) -> ActionOutcome:
+    """Map an operator's code to the hotel's (audited), then re-map every pending row that uses it."""
+    with store.transaction():
+        before = set_mapping(store, operator, kind, code, hotel_code)
+        record(store, actor, "map_set", before=before or {},
+               after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
+               detail=f"{operator} {kind} {code} -> {hotel_code}")
+    rows = remap_after_mapping(store, config, operator, kind, code)
+    return ActionOutcome(0, "map", True, f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped",
+                         operator=operator)
+
+
+def unmap_code(store: Store, config: Config, operator: str, kind: str, code: str, actor: Actor) -> ActionOutcome:
+    """Remove a mapping (audited); pending rows that used it show it missing again."""
+    with store.transaction():
+        before = unset_mapping(store, operator, kind, code)
+        if before is None:
+            raise NotFound(f"no mapping {operator} {kind} {code}")
+        record(store, actor, "map_unset", before=before, detail=f"{operator} {kind} {code}")
+    rows = remap_after_mapping(store, config, operator, kind, code)
+    return ActionOutcome(0, "map", True, f"removed {operator} {kind} {code}; {rows} pending row(s) re-mapped",
+                         operator=operator)
+
+
+# -- internal approval ---------------------------------------------------------------------------
+def start_approval(store: Store, config: Config, reservation_id: int, approvers: list[str], actor: Actor, *,
+                   note: str = "") -> list[ApprovalRequest]:
+    """Open an approval round for a row (audited); the caller mails each request's code."""
+    return approvals.start(store, config, reservation_id, approvers, actor, note=note)
+
+
+def approval_reasons(store: Store, config: Config, reservation_id: int) -> list[str]:
+    """Why a row needs approval, for the approvers' mail."""
+    row = reservation_row(store, reservation_id)
+    return approvals.needs_approval(row, json.loads(row["checks"]), config) if row else []
