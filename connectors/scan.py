@@ -24,7 +24,6 @@ from typing import Callable
 
 from connectors.base import Connector, connector_for
 from connectors.scan_loop import (
-    RetryTransport,
     ScanSettings,
     StoreThread,
     http_client,
@@ -37,7 +36,7 @@ from connectors.scan_pool import scan_sharded, shard
 from connectors.scan_runs import OperatorRun, Progress, close_orphan_runs, last_run_id
 from core.config import Config
 
-__all__ = ["OperatorRun", "Progress", "RetryTransport", "ScanSettings", "StoreThread", "close_orphan_runs",
+__all__ = ["OperatorRun", "Progress", "ScanSettings", "StoreThread", "close_orphan_runs",
            "http_client", "last_run_id", "pick_operators", "scan", "scan_here", "scan_one", "shard", "tls_context",
            "until_next_round", "watch"]
 

@@ -25,10 +25,10 @@ import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Awaitable, Callable, TypeVar
 
 import httpx
+from httpx_retries import Retry, RetryTransport
 
 from connectors.base import Connector, FetchContext, connector_for
 from connectors.scan_runs import OperatorRun, Progress, count, fail, finish, report
@@ -66,53 +66,46 @@ class ScanSettings:
         return cls(**known)
 
 
-# -- retries in the transport --------------------------------------------------------
-class RetryTransport(httpx.AsyncBaseTransport):
-    """Retries a request on network errors, 5xx and 429; never on an answer like 401."""
+# -- retries in the transport (httpx-retries) --------------------------------------------
+class ScanRetry(Retry):
+    """httpx-retries' policy with ours: backoff and Retry-After have separate caps.
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, settings: ScanSettings,
-                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
-        self.inner = inner
-        self.settings = settings
-        self.sleep = sleep
+    A retry waits ``backoff * 2**n`` (at most ``backoff_max``) with jitter, or what
+    a 429/503's ``Retry-After`` asks (at most ``retry_after_max``); never retried:
+    an answer like 401 or 403.
+    """
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempt = 0
-        while True:
-            try:
-                response = await self.inner.handle_async_request(request)
-            except (httpx.TransportError,):
-                if attempt >= self.settings.retries:
-                    raise
-                await self.sleep(self.backoff(attempt))
-                attempt += 1
-                continue
-            if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
-                return response
-            wait = self.retry_after(response) if response.status_code in (429, 503) else None
-            await response.aclose()
-            await self.sleep(wait if wait is not None else self.backoff(attempt))
-            attempt += 1
+    def __init__(self, *, backoff_max: float = 30.0, retry_after_max: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
 
-    def backoff(self, attempt: int) -> float:
-        base = min(self.settings.backoff * (2 ** attempt), self.settings.backoff_max)
-        return base * random.uniform(0.5, 1.0) + random.uniform(0, self.settings.backoff / 2)
+    def copy_with(self, **kwargs: Any) -> "ScanRetry":
+        copy = super().copy_with(**kwargs)
+        assert isinstance(copy, ScanRetry)
+        copy.backoff_max, copy.retry_after_max = self.backoff_max, self.retry_after_max
+        return copy
 
-    def retry_after(self, response: httpx.Response) -> float | None:
-        value = response.headers.get("Retry-After")
-        if not value:
-            return None
+    def backoff_strategy(self) -> float:
+        attempt = max(self.attempts_made - 1, 0)
+        base = min(self.backoff_factor * (2 ** attempt), self.backoff_max)
+        return base * random.uniform(0.5, 1.0) + random.uniform(0, self.backoff_factor / 2)
+
+    def parse_retry_after(self, retry_after: str) -> float:
         try:
-            seconds = float(value)
+            seconds = float(retry_after)     # operators send fractions too ("0.5"), which the library refuses
         except ValueError:
-            try:
-                seconds = parsedate_to_datetime(value).timestamp() - time.time()
-            except (TypeError, ValueError):
-                return None
-        return max(0.0, min(seconds, self.settings.retry_after_max))
+            seconds = super().parse_retry_after(retry_after)
+        return max(0.0, min(seconds, self.retry_after_max))
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+
+def retry_policy(settings: ScanSettings) -> ScanRetry:
+    """Network errors, 5xx and 429 are retried ``retries`` times, for every method (an OTA read is a POST)."""
+    return ScanRetry(total=settings.retries, backoff_factor=settings.backoff, backoff_max=settings.backoff_max,
+                     retry_after_max=settings.retry_after_max,
+                     max_backoff_wait=max(settings.backoff_max, settings.retry_after_max) + settings.backoff,
+                     status_forcelist=RETRY_STATUSES, retry_on_exceptions=(httpx.TransportError,),
+                     allowed_methods=("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 
 @functools.cache
@@ -124,7 +117,8 @@ def tls_context() -> ssl.SSLContext:
 def http_client(settings: ScanSettings) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=settings.max_connections,
                           max_keepalive_connections=settings.max_connections)
-    transport = RetryTransport(httpx.AsyncHTTPTransport(limits=limits, verify=tls_context()), settings)
+    transport = RetryTransport(httpx.AsyncHTTPTransport(limits=limits, verify=tls_context()),
+                               retry=retry_policy(settings))
     return httpx.AsyncClient(transport=transport, timeout=settings.request_timeout, follow_redirects=False)
 
 

@@ -49,7 +49,6 @@ EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 # Row states: waiting (its code works), queued (in order, not asked yet), approved, rejected,
 # withdrawn (a new round started, or another approver's yes made it unnecessary).
-OPEN_STATES = ("waiting", "queued")
 
 
 class ApprovalError(Refused):

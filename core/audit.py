@@ -11,8 +11,6 @@ from typing import Any
 
 from core.store import Store, dumps, now_iso
 
-ORIGINS = ("cli", "app", "email", "system")
-
 
 @dataclass(frozen=True)
 class Actor:

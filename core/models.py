@@ -26,14 +26,6 @@ class Content(StrEnum):
     CANCEL = "cancel"
 
 
-class Status(StrEnum):
-    """Where an operator reservation (an inbox row) stands."""
-
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
-
-
 class ParseState(StrEnum):
     """What became of a raw message."""
 

@@ -33,6 +33,8 @@ from core.hotelbook import (
 from core.inbox import pending_ids
 from core.mapping import set_mapping
 from core.models import OperatorBooking
+from core.pricing import load_contracts
+from core.pricing.demo import demo_contracts_toml
 from core.store import Store
 
 ACTOR = Actor("demo", "system")
@@ -99,11 +101,6 @@ def _pricer(contract_set):
 
 
 def _contract_set(today: date):
-    try:
-        from core.pricing import load_contracts
-        from core.pricing.demo import demo_contracts_toml
-    except ImportError:
-        return None, ""
     text = demo_contracts_toml(today)
     return load_contracts(text, source="demo contracts"), text
 
