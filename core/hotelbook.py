@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from core import values
 from core.audit import Actor, record
 from core.errors import InvalidInput
 from core.store import Store, dumps, now_iso, to_minor
@@ -166,9 +167,12 @@ def _import_row(raw: dict[str, str]) -> dict[str, Any]:
 
 def _date(value: str, field: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BookError(f"field {field}: not a date (YYYY-MM-DD): {value!r}") from None
+        day = values.iso_date(value)
+    except ValueError as exc:
+        raise BookError(f"field {field}: {exc}") from None
+    if day is None:
+        raise BookError(f"field {field}: not a date (YYYY-MM-DD): {value!r}")
+    return day
 
 
 def _int(value: str, field: str) -> int:

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from core import values
 from core.approval import (
     ApprovalSettings,
     approval_flag,
@@ -544,4 +545,4 @@ def raw_from_row(row: dict[str, Any]) -> RawMessage:
 
 
 def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    return values.iso_date(value)

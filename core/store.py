@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
-import sqlite_utils
 
 from core.errors import StoreError
 from core.models import utcnow
@@ -96,7 +95,6 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
         self.conn.row_factory = sqlite3.Row
         self._checkpointer: Checkpointer | None = None
-        self.db = sqlite_utils.Database(self.conn)
         self._configure()
         self._migrate()
 
