@@ -27,8 +27,8 @@ from typing import (
     TypeVar,
 )
 
-from core.desk import Delivery
 from core.config import OperatorConfig
+from core.desk import Delivery
 from core.errors import ConfigError, Unsupported
 from core.models import OperatorBooking, RawMessage
 
@@ -106,6 +106,7 @@ class Connector(abc.ABC):
 
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
         """Tell the operator (or the mailbox, or the folder) that ``raw`` is safely stored; nothing by default."""
+        return None
 
     async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:
         """Acknowledge a stored batch; connectors that can say it in one round trip override this."""

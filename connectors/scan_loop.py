@@ -170,7 +170,7 @@ async def scan_one(name: str, make_connector: Callable[[], Connector], ctx: Fetc
         if ctx.state != state:
             await store(lambda s: s.set_connector_state(name, ctx.state))
         run.state = "ok"
-    except asyncio.TimeoutError:
+    except TimeoutError:
         fail(run, f"no answer within {timeout:g}s (operator timeout); raise timeout for {name} if it is slow")
     except OperatorError as exc:
         fail(run, str(exc))

@@ -35,7 +35,8 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
             "overbooking": CheckOutcome(CheckState.SKIPPED, "cancellation"),
         }
     if "room" in missing or not facts.check_in or not facts.check_out:
-        room_unknown = CheckOutcome(CheckState.SKIPPED, "room type not mapped" if "room" in missing else "no stay dates")
+        room_unknown = CheckOutcome(CheckState.SKIPPED,
+                                    "room type not mapped" if "room" in missing else "no stay dates")
     else:
         room_unknown = None
     if missing:
@@ -60,7 +61,7 @@ def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
 
     Only for work that saves nothing into the hotel book while it runs (an ingest batch).
     """
-    found: dict[str, list] = {}
+    found: dict[str, list[Any]] = {}
     ordered = sorted(vouchers)
     for i in range(0, len(ordered), 500):
         chunk = ordered[i:i + 500]
@@ -83,7 +84,7 @@ class BookStays:
     rows: list[dict[str, Any]]             # id, number, room, rooms, names (folded), check_in, check_out (dates)
     starts: list[date]                      # rows' check-in dates, for bisect
     longest: int                            # the longest stay, in nights
-    by_room: dict[str, Counter] = field(default_factory=dict)   # rooms taken per night, filled on first use
+    by_room: dict[str, Counter[date]] = field(default_factory=dict)   # rooms taken per night, filled on first use
 
     def covers(self, facts: StayFacts) -> bool:
         return bool(facts.check_in and facts.check_out and self.start <= facts.check_in
@@ -94,7 +95,7 @@ class BookStays:
         last = bisect_left(self.starts, check_out)
         return [r for r in self.rows[first:last] if r["check_out"] > check_in]
 
-    def taken(self, room: str) -> Counter:
+    def taken(self, room: str) -> Counter[date]:
         counter = self.by_room.get(room)
         if counter is None:
             counter = Counter()
@@ -105,7 +106,7 @@ class BookStays:
         return counter
 
 
-def spread(counter: Counter, row: dict[str, Any], start: date, end: date, sign: int = 1) -> None:
+def spread(counter: Counter[date], row: dict[str, Any], start: date, end: date, sign: int = 1) -> None:
     """Add (or with ``sign`` -1 take away) a stay's rooms on each of its nights within [start, end)."""
     night, last = max(row["check_in"], start), min(row["check_out"], end)
     while night < last:
@@ -218,11 +219,14 @@ def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str,
 def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     stops = ctx.cache.get("stop_sales")
     if stops is None:
-        stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales WHERE removed_at IS NULL')
+        stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales '
+                              'WHERE removed_at IS NULL')
         ctx.cache["stop_sales"] = stops
     if not stops:
         return CheckOutcome(CheckState.OK, "open for sale")
-    first, last = facts.check_in.isoformat(), facts.nights[-1].isoformat() if facts.nights else facts.check_in.isoformat()
+    assert facts.check_in is not None    # run_checks skips this check without stay dates
+    first = facts.check_in.isoformat()
+    last = facts.nights[-1].isoformat() if facts.nights else first
     hits = [s for s in stops
             if (not s["room"] or s["room"] == facts.hotel_room)
             and (not s["operator"] or s["operator"] == facts.operator)
@@ -260,6 +264,7 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     if capacities is None:
         capacities = dict(ctx.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())
         ctx.cache["capacities"] = capacities
+    assert facts.hotel_room is not None and facts.check_in is not None and facts.check_out is not None
     capacity = capacities.get(facts.hotel_room)
     if capacity is None:
         return CheckOutcome(CheckState.WARN, f"room type {facts.hotel_room} has no capacity set")

@@ -80,8 +80,8 @@ def _load(store: Store, reservation_id: int) -> dict[str, Any]:
 
 def _check_actionable(store: Store, row: dict[str, Any], action: str) -> None:
     if not row["is_latest"]:
-        newer = store.scalar("SELECT id FROM operator_reservations WHERE operator = ? AND voucher = ? AND is_latest = 1",
-                             (row["operator"], row["voucher"]))
+        newer = store.scalar("SELECT id FROM operator_reservations WHERE operator = ? AND voucher = ? "
+                             "AND is_latest = 1", (row["operator"], row["voucher"]))
         raise ActionRefused(f"#{row['id']} is version {row['version']} of voucher {row['voucher']}; "
                             f"a newer version arrived: act on #{newer}")
     if row["status"] != "pending" and action != "save":
@@ -160,7 +160,8 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     return number, what
 
 
-def _save_row(store: Store, config: Config, rid: int, actor: Actor, action: str) -> tuple[dict, str | None, str]:
+def _save_row(store: Store, config: Config, rid: int, actor: Actor,
+              action: str) -> tuple[dict[str, Any], str | None, str]:
     """Check one row may take ``action`` and save it, in one transaction: (row, hotel number, what happened)."""
     with store.transaction():
         row = _load(store, rid)
@@ -249,7 +250,7 @@ def clean_selection(store: Store, operator: str | None = None) -> CleanSelection
     """Pending rows a script may confirm unattended, and every other pending row with why not."""
     sql = ("SELECT id, operator, voucher, missing_mappings, checks, clean, needs_approval FROM operator_reservations "
            "WHERE status = 'pending' AND is_latest = 1")
-    params: tuple = ()
+    params: tuple[Any, ...] = ()
     if operator:
         sql += " AND operator = ?"
         params = (operator,)
@@ -280,7 +281,9 @@ def load_contracts_text(store: Store, config: Config, text: str, *, source: str,
                         actor: Actor | str = "") -> LoadedContracts:
     """Make ``text`` the active contract set, then re-check every pending row against it."""
     set_id = activate_contracts(store, text, source=source, actor=actor)
-    return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))
+    active = active_contracts(store)
+    assert active is not None     # just activated
+    return LoadedContracts(set_id, active[1], recheck(store, config))
 
 
 # -- mappings ------------------------------------------------------------------------------------

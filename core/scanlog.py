@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store import Store, now_iso
+from core.store import Store, now_iso, rowid
 
 COUNTS = ("total", "new", "changed", "cancelled", "errors")
 
 
 def start_run(store: Store, operator: str) -> int:
     with store.transaction() as c:
-        return int(c.execute("INSERT INTO scan_runs(operator, started_at, state) VALUES (?, ?, 'running')",
-                             (operator, now_iso())).lastrowid)
+        return rowid(c.execute("INSERT INTO scan_runs(operator, started_at, state) VALUES (?, ?, 'running')",
+                               (operator, now_iso())))
 
 
 def update_run(store: Store, run_id: int, *, last_error: str | None = None, **counts: int) -> None:

@@ -64,7 +64,7 @@ class CheckOutcome:
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"state": str(self.state), "message": self.message}
+        out: dict[str, Any] = {"state": str(self.state), "message": self.message}
         if self.details:
             out["details"] = self.details
         return out

@@ -75,6 +75,12 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=str, option=_DUMPS_OPTIONS).decode()
 
 
+def rowid(cursor: sqlite3.Cursor) -> int:
+    """The id an INSERT just made (SQLite always gives one; the type allows None)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def is_busy(exc: sqlite3.Error) -> bool:
     """SQLite said another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, any extended code)."""
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -197,14 +203,14 @@ class Store:
                 time.sleep(0.01)
 
     # -- small reads -----------------------------------------------------
-    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
         row = self.conn.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
 
-    def all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+    def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
 
-    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+    def scalar(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return row[0] if row is not None else None
 

@@ -23,7 +23,8 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    config: str = typer.Option(None, "--config", "-c", help="Config file (else $OPDESK_CONFIG, else the user config dir).",
+    config: str = typer.Option(None, "--config", "-c",
+                               help="Config file (else $OPDESK_CONFIG, else the user config dir).",
                                metavar="FILE"),
     actor: str = typer.Option(None, "--as", help="Name recorded in the audit log (default: your OS user).",
                               metavar="NAME"),

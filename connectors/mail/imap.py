@@ -8,7 +8,6 @@ mailbox (never the password).
 from __future__ import annotations
 
 import imaplib
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -106,7 +105,7 @@ class Mailbox:
         except ssl.SSLError as exc:
             raise OperatorError(f"mailbox {label}: TLS failed: {exc} (check security and ca_file)",
                                 retryable=False) from exc
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise OperatorError(f"mailbox {label}: the server did not answer in time to {doing}",
                                 retryable=True) from exc
         except OSError as exc:

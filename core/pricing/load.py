@@ -584,7 +584,8 @@ class Reader:
             manual=e.flag("manual", False), inactive=e.flag("inactive", False),
             incompatible_with=frozenset(incompatible),
             rules=DiscountRules(
-                min_stay=rules.integer("min_stay", None, minimum=1), max_stay=rules.integer("max_stay", None, minimum=1),
+                min_stay=rules.integer("min_stay", None, minimum=1),
+                max_stay=rules.integer("max_stay", None, minimum=1),
                 min_days_before=rules.integer("min_days_before", None),
                 max_days_before=rules.integer("max_days_before", None),
                 check_in_days=rules.weekdays("check_in_days"), min_adults=rules.integer("min_adults", None),

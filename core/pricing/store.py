@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.audit import Actor, record
 from core.pricing.load import load_contracts
 from core.pricing.model import ContractSet
-from core.store import now_iso
+from core.store import now_iso, rowid
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -28,7 +28,8 @@ class LoadedContracts:
 
 
 def active_set_id(store: "Store") -> int | None:
-    return store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+    found = store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+    return int(found) if found is not None else None
 
 
 def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tuple[int, ContractSet] | None:
@@ -49,6 +50,7 @@ def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tup
     if cache is not None and key in cache:
         return set_id, cache[key]
     row = store.one("SELECT body, source_path FROM contract_sets WHERE id = ?", (set_id,))
+    assert row is not None      # its id was just read
     contracts = load_contracts(row["body"], source=row["source_path"] or f"contract set #{set_id}")
     if cache is not None:
         cache[key] = contracts
@@ -67,10 +69,10 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     with store.transaction() as c:
         before = active_set_id(store)
         c.execute("UPDATE contract_sets SET active = 0 WHERE active = 1")
-        set_id = c.execute(
+        set_id = rowid(c.execute(
             "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
             "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), who.name, source, digest, text),
-        ).lastrowid
+        ))
         record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
                detail=f"{source}: {len(contracts.contracts)} contracts")
     return set_id

@@ -106,7 +106,8 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def plan_entries(plan: ContractPlan, bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_entries(plan: ContractPlan,
+                 bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(contracts, discounts) as plain TOML-ready tables; ``bands`` are the rate code's child bands."""
     plan.check()
     children = children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)

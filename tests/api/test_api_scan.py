@@ -138,7 +138,8 @@ def test_json_api_pages_through_every_booking(tmp_path, pagination):
     stored = rows(config, "SELECT * FROM operator_reservations ORDER BY voucher")
     first = op.feed.events[0].booking
     row = next(r for r in stored if r["voucher"] == first.voucher)
-    assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate, first.adults)
+    assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate,
+                                                                       first.adults)
     assert row["check_in"] == first.check_in.isoformat()
     assert row["total_minor"] == int(first.total * 100)
 

@@ -112,7 +112,8 @@ def test_w2m_pdf_voucher_with_polish_names():
     assert profile.operator == "w2m" and profile.source == "pdf"
     assert (b.voucher, b.room, b.board) == ("7781234", "SUI", "Full Board")
     assert (b.check_in, b.check_out, b.total) == (date(2026, 9, 5), date(2026, 9, 12), Decimal("2310.00"))
-    assert guests(b) == [("Krzysztof", "Wiśniewski", 41), ("Małgorzata", "Wiśniewska", 40), ("Łukasz", "Wiśniewski", 15)]
+    assert guests(b) == [("Krzysztof", "Wiśniewski", 41), ("Małgorzata", "Wiśniewska", 40), ("Łukasz", "Wiśniewski",
+                                                                                             15)]
     assert (b.adults, b.child_ages) == (2, [15])
     assert [(d.name, d.content_type) for d in b.documents] == [("voucher_7781234.pdf", "application/pdf")]
 

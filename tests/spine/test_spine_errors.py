@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import connectors.base as base
 from connectors.base import Connector, FetchContext, Reply, unsupported
-from core.desk import confirm, reject
 from core.audit import Actor
+from core.desk import confirm, reject
 from core.errors import (
     ConfigError,
     ConnectorError,
@@ -51,8 +51,8 @@ def test_every_exception_class_of_the_project_has_the_one_root():
 
 
 def test_the_kinds_a_caller_tells_apart():
-    from core.desk import ActionRefused
     from core.approval import ApprovalError, ApprovalNotFound, ApproverError
+    from core.desk import ActionRefused
     from core.hotelbook import BookError
     from core.models import OperatorError, ParseError
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from support.desk import TODAY, booking, drop, scan
 
-from core.desk import ActionRefused, clean_selection, confirm, reject, save
 from core.audit import Actor
+from core.desk import ActionRefused, clean_selection, confirm, reject, save
 from core.hotelbook import add_stop_sale
 from core.inbox import InboxFilter, counts_by_status, reservation_json
 from core.ingest import remap_after_mapping
@@ -39,7 +39,7 @@ def test_dropped_file_becomes_an_inbox_row_and_is_filed(desk):
 
 
 def test_same_file_dropped_five_times_is_one_message_and_one_version(desk):
-    for i in range(5):
+    for _ in range(5):
         drop(desk, "same.json", booking("V1"))
         scan(desk)
     with Store(desk.store_path) as store:

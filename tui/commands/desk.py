@@ -143,8 +143,8 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
                           n.get("operator_price", ""))
         console.print(table)
     if data["diff"]:
-        console.print("  changed: " + ", ".join(f"{k} {_brief(v[0])} → {_brief(v[1])}" for k, v in data["diff"].items()),
-                      highlight=False)
+        changes = ", ".join(f"{k} {_brief(v[0])} → {_brief(v[1])}" for k, v in data["diff"].items())
+        console.print("  changed: " + changes, highlight=False)
 
 
 def _brief(value) -> str:

@@ -29,7 +29,8 @@ INGEST_BATCH = 200   # files stored per transaction by `opdesk ingest`
 
 
 def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists=False),
-               operator: str = typer.Option(..., "--operator", "-o", help="Who sent the files (need not be configured)."),
+               operator: str = typer.Option(..., "--operator", "-o",
+                                            help="Who sent the files (need not be configured)."),
                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Put files an operator sent (OTA XML, JSON, .eml) through the pipeline by hand."""
     store, cfg = open_store(), config()

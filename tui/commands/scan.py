@@ -31,7 +31,8 @@ SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 def runs_table(runs: dict[str, OperatorRun]) -> Table:
     table = Table(box=None, pad_edge=False)
     for column in ("operator", "state", "total", "new", "changed", "cancelled", "errors", "last error"):
-        table.add_column(column, justify="right" if column in ("total", "new", "changed", "cancelled", "errors") else "left",
+        numeric = column in ("total", "new", "changed", "cancelled", "errors")
+        table.add_column(column, justify="right" if numeric else "left",
                          overflow="fold" if column == "last error" else "ellipsis")
     style = {"ok": "green", "error": "red", "running": "yellow"}
     for run in sorted(runs.values(), key=lambda r: r.operator):

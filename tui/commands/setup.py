@@ -45,7 +45,8 @@ def locate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 
 def demo_cmd(
-    folder: Optional[Path] = typer.Option(None, "--dir", help="Where the demo hotel lives (default: the user data dir)."),
+    folder: Optional[Path] = typer.Option(None, "--dir",
+                                          help="Where the demo hotel lives (default: the user data dir)."),
     no_app: bool = typer.Option(False, "--no-app", help="Print the inbox summary instead of opening the app."),
     fresh: bool = typer.Option(False, "--fresh", help="Throw the old demo away and make a new one."),
     bookings: int = typer.Option(500, "--bookings", help="How many operator messages the history holds."),

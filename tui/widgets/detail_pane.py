@@ -191,7 +191,8 @@ class PricesSection(DetailSection):
         if nights:
             for n in nights:
                 table.add_row(str(n.get("date", "")), _money(n.get("contract_price")), _money(n.get("discount")),
-                              _money(n.get("price")), _money(n.get("operator_price", operator_by_date.get(n.get("date")))))
+                              _money(n.get("price")), _money(n.get("operator_price",
+                                                                   operator_by_date.get(n.get("date")))))
         else:
             for d, amount in operator_by_date.items():
                 table.add_row(d, "", "", "", _money(amount))

@@ -14,7 +14,8 @@ from core.config import OperatorConfig
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
-               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"), "running": ("● scanning", "bold yellow")}
+               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"),
+               "running": ("● scanning", "bold yellow")}
 
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
