@@ -33,6 +33,7 @@ from connectors.mail.imap import Mailbox, MailboxSettings
 from connectors.mail.profiles import Profile, load_profiles, match_profile
 from connectors.mail.reply import send_reply
 from connectors.scan_loop import scan_with_store
+from connectors.scan_runs import OperatorRun
 from core import locations
 from core.config import Config, ConfigError, OperatorConfig
 from core.ingest import IngestResult
@@ -234,17 +235,15 @@ def _file_away_once(settings: MailboxSettings, moves: list[Move]) -> None:
 
 # -- one mailbox scan, without the scanner ---------------------------------------------------
 @dataclass
-class MailScan:
-    """What one scan of a mailbox brought."""
+class MailScan(OperatorRun):
+    """What one scan of a mailbox brought: its run, and each message's result.
 
-    operator: str
-    total: int = 0
-    new: int = 0
-    changed: int = 0
-    cancelled: int = 0
+    ``errors`` counts messages that could not be read; ``error`` says why the
+    scan itself failed (server down, login refused), '' when it did not.
+    """
+
     duplicates: int = 0
-    errors: int = 0
-    error: str = ""                        # the scan itself failed (server down, login refused)
+    error: str = ""
     results: list[IngestResult] = field(default_factory=list)
 
     @property
@@ -270,7 +269,6 @@ def scan_mailbox(store: Store, config: Config, operator_name: str) -> MailScan:
 
     results: list[IngestResult] = []
     run = scan_with_store(store, config, operator, connect, results)
-    return MailScan(operator.name, total=run.total, new=run.new, changed=run.changed, cancelled=run.cancelled,
-                    duplicates=sum(r.duplicate for r in results),
-                    errors=run.errors - (run.state == "error"), error=run.last_error if run.state == "error" else "",
-                    results=results)
+    failed = run.state == "error"
+    return MailScan(**{**vars(run), "errors": run.errors - failed}, duplicates=sum(r.duplicate for r in results),
+                    error=run.last_error if failed else "", results=results)

@@ -14,16 +14,8 @@ from lxml import etree
 
 from connectors.ota import writer
 from connectors.ota.parser import parse_ota, read_acknowledgements
-from core.models import (
-    Content,
-    Guest,
-    NightPrice,
-    NotABooking,
-    OperatorBooking,
-    OperatorError,
-    ParseError,
-    UnparsedMessage,
-)
+from core.errors import ConnectorError
+from core.models import Content, Guest, NightPrice, NotABooking, OperatorBooking, ParseError, UnparsedMessage
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "alpinebits-2024-10"
@@ -113,7 +105,7 @@ def test_messages_without_a_booking(name):
 
 
 def test_error_response_is_an_operator_error():
-    with pytest.raises(OperatorError, match="Invalid hotel code.*code 392"):
+    with pytest.raises(ConnectorError, match="Invalid hotel code.*code 392"):
         parse_ota(sample("OTA_ResRetrieveRS-error"))
 
 
@@ -128,7 +120,7 @@ def test_every_sample_file_is_handled(schema):
         assert_valid(schema, path.read_bytes())
         try:
             parse_ota(path.read_bytes(), name=path.name)
-        except (NotABooking, OperatorError):
+        except (NotABooking, ConnectorError):
             pass
 
 

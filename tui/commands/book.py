@@ -24,17 +24,8 @@ from core.hotelbook import (
 from core.ingest import recheck
 from core.mapping import list_mappings, missing_mappings
 from core.models import MAPPING_KINDS
-from tui.cli_common import (
-    EXIT_BAD_INPUT,
-    EXIT_REFUSED,
-    cli_actor,
-    config,
-    console,
-    fail,
-    open_store,
-    parse_date,
-    print_json,
-)
+from tui import cli_common
+from tui.cli_common import EXIT_REFUSED, cli_actor, config, console, fail, open_store, parse_date, print_json
 
 map_app = typer.Typer(help="Operator codes -> the hotel's codes (room, board, rate, market, agency).",
                       no_args_is_help=True)
@@ -209,7 +200,7 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV wi
     if report.errors:
         for e in report.errors:
             console.print(f"[red]error:[/] {e}", highlight=False)
-        fail(f"{len(report.errors)} bad row(s); nothing imported", EXIT_BAD_INPUT)
+        fail(f"{len(report.errors)} bad row(s); nothing imported", cli_common.EXIT_BAD_INPUT)
     n = recheck(store, cfg)
     console.print(f"{report.created} created, {report.updated} updated; {n} pending row(s) checked again",
                   highlight=False)
