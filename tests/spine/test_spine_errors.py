@@ -191,3 +191,12 @@ async def test_an_app_worker_that_fails_shows_it_and_the_app_goes_on(one_row):
             assert any(words in e for e in errors), errors
     with Store(desk.store_path) as store:
         assert json.loads(json.dumps(store.scalar("SELECT status FROM operator_reservations"))) == "pending"
+
+
+def test_an_error_quoting_hostile_text_is_printed_as_text(desk):
+    drop(desk, "a.json", booking("V1"))
+    scan(desk)
+    result = CliRunner().invoke(app, ["--config", str(desk.path), "approval", "start", "1", "--approver", "x[/]y",
+                                      "--no-mail"])
+    assert result.exit_code == 2 and "not an e-mail address: x[/]y" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
