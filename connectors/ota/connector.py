@@ -1,7 +1,7 @@
 """AlpineBits HotelData GuestRequests connectors: pull (``ota-pull``) and push (``ota-push``).
 
-Pull: ``OTA_Read:GuestRequests``; the answer is split into one raw message per reservation (so each is stored, versioned and
-acknowledged on its own); ``OTA_NotifReport:GuestRequests`` acknowledges the
+Pull: ``OTA_Read:GuestRequests``; the answer is split into one raw message per reservation (so each is stored,
+versioned and acknowledged on its own); ``OTA_NotifReport:GuestRequests`` acknowledges the
 ones core has stored. A reservation that failed to parse is stored but not
 acknowledged, so the operator sends it again until the parser is fixed.
 
@@ -61,6 +61,7 @@ from connectors.ota.parser import (
     read_xml,
     reservations_bookings,
 )
+from core.desk import Delivery
 from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 
 if TYPE_CHECKING:
@@ -151,27 +152,27 @@ class OtaConnector(Connector):
     def reply_url(self) -> str:
         return str(self.setting("url", ""))
 
-    def confirm(self, reply: Reply) -> str:
+    def confirm(self, reply: Reply) -> Delivery:
         """Acknowledge the reservation. Its rooms share one ID: with ``ack = "on_decision"`` the operator
         hears once every room is confirmed, and not at all after one was rejected (it was refused)."""
         unique_id = reply_unique_id(reply)
         if self.setting("ack", "on_receipt") == "on_decision" and reply.reservation.get("content") != "cancel":
             rejected = [v for v, status in reply.rooms.items() if status == "rejected"]
             if rejected:
-                return (f"not sent: reservation {unique_id[1]} was refused to the operator when room "
-                        f"{', '.join(rejected)} was rejected")
+                return Delivery(False, f"not sent: reservation {unique_id[1]} was refused to the operator when "
+                                       f"room {', '.join(rejected)} was rejected")
             waiting = [v for v, status in reply.rooms.items() if status == "pending"]
             if waiting:
-                return (f"not sent yet: the operator hears when the other rooms of {unique_id[1]} "
-                        f"({', '.join(waiting)}) are confirmed")
+                return Delivery(False, f"not sent yet: the operator hears when the other rooms of {unique_id[1]} "
+                                       f"({', '.join(waiting)}) are confirmed")
         self.send_report(writer.notif_report([unique_id]))
-        return "sent"
+        return Delivery(True, "sent")
 
-    def reject(self, reply: Reply) -> str:
+    def reject(self, reply: Reply) -> Delivery:
         """Refuse the reservation (``Warning Type=3 Code=450``): AlpineBits refuses a reservation as a whole."""
         self.send_report(writer.notif_report([], [(reply_unique_id(reply)[1],
                                                    reply.reason or "Unable to process reservation")]))
-        return "sent"
+        return Delivery(True, "sent")
 
     def send_report(self, request: bytes) -> None:
         url = self.reply_url()

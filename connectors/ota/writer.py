@@ -95,7 +95,8 @@ def room_stay(booking: OperatorBooking, *, first: bool) -> etree._Element:
         if booking.board:
             sub(plan, "MealsIncluded", MealPlanIndicator="true", MealPlanCodes=meal_plan_code(booking.board))
     if first and booking.night_prices and booking.room and booking.rate:
-        rates = sub(sub(sub(stay, "RoomRates"), "RoomRate", RatePlanCode=booking.rate, RoomTypeCode=booking.room), "Rates")
+        rates = sub(sub(sub(stay, "RoomRates"), "RoomRate", RatePlanCode=booking.rate, RoomTypeCode=booking.room),
+                    "Rates")
         for night in booking.night_prices:
             rate = sub(rates, "Rate", EffectiveDate=night.date.isoformat(),
                        ExpireDate=(night.date + timedelta(days=1)).isoformat(), RateTimeUnit="Day", UnitMultiplier="1")

@@ -246,7 +246,8 @@ def test_pull_leaves_another_hotels_reservation_unacknowledged_and_failed(tmp_pa
     assert op.feed.unacked() == 1 and again.total == 1           # sent again, never acknowledged
     [failed] = rows(config, "SELECT parse_error FROM raw_messages WHERE parse_state = 'failed'")
     assert "for hotel NOTOURS, not this one (SUNBEACH)" in failed["parse_error"]
-    assert stray.booking.voucher not in {r["voucher"] for r in rows(config, "SELECT voucher FROM operator_reservations")}
+    booked = {r["voucher"] for r in rows(config, "SELECT voucher FROM operator_reservations")}
+    assert stray.booking.voucher not in booked
 
 
 def test_pull_takes_a_bare_cancellation_only_for_a_known_id(tmp_path):
@@ -342,9 +343,8 @@ def map_everything(config: Config) -> None:
 
 
 def test_on_decision_acks_when_the_hotel_confirms_and_refuses_when_it_rejects(tmp_path, schema):
-    from core import actions
     from core.audit import Actor
-    from tui.replier import ConnectorReplier
+    from tui import desk_actions
 
     op = sim_operator("tui", initial=3)
     with SimServer([op]) as server:
@@ -361,9 +361,8 @@ def test_on_decision_acks_when_the_hotel_confirms_and_refuses_when_it_rejects(tm
         keep, refuse = sorted(pending)
         actor = Actor("cli", "test")
         with Store(config.store_path) as store:
-            replier = ConnectorReplier(store, config)
-            [ok] = actions.confirm(store, config, [pending[keep]], actor, replier)
-            [no] = actions.reject(store, config, [pending[refuse]], actor, "no rooms left", replier)
+            [ok] = desk_actions.confirm(store, config, [pending[keep]], actor)
+            [no] = desk_actions.reject(store, config, [pending[refuse]], actor, "no rooms left")
         assert ok.ok and no.ok, (ok.message, no.message)
         assert op.feed.unacked() == 0                                # confirmed acked, rejected refused
         [third] = asyncio.run(scan(config))
@@ -431,9 +430,8 @@ def test_a_reason_with_control_characters_still_makes_a_valid_refusal(schema):
 
 
 def test_on_decision_answers_a_reservation_of_several_rooms_once_for_all_of_them(tmp_path):
-    from core import actions
     from core.audit import Actor
-    from tui.replier import ConnectorReplier
+    from tui import desk_actions
 
     op = sim_operator("tui", initial=2)
     two_rooms = [("DZX", date(2026, 7, 1), date(2026, 7, 8)), ("FAM4", date(2026, 7, 1), date(2026, 7, 8))]
@@ -450,15 +448,14 @@ def test_on_decision_answers_a_reservation_of_several_rooms_once_for_all_of_them
         k, r = kept.booking.voucher, refused.booking.voucher
         actor = Actor("cli", "test")
         with Store(config.store_path) as store:
-            replier = ConnectorReplier(store, config)
-            [first] = actions.confirm(store, config, [ids[k]], actor, replier)
+            [first] = desk_actions.confirm(store, config, [ids[k]], actor)
             assert first.ok and "not sent yet" in first.message and f"{k}/2" in first.message
             assert op.feed.unacked() == 2                        # one room of two decided: nothing told
-            [last] = actions.confirm(store, config, [ids[f"{k}/2"]], actor, replier)
+            [last] = desk_actions.confirm(store, config, [ids[f"{k}/2"]], actor)
             assert last.ok and last.message.endswith("operator: sent")
             assert op.feed.unacked() == 1                        # every room confirmed: acknowledged once
-            [no] = actions.reject(store, config, [ids[f"{r}/2"]], actor, "no family rooms", replier)
+            [no] = desk_actions.reject(store, config, [ids[f"{r}/2"]], actor, "no family rooms")
             assert no.ok and op.feed.unacked() == 0              # one room rejected: the reservation refused
-            [after] = actions.confirm(store, config, [ids[r]], actor, replier)
+            [after] = desk_actions.confirm(store, config, [ids[r]], actor)
             assert after.ok and f"not sent: reservation {r} was refused" in after.message
     assert [v for v in (x.get("voucher") for x in op.replies)] == [r]
