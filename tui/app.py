@@ -20,6 +20,7 @@ from core.actions import ActionOutcome, ActionRefused, Replier
 from core.approval import ApprovalSettings
 from core.audit import Actor, record
 from core.config import Config
+from core.shown import visible
 from core.ingest import remap_after_mapping
 from core.mapping import set_mapping
 from core.store import Store
@@ -82,6 +83,12 @@ class OpdeskApp(App):
         keys = settings.get("keys", {})
         if isinstance(keys, dict) and keys:
             self.set_keymap({str(k): str(v) for k, v in keys.items()})
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notifications quote vouchers, names and operators' errors: shown as text, controls made visible."""
+        super().notify(visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     # -- stores -------------------------------------------------------------------
     def worker_store(self) -> Store:

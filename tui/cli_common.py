@@ -17,7 +17,9 @@ from rich.console import Console
 
 from core.config import Config, ConfigError, load_config
 from core.models import plain
+from core.shown import json_text
 from core.store import Store, StoreError
+from tui import shown
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -36,7 +38,9 @@ STATE = CliState()
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr and an exit. ``message`` is plain text: it often quotes what the user or an operator
+    typed, so it is never read as markup."""
+    err_console.print(f"[bold red]error:[/] {shown.markup(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -68,7 +72,7 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(plain(value), ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_text(json.dumps(plain(value), ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def reset_state() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -40,6 +41,7 @@ from core.inbox import (
 from core.ingest import Ingestor, recheck, remap_after_mapping
 from core.mapping import list_mappings, missing_mappings, set_mapping, unset_mapping
 from core.models import MAPPING_KINDS, RawMessage
+from tui import shown
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -141,9 +143,10 @@ def _inbox_table(rows: list[dict]) -> Table:
             f"[{STATE_STYLE.get(c['state'], 'red')}]{CHECK_SHORT.get(name, name[0])}[/]"
             for name, c in r["checks"].items())
         content = "x" if r["content"] == "cancel" else r["content"][0]
-        table.add_row(str(r["id"]), r["status"][0], content, r["operator"], r["voucher"],
-                      r["guest_names"].split(";")[0], r["check_in"] or "", str(r["nights"] or ""),
-                      r["hotel_room"] or f"[red]{r['room']}[/]", r["pax"], mapping, checks)
+        table.add_row(str(r["id"]), r["status"][0], content, *shown.cells(r["operator"], r["voucher"],
+                      r["guest_names"].split(";")[0], r["check_in"] or "", r["nights"] or ""),
+                      shown.markup(r["hotel_room"]) if r["hotel_room"] else shown.text(r["room"], "red"), r["pax"], mapping,
+                      checks)
     return table
 
 
@@ -158,38 +161,40 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
     if as_json:
         print_json(data)
         return
-    head = (f"#{data['id']} {data['operator']} voucher {data['voucher']} v{data['version']} "
-            f"{data['content']} · {data['status']}")
+    d = {k: shown.markup(v) for k, v in data.items() if not isinstance(v, (dict, list))}
+    head = f"#{d['id']} {d['operator']} voucher {d['voucher']} v{d['version']} {d['content']} · {d['status']}"
     console.print(f"[bold]{head}[/]", highlight=False)
+    unmapped = "[red]not mapped[/]"
     lines = [
-        ("stay", f"{data['check_in']} → {data['check_out']} ({data['nights']} nights), {data['rooms']} room(s)"),
-        ("pax", f"{data['pax']} (adults {data['adults']}, child ages {data['child_ages'] or '-'})"),
-        ("room", f"{data['room']} → {data['hotel_room'] or '[red]not mapped[/]'}"),
-        ("board", f"{data['board']} → {data['hotel_board'] or '[red]not mapped[/]'}"),
-        ("rate", f"{data['rate']} → {data['hotel_rate'] or '[red]not mapped[/]'}"),
-        ("agency", f"{data['agency']}   market {data['market'] or '-'}   nationality {data['nationality'] or '-'}"),
-        ("guests", "; ".join(f"{g['last_name']} {g['first_name']}" + (f" ({g['age']})" if g['age'] is not None else "")
-                             for g in data["guests"]) or "-"),
-        ("total", f"{data['total'] or '-'} {data['currency']}   sale date {data['sale_date'] or '-'}"),
-        ("hotel", data["hotel_number"] or "not saved"),
+        ("stay", f"{d['check_in']} → {d['check_out']} ({d['nights']} nights), {d['rooms']} room(s)"),
+        ("pax", f"{d['pax']} (adults {d['adults']}, child ages {shown.markup(data['child_ages'] or '-')})"),
+        ("room", f"{d['room']} → {d['hotel_room'] or unmapped}"),
+        ("board", f"{d['board']} → {d['hotel_board'] or unmapped}"),
+        ("rate", f"{d['rate']} → {d['hotel_rate'] or unmapped}"),
+        ("agency", f"{d['agency']}   market {d['market'] or '-'}   nationality {d['nationality'] or '-'}"),
+        ("guests", "; ".join(shown.markup(f"{g['last_name']} {g['first_name']}") +
+                             (f" ({g['age']})" if g['age'] is not None else "") for g in data["guests"]) or "-"),
+        ("total", f"{d['total'] or '-'} {d['currency']}   sale date {d['sale_date'] or '-'}"),
+        ("hotel", d["hotel_number"] or "not saved"),
     ]
     if data["notes"]:
-        lines.append(("notes", data["notes"]))
+        lines.append(("notes", shown.markup(data["notes"], lines=True)))
     for key, value in lines:
         console.print(f"  {key:8} {value}", highlight=False)
     for name, check in data["checks"].items():
         style = STATE_STYLE.get(check["state"], "red")
-        console.print(f"  [{style}]{name:12} {check['state']:12}[/] {check['message']}", highlight=False)
+        console.print(f"  [{style}]{name:12} {shown.markup(check['state']):12}[/] {shown.markup(check['message'])}",
+                      highlight=False)
     nights = data["price_table"].get("nights") if data["price_table"] else None
     if nights:
         table = Table("date", "contract", "discount", "price", "operator", box=None)
         for n in nights:
-            table.add_row(n["date"], n.get("contract_price", ""), n.get("discount", ""), n.get("price", ""),
-                          n.get("operator_price", ""))
+            table.add_row(*shown.cells(n["date"], n.get("contract_price", ""), n.get("discount", ""), n.get("price", ""),
+                                 n.get("operator_price", "")))
         console.print(table)
     if data["diff"]:
-        console.print("  changed: " + ", ".join(f"{k} {_brief(v[0])} → {_brief(v[1])}" for k, v in data["diff"].items()),
-                      highlight=False)
+        console.print("  changed: " + ", ".join(shown.markup(f"{k} {_brief(v[0])} → {_brief(v[1])}")
+                                                 for k, v in data["diff"].items()), highlight=False)
 
 
 def _brief(value) -> str:
@@ -213,9 +218,9 @@ def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | 
     else:
         for o in outcomes:
             mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
-            console.print(f"{mark} #{o.id} {o.voucher} {o.message}", highlight=False)
+            console.print(f"{mark} #{o.id} {shown.markup(o.voucher)} {shown.markup(o.message)}", highlight=False)
         for s in skipped or []:
-            console.print(f"[yellow]-[/] #{s['id']} {s['voucher']} skipped: {'; '.join(s['reasons'])}",
+            console.print(f"[yellow]-[/] #{s['id']} {shown.markup(s['voucher'])} skipped: {shown.markup('; '.join(s['reasons']))}",
                           highlight=False)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(EXIT_REFUSED)
@@ -319,7 +324,7 @@ def rooms_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         return
     table = Table("code", "name", "capacity", box=None)
     for r in rows:
-        table.add_row(r["code"], r["name"], str(r["capacity"]))
+        table.add_row(*shown.cells(r["code"], r["name"], r["capacity"]))
     console.print(table)
 
 
@@ -340,7 +345,7 @@ def map_list(operator: Optional[str] = typer.Argument(None), kind: Optional[str]
         return
     table = Table("operator", "kind", "code", "hotel code", box=None)
     for r in rows:
-        table.add_row(r["operator"], r["kind"], r["code"], r["hotel_code"])
+        table.add_row(*shown.cells(r["operator"], r["kind"], r["code"], r["hotel_code"]))
     console.print(table)
 
 
@@ -355,7 +360,7 @@ def map_set(operator: str, kind: str, code: str, hotel_code: str) -> None:
                after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
                detail=f"{operator} {kind} {code} -> {hotel_code}")
     n = remap_after_mapping(store, cfg, operator, kind, code)
-    console.print(f"{operator} {kind} {code} → {hotel_code}; {n} pending row(s) re-mapped", highlight=False)
+    console.print(shown.markup(f"{operator} {kind} {code} → {hotel_code}; {n} pending row(s) re-mapped"), highlight=False)
 
 
 @map_app.command("unset")
@@ -369,7 +374,7 @@ def map_unset(operator: str, kind: str, code: str) -> None:
             fail(f"no mapping {operator} {kind} {code}", EXIT_REFUSED)
         record(store, _actor(), "map_unset", before=before, detail=f"{operator} {kind} {code}")
     n = remap_after_mapping(store, cfg, operator, kind, code)
-    console.print(f"removed {operator} {kind} {code}; {n} pending row(s) re-mapped", highlight=False)
+    console.print(shown.markup(f"removed {operator} {kind} {code}; {n} pending row(s) re-mapped"), highlight=False)
 
 
 @map_app.command("missing")
@@ -385,8 +390,8 @@ def map_missing(operator: Optional[str] = typer.Argument(None),
         return
     table = Table("operator", "kind", "code", "rows", "fix with", box=None)
     for r in rows:
-        table.add_row(r["operator"], r["kind"], r["code"], str(r["rows"]),
-                      f"opdesk map set {r['operator']} {r['kind']} {r['code']} <hotel code>")
+        table.add_row(*shown.cells(r["operator"], r["kind"], r["code"], r["rows"],
+                             f"opdesk map set {r['operator']} {r['kind']} {r['code']} <hotel code>"))
     console.print(table)
 
 
@@ -418,7 +423,7 @@ def stopsale_list(all_: bool = typer.Option(False, "--all", help="Also removed o
         return
     table = Table("id", "room", "from", "to", "operator", "reason", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["room"] or "all", r["start"], r["end"], r["operator"] or "all", r["reason"])
+        table.add_row(*shown.cells(r["id"], r["room"] or "all", r["start"], r["end"], r["operator"] or "all", r["reason"]))
     console.print(table)
 
 
@@ -449,7 +454,7 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV wi
         fail(str(exc))
     if report.errors:
         for e in report.errors:
-            console.print(f"[red]error:[/] {e}", highlight=False)
+            console.print(f"[red]error:[/] {shown.markup(e)}", highlight=False)
         fail(f"{len(report.errors)} bad row(s); nothing imported", EXIT_BAD_INPUT)
     n = recheck(store, cfg)
     console.print(f"{report.created} created, {report.updated} updated; {n} pending row(s) checked again",
@@ -476,8 +481,8 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
         return
     table = Table("at", "who", "from", "action", "res", "detail", box=None)
     for r in rows:
-        table.add_row(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
-                      str(r["reservation_id"] or ""), r["detail"])
+        table.add_row(*shown.cells(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
+                             r["reservation_id"] or "", r["detail"]))
     console.print(table)
 
 
@@ -516,12 +521,12 @@ def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists
     else:
         for r in results:
             if r["error"] and r["state"] not in ("parsed",):
-                console.print(f"[red]✗[/] {r['file']}: {r['state']}: {r['error']} (raw #{r['raw_id']})",
+                console.print(f"[red]✗[/] {shown.markup(r['file'])}: {r['state']}: {shown.markup(r['error'])} (raw #{r['raw_id']})",
                               highlight=False)
             else:
                 what = "already stored" if r["duplicate"] else (
                     f"{r['new']} new, {r['changed']} changed, {r['cancelled']} cancelled, {r['unchanged']} unchanged")
-                console.print(f"[green]✓[/] {r['file']}: {what}", highlight=False)
+                console.print(f"[green]✓[/] {shown.markup(r['file'])}: {what}", highlight=False)
     raise typer.Exit(EXIT_REFUSED if bad else EXIT_OK)
 
 
@@ -537,26 +542,36 @@ def raw_list(state: list[str] = typer.Option(["failed", "unparsed"], "--state",
         return
     table = Table("id", "operator", "received", "file", "state", "error", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["operator"], r["received_at"][:16], r["filename"], r["parse_state"],
-                      r["parse_error"][:80])
+        table.add_row(*shown.cells(r["id"], r["operator"], r["received_at"][:16], r["filename"], r["parse_state"],
+                             r["parse_error"][:80]))
     console.print(table)
 
 
 @raw_app.command("show")
 def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
-             body: bool = typer.Option(False, "--body", help="Print the raw bytes as they arrived.")) -> None:
-    """One raw message: where it came from, its state and error (and body with --body)."""
+             body: bool = typer.Option(False, "--body", help="Print the message's text, controls shown as symbols."),
+             raw_bytes: bool = typer.Option(False, "--bytes",
+                                            help="Write the exact bytes as they arrived (redirect to a file).")) -> None:
+    """One raw message: where it came from, its state and error (and body with --body or --bytes)."""
     row = open_store().one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
     if row is None:
         fail(f"no raw message #{raw_id}")
+    if raw_bytes:
+        if sys.stdout.isatty():
+            fail(f"--bytes writes what the operator sent, control characters and all: redirect it, "
+                 f"e.g. opdesk raw show {raw_id} --bytes > message.bin")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(bytes(row["body"]))
+        sys.stdout.buffer.flush()
+        return
     if body:
-        typer.echo(bytes(row["body"]).decode("utf-8", errors="replace"))
+        console.print(shown.text(bytes(row["body"]).decode("utf-8", errors="replace"), lines=True), highlight=False)
         return
     for key in ("id", "operator", "channel", "received_at", "filename", "source_ref", "size", "sha256",
                 "parse_state", "parse_error", "attempts"):
-        console.print(f"{key:12} {row[key]}", highlight=False)
+        console.print(f"{key:12} {shown.markup(row[key])}", highlight=False)
     if row["text_preview"]:
-        console.print(row["text_preview"][:3000], highlight=False, markup=False)
+        console.print(shown.text(row["text_preview"][:3000], lines=True), highlight=False)
 
 
 @raw_app.command("retry")
@@ -582,7 +597,7 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         parse = connector_for(op, cfg).parse if op and row["channel"] == op.kind else parse_any
         result = ingestor.reprocess(rid, parse)
         still_bad += not result.ok
-        console.print(f"#{rid}: {result.state}" + (f": {result.error}" if result.error else
+        console.print(f"#{rid}: {result.state}" + (f": {shown.markup(result.error)}" if result.error else
                                                    f", {len(result.reservation_ids)} row(s)"), highlight=False)
     raise typer.Exit(EXIT_REFUSED if still_bad else EXIT_OK)
 
@@ -663,7 +678,7 @@ def documents_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         console.print(f"#{reservation_id} has no documents (opdesk show {reservation_id} for the message)")
         return
     for d in docs:
-        console.print(f"[bold]{d['name']}[/] ({d['content_type']}, {d['size']:,} bytes) {document_path(store, d)}",
-                      highlight=False, soft_wrap=True)
+        console.print(f"[bold]{shown.markup(d['name'])}[/] ({shown.markup(d['content_type'])}, {d['size']:,} bytes) "
+                      f"{shown.markup(document_path(store, d))}", highlight=False, soft_wrap=True)
         if text:
-            console.print(document_text(store, d), highlight=False, markup=False)
+            console.print(shown.text(document_text(store, d), lines=True), highlight=False)

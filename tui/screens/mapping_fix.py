@@ -9,6 +9,8 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.mapping import hotel_codes
+from core.shown import visible
+from tui import shown
 from tui.widgets.confirmation import RequiredTextModal
 
 
@@ -45,9 +47,9 @@ class MappingFixModal(RequiredTextModal):
             f"SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
             f"AND operator = ? AND {self.kind} = ?", (self.operator, self.code))
         with Vertical(classes="dialog", id="mapping-dialog"):
-            yield Label(f"Map {self.operator} {self.kind} {self.code}", classes="dialog-title")
+            yield Label(visible(f"Map {self.operator} {self.kind} {self.code}"), classes="dialog-title", markup=False)
             yield Static(f"{waiting} pending row(s) use this code; saving re-maps them all.", classes="dialog-body")
-            yield OptionList(*(Option(f"{c['code']:<6} {c.get('name') or ''}", id=c["code"]) for c in codes),
+            yield OptionList(*(Option(shown.text(f"{c['code']:<6} {c.get('name') or ''}"), id=c["code"]) for c in codes),
                              id="codes")
             yield Input(placeholder="hotel code", id="hotel-code", compact=True)
             yield Static("", id="mapping-error", classes="dialog-error")

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.config import OperatorConfig
+from core.shown import visible
 from core import scanlog
 from core.store import Store
 
@@ -83,5 +84,5 @@ class OperatorCard(Static, can_focus=True):
         lines = [head, *counts, when, foot]
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
-            lines[-1] = Text(error, style="red" if state == "error" else "yellow", overflow="ellipsis", no_wrap=True)
+            lines[-1] = Text(visible(error), style="red" if state == "error" else "yellow", overflow="ellipsis", no_wrap=True)
         self.update(Group(*lines))
