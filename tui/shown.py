@@ -8,7 +8,9 @@ reaches them only as:
 - ``markup(value)``: for a rich markup string we compose ourselves
   (``f"[bold]{markup(voucher)}[/]"``): controls made visible, brackets escaped;
 - ``text(value)``: a ``rich.text.Text``, never parsed as markup, for table
-  cells, Textual widgets and notifications.
+  cells, Textual widgets and notifications;
+- ``app_markup(value)``: for a Textual markup string (a ``DataTable`` cell
+  that must stay a string).
 
 See ``core/shown.py`` for why each control character is shown, not passed on.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from rich.markup import escape
 from rich.text import Text
+from textual.markup import escape as textual_escape
 
 from core.shown import visible
 
@@ -34,3 +37,8 @@ def text(value: object, style: str = "", *, lines: bool = False) -> Text:
 def cells(*values: object) -> list[Text]:
     """Table cells, each shown as text."""
     return [text(v) for v in values]
+
+
+def app_markup(value: object, *, lines: bool = False) -> str:
+    """``value`` made safe to place inside Textual markup (a ``DataTable`` cell given as a string)."""
+    return textual_escape(visible(value, lines=lines))

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
 from core.config import ConfigError
+from tui import shown
 from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
@@ -25,8 +26,9 @@ def runs_table(runs: dict[str, OperatorRun]) -> Table:
                          overflow="fold" if column == "last error" else "ellipsis")
     style = {"ok": "green", "error": "red", "running": "yellow"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
-        table.add_row(run.operator, f"[{style.get(run.state, '')}]{run.state}[/]", str(run.total), str(run.new),
-                      str(run.changed), str(run.cancelled), str(run.errors), run.last_error[:120])
+        table.add_row(shown.text(run.operator), shown.text(run.state, style.get(run.state, "")), str(run.total),
+                      str(run.new), str(run.changed), str(run.cancelled), str(run.errors),
+                      shown.text(run.last_error[:120]))
     return table
 
 
