@@ -503,19 +503,24 @@ def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists
     results, bad = [], 0
     for first in range(0, len(files), INGEST_BATCH):
         chunk = files[first:first + INGEST_BATCH]
-        raws = []
+        raws, readable = [], []
         for path in chunk:
             try:
                 raws.append(RawMessage(body=path.read_bytes(), operator=operator, channel="manual",
                                        source_ref=str(path), filename=path.name))
-            except OSError as exc:
-                fail(f"{path}: cannot read: {exc.strerror}")
-        for path, result in zip(chunk, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
-            bad += not result.ok
+                readable.append(path)
+            except OSError as exc:   # nothing to keep: say so, and go on with the other files
+                bad += 1
+                results.append({"file": str(path), "raw_id": None, "duplicate": False, "state": "unreadable",
+                                "error": f"cannot read: {exc.strerror}", "new": 0, "changed": 0, "cancelled": 0,
+                                "unchanged": 0, "reservation_ids": [], "again": False})
+        for path, result in zip(readable, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
+            bad += result.quarantined
             results.append({"file": str(path), "raw_id": result.raw_id, "duplicate": result.duplicate,
                             "state": str(result.state), "error": result.error, "new": result.new,
                             "changed": result.changed, "cancelled": result.cancelled,
-                            "unchanged": result.unchanged, "reservation_ids": result.reservation_ids})
+                            "unchanged": result.unchanged, "reservation_ids": result.reservation_ids,
+                            "again": result.again})
     if as_json:
         print_json(results)
     else:

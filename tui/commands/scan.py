@@ -14,7 +14,7 @@ from rich.table import Table
 from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
 from core.config import ConfigError
 from tui import shown
-from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
+from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, err_console, fail, print_json
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 
@@ -69,8 +69,14 @@ def scan(
         runs = run_once(operator or None, as_json, since_text)
         if as_json:
             print_json([vars(r) for r in runs])
+        quarantined = sum(r.quarantined for r in runs)
+        if quarantined and not as_json:
+            again = sum(r.again for r in runs)
+            err_console.print(f"[yellow]{quarantined} new message(s) could not be taken in and are kept as "
+                              f"failed" + (f" ({again} sent again that failed before)" if again else "") +
+                              ": opdesk raw list[/]", highlight=False)
         if not watch:
-            raise typer.Exit(EXIT_REFUSED if any(r.state == "error" for r in runs) else EXIT_OK)
+            raise typer.Exit(EXIT_REFUSED if quarantined or any(r.state == "error" for r in runs) else EXIT_OK)
         try:
             time.sleep(max(0.0, interval - (time.monotonic() - began)))
         except KeyboardInterrupt:
