@@ -226,3 +226,22 @@ def test_json_api_pull_quarantines_each_bad_item_and_takes_the_good_ones(tmp_pat
     assert vouchers(config) == {"API1", "API5", "API6"}
     errors = [r["parse_error"] for r in raws(config) if r["parse_state"] == "failed"]
     assert len(errors) == 3 and any("total" in e for e in errors) and any("adults" in e for e in errors)
+
+
+# -- a mailbox (a real Dovecot) ----------------------------------------------------------------------
+def test_mailbox_quarantines_the_bad_mail_and_reads_the_rest(mail_config, store, dovecot, imap_user, eml):
+    from connectors.mail.connector import scan_mailbox
+
+    user, _ = imap_user
+    good = eml("jet2_new")
+    huge = good.replace(b"  Adults: 2", b"  Adults: " + b"9" * 40, 1).replace(b"J2H7731952", b"J2H0000001")
+    with dovecot.mailbox(user, initial_folder="INBOX") as mb:
+        for body in (huge, eml("hotelbeds_new")):
+            mb.append(body, "INBOX")
+    scan_ = scan_mailbox(store, mail_config, "mailbox")
+    assert scan_.total == 2 and scan_.errors == 1
+    assert {r["voucher"][:5] for r in store.all("SELECT voucher FROM operator_reservations")} == {"1-993"}
+    [bad] = store.all("SELECT parse_state, parse_error FROM raw_messages WHERE parse_state = 'failed'")
+    assert "adults" in bad["parse_error"]
+    with dovecot.mailbox(user) as mb:
+        assert mb.folder.status("Failed")["MESSAGES"] == 1 and mb.folder.status("Processed")["MESSAGES"] == 1
