@@ -78,7 +78,7 @@ def test_every_command_shows_hostile_text_as_text(hostile_desk):
     assert "Hofer[/]" in outputs["inbox"]            # cut to the column's width, but literal
     assert_shown_as_text(outputs[f"show {rid}"])
     assert "Hofer[/] [bold red]x notes" in outputs[f"show {rid}"]
-    assert "broken ␛[2J[bold].json" in outputs["raw list"]
+    assert "broken ␛[2J[bold].json" in outputs[f"raw show {raw_failed}"]
 
 
 def test_json_output_keeps_the_text_and_never_a_raw_control(hostile_desk):

@@ -166,7 +166,9 @@ def scan_command(
     finally:
         store.close()
     rows = [{"operator": s.operator, "total": s.total, "new": s.new, "changed": s.changed,
-             "cancelled": s.cancelled, "errors": s.errors, "error": s.error} for s in outcomes]
+             "cancelled": s.cancelled, "errors": s.errors, "error": s.error,
+             "quarantined": sum(r.quarantined for r in s.results),
+             "again": sum(not r.ok and r.again for r in s.results)} for s in outcomes]
     if as_json:
         print_json(rows)
     else:
@@ -175,5 +177,5 @@ def scan_command(
                     f"{r['cancelled']} cancelled, {r['errors']} to read by hand")
             console.print(shown.markup(line) + (f" [red]error: {shown.markup(r['error'])}[/]" if r["error"] else ""),
                           highlight=False)
-    if any(r["error"] for r in rows):
+    if any(r["error"] or r["quarantined"] for r in rows):
         raise typer.Exit(EXIT_REFUSED)
