@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, Callable, TypeVar
 
+from core import values
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -52,7 +53,7 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     try:
         content = Content(rec.get("content", "new"))
     except (ValueError, TypeError):
-        raise ParseError(f"must be new, change or cancel, got {rec.get('content')!r}", record=record,
+        raise ParseError(f"must be new, change or cancel, got {_shown(rec.get('content'))}", record=record,
                          field="content") from None
     booking = OperatorBooking(voucher=voucher, content=content)
     for key in _TEXT_FIELDS:
@@ -124,42 +125,29 @@ def _text(value: Any, record: str, field: str) -> str:
 
 
 def _shown(value: Any) -> str:
-    """A bad value as an error quotes it: short, whatever its size."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return values.quoted(value)
+
+
+T = TypeVar("T")
+
+
+def _read(reader: Callable[[Any], T], value: Any, record: str, field: str) -> T:
+    try:
+        return reader(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), record=record, field=field) from None
 
 
 def _date(value: Any, record: str, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ParseError(f"not a date (YYYY-MM-DD): {_shown(value)}", record=record, field=field) from None
+    return _read(values.iso_date, value, record, field)
 
 
 def _int(value: Any, record: str, field: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) <= 30:
-        return int(value)
-    raise ParseError(f"not a whole number: {_shown(value)}", record=record, field=field)
+    return _read(values.whole_number, value, record, field)
 
 
 def _money(value: Any, record: str, field: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (bool, dict, list)):
-        raise ParseError(f"not an amount: {_shown(value)}", record=record, field=field)
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ParseError(f"not an amount: {_shown(value)}", record=record, field=field) from None
-    if not amount.is_finite():
-        raise ParseError(f"not an amount: {_shown(value)}", record=record, field=field)
-    return amount
+    return _read(values.amount, value, record, field)
 
 
 def booking_to_canonical(booking: OperatorBooking) -> dict[str, Any]:

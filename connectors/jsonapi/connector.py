@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, AsyncIterator
 
 import httpx
 
 from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
 from connectors.httperrors import unreachable
+from core import values
 from core.models import (
     Content,
     Guest,
@@ -331,17 +332,12 @@ def read_text(value: Any, field: str, voucher: str) -> str:
     return str(value)
 
 
-def short(value: Any) -> str:
-    """A bad value as an error quotes it: short, whatever its size."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+short = values.quoted
 
 
 def read_date(value: Any, field: str, voucher: str) -> date | None:
-    if value in (None, ""):
-        return None
     try:
-        return date.fromisoformat(str(value)[:10])
+        return values.iso_date(value, with_time=True)
     except ValueError:
         raise ParseError(f"{short(value)} is not a date (expected YYYY-MM-DD)", field=field, record=voucher) from None
 
@@ -349,26 +345,20 @@ def read_date(value: Any, field: str, voucher: str) -> date | None:
 def read_int(value: Any, field: str, voucher: str, default: int = 0) -> int:
     if value in (None, ""):
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ParseError(f"{short(value)} is not a whole number", field=field, record=voucher)
     try:
-        number = int(value) if not isinstance(value, str) or len(value) <= 30 else int("x")
-    except (TypeError, ValueError, OverflowError):
-        raise ParseError(f"{short(value)} is not a whole number", field=field, record=voucher) from None
+        number = values.whole_number(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), field=field, record=voucher) from None
     if number < 0:
         raise ParseError(f"{number} is negative", field=field, record=voucher)
     return number
 
 
 def read_money(value: Any, field: str, voucher: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (bool, dict, list)):
-        raise ParseError(f"{short(value)} is not an amount", field=field, record=voucher)
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        amount = values.amount(value)
+    except ValueError:
         raise ParseError(f"{short(value)} is not an amount", field=field, record=voucher) from None
-    if not amount.is_finite() or amount < 0:
+    if amount is not None and amount < 0:
         raise ParseError(f"{short(value)} is not a valid amount", field=field, record=voucher)
     return amount

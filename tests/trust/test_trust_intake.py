@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from trust.hostile_input import HOSTILE_JSON, ODD_BUT_READABLE, good_record
 from typer.testing import CliRunner
 
 from core.config import Config
 from core.ingest import Ingestor
 from core.models import RawMessage
 from core.store import Store
-from trust.hostile_input import HOSTILE_JSON, ODD_BUT_READABLE, good_record
 from tui.cli import app
 
 runner = CliRunner()
@@ -93,7 +93,8 @@ def test_ingest_command_quarantines_and_goes_on(desk, tmp_path):
     good = tmp_path / "good-1.json"
     good.write_text(json.dumps(good_record("GOOD1")))
     missing = tmp_path / "gone.json"
-    result = run(desk, "ingest", "--operator", "tui", "--json", str(files[0]), str(good), str(missing), *map(str, files[1:]))
+    result = run(desk, "ingest", "--operator", "tui", "--json", str(files[0]), str(good), str(missing),
+                 *map(str, files[1:]))
     assert result.exit_code == 1
     out = {Path(r["file"]).name: r for r in json.loads(result.output)}
     assert out["good-1.json"]["new"] == 1

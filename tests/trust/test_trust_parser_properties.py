@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from trust.hostile_input import good_record
 
 from connectors.canonical import parse_canonical
 from connectors.jsonapi.connector import booking_from_item
@@ -24,7 +25,6 @@ from connectors.ota.parser import parse_ota
 from connectors.simulate.demo import SIM_GUEST_FIELDS, SIM_JSON_CONTENT, SIM_JSON_FIELDS
 from core.models import NotABooking, OperatorBooking, OperatorError, ParseError, UnparsedMessage
 from core.storable import check_storable
-from trust.hostile_input import good_record
 
 NAMED = (ParseError, UnparsedMessage, NotABooking, OperatorError)
 FIXTURES = Path(__file__).parent.parent

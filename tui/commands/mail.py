@@ -8,8 +8,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from tui import cli_common
-from tui import shown
+from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, console, fail, print_json
 
 mail_app = typer.Typer(help="Booking mail: try parsing profiles on a mail, list them, read the mailboxes.",
@@ -78,7 +77,7 @@ def test_command(
         else:
             _print_match(chosen, mail, matches)
             cli_common.err_console.print(f"[bold red]error:[/] {shown.markup(exc)}", highlight=False)
-        raise typer.Exit(EXIT_REFUSED)
+        raise typer.Exit(EXIT_REFUSED) from None
     if as_json:
         print_json({"profile": chosen.name, "operator": chosen.operator, "matches": matches,
                     "bookings": [_booking_dict(plain(b)) for b in bookings]})

@@ -18,9 +18,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from tui import shown
 from core.report import daily_trend, operator_report
 from core.store import Store
+from tui import shown
 
 PERIODS = (7, 30, 90)
 COLUMNS = (("operator", "operator"), ("new", "new"), ("changes", "chg"), ("cancellations", "cxl"),

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
+from core.inbox import raw_row
 from core.shown import visible
 
 MAX_CHARS = 200_000
@@ -28,7 +29,7 @@ class RawMessageScreen(Screen):
         self.raw_id = raw_id
 
     def compose(self) -> ComposeResult:
-        row = self.app.store.one("SELECT * FROM raw_messages WHERE id = ?", (self.raw_id,))
+        row = raw_row(self.app.store, self.raw_id)
         yield Header()
         if row is None:
             yield Static(f"No raw message #{self.raw_id}")
@@ -38,8 +39,8 @@ class RawMessageScreen(Screen):
             yield Static(visible(head), id="raw-head", markup=False)
             if row["parse_error"]:
                 yield Static(visible(row["parse_error"]), id="raw-error", classes="error-line", markup=False)
-            yield TextArea(visible(message_text(row), lines=True), read_only=True, soft_wrap=True, show_line_numbers=False,
-                           id="raw-text")
+            yield TextArea(visible(message_text(row), lines=True), read_only=True, soft_wrap=True,
+                           show_line_numbers=False, id="raw-text")
         yield Footer()
 
     def on_mount(self) -> None:

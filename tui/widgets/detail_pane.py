@@ -7,10 +7,9 @@ with ``add_section``; the pane needs no other change.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -22,8 +21,8 @@ from textual.widgets import Static
 
 from core import inbox
 from core.documents import documents_of
-from core.shown import visible_values
 from core.forecast import ForecastNight
+from core.shown import visible_values
 from core.store import Store
 from tui.widgets import cells
 from tui.widgets.stay_effect import stay_forecast
@@ -47,8 +46,7 @@ class ReservationDetail:
         shape = inbox.reservation_json(store, reservation_id)
         raw = None
         if shape["raw_id"] is not None:
-            raw = store.one("SELECT id, channel, received_at, filename, source_ref, size, parse_state, "
-                            "parse_error FROM raw_messages WHERE id = ?", (shape["raw_id"],))
+            raw = inbox.raw_summary(store, shape["raw_id"])
         # Everything here came from outside: every string is made visible once, here (core/shown.py).
         forecast = stay_forecast(store, shape)
         versions = inbox.versions(store, shape["operator"], shape["voucher"])
@@ -176,7 +174,8 @@ class GuestsSection(DetailSection):
         for column in ("#", "Last name", "First name", "Age"):
             table.add_column(column)
         for i, g in enumerate(guests, start=1):
-            table.add_row(str(i), Text(g["last_name"]), Text(g["first_name"]), "" if g["age"] is None else str(g["age"]))
+            table.add_row(str(i), Text(g["last_name"]), Text(g["first_name"]),
+                          "" if g["age"] is None else str(g["age"]))
         return table
 
 
@@ -197,7 +196,8 @@ class PricesSection(DetailSection):
         if nights:
             for n in nights:
                 table.add_row(Text(str(n.get("date", ""))), _money(n.get("contract_price")), _money(n.get("discount")),
-                              _money(n.get("price")), _money(n.get("operator_price", operator_by_date.get(n.get("date")))))
+                              _money(n.get("price")), _money(n.get("operator_price",
+                                                                   operator_by_date.get(n.get("date")))))
         else:
             for d, amount in operator_by_date.items():
                 table.add_row(Text(d), "", "", "", _money(amount))

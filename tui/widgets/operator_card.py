@@ -9,24 +9,19 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
+from core import scanlog
 from core.config import OperatorConfig
 from core.shown import visible
-from core import scanlog
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
-               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"), "running": ("● scanning", "bold yellow")}
+               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"),
+               "running": ("● scanning", "bold yellow")}
 
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
     """The latest scan run of each operator."""
     return {r["operator"]: r for r in scanlog.last_runs(store)}
-
-
-def pending_by_operator(store: Store) -> dict[str, int]:
-    rows = store.conn.execute("SELECT operator, COUNT(*) FROM operator_reservations "
-                              "WHERE status = 'pending' AND is_latest = 1 GROUP BY operator")
-    return {r[0]: r[1] for r in rows}
 
 
 def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None) -> str:
@@ -84,5 +79,6 @@ class OperatorCard(Static, can_focus=True):
         lines = [head, *counts, when, foot]
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
-            lines[-1] = Text(visible(error), style="red" if state == "error" else "yellow", overflow="ellipsis", no_wrap=True)
+            lines[-1] = Text(visible(error), style="red" if state == "error" else "yellow", overflow="ellipsis",
+                             no_wrap=True)
         self.update(Group(*lines))
