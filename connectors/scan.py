@@ -45,7 +45,7 @@ from core import scanlog
 from core.config import Config, OperatorConfig
 from core.ingest import IngestResult, Ingestor
 from core.models import OperatorError, ParseState, RawMessage
-from core.store import Store
+from core.store import Store, open_store
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -168,7 +168,7 @@ class StoreThread:
 
     def _call(self, work: Callable[[Store], Any]) -> Any:
         if self.store is None:
-            self.store = Store(self.config.store_path, self.config.documents_dir)
+            self.store = open_store(self.config)
             self.store.checkpoint_in_background()
         return work(self.store)
 
@@ -310,7 +310,7 @@ def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> 
     An operator the worker had not started yet gets a run of its own, ended the
     same way, so the board shows that this scan did not reach it.
     """
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         for run in failed:
             started = store.all("SELECT id, state FROM scan_runs WHERE id > ? AND operator = ?",
                                 (since, run.operator))
@@ -323,7 +323,7 @@ def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> 
 
 
 def last_run_id(config: Config) -> int:
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         return int(store.scalar("SELECT COALESCE(MAX(id), 0) FROM scan_runs") or 0)
 
 
@@ -334,7 +334,7 @@ async def relay_progress(config: Config, names: list[str], since: int, progress:
     marks = ", ".join("?" * len(names))
 
     def read() -> list[dict[str, Any]]:
-        with Store(config.store_path, config.documents_dir) as store:
+        with open_store(config) as store:
             return store.all(f"SELECT * FROM scan_runs WHERE id > ? AND operator IN ({marks})", (since, *names))
 
     while True:

@@ -22,7 +22,7 @@ from core.audit import Actor, record
 from core.config import Config
 from core.ingest import remap_after_mapping
 from core.mapping import set_mapping
-from core.store import Store
+from core.store import Store, open_store
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
 from tui.screens.dashboard import DashboardScreen
@@ -70,7 +70,7 @@ class OpdeskApp(App):
                  actor: Actor | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
-        self.store = Store(config.store_path, config.documents_dir)
+        self.store = open_store(config)
         self.replier_factory = replier_factory or _connector_replier(config)
         self.actor = actor or Actor.current("app")
         self.scanning: dict[str, str] = {}        # operator -> scanning | done | error (this session)
@@ -86,7 +86,7 @@ class OpdeskApp(App):
     # -- stores -------------------------------------------------------------------
     def worker_store(self) -> Store:
         """A store for the calling worker thread (a connection belongs to its thread)."""
-        return Store(self.config.store_path, self.config.documents_dir)
+        return open_store(self.config)
 
     def on_unmount(self) -> None:
         self.store.close()

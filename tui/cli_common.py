@@ -18,6 +18,7 @@ from rich.console import Console
 from core.config import Config, ConfigError, load_config
 from core.models import plain
 from core.store import Store, StoreError
+from core.store import open_store as open_configured_store
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -52,7 +53,7 @@ def config() -> Config:
 def open_store() -> Store:
     cfg = config()
     try:
-        return Store(cfg.store_path, cfg.documents_dir)
+        return open_configured_store(cfg)
     except (StoreError, ConfigError) as exc:
         fail(str(exc))
 

@@ -28,7 +28,7 @@ from core.config import Config, load_config
 from core.hotelbook import add_stop_sale, import_reservations, set_hotel_code, set_room_type
 from core.mapping import set_mapping
 from core.models import OperatorBooking
-from core.store import Store
+from core.store import Store, open_store
 
 ACTOR = Actor("demo", "system")
 CONFIG_HEAD = """\
@@ -148,7 +148,7 @@ def _decide_some(config: Config) -> dict[str, int]:
     from core.actions import confirm, reject
     from tui.replier import ConnectorReplier
 
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         replier = ConnectorReplier(store, config)
         clean = [r["id"] for r in store.all(
             "SELECT id FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 AND clean = 1 "
@@ -168,7 +168,7 @@ def _spread_history(config: Config, today: date) -> None:
     so the dashboard's trend and response times look like a working desk's."""
     rnd = random.Random(11)
     end = datetime.combine(today, time(8), tzinfo=timezone.utc)
-    with Store(config.store_path, config.documents_dir) as store, store.transaction() as c:
+    with open_store(config) as store, store.transaction() as c:
         for row in store.all("SELECT id, raw_id, sale_date, status FROM operator_reservations"):
             sold = datetime.combine(date.fromisoformat(row["sale_date"]), time(9), tzinfo=timezone.utc) \
                 if row["sale_date"] else end
@@ -202,7 +202,7 @@ def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | 
     if first_time:
         made = demo.generate(today, count=count, pricer=pricer)
         config = _write_config(folder, [])
-        with Store(config.store_path, config.documents_dir) as store:
+        with open_store(config) as store:
             progress("hotel: room types, boards, markets and the operators' codes")
             _hotel(store)
             if contracts_text:

@@ -30,7 +30,7 @@ from connectors.ota.form import read_form
 from core.config import Config, ConfigError, OperatorConfig
 from core.ingest import Ingestor
 from core.models import OperatorError, ParseError
-from core.store import Store
+from core.store import Store, open_store
 
 
 log = logging.getLogger("opdesk.push")
@@ -109,7 +109,7 @@ class PushServer:
             return writer.error_response(str(exc)[:500], push=True)
         except ParseError as exc:
             return writer.error_response(f"request not readable: {exc}"[:500], push=True)
-        with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
+        with self.lock, open_store(self.config) as store:
             results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
         acks, refusals = [], []
         for (raw, unique_id, _), result in zip(parts, results):
