@@ -45,6 +45,7 @@ from core import scanlog
 from core.config import Config, OperatorConfig
 from core.ingest import IngestResult, Ingestor
 from core.models import OperatorError, ParseState, RawMessage
+from core.redact import mask_text
 from core.store import Store, open_store
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -427,13 +428,13 @@ def count(run: OperatorRun, results: list[IngestResult]) -> None:
         run.cancelled += result.cancelled
         if result.state in (ParseState.FAILED, ParseState.UNPARSED):
             run.errors += 1
-            run.last_error = result.error
+            run.last_error = mask_text(result.error)
 
 
 def fail(run: OperatorRun, message: str) -> None:
     run.state = "error"
     run.errors += 1
-    run.last_error = message
+    run.last_error = mask_text(message)
 
 
 def finish(store: Store, run: OperatorRun) -> None:

@@ -6,7 +6,7 @@ import typer
 
 from tui import cli_common
 from tui.commands import app as app_commands
-from tui.commands import approval, desk, mail, pricing, scan
+from tui.commands import approval, desk, doctor, mail, pricing, scan
 
 app = typer.Typer(
     name="opdesk",
@@ -29,13 +29,15 @@ def main_callback(
     cli_common.STATE.config_path = config
     cli_common.STATE.actor = actor
     cli_common.reset_state()
+    if actor:
+        cli_common.check_staff(actor)
     if ctx.invoked_subcommand is None:
         from tui.launch import run_app
 
         run_app(cli_common.config())
 
 
-for area in (desk, pricing, scan, mail, approval, app_commands):
+for area in (desk, pricing, scan, mail, approval, app_commands, doctor):
     area.register(app)
 
 

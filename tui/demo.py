@@ -28,6 +28,7 @@ from core.config import Config, load_config
 from core.hotelbook import add_stop_sale, import_reservations, set_hotel_code, set_room_type
 from core.mapping import set_mapping
 from core.models import OperatorBooking
+from core.private import write_private
 from core.store import Store, open_store
 
 ACTOR = Actor("demo", "system")
@@ -74,7 +75,7 @@ def _write_config(folder: Path, entries: list[dict]) -> Config:
             aot.append(tomlkit.item(entry))
         doc["operators"] = aot
     path = folder / "opdesk.toml"
-    path.write_text(CONFIG_HEAD + "\n" + tomlkit.dumps(doc))
+    write_private(path, (CONFIG_HEAD + "\n" + tomlkit.dumps(doc)).encode())
     return load_config(path)
 
 

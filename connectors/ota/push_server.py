@@ -30,6 +30,7 @@ from connectors.ota.form import read_form
 from core.config import Config, ConfigError, OperatorConfig
 from core.ingest import Ingestor
 from core.models import OperatorError, ParseError
+from core.redact import mask_text
 from core.store import Store, open_store
 
 
@@ -131,7 +132,7 @@ class PushHandler(GuardedHandler):
         except RequestRefused as refused:
             self.refuse(refused)
         except Exception as exc:   # noqa: BLE001 - a hostile request must not reach a traceback
-            log.warning("push to %s failed: %s: %s", self.path[:80], type(exc).__name__, str(exc)[:200])
+            log.warning("push to %s failed: %s: %s", self.path[:80], type(exc).__name__, mask_text(str(exc)[:200]))
             self.refuse(RequestRefused(500, "the request could not be processed; it was not stored"))
 
     def take_post(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Optional
 
@@ -20,6 +19,7 @@ from core.actions import (
     save,
 )
 from core.audit import Actor, audit_rows, record
+from core.audit import verify as verify_audit
 from core.forecast import forecast as forecast_nights
 from core.hotelbook import (
     BookError,
@@ -39,7 +39,9 @@ from core.inbox import (
 )
 from core.ingest import Ingestor, recheck, remap_after_mapping
 from core.mapping import list_mappings, missing_mappings, set_mapping, unset_mapping
+from core.config import ConfigError
 from core.models import MAPPING_KINDS, RawMessage
+from core.private import write_private
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -47,6 +49,7 @@ from tui.cli_common import (
     STATE,
     config,
     console,
+    err_console,
     fail,
     open_store,
     parse_date,
@@ -74,9 +77,8 @@ def init(force: bool = typer.Option(False, "--force", help="Overwrite an existin
     path = locations.find_config_path(STATE.config_path)
     if path.exists() and not force:
         fail(f"{path} already exists (use --force to overwrite)", EXIT_REFUSED)
-    path.parent.mkdir(parents=True, exist_ok=True)
     starter = Path(__file__).resolve().parent.parent / "starter.toml"
-    shutil.copyfile(starter, path)
+    write_private(path, starter.read_bytes())   # 0600: a config names where the secrets are
     console.print(f"wrote {path}\nedit it, then try: opdesk inbox", highlight=False)
 
 
@@ -463,8 +465,12 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
               since: Optional[str] = typer.Option(None, "--since", help="On or after (YYYY-MM-DD)."),
               until: Optional[str] = typer.Option(None, "--until", help="On or before (YYYY-MM-DD)."),
               limit: int = typer.Option(100, "--limit", "-n"),
+              verify: bool = typer.Option(False, "--verify", help="Check every row's seal; exit 1 naming the first "
+                                          "row changed, removed or inserted."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The audit log, newest first: who did what, when, from where."""
+    if verify:
+        return audit_verify(as_json)
     parse_date(since, "--since")
     parse_date(until, "--until")
     rows = audit_rows(open_store(), reservation_id=reservation_id, actor=user, action=action, origin=origin,
@@ -476,9 +482,29 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
         return
     table = Table("at", "who", "from", "action", "res", "detail", box=None)
     for r in rows:
-        table.add_row(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
+        who = r["actor"] if r["os_user"] in ("", r["actor"]) else f"{r['actor']} ({r['os_user']})"
+        table.add_row(r["at"][:19].replace("T", " "), who, r["origin"], r["action"],
                       str(r["reservation_id"] or ""), r["detail"])
     console.print(table)
+
+
+def audit_verify(as_json: bool) -> None:
+    """``audit --verify``: walk the sealed chain; 0 when it holds, 1 naming the first row that does not."""
+    try:
+        verdict = verify_audit(open_store())
+    except ConfigError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(verdict.as_dict())
+    elif verdict.ok:
+        console.print(f"audit log intact: {verdict.rows} rows, each sealed to the one before", highlight=False)
+    else:
+        err_console.print(f"[bold red]audit log broken:[/] {verdict.problem['message'] if verdict.problem else ''}",
+                          highlight=False)
+        if verdict.triggers_missing:
+            err_console.print(f"the triggers that refuse changes are gone: {', '.join(verdict.triggers_missing)}",
+                              highlight=False)
+    raise typer.Exit(EXIT_OK if verdict.ok else EXIT_REFUSED)
 
 
 INGEST_BATCH = 200   # files stored per transaction by `opdesk ingest`
