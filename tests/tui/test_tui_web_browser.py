@@ -1,0 +1,221 @@
+"""`opdesk web` in a real browser (Debian's chromium driven by Playwright): login, Origin, 0.0.0.0, tablets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import aiohttp
+import httpx
+import pytest
+
+pytestmark = pytest.mark.xdist_group("browser")   # one browser for the file, in one worker
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "night-desk-4821"
+SHOTS = Path(os.environ.get("OPDESK_SCREENSHOTS", "/tmp/opdesk-web-shots"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One chromium for the whole session: starting one takes seconds."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run make system-deps (it installs Debian's chromium)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(tmp_path: Path, web: str = "") -> Path:
+    config = tmp_path / "opdesk.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "opdesk.db"}"\n[hotel]\nname = "Sunbeach Resort Side"\n{web}')
+    return config
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator:
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str, web: str = "", env: dict[str, str] | None = None) -> Served:
+        config = write_config(tmp_path, web)
+        port = free_port()
+        process = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port",
+                                    str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   cwd=tmp_path, env={**os.environ, **(env or {})})
+        started.append(process)
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/static/css/xterm.css", timeout=2)
+                return Served(process, port)
+            except httpx.TransportError:
+                if process.poll() is not None:
+                    raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
+                time.sleep(0.1)
+        raise AssertionError("opdesk web did not start")
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(10)
+
+
+def wait_for_app(page: object) -> None:
+    """textual.js marks the body ``-first-byte`` once the app's first screen has arrived over the WebSocket."""
+    page.wait_for_selector("body.-first-byte", timeout=60_000)
+
+
+def test_the_app_loads_in_a_browser_on_loopback(browser, serve):
+    served = serve()
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto(served.url + "/", wait_until="domcontentloaded")
+        wait_for_app(page)
+        page.wait_for_timeout(1500)   # let the first screen paint before the picture
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "loopback.png"))
+        assert page.title() == "opdesk — Sunbeach Resort Side"
+    finally:
+        page.close()
+
+
+def test_with_a_password_the_browser_signs_in_before_the_app_loads_on_0_0_0_0(browser, serve):
+    served = serve("--host", "0.0.0.0", web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
+                   env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
+    page = browser.new_page()
+    try:
+        page.goto(served.url + "/", wait_until="domcontentloaded")
+        assert page.url.endswith("/login")   # the app's page is not served before the password
+        assert page.locator("#terminal").count() == 0
+        page.fill("#password", "guess")
+        page.click("#sign-in")
+        page.wait_for_selector("#error")
+        assert page.locator("#terminal").count() == 0
+        page.fill("#password", PASSWORD)
+        page.click("#sign-in")
+        wait_for_app(page)   # the WebSocket URL follows the address the browser used, not 0.0.0.0
+        assert page.locator("#terminal").get_attribute("data-session-websocket-url") == f"ws://127.0.0.1:{served.port}/ws"
+        page.wait_for_timeout(1500)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "signed-in.png"))
+    finally:
+        page.close()
+
+
+def test_a_tablet_shows_the_page_at_its_own_width(browser, serve):
+    served = serve()
+    # Scale 1: headless chromium without a GPU draws xterm's canvas at a quarter size when emulating scale 2.
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=1)
+    page = context.new_page()
+    try:
+        page.goto(served.url + "/", wait_until="domcontentloaded")
+        wait_for_app(page)
+        # Without a viewport meta a mobile browser lays the page out 980 px wide and shrinks it.
+        assert page.evaluate("window.innerWidth") == 768
+        assert page.evaluate("document.querySelector('#terminal').getBoundingClientRect().width") == 768
+        page.wait_for_timeout(1500)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "tablet.png"))
+    finally:
+        context.close()
+
+
+def ws_status(args: tuple) -> int:
+    """``websocket_status`` on a thread of its own: Playwright's sync API holds this thread's event loop."""
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(websocket_status(*args))))
+    thread.start()
+    thread.join(60)
+    return result[0]
+
+
+async def websocket_status(url: str, origin: str | None, cookies: dict[str, str] | None = None) -> int:
+    headers = {"Origin": origin} if origin else {}
+    async with aiohttp.ClientSession(cookies=cookies) as session:
+        try:
+            async with session.ws_connect(url, headers=headers) as ws:
+                await ws.close()
+                return 101
+        except aiohttp.WSServerHandshakeError as exc:
+            return exc.status
+
+
+def test_the_websocket_checks_its_origin(serve):
+    served = serve()
+    ws = f"ws://127.0.0.1:{served.port}/ws?width=80&height=24"
+    assert ws_status((ws, "http://evil.example")) == 403
+    assert ws_status((ws, None)) == 403
+    assert ws_status((ws, f"http://127.0.0.1:{served.port}")) == 101
+    # A DNS name rebound to 127.0.0.1 is not loopback to a desk without a password.
+    rebound = httpx.get(served.url + "/", headers={"Host": f"evil.example:{served.port}"})
+    assert rebound.status_code == 403
+
+
+def test_the_websocket_needs_the_session_cookie_when_a_password_is_set(serve):
+    served = serve("--host", "0.0.0.0", web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
+                   env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
+    ws = f"ws://127.0.0.1:{served.port}/ws?width=80&height=24"
+    origin = f"http://127.0.0.1:{served.port}"
+    assert ws_status((ws, origin)) == 401
+    signed = httpx.post(served.url + "/login", data={"password": PASSWORD}, headers={"Origin": origin})
+    assert signed.status_code == 302
+    cookie = signed.cookies["opdesk_session"]
+    assert "HttpOnly" in signed.headers["set-cookie"] and "SameSite=Strict" in signed.headers["set-cookie"]
+    assert ws_status((ws, origin, {"opdesk_session": cookie})) == 101
+    assert ws_status((ws, "http://evil.example", {"opdesk_session": cookie})) == 403
+
+
+def test_public_url_gives_the_proxy_s_addresses_and_origin(serve):
+    served = serve(web='[web]\npublic_url = "https://desk.sunbeach.example/opdesk"\n'
+                       'password_env = "OPDESK_TEST_WEB_PASSWORD"\n', env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
+    signed = httpx.post(served.url + "/login", data={"password": PASSWORD},
+                        headers={"Origin": "https://desk.sunbeach.example"})
+    assert signed.headers["location"] == "https://desk.sunbeach.example/opdesk/"
+    assert "Secure" in signed.headers["set-cookie"]   # the proxy speaks HTTPS: the cookie never goes in clear
+    cookies = {"opdesk_session": signed.cookies["opdesk_session"]}
+    page = httpx.get(served.url + "/", cookies=cookies)
+    assert 'data-session-websocket-url="wss://desk.sunbeach.example/opdesk/ws"' in page.text
+    assert 'href="https://desk.sunbeach.example/opdesk/static/css/xterm.css"' in page.text
+    assert '<meta name="viewport" content="width=device-width' in page.text
+    ws = f"ws://127.0.0.1:{served.port}/ws?width=80&height=24"
+    assert ws_status((ws, "https://desk.sunbeach.example", cookies)) == 101
+    assert ws_status((ws, f"http://127.0.0.1:{served.port}", cookies)) == 403
+
+
+def test_public_url_beyond_this_machine_needs_a_password(tmp_path):
+    config = write_config(tmp_path, '[web]\npublic_url = "https://desk.sunbeach.example"\n')
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port",
+                           str(free_port())], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 1 and "password_env" in done.stderr
+
+
+def test_any_address_but_loopback_is_refused_without_a_password(tmp_path):
+    config = write_config(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--host", "0.0.0.0",
+                           "--port", str(free_port())], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "password_env" in done.stderr and "Traceback" not in done.stderr
