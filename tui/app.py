@@ -22,6 +22,7 @@ from core.audit import Actor, record
 from core.config import Config
 from core.ingest import remap_after_mapping
 from core.mapping import set_mapping
+from core.redact import mask_text
 from core.store import Store, open_store
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
@@ -90,6 +91,10 @@ class OpdeskApp(App):
 
     def on_unmount(self) -> None:
         self.store.close()
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        """Every notification passes core.redact: an operator's error may quote a credential."""
+        super().notify(mask_text(str(message)), *args, **kwargs)
 
     # -- app-wide actions ------------------------------------------------------------
     def action_help(self) -> None:

@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator
 
 import aiohttp
 import httpx
@@ -25,16 +26,46 @@ PASSWORD = "night-desk-4821"
 SHOTS = Path(os.environ.get("OPDESK_SCREENSHOTS", "/tmp/opdesk-web-shots"))
 
 
+class BrowserThread:
+    """One chromium for the whole session, driven from a thread of its own.
+
+    Playwright's sync API keeps an event loop running in the thread that
+    started it; in the test thread that would break every later test that
+    calls ``asyncio.run``. So the browser lives on one worker thread and each
+    test hands it a function to run there.
+    """
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self.pool.submit(self._start).result(timeout=120)
+
+    def _start(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.chromium = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+    def run(self, steps: Callable[[Any], None]) -> None:
+        self.pool.submit(steps, self.chromium).result(timeout=300)
+
+    def close(self) -> None:
+        def stop() -> None:
+            self.chromium.close()
+            self.playwright.stop()
+
+        self.pool.submit(stop).result(timeout=60)
+        self.pool.shutdown()
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[BrowserThread]:
     """One chromium for the whole session: starting one takes seconds."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run make system-deps (it installs Debian's chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    thread = BrowserThread()
+    yield thread
+    thread.close()
 
 
 def free_port() -> int:
@@ -90,58 +121,71 @@ def wait_for_app(page: object) -> None:
 
 def test_the_app_loads_in_a_browser_on_loopback(browser, serve):
     served = serve()
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    try:
-        page.goto(served.url + "/", wait_until="domcontentloaded")
-        wait_for_app(page)
-        page.wait_for_timeout(1500)   # let the first screen paint before the picture
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "loopback.png"))
-        assert page.title() == "opdesk — Sunbeach Resort Side"
-    finally:
-        page.close()
+
+    def steps(chromium: Any) -> None:
+        page = chromium.new_page(viewport={"width": 1280, "height": 720})
+        try:
+            page.goto(served.url + "/", wait_until="domcontentloaded")
+            wait_for_app(page)
+            page.wait_for_timeout(1500)   # let the first screen paint before the picture
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "loopback.png"))
+            assert page.title() == "opdesk — Sunbeach Resort Side"
+        finally:
+            page.close()
+
+    browser.run(steps)
 
 
 def test_with_a_password_the_browser_signs_in_before_the_app_loads_on_0_0_0_0(browser, serve):
     served = serve("--host", "0.0.0.0", web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
                    env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
-    page = browser.new_page()
-    try:
-        page.goto(served.url + "/", wait_until="domcontentloaded")
-        assert page.url.endswith("/login")   # the app's page is not served before the password
-        assert page.locator("#terminal").count() == 0
-        page.fill("#password", "guess")
-        page.click("#sign-in")
-        page.wait_for_selector("#error")
-        assert page.locator("#terminal").count() == 0
-        page.fill("#password", PASSWORD)
-        page.click("#sign-in")
-        wait_for_app(page)   # the WebSocket URL follows the address the browser used, not 0.0.0.0
-        assert page.locator("#terminal").get_attribute("data-session-websocket-url") == f"ws://127.0.0.1:{served.port}/ws"
-        page.wait_for_timeout(1500)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "signed-in.png"))
-    finally:
-        page.close()
+
+    def steps(chromium: Any) -> None:
+        page = chromium.new_page()
+        try:
+            page.goto(served.url + "/", wait_until="domcontentloaded")
+            assert page.url.endswith("/login")   # the app's page is not served before the password
+            assert page.locator("#terminal").count() == 0
+            page.fill("#password", "guess")
+            page.click("#sign-in")
+            page.wait_for_selector("#error")
+            assert page.locator("#terminal").count() == 0
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            wait_for_app(page)   # the WebSocket URL follows the address the browser used, not 0.0.0.0
+            ws_url = page.locator("#terminal").get_attribute("data-session-websocket-url")
+            assert ws_url == f"ws://127.0.0.1:{served.port}/ws"
+            page.wait_for_timeout(1500)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "signed-in.png"))
+        finally:
+            page.close()
+
+    browser.run(steps)
 
 
 def test_a_tablet_shows_the_page_at_its_own_width(browser, serve):
     served = serve()
-    # Scale 1: headless chromium without a GPU draws xterm's canvas at a quarter size when emulating scale 2.
-    context = browser.new_context(viewport={"width": 768, "height": 1024}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=1)
-    page = context.new_page()
-    try:
-        page.goto(served.url + "/", wait_until="domcontentloaded")
-        wait_for_app(page)
-        # Without a viewport meta a mobile browser lays the page out 980 px wide and shrinks it.
-        assert page.evaluate("window.innerWidth") == 768
-        assert page.evaluate("document.querySelector('#terminal').getBoundingClientRect().width") == 768
-        page.wait_for_timeout(1500)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "tablet.png"))
-    finally:
-        context.close()
+
+    def steps(chromium: Any) -> None:
+        # Scale 1: headless chromium without a GPU draws xterm's canvas at a quarter size when emulating scale 2.
+        context = chromium.new_context(viewport={"width": 768, "height": 1024}, is_mobile=True, has_touch=True,
+                                       device_scale_factor=1)
+        page = context.new_page()
+        try:
+            page.goto(served.url + "/", wait_until="domcontentloaded")
+            wait_for_app(page)
+            # Without a viewport meta a mobile browser lays the page out 980 px wide and shrinks it.
+            assert page.evaluate("window.innerWidth") == 768
+            assert page.evaluate("document.querySelector('#terminal').getBoundingClientRect().width") == 768
+            page.wait_for_timeout(1500)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "tablet.png"))
+        finally:
+            context.close()
+
+    browser.run(steps)
 
 
 def ws_status(args: tuple) -> int:

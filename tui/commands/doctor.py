@@ -18,8 +18,8 @@ DOCUMENT_FILES_CHECKED = 10_000
 def private_paths(cfg: Config) -> list[tuple[str, Path]]:
     """Every file and folder that holds bookings, secrets or keys, named by what it is."""
     store = cfg.store_path
-    found: list[tuple[str, Path]] = [("config", cfg.path), ("config folder", cfg.path.parent),
-                                     ("store", store), ("store folder", store.parent)]
+    # The folders around them are the admin's choice (/etc/opdesk is 0755 by habit); the files are not.
+    found: list[tuple[str, Path]] = [("config", cfg.path), ("store", store)]
     found += [("store", store.with_name(store.name + suffix)) for suffix in ("-wal", "-shm")]
     found += [("key", path) for path in KeyRing(cfg).paths()]
     found.append(("documents", cfg.documents_dir))
