@@ -79,18 +79,20 @@ def record(store: Store, actor: Actor, action: str, *, reservation_id: int | Non
     """
     with store.transaction() as c:
         last = c.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        row = {"id": (last["id"] + 1) if last else 1, "at": now_iso(), "actor": actor.name, "os_user": os_user(),
+        row_id = int(last["id"]) + 1 if last else 1
+        row: dict[str, Any] = {"id": row_id, "at": now_iso(), "actor": actor.name, "os_user": os_user(),
                "origin": actor.origin, "action": action, "reservation_id": reservation_id,
                "hotel_reservation_id": hotel_reservation_id,
                "before": dumps(before if before is not None else {}),
                "after": dumps(after if after is not None else {}), "detail": detail}
         keys = store.keys
-        row["hmac"] = seal(keys.audit_key(), last["hmac"] if last else "", row) if keys is not None else ""
+        mac = seal(keys.audit_key(), last["hmac"] if last else "", row) if keys is not None else ""
+        row["hmac"] = mac
         c.execute(f"INSERT INTO audit_log({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                   tuple(row.values()))
         if keys is not None:
-            store.after_commit.append(functools.partial(_advance_head, store, row["id"], row["hmac"]))
-    return int(row["id"])
+            store.after_commit.append(functools.partial(_advance_head, store, row_id, mac))
+    return row_id
 
 
 def _advance_head(store: Store, row_id: int, mac: str) -> None:
@@ -184,7 +186,7 @@ def _hmac_of(store: Store, row_id: int) -> str | None:
 
 def audit_rows(store: Store, *, reservation_id: int | None = None, actor: str | None = None,
                action: str | None = None, origin: str | None = None, since: str | None = None,
-               until: str | None = None, limit: int = 500) -> list[dict]:
+               until: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """Audit rows, newest first, filtered by reservation, user, action, origin and dates (YYYY-MM-DD)."""
     sql = "SELECT * FROM audit_log WHERE 1=1"
     params: list[Any] = []

@@ -88,7 +88,7 @@ class KeyRing:
         return self._key_file(self.approval_key_path, "approval")
 
     def move_approval_key_out(self, store: "Store") -> None:
-        """A key found in the store goes to ``approval.key`` (unless one is there or configured), then leaves the store."""
+        """Move a key found in the store to ``approval.key`` (unless one is there or configured), out of the store."""
         kept = store.connector_state(APPROVAL_STATE_KEY).get("secret")
         if not kept:
             return

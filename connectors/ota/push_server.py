@@ -31,7 +31,7 @@ from core.config import Config, ConfigError, OperatorConfig
 from core.ingest import Ingestor
 from core.models import OperatorError, ParseError
 from core.redact import mask_text
-from core.store import Store, open_store
+from core.store import open_store
 
 
 log = logging.getLogger("opdesk.push")

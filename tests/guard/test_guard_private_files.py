@@ -1,4 +1,4 @@
-"""Private files: store, config, documents and keys are 0600/0700 whatever the umask; doctor warns; keys leave the store."""
+"""Private files: store, config, documents and keys are 0600/0700 whatever the umask; doctor warns; keys move out."""
 
 from __future__ import annotations
 

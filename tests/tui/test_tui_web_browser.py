@@ -98,7 +98,8 @@ def serve(tmp_path: Path) -> Iterator:
                                     str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    cwd=tmp_path, env={**os.environ, **(env or {})})
         started.append(process)
-        for _ in range(200):
+        deadline = time.monotonic() + 120   # a loaded machine starts Python slowly; a start is seconds
+        while time.monotonic() < deadline:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/static/css/xterm.css", timeout=2)
                 return Served(process, port)

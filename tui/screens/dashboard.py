@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from core.report import daily_trend, operator_report
-from core.store import Store, open_store
+from core.store import open_store
 
 PERIODS = (7, 30, 90)
 COLUMNS = (("operator", "operator"), ("new", "new"), ("changes", "chg"), ("cancellations", "cxl"),
