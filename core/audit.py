@@ -99,8 +99,7 @@ def _advance_head(store: Store, row_id: int, mac: str) -> None:
     """After the commit: note the newest row beside the key (unless a rolled-back savepoint took it away)."""
     if store.scalar("SELECT hmac FROM audit_log WHERE id = ?", (row_id,)) != mac:
         return
-    rows = int(store.scalar("SELECT COUNT(*) FROM audit_log WHERE id <= ?", (row_id,)))
-    store.keys.advance_head(row_id, mac, rows)
+    store.keys.advance_head(row_id, mac)
 
 
 def seal_existing(store: Store, key: bytes) -> Any:

@@ -123,12 +123,16 @@ class KeyRing:
             raise ConfigError(f"{self.head_path}: the audit head cannot be read ({exc}); "
                               "it is written by opdesk only") from exc
 
-    def advance_head(self, last_id: int, hmac: str, rows: int) -> None:
-        """Write a newer head; an older one (another process was quicker) is never written over a newer."""
+    def advance_head(self, last_id: int, hmac: str) -> None:
+        """Write a newer head; an older one (another process was quicker) is never written over a newer.
+
+        Sealed rows are numbered one after the other (``core.audit.record``), so the count moves with the id.
+        """
         with self._head_lock():
             current = self.head()
             if current is not None and current.last_id >= last_id:
                 return
+            rows = current.rows + last_id - current.last_id if current is not None else last_id
             write_private(self.head_path, json.dumps({"last_id": last_id, "hmac": hmac, "rows": rows}).encode())
 
     @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -166,7 +167,16 @@ def test_with_a_password_the_browser_signs_in_before_the_app_loads_on_0_0_0_0(br
     browser.run(steps)
 
 
-def test_a_tablet_shows_the_page_at_its_own_width(browser, serve):
+def test_a_tablet_shows_the_page_at_its_own_width(browser, serve, tmp_path):
+    bookings = [{"voucher": f"TUI10{i}", "check_in": f"2030-06-0{i}", "check_out": f"2030-06-1{i}", "adults": 2,
+                 "room": "DZ", "board": "AI", "guests": [{"first_name": "Ayşe", "last_name": f"Yılmaz{i}"}],
+                 "total": "980.00", "currency": "EUR"} for i in range(1, 4)]
+    (tmp_path / "bookings.json").write_text(json.dumps(bookings))
+    write_config(tmp_path)
+    taken = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(tmp_path / "opdesk.toml"), "ingest",
+                            "--operator", "tui", str(tmp_path / "bookings.json")], capture_output=True, text=True,
+                           timeout=120, cwd=tmp_path)
+    assert taken.returncode == 0 and "3 new" in taken.stdout, taken.stdout + taken.stderr
     served = serve()
 
     def steps(chromium: Any) -> None:
@@ -180,7 +190,7 @@ def test_a_tablet_shows_the_page_at_its_own_width(browser, serve):
             # Without a viewport meta a mobile browser lays the page out 980 px wide and shrinks it.
             assert page.evaluate("window.innerWidth") == 768
             assert page.evaluate("document.querySelector('#terminal').getBoundingClientRect().width") == 768
-            page.wait_for_timeout(1500)
+            page.wait_for_timeout(5000)   # the inbox's rows arrive from a worker after the first screen
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "tablet.png"))
         finally:
