@@ -106,7 +106,7 @@ class KeyRing:
             if env := table.get("key_env"):
                 value = os.environ.get(str(env))
                 if not value:
-                    raise ConfigError(f"{self.config.path}: [audit] key_env names {env}, which is not set")
+                    raise ConfigError(f"{self.config.path}: audit.key_env names {env}, which is not set")
                 self._audit_key = value.encode()
             else:
                 self._audit_key = self._key_file(self.audit_key_path, "audit")
@@ -189,6 +189,6 @@ class KeyRing:
                 tmp.unlink()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot write the {what} key: {exc.strerror}; make the folder writable or "
-                              f"name a key in the config ([{what}] "
+                              f"name a key in the config ({what}."
                               f"{'secret_env' if what == 'approval' else 'key_env'})") from exc
 

@@ -22,6 +22,7 @@ import asyncio
 import hmac
 import ipaddress
 import secrets
+import time
 from pathlib import Path
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -35,6 +36,8 @@ from textual_serve.server import Server
 PAGES = Path(__file__).resolve().parent / "web_pages"
 STATIC = Path(textual_serve.__file__).resolve().parent / "static"
 COOKIE = "opdesk_session"
+SESSION_HOURS = 12.0
+"""A night shift: a browser left signed in on the desk's tablet asks again the next evening."""
 FAILED_LOGIN_DELAY = 1.0
 """Seconds before a wrong password is answered: guessing stays slow, a person does not notice."""
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -64,18 +67,22 @@ class GuardedServer(Server):
     """textual-serve's server with a login, an Origin check and URLs taken from the request."""
 
     def __init__(self, command: str, *, host: str, port: int, title: str, password: str = "",
-                 public_url: str = "", failed_login_delay: float = FAILED_LOGIN_DELAY) -> None:
+                 public_url: str = "", failed_login_delay: float = FAILED_LOGIN_DELAY,
+                 session_hours: float = SESSION_HOURS, clock: Callable[[], float] = time.monotonic) -> None:
         if not is_loopback(host) and not password:
-            raise WebError(f"--host {host} is not a loopback address: set [web] password_env (an environment "
-                           "variable holding the desk's password) before serving the desk beyond this machine")
+            raise WebError(f"--host {host} is not a loopback address: set web.password_env in the config (an "
+                           "environment variable holding the desk's password) before serving the desk beyond this "
+                           "machine")
         public_host = urlsplit(public_url).hostname or "" if public_url else ""
         if public_url and not is_loopback(public_host) and not password:
-            raise WebError(f"[web] public_url {public_url} reaches the desk from elsewhere: set [web] password_env too")
+            raise WebError(f"web.public_url {public_url} reaches the desk from elsewhere: set web.password_env too")
         super().__init__(command, host=host, port=port, title=title, public_url=public_url or None,
                          statics_path=STATIC, templates_path=PAGES)
         self.password = password
         self.configured_public_url = public_url.rstrip("/")
-        self.sessions: set[str] = set()
+        self.sessions: dict[str, float] = {}   # token -> when it stops working (clock seconds)
+        self.session_seconds = session_hours * 3600
+        self.clock = clock
         self.failed_login_delay = failed_login_delay
 
     # -- the aiohttp application -----------------------------------------------------------
@@ -130,8 +137,20 @@ class GuardedServer(Server):
         return host.lower() in LOOPBACK_NAMES or is_loopback(host.strip("[]"))
 
     def _signed_in(self, request: web.Request) -> bool:
-        token = request.cookies.get(COOKIE, "")
-        return any(hmac.compare_digest(token, known) for known in self.sessions) if token else False
+        return self.session_valid(request.cookies.get(COOKIE, ""))
+
+    def session_valid(self, token: str) -> bool:
+        """A token this server gave out and whose time is not up; expired ones are forgotten."""
+        now = self.clock()
+        for known, until in list(self.sessions.items()):
+            if until <= now:
+                del self.sessions[known]
+        return bool(token) and any(hmac.compare_digest(token, known) for known in self.sessions)
+
+    def new_session(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self.sessions[token] = self.clock() + self.session_seconds
+        return token
 
     # -- pages ----------------------------------------------------------------------------
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
@@ -165,10 +184,10 @@ class GuardedServer(Server):
         if not self.password or not hmac.compare_digest(given.encode(), self.password.encode()):
             await asyncio.sleep(self.failed_login_delay)
             return await self.handle_login_page(request, error="Wrong password.")
-        token = secrets.token_urlsafe(32)
-        self.sessions.add(token)
+        token = self.new_session()
         response = web.HTTPFound(self._url("/"))
         response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/",
+                            max_age=int(self.session_seconds),
                             secure=self._base_url(request).startswith("https:"))
         raise response
 

@@ -46,7 +46,7 @@ def push_limits(config: Config) -> RequestLimits:
         value = table.get(key, getattr(defaults, key))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
                 or (kind is int and not isinstance(value, int)):
-            raise ConfigError(f"{config.path}: [push] {key} must be a positive "
+            raise ConfigError(f"{config.path}: push.{key} must be a positive "
                               f"{'whole number of bytes' if kind is int else 'number of seconds'}, not {value!r}")
         values[key] = kind(value)
     return RequestLimits(**values)

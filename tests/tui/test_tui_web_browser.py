@@ -274,3 +274,17 @@ def test_any_address_but_loopback_is_refused_without_a_password(tmp_path):
                            "--port", str(free_port())], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 1
     assert "password_env" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_sign_in_lasts_session_hours():
+    from tui.web import GuardedServer
+
+    now = [1000.0]
+    server = GuardedServer("true", host="127.0.0.1", port=0, title="t", password=PASSWORD, session_hours=12,
+                           clock=lambda: now[0])
+    token = server.new_session()
+    assert server.session_valid(token) and not server.session_valid("forged") and not server.session_valid("")
+    now[0] += 12 * 3600 - 1
+    assert server.session_valid(token)
+    now[0] += 2
+    assert not server.session_valid(token) and server.sessions == {}
