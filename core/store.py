@@ -249,7 +249,7 @@ def _split_sql(script: str) -> list[str]:
 
 def open_store(config: Any) -> Store:
     """Open the store a ``Config`` names, with the keys kept beside that config (``core.keys``)."""
-    from core.keys import KeyRing   # core.keys reads the config; the store itself needs none
+    from core.keys import KeyRing  # core.keys reads the config; the store itself needs none
 
     store = Store(config.store_path, config.documents_dir, keys=KeyRing(config))
     store.keys.settle(store)

@@ -20,6 +20,7 @@ from core.actions import (
 )
 from core.audit import Actor, audit_rows, record
 from core.audit import verify as verify_audit
+from core.config import ConfigError
 from core.forecast import forecast as forecast_nights
 from core.hotelbook import (
     BookError,
@@ -39,9 +40,9 @@ from core.inbox import (
 )
 from core.ingest import Ingestor, recheck, remap_after_mapping
 from core.mapping import list_mappings, missing_mappings, set_mapping, unset_mapping
-from core.config import ConfigError
 from core.models import MAPPING_KINDS, RawMessage
 from core.private import write_private
+from core.redact import mask_text
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -576,7 +577,7 @@ def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
     if row is None:
         fail(f"no raw message #{raw_id}")
     if body:
-        typer.echo(bytes(row["body"]).decode("utf-8", errors="replace"))
+        typer.echo(mask_text(bytes(row["body"]).decode("utf-8", errors="replace")))
         return
     for key in ("id", "operator", "channel", "received_at", "filename", "source_ref", "size", "sha256",
                 "parse_state", "parse_error", "attempts"):
