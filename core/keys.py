@@ -109,6 +109,10 @@ class KeyRing:
                     raise ConfigError(f"{self.config.path}: audit.key_env names {env}, which is not set")
                 self._audit_key = value.encode()
             else:
+                if not self.audit_key_path.exists() and self.head_path.exists():
+                    # A new key would make every sealed row look changed: say what is really wrong.
+                    raise ConfigError(f"{self.audit_key_path}: the audit key is missing but {self.head_path} shows "
+                                      "rows were sealed with it; put the key back (from the backup) before going on")
                 self._audit_key = self._key_file(self.audit_key_path, "audit")
         return self._audit_key
 
@@ -150,6 +154,7 @@ class KeyRing:
     def settle(self, store: "Store") -> None:
         """Move an approval key out of the store; start the audit chain the first time (seals rows already there)."""
         self.move_approval_key_out(store)
+        self.audit_key()   # a missing key is said here, at the open, not half-way through a write
         if self.head() is None:
             from core.audit import seal_existing
 

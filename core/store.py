@@ -289,7 +289,7 @@ class Checkpointer:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
                     pass   # busy or interrupted: the next nudge (or SQLite's own close) tries again
-                if self.stopping:
-                    return
+                if self.stopping and not self.wanted.is_set():
+                    return   # a stop (or commit) during that round asks for one more: the last commits too
         finally:
             conn.close()

@@ -167,3 +167,14 @@ def test_a_missing_head_with_sealed_rows_is_not_resealed_silently(desk, missing)
     (desk.base_dir / missing).unlink()
     code, verdict = verify(desk)   # opening the store does not bless the edited row
     assert code == 1 and verdict["problem"]["row"] == 1
+
+
+def test_a_lost_audit_key_is_named_not_replaced(desk):
+    write_rows(desk, 2)
+    (desk.base_dir / "audit.key").unlink()
+    result = runner.invoke(app, ["--config", str(desk.path), "audit", "--verify", "--json"])
+    assert result.exit_code == 2
+    assert "audit key is missing" in result.stderr and not (desk.base_dir / "audit.key").exists()
+    other = runner.invoke(app, ["--config", str(desk.path), "stopsale", "add", "--from", "2030-01-01",
+                                "--to", "2030-01-02"])
+    assert other.exit_code == 2 and "audit key is missing" in other.stderr and "Traceback" not in other.output
