@@ -66,6 +66,8 @@ def test_doctor_warns_about_files_others_can_read(desk):
     desk.path.chmod(0o600)   # the fixture wrote the config as any editor would: 0644
     ok = runner.invoke(app, ["--config", str(desk.path), "doctor", "--json"])
     assert ok.exit_code == 0, ok.output   # what opdesk made itself is private already
+    (desk.base_dir / "tui.password").write_text("s3cret\n")   # 0644, as echo leaves it
+    desk.path.write_text(desk.path.read_text().replace('path = "drop"', 'path = "drop"\npassword_file = "tui.password"'))
     desk.path.chmod(0o644)
     desk.store_path.chmod(0o644)
     (desk.base_dir / "audit.key").chmod(0o640)
@@ -73,7 +75,8 @@ def test_doctor_warns_about_files_others_can_read(desk):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     warned = {(w["what"], Path(w["path"]).name) for w in report["warnings"]}
-    assert {("config", "opdesk.toml"), ("store", "opdesk.db"), ("key", "audit.key")} <= warned
+    assert {("config", "opdesk.toml"), ("store", "opdesk.db"), ("key", "audit.key"),
+            ("secret file", "tui.password")} <= warned
     assert report["ok"] is False
     text = runner.invoke(app, ["--config", str(desk.path), "doctor"])
     assert text.exit_code == 1 and "chmod 600" in text.stderr

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from core.config import Config
 from core.keys import KeyRing
+from core.locations import resolve
 from core.private import exposed
 from tui import cli_common
 
@@ -22,12 +24,28 @@ def private_paths(cfg: Config) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = [("config", cfg.path), ("store", store)]
     found += [("store", store.with_name(store.name + suffix)) for suffix in ("-wal", "-shm")]
     found += [("key", path) for path in KeyRing(cfg).paths()]
+    found += [("secret file", path) for path in secret_files(cfg.data, cfg.base_dir)]
     found.append(("documents", cfg.documents_dir))
     if cfg.documents_dir.is_dir():
         for i, path in enumerate(sorted(cfg.documents_dir.rglob("*"))):
             if i >= DOCUMENT_FILES_CHECKED:
                 break
             found.append(("document", path))
+    return found
+
+
+def secret_files(table: Any, base: Path) -> list[Path]:
+    """Every ``*_file`` a config names (``password_file``, ``secret_file``, ``token_file`` ...), anywhere in it."""
+    found: list[Path] = []
+    if isinstance(table, dict):
+        for key, value in table.items():
+            if str(key).endswith("_file") and isinstance(value, str) and value:
+                found.append(resolve(value, base))
+            else:
+                found += secret_files(value, base)
+    elif isinstance(table, list):
+        for item in table:
+            found += secret_files(item, base)
     return found
 
 
