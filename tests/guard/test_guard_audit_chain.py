@@ -178,3 +178,26 @@ def test_a_lost_audit_key_is_named_not_replaced(desk):
     other = runner.invoke(app, ["--config", str(desk.path), "stopsale", "add", "--from", "2030-01-01",
                                 "--to", "2030-01-02"])
     assert other.exit_code == 2 and "audit key is missing" in other.stderr and "Traceback" not in other.output
+
+
+def _write_from_another_process(config_path: str, count: int) -> None:
+    cfg = load_config(config_path)
+    for _ in range(count):
+        with open_store(cfg) as store, store.transaction():
+            record(store, SYSTEM, "test", detail="concurrent")
+
+
+def test_writers_in_several_processes_keep_one_chain(desk):
+    import multiprocessing
+
+    write_rows(desk, 1)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_from_another_process, args=(str(desk.path), 25)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    code, verdict = verify(desk)
+    assert code == 0, verdict
+    assert verdict["rows"] == last_id(desk) == verdict["head_rows"]

@@ -65,3 +65,17 @@ def test_a_token_quoted_back_by_an_operator_never_reaches_the_output_or_the_stor
     with Store(tmp_path / "opdesk.db") as store:
         errors = " ".join(r["last_error"] for r in store.all("SELECT last_error FROM scan_runs"))
     assert "********" in errors and TOKEN not in errors
+
+
+async def test_the_app_masks_what_it_notifies(tmp_path):
+    from core.config import Config
+    from tui.app import OpdeskApp
+
+    config = Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}})
+    redact.remember("imap-Pa55word")
+    app = OpdeskApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify("login failed: imap-Pa55word refused", title="Scan")
+        await pilot.pause()
+        [shown] = list(app._notifications)
+        assert shown.message == "login failed: ******** refused"
