@@ -129,8 +129,9 @@ class GuardedServer(Server):
         return path
 
     def _same_origin(self, request: web.Request) -> bool:
-        origin = request.headers.get("Origin", "")
-        return bool(origin) and hmac.compare_digest(origin.lower().rstrip("/"), origin_of(self._base_url(request)))
+        origin = request.headers.get("Origin", "").lower().rstrip("/")
+        expected = origin_of(self._base_url(request))
+        return bool(origin) and hmac.compare_digest(origin.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
 
     def _loopback_host(self, request: web.Request) -> bool:
         host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
@@ -145,7 +146,8 @@ class GuardedServer(Server):
         for known, until in list(self.sessions.items()):
             if until <= now:
                 del self.sessions[known]
-        return bool(token) and any(hmac.compare_digest(token, known) for known in self.sessions)
+        given = token.encode("utf-8", "replace")
+        return bool(token) and any(hmac.compare_digest(given, known.encode()) for known in self.sessions)
 
     def new_session(self) -> str:
         token = secrets.token_urlsafe(32)

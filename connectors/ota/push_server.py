@@ -158,4 +158,6 @@ class PushHandler(GuardedHandler):
         if not username or not password:   # checked at start-up; never let a blank one match
             return False
         expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-        return hmac.compare_digest(self.headers.get("Authorization", ""), expected)
+        # Bytes: compare_digest refuses str with non-ASCII, which a hostile header may well carry.
+        given = self.headers.get("Authorization", "").encode("latin-1", "replace")
+        return hmac.compare_digest(given, expected.encode())

@@ -258,3 +258,10 @@ def test_a_blank_password_never_matches(tmp_path):
         assert status_of(exchange(server.port, data)) == 401
     finally:
         server.stop()
+
+
+def test_a_non_ascii_authorization_header_is_a_plain_401(served):
+    _, port = served
+    body = form_body(b"<x/>")
+    data = head(f"Content-Length: {len(body)}\r\n").replace(AUTH.encode(), "Basic ÿÿÿ".encode("latin-1")) + body
+    assert status_of(exchange(port, data)) == 401
