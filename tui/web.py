@@ -131,7 +131,7 @@ class GuardedServer(Server):
     def _same_origin(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin", "").lower().rstrip("/")
         expected = origin_of(self._base_url(request))
-        return bool(origin) and hmac.compare_digest(origin.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+        return bool(origin) and hmac.compare_digest(origin.encode("utf-8", "replace"), expected.encode("utf-8"))
 
     def _loopback_host(self, request: web.Request) -> bool:
         host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
