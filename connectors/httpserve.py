@@ -33,6 +33,10 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 """Seconds for a request line and headers: a real client sends them in one packet."""
 DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds for the body: 20 MB over a slow line, not a connection held open for ever."""
+DEFAULT_MAX_CONNECTIONS = 256
+"""Connections served at once (a thread each); 25 operators pushing need a few dozen at most."""
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
+         b"Content-Length: 28\r\nConnection: close\r\n\r\nERROR:too many connections\r\n")
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -54,6 +58,7 @@ class RequestLimits:
     max_bytes: int = DEFAULT_MAX_BYTES
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
 class Deadlines:
@@ -120,7 +125,27 @@ class Server(ThreadingHTTPServer):
                  limits: RequestLimits | None = None) -> None:
         self.limits = limits
         self.deadlines = Deadlines()
+        self._open = threading.BoundedSemaphore(limits.max_connections) if limits else None
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Past ``max_connections`` a client gets a 503 at once, not a thread: slow ones cannot use them all up."""
+        if self._open is not None and not self._open.acquire(blocking=False):
+            try:
+                request.setblocking(False)
+                request.send(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            if self._open is not None:
+                self._open.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line, never a traceback: what a hostile client sends must not fill the log."""

@@ -38,16 +38,17 @@ log = logging.getLogger("opdesk.push")
 
 
 def push_limits(config: Config) -> RequestLimits:
-    """``[push] max_bytes``, ``header_timeout`` and ``body_timeout``, each a positive number."""
+    """``[push] max_bytes``, ``header_timeout``, ``body_timeout`` and ``max_connections``, each a positive number."""
     table = config.section("push")
     defaults = RequestLimits()
     values: dict[str, Any] = {}
-    for key, kind in (("max_bytes", int), ("header_timeout", float), ("body_timeout", float)):
+    for key, kind in (("max_bytes", int), ("header_timeout", float), ("body_timeout", float),
+                      ("max_connections", int)):
         value = table.get(key, getattr(defaults, key))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
                 or (kind is int and not isinstance(value, int)):
             raise ConfigError(f"{config.path}: push.{key} must be a positive "
-                              f"{'whole number of bytes' if kind is int else 'number of seconds'}, not {value!r}")
+                              f"{'whole number' if kind is int else 'number of seconds'}, not {value!r}")
         values[key] = kind(value)
     return RequestLimits(**values)
 

@@ -11,6 +11,7 @@ import logging
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,29 @@ def test_a_non_ascii_authorization_header_is_a_plain_401(served):
     body = form_body(b"<x/>")
     data = head(f"Content-Length: {len(body)}\r\n").replace(AUTH.encode(), "Basic ÿÿÿ".encode("latin-1")) + body
     assert status_of(exchange(port, data)) == 401
+
+
+def test_past_max_connections_a_client_is_turned_away_at_once(tmp_path):
+    config = make_config(tmp_path, push={"max_bytes": 4096, "header_timeout": 30, "body_timeout": 30,
+                                         "max_connections": 3})
+    server = PushServer(config, config.operators, port=0).start()
+    held = []
+    try:
+        for _ in range(3):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(b"POST /jet2 HTTP/1.1\r\n")   # and nothing more: each holds its thread
+            held.append(sock)
+        answer = exchange(server.port, b"POST /jet2 HTTP/1.1\r\n")   # no headers needed: refused on arrival
+        assert status_of(answer) == 503 and b"Retry-After: 5" in answer
+        held.pop().close()   # one leaves: there is room again
+        body = form_body(b"<not-a-push/>")
+        for _ in range(100):
+            answer = exchange(server.port, head(f"Content-Length: {len(body)}\r\n") + body)
+            if status_of(answer) != 503:
+                break
+            time.sleep(0.05)   # the server notices the close when its read returns
+        assert status_of(answer) == 200
+    finally:
+        for sock in held:
+            sock.close()
+        server.stop()
