@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from core.errors import InvalidInput
+
 log = logging.getLogger("opdesk.http")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -42,7 +44,7 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
-class RequestRefused(Exception):
+class RequestRefused(InvalidInput):
     """A request that is answered with ``status`` and ``message`` and not read any further."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -191,12 +193,8 @@ class GuardedHandler(AnsweringHandler):
     def limits(self) -> RequestLimits:
         return self.server.limits or RequestLimits()
 
-    def setup(self) -> None:
-        self.timeout = self.limits.header_timeout   # also bounds each recv, should the deadline thread lag
-        super().setup()
-
     def handle_one_request(self) -> None:
-        self.connection.settimeout(self.limits.header_timeout)
+        self.connection.settimeout(self.limits.header_timeout)   # bounds each recv, should the deadline thread lag
         self._headers_due = time.monotonic() + self.limits.header_timeout
         self.server.deadlines.set(self.connection, self.limits.header_timeout)
         try:

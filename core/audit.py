@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import functools
 import getpass
-import hashlib
-import hmac as hmac_lib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.keys import SEALED_COLUMNS, seal
 from core.store import Store, dumps, now_iso
-
-ORIGINS = ("cli", "app", "email", "system")
 
 
 @dataclass(frozen=True)
@@ -47,9 +43,6 @@ class Actor:
 
 SYSTEM = Actor("opdesk", "system")
 
-SEALED_COLUMNS = ("id", "at", "actor", "os_user", "origin", "action", "reservation_id", "hotel_reservation_id",
-                  "before", "after", "detail")
-"""What a row's HMAC covers: everything but the HMAC itself. The id is in, so rows cannot be renumbered."""
 TRIGGERS = ("audit_log_no_update", "audit_log_no_delete", "audit_log_seal_once")
 
 
@@ -60,12 +53,6 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def seal(key: bytes, previous: str, row: dict[str, Any]) -> str:
-    """A row's HMAC: over the previous row's HMAC and this row's sealed columns, as canonical JSON."""
-    content = json.dumps([row[c] for c in SEALED_COLUMNS], ensure_ascii=False, separators=(",", ":"))
-    return hmac_lib.new(key, previous.encode() + b"\n" + content.encode(), hashlib.sha256).hexdigest()
 
 
 def record(store: Store, actor: Actor, action: str, *, reservation_id: int | None = None,
@@ -100,22 +87,6 @@ def _advance_head(store: Store, row_id: int, mac: str) -> None:
     if store.scalar("SELECT hmac FROM audit_log WHERE id = ?", (row_id,)) != mac:
         return
     store.keys.advance_head(row_id, mac)
-
-
-def seal_existing(store: Store, key: bytes) -> Any:
-    """Start the chain of a store: seal, in order, the rows written before it had one. Returns the head."""
-    from core.keys import Head
-
-    previous, last_id, rows = "", 0, 0
-    with store.transaction() as c:
-        for row in c.execute(f"SELECT {', '.join(SEALED_COLUMNS)}, hmac FROM audit_log ORDER BY id").fetchall():
-            mac = seal(key, previous, dict(row))
-            if row["hmac"] == "":
-                c.execute("UPDATE audit_log SET hmac = ? WHERE id = ?", (mac, row["id"]))
-            elif row["hmac"] != mac:
-                break   # sealed with another key, or changed: left for verify to name
-            previous, last_id, rows = mac, int(row["id"]), rows + 1
-    return Head(last_id, previous, rows)
 
 
 @dataclass

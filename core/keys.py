@@ -17,19 +17,30 @@ environment (``[approval] secret_env`` / ``secret_file``, ``[audit] key_env`` /
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac as hmac_lib
 import json
 import os
 import secrets
-from contextlib import contextmanager
+import sqlite3
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Any, Iterator, Protocol
 
-from core.config import Config, ConfigError
+from core.config import Config
+from core.errors import ConfigError
 from core.private import create_private_file, private_dir, write_private
 
-if TYPE_CHECKING:
-    from core.store import Store
+
+class KeyedStore(Protocol):
+    """What the keys need of a store (``core.store.Store``); named here so keys never import the store."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def connector_state(self, operator: str) -> dict[str, str]: ...
 
 APPROVAL_STATE_KEY = "_approval"
 """``connector_state`` operator under which older opdesk kept the approval key."""
@@ -87,7 +98,7 @@ class KeyRing:
             return configured.encode()
         return self._key_file(self.approval_key_path, "approval")
 
-    def move_approval_key_out(self, store: "Store") -> None:
+    def move_approval_key_out(self, store: KeyedStore) -> None:
         """Move a key found in the store to ``approval.key`` (unless one is there or configured), out of the store."""
         kept = store.connector_state(APPROVAL_STATE_KEY).get("secret")
         if not kept:
@@ -151,13 +162,11 @@ class KeyRing:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     # -- on every open -------------------------------------------------------------------
-    def settle(self, store: "Store") -> None:
+    def settle(self, store: KeyedStore) -> None:
         """Move an approval key out of the store; start the audit chain the first time (seals rows already there)."""
         self.move_approval_key_out(store)
         self.audit_key()   # a missing key is said here, at the open, not half-way through a write
         if self.head() is None:
-            from core.audit import seal_existing
-
             with self._head_lock():
                 if self.head() is None:
                     head = seal_existing(store, self.audit_key())
@@ -197,3 +206,28 @@ class KeyRing:
                               f"name a key in the config ({what}."
                               f"{'secret_env' if what == 'approval' else 'key_env'})") from exc
 
+
+# -- the audit chain's seal (core.audit writes and verifies with it) -----------------------
+SEALED_COLUMNS = ("id", "at", "actor", "os_user", "origin", "action", "reservation_id", "hotel_reservation_id",
+                  "before", "after", "detail")
+"""What a row's HMAC covers: everything but the HMAC itself. The id is in, so rows cannot be renumbered."""
+
+
+def seal(key: bytes, previous: str, row: dict[str, Any]) -> str:
+    """A row's HMAC: over the previous row's HMAC and this row's sealed columns, as canonical JSON."""
+    content = json.dumps([row[c] for c in SEALED_COLUMNS], ensure_ascii=False, separators=(",", ":"))
+    return hmac_lib.new(key, previous.encode() + b"\n" + content.encode(), hashlib.sha256).hexdigest()
+
+
+def seal_existing(store: KeyedStore, key: bytes) -> Head:
+    """Start the chain of a store: seal, in order, the rows written before it had one. Returns the head."""
+    previous, last_id, rows = "", 0, 0
+    with store.transaction() as c:
+        for row in c.execute(f"SELECT {', '.join(SEALED_COLUMNS)}, hmac FROM audit_log ORDER BY id").fetchall():
+            mac = seal(key, previous, dict(row))
+            if row["hmac"] == "":
+                c.execute("UPDATE audit_log SET hmac = ? WHERE id = ?", (mac, row["id"]))
+            elif row["hmac"] != mac:
+                break   # sealed with another key, or changed: left for verify to name
+            previous, last_id, rows = mac, int(row["id"]), rows + 1
+    return Head(last_id, previous, rows)

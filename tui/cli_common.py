@@ -16,7 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from core.audit import Actor
 from core.config import Config, ConfigError, load_config
+from core.errors import InvalidInput, NotFound, OpdeskError
 from core.models import plain
 from core.redact import MaskingStream, mask_value
 from core.store import Store, StoreError
@@ -40,8 +42,24 @@ STATE = CliState()
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr and an exit status. The message is text: what it quotes from outside is never markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for this command: ``--as NAME``, else the OS user."""
+    return Actor.current("cli", STATE.actor)
+
+
+def exit_code(exc: OpdeskError) -> int:
+    """The exit status an error stands for: bad input (2) for what the caller typed or wrote, else refused (1)."""
+    return EXIT_BAD_INPUT if isinstance(exc, (NotFound, InvalidInput)) else EXIT_REFUSED
+
+
+def fail_on(exc: OpdeskError) -> NoReturn:
+    """Stop with the error's one line and the exit status its kind stands for."""
+    fail(str(exc), exit_code(exc))
 
 
 def config() -> Config:
@@ -61,8 +79,8 @@ def check_staff(name: str) -> None:
     if not isinstance(names, list):
         fail(f"{config().path}: staff.names must be a list of names")
     if name not in [str(n) for n in names]:
-        fail(f"--as {escape(name)}: not a name on the staff list (staff.names in {config().path}); use one of: "
-             f"{escape(', '.join(str(n) for n in names))}", EXIT_REFUSED)
+        fail(f"--as {name}: not a name on the staff list (staff.names in {config().path}); use one of: "
+             f"{', '.join(str(n) for n in names)}", EXIT_REFUSED)
 
 
 def open_store() -> Store:

@@ -33,6 +33,8 @@ import textual_serve
 from aiohttp import web
 from textual_serve.server import Server
 
+from core.errors import Refused
+
 PAGES = Path(__file__).resolve().parent / "web_pages"
 STATIC = Path(textual_serve.__file__).resolve().parent / "static"
 COOKIE = "opdesk_session"
@@ -45,7 +47,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class WebError(Exception):
+class WebError(Refused):
     """``opdesk web`` cannot start as asked; the message says what to set."""
 
 

@@ -33,7 +33,6 @@ from core.models import OperatorError, ParseError
 from core.redact import mask_text
 from core.store import open_store
 
-
 log = logging.getLogger("opdesk.push")
 
 
@@ -114,7 +113,7 @@ class PushServer:
         with self.lock, open_store(self.config) as store:
             results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
         acks, refusals = [], []
-        for (raw, unique_id, _), result in zip(parts, results):
+        for (_, unique_id, _), result in zip(parts, results):
             if result.ok:
                 acks.append(unique_id)
             else:

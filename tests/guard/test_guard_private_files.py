@@ -8,17 +8,17 @@ import stat
 from pathlib import Path
 
 import pytest
+from approval.helpers import add_booking
+from support.desk import booking
 from typer.testing import CliRunner
 
 import core.approval as approval
-from approval.helpers import add_booking
 from core.audit import Actor
 from core.config import load_config
 from core.documents import save_document
 from core.keys import APPROVAL_STATE_KEY
 from core.models import Document
 from core.store import Store, open_store
-from support.desk import booking
 from tui.cli import app
 
 runner = CliRunner()
@@ -67,7 +67,8 @@ def test_doctor_warns_about_files_others_can_read(desk):
     ok = runner.invoke(app, ["--config", str(desk.path), "doctor", "--json"])
     assert ok.exit_code == 0, ok.output   # what opdesk made itself is private already
     (desk.base_dir / "tui.password").write_text("s3cret\n")   # 0644, as echo leaves it
-    desk.path.write_text(desk.path.read_text().replace('path = "drop"', 'path = "drop"\npassword_file = "tui.password"'))
+    with_file = desk.path.read_text().replace('path = "drop"', 'path = "drop"\npassword_file = "tui.password"')
+    desk.path.write_text(with_file)
     desk.path.chmod(0o644)
     desk.store_path.chmod(0o644)
     (desk.base_dir / "audit.key").chmod(0o640)

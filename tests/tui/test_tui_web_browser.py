@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import aiohttp
@@ -97,7 +98,7 @@ def serve(tmp_path: Path) -> Iterator:
         port = free_port()
         process = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port",
                                     str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   cwd=tmp_path, env={**os.environ, **(env or {})})
+                                   cwd=tmp_path, env={**os.environ, **(env or {})}, start_new_session=True)
         started.append(process)
         deadline = time.monotonic() + 120   # a loaded machine starts Python slowly; a start is seconds
         while time.monotonic() < deadline:
@@ -106,14 +107,25 @@ def serve(tmp_path: Path) -> Iterator:
                 return Served(process, port)
             except httpx.TransportError:
                 if process.poll() is not None:
-                    raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
+                    raise AssertionError(process.stdout.read().decode() if process.stdout else "exited") from None
                 time.sleep(0.1)
         raise AssertionError("opdesk web did not start")
 
     yield start
     for process in started:
-        process.terminate()
-        process.wait(10)
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop ``opdesk web`` and the app processes it started for each browser session."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+    except ProcessLookupError:
+        pass
 
 
 def wait_for_app(page: object) -> None:
