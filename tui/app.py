@@ -22,6 +22,7 @@ from core.config import Config
 from core.desk import ActionOutcome, Replier
 from core.errors import OpdeskError
 from core.redact import mask_text
+from core.shown import visible
 from core.store import Store, open_store
 from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
@@ -82,6 +83,13 @@ class OpdeskApp(App):
         if isinstance(keys, dict) and keys:
             self.set_keymap({str(k): str(v) for k, v in keys.items()})
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notifications quote vouchers, names and operators' errors: shown as text, controls made visible,
+        and secrets masked (core.redact): an operator's error may quote a credential."""
+        super().notify(visible(mask_text(str(message)), lines=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=markup)
+
     # -- stores -------------------------------------------------------------------
     def worker_store(self) -> Store:
         """A store for the calling worker thread (a connection belongs to its thread)."""
@@ -89,10 +97,6 @@ class OpdeskApp(App):
 
     def on_unmount(self) -> None:
         self.store.close()
-
-    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
-        """Every notification passes core.redact: an operator's error may quote a credential."""
-        super().notify(mask_text(str(message)), *args, **kwargs)
 
     # -- app-wide actions ------------------------------------------------------------
     def action_help(self) -> None:
