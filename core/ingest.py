@@ -39,7 +39,7 @@ from core.models import (
     plain,
 )
 from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
-from core.text import fold_name
+from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -475,15 +475,15 @@ def field_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[
 
 
 def search_text(voucher: str, names: str) -> str:
-    """What the inbox search looks in (table opres_search): voucher and guest names, folded."""
-    return fold_name(f"{voucher} {names}")
+    """What the inbox search looks in (table opres_search): voucher and guest names, folded, with a Latin spelling."""
+    return search_fold(f"{voucher} {names}")
 
 
 def index_for_search(store: Store) -> int:
     """Add every row missing from the search table (rows loaded in bulk, not through ingest)."""
     with store.transaction() as c:
         return c.execute(
-            "INSERT INTO opres_search(id, text) SELECT r.id, opdesk_fold(r.voucher || ' ' || r.guest_names) "
+            "INSERT INTO opres_search(id, text) SELECT r.id, opdesk_search_fold(r.voucher || ' ' || r.guest_names) "
             "FROM operator_reservations r WHERE NOT EXISTS (SELECT 1 FROM opres_search s WHERE s.id = r.id)"
         ).rowcount
 

@@ -25,7 +25,7 @@ import sqlite_utils
 
 from core.models import utcnow
 from core.schema import MIGRATIONS
-from core.text import fold_name
+from core.text import fold_name, search_fold
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -110,6 +110,8 @@ class Store:
         c.execute("PRAGMA foreign_keys = ON")
         # The inbox search's triggers fold names with it (schema V3).
         c.create_function("opdesk_fold", 1, lambda text: fold_name(text or ""), deterministic=True)
+        # ... and the search text's, with its Latin spelling (schema V4_SCALE).
+        c.create_function("opdesk_search_fold", 1, lambda text: search_fold(text or ""), deterministic=True)
 
     @property
     def schema_version(self) -> int:
