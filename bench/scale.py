@@ -48,7 +48,7 @@ from bench.ingest import bookings, run_baseline, run_pipeline  # noqa: E402
 from bench.scan import timed_scan  # noqa: E402
 from bench.tui import measure  # noqa: E402
 from core import bulk  # noqa: E402
-from core.config import Config  # noqa: E402
+from core.config import Config, load_config  # noqa: E402
 from core.inbox import InboxFilter, counts_by_status, with_status  # noqa: E402
 from core.store import Store  # noqa: E402
 
@@ -68,11 +68,12 @@ def log(text: str) -> None:
 
 def build(folder: Path, rows: int, today: date) -> Config:
     """A store of ``rows`` bulk rows in ``folder`` (kept from an earlier run when it holds as many)."""
-    config = Config(folder / "opdesk.toml", {"store": {"path": str(folder / "opdesk.db")},
-                                            "hotel": {"name": "Bench Chain", "timezone": "Europe/Istanbul"}})
     folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "opdesk.toml"
+    path.write_text('[hotel]\nname = "Bench Chain"\ntimezone = "Europe/Istanbul"\n\n[store]\npath = "opdesk.db"\n')
+    config = load_config(path)
     with Store(config.store_path) as store:
-        held = int(store.scalar("SELECT COUNT(*) FROM operator_reservations"))
+        held = bulk.reservation_count(store)
         if held == rows:
             log(f"{rows:,} rows: kept from an earlier run in {folder}")
             return config
@@ -144,7 +145,7 @@ def desk_figures(config: Config, queries: list[str]) -> dict[str, Any]:
 
 def config_rows(config: Config) -> int:
     with Store(config.store_path) as store:
-        return int(store.scalar("SELECT COUNT(*) FROM operator_reservations"))
+        return bulk.reservation_count(store)
 
 
 def ingest_figures(n: int) -> dict[str, Any]:
