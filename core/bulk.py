@@ -187,11 +187,18 @@ def _versions(rnd: random.Random, op: tuple[str, str, int, bool, tuple[str, ...]
     board = rnd.choice(BOARDS)
     per_night = {"SGL": 70, "STD": 110, "SV": 135, "FAM": 170, "SUI": 210, "VIL": 420}[room] + 30 * adults
     voucher = f"{agency[:4]}{serial:08d}"
-    for version in range(1, count + 1):
+    # Each change comes hours to days after the one before; none after ``end`` (today).
+    times = [arrived]
+    while len(times) < count:
+        later = times[-1] + timedelta(hours=rnd.randrange(6, 240))
+        if later > end:
+            break
+        times.append(later)
+    count = len(times)
+    for version, created in enumerate(times, start=1):
         content = "new" if version == 1 else ("cancel" if version == count and rnd.random() < 0.4 else "change")
         if content == "change":
             nights = max(2, nights + rnd.choice((-1, 1, 2)))
-        created = min(arrived + timedelta(hours=rnd.randrange(1, 240)) * (version - 1), end)
         latest = version == count
         status, decided = _status(rnd, created, end, latest)
         price_off = rnd.random() < 0.06
