@@ -213,3 +213,20 @@ def test_the_report_counts_rows_by_their_message_or_their_own_creation(tmp_path)
         assert {r["operator"]: r["new"] for r in report} == {"bulk": 1, "op": 1}
         assert [r["operator"] for r in operator_report(store, date(2026, 3, 1), date(2026, 3, 5), "op")] == ["op"]
         assert operator_report(store, date(2026, 3, 9), date(2026, 3, 10), "bulk")[0]["new"] == 1
+
+
+def test_versions_of_one_voucher_in_one_batch_leave_one_latest_and_right_counts(store, tmp_path):
+    ingestor = Ingestor(store, Config(tmp_path / "c.toml", {}))
+    sent = [booking("ANX9", [Guest("Elif", "Demir")]), booking("ANX9", [Guest("Elif", "Demir")], Content.CHANGE, 8),
+            booking("ANX9", [Guest("Elif", "Demir")], Content.CHANGE, 9)]
+    results = ingestor.ingest_many([(RawMessage(f"v{i}".encode(), "op", "test"), lambda raw, b=b: [b])
+                                    for i, b in enumerate(sent)])
+    assert [r.new + r.changed for r in results] == [1, 1, 1]
+    rows = store.all("SELECT id, version, is_latest, raw_id FROM operator_reservations WHERE voucher = 'ANX9' "
+                     "ORDER BY version")
+    assert [(r["version"], r["is_latest"]) for r in rows] == [(1, 0), (2, 0), (3, 1)]
+    assert [r["raw_id"] for r in rows] == [r.raw_id for r in results] and len(set(r.raw_id for r in results)) == 3
+    assert [r["id"] for r in rows] == [rid for r in results for rid in r.reservation_ids]
+    for flt in (InboxFilter(), InboxFilter(latest_only=False)):
+        assert counts_by_status(store, flt) == counted(store, flt)
+    assert found(store, "demir") == ["ANX9"]
