@@ -287,6 +287,22 @@ INSERT INTO opres_search(id, text)
     SELECT id, opdesk_fold(voucher || ' ' || guest_names) FROM operator_reservations;
 """
 
+# An audit log that can be proven (core.audit): each row's HMAC over the row before's HMAC and its
+# own content, keyed outside the store, and the OS user beside the name given with --as. The
+# update trigger now lets exactly one thing change: an empty hmac being filled in once, which is
+# how rows written before this migration join the chain on the first open with the key.
+V4_AUDIT_CHAIN = """
+ALTER TABLE audit_log ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN hmac TEXT NOT NULL DEFAULT '';
+DROP TRIGGER audit_log_no_update;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OF id, at, actor, origin, action, reservation_id,
+    hotel_reservation_id, before, after, detail, os_user ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+CREATE TRIGGER audit_log_seal_once BEFORE UPDATE OF hmac ON audit_log WHEN OLD.hmac <> ''
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+"""
+
+
 # A chain's years in one store (a million rows and more), kept as fast as a hotel's year:
 # - opres_search_fts: an FTS5 trigram index over the folded search text, in the shape
 #   sqlite-utils' enable_fts(["text"], tokenize="trigram", create_triggers=True) makes (less the
@@ -301,7 +317,7 @@ INSERT INTO opres_search(id, text)
 #   opres_match covers counting a search's matches by tab (core.inbox: each match is looked up
 #   in this narrow index, not in its wide row); raw_messages_received lets the operator report
 #   read a period, not the whole store.
-V4_SCALE = """
+V5_SCALE = """
 UPDATE opres_search SET text = (
     SELECT opdesk_search_fold(r.voucher || ' ' || r.guest_names) FROM operator_reservations r
     WHERE r.id = opres_search.id);
@@ -362,4 +378,5 @@ CREATE INDEX opres_match ON operator_reservations(id, is_latest, status, operato
 CREATE INDEX raw_messages_received ON raw_messages(received_at);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_SCALE]
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE]
