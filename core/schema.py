@@ -302,4 +302,81 @@ CREATE TRIGGER audit_log_seal_once BEFORE UPDATE OF hmac ON audit_log WHEN OLD.h
 BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN]
+
+# A chain's years in one store (a million rows and more), kept as fast as a hotel's year:
+# - opres_search_fts: an FTS5 trigram index over the folded search text, in the shape
+#   sqlite-utils' enable_fts(["text"], tokenize="trigram", create_triggers=True) makes (less the
+#   column sizes, which only ranking needs: one table less to write per row), so a search reads
+#   the few rows holding the term's trigrams instead of every row. The
+#   folded text gains a Latin spelling of Cyrillic (and other) names, so `ivanov` finds Иванов;
+#   opdesk_search_fold() is registered on every Store's connection.
+# - inbox_counts: rows per (operator, status, content, is_latest, clean), kept by triggers as
+#   rows are added and change, so the tabs' counts are read, not counted.
+# - opres_inbox covers the inbox's first page (status, latest, newest first) without reading rows,
+#   and replaces opres_status (status, created): one index less to write per row;
+#   opres_match covers counting a search's matches by tab (core.inbox: each match is looked up
+#   in this narrow index, not in its wide row); raw_messages_received lets the operator report
+#   read a period, not the whole store.
+V5_SCALE = """
+UPDATE opres_search SET text = (
+    SELECT opdesk_search_fold(r.voucher || ' ' || r.guest_names) FROM operator_reservations r
+    WHERE r.id = opres_search.id);
+CREATE VIRTUAL TABLE opres_search_fts USING FTS5 (
+    text,
+    tokenize='trigram',
+    content="opres_search",
+    columnsize=0
+);
+INSERT INTO opres_search_fts(opres_search_fts) VALUES ('rebuild');
+CREATE TRIGGER opres_search_ai AFTER INSERT ON opres_search BEGIN
+  INSERT INTO opres_search_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER opres_search_ad AFTER DELETE ON opres_search BEGIN
+  INSERT INTO opres_search_fts (opres_search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER opres_search_au AFTER UPDATE ON opres_search BEGIN
+  INSERT INTO opres_search_fts (opres_search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  INSERT INTO opres_search_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+
+CREATE TABLE inbox_counts (
+    operator TEXT NOT NULL,
+    status TEXT NOT NULL,
+    content TEXT NOT NULL,
+    is_latest INTEGER NOT NULL,
+    clean INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    PRIMARY KEY (operator, status, content, is_latest, clean)
+) WITHOUT ROWID;
+INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)
+    SELECT operator, status, content, is_latest, clean, COUNT(*) FROM operator_reservations
+    GROUP BY operator, status, content, is_latest, clean;
+CREATE TRIGGER inbox_counts_insert AFTER INSERT ON operator_reservations BEGIN
+  INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)
+    VALUES (new.operator, new.status, new.content, new.is_latest, new.clean, 1)
+    ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER inbox_counts_update AFTER UPDATE OF operator, status, content, is_latest, clean
+    ON operator_reservations
+    WHEN old.operator IS NOT new.operator OR old.status IS NOT new.status OR old.content IS NOT new.content
+      OR old.is_latest IS NOT new.is_latest OR old.clean IS NOT new.clean
+BEGIN
+  UPDATE inbox_counts SET rows = rows - 1 WHERE operator = old.operator AND status = old.status
+    AND content = old.content AND is_latest = old.is_latest AND clean = old.clean;
+  INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)
+    VALUES (new.operator, new.status, new.content, new.is_latest, new.clean, 1)
+    ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER inbox_counts_delete AFTER DELETE ON operator_reservations BEGIN
+  UPDATE inbox_counts SET rows = rows - 1 WHERE operator = old.operator AND status = old.status
+    AND content = old.content AND is_latest = old.is_latest AND clean = old.clean;
+END;
+
+CREATE INDEX opres_inbox ON operator_reservations(status, is_latest, created_at);
+DROP INDEX opres_status;
+CREATE INDEX opres_match ON operator_reservations(id, is_latest, status, operator, content, clean);
+CREATE INDEX raw_messages_received ON raw_messages(received_at);
+"""
+
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE]
