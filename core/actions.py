@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from core import pms
 from core.audit import Actor, record
 from core.config import Config
 from core.inbox import reservation_json
@@ -120,6 +121,7 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
         c.execute("UPDATE operator_reservations SET hotel_reservation_id = ? WHERE id = ?", (linked["id"], row["id"]))
         record(store, actor, "save", reservation_id=row["id"], hotel_reservation_id=linked["id"],
                before={"status": linked["status"]}, after={"status": "cancelled"}, detail="cancelled")
+        pms.enqueue(store, config, row, linked["id"], linked["number"], now)
         return linked["number"], f"cancelled {linked['number']}"
     values = _book_values(row)
     if not row["check_in"] or not row["check_out"]:
@@ -146,6 +148,7 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     c.execute("UPDATE operator_reservations SET hotel_reservation_id = ? WHERE id = ?", (hid, row["id"]))
     record(store, actor, "save", reservation_id=row["id"], hotel_reservation_id=hid, before=before, after=after,
            detail=what)
+    pms.enqueue(store, config, row, hid, number, now)
     return number, what
 
 

@@ -177,10 +177,12 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
               for n in store.conn.execute(
                   "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
                   (row["id"],))]
-    hotel_number = None
+    hotel_number = pms_number = None
     if row["hotel_reservation_id"] is not None:
-        hotel_number = store.scalar("SELECT number FROM hotel_reservations WHERE id = ?",
-                                    (row["hotel_reservation_id"],))
+        hotel = store.one("SELECT number, pms_number FROM hotel_reservations WHERE id = ?",
+                          (row["hotel_reservation_id"],))
+        if hotel is not None:
+            hotel_number, pms_number = hotel["number"], hotel["pms_number"] or None
     total = from_minor(row["total_minor"], row["currency"])
     child_ages = json.loads(row["child_ages"])
     return {
@@ -200,7 +202,7 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         "promo_code": row["promo_code"], "cancel_date": row["cancel_date"],
         "missing_mappings": json.loads(row["missing_mappings"]), "checks": json.loads(row["checks"]),
         "clean": bool(row["clean"]), "flags": json.loads(row["flags"]), "diff": json.loads(row["diff"]),
-        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number,
+        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number, "pms_number": pms_number,
         "decided_at": row["decided_at"], "decided_by": row["decided_by"], "reject_reason": row["reject_reason"],
         "reply_state": row["reply_state"], "reply_error": row["reply_error"],
         "needs_approval": bool(row["needs_approval"]), "raw_id": row["raw_id"],

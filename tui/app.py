@@ -128,11 +128,23 @@ class OpdeskApp(App):
         store = self.worker_store()
         try:
             outcomes = self._act(store, action, ids, reason)
+            if action in ("confirm", "save"):
+                self._pms_after_save(store)
         except ActionRefused as exc:
             outcomes = [ActionOutcome(0, action, False, str(exc))]
         finally:
             store.close()
         self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
+
+    def _pms_after_save(self, store: Store) -> None:
+        """``[pms] auto = true``: hand what was just saved to the PMS; say so when it did not go."""
+        from tui.commands.pms import after_save_line
+
+        line = after_save_line(store, self.config, self.actor)
+        if line:
+            failed = "failed 0" not in line
+            self.call_from_thread(self.notify, line, title="PMS", severity="warning" if failed else "information",
+                                  markup=False)
 
     def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
         if action == "confirm":

@@ -6,7 +6,7 @@ import typer
 
 from tui import cli_common
 from tui.commands import app as app_commands
-from tui.commands import approval, desk, mail, pricing, scan
+from tui.commands import approval, desk, mail, pms, pricing, scan
 
 app = typer.Typer(
     name="opdesk",
@@ -35,7 +35,7 @@ def main_callback(
         run_app(cli_common.config())
 
 
-for area in (desk, pricing, scan, mail, approval, app_commands):
+for area in (desk, pricing, scan, mail, approval, app_commands, pms):
     area.register(app)
 
 

@@ -38,6 +38,7 @@ from core.inbox import (
     reservation_json,
 )
 from core.ingest import Ingestor, recheck, remap_after_mapping
+from tui.commands.pms import say_after_save
 from core.mapping import list_mappings, missing_mappings, set_mapping, unset_mapping
 from core.models import MAPPING_KINDS, RawMessage
 from tui.cli_common import (
@@ -232,7 +233,9 @@ def save_cmd(ids: list[int] = typer.Argument(..., metavar="ID..."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Save rows into the hotel book (create or update; a cancellation cancels). Nothing is sent."""
     store = open_store()
-    _report(save(store, config(), ids, _actor()), as_json)
+    outcomes = save(store, config(), ids, _actor())
+    say_after_save(store, config(), _actor())
+    _report(outcomes, as_json)
 
 
 def confirm_cmd(
@@ -261,7 +264,9 @@ def confirm_cmd(
         return
     if ids:
         _confirm_prompt(f"Confirm {len(ids)} reservation(s) and tell the operator(s)?", yes or as_json)
-    _report(confirm(store, cfg, ids, _actor(), ConnectorReplier(store, cfg)), as_json, skipped)
+    outcomes = confirm(store, cfg, ids, _actor(), ConnectorReplier(store, cfg))
+    say_after_save(store, cfg, _actor())
+    _report(outcomes, as_json, skipped)
 
 
 def _voucher(store, rid: int) -> str:

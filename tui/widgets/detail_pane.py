@@ -121,6 +121,7 @@ class SummarySection(DetailSection):
             ("Total", f"{s['total'] or '—'} {s['currency']}"), ("Hotel no.", s["hotel_number"] or "—"),
             ("Promo", s["promo_code"] or "—"), ("Agency", _mapped(s["agency"], s["hotel_agency"], "agency", missing)),
         ]
+        rows.append(("PMS no.", s["pms_number"] or "—"))
         if s["decided_at"]:
             rows.append(("Decided", f"{cells.local_time(s['decided_at'], _tz(self), '%Y-%m-%d %H:%M')} "
                                     f"by {s['decided_by']}"))
