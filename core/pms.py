@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,8 @@ def backoff_seconds(attempts: int, retry_seconds: float) -> float:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+    # Stored stamps compare as text: always UTC, always the same shape as core.store.now_iso.
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def claim(store: Store, now: datetime, *, only_due: bool, include_failed: bool = False) -> list[Delivery]:

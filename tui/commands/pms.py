@@ -124,7 +124,8 @@ def simulate_pms(port: int, faults: Any) -> None:
         server = PmsServer(SimPms(faults=faults), port=port).start()
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}")
-    console.print(f"simulating a PMS (HTNG-style) at {server.url()}; add to your config:\n", highlight=False)
+    console.print(f"simulating a PMS (HTNG-style) at {server.url()}; add to your config:\n", highlight=False,
+                  soft_wrap=True)
     document = tomlkit.document()
     document["pms"] = server.entry()
     console.print(tomlkit.dumps(document), highlight=False, markup=False)
