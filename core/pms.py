@@ -196,7 +196,7 @@ def counts_in_period(store: Store, start: date, end: date) -> dict[str, int]:
 
 def backoff_seconds(attempts: int, retry_seconds: float) -> float:
     """The wait after the ``attempts``-th failure: ``retry_seconds``, doubled for each failure before it."""
-    return min(retry_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+    return min(retry_seconds * float(2 ** max(attempts - 1, 0)), MAX_BACKOFF_SECONDS)
 
 
 def _stamp(moment: datetime) -> str:

@@ -20,9 +20,8 @@ arrived, so a PMS that receives one version twice can tell.
 
 from __future__ import annotations
 
-from lxml import etree
-
 import httpx
+from lxml import etree
 
 from connectors.ota import writer
 from connectors.ota.connector import PROTOCOL_VERSION, PUSH_ACTION

@@ -15,7 +15,7 @@ from core.store import Store
 
 def send(store: Store, config: Config, actor: Actor, *, now: datetime | None = None, only_due: bool = False,
          include_failed: bool = False) -> SendReport:
-    """Deliver what waits for the PMS with the sender ``[pms] kind`` names. Raises ``ConfigError`` for a bad ``[pms]``."""
+    """Deliver what waits for the PMS with the sender ``[pms] kind`` names; ``ConfigError`` for a bad ``[pms]``."""
     settings = pms_settings(config)
     sender: FilesSender | OtaSender = FilesSender(settings) if settings.kind == "files" else OtaSender(settings)
     try:

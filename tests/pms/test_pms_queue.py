@@ -9,9 +9,9 @@ import pytest
 from pms.helpers import with_pms
 from support.desk import booking, drop, scan
 
+from connectors.pms.send import send
 from connectors.simulate.pms import PmsServer, SimPms
 from connectors.simulate.server import Faults
-from connectors.pms.send import send
 from core.actions import save
 from core.audit import Actor
 from core.models import Content
