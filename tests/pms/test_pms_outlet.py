@@ -126,3 +126,16 @@ def test_bad_pms_settings_name_the_key(desk):
     cfg = with_pms(desk, kind="ota", dialect="soap", url="http://127.0.0.1:9/x")
     result = run(cfg, "pms", "send")
     assert result.exit_code == 2 and "[pms] dialect" in result.output
+
+
+def test_the_example_config_describes_a_usable_pms_section(monkeypatch):
+    from pathlib import Path
+
+    from core.config import load_config
+    from core.pms import pms_settings
+
+    monkeypatch.setenv("OPDESK_PMS_PASSWORD", "s3cret")
+    example = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
+    settings = pms_settings(example)
+    assert (settings.kind, settings.dialect, settings.password, settings.max_attempts, settings.retry_seconds) == \
+        ("ota", "htng", "s3cret", 5, 60.0)
