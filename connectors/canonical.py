@@ -12,12 +12,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.flights import FlightError, normalise_flights
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
 
 MAX_BYTES = 20 * 1024 * 1024
 
 _TEXT_FIELDS = ("agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source",
-                "segment", "promo_code")
+                "segment", "promo_code", "rate_type")
 
 
 def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
@@ -54,7 +55,7 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     for key in _TEXT_FIELDS:
         if key in rec and rec[key] is not None:
             setattr(booking, key, str(rec[key]))
-    for key in ("check_in", "check_out", "sale_date", "cancel_date"):
+    for key in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):
         setattr(booking, key, _date(rec.get(key), record, key))
     booking.rooms = _int(rec.get("rooms", 1), record, "rooms")
     booking.adults = _int(rec.get("adults", 0), record, "adults")
@@ -67,7 +68,10 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
         for n in rec.get("night_prices", [])
     ]
     booking.discount_codes = [str(c) for c in rec.get("discount_codes", [])]
-    booking.flights = list(rec.get("flights", []))
+    try:
+        booking.flights = normalise_flights(rec.get("flights"))
+    except FlightError as exc:
+        raise ParseError(str(exc), record=record, field=exc.field) from None
     booking.extra = dict(rec.get("extra", {}))
     if content != Content.CANCEL:
         for key in ("check_in", "check_out"):

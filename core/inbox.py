@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from core.flights import stored_flights
 from core.models import pax_label
 from core.store import Store, from_minor
 from core.text import fold_name
@@ -160,6 +161,19 @@ def _decode_list_row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def possible_matches(checks: dict[str, Any]) -> tuple[int, str]:
+    """How many hotel bookings the voucher check found that may be this one, and the best one's reason.
+
+    The voucher check lists them best first: the same voucher from another
+    operator, then a guest of the same surname over the same nights.
+    """
+    matches = (checks.get("voucher") or {}).get("details", {}).get("matches") or []
+    if not matches:
+        return 0, ""
+    best = matches[0]
+    return len(matches), f"{best.get('hotel_number', '')}: {best.get('reason', '')}".strip(": ")
+
+
 # -- one reservation -----------------------------------------------------------------
 def reservation_json(store: Store, reservation_id: int) -> dict[str, Any]:
     """The documented JSON shape of one operator reservation (``opdesk show --json``)."""
@@ -206,6 +220,9 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         "decided_at": row["decided_at"], "decided_by": row["decided_by"], "reject_reason": row["reject_reason"],
         "reply_state": row["reply_state"], "reply_error": row["reply_error"],
         "needs_approval": bool(row["needs_approval"]), "raw_id": row["raw_id"],
+        "flights": stored_flights(json.loads(row["flights"])),
+        "rate_type": row["rate_type"], "option_date": row["option_date"],
+        **dict(zip(("possible_matches", "best_match"), possible_matches(json.loads(row["checks"])))),
     }
 
 

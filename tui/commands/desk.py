@@ -20,6 +20,7 @@ from core.actions import (
     save,
 )
 from core.audit import Actor, audit_rows, record
+from core.flights import flight_label
 from core.forecast import forecast as forecast_nights
 from core.hotelbook import (
     BookError,
@@ -174,6 +175,14 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
         ("total", f"{data['total'] or '-'} {data['currency']}   sale date {data['sale_date'] or '-'}"),
         ("hotel", data["hotel_number"] or "not saved"),
     ]
+    if data["pms_number"]:
+        lines.append(("pms", data["pms_number"]))
+    lines.append(("rate", f"type {data['rate_type'] or '-'}   source {data['source'] or '-'}   "
+                          f"segment {data['segment'] or '-'}   option date {data['option_date'] or '-'}"))
+    if data["possible_matches"]:
+        lines.append(("match", f"{data['possible_matches']} possible: {data['best_match']}"))
+    for flight in data["flights"]:
+        lines.append(("flight", flight_label(flight)))
     if data["notes"]:
         lines.append(("notes", data["notes"]))
     for key, value in lines:
