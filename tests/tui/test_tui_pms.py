@@ -65,3 +65,7 @@ async def test_app_save_sends_to_the_pms_with_auto_and_the_detail_shows_its_numb
         section.show(detail)
         text = _text(section.content)
         assert "PMS no." in text and "SIMPMS-00001" in text
+        section.show(ReservationDetail({**detail.shape, "rate_type": "package", "option_date": "2026-05-20"},
+                                       [], [], []))
+        text = _text(section.content)
+        assert "Rate type" in text and "package" in text and "Option date" in text and "2026-05-20" in text

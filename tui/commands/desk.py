@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from core import locations
@@ -175,14 +176,17 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
         ("total", f"{data['total'] or '-'} {data['currency']}   sale date {data['sale_date'] or '-'}"),
         ("hotel", data["hotel_number"] or "not saved"),
     ]
+    # Operator text below is escaped: it is shown as text, never read as markup.
     if data["pms_number"]:
-        lines.append(("pms", data["pms_number"]))
-    lines.append(("rate", f"type {data['rate_type'] or '-'}   source {data['source'] or '-'}   "
-                          f"segment {data['segment'] or '-'}   option date {data['option_date'] or '-'}"))
+        lines.append(("pms", escape(data["pms_number"])))
+    lines.append(("source", escape(f"{data['source'] or '-'}   segment {data['segment'] or '-'}   "
+                                   f"rate type {data['rate_type'] or '-'}")))
+    if data["option_date"]:
+        lines.append(("option", f"until {data['option_date']}"))
     if data["possible_matches"]:
-        lines.append(("match", f"{data['possible_matches']} possible: {data['best_match']}"))
+        lines.append(("match", escape(f"{data['possible_matches']} possible: {data['best_match']}")))
     for flight in data["flights"]:
-        lines.append(("flight", flight_label(flight)))
+        lines.append(("flight", escape(flight_label(flight))))
     if data["notes"]:
         lines.append(("notes", data["notes"]))
     for key, value in lines:
