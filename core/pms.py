@@ -134,7 +134,25 @@ def enqueue(store: Store, config: Config, row: dict[str, Any], hotel_reservation
         "INSERT OR IGNORE INTO pms_deliveries(reservation_id, hotel_reservation_id, hotel_number, operator, voucher, "
         "version, content, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (row["id"], hotel_reservation_id, hotel_number, row["operator"], row["voucher"], row["version"],
-         row["content"], now, now))
+         content_for_pms(store, row["content"], hotel_reservation_id), now, now))
+
+
+def content_for_pms(store: Store, content: str, hotel_reservation_id: int) -> str:
+    """What the save is to the PMS, which knows the hotel booking, not the operator's messages.
+
+    A change whose booking the PMS never got (its first version was saved
+    before ``[pms]`` existed, or the change came first) creates it there: new.
+    A new voucher saved onto a booking imported from the PMS changes the PMS's
+    own booking: change.
+    """
+    origin = store.scalar("SELECT origin FROM hotel_reservations WHERE id = ?", (hotel_reservation_id,))
+    known = store.scalar("SELECT 1 FROM pms_deliveries WHERE hotel_reservation_id = ? LIMIT 1",
+                         (hotel_reservation_id,)) is not None
+    if content == Content.NEW and origin == "import":
+        return str(Content.CHANGE)
+    if content == Content.CHANGE and not known and origin != "import":
+        return str(Content.NEW)
+    return content
 
 
 @dataclass
@@ -166,8 +184,9 @@ class Delivery:
                 "state": self.state, "pms_number": self.pms_number or None, "error": self.last_error or None}
 
 
-_SELECT = ("SELECT d.*, h.pms_number AS known_pms_number FROM pms_deliveries d "
-           "JOIN hotel_reservations h ON h.id = d.hotel_reservation_id")
+# A booking imported from the PMS carries the PMS's number as its own.
+_SELECT = ("SELECT d.*, COALESCE(NULLIF(h.pms_number, ''), CASE WHEN h.origin = 'import' THEN h.number END) "
+           "AS known_pms_number FROM pms_deliveries d JOIN hotel_reservations h ON h.id = d.hotel_reservation_id")
 
 
 def deliveries(store: Store, states: tuple[str, ...] = STATES) -> list[Delivery]:
@@ -327,7 +346,7 @@ def delivery_booking(store: Store, delivery: Delivery) -> OperatorBooking:
     nights = [NightPrice(date.fromisoformat(n["date"]), from_minor(n["amount_minor"], n["currency"]) or Decimal(0))
               for n in store.all("SELECT * FROM night_prices WHERE reservation_id = ? ORDER BY date", (row["id"],))]
     return OperatorBooking(
-        voucher=delivery.hotel_number, content=Content(row["content"]), agency=row["hotel_agency"] or row["agency"],
+        voucher=delivery.hotel_number, content=Content(delivery.content), agency=row["hotel_agency"] or row["agency"],
         check_in=date.fromisoformat(row["check_in"]) if row["check_in"] else None,
         check_out=date.fromisoformat(row["check_out"]) if row["check_out"] else None,
         rooms=row["rooms"], adults=row["adults"], child_ages=json.loads(row["child_ages"]),

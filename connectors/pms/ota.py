@@ -20,6 +20,8 @@ arrived, so a PMS that receives one version twice can tell.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 from lxml import etree
 
@@ -35,8 +37,28 @@ OPERATOR_RES_ID_TYPE = "13"
 CLIENT_ID = "opdesk"
 
 
+# XML 1.0 has no place for these: operator text holding one (an escape sequence in a name) would stop the
+# message from being written at all, so they are dropped on the way out (what is stored stays as it came).
+_NOT_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+
+
+def xml_text(value: str) -> str:
+    return "".join(ch for ch in value.translate(_NOT_XML) if not 0xD800 <= ord(ch) <= 0xDFFF)
+
+
+def xml_safe(booking: OperatorBooking) -> OperatorBooking:
+    """A copy of ``booking`` whose text XML can hold."""
+    guests = [replace(g, first_name=xml_text(g.first_name), last_name=xml_text(g.last_name),
+                      nationality=xml_text(g.nationality), gender=xml_text(g.gender)) for g in booking.guests]
+    texts = {name: xml_text(getattr(booking, name)) for name in
+             ("voucher", "agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source")}
+    extra = {k: xml_text(v) if isinstance(v, str) else v for k, v in booking.extra.items()}
+    return replace(booking, guests=guests, extra=extra, **texts)
+
+
 def notif_request(booking: OperatorBooking, settings: PmsSettings) -> bytes:
     """The ``OTA_HotelResNotifRQ`` that hands ``booking`` (from ``core.pms.delivery_booking``) to the PMS."""
+    booking = xml_safe(booking)
     root = writer.element("OTA_HotelResNotifRQ", Version="1.000")
     holder = writer.sub(root, "HotelReservations")
     try:

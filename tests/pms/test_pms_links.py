@@ -61,3 +61,19 @@ def test_report_counts_deliveries(desk):
     assert code == 0 and report["pms"] == {"waiting": 1, "sent": 1, "failed": 0}
     text = run(cfg, "report", "--from", day, "--to", day).stdout
     assert "PMS deliveries: 1 waiting, 1 sent, 0 failed" in text
+
+
+def test_a_voucher_saved_onto_a_booking_imported_from_the_pms_changes_the_pms_s_own(desk, tmp_path):
+    with PmsServer(SimPms()) as server:
+        cfg = with_pms(desk, **server.entry())
+        export = tmp_path / "pms.csv"
+        export.write_text("number,room,check_in,check_out,operator,voucher\n"
+                          f"PR-5,STD,{booking().check_in},{booking().check_out},tui,V1\n")
+        assert run(cfg, "import-reservations", str(export)).exit_code == 0
+        drop(cfg, "a.json", booking("V1"))
+        scan(cfg)
+        run(cfg, "save", "1")
+        [item] = run_json(cfg, "pms", "send")[1]["items"]
+        assert item["content"] == "change"
+        [received] = server.pms.received
+    assert (received["id"], received["status"], received["pms_number_sent"]) == ("PR-5", "Modify", "PR-5")

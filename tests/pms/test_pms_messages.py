@@ -147,3 +147,21 @@ def test_status_and_send_text_show_operator_text_as_text(desk):
     _saved(cfg, booking("[red]V1[/red]")).close()
     result = run(cfg, "pms", "status")
     assert "[red]V1[/red]" in result.stdout
+
+
+def test_control_characters_in_operator_text_never_stop_the_message(desk, schema):
+    cfg = with_pms(desk, kind="ota", dialect="alpinebits", url="http://127.0.0.1:9/pms")
+    store = _saved(cfg, booking("V1", surname="Brown\x1b[31m\x00", notes="bell\x07 here"))
+    [d] = deliveries(store)
+    document = etree.fromstring(notif_request(delivery_booking(store, d), pms_settings(cfg)))
+    assert schema.validate(document), schema.error_log
+    ns = {"o": "http://www.opentravel.org/OTA/2003/05"}
+    assert document.find(".//o:Surname", ns).text == "Brown[31m"
+
+
+def test_what_the_save_was_to_the_pms_names_the_content(desk):
+    cfg = with_pms(desk, kind="files", folder="out")
+    drop(cfg, "a.json", booking("V1", Content.CHANGE))      # a change that came before its booking
+    scan(cfg)
+    store = _saved(cfg)
+    assert [d.content for d in deliveries(store)] == ["new"]

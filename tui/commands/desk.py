@@ -170,9 +170,11 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
         ("room", f"{data['room']} → {data['hotel_room'] or '[red]not mapped[/]'}"),
         ("board", f"{data['board']} → {data['hotel_board'] or '[red]not mapped[/]'}"),
         ("rate", f"{data['rate']} → {data['hotel_rate'] or '[red]not mapped[/]'}"),
-        ("agency", f"{data['agency']}   market {data['market'] or '-'}   nationality {data['nationality'] or '-'}"),
-        ("guests", "; ".join(f"{g['last_name']} {g['first_name']}" + (f" ({g['age']})" if g['age'] is not None else "")
-                             for g in data["guests"]) or "-"),
+        ("agency", escape(f"{data['agency']}   market {data['market'] or '-'}   "
+                          f"nationality {data['nationality'] or '-'}")),
+        ("guests", escape("; ".join(f"{g['last_name']} {g['first_name']}"
+                                    + (f" ({g['age']})" if g['age'] is not None else "") for g in data["guests"]))
+         or "-"),
         ("total", f"{data['total'] or '-'} {data['currency']}   sale date {data['sale_date'] or '-'}"),
         ("hotel", data["hotel_number"] or "not saved"),
     ]
@@ -188,7 +190,7 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
     for flight in data["flights"]:
         lines.append(("flight", escape(flight_label(flight))))
     if data["notes"]:
-        lines.append(("notes", data["notes"]))
+        lines.append(("notes", escape(data["notes"])))
     for key, value in lines:
         console.print(f"  {key:8} {value}", highlight=False)
     for name, check in data["checks"].items():
