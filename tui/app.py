@@ -230,6 +230,23 @@ class OpdeskApp(App):
         seconds = float(self.config.section("app").get("auto_scan_seconds", 0) or 0)
         if seconds > 0:
             self.set_interval(seconds, self._auto_scan)
+        self._start_pms_retries()
+
+    def _start_pms_retries(self) -> None:
+        """With ``[pms] auto = true``, deliveries whose backoff ran out go again while the app is open."""
+        from tui.commands.pms import retry_poll_seconds
+
+        seconds = retry_poll_seconds(self.config)
+        if seconds:
+            self.set_interval(seconds, self._pms_retry_worker)
+
+    @work(thread=True, group="pms", exclusive=True)
+    def _pms_retry_worker(self) -> None:
+        store = self.worker_store()
+        try:
+            self._pms_after_save(store)
+        finally:
+            store.close()
 
     def _auto_scan(self) -> None:
         names = [op.name for op in self.config.operators if op.enabled]

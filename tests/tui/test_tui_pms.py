@@ -69,3 +69,23 @@ async def test_app_save_sends_to_the_pms_with_auto_and_the_detail_shows_its_numb
                                        [], [], []))
         text = _text(section.content)
         assert "Rate type" in text and "package" in text and "Option date" in text and "2026-05-20" in text
+
+
+async def test_the_app_retries_a_delivery_once_its_backoff_ran_out(desk, settle):
+    import asyncio
+
+    with PmsServer(SimPms()) as server:
+        server.pms.faults.status = 503
+        desk.config.data["pms"] = {**server.entry(), "auto": True, "retry_seconds": 0.2}
+        app = desk.app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.act_on_rows("save", [desk.id_of("TUI1001")])
+            await settle(pilot)
+            assert desk.store.scalar("SELECT state FROM pms_deliveries") == "waiting"
+            server.pms.faults.status = None
+            for _ in range(100):          # the app's own timer sends it; no key is pressed
+                if desk.store.scalar("SELECT state FROM pms_deliveries") == "sent":
+                    break
+                await asyncio.sleep(0.05)
+        assert [r["voucher"] for r in server.pms.received] == ["TUI1001"]

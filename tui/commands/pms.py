@@ -94,6 +94,17 @@ def after_save(store: Store, cfg: Config, actor: Actor) -> SendReport | None:
     return send(store, cfg, actor, only_due=True)
 
 
+def retry_poll_seconds(cfg: Config) -> float:
+    """How often the app looks for deliveries due again (0: not at all): with ``auto``, every
+    ``retry_seconds`` but at least once a minute, so a backoff that ran out is not left waiting long."""
+    try:
+        if not pms_configured(cfg) or not (settings := pms_settings(cfg)).auto:
+            return 0.0
+    except ConfigError:
+        return 0.0
+    return min(settings.retry_seconds, 60.0)
+
+
 def after_save_line(store: Store, cfg: Config, actor: Actor) -> str:
     """``after_save``, told in one line ("" when nothing was sent); a bad ``[pms]`` is told, not raised."""
     try:
