@@ -148,6 +148,7 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     c.execute("UPDATE operator_reservations SET hotel_reservation_id = ? WHERE id = ?", (hid, row["id"]))
     record(store, actor, "save", reservation_id=row["id"], hotel_reservation_id=hid, before=before, after=after,
            detail=what)
+    assert hid is not None   # lastrowid of the INSERT above, or the linked booking's id
     pms.enqueue(store, config, row, hid, number, now)
     return number, what
 
