@@ -219,8 +219,9 @@ def backoff_seconds(attempts: int, retry_seconds: float) -> float:
 
 
 def _stamp(moment: datetime) -> str:
-    # Stored stamps compare as text: always UTC, always the same shape as core.store.now_iso.
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    # Stored stamps compare as text: always UTC. Milliseconds, so a short retry_seconds still backs off;
+    # they sort right beside core.store.now_iso's whole seconds ("05+00:00" < "05.250+00:00" < "06+00:00").
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def claim(store: Store, now: datetime, *, only_due: bool, include_failed: bool = False) -> list[Delivery]:

@@ -140,10 +140,9 @@ class OpdeskApp(App):
         """``[pms] auto = true``: hand what was just saved to the PMS; say so when it did not go."""
         from tui.commands.pms import after_save_line
 
-        line = after_save_line(store, self.config, self.actor)
+        line, trouble = after_save_line(store, self.config, self.actor)
         if line:
-            failed = "failed 0" not in line
-            self.call_from_thread(self.notify, line, title="PMS", severity="warning" if failed else "information",
+            self.call_from_thread(self.notify, line, title="PMS", severity="warning" if trouble else "information",
                                   markup=False)
 
     def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:

@@ -165,3 +165,14 @@ def test_what_the_save_was_to_the_pms_names_the_content(desk):
     scan(cfg)
     store = _saved(cfg)
     assert [d.content for d in deliveries(store)] == ["new"]
+
+
+def test_a_hostile_pms_number_is_kept_as_short_printable_text():
+    long = "9" * 5000
+    answer = ('<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0"><Success/>'
+              '<HotelReservations><HotelReservation><ResGlobalInfo><HotelReservationIDs>'
+              f'<HotelReservationID ResID_Type="14" ResID_Value="[b]&#9;&#x85;{long}" ResID_Source="P"/>'
+              '</HotelReservationIDs></ResGlobalInfo></HotelReservation></HotelReservations>'
+              '</OTA_HotelResNotifRS>').encode()
+    number = read_answer(answer, PmsSettings(kind="ota", dialect="htng", url="http://x"))
+    assert number == ("[b]" + long)[:64]

@@ -56,12 +56,12 @@ def test_backoff_doubles_from_retry_seconds_and_automatic_sends_wait_for_it(desk
     now = _queued_at(store)
     assert send_waiting(store, settings, sender, now, ACTOR, only_due=True).failed == 1
     [d] = deliveries(store)
-    assert d.state == "waiting" and d.attempts == 1 and d.due_at == (now + timedelta(seconds=60)).isoformat()
+    assert d.state == "waiting" and d.attempts == 1 and d.due_at == (now + timedelta(seconds=60)).isoformat(timespec="milliseconds")
     # Not due yet: an automatic send leaves it, an explicit one tries at once.
     assert send_waiting(store, settings, sender, now + timedelta(seconds=59), ACTOR, only_due=True).items == []
     assert send_waiting(store, settings, sender, now + timedelta(seconds=59), ACTOR).failed == 1
     [d] = deliveries(store)
-    assert d.attempts == 2 and d.due_at == (now + timedelta(seconds=59 + 120)).isoformat()
+    assert d.attempts == 2 and d.due_at == (now + timedelta(seconds=59 + 120)).isoformat(timespec="milliseconds")
     sender.down = False
     report = send_waiting(store, settings, sender, now + timedelta(seconds=179), ACTOR, only_due=True)
     assert report.sent == 1 and sender.delivered == [("T000001", 1)]

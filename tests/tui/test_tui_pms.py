@@ -76,7 +76,8 @@ async def test_the_app_retries_a_delivery_once_its_backoff_ran_out(desk, settle)
 
     with PmsServer(SimPms()) as server:
         server.pms.faults.status = 503
-        desk.config.data["pms"] = {**server.entry(), "auto": True, "retry_seconds": 0.2}
+        desk.config.data["pms"] = {**server.entry(), "auto": True, "retry_seconds": 0.2,
+                                   "max_attempts": 1000}
         app = desk.app()
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)

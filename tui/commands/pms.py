@@ -105,22 +105,25 @@ def retry_poll_seconds(cfg: Config) -> float:
     return min(settings.retry_seconds, 60.0)
 
 
-def after_save_line(store: Store, cfg: Config, actor: Actor) -> str:
-    """``after_save``, told in one line ("" when nothing was sent); a bad ``[pms]`` is told, not raised."""
+def after_save_line(store: Store, cfg: Config, actor: Actor) -> tuple[str, bool]:
+    """``after_save`` told in one line ("" when nothing was sent), and whether something went wrong.
+
+    A bad ``[pms]`` is told, not raised: the save itself is done.
+    """
     try:
         report = after_save(store, cfg, actor)
     except ConfigError as exc:
-        return f"PMS: not sent: {exc}"
+        return f"PMS: not sent: {exc}", True
     if report is None or not report.items:
-        return ""
+        return "", False
     line = f"PMS: sent {report.sent}, failed {report.failed}, waiting {report.waiting}"
     errors = "; ".join(d.last_error for d in report.items if d.last_error)
-    return line + (f" ({errors})" if errors else "")
+    return line + (f" ({errors})" if errors else ""), bool(report.failed)
 
 
 def say_after_save(store: Store, cfg: Config, actor: Actor) -> None:
     """The CLI's line after a save: what the automatic PMS send did, on stderr (stdout may be JSON)."""
-    line = after_save_line(store, cfg, actor)
+    line, _ = after_save_line(store, cfg, actor)
     if line:
         err_console.print(escape(line), highlight=False, soft_wrap=True)
 
