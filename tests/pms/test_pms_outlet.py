@@ -65,6 +65,7 @@ def test_new_change_cancel_each_reach_the_pms_once_with_its_number_linked(desk, 
 
     status = run_json(cfg, "pms", "status")[1]
     assert Counter(i["state"] for i in status["items"]) == {"sent": 4}
+    assert (status["sent"], status["failed"], status["waiting"]) == (4, 0, 0)
 
 
 def test_a_pms_that_fails_then_recovers_gets_everything_once(desk, pms):

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from core.audit import Actor
 from core.config import Config, ConfigError
-from core.pms import STATES, SendReport, deliveries, pms_configured, pms_settings
+from core.pms import STATES, SendReport, counts, deliveries, pms_configured, pms_settings
 from core.store import Store
 from tui.cli_common import EXIT_OK, EXIT_REFUSED, STATE, config, console, err_console, fail, open_store, print_json
 
@@ -58,9 +58,10 @@ def status_cmd(state: Optional[list[str]] = typer.Option(None, "--state", help="
     unknown = [s for s in wanted if s not in STATES]
     if unknown:
         fail(f"--state {unknown[0]!r}: use waiting, sent or failed")
-    items = deliveries(open_store(), wanted)
+    store = open_store()
+    items = deliveries(store, wanted)
     if as_json:
-        print_json({"items": [d.item() for d in items]})
+        print_json({**counts(store), "items": [d.item() for d in items]})
         return
     if not items:
         console.print("no deliveries" + ("" if pms_configured(config()) else
