@@ -7,8 +7,11 @@ booking (``HotelReservationID ResID_Type="14" ResID_Source="<name>"``);
 and answers without numbers, as AlpineBits does. Basic auth. The operator
 simulators' fault switches (``Faults``) apply to every request.
 
-Every booking received is kept in ``received`` (duplicates too), so a test
-can say nothing came twice and nothing was lost.
+Every booking version received is kept in ``received``; one received again (the
+same id, status and ``LastModifyDateTime``: opdesk tried again after an answer
+was lost) goes to ``duplicates`` and is answered with the same number, as a PMS
+that knows the version would. A test can say nothing came twice and nothing was
+lost.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class SimPms:
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
     numbers: dict[str, str] = field(default_factory=dict)        # hotel number -> the PMS's number
-    received: list[dict[str, Any]] = field(default_factory=list)  # every booking taken, in order
+    received: list[dict[str, Any]] = field(default_factory=list)  # every booking version taken, in order
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # the same version again (an answer was lost)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count_request(self) -> int:
@@ -56,10 +60,14 @@ class SimPms:
         with self.lock:
             number = self.numbers.setdefault(ours, f"{self.name}-{len(self.numbers) + 1:05d}")
             sent_back = ids["14"].get("ResID_Value") if "14" in ids else None
-            self.received.append({"id": ours, "status": reservation.get("ResStatus", ""),
-                                  "modified": reservation.get("LastModifyDateTime", ""),
-                                  "voucher": ids["13"].get("ResID_Value") if "13" in ids else None,
-                                  "pms_number_sent": sent_back, "pms_number": number})
+            taken = {"id": ours, "status": reservation.get("ResStatus", ""),
+                     "modified": reservation.get("LastModifyDateTime", ""),
+                     "voucher": ids["13"].get("ResID_Value") if "13" in ids else None,
+                     "pms_number_sent": sent_back, "pms_number": number}
+            # A PMS knows a version by the booking's id, its status and when it was modified.
+            seen = any((r["id"], r["status"], r["modified"]) == (ours, taken["status"], taken["modified"])
+                       for r in self.received)
+            (self.duplicates if seen else self.received).append(taken)
         return ours, number
 
 

@@ -140,3 +140,23 @@ def test_the_example_config_describes_a_usable_pms_section(monkeypatch):
     settings = pms_settings(example)
     assert (settings.kind, settings.dialect, settings.password, settings.max_attempts, settings.retry_seconds) == \
         ("ota", "htng", "s3cret", 5, 60.0)
+
+
+def test_an_answer_lost_on_the_way_back_is_sent_again_and_the_pms_knows_the_version(desk, pms):
+    import time
+
+    cfg = with_pms(desk, **pms.entry(), timeout=0.3)
+    drop(cfg, "a.json", booking("V1"))
+    scan(cfg)
+    run(cfg, "save", "1")
+    pms.pms.faults.hang = 1.0                 # it books, but answers after we stopped waiting
+    code, lost = run_json(cfg, "pms", "send")
+    assert code == 1 and "no answer within 0.3s" in lost["items"][0]["error"]
+    for _ in range(100):
+        if pms.pms.received:
+            break
+        time.sleep(0.05)
+    pms.pms.faults.hang = 0.0
+    code, again = run_json(cfg, "pms", "send")
+    assert code == 0 and again["items"][0]["pms_number"] == "SIMPMS-00001"
+    assert len(pms.pms.received) == 1 and len(pms.pms.duplicates) == 1

@@ -56,7 +56,8 @@ def test_backoff_doubles_from_retry_seconds_and_automatic_sends_wait_for_it(desk
     now = _queued_at(store)
     assert send_waiting(store, settings, sender, now, ACTOR, only_due=True).failed == 1
     [d] = deliveries(store)
-    assert d.state == "waiting" and d.attempts == 1 and d.due_at == (now + timedelta(seconds=60)).isoformat(timespec="milliseconds")
+    assert d.state == "waiting" and d.attempts == 1
+    assert d.due_at == (now + timedelta(seconds=60)).isoformat(timespec="milliseconds")
     # Not due yet: an automatic send leaves it, an explicit one tries at once.
     assert send_waiting(store, settings, sender, now + timedelta(seconds=59), ACTOR, only_due=True).items == []
     assert send_waiting(store, settings, sender, now + timedelta(seconds=59), ACTOR).failed == 1
