@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import InvalidInput
+
 DIRECTIONS = {"arrival": "arrival", "inbound": "arrival", "outbound": "arrival", "in": "arrival",
               "departure": "departure", "return": "departure", "out": "departure"}
 """Words for the two legs, seen from the hotel: the guest's outbound (inbound to the hotel) leg arrives,
@@ -26,7 +28,7 @@ MAX_CHARS = 64
 """A flight number, a route or a time never needs more; a longer value is cut, never kept whole in a cell."""
 
 
-class FlightError(ValueError):
+class FlightError(InvalidInput):
     """A flight that cannot be read; ``field`` names it (``flights[2]``)."""
 
     def __init__(self, message: str, field: str = "flights") -> None:

@@ -1,6 +1,6 @@
 """The PMS outlet: every saved booking version handed to the hotel's PMS exactly once.
 
-Saving an inbox row into the hotel book (``core.actions``) puts one delivery in
+Saving an inbox row into the hotel book (``core.desk``) puts one delivery in
 ``pms_deliveries`` in the same transaction, so a save and its delivery are never
 apart. A delivery is ``waiting`` (not sent yet, or failed and due again),
 ``sent`` or ``failed`` (given up after ``max_attempts``), with its last error.
@@ -28,7 +28,8 @@ from typing import Any
 
 from core import locations
 from core.audit import Actor, record
-from core.config import Config, ConfigError
+from core.config import Config
+from core.errors import ConfigError, ConnectorError
 from core.models import Content, Guest, NightPrice, OperatorBooking
 from core.store import Store, from_minor
 
@@ -51,11 +52,13 @@ LEASE_SECONDS = 300.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
-class DeliveryError(Exception):
+class DeliveryError(ConnectorError):
     """A delivery did not reach the PMS. ``permanent``: trying again cannot help (the message cannot be built)."""
 
+    title = "PMS"
+
     def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
+        super().__init__(message, retryable=not permanent)
         self.permanent = permanent
 
 

@@ -16,8 +16,8 @@ from support.desk import booking, drop, scan
 
 from connectors.pms.ota import notif_request, read_answer
 from connectors.simulate.pms import PmsServer, SimPms
-from core.actions import save
 from core.audit import Actor
+from core.desk import save
 from core.models import Content, Guest
 from core.pms import DeliveryError, PmsSettings, deliveries, delivery_booking, pms_settings
 from core.store import Store

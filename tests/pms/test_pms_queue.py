@@ -12,8 +12,8 @@ from support.desk import booking, drop, scan
 from connectors.pms.send import send
 from connectors.simulate.pms import PmsServer, SimPms
 from connectors.simulate.server import Faults
-from core.actions import save
 from core.audit import Actor
+from core.desk import save
 from core.models import Content
 from core.pms import DeliveryError, backoff_seconds, counts, deliveries, pms_settings, send_waiting
 from core.store import Store

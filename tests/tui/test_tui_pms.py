@@ -6,8 +6,8 @@ from rich.console import Console
 from textual.widgets import Static
 
 from connectors.simulate.pms import PmsServer, SimPms
-from core.actions import save
 from core.audit import Actor
+from core.desk import save
 from core.models import utcnow
 from core.pms import claim, pms_settings, record_failure
 from tui.widgets.detail_pane import ReservationDetail, SummarySection

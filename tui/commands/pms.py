@@ -13,16 +13,12 @@ from core.audit import Actor
 from core.config import Config, ConfigError
 from core.pms import STATES, SendReport, counts, deliveries, pms_configured, pms_settings
 from core.store import Store
-from tui.cli_common import EXIT_OK, EXIT_REFUSED, STATE, config, console, err_console, fail, open_store, print_json
+from tui.cli_common import EXIT_OK, EXIT_REFUSED, cli_actor, config, console, err_console, fail, open_store, print_json
 
 pms_app = typer.Typer(help="Hand saved bookings to the hotel's PMS (the [pms] section; see docs/pms.md).",
                       no_args_is_help=True)
 
 STATE_STYLE = {"waiting": "yellow", "sent": "green", "failed": "red"}
-
-
-def _actor() -> Actor:
-    return Actor.current("cli", STATE.actor)
 
 
 def _settings_or_fail(cfg: Config) -> None:
@@ -40,7 +36,7 @@ def send_cmd(failed: bool = typer.Option(False, "--failed", help="Also try again
 
     cfg = config()
     _settings_or_fail(cfg)
-    report = send(open_store(), cfg, _actor(), include_failed=failed)
+    report = send(open_store(), cfg, cli_actor(), include_failed=failed)
     if as_json:
         print_json(report.as_dict())
     else:
