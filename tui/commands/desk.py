@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from core import desk
@@ -24,7 +23,7 @@ from core.inbox import (
     reservation_row,
 )
 from core.store import Store
-from tui import desk_actions
+from tui import desk_actions, shown
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
@@ -99,9 +98,10 @@ def _inbox_table(rows: list[dict]) -> Table:
             f"[{STATE_STYLE.get(c['state'], 'red')}]{CHECK_SHORT.get(name, name[0])}[/]"
             for name, c in r["checks"].items())
         content = "x" if r["content"] == "cancel" else r["content"][0]
-        table.add_row(str(r["id"]), r["status"][0], content, r["operator"], r["voucher"],
-                      r["guest_names"].split(";")[0], r["check_in"] or "", str(r["nights"] or ""),
-                      r["hotel_room"] or f"[red]{r['room']}[/]", r["pax"], mapping, checks)
+        table.add_row(str(r["id"]), r["status"][0], content, *shown.cells(r["operator"], r["voucher"],
+                      r["guest_names"].split(";")[0], r["check_in"] or "", r["nights"] or ""),
+                      shown.markup(r["hotel_room"]) if r["hotel_room"] else shown.text(r["room"], "red"), r["pax"],
+                      mapping, checks)
     return table
 
 
@@ -116,50 +116,50 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
     if as_json:
         print_json(data)
         return
-    head = (f"#{data['id']} {data['operator']} voucher {data['voucher']} v{data['version']} "
-            f"{data['content']} · {data['status']}")
+    # Every value here may have come from an operator: made safe for markup, controls shown (tui/shown.py).
+    d = {k: shown.markup(v) for k, v in data.items() if not isinstance(v, (dict, list))}
+    head = f"#{d['id']} {d['operator']} voucher {d['voucher']} v{d['version']} {d['content']} · {d['status']}"
     console.print(f"[bold]{head}[/]", highlight=False)
+    unmapped = "[red]not mapped[/]"
     lines = [
-        ("stay", f"{data['check_in']} → {data['check_out']} ({data['nights']} nights), {data['rooms']} room(s)"),
-        ("pax", f"{data['pax']} (adults {data['adults']}, child ages {data['child_ages'] or '-'})"),
-        ("room", f"{data['room']} → {data['hotel_room'] or '[red]not mapped[/]'}"),
-        ("board", f"{data['board']} → {data['hotel_board'] or '[red]not mapped[/]'}"),
-        ("rate", f"{data['rate']} → {data['hotel_rate'] or '[red]not mapped[/]'}"),
-        ("agency", escape(f"{data['agency']}   market {data['market'] or '-'}   "
-                          f"nationality {data['nationality'] or '-'}")),
-        ("guests", escape("; ".join(f"{g['last_name']} {g['first_name']}"
-                                    + (f" ({g['age']})" if g['age'] is not None else "") for g in data["guests"]))
-         or "-"),
-        ("total", f"{data['total'] or '-'} {data['currency']}   sale date {data['sale_date'] or '-'}"),
-        ("hotel", data["hotel_number"] or "not saved"),
+        ("stay", f"{d['check_in']} → {d['check_out']} ({d['nights']} nights), {d['rooms']} room(s)"),
+        ("pax", f"{d['pax']} (adults {d['adults']}, child ages {shown.markup(data['child_ages'] or '-')})"),
+        ("room", f"{d['room']} → {d['hotel_room'] or unmapped}"),
+        ("board", f"{d['board']} → {d['hotel_board'] or unmapped}"),
+        ("rate", f"{d['rate']} → {d['hotel_rate'] or unmapped}"),
+        ("agency", f"{d['agency']}   market {d['market'] or '-'}   nationality {d['nationality'] or '-'}"),
+        ("guests", "; ".join(shown.markup(f"{g['last_name']} {g['first_name']}") +
+                             (f" ({g['age']})" if g['age'] is not None else "") for g in data["guests"]) or "-"),
+        ("total", f"{d['total'] or '-'} {d['currency']}   sale date {d['sale_date'] or '-'}"),
+        ("hotel", d["hotel_number"] or "not saved"),
     ]
-    # Operator text below is escaped: it is shown as text, never read as markup.
     if data["pms_number"]:
-        lines.append(("pms", escape(data["pms_number"])))
-    lines.append(("source", escape(f"{data['source'] or '-'}   segment {data['segment'] or '-'}   "
-                                   f"rate type {data['rate_type'] or '-'}")))
+        lines.append(("pms", d["pms_number"]))
+    lines.append(("source", f"{d['source'] or '-'}   segment {d['segment'] or '-'}   "
+                            f"rate type {d['rate_type'] or '-'}"))
     if data["option_date"]:
-        lines.append(("option", f"until {data['option_date']}"))
+        lines.append(("option", f"until {d['option_date']}"))
     if data["possible_matches"]:
-        lines.append(("match", escape(f"{data['possible_matches']} possible: {data['best_match']}")))
+        lines.append(("match", f"{d['possible_matches']} possible: {d['best_match']}"))
     for flight in data["flights"]:
-        lines.append(("flight", escape(flight_label(flight))))
+        lines.append(("flight", shown.markup(flight_label(flight))))
     if data["notes"]:
-        lines.append(("notes", escape(data["notes"])))
+        lines.append(("notes", shown.markup(data["notes"], lines=True)))
     for key, value in lines:
         console.print(f"  {key:8} {value}", highlight=False)
     for name, check in data["checks"].items():
         style = STATE_STYLE.get(check["state"], "red")
-        console.print(f"  [{style}]{name:12} {check['state']:12}[/] {check['message']}", highlight=False)
+        console.print(f"  [{style}]{name:12} {shown.markup(check['state']):12}[/] {shown.markup(check['message'])}",
+                      highlight=False)
     nights = data["price_table"].get("nights") if data["price_table"] else None
     if nights:
         table = Table("date", "contract", "discount", "price", "operator", box=None)
         for n in nights:
-            table.add_row(n["date"], n.get("contract_price", ""), n.get("discount", ""), n.get("price", ""),
-                          n.get("operator_price", ""))
+            table.add_row(*shown.cells(n["date"], n.get("contract_price", ""), n.get("discount", ""),
+                                       n.get("price", ""), n.get("operator_price", "")))
         console.print(table)
     if data["diff"]:
-        changes = ", ".join(f"{k} {_brief(v[0])} → {_brief(v[1])}" for k, v in data["diff"].items())
+        changes = ", ".join(shown.markup(f"{k} {_brief(v[0])} → {_brief(v[1])}") for k, v in data["diff"].items())
         console.print("  changed: " + changes, highlight=False)
 
 
@@ -184,10 +184,10 @@ def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | 
     else:
         for o in outcomes:
             mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
-            console.print(f"{mark} #{o.id} {o.voucher} {o.message}", highlight=False)
+            console.print(f"{mark} #{o.id} {shown.markup(o.voucher)} {shown.markup(o.message)}", highlight=False)
         for s in skipped or []:
-            console.print(f"[yellow]-[/] #{s['id']} {s['voucher']} skipped: {'; '.join(s['reasons'])}",
-                          highlight=False)
+            console.print(f"[yellow]-[/] #{s['id']} {shown.markup(s['voucher'])} skipped: "
+                          f"{shown.markup('; '.join(s['reasons']))}", highlight=False)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(EXIT_REFUSED)
 
@@ -275,7 +275,7 @@ def documents_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         console.print(f"#{reservation_id} has no documents (opdesk show {reservation_id} for the message)")
         return
     for d in docs:
-        console.print(f"[bold]{d['name']}[/] ({d['content_type']}, {d['size']:,} bytes) {document_path(store, d)}",
-                      highlight=False, soft_wrap=True)
+        console.print(f"[bold]{shown.markup(d['name'])}[/] ({shown.markup(d['content_type'])}, {d['size']:,} bytes) "
+                      f"{shown.markup(document_path(store, d))}", highlight=False, soft_wrap=True)
         if text:
-            console.print(document_text(store, d), highlight=False, markup=False)
+            console.print(shown.text(document_text(store, d), lines=True), highlight=False)

@@ -6,13 +6,13 @@ import time
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from core.audit import Actor
 from core.config import Config, ConfigError
 from core.pms import STATES, SendReport, counts, deliveries, pms_configured, pms_settings
 from core.store import Store
+from tui import shown
 from tui.cli_common import EXIT_OK, EXIT_REFUSED, cli_actor, config, console, err_console, fail, open_store, print_json
 
 pms_app = typer.Typer(help="Hand saved bookings to the hotel's PMS (the [pms] section; see docs/pms.md).",
@@ -72,9 +72,9 @@ def _print_items(items: list[Any]) -> None:
     table = Table("id", "voucher", "v", "content", "state", "pms no.", "error", box=None)
     for d in items:
         item = d.item()
-        table.add_row(str(item["id"]), escape(item["voucher"]), str(item["version"]), item["content"],
-                      f"[{STATE_STYLE[item['state']]}]{item['state']}[/]", escape(item["pms_number"] or ""),
-                      escape(item["error"] or ""))
+        table.add_row(str(item["id"]), shown.text(item["voucher"]), str(item["version"]), item["content"],
+                      shown.text(item["state"], STATE_STYLE[item["state"]]), shown.text(item["pms_number"] or ""),
+                      shown.text(item["error"] or ""))
     console.print(table)
 
 
@@ -122,7 +122,7 @@ def say_after_save(store: Store, cfg: Config, actor: Actor) -> None:
     """The CLI's line after a save: what the automatic PMS send did, on stderr (stdout may be JSON)."""
     line, _ = after_save_line(store, cfg, actor)
     if line:
-        err_console.print(escape(line), highlight=False, soft_wrap=True)
+        err_console.print(shown.markup(line), highlight=False, soft_wrap=True)
 
 
 def simulate_pms(port: int, faults: Any) -> None:
