@@ -110,20 +110,11 @@ def _night(n: Any, record: str, i: int) -> NightPrice:
 
 
 def _list(rec: dict[str, Any], key: str, record: str) -> list[Any]:
-    value = rec.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ParseError(f"must be a list, got {_shown(value)}", record=record, field=key)
-    return value
+    return _read(values.listed, rec.get(key), record, key)
 
 
 def _text(value: Any, record: str, field: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        raise ParseError(f"must be text, got {type(value).__name__}", record=record, field=field)
-    return str(value)
+    return _read(values.text, value, record, field)
 
 
 def _shown(value: Any) -> str:

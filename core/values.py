@@ -63,3 +63,22 @@ def whole_number(value: Any) -> int:
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         return int(value)
     raise ValueError(f"not a whole number: {quoted(value)}")
+
+
+def text(value: Any) -> str:
+    """A text field: a string, or a number taken as its text; '' when absent. A list or object is refused."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"must be text, got {type(value).__name__}")
+    return str(value)
+
+
+def listed(value: Any) -> list[Any]:
+    """A list field (guests, nights, child ages); [] when absent. A lone value is refused, never split up:
+    child ages "12" are not the ages 1 and 2."""
+    if value in EMPTY:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list, got {quoted(value)}")
+    return value

@@ -323,20 +323,17 @@ def read_night(value: Any, nf: dict[str, str], field: str, voucher: str) -> Nigh
 
 
 def read_list(value: Any, field: str, voucher: str) -> list[Any]:
-    """A list the operator sends (guests, nights, child ages); a lone value is an error, never split up."""
-    if value in (None, ""):
-        return []
-    if not isinstance(value, list):
-        raise ParseError(f"expected a list, got {short(value)}", field=field, record=voucher)
-    return value
+    try:
+        return values.listed(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), field=field, record=voucher) from None
 
 
 def read_text(value: Any, field: str, voucher: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        raise ParseError(f"expected text, got {type(value).__name__}", field=field, record=voucher)
-    return str(value)
+    try:
+        return values.text(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), field=field, record=voucher) from None
 
 
 short = values.quoted
