@@ -287,9 +287,24 @@ INSERT INTO opres_search(id, text)
     SELECT id, opdesk_fold(voucher || ' ' || guest_names) FROM operator_reservations;
 """
 
+# An audit log that can be proven (core.audit): each row's HMAC over the row before's HMAC and its
+# own content, keyed outside the store, and the OS user beside the name given with --as. The
+# update trigger now lets exactly one thing change: an empty hmac being filled in once, which is
+# how rows written before this migration join the chain on the first open with the key.
+V4_AUDIT_CHAIN = """
+ALTER TABLE audit_log ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN hmac TEXT NOT NULL DEFAULT '';
+DROP TRIGGER audit_log_no_update;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OF id, at, actor, origin, action, reservation_id,
+    hotel_reservation_id, before, after, detail, os_user ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+CREATE TRIGGER audit_log_seal_once BEFORE UPDATE OF hmac ON audit_log WHEN OLD.hmac <> ''
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+"""
+
 # The PMS outlet (core.pms): one delivery per saved booking version, handed to the hotel's PMS
 # exactly once; the PMS's own number for a hotel booking, once its answer gave one.
-V4_PMS = """
+V5_PMS = """
 CREATE TABLE pms_deliveries (
     id INTEGER PRIMARY KEY,
     reservation_id INTEGER NOT NULL UNIQUE REFERENCES operator_reservations(id),
@@ -316,9 +331,9 @@ CREATE INDEX hotelres_pms_number ON hotel_reservations(pms_number);
 
 # What some operators send beside the rate code: its type (package, room only, ...) and the
 # date an option (a provisional booking) lapses.
-V5_RATE_TYPE = """
+V6_RATE_TYPE = """
 ALTER TABLE operator_reservations ADD COLUMN rate_type TEXT NOT NULL DEFAULT '';
 ALTER TABLE operator_reservations ADD COLUMN option_date TEXT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_PMS, V5_RATE_TYPE]
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_PMS, V6_RATE_TYPE]
