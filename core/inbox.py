@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
+from core.flights import stored_flights
 from core.models import MAPPING_KINDS, pax_label
 from core.store import Store, from_minor
 from core.text import fold_name
@@ -239,6 +240,19 @@ def _decode_list_row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def possible_matches(checks: dict[str, Any]) -> tuple[int, str]:
+    """How many hotel bookings the voucher check found that may be this one, and the best one's reason.
+
+    The voucher check lists them best first: the same voucher from another
+    operator, then a guest of the same surname over the same nights.
+    """
+    matches = (checks.get("voucher") or {}).get("details", {}).get("matches") or []
+    if not matches:
+        return 0, ""
+    best = matches[0]
+    return len(matches), f"{best.get('hotel_number', '')}: {best.get('reason', '')}".strip(": ")
+
+
 # -- one reservation -----------------------------------------------------------------
 def reservation_json(store: Store, reservation_id: int) -> dict[str, Any]:
     """The documented JSON shape of one operator reservation (``opdesk show --json``)."""
@@ -256,10 +270,12 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
               for n in store.conn.execute(
                   "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
                   (row["id"],))]
-    hotel_number = None
+    hotel_number = pms_number = None
     if row["hotel_reservation_id"] is not None:
-        hotel_number = store.scalar("SELECT number FROM hotel_reservations WHERE id = ?",
-                                    (row["hotel_reservation_id"],))
+        hotel = store.one("SELECT number, pms_number FROM hotel_reservations WHERE id = ?",
+                          (row["hotel_reservation_id"],))
+        if hotel is not None:
+            hotel_number, pms_number = hotel["number"], hotel["pms_number"] or None
     total = from_minor(row["total_minor"], row["currency"])
     child_ages = json.loads(row["child_ages"])
     return {
@@ -279,10 +295,13 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         "promo_code": row["promo_code"], "cancel_date": row["cancel_date"],
         "missing_mappings": json.loads(row["missing_mappings"]), "checks": json.loads(row["checks"]),
         "clean": bool(row["clean"]), "flags": json.loads(row["flags"]), "diff": json.loads(row["diff"]),
-        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number,
+        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number, "pms_number": pms_number,
         "decided_at": row["decided_at"], "decided_by": row["decided_by"], "reject_reason": row["reject_reason"],
         "reply_state": row["reply_state"], "reply_error": row["reply_error"],
         "needs_approval": bool(row["needs_approval"]), "raw_id": row["raw_id"],
+        "flights": stored_flights(json.loads(row["flights"])),
+        "rate_type": row["rate_type"], "option_date": row["option_date"],
+        **dict(zip(("possible_matches", "best_match"), possible_matches(json.loads(row["checks"])))),
     }
 
 

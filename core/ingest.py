@@ -573,6 +573,7 @@ class Ingestor:
             "source": booking.source, "segment": booking.segment, "promo_code": booking.promo_code,
             "discount_codes": dumps(booking.discount_codes), "flights": dumps(booking.flights),
             "cancel_date": iso(booking.cancel_date), "extra": dumps(plain(booking.extra)),
+            "rate_type": booking.rate_type, "option_date": iso(booking.option_date),
             "fingerprint": fingerprint, "snapshot": snapshot_json, "diff": dumps(diff),
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())

@@ -379,4 +379,38 @@ CREATE INDEX raw_messages_received ON raw_messages(received_at);
 """
 
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE]
+# The PMS outlet (core.pms): one delivery per saved booking version, handed to the hotel's PMS
+# exactly once; the PMS's own number for a hotel booking, once its answer gave one.
+V6_PMS = """
+CREATE TABLE pms_deliveries (
+    id INTEGER PRIMARY KEY,
+    reservation_id INTEGER NOT NULL UNIQUE REFERENCES operator_reservations(id),
+    hotel_reservation_id INTEGER NOT NULL REFERENCES hotel_reservations(id),
+    hotel_number TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    voucher TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT NOT NULL,
+    lease_until TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    pms_number TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX pms_deliveries_state ON pms_deliveries(state, id);
+CREATE INDEX pms_deliveries_hotel ON pms_deliveries(hotel_reservation_id);
+ALTER TABLE hotel_reservations ADD COLUMN pms_number TEXT NOT NULL DEFAULT '';
+CREATE INDEX hotelres_pms_number ON hotel_reservations(pms_number);
+"""
+
+# What some operators send beside the rate code: its type (package, room only, ...) and the
+# date an option (a provisional booking) lapses.
+V7_RATE_TYPE = """
+ALTER TABLE operator_reservations ADD COLUMN rate_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE operator_reservations ADD COLUMN option_date TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE, V6_PMS, V7_RATE_TYPE]
