@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional
@@ -10,6 +11,7 @@ import typer
 from rich.table import Table
 
 from core.audit import Actor
+from core.nationality import to_alpha2
 from core.pricing import (
     ContractsError,
     ContractSet,
@@ -69,6 +71,12 @@ def quote_command(
     agency: str = typer.Option("", "--agency", metavar="A"),
     discount: list[str] = typer.Option([], "--discount", metavar="CODE", help="A manual discount; repeatable."),
     promo: str = typer.Option("", "--promo", metavar="CODE", help="Promotion code."),
+    nationality: str = typer.Option("", "--nationality", metavar="CC",
+                                    help="The guest's nationality (ISO code such as DE, or DEU, or Germany)."),
+    previous_stays: int = typer.Option(0, "--previous-stays", metavar="N", min=0,
+                                       help="The guest's earlier stays at the hotel."),
+    adult_age: list[float] = typer.Option([], "--adult-age", metavar="A",
+                                          help="An adult's age, when known; once per adult, at most --adults times."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Price a stay night by night from the hotel's contracts (exit 0 priced, 1 refused, 2 bad input)."""
@@ -81,10 +89,16 @@ def quote_command(
             fail(f"--check-out {check_out} must be after --check-in {check_in}")
     if not rate_code and not agency:
         fail("give --rate-code CODE or --agency A (its first rate code is used)")
-    ages = [int(a) if float(a).is_integer() else Decimal(str(a)) for a in child_age]
+    if len(adult_age) > adults:
+        fail(f"--adult-age given {len(adult_age)} times for {adults} adult(s): give it at most once per adult")
+    country = to_alpha2(nationality) if nationality else ""
+    if nationality and not country:
+        fail(f"--nationality {nationality!r}: not a country (give an ISO code such as DE, DEU, or a name)")
     request = QuoteRequest(rate_code=rate_code, room_type=room, board=board, check_in=first, nights=nights,
-                           adults=adults, child_ages=ages, booked=parse_date(booked, "--booked"), market=market,
-                           agency=agency, discounts=list(discount), promo=promo)
+                           adults=adults, child_ages=_ages(child_age, "--child-age"),
+                           booked=parse_date(booked, "--booked"), market=market,
+                           agency=agency, discounts=list(discount), promo=promo, nationality=country,
+                           previous_stays=previous_stays, adult_ages=_ages(adult_age, "--adult-age"))
     contract_set, uses = _quote_source(contracts, promo)
     answer = quote(contract_set, request, promo_uses=uses)
     if as_json:
@@ -92,6 +106,15 @@ def quote_command(
     else:
         _show_quote(answer, request)
     raise typer.Exit(0 if answer.ok else EXIT_REFUSED)
+
+
+def _ages(values: list[float], option: str) -> list[int | Decimal]:
+    ages: list[int | Decimal] = []
+    for value in values:
+        if not math.isfinite(value) or not 0 <= value <= 150:
+            fail(f"{option} {value}: an age is a number from 0 to 150")
+        ages.append(int(value) if float(value).is_integer() else Decimal(str(value)))
+    return ages
 
 
 def _quote_source(path: Path | None, promo: str) -> tuple[ContractSet, int]:
