@@ -20,7 +20,7 @@ from core.pricing import (
     load_contracts,
     quote,
 )
-from core.pricing.model import Contract, Discount, Promotion
+from core.pricing.model import Contract, DailyRate, Discount, PriceSource, Promotion
 from core.pricing.quote import money
 from core.pricing.store import active_contracts, load_into_store, promo_uses
 from core.pricing.wizard import (
@@ -140,8 +140,9 @@ def _show_quote(answer: Quote, request: QuoteRequest) -> None:
         for error in answer.errors:
             console.print(f"  [red]{error['rule']}[/]: {error['message']}", highlight=False)
         return
+    rate_type = f" · rate type {answer.rate_type}" if answer.rate_type else ""
     table = Table(title=f"{answer.rate_code} {request.room_type}/{request.board} · {answer.contract or 'daily rates'}"
-                        f" · {answer.currency}", title_justify="left")
+                        f" · {answer.currency}{rate_type}", title_justify="left")
     table.add_column("Night")
     for name in ("Contract", "Discount", "Price"):
         table.add_column(name, justify="right")
@@ -227,18 +228,26 @@ def show_command(rate_code: str = typer.Option("", "--rate-code", metavar="X", h
     if rate_code and rate_code not in cs.rate_codes:
         fail(f"no rate code {rate_code} in the loaded contracts (they have {', '.join(sorted(cs.rate_codes))})")
     contracts = [c for c in cs.contracts if not rate_code or c.rate_code == rate_code]
+    daily = [r for r in cs.daily_rates if not rate_code or r.rate_code in (rate_code, _base_of(cs, rate_code))]
     discounts = [d for d in cs.discounts if not rate_code or not d.rate_codes or rate_code in d.rate_codes]
     promotions = [p for p in cs.promotions.values() if not rate_code or not p.rate_codes or rate_code in p.rate_codes]
     if as_json:
         print_json({"contract_set": active[0], "source": cs.source,
                     "contracts": [_contract_row(c) for c in contracts],
+                    "daily_rates": [_daily_row(r) for r in daily],
                     "discounts": [_discount_row(d) for d in discounts],
                     "promotions": [_promotion_row(p) for p in promotions]})
         return
-    _show_tables(active[0], cs, contracts, discounts, promotions)
+    _show_tables(active[0], cs, contracts, daily, discounts, promotions)
 
 
-def _prices_text(c: Contract) -> str:
+def _base_of(cs: ContractSet, rate_code: str) -> str:
+    """The rate code whose daily rates ``rate_code`` uses (``contract_daily``), else none."""
+    rate = cs.rate_codes[rate_code]
+    return rate.base_rate_code if rate.use_prices == "contract_daily" else ""
+
+
+def _prices_text(c: PriceSource) -> str:
     p = c.prices
     if p.form == "unit":
         return f"unit {p.unit}"
@@ -251,7 +260,17 @@ def _contract_row(c: Contract) -> dict[str, Any]:
     return {"code": c.label, "rate_code": c.rate_code, "rate_type": c.rate_type, "room_types": list(c.room_types),
             "board": c.board, "supplements": sorted(c.supplements), "stay": [c.stay[0], c.stay[1]],
             "sales": [c.sales[0], c.sales[1]] if c.sales else None, "price_basis": c.price_basis,
-            "prices": _prices_text(c), "currency": c.currency}
+            "prices": _prices_text(c), "currency": c.currency, "inactive": c.inactive,
+            "markets": sorted(c.markets), "agencies": sorted(c.agencies), "nationalities": sorted(c.nationalities),
+            "sales_periods": [{"from": p.span[0], "to": p.span[1], "rate_type": p.rate_type or None,
+                               "eb_percent": str(p.eb_percent) if p.eb_percent is not None else None}
+                              for p in c.sales_periods]}
+
+
+def _daily_row(r: DailyRate) -> dict[str, Any]:
+    return {"row": r.label, "rate_code": r.rate_code, "room_type": r.room_type, "board": r.board,
+            "supplements": sorted(r.supplements), "from": r.span[0], "to": r.span[1], "prices": _prices_text(r),
+            "currency": r.currency}
 
 
 def _discount_row(d: Discount) -> dict[str, Any]:
@@ -267,8 +286,8 @@ def _promotion_row(p: Promotion) -> dict[str, Any]:
             "min_total": str(p.min_total) if p.min_total is not None else None}
 
 
-def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], discounts: list[Discount],
-                 promotions: list[Promotion]) -> None:
+def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily: list[DailyRate],
+                 discounts: list[Discount], promotions: list[Promotion]) -> None:
     table = Table(title=f"Contract set #{set_id} · {cs.source}", title_justify="left")
     for name in ("Code", "Rate", "Rooms", "Board", "Stay", "Sales", "Prices"):
         table.add_column(name)
@@ -276,9 +295,20 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], discou
         row = _contract_row(c)
         boards = c.board + (f" +{len(c.supplements)}" if c.supplements else "")
         sales = f"{c.sales[0]}..{c.sales[1]}" if c.sales else "any"
-        table.add_row(c.label, c.rate_code, ",".join(c.room_types), boards, f"{c.stay[0]}..{c.stay[1]}", sales,
-                      row["prices"])
-    console.print(table)
+        if c.sales_periods:
+            sales = f"{len(c.sales_periods)} periods {c.sales_periods[0].span[0]}..{c.sales_periods[-1].span[1]}"
+        table.add_row(c.label + (" (inactive)" if c.inactive else ""), c.rate_code, ",".join(c.room_types), boards,
+                      f"{c.stay[0]}..{c.stay[1]}", sales, row["prices"])
+    if contracts:
+        console.print(table)
+    if daily:
+        rates = Table(title="Daily rates", title_justify="left")
+        for name in ("#", "Rate", "Room", "Board", "From", "To", "Prices"):
+            rates.add_column(name)
+        for r in daily:
+            boards = r.board + (f" +{len(r.supplements)}" if r.supplements else "")
+            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), r.rate_code, r.room_type, boards, str(r.span[0]), str(r.span[1]), _prices_text(r))
+        console.print(rates)
     if discounts:
         console.print("Discounts: " + "; ".join(
             f"{d.code} {d.type} {d.value}{' addon' if d.kind == 'addon' else ''}"
