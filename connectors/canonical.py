@@ -86,7 +86,8 @@ def _guest(g: Any, record: str, i: int) -> Guest:
     return Guest(first_name=str(g.get("first_name", "")), last_name=str(g.get("last_name", "")),
                  age=_int(age, record, f"guests[{i}].age") if age is not None else None,
                  birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"),
-                 gender=str(g.get("gender", "")), nationality=str(g.get("nationality", "")))
+                 gender=str(g.get("gender", "")), nationality=str(g.get("nationality", "")),
+                 email=str(g.get("email") or "").strip())
 
 
 def _date(value: Any, record: str, field: str) -> date | None:

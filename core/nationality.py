@@ -15,6 +15,8 @@ import functools
 
 import pycountry
 
+from core.models import OperatorBooking
+
 # English names in everyday use that ISO 3166 writes differently (or not at all).
 # "UK" and the home nations: operators in Britain send them for British guests.
 ALIASES = {
@@ -52,3 +54,18 @@ def to_alpha2(value: str) -> str:
     except LookupError:
         return ""
     return str(country.alpha_2)
+
+
+def normalise_booking(booking: OperatorBooking) -> None:
+    """Put the booking's and its guests' nationalities in alpha-2, as it arrives.
+
+    What named no country is kept, as sent, in ``extra["nationality_sent"]`` (the
+    raw message keeps it too), so nobody loses what the operator wrote.
+    """
+    sent = booking.nationality.strip()
+    booking.nationality = to_alpha2(sent) if sent else ""
+    if sent and not booking.nationality:
+        booking.extra["nationality_sent"] = sent[:MAX_NAME]
+    for guest in booking.guests:
+        if guest.nationality:
+            guest.nationality = to_alpha2(guest.nationality)

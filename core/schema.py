@@ -287,4 +287,11 @@ INSERT INTO opres_search(id, text)
     SELECT id, opdesk_fold(voucher || ' ' || guest_names) FROM operator_reservations;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# A guest's e-mail, when the operator sends one: the price check counts a guest's earlier stays
+# (contract rules min_arrival / max_arrival) by it before falling back to name and birth date.
+V4_GUEST_EMAIL = """
+ALTER TABLE guests ADD COLUMN email TEXT NOT NULL DEFAULT '';
+CREATE INDEX guests_email ON guests(email COLLATE NOCASE) WHERE email != '';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_GUEST_EMAIL]

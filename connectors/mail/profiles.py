@@ -160,7 +160,7 @@ class Profile:
         if name and not (first or last):
             title, first, last = split_name(name, self.guests.get("name_order", "first last"), title)
         guest = Guest(first_name=first, last_name=last, gender=_gender(title),
-                      nationality=values.get("nationality", "").strip())
+                      nationality=values.get("nationality", "").strip(), email=values.get("email", "").strip())
         if values.get("age", "").strip():
             guest.age = _first_int(values["age"])
         if values.get("birth_date", "").strip():
@@ -193,6 +193,8 @@ class Profile:
         b.flights = [{"direction": d, "number": values[f"{d}_flight"]} for d in ("arrival", "departure")
                      if values.get(f"{d}_flight")]
         b.guests = guests
+        if values.get("email", "").strip() and guests and not guests[0].email:
+            guests[0].email = values["email"].strip()   # the booking's contact e-mail is the lead guest's
         self._pax(b, values, record)
         b.extra.update({k: v for k, v in values.items() if k not in _KNOWN and v})
         return b
@@ -267,7 +269,7 @@ class Profile:
 
 _KNOWN = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
           "promo_code", "check_in", "check_out", "sale_date", "cancel_date", "nights", "rooms", "total",
-          "currency", "adults", "child_ages", "arrival_flight", "departure_flight"}
+          "currency", "adults", "child_ages", "arrival_flight", "departure_flight", "email"}
 
 
 # -- finding things in text ------------------------------------------------------------
