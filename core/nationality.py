@@ -45,10 +45,10 @@ def to_alpha2(value: str) -> str:
     text = " ".join(str(value).split()).upper()
     if not text or len(text) > MAX_NAME or any(ch.isdigit() for ch in text):
         return ""
-    if len(text) == 2:
-        return text if is_alpha2(text) else ""
     if text in ALIASES:
         return ALIASES[text]
+    if len(text) == 2:
+        return text if is_alpha2(text) else ""
     try:
         country = pycountry.countries.lookup(text)
     except LookupError:
