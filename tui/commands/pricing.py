@@ -20,6 +20,7 @@ from core.pricing import (
     load_contracts,
     quote,
 )
+from core.pricing.copy import CopyError, CopyPlan, copy_contract, parse_percent
 from core.pricing.model import Contract, DailyRate, Discount, PriceSource, Promotion
 from core.pricing.quote import money
 from core.pricing.store import active_contracts, load_into_store, promo_uses
@@ -315,6 +316,53 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
             f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts), highlight=False)
     if promotions:
         console.print("Promotions: " + "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions), highlight=False)
+
+
+# -- opdesk contracts copy ---------------------------------------------------------------
+@contracts_app.command("copy")
+def copy_command(
+    code: str = typer.Argument(..., metavar="CODE", help="The contract to copy."),
+    contracts: Path = typer.Option(..., "--contracts", metavar="FILE", help="The contracts file."),
+    stay: tuple[str, str] = typer.Option(..., "--stay", metavar="FROM TO", help="The new contract's stay dates."),
+    new_code: str = typer.Option(..., "--code", metavar="NEW", help="The new contract's code."),
+    sales: Optional[tuple[str, str]] = typer.Option(None, "--sales", metavar="FROM TO",
+                                                    help="Its sales dates (else they move with the stay)."),
+    change_percent: str = typer.Option("0", "--change-percent", metavar="P",
+                                       help="Move every amount by P % (e.g. 5 or -3.5)."),
+    write: bool = typer.Option(False, "--write", help="Add it to FILE after CODE (else print it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """A new season from an old contract: dates moved, amounts moved by a percent (exit 2 if NEW exists)."""
+    if not new_code.strip():
+        fail("--code: give the new contract's code")
+    plan = CopyPlan(code=code, new_code=new_code.strip(),
+                    stay=(parse_date(stay[0], "--stay"), parse_date(stay[1], "--stay")),
+                    sales=(parse_date(sales[0], "--sales"), parse_date(sales[1], "--sales")) if sales else None,
+                    change_percent=Decimal(0))
+    try:
+        plan.change_percent = parse_percent(change_percent)
+        text = contracts.read_text(encoding="utf-8")
+        result = copy_contract(text, plan, source=str(contracts))
+    except CopyError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{contracts}: cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        fail(f"{contracts}: not UTF-8 text")
+    except ContractsError as exc:
+        fail(f"the copy would not load:\n{exc}")
+    if write:
+        contracts.write_text(result.text, encoding="utf-8")
+        reloaded = _load_file(contracts)   # read back from disk: what was written loads
+        if plan.new_code not in {c.label for c in reloaded.contracts}:
+            fail(f"{contracts}: {plan.new_code} is not in the file after writing it")
+    if as_json:
+        print_json({"code": plan.new_code, "copied_from": code, "file": str(contracts), "written": write})
+    elif write:
+        console.print(f"{contracts}: added {plan.new_code} (copied from {code}) and loaded the file again: ok; "
+                      f"opdesk contracts load {contracts} to use it", highlight=False, markup=False)
+    else:
+        typer.echo(result.entry, nl=False)
 
 
 # -- opdesk contracts wizard ---------------------------------------------------------------
