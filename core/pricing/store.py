@@ -21,11 +21,17 @@ if TYPE_CHECKING:
     from core.store import Store
 
 
+# Inbox rows a contracts change re-checks at once, and saved bookings it leaves to `opdesk recheck --saved`.
+UNSAVED_PENDING = "status = 'pending' AND is_latest = 1 AND hotel_reservation_id IS NULL"
+SAVED = "is_latest = 1 AND hotel_reservation_id IS NOT NULL AND content != 'cancel'"
+
+
 @dataclass
 class LoadedContracts:
     set_id: int
     contracts: ContractSet
     rechecked: int = 0
+    saved: int = 0                          # saved bookings not re-checked (opdesk recheck --saved)
 
 
 def active_set_id(store: "Store") -> int | None:
@@ -79,11 +85,18 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
 
 def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
                     actor: Actor | str = "") -> LoadedContracts:
-    """Make ``text`` the active contract set, then re-check every pending row against it."""
+    """Make ``text`` the active contract set, then re-check every pending row not yet saved against it.
+
+    A booking already in the hotel book keeps the price check it was saved with: ``opdesk recheck
+    --saved`` prices those again and lists the ones whose expected price changed, so a corrected
+    contract never changes a saved booking's figures unseen.
+    """
     set_id = activate_contracts(store, text, source=source, actor=actor)
     from core.ingest import recheck   # core.ingest reaches the price check; import late to avoid a cycle
 
-    return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))
+    rechecked = recheck(store, config, UNSAVED_PENDING)
+    return LoadedContracts(set_id, active_contracts(store)[1], rechecked,
+                           saved=int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations WHERE {SAVED}") or 0))
 
 
 def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = "") -> int:

@@ -9,8 +9,10 @@ from typing import Any, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from core.audit import Actor
+from core.ingest import recheck
 from core.nationality import to_alpha2
 from core.pricing import (
     ContractsError,
@@ -23,7 +25,8 @@ from core.pricing import (
 from core.pricing.copy import CopyError, CopyPlan, copy_contract, parse_percent
 from core.pricing.model import Contract, DailyRate, Discount, PriceSource, Promotion
 from core.pricing.quote import money
-from core.pricing.store import active_contracts, load_into_store, promo_uses
+from core.pricing.recheck import RecheckReport, recheck_saved
+from core.pricing.store import UNSAVED_PENDING, active_contracts, load_into_store, promo_uses
 from core.pricing.wizard import (
     ContractPlan,
     SalesPeriod,
@@ -41,6 +44,7 @@ contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, 
 def register(app: typer.Typer) -> None:
     """Add `quote` and the `contracts` commands to `app`."""
     app.command("quote")(quote_command)
+    app.command("recheck")(recheck_command)
     app.add_typer(contracts_app, name="contracts")
 
 
@@ -163,6 +167,56 @@ def _show_quote(answer: Quote, request: QuoteRequest) -> None:
                       highlight=False)
 
 
+# -- opdesk recheck ----------------------------------------------------------------------
+def recheck_command(
+    saved: bool = typer.Option(False, "--saved", help="Price saved bookings again and list those that changed."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="DATE",
+                                        help="With --saved: only check-ins on or after DATE (YYYY-MM-DD)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check pending rows not yet saved again; with --saved, re-price saved bookings (exit 1 when a price changed)."""
+    first = parse_date(since, "--since") if since else None
+    if since and not saved:
+        fail("--since goes with --saved (pending rows are all checked again)")
+    store, cfg = cli_common.open_store(), cli_common.config()
+    try:
+        if not saved:
+            n = recheck(store, cfg, UNSAVED_PENDING)
+            if as_json:
+                print_json({"rechecked": n})
+            else:
+                console.print(f"{n} pending row(s) checked again", highlight=False)
+            return
+        report = recheck_saved(store, cfg, _actor(), first)
+    finally:
+        store.close()
+    if as_json:
+        print_json([change.as_dict() for change in report.changed])
+    else:
+        _show_price_changes(report)
+    raise typer.Exit(EXIT_REFUSED if report.changed else 0)
+
+
+def _as_text(value: str) -> Text:
+    """Operator text as plain text: no markup, control characters shown as "?"."""
+    return Text("".join(ch if ch.isprintable() else "?" for ch in value))
+
+
+def _show_price_changes(report: RecheckReport) -> None:
+    if not report.changed:
+        console.print(f"{report.checked} saved booking(s) priced again: no expected price changed", highlight=False)
+        return
+    table = Table(title=f"{len(report.changed)} of {report.checked} saved booking(s) now price differently",
+                  title_justify="left")
+    for name, justify in (("ID", "right"), ("Voucher", "left"), ("Check-in", "left"), ("Old", "right"),
+                          ("New", "right"), ("Difference", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for change in report.changed:
+        table.add_row(str(change.id), _as_text(change.voucher), change.check_in, change.old or "none",
+                      change.new or "none", change.difference or "")
+    console.print(table)
+
+
 # -- opdesk contracts check | load | show ------------------------------------------------
 def _summary(cs: ContractSet) -> dict[str, Any]:
     return {"source": cs.source, "rate_codes": sorted(cs.rate_codes), "contracts": len(cs.contracts),
@@ -205,11 +259,14 @@ def load_command(path: Path = typer.Argument(..., metavar="FILE"),
     finally:
         store.close()
     if as_json:
-        print_json({"ok": True, "contract_set": loaded.set_id, "rechecked": loaded.rechecked,
+        print_json({"ok": True, "contract_set": loaded.set_id, "rechecked": loaded.rechecked, "saved": loaded.saved,
                     **_summary(loaded.contracts)})
         return
     _say_summary(loaded.contracts, f"loaded as contract set #{loaded.set_id}:")
     console.print(f"re-checked {loaded.rechecked} pending reservation(s)", highlight=False)
+    if loaded.saved:
+        console.print(f"{loaded.saved} saved booking(s) keep their price check: opdesk recheck --saved "
+                      "lists those whose expected price changes", highlight=False)
 
 
 @contracts_app.command("show")
