@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
 from core.pricing.load import ContractsError
-from core.pricing.quote import Quote, QuoteRequest, money, quote
 from core.pricing.model import ContractSet, RateCode
+from core.pricing.quote import Quote, QuoteRequest, money, quote
 from core.pricing.store import active_contracts, promo_uses
 from core.text import fold_name
 
@@ -71,11 +71,11 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def adult_ages(facts: StayFacts, rate: RateCode | None) -> list[int]:
+def adult_ages(facts: StayFacts, rate: RateCode | None) -> list[int | Decimal]:
     """Ages at check-in, from birth dates, of the guests who are adults (older than every child band,
     else 18 or more); at most as many as the booking has adults."""
     assert facts.check_in is not None
-    ages = []
+    ages: list[int | Decimal] = []
     for guest in facts.guests:
         if guest.birth_date is None or guest.birth_date > facts.check_in:
             continue

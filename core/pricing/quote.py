@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from core.pricing.model import (
     ADULT,
     WEEKDAYS,
     Contract,
     ContractSet,
+    DailyRate,
     Discount,
     PriceSource,
     Promotion,
@@ -45,7 +46,7 @@ class QuoteRequest:
     check_in: date
     nights: int
     adults: int
-    child_ages: list = field(default_factory=list)
+    child_ages: list[int | Decimal] = field(default_factory=list)
     booked: date | None = None
     market: str = ""
     agency: str = ""
@@ -53,7 +54,7 @@ class QuoteRequest:
     promo: str = ""
     nationality: str = ""                   # ISO 3166-1 alpha-2; empty = unknown
     previous_stays: int = 0                 # the guest's earlier stays at the hotel
-    adult_ages: list = field(default_factory=list)   # ages of the adults whose age is known
+    adult_ages: list[int | Decimal] = field(default_factory=list)   # ages of the adults whose age is known
 
     @property
     def check_out(self) -> date:
@@ -81,7 +82,8 @@ class Totals:
     price: Decimal
 
     def __getitem__(self, key: str) -> Decimal:
-        return getattr(self, key)
+        value: Decimal = getattr(self, key)
+        return value
 
     def as_dict(self) -> dict[str, str]:
         return {"contract_price": money(self.contract_price), "discount": money(self.discount),
@@ -214,15 +216,18 @@ def _pax(rate: RateCode, request: QuoteRequest) -> tuple[int, tuple[str, ...]]:
 
 
 def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list[date]) -> list[PriceSource]:
+    candidates: Sequence[Contract | DailyRate]
     if rate.use_prices == "contract":
         candidates = cs.by_key.get((rate.code, request.room_type, request.board), ())
     else:
         base = rate.base_rate_code if rate.use_prices == "contract_daily" else rate.code
         candidates = cs.daily_by_key.get((base, request.room_type, request.board), ())
-    found, missing = [], []
+    found: list[PriceSource] = []
+    missing: list[date] = []
     nationality = request.nationality.upper()
     for night in dates:
-        src, left_out = None, None
+        src: PriceSource | None = None
+        left_out: tuple[Contract, str] | None = None
         for candidate in candidates:
             if not candidate.covers(night, request.check_in):
                 continue
@@ -239,7 +244,8 @@ def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list
             raise _Refusal(left_out[1], _left_out_message(left_out[0], left_out[1], request, night))
         if src is None:
             missing.append(night)
-        found.append(src)
+        else:
+            found.append(src)
     if missing:
         shown = ", ".join(d.isoformat() for d in missing[:3]) + (" …" if len(missing) > 3 else "")
         raise _Refusal("no_contract", f"no {rate.use_prices.replace('_', ' ')} price for {rate.code} "
@@ -336,7 +342,7 @@ def _stay_errors(cs: ContractSet, contract: Contract | None, request: QuoteReque
     if contract is not None:
         label = contract.label
         if not contract.sells_on(booked):
-            spans = [p.span for p in contract.sales_periods] or [contract.sales]
+            spans = [p.span for p in contract.sales_periods] or ([contract.sales] if contract.sales else [])
             broken("sales", f"{label} sells bookings made {' or '.join(_span(s) for s in spans)}; "
                             f"this one was made {booked}")
         if contract.markets and request.market not in contract.markets:

@@ -55,7 +55,7 @@ class RecheckReport:
 def recheck_saved(store: "Store", config: "Config", actor: Actor, since: date | None = None) -> RecheckReport:
     """Run the price check of every saved booking (check-in on or after ``since``) again."""
     from core.checks import CheckContext
-    from core.ingest import facts_from_row   # core.ingest reaches the price check: import late, no cycle
+    from core.ingest import facts_from_row  # core.ingest reaches the price check: import late, no cycle
     from core.pricing.check import check_price
 
     ctx = CheckContext(store, config)

@@ -92,7 +92,7 @@ def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
     contract never changes a saved booking's figures unseen.
     """
     set_id = activate_contracts(store, text, source=source, actor=actor)
-    from core.ingest import recheck   # core.ingest reaches the price check; import late to avoid a cycle
+    from core.ingest import recheck  # core.ingest reaches the price check; import late to avoid a cycle
 
     rechecked = recheck(store, config, UNSAVED_PENDING)
     return LoadedContracts(set_id, active_contracts(store)[1], rechecked,
