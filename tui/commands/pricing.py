@@ -35,6 +35,7 @@ from core.pricing.wizard import (
     plan_toml,
 )
 from tui import cli_common
+from tui.commands.contract_wizard import ask, ask_plan
 from tui.cli_common import EXIT_REFUSED, console, fail, parse_date, print_json
 
 contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
@@ -425,11 +426,11 @@ def copy_command(
 # -- opdesk contracts wizard ---------------------------------------------------------------
 @contracts_app.command("wizard")
 def wizard_command(
-    rate_code: str = typer.Option(..., "--rate-code", metavar="CODE"),
-    board: str = typer.Option(..., "--board", metavar="BOARD", help="The board the prices are for."),
-    season: list[str] = typer.Option(..., "--season", metavar="NAME:FROM:TO:PP_DBL",
+    rate_code: Optional[str] = typer.Option(None, "--rate-code", metavar="CODE"),
+    board: Optional[str] = typer.Option(None, "--board", metavar="BOARD", help="The board the prices are for."),
+    season: list[str] = typer.Option([], "--season", metavar="NAME:FROM:TO:PP_DBL",
                                      help="A season and its per-person double price; repeatable."),
-    room: list[str] = typer.Option(..., "--room", metavar="ROOM=DIFF",
+    room: list[str] = typer.Option([], "--room", metavar="ROOM=DIFF",
                                    help="A room type and its per-person difference to pp_dbl; repeatable."),
     multipliers: str = typer.Option("sgl=1.5,dbl=2,trp=2.75,quad=3.4", "--multipliers", metavar="K=V,...",
                                     help="Occupancy multipliers of pp_dbl."),
@@ -441,32 +442,69 @@ def wizard_command(
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
                                           help="Write here (else print)."),
 ) -> None:
-    """Build season contracts from a per-person double price; writes TOML to review, then load."""
+    """Build season contracts and write them as TOML to review, then load. Without flags it asks for each value."""
+    given = {"--rate-code": rate_code, "--board": board, "--season": season, "--room": room}
+    if not any(given.values()):
+        _wizard_asks(base, output)
+        return
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        fail(f"give {', '.join(missing)} too (or no flags at all, and the wizard asks for each value)")
     plan = ContractPlan(
-        rate_code=rate_code, board=board, seasons=[_season(s) for s in season],
+        rate_code=str(rate_code), board=str(board), seasons=[_season(s) for s in season],
         sales_periods=[_sales(s) for s in sales], room_differences=dict(_pair(r, "--room") for r in room),
         multipliers=dict(_pair(m, "--multipliers") for m in multipliers.split(",") if m.strip()),
         unit_rooms=set(unit),
     )
+    text = _plan_text(plan, base)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False, markup=False)
+
+
+def _plan_text(plan: ContractPlan, base: Path | None) -> str:
     base_text = None
     if base is not None:
         try:
             base_text = base.read_text(encoding="utf-8")
         except OSError as exc:
             fail(f"{base}: cannot read: {exc.strerror or exc}")
+        except UnicodeDecodeError:
+            fail(f"{base}: not UTF-8 text")
     try:
-        text = plan_toml(plan, base_text, hotel_currency=cli_common.config().currency)
+        return plan_toml(plan, base_text, hotel_currency=cli_common.config().currency)
     except WizardError as exc:
         fail(str(exc))
     except ContractsError as exc:
         fail(f"the result would not load:\n{exc}")
     except Exception as exc:  # noqa: BLE001 - tomlkit reports a broken base file with its own errors
         fail(f"{base}: not valid TOML: {exc}")
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False)
+
+
+def _wizard_asks(base: Path | None, output: Path | None) -> None:
+    """The wizard with no flags: ask, show the result, ask before writing."""
+    try:
+        plan, base = ask_plan(base)
+        text = _plan_text(plan, base)
+        typer.echo("\n# -- the result " + "-" * 50 + "\n" + text)
+        contracts = len(plan.seasons) * len(plan.room_differences)
+        target = ask("Write it to which file?", _target_file, str(output or base or f"{plan.rate_code}.toml"))
+        if not typer.confirm(f"Write {contracts} contract(s) to {target}?", default=True):
+            console.print("nothing written", highlight=False)
+            return
+    except typer.Abort:
+        fail("the wizard stopped before it finished: nothing written")
+    target.write_text(text, encoding="utf-8")
+    console.print(f"wrote {target}: review it, then opdesk contracts load {target}", highlight=False, markup=False)
+
+
+def _target_file(text: str) -> Path:
+    path = Path(text.strip()).expanduser()
+    if not text.strip() or path.is_dir() or not path.parent.is_dir():
+        raise typer.BadParameter(f"{text.strip()!r}: give a file name in a folder that exists")
+    return path
 
 
 def _number(text: str, what: str) -> Decimal:
