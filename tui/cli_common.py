@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from core.config import Config, ConfigError, load_config
 from core.models import plain
@@ -36,7 +37,9 @@ STATE = CliState()
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Messages quote what the user or an operator typed: shown as text, never as markup or control codes.
+    shown = "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in message)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", shown), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -89,6 +89,7 @@ def test_v2_examples_through_the_cli():
 @pytest.mark.parametrize("args, message", [
     (["--adult-age", "30", "--adult-age", "31", "--adult-age", "32"], "at most once per adult"),
     (["--nationality", "Atlantis"], "not a country"),
+    (["--nationality", "[/]\x1b[31m"], "'[/]\\x1b[31m': not a country"),
     (["--previous-stays", "-1"], "previous-stays"),
     (["--adult-age", "1e400"], "--adult-age"),
 ])
