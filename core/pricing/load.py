@@ -49,6 +49,10 @@ _MISSING = object()
 TOP_LEVEL = ("hotel", "room_types", "boards", "agencies", "rate_codes", "contracts", "daily_rates",
              "discounts", "promotions")
 USE_PRICES = ("contract", "daily", "contract_daily")
+# The hotel's own sales: agencies (and rate codes of the same name, on daily rates) every file has.
+DEFAULT_AGENCIES = ("ONLINE", "WALKIN")
+DEFAULT_CHILD_BANDS = (ChildBand("infant", Decimal(0), Decimal("1.99")), ChildBand("young", Decimal(2), Decimal("6.99")),
+                       ChildBand("older", Decimal(7), Decimal("12.99")))
 
 
 class ContractsError(Exception):
@@ -278,8 +282,11 @@ class Reader:
         self.boards = frozenset(self._entries(data, "boards", self._board))
         self.rate_codes = {r.code: r for r in self._entries(data, "rate_codes", self._rate_code)}
         self._check_base_rate_codes()
+        for code in DEFAULT_AGENCIES:
+            self.rate_codes.setdefault(code, RateCode(code=code, use_prices="daily", child_bands=DEFAULT_CHILD_BANDS))
         self.hotel = hotel
         agencies = dict(self._entries(data, "agencies", self._agency))
+        self._add_default_agencies(agencies)
         # Contracts name discounts (allowed_discounts) that are read after them.
         discounts_raw = data.get("discounts", [])
         self.discount_codes = {d.get("code") for d in discounts_raw if isinstance(d, dict)} \
@@ -385,6 +392,13 @@ class Reader:
         if len({b.name for b in bands}) != len(bands):
             e.problem("child_bands", "band names must differ")
         return tuple(bands)
+
+    def _add_default_agencies(self, agencies: dict[str, tuple[str, ...]]) -> None:
+        """Every hotel sells direct: ONLINE and WALKIN exist, each with a rate code of its name priced from
+        daily rates (added with the rate codes), unless the file has its own. Their prices are
+        ``[[daily_rates]]`` rows of that rate code."""
+        for code in DEFAULT_AGENCIES:
+            agencies.setdefault(code, (code,))
 
     def _check_base_rate_codes(self) -> None:
         for rate in self.rate_codes.values():

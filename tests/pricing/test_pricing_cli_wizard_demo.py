@@ -116,7 +116,7 @@ def test_wizard_adds_to_a_base_file_keeping_its_comments(cli, tmp_path):
     assert "# the board the prices are for" in result.stdout
     cs = load_contracts(result.stdout, source="stdout")
     assert len(cs.contracts) == 7 and {"EB20"} == {d.code for d in cs.discounts}
-    assert set(cs.room_types) == {"STD", "SV", "VIL"} and set(cs.rate_codes) == {"TUI26", "W26"}
+    assert set(cs.room_types) == {"STD", "SV", "VIL"} and set(cs.rate_codes) == {"TUI26", "W26", "ONLINE", "WALKIN"}
     assert set(cs.contracts[1].children["second"]) == {"infant", "young", "older"}
 
 
@@ -160,7 +160,7 @@ def test_demo_seasons_cover_thirteen_months():
 
 
 def test_demo_has_a_rate_code_per_operator_discounts_and_a_promotion(demo):
-    assert set(demo.rate_codes) == {"TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26"}
+    assert set(demo.rate_codes) == {"TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26", "ONLINE", "WALKIN"}
     assert demo.agencies["TUI"] == ("TUI26",)
     assert {d.type for d in demo.discounts} == {"percent", "free_nights"}
     assert list(demo.promotions) == ["SUNNY5"]
