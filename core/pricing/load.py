@@ -51,7 +51,8 @@ TOP_LEVEL = ("hotel", "room_types", "boards", "agencies", "rate_codes", "contrac
 USE_PRICES = ("contract", "daily", "contract_daily")
 # The hotel's own sales: agencies (and rate codes of the same name, on daily rates) every file has.
 DEFAULT_AGENCIES = ("ONLINE", "WALKIN")
-DEFAULT_CHILD_BANDS = (ChildBand("infant", Decimal(0), Decimal("1.99")), ChildBand("young", Decimal(2), Decimal("6.99")),
+DEFAULT_CHILD_BANDS = (ChildBand("infant", Decimal(0), Decimal("1.99")),
+                       ChildBand("young", Decimal(2), Decimal("6.99")),
                        ChildBand("older", Decimal(7), Decimal("12.99")))
 
 
@@ -281,9 +282,9 @@ class Reader:
         self.room_types = room_types
         self.boards = frozenset(self._entries(data, "boards", self._board))
         self.rate_codes = {r.code: r for r in self._entries(data, "rate_codes", self._rate_code)}
-        self._check_base_rate_codes()
         for code in DEFAULT_AGENCIES:
             self.rate_codes.setdefault(code, RateCode(code=code, use_prices="daily", child_bands=DEFAULT_CHILD_BANDS))
+        self._check_base_rate_codes()
         self.hotel = hotel
         agencies = dict(self._entries(data, "agencies", self._agency))
         self._add_default_agencies(agencies)
@@ -402,9 +403,9 @@ class Reader:
 
     def _check_base_rate_codes(self) -> None:
         for rate in self.rate_codes.values():
-            e = self.rate_entries[rate.code]
             if rate.use_prices != "contract_daily":
                 continue
+            e = self.rate_entries[rate.code]
             base = self.rate_codes.get(rate.base_rate_code)
             if base is None:
                 e.problem("base_rate_code", f"unknown rate code {_shown(rate.base_rate_code)}"
@@ -644,7 +645,8 @@ class Reader:
             manual=e.flag("manual", False), inactive=e.flag("inactive", False),
             incompatible_with=frozenset(incompatible), nationalities=e.nationalities(),
             rules=DiscountRules(
-                min_stay=rules.integer("min_stay", None, minimum=1), max_stay=rules.integer("max_stay", None, minimum=1),
+                min_stay=rules.integer("min_stay", None, minimum=1),
+                max_stay=rules.integer("max_stay", None, minimum=1),
                 min_days_before=rules.integer("min_days_before", None),
                 max_days_before=rules.integer("max_days_before", None),
                 check_in_days=rules.weekdays("check_in_days"), min_adults=rules.integer("min_adults", None),

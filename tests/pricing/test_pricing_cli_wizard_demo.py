@@ -166,7 +166,7 @@ def test_demo_has_a_rate_code_per_operator_discounts_and_a_promotion(demo):
     assert list(demo.promotions) == ["SUNNY5"]
 
 
-@pytest.mark.parametrize("rate", ["TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26"])
+@pytest.mark.parametrize("rate", ["TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26", "ONLINE", "WALKIN"])
 @pytest.mark.parametrize("room, board, adults, ages", [
     ("SGL", "BB", 1, [5]), ("STD", "HB", 2, [8]), ("SV", "AI", 3, []), ("FAM", "UAI", 2, [1, 4, 9]),
     ("SUI", "FB", 2, []), ("VIL", "AI", 6, [3, 10]),

@@ -35,8 +35,8 @@ from core.pricing.wizard import (
     plan_toml,
 )
 from tui import cli_common
-from tui.commands.contract_wizard import ask, ask_plan
 from tui.cli_common import EXIT_REFUSED, console, fail, parse_date, print_json
+from tui.commands.contract_wizard import ask, ask_plan
 
 contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
                             no_args_is_help=True)
@@ -366,7 +366,8 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
             rates.add_column(name)
         for r in daily:
             boards = r.board + (f" +{len(r.supplements)}" if r.supplements else "")
-            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), r.rate_code, r.room_type, boards, str(r.span[0]), str(r.span[1]), _prices_text(r))
+            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), r.rate_code, r.room_type, boards,
+                          str(r.span[0]), str(r.span[1]), _prices_text(r))
         console.print(rates)
     if discounts:
         console.print("Discounts: " + "; ".join(
