@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import tomlkit
 
@@ -94,7 +95,7 @@ def _plan(rate: str, offset: Decimal, today: date) -> ContractPlan:
     )
 
 
-def _daily_rates(today: date) -> list[dict]:
+def _daily_rates(today: date) -> list[dict[str, Any]]:
     """The hotel's own sales, ONLINE and WALKIN: daily rates per season and room type, above the operators'."""
     rows = []
     for code, offset in DIRECT.items():
@@ -102,7 +103,7 @@ def _daily_rates(today: date) -> list[dict]:
         for name, start, end in seasons(today):
             for room, difference in plan.room_differences.items():
                 pp = dict(SEASON_PRICES)[name] + offset + difference
-                prices: dict = {"unit": number(pp * 2)} if room in plan.unit_rooms else {
+                prices: dict[str, Any] = {"unit": number(pp * 2)} if room in plan.unit_rooms else {
                     "pp_dbl": number(pp), "multipliers": {k: number(v) for k, v in plan.multipliers.items()}}
                 row = {"rate_code": code, "room_type": room, "board": "BB", "from": start, "to": end,
                        "prices": prices,
@@ -113,7 +114,7 @@ def _daily_rates(today: date) -> list[dict]:
     return rows
 
 
-def _rate_code(code: str, use_prices: str = "contract") -> dict:
+def _rate_code(code: str, use_prices: str = "contract") -> dict[str, Any]:
     bands = tomlkit.array()
     for name, low, high in (("infant", 0, 1.99), ("young", 2, 6.99), ("older", 7, 12.99)):
         band = tomlkit.inline_table()
@@ -122,7 +123,7 @@ def _rate_code(code: str, use_prices: str = "contract") -> dict:
     return {"code": code, "use_prices": use_prices, "order_children_by_age": True, "child_bands": bands}
 
 
-def _discounts(today: date) -> list[dict]:
+def _discounts(today: date) -> list[dict[str, Any]]:
     everyone = [rate for _, rate, _ in OPERATORS]
     stay = [today, add_months(today, 13)]
     return [
@@ -137,13 +138,13 @@ def _discounts(today: date) -> list[dict]:
     ]
 
 
-def _promotion(today: date) -> dict:
+def _promotion(today: date) -> dict[str, Any]:
     _, start, end = seasons(today)[1]
     return {"code": "SUNNY5", "type": "percent", "value": number(Decimal(5)), "stay": [start, end],
             "sales": [today - timedelta(days=30), end], "min_stay": 5, "min_total": 600, "max_uses": 200}
 
 
-def _aot(entries: list[dict]) -> tomlkit.items.AoT:
+def _aot(entries: list[dict[str, Any]]) -> tomlkit.items.AoT:
     aot = tomlkit.aot()
     for entry in entries:
         aot.append(toml_table(entry))

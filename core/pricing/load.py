@@ -19,7 +19,7 @@ from typing import Any, Callable
 try:
     import rtoml
 except ImportError:  # optional: only faster
-    rtoml = None
+    rtoml = None  # type: ignore[assignment]
 
 from core.nationality import is_alpha2
 from core.pricing.model import (

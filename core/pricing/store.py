@@ -35,7 +35,8 @@ class LoadedContracts:
 
 
 def active_set_id(store: "Store") -> int | None:
-    return store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+    found = store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+    return int(found) if found is not None else None
 
 
 def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tuple[int, ContractSet] | None:
@@ -56,6 +57,7 @@ def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tup
     if cache is not None and key in cache:
         return set_id, cache[key]
     row = store.one("SELECT body, source_path FROM contract_sets WHERE id = ?", (set_id,))
+    assert row is not None, f"contract set #{set_id} is active but not stored"
     contracts = load_contracts(row["body"], source=row["source_path"] or f"contract set #{set_id}")
     if cache is not None:
         cache[key] = contracts
@@ -78,9 +80,10 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
             "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
             "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), who.name, source, digest, text),
         ).lastrowid
+        assert set_id is not None
         record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
                detail=f"{source}: {len(contracts.contracts)} contracts")
-    return set_id
+    return int(set_id)
 
 
 def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
@@ -95,7 +98,9 @@ def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
     from core.ingest import recheck  # core.ingest reaches the price check; import late to avoid a cycle
 
     rechecked = recheck(store, config, UNSAVED_PENDING)
-    return LoadedContracts(set_id, active_contracts(store)[1], rechecked,
+    active = active_contracts(store)
+    assert active is not None
+    return LoadedContracts(set_id, active[1], rechecked,
                            saved=int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations WHERE {SAVED}") or 0))
 
 

@@ -121,10 +121,11 @@ def plan_entries(plan: ContractPlan, bands: list[str] | None = None) -> tuple[li
     for season in plan.seasons:
         for room, difference in plan.room_differences.items():
             pp = season.pp_dbl + difference
+            prices: dict[str, Any]
             if room in season.occupancy:
                 prices = {k: number(v) for k, v in season.occupancy[room].items()}
             elif room in plan.unit_rooms:
-                prices: dict[str, Any] = {"unit": number(pp * plan.multipliers["dbl"])}
+                prices = {"unit": number(pp * plan.multipliers["dbl"])}
             else:
                 prices = {"pp_dbl": number(pp), "multipliers": {k: number(v) for k, v in plan.multipliers.items()}}
             entry: dict[str, Any] = {
