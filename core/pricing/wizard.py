@@ -166,7 +166,10 @@ def plan_toml(plan: ContractPlan, base_text: str | None = None, *, hotel_currenc
     doc = tomlkit.parse(base_text) if base_text else tomlkit.document()
     if not base_text:
         doc.add(tomlkit.comment("Made by opdesk contracts wizard: review, then opdesk contracts load FILE"))
-        doc["hotel"] = {"currency": hotel_currency}
+        hotel = tomlkit.table()
+        hotel["currency"] = hotel_currency
+        hotel.add(tomlkit.nl())
+        doc["hotel"] = hotel
     _ensure(doc, "room_types", list(plan.room_differences), lambda code: {"code": code})
     _ensure(doc, "boards", [plan.board, *plan.supplements], lambda code: {"code": code})
     _ensure(doc, "rate_codes", [plan.rate_code], _new_rate_code)
@@ -198,7 +201,10 @@ def _append(doc: tomlkit.TOMLDocument, key: str, entries: list[dict[str, Any]]) 
     if key not in doc:
         doc[key] = tomlkit.aot()
     for entry in entries:
-        doc[key].append(toml_table(entry))
+        table = toml_table(entry)
+        if not any(isinstance(v, dict) for v in entry.values()):
+            table.add(tomlkit.nl())   # tables with sub-tables get their blank lines from tomlkit
+        doc[key].append(table)
 
 
 def toml_table(entry: dict[str, Any]) -> Any:
