@@ -74,3 +74,36 @@ def test_show_gives_the_v2_keys_of_contracts(cli):
     assert web_de["nationalities"] == ["AT", "DE"] and web_de["inactive"] is False
     assert web_de["sales_periods"][0] == {"from": "2026-01-01", "to": "2026-03-31", "rate_type": "NRF",
                                           "eb_percent": "10"}
+
+
+HOSTILE = """
+[[rate_codes]]
+code = "R[/]"
+
+[[contracts]]
+code = "C[bold]X[/bold]"
+rate_code = "R[/]"
+room_types = ["D[/]"]
+board = "B[/]"
+stay = ["2026-06-01", "2026-06-30"]
+  [contracts.prices]
+  dbl = 100
+  [contracts.rules]
+  min_stay = 5
+"""
+
+
+def test_codes_from_the_file_are_shown_as_text(tmp_path):
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE)
+    cfg = tmp_path / "opdesk.toml"
+    cfg.write_text(f'[store]\npath = "{tmp_path / "opdesk.db"}"\n')
+
+    def run(*args: str):
+        return CliRunner().invoke(app, ["--config", str(cfg), *args])
+
+    assert run("contracts", "load", str(path)).exit_code == 0
+    assert "C[bold]X[/bold]" in run("contracts", "show").stdout
+    refused = run("quote", "--rate-code", "R[/]", "--room", "D[/]", "--board", "B[/]", "--adults", "2",
+                  "--check-in", "2026-06-01", "--nights", "2", "--booked", "2026-01-01")
+    assert refused.exit_code == 1 and "C[bold]X[/bold] needs at least 5 nights" in refused.stdout

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import typer
 from rich.table import Table
+from rich.markup import escape
 from rich.text import Text
 
 from core.audit import Actor
@@ -141,14 +142,16 @@ def _quote_source(path: Path | None, promo: str) -> tuple[ContractSet, int]:
 
 def _show_quote(answer: Quote, request: QuoteRequest) -> None:
     if not answer.ok:
-        console.print(f"[bold red]refused[/] {request.rate_code or request.agency} {request.room_type}/"
-                      f"{request.board} from {request.check_in}, {request.nights} nights:", highlight=False)
+        stay = f"{request.rate_code or request.agency} {request.room_type}/{request.board}"
+        console.print(f"[bold red]refused[/] {escape(stay)} from {request.check_in}, {request.nights} nights:",
+                      highlight=False)
         for error in answer.errors:
-            console.print(f"  [red]{error['rule']}[/]: {error['message']}", highlight=False)
+            console.print(f"  [red]{escape(error['rule'])}[/]: {escape(error['message'])}", highlight=False)
         return
     rate_type = f" · rate type {answer.rate_type}" if answer.rate_type else ""
-    table = Table(title=f"{answer.rate_code} {request.room_type}/{request.board} · {answer.contract or 'daily rates'}"
-                        f" · {answer.currency}{rate_type}", title_justify="left")
+    table = Table(title=escape(f"{answer.rate_code} {request.room_type}/{request.board} · "
+                               f"{answer.contract or 'daily rates'} · {answer.currency}{rate_type}"),
+                  title_justify="left")
     table.add_column("Night")
     for name in ("Contract", "Discount", "Price"):
         table.add_column(name, justify="right")
@@ -159,10 +162,10 @@ def _show_quote(answer: Quote, request: QuoteRequest) -> None:
     table.add_section()
     table.add_row("[bold]Total", *(f"[bold]{money(totals[k])}" for k in ("contract_price", "discount", "price")))
     console.print(table)
-    console.print(f"Applied: {', '.join(answer.applied) or 'none'}", highlight=False)
+    console.print(f"Applied: {', '.join(answer.applied) or 'none'}", highlight=False, markup=False)
     if answer.refused:
         console.print("Refused: " + ", ".join(f"{r['code']} ({r['reason']})" for r in answer.refused),
-                      highlight=False)
+                      highlight=False, markup=False)
     if answer.terms:
         console.print("Terms: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in answer.terms.items()),
                       highlight=False)
@@ -228,7 +231,7 @@ def _say_summary(cs: ContractSet, verb: str) -> None:
     s = _summary(cs)
     console.print(f"{s['source']}: {verb} {s['contracts']} contracts, {s['daily_rates']} daily rates, "
                   f"{s['discounts']} discounts, {s['promotions']} promotions "
-                  f"(rate codes {', '.join(s['rate_codes']) or 'none'})", highlight=False)
+                  f"(rate codes {', '.join(s['rate_codes']) or 'none'})", highlight=False, markup=False)
 
 
 @contracts_app.command("check")
@@ -347,7 +350,7 @@ def _promotion_row(p: Promotion) -> dict[str, Any]:
 
 def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily: list[DailyRate],
                  discounts: list[Discount], promotions: list[Promotion]) -> None:
-    table = Table(title=f"Contract set #{set_id} · {cs.source}", title_justify="left")
+    table = Table(title=escape(f"Contract set #{set_id} · {cs.source}"), title_justify="left")
     for name in ("Code", "Rate", "Rooms", "Board", "Stay", "Sales", "Prices"):
         table.add_column(name)
     for c in contracts:
@@ -356,8 +359,9 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
         sales = f"{c.sales[0]}..{c.sales[1]}" if c.sales else "any"
         if c.sales_periods:
             sales = f"{len(c.sales_periods)} periods {c.sales_periods[0].span[0]}..{c.sales_periods[-1].span[1]}"
-        table.add_row(c.label + (" (inactive)" if c.inactive else ""), c.rate_code, ",".join(c.room_types), boards,
-                      f"{c.stay[0]}..{c.stay[1]}", sales, row["prices"])
+        table.add_row(_as_text(c.label + (" (inactive)" if c.inactive else "")), _as_text(c.rate_code),
+                      _as_text(",".join(c.room_types)), _as_text(boards), f"{c.stay[0]}..{c.stay[1]}", sales,
+                      row["prices"])
     if contracts:
         console.print(table)
     if daily:
@@ -366,15 +370,18 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
             rates.add_column(name)
         for r in daily:
             boards = r.board + (f" +{len(r.supplements)}" if r.supplements else "")
-            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), r.rate_code, r.room_type, boards,
+            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), _as_text(r.rate_code),
+                          _as_text(r.room_type), _as_text(boards),
                           str(r.span[0]), str(r.span[1]), _prices_text(r))
         console.print(rates)
     if discounts:
         console.print("Discounts: " + "; ".join(
             f"{d.code} {d.type} {d.value}{' addon' if d.kind == 'addon' else ''}"
-            f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts), highlight=False)
+            f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts), highlight=False,
+            markup=False)
     if promotions:
-        console.print("Promotions: " + "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions), highlight=False)
+        console.print("Promotions: " + "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions), highlight=False,
+                      markup=False)
 
 
 # -- opdesk contracts copy ---------------------------------------------------------------
