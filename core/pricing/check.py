@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
 from core.pricing.load import ContractsError
+from core.nationality import to_alpha2
 from core.pricing.model import ContractSet, RateCode
 from core.pricing.quote import Quote, QuoteRequest, money, quote
 from core.pricing.store import active_contracts, promo_uses
@@ -61,10 +62,10 @@ def request_from_facts(facts: StayFacts, contracts: ContractSet | None = None) -
 
 
 def stay_nationality(facts: StayFacts) -> str:
-    """The booking's nationality, else its lead guest's (both already alpha-2 or empty)."""
-    if facts.nationality:
-        return facts.nationality
-    return facts.guests[0].nationality if facts.guests else ""
+    """The booking's nationality, else its lead guest's. Stored ones are alpha-2 already; rows stored before
+    nationalities were normalised on arrival are turned into alpha-2 here."""
+    sent = facts.nationality or (facts.guests[0].nationality if facts.guests else "")
+    return to_alpha2(sent) if sent else ""
 
 
 def age_on(birth: date, day: date) -> int:
