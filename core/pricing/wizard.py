@@ -110,7 +110,8 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def plan_entries(plan: ContractPlan, bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_entries(plan: ContractPlan,
+                 bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(contracts, discounts) as plain TOML-ready tables; ``bands`` are the rate code's child bands."""
     plan.check()
     children = plan.children if plan.children is not None else \

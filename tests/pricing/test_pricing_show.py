@@ -57,7 +57,8 @@ def cli(tmp_path):
 def test_show_lists_daily_rates(cli):
     shown = json.loads(cli("contracts", "show", "--json").stdout)
     assert [(r["rate_code"], r["from"], r["to"], r["prices"]) for r in shown["daily_rates"]] == [
-        ("ONLINE", "2026-07-01", "2026-07-15", "sgl 75 dbl 105"), ("ONLINE", "2026-07-16", "2026-07-31", "sgl 85 dbl 125")]
+        ("ONLINE", "2026-07-01", "2026-07-15", "sgl 75 dbl 105"),
+        ("ONLINE", "2026-07-16", "2026-07-31", "sgl 85 dbl 125")]
     table = cli("contracts", "show").stdout
     assert "Daily rates" in table and "2026-07-16" in table and "2026-07-31" in table and "125" in table
 
