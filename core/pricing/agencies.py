@@ -17,6 +17,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT
 
+from core.errors import InvalidInput
 from core.pricing.load import USE_PRICES, load_contracts
 from core.pricing.model import ChildBand, ContractSet, RateCode
 
@@ -24,7 +25,7 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 BAND = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s+(?P<min>[0-9.]+)\s*-\s*(?P<max>[0-9.]+)\s*$")
 
 
-class AgencyEditError(ValueError):
+class AgencyEditError(InvalidInput):
     """An edit that cannot be written; the message names the field and says what it takes."""
 
 

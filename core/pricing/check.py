@@ -6,13 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
-from core.pricing.load import ContractsError
 from core.nationality import to_alpha2
+from core.pricing.load import ContractsError
 from core.pricing.model import ContractSet, RateCode
 from core.pricing.quote import Quote, QuoteRequest, money, quote
 from core.pricing.store import active_contracts, promo_uses
+from core.stay import CheckContext, CheckOutcome, StayFacts
 from core.text import fold_name
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def check_price(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 
 def request_from_facts(facts: StayFacts, contracts: ContractSet | None = None) -> QuoteRequest:
     """The quote a booking asks for; the caller fills ``previous_stays`` (it needs the store)."""
-    assert facts.check_in is not None and facts.check_out is not None
+    assert facts.check_in is not None and facts.check_out is not None   # priced only with stay dates
     rate = contracts.rate_codes.get(facts.hotel_rate or "") if contracts is not None else None
     return QuoteRequest(
         rate_code=facts.hotel_rate or "", room_type=facts.hotel_room or "", board=facts.hotel_board or "",

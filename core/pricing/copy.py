@@ -18,13 +18,14 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Comment, Table, Whitespace
 
+from core.errors import InvalidInput
 from core.pricing.load import load_contracts, to_decimal
 
 CENT = Decimal("0.01")
 PRICE_AMOUNTS = ("sgl", "dbl", "trp", "quad", "extra_bed", "pp_dbl", "unit")
 
 
-class CopyError(ValueError):
+class CopyError(InvalidInput):
     """A copy that cannot be made; the message names the contract or the value and says what to do."""
 
 

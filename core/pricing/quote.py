@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Sequence
 
+from core.errors import Refused
 from core.pricing.model import (
     ADULT,
     WEEKDAYS,
@@ -124,7 +125,7 @@ class Quote:
         }
 
 
-class _Refusal(Exception):
+class _Refusal(Refused):
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(message)
         self.rule, self.message = rule, message

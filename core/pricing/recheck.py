@@ -54,9 +54,9 @@ class RecheckReport:
 
 def recheck_saved(store: "Store", config: "Config", actor: Actor, since: date | None = None) -> RecheckReport:
     """Run the price check of every saved booking (check-in on or after ``since``) again."""
-    from core.checks import CheckContext
     from core.ingest import facts_from_row  # core.ingest reaches the price check: import late, no cycle
     from core.pricing.check import check_price
+    from core.stay import CheckContext
 
     ctx = CheckContext(store, config)
     rows = store.all(SAVED_SQL, ((since or date.min).isoformat(),))

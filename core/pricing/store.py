@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 from core.audit import Actor, record
 from core.pricing.load import load_contracts
 from core.pricing.model import ContractSet
-from core.store import now_iso
+from core.store import now_iso, rowid
 
 if TYPE_CHECKING:
-    from core.config import Config
     from core.store import Store
 
 
@@ -57,7 +56,7 @@ def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tup
     if cache is not None and key in cache:
         return set_id, cache[key]
     row = store.one("SELECT body, source_path FROM contract_sets WHERE id = ?", (set_id,))
-    assert row is not None, f"contract set #{set_id} is active but not stored"
+    assert row is not None      # its id was just read
     contracts = load_contracts(row["body"], source=row["source_path"] or f"contract set #{set_id}")
     if cache is not None:
         cache[key] = contracts
@@ -68,7 +67,7 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     """Validate ``text`` and make it the active contract set in one transaction; returns its id.
 
     Raises ``ContractsError`` (and changes nothing) when the file has any problem.
-    Rows already in the store are not re-checked: ``load_into_store`` does that.
+    Rows already in the store are not re-checked: ``core.desk.load_contracts_text`` does that.
     """
     contracts = load_contracts(text, source=source)
     who = actor if isinstance(actor, Actor) else Actor.current("cli", actor or None)
@@ -76,32 +75,13 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     with store.transaction() as c:
         before = active_set_id(store)
         c.execute("UPDATE contract_sets SET active = 0 WHERE active = 1")
-        set_id = c.execute(
+        set_id = rowid(c.execute(
             "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
             "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), who.name, source, digest, text),
-        ).lastrowid
-        assert set_id is not None
+        ))
         record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
                detail=f"{source}: {len(contracts.contracts)} contracts")
-    return int(set_id)
-
-
-def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
-                    actor: Actor | str = "") -> LoadedContracts:
-    """Make ``text`` the active contract set, then re-check every pending row not yet saved against it.
-
-    A booking already in the hotel book keeps the price check it was saved with: ``opdesk recheck
-    --saved`` prices those again and lists the ones whose expected price changed, so a corrected
-    contract never changes a saved booking's figures unseen.
-    """
-    set_id = activate_contracts(store, text, source=source, actor=actor)
-    from core.ingest import recheck  # core.ingest reaches the price check; import late to avoid a cycle
-
-    rechecked = recheck(store, config, UNSAVED_PENDING)
-    active = active_contracts(store)
-    assert active is not None
-    return LoadedContracts(set_id, active[1], rechecked,
-                           saved=int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations WHERE {SAVED}") or 0))
+    return set_id
 
 
 def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = "") -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 import tomlkit
 
+from core.errors import InvalidInput
 from core.pricing.load import load_contracts
 from core.pricing.model import OCCUPANCY_KEYS
 
@@ -46,7 +47,7 @@ def children_rows(bands: list[str]) -> dict[str, dict[str, Any]]:
             "sgl_second": row("70%", "70%")}
 
 
-class WizardError(ValueError):
+class WizardError(InvalidInput, ValueError):
     """Input the wizard cannot use; the message says which value and why."""
 
 

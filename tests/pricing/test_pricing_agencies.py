@@ -11,9 +11,10 @@ from textual.widgets import DataTable, Input, Select
 
 from core.audit import Actor
 from core.config import Config
+from core.desk import load_contracts_text
 from core.pricing import ContractsError, QuoteRequest, load_contracts, quote
 from core.pricing.agencies import AgencyEdit, AgencyEditError, apply_edit, parse_bands
-from core.pricing.store import active_contracts, load_into_store
+from core.pricing.store import active_contracts
 from core.store import Store
 
 SPEC = Path(__file__).parent / "data" / "spec.toml"
@@ -67,7 +68,7 @@ def hotel(tmp_path):
     config = Config(path=tmp_path / "opdesk.toml", data={"store": {"path": str(tmp_path / "opdesk.db")},
                                                          "hotel": {"name": "Sunbeach"}})
     store = Store(config.store_path, config.documents_dir)
-    load_into_store(store, config, contracts.read_text(), source=str(contracts), actor="tester")
+    load_contracts_text(store, config, contracts.read_text(), source=str(contracts), actor="tester")
     store.close()
     return config, contracts
 

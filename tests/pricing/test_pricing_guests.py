@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from connectors.canonical import parse_canonical
-from core.actions import save
 from core.audit import Actor
+from core.desk import load_contracts_text, save
 from core.ingest import Ingestor
 from core.mapping import set_mapping
 from core.models import CheckState, RawMessage
 from core.nationality import to_alpha2
-from core.pricing.store import load_into_store
 
 SPEC_V2 = Path(__file__).parent / "data" / "spec_v2.toml"
 TESTER = Actor("tester", "cli")
@@ -36,7 +35,7 @@ def test_nationality_to_alpha2(sent, code):
 def hotel(store, config):
     for kind, code, hotel_code in (("room", "DZ", "DBL"), ("board", "BB", "BB"), ("rate", "W", "WEB")):
         set_mapping(store, "web", kind, code, hotel_code)
-    load_into_store(store, config, SPEC_V2.read_text(), source=str(SPEC_V2), actor="tester")
+    load_contracts_text(store, config, SPEC_V2.read_text(), source=str(SPEC_V2), actor="tester")
     return store
 
 
@@ -115,9 +114,9 @@ def test_earlier_stays_are_counted_by_email_else_name_and_birth_date(hotel, conf
     save_all(hotel, config, arrive(hotel, config, *counted, *not_counted))
     save_all(hotel, config, arrive(hotel, config, {"voucher": "E6", "content": "cancel"}))
     arrive(hotel, config, earlier("PENDING", ANNA))   # in the inbox, not in the hotel book
-    from core.checks import CheckContext
     from core.ingest import facts_from_row
     from core.pricing.check import earlier_stays
+    from core.stay import CheckContext
 
     [rid] = arrive(hotel, config, STAY)
     row = hotel.one("SELECT * FROM operator_reservations WHERE id = ?", (rid,))

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from core.actions import save
 from core.audit import Actor
 from core.config import Config
+from core.desk import load_contracts_text, save
 from core.ingest import Ingestor
 from core.mapping import set_mapping
 from core.models import OperatorBooking, RawMessage
-from core.pricing.store import load_into_store
 from core.store import Store
 from tui.cli import app
 
@@ -31,7 +30,7 @@ def desk(tmp_path):
     store = Store(config.store_path, config.documents_dir)
     for kind, code, hotel in (("room", "DZ", "DBL"), ("board", "AL", "AI"), ("rate", "T", "TUI26")):
         set_mapping(store, "tui", kind, code, hotel)
-    load_into_store(store, config, SPEC.read_text(), source=str(SPEC), actor="tester")
+    load_contracts_text(store, config, SPEC.read_text(), source=str(SPEC), actor="tester")
 
     def run(*args: str):
         return CliRunner().invoke(app, ["--config", str(cfg_path), "--as", "tester", *args])

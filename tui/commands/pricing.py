@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.table import Table
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
-from core.audit import Actor
+from core.desk import load_contracts_text
 from core.ingest import recheck
 from core.nationality import to_alpha2
 from core.pricing import (
@@ -27,7 +27,7 @@ from core.pricing.copy import CopyError, CopyPlan, copy_contract, parse_percent
 from core.pricing.model import Contract, DailyRate, Discount, PriceSource, Promotion
 from core.pricing.quote import money
 from core.pricing.recheck import RecheckReport, recheck_saved
-from core.pricing.store import UNSAVED_PENDING, active_contracts, load_into_store, promo_uses
+from core.pricing.store import UNSAVED_PENDING, active_contracts, promo_uses
 from core.pricing.wizard import (
     ContractPlan,
     SalesPeriod,
@@ -36,7 +36,7 @@ from core.pricing.wizard import (
     plan_toml,
 )
 from tui import cli_common
-from tui.cli_common import EXIT_REFUSED, console, fail, parse_date, print_json
+from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 from tui.commands.contract_wizard import ask, ask_plan
 
 contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
@@ -55,10 +55,6 @@ def _load_file(path: Path) -> ContractSet:
         return load_contracts(Path(path))
     except ContractsError as exc:
         fail(str(exc))
-
-
-def _actor() -> Actor:
-    return Actor.current("cli", cli_common.STATE.actor)
 
 
 # -- opdesk quote ---------------------------------------------------------------------
@@ -191,7 +187,7 @@ def recheck_command(
             else:
                 console.print(f"{n} pending row(s) checked again", highlight=False)
             return
-        report = recheck_saved(store, cfg, _actor(), first)
+        report = recheck_saved(store, cfg, cli_actor(), first)
     finally:
         store.close()
     if as_json:
@@ -257,7 +253,7 @@ def load_command(path: Path = typer.Argument(..., metavar="FILE"),
         fail(f"{path}: not UTF-8 text")
     store = cli_common.open_store()
     try:
-        loaded = load_into_store(store, cli_common.config(), text, source=str(path), actor=_actor())
+        loaded = load_contracts_text(store, cli_common.config(), text, source=str(path), actor=cli_actor())
     except ContractsError as exc:
         fail(str(exc))
     finally:

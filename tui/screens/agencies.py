@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from core.desk import load_contracts_text
 from core.pricing.agencies import (
     AgencyEdit,
     AgencyEditError,
@@ -29,7 +30,7 @@ from core.pricing.agencies import (
     parse_percent,
 )
 from core.pricing.load import USE_PRICES, ContractsError
-from core.pricing.store import active_contracts, load_into_store
+from core.pricing.store import active_contracts
 
 
 def _text(value: str) -> Text:
@@ -113,7 +114,7 @@ class AgenciesScreen(Screen[None]):
             self.notify(f"Not saved: {exc}", severity="error", markup=False, timeout=10)
             return
         self.path.write_text(text, encoding="utf-8")
-        load_into_store(app.store, app.config, text, source=str(self.path), actor=app.actor)
+        load_contracts_text(app.store, app.config, text, source=str(self.path), actor=app.actor)
         self.notify(f"{edit.agency} / {edit.rate_code} saved in {self.path} and loaded", markup=False)
         self.show()
 
