@@ -122,7 +122,7 @@ def test_sales_periods_move_with_the_stay(tmp_path):
     (["TUI26-S1", "--code", "PP26"], "PP26 exists already"),
     (["TUI26-S1", "--code", "TUI26-S1"], "exists already"),
     (["NOPE", "--code", "NEW"], "no contract NOPE"),
-    (["X[/]\x1b[2J", "--code", "NEW"], "no contract X[/]?[2J"),
+    (["X[/]\x1b[2J", "--code", "NEW"], "no contract X[/]␛[2J"),
     (["TUI26-S1", "--code", "NEW", "--change-percent", "abc"], "--change-percent"),
     (["TUI26-S1", "--code", "NEW", "--change-percent", "-100"], "--change-percent"),
 ])

@@ -102,7 +102,7 @@ def test_readable_list_shows_operator_text_as_text(desk):
     corrected(desk, "dbl = 120", "dbl = 110")
     result = desk("recheck", "--saved")
     assert result.exit_code == 1
-    assert "V-[red]X[/red]?[2J" in result.stdout and "\x1b" not in result.stdout
+    assert "V-[red]X[/red]␛[2J" in result.stdout and "\x1b" not in result.stdout
     assert "616.00" in result.stdout and "-56.00" in result.stdout
 
 

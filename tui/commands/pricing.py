@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from core.desk import load_contracts_text
 from core.ingest import recheck
@@ -35,7 +33,7 @@ from core.pricing.wizard import (
     WizardError,
     plan_toml,
 )
-from tui import cli_common
+from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 from tui.commands.contract_wizard import ask, ask_plan
 
@@ -139,13 +137,13 @@ def _quote_source(path: Path | None, promo: str) -> tuple[ContractSet, int]:
 def _show_quote(answer: Quote, request: QuoteRequest) -> None:
     if not answer.ok:
         stay = f"{request.rate_code or request.agency} {request.room_type}/{request.board}"
-        console.print(f"[bold red]refused[/] {escape(stay)} from {request.check_in}, {request.nights} nights:",
+        console.print(f"[bold red]refused[/] {shown.markup(stay)} from {request.check_in}, {request.nights} nights:",
                       highlight=False)
         for error in answer.errors:
-            console.print(f"  [red]{escape(error['rule'])}[/]: {escape(error['message'])}", highlight=False)
+            console.print(f"  [red]{shown.markup(error['rule'])}[/]: {shown.markup(error['message'])}", highlight=False)
         return
     rate_type = f" · rate type {answer.rate_type}" if answer.rate_type else ""
-    table = Table(title=escape(f"{answer.rate_code} {request.room_type}/{request.board} · "
+    table = Table(title=shown.markup(f"{answer.rate_code} {request.room_type}/{request.board} · "
                                f"{answer.contract or 'daily rates'} · {answer.currency}{rate_type}"),
                   title_justify="left")
     table.add_column("Night")
@@ -158,10 +156,10 @@ def _show_quote(answer: Quote, request: QuoteRequest) -> None:
     table.add_section()
     table.add_row("[bold]Total", *(f"[bold]{money(totals[k])}" for k in ("contract_price", "discount", "price")))
     console.print(table)
-    console.print(f"Applied: {', '.join(answer.applied) or 'none'}", highlight=False, markup=False)
+    console.print(shown.text(f"Applied: {', '.join(answer.applied) or 'none'}"), highlight=False)
     if answer.refused:
-        console.print("Refused: " + ", ".join(f"{r['code']} ({r['reason']})" for r in answer.refused),
-                      highlight=False, markup=False)
+        refused = ", ".join(f"{r['code']} ({r['reason']})" for r in answer.refused)
+        console.print(shown.text(f"Refused: {refused}"), highlight=False)
     if answer.terms:
         console.print("Terms: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in answer.terms.items()),
                       highlight=False)
@@ -197,11 +195,6 @@ def recheck_command(
     raise typer.Exit(EXIT_REFUSED if report.changed else 0)
 
 
-def _as_text(value: str) -> Text:
-    """Operator text as plain text: no markup, control characters shown as "?"."""
-    return Text("".join(ch if ch.isprintable() else "?" for ch in value))
-
-
 def _show_price_changes(report: RecheckReport) -> None:
     if not report.changed:
         console.print(f"{report.checked} saved booking(s) priced again: no expected price changed", highlight=False)
@@ -212,7 +205,7 @@ def _show_price_changes(report: RecheckReport) -> None:
                           ("New", "right"), ("Difference", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for change in report.changed:
-        table.add_row(str(change.id), _as_text(change.voucher), change.check_in, change.old or "none",
+        table.add_row(str(change.id), shown.text(change.voucher), change.check_in, change.old or "none",
                       change.new or "none", change.difference or "")
     console.print(table)
 
@@ -225,9 +218,9 @@ def _summary(cs: ContractSet) -> dict[str, Any]:
 
 def _say_summary(cs: ContractSet, verb: str) -> None:
     s = _summary(cs)
-    console.print(f"{s['source']}: {verb} {s['contracts']} contracts, {s['daily_rates']} daily rates, "
+    console.print(shown.text(f"{s['source']}: {verb} {s['contracts']} contracts, {s['daily_rates']} daily rates, "
                   f"{s['discounts']} discounts, {s['promotions']} promotions "
-                  f"(rate codes {', '.join(s['rate_codes']) or 'none'})", highlight=False, markup=False)
+                  f"(rate codes {', '.join(s['rate_codes']) or 'none'})"), highlight=False)
 
 
 @contracts_app.command("check")
@@ -346,7 +339,7 @@ def _promotion_row(p: Promotion) -> dict[str, Any]:
 
 def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily: list[DailyRate],
                  discounts: list[Discount], promotions: list[Promotion]) -> None:
-    table = Table(title=escape(f"Contract set #{set_id} · {cs.source}"), title_justify="left")
+    table = Table(title=shown.markup(f"Contract set #{set_id} · {cs.source}"), title_justify="left")
     for name in ("Code", "Rate", "Rooms", "Board", "Stay", "Sales", "Prices"):
         table.add_column(name)
     for c in contracts:
@@ -355,8 +348,8 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
         sales = f"{c.sales[0]}..{c.sales[1]}" if c.sales else "any"
         if c.sales_periods:
             sales = f"{len(c.sales_periods)} periods {c.sales_periods[0].span[0]}..{c.sales_periods[-1].span[1]}"
-        table.add_row(_as_text(c.label + (" (inactive)" if c.inactive else "")), _as_text(c.rate_code),
-                      _as_text(",".join(c.room_types)), _as_text(boards), f"{c.stay[0]}..{c.stay[1]}", sales,
+        table.add_row(shown.text(c.label + (" (inactive)" if c.inactive else "")), shown.text(c.rate_code),
+                      shown.text(",".join(c.room_types)), shown.text(boards), f"{c.stay[0]}..{c.stay[1]}", sales,
                       row["prices"])
     if contracts:
         console.print(table)
@@ -366,18 +359,17 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
             rates.add_column(name)
         for r in daily:
             boards = r.board + (f" +{len(r.supplements)}" if r.supplements else "")
-            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), _as_text(r.rate_code),
-                          _as_text(r.room_type), _as_text(boards),
+            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), shown.text(r.rate_code),
+                          shown.text(r.room_type), shown.text(boards),
                           str(r.span[0]), str(r.span[1]), _prices_text(r))
         console.print(rates)
     if discounts:
-        console.print("Discounts: " + "; ".join(
+        console.print(shown.text("Discounts: " + "; ".join(
             f"{d.code} {d.type} {d.value}{' addon' if d.kind == 'addon' else ''}"
-            f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts), highlight=False,
-            markup=False)
+            f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts)), highlight=False)
     if promotions:
-        console.print("Promotions: " + "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions), highlight=False,
-                      markup=False)
+        listed = "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions)
+        console.print(shown.text(f"Promotions: {listed}"), highlight=False)
 
 
 # -- opdesk contracts copy ---------------------------------------------------------------
@@ -421,8 +413,8 @@ def copy_command(
     if as_json:
         print_json({"code": plan.new_code, "copied_from": code, "file": str(contracts), "written": write})
     elif write:
-        console.print(f"{contracts}: added {plan.new_code} (copied from {code}) and loaded the file again: ok; "
-                      f"opdesk contracts load {contracts} to use it", highlight=False, markup=False)
+        console.print(shown.text(f"{contracts}: added {plan.new_code} (copied from {code}) and loaded the file "
+                                 f"again: ok; opdesk contracts load {contracts} to use it"), highlight=False)
     else:
         typer.echo(result.entry, nl=False)
 
@@ -465,7 +457,7 @@ def wizard_command(
         typer.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False, markup=False)
+    console.print(shown.text(f"wrote {output}: review it, then opdesk contracts load {output}"), highlight=False)
 
 
 def _plan_text(plan: ContractPlan, base: Path | None) -> str:
@@ -501,7 +493,7 @@ def _wizard_asks(base: Path | None, output: Path | None) -> None:
     except typer.Abort:
         fail("the wizard stopped before it finished: nothing written")
     target.write_text(text, encoding="utf-8")
-    console.print(f"wrote {target}: review it, then opdesk contracts load {target}", highlight=False, markup=False)
+    console.print(shown.text(f"wrote {target}: review it, then opdesk contracts load {target}"), highlight=False)
 
 
 def _target_file(text: str) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -31,11 +30,7 @@ from core.pricing.agencies import (
 )
 from core.pricing.load import USE_PRICES, ContractsError
 from core.pricing.store import active_contracts
-
-
-def _text(value: str) -> Text:
-    """File text as text: no markup, no control characters."""
-    return Text("".join(ch if ch.isprintable() else "?" for ch in value))
+from tui import shown
 
 
 class AgenciesScreen(Screen[None]):
@@ -80,8 +75,8 @@ class AgenciesScreen(Screen[None]):
         title.update(f"Agencies and rate codes · {where}")
         self.rows = agency_rows(cs)
         for n, row in enumerate(self.rows):
-            table.add_row(_text(row.agency), _text(row.rate_code), _text(row.prices),
-                          _text(row.child_bands or "none: children count as adults"), key=str(n))
+            table.add_row(shown.text(row.agency), shown.text(row.rate_code), shown.text(row.prices),
+                          shown.text(row.child_bands or "none: children count as adults"), key=str(n))
 
     def _selected(self) -> AgencyRow | None:
         table = self.query_one(DataTable)
