@@ -33,6 +33,7 @@ from core.pricing.wizard import (
     WizardError,
     plan_toml,
 )
+from core.redact import mask_text
 from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 from tui.commands.contract_wizard import ask, ask_plan
@@ -416,7 +417,7 @@ def copy_command(
         console.print(shown.text(f"{contracts}: added {plan.new_code} (copied from {code}) and loaded the file "
                                  f"again: ok; opdesk contracts load {contracts} to use it"), highlight=False)
     else:
-        typer.echo(result.entry, nl=False)
+        typer.echo(mask_text(result.entry), nl=False)
 
 
 # -- opdesk contracts wizard ---------------------------------------------------------------
@@ -454,7 +455,7 @@ def wizard_command(
     )
     text = _plan_text(plan, base)
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(mask_text(text), nl=False)
         return
     output.write_text(text, encoding="utf-8")
     console.print(shown.text(f"wrote {output}: review it, then opdesk contracts load {output}"), highlight=False)
@@ -484,7 +485,7 @@ def _wizard_asks(base: Path | None, output: Path | None) -> None:
     try:
         plan, base = ask_plan(base)
         text = _plan_text(plan, base)
-        typer.echo("\n# -- the result " + "-" * 50 + "\n" + text)
+        typer.echo("\n# -- the result " + "-" * 50 + "\n" + mask_text(text))
         contracts = len(plan.seasons) * len(plan.room_differences)
         target = ask("Write it to which file?", _target_file, str(output or base or f"{plan.rate_code}.toml"))
         if not typer.confirm(f"Write {contracts} contract(s) to {target}?", default=True):
