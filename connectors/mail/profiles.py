@@ -195,8 +195,9 @@ class Profile:
             b.total, b.currency = self.to_money(values["total"], "total", record)
         if values.get("currency"):
             b.currency = values["currency"].strip().upper()
-        b.flights = [{"direction": d, "number": values[f"{d}_flight"]} for d in ("arrival", "departure")
-                     if values.get(f"{d}_flight")]
+        b.flights = [{"direction": d, "number": values[f"{d}_flight"],
+                      **{k: values[f"{d}_{k}"] for k in ("route", "time") if values.get(f"{d}_{k}")}}
+                     for d in ("arrival", "departure") if values.get(f"{d}_flight")]
         b.guests = guests
         if values.get("email", "").strip() and guests and not guests[0].email:
             guests[0].email = values["email"].strip()   # the booking's contact e-mail is the lead guest's
@@ -277,7 +278,8 @@ class Profile:
 
 _KNOWN = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
           "promo_code", "check_in", "check_out", "sale_date", "cancel_date", "nights", "rooms", "total",
-          "currency", "adults", "child_ages", "arrival_flight", "departure_flight", "email"}
+          "currency", "adults", "child_ages", "arrival_flight", "departure_flight", "arrival_route",
+          "arrival_time", "departure_route", "departure_time", "email"}
 
 
 # -- finding things in text ------------------------------------------------------------
