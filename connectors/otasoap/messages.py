@@ -34,6 +34,7 @@ from core.models import Content, OperatorBooking, ParseError
 
 PMSX_STATUS = {"Commit": "Reserved", "Modify": "Modify", "Cancel": "Cancelled"}
 PMSX_STATUS_OF = {Content.NEW: "Commit", Content.CHANGE: "Modify", Content.CANCEL: "Cancel"}
+ADULT, CHILD_CODES = "10", {"8", "7"}
 # A push may use either vocabulary: the pull one or the standard's.
 PUSH_STATUS = {**PMSX_STATUS, "Reserved": "Reserved", "Cancelled": "Cancelled", "Book": "Reserved"}
 
@@ -112,10 +113,32 @@ def status_bookings(element: etree._Element, statuses: dict[str, str]) -> list[O
     standard = copy.deepcopy(element)
     standard.tag = q("HotelReservation")
     standard.set("ResStatus", statuses[status])
+    for count in standard.iter(q("GuestCount")):
+        read_age_qualifying_code(count, unique_id(element) or "?")
     bookings = reservations_bookings([standard])
     for booking in bookings:
         booking.extra["res_status"] = status
     return bookings
+
+
+def read_age_qualifying_code(count: etree._Element, record: str) -> None:
+    """Count a guest by its ``AgeQualifyingCode`` (10 adult, 8 child, 7 infant), the way the OTA codes it.
+
+    The shared reader counts a ``GuestCount`` with an ``Age`` as children: an
+    adult's age is dropped, and a child without one is refused.
+    """
+    code = count.get("AgeQualifyingCode")
+    if code is None:
+        return
+    if code == ADULT:
+        count.attrib.pop("Age", None)
+    elif code in CHILD_CODES:
+        if count.get("Age") is None:
+            raise ParseError(f"a child (AgeQualifyingCode {code}) without an Age", field="GuestCount Age",
+                             record=record)
+    else:
+        raise ParseError(f"unknown AgeQualifyingCode {code[:20]!r} (expected 10 adult, 8 child or 7 infant)",
+                         field="GuestCount AgeQualifyingCode", record=record)
 
 
 def pmsx_notif_report(reservations: Iterable[tuple[str, str, str]], *, refused: str = "",
@@ -140,6 +163,8 @@ def pmsx_reservation(booking: OperatorBooking, hotel_code: str) -> etree._Elemen
     """How pmsXchange lists a reservation (the simulator's side)."""
     element = writer.hotel_reservation(booking, hotel_code)
     element.set("ResStatus", PMSX_STATUS_OF[booking.content])
+    for count in element.iter(q("GuestCount")):
+        count.set("AgeQualifyingCode", "8" if count.get("Age") is not None else ADULT)
     uid = element.find(q("UniqueID"))
     if uid is not None:
         uid.set("Type", "14")

@@ -59,10 +59,10 @@ def fault(handler: "SimHandler", code: str, text: str) -> bool:
     return True
 
 
-def record(op: "SimOperator", voucher: str, number: str, failure: str) -> None:
+def record(op: "SimOperator", voucher: str, number: str, failure: str, message: str) -> None:
     with op.lock:
         op.replies.append({"voucher": voucher, "answer": "reject" if failure else "confirm",
-                           "hotel_number": number, "reason": failure})
+                           "hotel_number": number, "reason": failure, "message": message})
 
 
 def pmsxchange(op: "SimOperator", name: str, payload: etree._Element) -> etree._Element | None:
@@ -78,7 +78,7 @@ def pmsxchange(op: "SimOperator", name: str, payload: etree._Element) -> etree._
         items, refusal = messages.read_notif_report(payload)
         for status, ident, number in items:
             if refusal or number:
-                record(op, ident, number, refusal)
+                record(op, ident, number, refusal, name)
             op.feed.acknowledge(ident, cancelled=status == "Cancel")
         answer = messages.message("OTA_NotifReportRS", echo=payload.get("EchoToken", ""))
         messages.sub(answer, "Success")
@@ -103,7 +103,7 @@ def synxis(op: "SimOperator", name: str, payload: etree._Element) -> etree._Elem
             events = op.feed.by_voucher.get(crs, [])
         if not events:
             return messages.synxis_answer(kind, error=f"unknown CRS confirmation number {crs!r}")
-        record(op, crs, number, failure)
+        record(op, crs, number, failure, kind)
         op.feed.acknowledge(crs, cancelled=kind == messages.SYNXIS_CANCEL)
         return messages.synxis_answer(kind)
     return None
