@@ -53,7 +53,7 @@ def route(handler: "SimHandler", op: "SimOperator", method: str, rest: list[str]
         return True
     if call == "pax/gethotelagencies":
         return send(handler, op, records.service_result("ArrayOfDefinitionHotelAgency", [
-            records.named("DefinitionHotelAgency", agency_id(op.name), catalog_for(op.name).title)]))
+            records.named("DefinitionHotelAgency", agency_id(op.name), op.title or catalog_for(op.name).title)]))
     if call == "pax/getnotconfirmmessages":
         return send(handler, op, records.service_result("ArrayOfNotConfirmMessage", [
             records.named("NotConfirmMessage", i, n) for i, n in NOT_CONFIRM_MESSAGES]))
@@ -91,7 +91,7 @@ def reservation_list(handler: "SimHandler", op: "SimOperator", query: dict[str, 
     if query.get("agencyId") != agency_id(op.name):
         return send(handler, op, records.service_result("ArrayOfPmsReservation", []))
     op.feed.tick()
-    title = catalog_for(op.name).title
+    title = op.title or catalog_for(op.name).title
     with op.feed.lock:
         latest = [(events[-1].booking, events[-1].acked) for events in op.feed.by_voucher.values()]
     items = [records.reservation_element(b, hotel_code=PAXIMUM_ID, agency_id=agency_id(op.name), operator_name=title,

@@ -64,6 +64,7 @@ class SimOperator:
     token: str = ""
     pagination: str = "page"             # jsonapi: page, offset or cursor
     dialect: str = ""                    # ota-soap: pmsxchange or synxis
+    title: str = ""                      # hotel2sejour: the agency name it is listed under (default: the catalog's)
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
     replies: list[dict[str, Any]] = field(default_factory=list)   # confirmations and rejections received
