@@ -23,7 +23,8 @@ one, else opdesk's own.
 Every request carries the credentials in a WS-Security UsernameToken
 (``envelope.py``). Settings (``[[operators]]``): ``url``, ``dialect``,
 ``username``, ``password`` (or ``password_env`` / ``password_file``),
-``hotel_code``, ``chain_code`` (SynXis, optional), ``delivery`` (pmsXchange:
+``hotel_code``, ``chain_code`` (SynXis, optional), ``market`` (when the
+operator sends none, else the guest's country is used), ``delivery`` (pmsXchange:
 ``pull``, the default, or ``push`` for ``opdesk serve-push``), ``timeout``.
 """
 
@@ -125,7 +126,11 @@ class OtaSoapConnector(Connector):
         return check_status(response, url)
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
-        return messages.parse_part(raw.body, name=raw.filename or raw.source_ref)
+        bookings = messages.parse_part(raw.body, name=raw.filename or raw.source_ref)
+        market = str(self.setting("market", ""))
+        for booking in bookings:   # as for AlpineBits: the guest's country when the operator sends no market
+            booking.market = booking.market or market or booking.nationality
+        return bookings
 
     # -- acknowledging (pmsXchange) ----------------------------------------------------------------
     async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:

@@ -179,3 +179,41 @@ def test_mask_and_token_reading():
     assert read_token(b'"eccb3171-8b55-4b44-840c-90f6718e360f"') == "eccb3171-8b55-4b44-840c-90f6718e360f"
     assert read_token(b"eccb3171-8b55") == "eccb3171-8b55"
     assert read_token(b"<html>login page</html>") == ""
+
+
+def test_the_simulator_takes_the_same_fault_switches(tmp_path):
+    garbled = sim_operator("garbled", kind="hotel2sejour", initial=2, faults=Faults(malformed=True))
+    down = sim_operator("down", kind="hotel2sejour", initial=2, faults=Faults(status=500))
+    busy = sim_operator("busy", kind="hotel2sejour", initial=2, faults=Faults(fail_first=1, fail_status=429,
+                                                                             retry_after=0.1))
+    with SimServer([garbled, down, busy]) as server:
+        runs = {r.operator: r for r in asyncio.run(scan(make_config(tmp_path, server)))}
+    assert runs["garbled"].state == "error" and "not well-formed" in runs["garbled"].last_error
+    assert runs["down"].state == "error" and "HTTP 500" in runs["down"].last_error
+    assert (runs["busy"].state, runs["busy"].new) == ("ok", 2)
+
+
+HOSTILE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<PmsReservation><ResNo>V1</ResNo><ResOrder>1</ResOrder><ResType>Y</ResType><HotelPaximumID>100100</HotelPaximumID>
+<CheckIn>2026-07-01</CheckIn><CheckOut>2026-07-08</CheckOut><Room>[/]\x1b[31m</Room><Adult>ADULTS</Adult>
+<Child>0</Child><Price>PRICE</Price></PmsReservation>"""
+
+
+@pytest.mark.parametrize(("adults", "price", "field"), [
+    ("9" * 5000, "10", "Adult"), ("2", "1" * 5000, "Price"), ("2", "-5", "Price"), ("-1", "10", "Adult")])
+def test_impossible_values_are_refused_naming_the_field(adults, price, field):
+    from connectors.hotel2sejour.records import parse_reservation
+
+    body = HOSTILE.replace(b"ADULTS", adults.encode()).replace(b"PRICE", price.encode())
+    with pytest.raises(ParseError) as caught:
+        parse_reservation(body.replace(b"\x1b", b""), hotel_code="100100")
+    assert caught.value.field == field and caught.value.record == "V1"
+
+
+def test_operator_text_is_kept_as_text_and_bad_bytes_are_a_named_error():
+    from connectors.hotel2sejour.records import parse_reservation
+
+    booking = parse_reservation(HOSTILE.replace(b"\x1b", b"").replace(b"ADULTS", b"2").replace(b"PRICE", b"10"))
+    assert booking.room == "[/][31m" and booking.adults == 2
+    with pytest.raises(ParseError):
+        parse_reservation(HOSTILE.replace(b"ADULTS", b"\xff\xfe"))
