@@ -34,9 +34,10 @@ import difflib
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 

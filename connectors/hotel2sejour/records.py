@@ -93,49 +93,53 @@ def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> O
     if not res_no:
         raise ParseError("missing", field="ResNo")
     voucher = voucher_of(res_no, res_order)
-    text = lambda tag: (root.findtext(tag) or "").strip()  # noqa: E731
-    res_type = text("ResType")
+    text = lambda tag: (root.findtext(tag) or "").strip()
+    res_type = field_text(root, "ResType")
     if res_type not in RES_TYPES:
         raise ParseError(f"unknown ResType {res_type!r} (expected Y new, D changed or I cancelled)",
                          field="ResType", record=voucher)
-    hotel = text("HotelPaximumID")
+    hotel = field_text(root, "HotelPaximumID")
     if hotel_code and hotel and hotel != hotel_code:
         raise ParseError(f"for hotel {hotel}, not this one ({hotel_code})", field="HotelPaximumID", record=voucher)
-    booking = OperatorBooking(voucher=voucher, content=RES_TYPES[res_type], agency=text("OperatorCode"),
-                              room=text("Room"), board=text("Board"), rate=text("RateCode"), market=text("Market"),
-                              currency=text("Currency"), notes=text("Note"), source=text("OperatorName"))
-    booking.check_in = read_day(text("CheckIn"), "CheckIn", voucher)
-    booking.check_out = read_day(text("CheckOut"), "CheckOut", voucher)
-    booking.sale_date = read_day(text("RecordDate")[:10], "RecordDate", voucher)
+    booking = OperatorBooking(voucher=voucher, content=RES_TYPES[res_type], agency=field_text(root, "OperatorCode"),
+                              room=field_text(root, "Room"), board=field_text(root, "Board"), rate=field_text(root, "RateCode"), market=field_text(root, "Market"),
+                              currency=field_text(root, "Currency"), notes=field_text(root, "Note"), source=field_text(root, "OperatorName"))
+    booking.check_in = read_day(field_text(root, "CheckIn"), "CheckIn", voucher)
+    booking.check_out = read_day(field_text(root, "CheckOut"), "CheckOut", voucher)
+    booking.sale_date = read_day(field_text(root, "RecordDate")[:10], "RecordDate", voucher)
     if booking.content == Content.CANCEL:
-        booking.cancel_date = read_day(text("ChangeDate")[:10], "ChangeDate", voucher)
+        booking.cancel_date = read_day(field_text(root, "ChangeDate")[:10], "ChangeDate", voucher)
     if booking.content != Content.CANCEL and (booking.check_in is None or booking.check_out is None):
         raise ParseError("missing", field="CheckIn" if booking.check_in is None else "CheckOut", record=voucher)
     if booking.check_in and booking.check_out and booking.check_out <= booking.check_in:
         raise ParseError(f"check-out {booking.check_out} is not after check-in {booking.check_in}",
                          field="CheckOut", record=voucher)
-    booking.rooms = read_count(text("RoomCount") or "1", "RoomCount", voucher)
-    booking.adults = read_count(text("Adult") or "0", "Adult", voucher)
-    booking.total = read_amount(text("Price"), "Price", voucher)
+    booking.rooms = read_count(field_text(root, "RoomCount") or "1", "RoomCount", voucher)
+    booking.adults = read_count(field_text(root, "Adult") or "0", "Adult", voucher)
+    booking.total = read_amount(field_text(root, "Price"), "Price", voucher)
     for number, guest in enumerate(root.findall("Guests/Guest"), start=1):
-        g = lambda tag: (guest.findtext(tag) or "").strip()  # noqa: E731, B023
-        age = read_count(g("Age"), f"Guests/Guest[{number}]/Age", voucher) if g("Age") else None
-        booking.guests.append(Guest(first_name=g("Name"), last_name=g("Surname"), age=age,
-                                    birth_date=read_day(g("BirthDate")[:10], f"Guests/Guest[{number}]/BirthDate",
+        g = lambda tag: (guest.findtext(tag) or "").strip()  # noqa: B023
+        age = read_count(field_text(guest, "Age"), f"Guests/Guest[{number}]/Age", voucher) if field_text(guest, "Age") else None
+        booking.guests.append(Guest(first_name=field_text(guest, "Name"), last_name=field_text(guest, "Surname"), age=age,
+                                    birth_date=read_day(field_text(guest, "BirthDate")[:10], f"Guests/Guest[{number}]/BirthDate",
                                                         voucher),
-                                    nationality=g("Nationality"), gender=g("Title")))
-        if g("Title").upper() in CHILD_TITLES:
+                                    nationality=field_text(guest, "Nationality"), gender=field_text(guest, "Title")))
+        if field_text(guest, "Title").upper() in CHILD_TITLES:
             if age is None:
                 raise ParseError("a child without an age", field=f"Guests/Guest[{number}]/Age", record=voucher)
             booking.child_ages.append(age)
-    children = read_count(text("Child") or "0", "Child", voucher)
+    children = read_count(field_text(root, "Child") or "0", "Child", voucher)
     if children != len(booking.child_ages):
         raise ParseError(f"Child says {children}, but {len(booking.child_ages)} child guest(s) have an age",
                          field="Child", record=voucher)
     booking.nationality = next((g.nationality for g in booking.guests if g.nationality), "")
     booking.extra = {"res_no": res_no, "res_order": res_order, "agency_id": agency_id, "hotel_code": hotel,
-                     "room_type": text("RoomType"), "res_conf": text("ResConf")}
+                     "room_type": field_text(root, "RoomType"), "res_conf": field_text(root, "ResConf")}
     return booking
+
+
+def field_text(element: etree._Element, tag: str) -> str:
+    return (element.findtext(tag) or "").strip()
 
 
 def read_day(value: str, field: str, record: str) -> date | None:
@@ -176,7 +180,7 @@ def service_result(kind: str, items: list[etree._Element], *, ok: bool = True, c
     etree.SubElement(error, "Message").text = message
     etree.SubElement(root, "InfoMessage").text = f"{len(items)} data item returned" if ok else ""
     etree.SubElement(root, "IsSuccessful").text = "true" if ok else "false"
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def named(tag: str, ident: str, name: str) -> etree._Element:

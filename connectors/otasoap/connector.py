@@ -30,7 +30,8 @@ operator sends none, else the guest's country is used), ``delivery`` (pmsXchange
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from lxml import etree
@@ -38,7 +39,7 @@ from lxml import etree
 from connectors.base import Connector, FetchContext, Reply
 from connectors.httperrors import unreachable
 from connectors.otasoap import envelope, messages
-from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
+from core.models import Content, OperatorBooking, OperatorError, ParseError, RawMessage
 
 if TYPE_CHECKING:
     from core.ingest import IngestResult
@@ -133,7 +134,7 @@ class OtaSoapConnector(Connector):
         return bookings
 
     # -- acknowledging (pmsXchange) ----------------------------------------------------------------
-    async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:
+    async def acknowledge_many(self, items: list[tuple[RawMessage, IngestResult]], ctx: FetchContext) -> None:
         """pmsXchange: report every stored, readable reservation of the batch processed.
 
         SynXis has no receipt: each reservation is updated when the hotel decides.
@@ -144,7 +145,7 @@ class OtaSoapConnector(Connector):
         if done:
             self.read(await self.post(ctx, messages.pmsx_notif_report(done)), "OTA_NotifReportRS")
 
-    async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
+    async def acknowledge(self, raw: RawMessage, result: IngestResult, ctx: FetchContext) -> None:
         await self.acknowledge_many([(raw, result)], ctx)
 
     # -- answering ----------------------------------------------------------------------------------
@@ -157,11 +158,11 @@ class OtaSoapConnector(Connector):
     def answer(self, reply: Reply, number: str, failure: str) -> None:
         content = str(reply.reservation.get("content", "new"))
         if self.dialect == "pmsxchange":
-            status = messages.PMSX_STATUS_OF.get(messages.Content(content), "Commit")
+            status = messages.PMSX_STATUS_OF.get(Content(content), "Commit")
             payload = messages.pmsx_notif_report([(status, reply.voucher, number)], refused=failure)
             expected = "OTA_NotifReportRS"
         else:
-            kind = messages.SYNXIS_KIND_OF[messages.Content(content)]
+            kind = messages.SYNXIS_KIND_OF[Content(content)]
             payload = messages.synxis_update(kind, reply.voucher, number, failure)
             expected = kind[:-2] + "RS"
         url = self.url()

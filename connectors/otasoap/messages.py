@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -58,7 +58,7 @@ def sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
 
 
 def stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    return (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
 
 
 def message(tag: str, *, version: str = "1.0", now: datetime | None = None, echo: str = "") -> etree._Element:

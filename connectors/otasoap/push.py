@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 PUSH = "OTA_HotelResNotifRQ"
 
 
-def answer_push(state: "PushServer", operator: OperatorConfig, body: bytes) -> tuple[int, bytes]:
+def answer_push(state: PushServer, operator: OperatorConfig, body: bytes) -> tuple[int, bytes]:
     """``(HTTP status, SOAP answer)`` for one push."""
     try:
         env, payload = envelope.open_envelope(body, name="request")
@@ -74,7 +74,7 @@ def refusal(echo: str, code: str, text: str) -> etree._Element:
     return answer
 
 
-def authorised(state: "PushServer", operator: OperatorConfig, given: tuple[str, str] | None) -> bool:
+def authorised(state: PushServer, operator: OperatorConfig, given: tuple[str, str] | None) -> bool:
     if given is None:
         return False
     username = str(operator.settings.get("username", ""))

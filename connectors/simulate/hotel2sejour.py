@@ -31,7 +31,7 @@ def agency_id(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"opdesk-simulator/{name}"))
 
 
-def authorised(handler: "SimHandler", op: "SimOperator") -> bool:
+def authorised(handler: SimHandler, op: SimOperator) -> bool:
     parts = urlsplit(handler.path)
     if parts.path.rstrip("/").endswith("/api/system/login"):
         query = parse_qs(parts.query)
@@ -39,7 +39,7 @@ def authorised(handler: "SimHandler", op: "SimOperator") -> bool:
     return handler.headers.get("cookie", "") == op.token
 
 
-def route(handler: "SimHandler", op: "SimOperator", method: str, rest: list[str], body: bytes) -> bool:
+def route(handler: SimHandler, op: SimOperator, method: str, rest: list[str], body: bytes) -> bool:
     """Answer one request; False when the path is not Hotel2Sejour's."""
     query = {k: v[0] for k, v in parse_qs(urlsplit(handler.path).query, keep_blank_values=True).items()}
     if method != "GET" or rest[:1] != ["api"]:
@@ -64,14 +64,14 @@ def route(handler: "SimHandler", op: "SimOperator", method: str, rest: list[str]
     return False
 
 
-def send(handler: "SimHandler", op: "SimOperator", body: bytes) -> bool:
+def send(handler: SimHandler, op: SimOperator, body: bytes) -> bool:
     if op.faults.malformed:
         body = body[: max(len(body) // 2, 20)]
     handler.answer(200, body, "application/xml")
     return True
 
 
-def refuse(handler: "SimHandler", op: "SimOperator", code: str, message: str) -> bool:
+def refuse(handler: SimHandler, op: SimOperator, code: str, message: str) -> bool:
     return send(handler, op, records.service_result("Object", [], ok=False, code=code, message=message))
 
 
@@ -82,7 +82,7 @@ def day(value: str) -> date | None:
         return None
 
 
-def reservation_list(handler: "SimHandler", op: "SimOperator", query: dict[str, str]) -> bool:
+def reservation_list(handler: SimHandler, op: SimOperator, query: dict[str, str]) -> bool:
     start, end = day(query.get("checkInStart", "")), day(query.get("checkInEnd", ""))
     if start is None or end is None:
         return refuse(handler, op, "10", "checkInStart and checkInEnd must be dates written MM.DD.YYYY")
@@ -100,7 +100,7 @@ def reservation_list(handler: "SimHandler", op: "SimOperator", query: dict[str, 
     return send(handler, op, records.service_result("ArrayOfPmsReservation", items))
 
 
-def confirmation(handler: "SimHandler", op: "SimOperator", query: dict[str, str]) -> bool:
+def confirmation(handler: SimHandler, op: SimOperator, query: dict[str, str]) -> bool:
     res_no, res_order = query.get("resNo", ""), query.get("resOrder", "1")
     voucher = records.voucher_of(res_no, res_order)
     status = query.get("confirmationStatus", "")
@@ -123,7 +123,7 @@ def confirmation(handler: "SimHandler", op: "SimOperator", query: dict[str, str]
     return send(handler, op, records.service_result("Boolean", []))
 
 
-def entry(op: "SimOperator", base: str) -> dict[str, object]:
+def entry(op: SimOperator, base: str) -> dict[str, object]:
     """The ``[[operators]]`` entry that scans this simulated operator."""
     return {"name": op.name, "kind": "hotel2sejour", "title": f"{catalog_for(op.name).title} (simulated)",
             "enabled": True, "url": base, "username": op.username, "password": op.password,

@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 HOTEL_CODE = "SUNBEACH"
 
 
-def authorised(handler: "SimHandler", op: "SimOperator") -> bool:
+def authorised(handler: SimHandler, op: SimOperator) -> bool:
     return True   # the credentials travel inside the envelope: checked in route()
 
 
-def route(handler: "SimHandler", op: "SimOperator", method: str, rest: list[str], body: bytes) -> bool:
+def route(handler: SimHandler, op: SimOperator, method: str, rest: list[str], body: bytes) -> bool:
     if method != "POST" or rest != ["soap"]:
         return False
     try:
@@ -54,18 +54,18 @@ def route(handler: "SimHandler", op: "SimOperator", method: str, rest: list[str]
     return True
 
 
-def fault(handler: "SimHandler", code: str, text: str) -> bool:
+def fault(handler: SimHandler, code: str, text: str) -> bool:
     handler.answer(500, envelope.fault(code, text), envelope.CONTENT_TYPE)
     return True
 
 
-def record(op: "SimOperator", voucher: str, number: str, failure: str, message: str) -> None:
+def record(op: SimOperator, voucher: str, number: str, failure: str, message: str) -> None:
     with op.lock:
         op.replies.append({"voucher": voucher, "answer": "reject" if failure else "confirm",
                            "hotel_number": number, "reason": failure, "message": message})
 
 
-def pmsxchange(op: "SimOperator", name: str, payload: etree._Element) -> etree._Element | None:
+def pmsxchange(op: SimOperator, name: str, payload: etree._Element) -> etree._Element | None:
     if name == "OTA_ReadRQ":
         read = payload.find(f"{messages.q('ReadRequests')}/{messages.q('HotelReadRequest')}")
         if read is None or read.get("HotelCode") != HOTEL_CODE:
@@ -86,7 +86,7 @@ def pmsxchange(op: "SimOperator", name: str, payload: etree._Element) -> etree._
     return None
 
 
-def synxis(op: "SimOperator", name: str, payload: etree._Element) -> etree._Element | None:
+def synxis(op: SimOperator, name: str, payload: etree._Element) -> etree._Element | None:
     if name == "OTA_HotelGetMsgRQ":
         msg = payload.find(f"{messages.q('Messages')}/{messages.q('Message')}")
         if msg is None or msg.get("HotelCode") != HOTEL_CODE:
@@ -109,7 +109,7 @@ def synxis(op: "SimOperator", name: str, payload: etree._Element) -> etree._Elem
     return None
 
 
-def entry(op: "SimOperator", base: str) -> dict[str, Any]:
+def entry(op: SimOperator, base: str) -> dict[str, Any]:
     return {"name": op.name, "kind": "ota-soap", "dialect": op.dialect,
             "title": f"{catalog_for(op.name).title} (simulated)", "enabled": True, "url": f"{base}/soap",
             "username": op.username, "password": op.password, "hotel_code": HOTEL_CODE}

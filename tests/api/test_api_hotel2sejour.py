@@ -137,7 +137,7 @@ def test_a_refused_login_fails_the_run_at_once(tmp_path):
 class EchoHandler(BaseHTTPRequestHandler):
     """Answers 500 with the URL it was asked, as a careless server does."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = f"error at {self.path}".encode()
         self.send_response(500)
         self.send_header("Content-Length", str(len(body)))
