@@ -217,3 +217,12 @@ def test_operator_text_is_kept_as_text_and_bad_bytes_are_a_named_error():
     assert booking.room == "[/][31m" and booking.adults == 2
     with pytest.raises(ParseError):
         parse_reservation(HOSTILE.replace(b"ADULTS", b"\xff\xfe"))
+
+
+def test_an_unknown_agency_names_those_hotel2sejour_lists(tmp_path):
+    loti = sim_operator("loti", kind="hotel2sejour", initial=1)
+    loti.title = "LOTİ"
+    with SimServer([loti]) as server:
+        [run] = asyncio.run(scan(make_config(tmp_path, server, loti={"agencies": ["Novanta"]})))
+    assert run.state == "error"
+    assert "agencies Novanta are not connected to this hotel at Hotel2Sejour (connected: LOTİ)" in run.last_error

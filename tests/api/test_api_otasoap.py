@@ -266,3 +266,16 @@ def test_a_soap_push_names_what_it_refused_and_refuses_wrong_credentials(pushed)
     status, fault = post(url, push_request(bookings, password="guess"))
     assert status == 500 and "authentication failed" in fault.findtext(".//faultstring")
     assert len(rows(config, "SELECT id FROM operator_reservations")) == 1
+
+
+def test_a_missing_dialect_or_hotel_code_says_what_to_set(tmp_path):
+    smx = sim_operator("smx", kind="ota-soap", initial=1)
+    sabre = sim_operator("sabre", kind="ota-soap", initial=1, dialect="synxis")
+    with SimServer([smx, sabre]) as server:
+        config = make_config(tmp_path, server)
+        config = Config(config.path, {**config.data, "operators": [
+            {k: v for k, v in e.items() if k != ("dialect" if e["name"] == "smx" else "hotel_code")}
+            for e in config.data["operators"]]})
+        runs = {r.operator: r for r in asyncio.run(scan(config))}
+    assert 'dialect must be "pmsxchange" or "synxis"' in runs["smx"].last_error
+    assert "set hotel_code" in runs["sabre"].last_error
