@@ -55,7 +55,8 @@ class OtaSoapConnector(Connector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.pulled: dict[str, tuple[str, str]] = {}   # raw sha256 -> (ResStatus, reservation ID), pmsXchange
+        # pmsXchange: raw sha256 -> (ResStatus, reservation ID, message ID), for the report that it was processed
+        self.pulled: dict[str, tuple[str, str, str]] = {}
 
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str, default: Any = "") -> Any:
@@ -105,7 +106,8 @@ class OtaSoapConnector(Connector):
             body = await self.post(ctx, messages.pmsx_read_request(hotel))
             for element in messages.pmsx_reservations(self.read(body, "OTA_ResRetrieveRS")):
                 raw = self.raw(messages.pmsx_document(element), messages.unique_id(element), element.get("ResStatus"))
-                self.pulled[raw.sha256] = (element.get("ResStatus", ""), messages.unique_id(element))
+                self.pulled[raw.sha256] = (element.get("ResStatus", ""), messages.unique_id(element),
+                                           messages.message_id(element))
                 yield raw
             return
         body = await self.post(ctx, messages.synxis_get_messages(hotel, str(self.setting("chain_code", ""))))
@@ -158,8 +160,8 @@ class OtaSoapConnector(Connector):
     def answer(self, reply: Reply, number: str, failure: str) -> None:
         content = str(reply.reservation.get("content", "new"))
         if self.dialect == "pmsxchange":
-            status = messages.PMSX_STATUS_OF.get(Content(content), "Commit")
-            payload = messages.pmsx_notif_report([(status, reply.voucher, number)], refused=failure)
+            status, delivery = self.pulled_status(reply, content)
+            payload = messages.pmsx_notif_report([(status, reply.voucher, delivery, number)], refused=failure)
             expected = "OTA_NotifReportRS"
         else:
             kind = messages.SYNXIS_KIND_OF[Content(content)]
@@ -172,6 +174,18 @@ class OtaSoapConnector(Connector):
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc
         self.read(check_status(response, url), expected)
+
+
+    @staticmethod
+    def pulled_status(reply: Reply, content: str) -> tuple[str, str]:
+        """The ResStatus and message ID the reservation came with (from its stored message), to answer in kind."""
+        if reply.raw is not None:
+            try:
+                extra = messages.parse_part(reply.raw.body)[0].extra
+                return str(extra.get("res_status", "")), str(extra.get("message_id", ""))
+            except (ParseError, OperatorError, IndexError):
+                pass
+        return messages.PMSX_STATUS_OF.get(Content(content), "Commit"), ""
 
 
 def hotel_number(reply: Reply) -> str:

@@ -32,7 +32,8 @@ from connectors.ota import writer
 from connectors.ota.parser import OTA_NS, raise_operator_errors, read_xml, reservations_bookings
 from core.models import Content, OperatorBooking, ParseError
 
-PMSX_STATUS = {"Commit": "Reserved", "Modify": "Modify", "Cancel": "Cancelled"}
+# "Commit" for a new reservation; SiteMinder's own samples write "Book", read the same.
+PMSX_STATUS = {"Commit": "Reserved", "Book": "Reserved", "Modify": "Modify", "Cancel": "Cancelled"}
 PMSX_STATUS_OF = {Content.NEW: "Commit", Content.CHANGE: "Modify", Content.CANCEL: "Cancel"}
 ADULT, CHILD_CODES = "10", {"8", "7"}
 # A push may use either vocabulary: the pull one or the standard's.
@@ -75,8 +76,18 @@ def single_document(root_tag: str, holder: str | None, element: etree._Element) 
 
 
 def unique_id(element: etree._Element) -> str:
-    uid = element.find(q("UniqueID"))
+    """The reservation's ID: its ``UniqueID Type="14"``, else the first UniqueID."""
+    uids = element.findall(q("UniqueID"))
+    uid = next((u for u in uids if u.get("Type") == "14"), uids[0] if uids else None)
     return (uid.get("ID", "") if uid is not None else "").strip()
+
+
+def message_id(element: etree._Element) -> str:
+    """pmsXchange's delivery ID of one reservation message (``UniqueID Type="16" ID_Context="MESSAGE_UNIQUE_ID"``)."""
+    for uid in element.findall(q("UniqueID")):
+        if uid.get("Type") == "16" or uid.get("ID_Context") == "MESSAGE_UNIQUE_ID":
+            return uid.get("ID", "").strip()
+    return ""
 
 
 def check_answer(payload: etree._Element, expected: str) -> None:
@@ -113,11 +124,16 @@ def status_bookings(element: etree._Element, statuses: dict[str, str]) -> list[O
     standard = copy.deepcopy(element)
     standard.tag = q("HotelReservation")
     standard.set("ResStatus", statuses[status])
+    reservation = next((u for u in standard.findall(q("UniqueID")) if u.get("Type") == "14"), None)
+    if reservation is not None:   # the shared reader takes the first UniqueID as the voucher
+        standard.insert(0, reservation)
     for count in standard.iter(q("GuestCount")):
         read_age_qualifying_code(count, unique_id(element) or "?")
     bookings = reservations_bookings([standard])
     for booking in bookings:
         booking.extra["res_status"] = status
+        if message_id(element):
+            booking.extra["message_id"] = message_id(element)
     return bookings
 
 
@@ -141,31 +157,35 @@ def read_age_qualifying_code(count: etree._Element, record: str) -> None:
                          field="GuestCount AgeQualifyingCode", record=record)
 
 
-def pmsx_notif_report(reservations: Iterable[tuple[str, str, str]], *, refused: str = "",
+def pmsx_notif_report(reservations: Iterable[tuple[str, str, str, str]], *, refused: str = "",
                       now: datetime | None = None) -> etree._Element:
-    """Report ``(ResStatus, ID, hotel number)`` processed, or with ``refused`` (the reason) not processed."""
+    """Report ``(ResStatus, ID, message ID, hotel number)`` processed, or with ``refused`` (the reason) not."""
     root = message("OTA_NotifReportRQ", now=now)
     if refused:
         sub(sub(root, "Errors"), "Error", Type="3", Code="450", Status="NotProcessed").text = refused[:500]
     else:
         sub(root, "Success")
     holder = sub(sub(sub(root, "NotifDetails"), "HotelNotifReport"), "HotelReservations")
-    for status, ident, number in reservations:
+    for status, ident, delivery, number in reservations:
         res = sub(holder, "HotelReservation", ResStatus=status)
         sub(res, "UniqueID", Type="14", ID=ident)
+        if delivery:
+            sub(res, "UniqueID", Type="16", ID=delivery, ID_Context="MESSAGE_UNIQUE_ID")
         if number:
             ids = sub(sub(res, "ResGlobalInfo"), "HotelReservationIDs")
             sub(ids, "HotelReservationID", ResID_Type="14", ResID_Value=number, ResID_Source="Pms")
     return root
 
 
-def pmsx_reservation(booking: OperatorBooking, hotel_code: str) -> etree._Element:
+def pmsx_reservation(booking: OperatorBooking, hotel_code: str, message_number: str = "") -> etree._Element:
     """How pmsXchange lists a reservation (the simulator's side)."""
     element = writer.hotel_reservation(booking, hotel_code)
     element.set("ResStatus", PMSX_STATUS_OF[booking.content])
+    uid = element.find(q("UniqueID"))
+    if uid is not None and message_number:
+        uid.addnext(etree.Element(q("UniqueID"), Type="16", ID=message_number, ID_Context="MESSAGE_UNIQUE_ID"))
     for count in element.iter(q("GuestCount")):
         count.set("AgeQualifyingCode", "8" if count.get("Age") is not None else ADULT)
-    uid = element.find(q("UniqueID"))
     if uid is not None:
         uid.set("Type", "14")
     return element
@@ -180,16 +200,16 @@ def pmsx_retrieve_response(elements: Iterable[etree._Element], now: datetime | N
     return root
 
 
-def read_notif_report(payload: etree._Element) -> tuple[list[tuple[str, str, str]], str]:
-    """``([(ResStatus, ID, hotel number)], refusal reason)`` of an ``OTA_NotifReportRQ`` (the simulator's side)."""
+def read_notif_report(payload: etree._Element) -> tuple[list[tuple[str, str, str, str]], str]:
+    """``([(ResStatus, ID, message ID, hotel number)], refusal)`` of an ``OTA_NotifReportRQ`` (the simulator's side)."""
     if etree.QName(payload).localname != "OTA_NotifReportRQ":
         raise ParseError(f"expected OTA_NotifReportRQ, got {etree.QName(payload).localname}")
     error = payload.find(f"{q('Errors')}/{q('Error')}")
     items = []
     for res in payload.iter(q("HotelReservation")):
         number = res.find(f"{q('ResGlobalInfo')}/{q('HotelReservationIDs')}/{q('HotelReservationID')}")
-        items.append((res.get("ResStatus", ""), unique_id(res), number.get("ResID_Value", "") if number is not None
-                      else ""))
+        items.append((res.get("ResStatus", ""), unique_id(res), message_id(res),
+                      number.get("ResID_Value", "") if number is not None else ""))
     return items, ("" if error is None else (error.text or "refused").strip())
 
 

@@ -72,11 +72,12 @@ def pmsxchange(op: SimOperator, name: str, payload: etree._Element) -> etree._El
             raise ParseError(f"unknown hotel {'' if read is None else read.get('HotelCode', '')!r}")
         op.feed.tick()
         with op.feed.lock:
-            waiting = [e.booking for e in op.feed.events if not e.acked]
-        return messages.pmsx_retrieve_response(messages.pmsx_reservation(b, HOTEL_CODE) for b in waiting)
+            waiting = [(n, e.booking) for n, e in enumerate(op.feed.events, start=1) if not e.acked]
+        return messages.pmsx_retrieve_response(messages.pmsx_reservation(b, HOTEL_CODE, str(90000 + n))
+                                               for n, b in waiting)
     if name == "OTA_NotifReportRQ":
         items, refusal = messages.read_notif_report(payload)
-        for status, ident, number in items:
+        for status, ident, _, number in items:
             if refusal or number:
                 record(op, ident, number, refusal, name)
             op.feed.acknowledge(ident, cancelled=status == "Cancel")

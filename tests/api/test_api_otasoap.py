@@ -121,8 +121,25 @@ def test_pmsxchange_lists_commit_modify_cancel_and_counts_guests_by_age_qualifyi
         Content.CHANGE, Content.CANCEL]
     unknown = elements[0]
     unknown.set("ResStatus", "Reserved")
-    with pytest.raises(Exception, match="unknown ResStatus 'Reserved' \\(expected Commit, Modify, Cancel\\)"):
+    with pytest.raises(Exception, match="unknown ResStatus 'Reserved' \\(expected Commit, Book, Modify, Cancel\\)"):
         messages.parse_part(messages.pmsx_document(unknown))
+
+
+def test_a_retrieve_answer_shaped_like_siteminders_samples_reads_and_is_reported_with_its_message_id():
+    body = (Path(__file__).parent / "fixtures" / "soap" / "pmsxchange-retrieve.xml").read_bytes()
+    _, payload = envelope.open_envelope(body, name="sample")
+    booked, cancelled = messages.pmsx_reservations(payload)
+    [new] = messages.parse_part(messages.pmsx_document(booked))
+    [gone] = messages.parse_part(messages.pmsx_document(cancelled))
+    assert (new.voucher, new.content, new.adults, new.child_ages, new.room, new.rate) == (
+        "BKS-7781", Content.NEW, 2, [6], "DBL", "BAR")
+    assert (gone.voucher, gone.content, gone.extra["message_id"]) == ("BKS-7702", Content.CANCEL, "99002")
+    report = messages.pmsx_notif_report([(booked.get("ResStatus"), messages.unique_id(booked),
+                                          messages.message_id(booked), "")])
+    assert shape(report)[1:] == [
+        ("Success", {}), ("NotifDetails", {}), ("HotelNotifReport", {}), ("HotelReservations", {}),
+        ("HotelReservation", {"ResStatus": "Book"}), ("UniqueID", {"Type": "14", "ID": "BKS-7781"}),
+        ("UniqueID", {"Type": "16", "ID": "99001", "ID_Context": "MESSAGE_UNIQUE_ID"})]
 
 
 # -- pmsXchange pull ---------------------------------------------------------------------------
@@ -181,6 +198,19 @@ def test_a_wrong_password_is_a_soap_fault_named_on_the_board(tmp_path):
 
 
 # -- SynXis pull -------------------------------------------------------------------------------
+def test_a_get_messages_answer_shaped_like_sabres_samples_reads_new_and_cancelled():
+    root = etree.fromstring((Path(__file__).parent / "fixtures" / "soap" / "synxis-getmsg.xml").read_bytes())
+    pulled = messages.synxis_pulled(root)
+    assert [(kind, messages.synxis_crs_number(e)) for kind, e in pulled] == [
+        ("OTA_HotelResNotifRQ", "95049SY000123"), ("OTA_CancelRQ", "95049SY000099")]   # placeholders skipped
+    [new] = messages.parse_part(messages.synxis_document(*pulled[0]))
+    [gone] = messages.parse_part(messages.synxis_document(*pulled[1]))
+    assert (new.voucher, new.content, new.adults, new.room, new.rate, str(new.total)) == (
+        "95049SY000123", Content.NEW, 2, "KING", "RACK", "660.00")
+    assert (gone.voucher, gone.content) == ("95049SY000099", Content.CANCEL)
+
+
+
 def test_synxis_new_change_and_cancel_each_confirmed_with_its_own_message(tmp_path):
     sabre = sim_operator("sabre", kind="ota-soap", initial=3, dialect="synxis")
     with SimServer([sabre]) as server:
