@@ -96,7 +96,8 @@ def serve_push(
     ops = [op for op in cfg.operators if op.enabled and (not operator or op.name in operator)
            and (op.kind == "ota-push" or (op.kind == "ota-soap" and op.settings.get("delivery") == "push"))]
     if not ops:
-        fail("no enabled ota-push operator in the config: add one with kind = \"ota-push\", username and password_env")
+        fail("no enabled ota-push operator (or ota-soap with delivery = \"push\") in the config: add one with "
+             "kind = \"ota-push\", username and password_env")
     try:
         server = PushServer(cfg, ops, host=host, port=port)
     except OSError as exc:
@@ -134,7 +135,7 @@ def simulate(
     faults = Faults(latency=latency, status=status, fail_first=fail_first, fail_status=429,
                     retry_after=retry_after, hang=hang, malformed=malformed, auth_fail=auth_fail)
     if dialect not in ("pmsxchange", "synxis"):
-        fail(f"--dialect must be pmsxchange or synxis, not {dialect!r}")
+        fail(f"--dialect must be pmsxchange or synxis, not {dialect!r}", code=EXIT_BAD_INPUT)
     op = sim_operator(operator, kind="ota-pull" if kind == "ota-push" else kind, initial=bookings, churn=churn,
                       faults=faults, dialect=dialect)
     if kind == "ota-push":
