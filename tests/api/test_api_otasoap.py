@@ -22,7 +22,7 @@ from connectors.simulate.feed import BookingFeed
 from connectors.simulate.server import Faults, SimServer
 from core.config import Config
 from core.ingest import raw_from_row
-from core.models import Content, Guest
+from core.models import Content, Guest, ParseError
 from core.store import Store
 
 FAST = {"retries": 1, "backoff": 0.01, "backoff_max": 0.05, "request_timeout": 2, "operator_timeout": 5}
@@ -309,3 +309,18 @@ def test_a_missing_dialect_or_hotel_code_says_what_to_set(tmp_path):
         runs = {r.operator: r for r in asyncio.run(scan(config))}
     assert 'dialect must be "pmsxchange" or "synxis"' in runs["smx"].last_error
     assert "set hotel_code" in runs["sabre"].last_error
+
+
+@pytest.mark.parametrize(("count", "message"), [
+    ('<GuestCount AgeQualifyingCode="8" Count="1"/>', r"a child \(AgeQualifyingCode 8\) without an Age"),
+    ('<GuestCount AgeQualifyingCode="99" Count="1"/>', "unknown AgeQualifyingCode '99'"),
+    ('<GuestCount AgeQualifyingCode="10" Count="' + "9" * 5000 + '"/>', "GuestCount Count"),
+])
+def test_impossible_guest_counts_fail_the_reservation_naming_the_field(count, message):
+    body = (Path(__file__).parent / "fixtures" / "soap" / "pmsxchange-retrieve.xml").read_bytes()
+    body = body.replace(b'<GuestCount AgeQualifyingCode="8" Count="1" Age="6"/>', count.encode())
+    _, payload = envelope.open_envelope(body, name="sample")
+    booked, _ = messages.pmsx_reservations(payload)
+    with pytest.raises(ParseError, match=message) as caught:
+        messages.parse_part(messages.pmsx_document(booked))
+    assert caught.value.record == "BKS-7781"
