@@ -23,7 +23,8 @@ one, else opdesk's own.
 Every request carries the credentials in a WS-Security UsernameToken
 (``envelope.py``). Settings (``[[operators]]``): ``url``, ``dialect``,
 ``username``, ``password`` (or ``password_env`` / ``password_file``),
-``hotel_code``, ``chain_code`` (SynXis, optional), ``market`` (when the
+``hotel_code``, ``chain_code`` (SynXis, optional), ``ack`` (pmsXchange:
+``on_receipt``, the default, or ``on_decision``), ``market`` (when the
 operator sends none, else the guest's country is used), ``delivery`` (pmsXchange:
 ``pull``, the default, or ``push`` for ``opdesk serve-push``), ``timeout``.
 """
@@ -143,9 +144,24 @@ class OtaSoapConnector(Connector):
         """
         if self.dialect != "pmsxchange":
             return
-        done = [(*self.pulled[raw.sha256], "") for raw, result in items if result.ok and raw.sha256 in self.pulled]
+        stored = [self.pulled[raw.sha256] for raw, result in items if result.ok and raw.sha256 in self.pulled]
+        if self.ack_mode() == "on_decision":
+            # Only a cancellation, and what it cancels (offered again beside it), is beyond deciding.
+            cancelled = {ident for status, ident, _ in stored if status == "Cancel"}
+            stored = [item for item in stored if item[1] in cancelled]
+        done = [(*item, "") for item in stored]
         if done:
             self.read(await self.post(ctx, messages.pmsx_notif_report(done)), "OTA_NotifReportRS")
+
+    def ack_mode(self) -> str:
+        """pmsXchange: ``on_receipt`` (default) reports each reservation processed once stored;
+        ``on_decision`` reports a new or changed one when the hotel confirms or rejects it, and a
+        cancellation (nothing to decide) once stored."""
+        mode = str(self.setting("ack", "on_receipt"))
+        if mode not in ("on_receipt", "on_decision"):
+            raise OperatorError(f"operator {self.operator.name}: ack must be \"on_receipt\" or \"on_decision\", "
+                                f"not {mode!r}")
+        return mode
 
     async def acknowledge(self, raw: RawMessage, result: IngestResult, ctx: FetchContext) -> None:
         await self.acknowledge_many([(raw, result)], ctx)

@@ -171,6 +171,27 @@ def test_pmsxchange_does_not_report_a_reservation_it_could_not_read(tmp_path):
     assert len(rows(config, "SELECT id FROM raw_messages")) == 3   # and is stored once
 
 
+def test_pmsxchange_on_decision_reports_new_ones_when_the_hotel_answers_and_cancellations_at_once(tmp_path):
+    smx = sim_operator("smx", kind="ota-soap", initial=2)
+    with SimServer([smx]) as server:
+        config = make_config(tmp_path, server)
+        config = Config(config.path, {**config.data, "operators": [
+            {**e, "ack": "on_decision"} for e in config.data["operators"]]})
+        [first] = asyncio.run(scan(config))
+        assert first.new == 2 and smx.feed.unacked() == 2         # stored, not reported: the hotel has not decided
+        cancelled = smx.feed.add_cancel()
+        [second] = asyncio.run(scan(config))
+        assert second.cancelled == 1 and not any(e.acked is False and e.booking is cancelled
+                                                 for e in smx.feed.events)   # nothing to decide: reported
+        waiting = sorted(v for v in smx.feed.latest if v != cancelled.voucher)
+        connector = connector_for(config.operator("smx"), config)
+        for voucher in waiting:
+            connector.confirm(reply_for(config, voucher, pms_number="P-" + voucher[-1]))
+        [third] = asyncio.run(scan(config))
+    assert third.total == 0 and smx.feed.unacked() == 0
+    assert [(r["voucher"], r["hotel_number"]) for r in smx.replies] == [(v, "P-" + v[-1]) for v in waiting]
+
+
 def test_pmsxchange_confirm_carries_the_pms_number_and_reject_the_reason(tmp_path):
     smx = sim_operator("smx", kind="ota-soap", initial=2)
     with SimServer([smx]) as server:
