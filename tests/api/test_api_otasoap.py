@@ -243,8 +243,11 @@ def test_synxis_new_change_and_cancel_each_confirmed_with_its_own_message(tmp_pa
         connector = connector_for(config.operator("sabre"), config)
         connector.confirm(reply_for(config, a, pms_number="PMS-55"))
         connector.confirm(reply_for(config, b))
-        with sabre.feed.lock:
-            sabre.feed._record(replace(sabre.feed.latest[c], content=Content.CHANGE, extra={}))
+        with sabre.feed.lock:   # one night more
+            before = sabre.feed.latest[c]
+            longer = replace(before, content=Content.CHANGE, extra={}, guests=list(before.guests))
+            sabre.feed._price_stay(longer, before.check_in, (before.check_out - before.check_in).days + 1)
+            sabre.feed._record(longer)
         [changed] = asyncio.run(scan(config))
         connector.confirm(reply_for(config, c, pms_number="PMS-57"))
         with sabre.feed.lock:
