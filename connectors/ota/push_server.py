@@ -99,12 +99,9 @@ class PushHandler(AnsweringHandler):
         if operator is None:
             return self.answer(404, b"ERROR:unknown operator path", "text/plain")
         if operator.kind == "ota-soap":   # SOAP OTA: the credentials travel in the envelope
-            from connectors.otasoap.push import answer_push
+            from connectors.otasoap.push import answer_soap_push
 
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_REQUEST_BYTES:
-                return self.answer(413, b"request too large", "text/plain")
-            return self.answer(*answer_push(state, operator, self.rfile.read(length)), "text/xml; charset=utf-8")
+            return answer_soap_push(self, state, operator)
         if not self.authorised(operator):
             return self.answer(401, b"ERROR:authentication failed", "text/plain",
                                {"WWW-Authenticate": 'Basic realm="opdesk"'})

@@ -25,9 +25,25 @@ from core.models import OperatorError, ParseError, RawMessage
 from core.store import Store
 
 if TYPE_CHECKING:
+    from connectors.httpserve import AnsweringHandler
     from connectors.ota.push_server import PushServer
 
 PUSH = "OTA_HotelResNotifRQ"
+MAX_PUSH_BYTES = 20 * 1024 * 1024   # as for AlpineBits pushes: no reservation batch comes near it
+
+
+def answer_soap_push(handler: "AnsweringHandler", state: "PushServer", operator: OperatorConfig) -> None:
+    """Read one SOAP push from ``handler``, store it, and answer it."""
+    read_body = getattr(handler, "read_body", None)
+    if callable(read_body):
+        body = read_body()   # the push server's own request limits, where it has them
+    else:
+        length = int(handler.headers.get("Content-Length") or 0)
+        if length > MAX_PUSH_BYTES:
+            return handler.answer(413, envelope.fault("Client", "request too large"), envelope.CONTENT_TYPE)
+        body = handler.rfile.read(length)
+    status, answer = answer_push(state, operator, body)
+    handler.answer(status, answer, envelope.CONTENT_TYPE)
 
 
 def answer_push(state: PushServer, operator: OperatorConfig, body: bytes) -> tuple[int, bytes]:
