@@ -11,9 +11,19 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
+from connectors.scan import OperatorRun, pick_operators
+from connectors.scan import scan as scan_operators
 from core.config import ConfigError
-from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
+from core.errors import NotFound
+from tui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    config,
+    console,
+    fail,
+    print_json,
+)
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "hotel2sejour", "ota-soap")
 
@@ -21,7 +31,8 @@ SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "hotel2sejour", "ota-soap")
 def runs_table(runs: dict[str, OperatorRun]) -> Table:
     table = Table(box=None, pad_edge=False)
     for column in ("operator", "state", "total", "new", "changed", "cancelled", "errors", "last error"):
-        table.add_column(column, justify="right" if column in ("total", "new", "changed", "cancelled", "errors") else "left",
+        numeric = column in ("total", "new", "changed", "cancelled", "errors")
+        table.add_column(column, justify="right" if numeric else "left",
                          overflow="fold" if column == "last error" else "ellipsis")
     style = {"ok": "green", "error": "red", "running": "yellow"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
@@ -34,8 +45,8 @@ def run_once(names: list[str] | None, as_json: bool, since: str = "") -> list[Op
     cfg = config()
     try:
         pick_operators(cfg, names)
-    except (KeyError, ConfigError) as exc:
-        fail(str(exc).strip("'\""))
+    except (NotFound, ConfigError) as exc:
+        fail(str(exc))
     if as_json:
         return asyncio.run(scan_operators(cfg, names, since=since))
     live_runs: dict[str, OperatorRun] = {}

@@ -9,7 +9,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from tui.widgets.operator_card import OperatorCard, last_runs, pending_by_operator
+from core.inbox import pending_by_operator
+from tui.widgets.operator_card import OperatorCard, last_runs
 
 CARD_WIDTH = 38
 POLL_SECONDS = 1.0
