@@ -93,17 +93,18 @@ def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> O
     if not res_no:
         raise ParseError("missing", field="ResNo")
     voucher = voucher_of(res_no, res_order)
-    text = lambda tag: (root.findtext(tag) or "").strip()
     res_type = field_text(root, "ResType")
     if res_type not in RES_TYPES:
-        raise ParseError(f"unknown ResType {res_type!r} (expected Y new, D changed or I cancelled)",
+        raise ParseError(f"unknown ResType {res_type[:40]!r} (expected Y new, D changed or I cancelled)",
                          field="ResType", record=voucher)
     hotel = field_text(root, "HotelPaximumID")
     if hotel_code and hotel and hotel != hotel_code:
-        raise ParseError(f"for hotel {hotel}, not this one ({hotel_code})", field="HotelPaximumID", record=voucher)
-    booking = OperatorBooking(voucher=voucher, content=RES_TYPES[res_type], agency=field_text(root, "OperatorCode"),
-                              room=field_text(root, "Room"), board=field_text(root, "Board"), rate=field_text(root, "RateCode"), market=field_text(root, "Market"),
-                              currency=field_text(root, "Currency"), notes=field_text(root, "Note"), source=field_text(root, "OperatorName"))
+        raise ParseError(f"for hotel {hotel[:40]}, not this one ({hotel_code})", field="HotelPaximumID", record=voucher)
+    text = {tag: field_text(root, tag) for tag in ("OperatorCode", "Room", "Board", "RateCode", "Market", "Currency",
+                                                   "Note", "OperatorName")}
+    booking = OperatorBooking(voucher=voucher, content=RES_TYPES[res_type], agency=text["OperatorCode"],
+                              room=text["Room"], board=text["Board"], rate=text["RateCode"], market=text["Market"],
+                              currency=text["Currency"], notes=text["Note"], source=text["OperatorName"])
     booking.check_in = read_day(field_text(root, "CheckIn"), "CheckIn", voucher)
     booking.check_out = read_day(field_text(root, "CheckOut"), "CheckOut", voucher)
     booking.sale_date = read_day(field_text(root, "RecordDate")[:10], "RecordDate", voucher)
@@ -118,15 +119,16 @@ def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> O
     booking.adults = read_count(field_text(root, "Adult") or "0", "Adult", voucher)
     booking.total = read_amount(field_text(root, "Price"), "Price", voucher)
     for number, guest in enumerate(root.findall("Guests/Guest"), start=1):
-        g = lambda tag: (guest.findtext(tag) or "").strip()  # noqa: B023
-        age = read_count(field_text(guest, "Age"), f"Guests/Guest[{number}]/Age", voucher) if field_text(guest, "Age") else None
-        booking.guests.append(Guest(first_name=field_text(guest, "Name"), last_name=field_text(guest, "Surname"), age=age,
-                                    birth_date=read_day(field_text(guest, "BirthDate")[:10], f"Guests/Guest[{number}]/BirthDate",
-                                                        voucher),
-                                    nationality=field_text(guest, "Nationality"), gender=field_text(guest, "Title")))
+        where = f"Guests/Guest[{number}]"
+        given = field_text(guest, "Age")
+        age = read_count(given, f"{where}/Age", voucher) if given else None
+        born = read_day(field_text(guest, "BirthDate")[:10], f"{where}/BirthDate", voucher)
+        booking.guests.append(Guest(first_name=field_text(guest, "Name"), last_name=field_text(guest, "Surname"),
+                                    age=age, birth_date=born, nationality=field_text(guest, "Nationality"),
+                                    gender=field_text(guest, "Title")))
         if field_text(guest, "Title").upper() in CHILD_TITLES:
             if age is None:
-                raise ParseError("a child without an age", field=f"Guests/Guest[{number}]/Age", record=voucher)
+                raise ParseError("a child without an age", field=f"{where}/Age", record=voucher)
             booking.child_ages.append(age)
     children = read_count(field_text(root, "Child") or "0", "Child", voucher)
     if children != len(booking.child_ages):

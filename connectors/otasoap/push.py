@@ -22,7 +22,7 @@ from connectors.otasoap.connector import OtaSoapConnector
 from core.config import OperatorConfig
 from core.ingest import Ingestor
 from core.models import OperatorError, ParseError, RawMessage
-from core.store import Store
+from core.store import open_store
 
 if TYPE_CHECKING:
     from connectors.httpserve import AnsweringHandler
@@ -65,7 +65,7 @@ def answer_push(state: PushServer, operator: OperatorConfig, body: bytes) -> tup
         body=messages.single_document(PUSH, "HotelReservations", e), operator=operator.name, channel="ota-soap",
         source_ref=f"push#{messages.unique_id(e)}", filename=f"{messages.unique_id(e)} {e.get('ResStatus', '')}"))
         for n, e in enumerate(elements, start=1)]
-    with state.lock, Store(state.config.store_path, state.config.documents_dir) as store:
+    with state.lock, open_store(state.config) as store:
         results = Ingestor(store, state.config).ingest_many([(raw, connector.parse) for _, raw in parts])
     taken = [ident for (ident, _), result in zip(parts, results) if result.ok]
     refused = [(ident, result.error[:300] or "Unable to process reservation")

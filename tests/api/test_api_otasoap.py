@@ -31,8 +31,9 @@ NS = {"o": OTA_NS, "s": envelope.SOAP_NS, "w": envelope.WSSE_NS}
 
 
 def make_config(tmp_path: Path, server: SimServer) -> Config:
+    entries = [operator_entry(op, server) for op in server.operators.values()]
     return Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST,
-                                            "operators": [operator_entry(op, server) for op in server.operators.values()]})
+                                            "operators": entries})
 
 
 def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
