@@ -16,15 +16,15 @@ from __future__ import annotations
 import base64
 import hmac
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from connectors.httpserve import AnsweringHandler, Server
 from connectors.ota import writer
 from connectors.ota.connector import PUSH_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
 from core.config import Config, OperatorConfig
-from core.ingest import Ingestor
-from core.models import OperatorError, ParseError
+from core.ingest import Ingestor, IngestResult
+from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 from core.store import Store
 
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
@@ -84,6 +84,12 @@ class PushServer:
         if not acks:   # AlpineBits needs one listed; the Warning 450 says these are refused
             acks = [unique_id for _, unique_id, _ in parts]
         return writer.push_response(acks, refusals)
+
+    def store_push(self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
+                   ) -> list[IngestResult]:
+        """Store the messages of one push of another protocol (SOAP OTA), one push at a time, as ``take`` does."""
+        with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
+            return Ingestor(store, self.config).ingest_many(parts)
 
 
 class PushHandler(AnsweringHandler):

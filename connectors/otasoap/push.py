@@ -13,26 +13,33 @@ is not such a request, or wrong credentials, is answered with a SOAP Fault.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from lxml import etree
 
 from connectors.otasoap import envelope, messages
 from connectors.otasoap.connector import OtaSoapConnector
-from core.config import OperatorConfig
-from core.ingest import Ingestor
-from core.models import OperatorError, ParseError, RawMessage
-from core.store import open_store
+from core.config import Config, OperatorConfig
+from core.ingest import IngestResult
+from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 
 if TYPE_CHECKING:
     from connectors.httpserve import AnsweringHandler
-    from connectors.ota.push_server import PushServer
+
+
+class PushState(Protocol):
+    """What of ``opdesk serve-push`` a SOAP push needs: the config, and its one way of storing a push."""
+
+    config: Config
+
+    def store_push(self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
+                   ) -> list[IngestResult]: ...
 
 PUSH = "OTA_HotelResNotifRQ"
 MAX_PUSH_BYTES = 20 * 1024 * 1024   # as for AlpineBits pushes: no reservation batch comes near it
 
 
-def answer_soap_push(handler: "AnsweringHandler", state: "PushServer", operator: OperatorConfig) -> None:
+def answer_soap_push(handler: "AnsweringHandler", state: PushState, operator: OperatorConfig) -> None:
     """Read one SOAP push from ``handler``, store it, and answer it."""
     read_body = getattr(handler, "read_body", None)
     if callable(read_body):
@@ -46,7 +53,7 @@ def answer_soap_push(handler: "AnsweringHandler", state: "PushServer", operator:
     handler.answer(status, answer, envelope.CONTENT_TYPE)
 
 
-def answer_push(state: PushServer, operator: OperatorConfig, body: bytes) -> tuple[int, bytes]:
+def answer_push(state: PushState, operator: OperatorConfig, body: bytes) -> tuple[int, bytes]:
     """``(HTTP status, SOAP answer)`` for one push."""
     try:
         env, payload = envelope.open_envelope(body, name="request")
@@ -65,8 +72,7 @@ def answer_push(state: PushServer, operator: OperatorConfig, body: bytes) -> tup
         body=messages.single_document(PUSH, "HotelReservations", e), operator=operator.name, channel="ota-soap",
         source_ref=f"push#{messages.unique_id(e)}", filename=f"{messages.unique_id(e)} {e.get('ResStatus', '')}"))
         for n, e in enumerate(elements, start=1)]
-    with state.lock, open_store(state.config) as store:
-        results = Ingestor(store, state.config).ingest_many([(raw, connector.parse) for _, raw in parts])
+    results = state.store_push([(raw, connector.parse) for _, raw in parts])
     taken = [ident for (ident, _), result in zip(parts, results) if result.ok]
     refused = [(ident, result.error[:300] or "Unable to process reservation")
                for (ident, _), result in zip(parts, results) if not result.ok]
@@ -90,7 +96,7 @@ def refusal(echo: str, code: str, text: str) -> etree._Element:
     return answer
 
 
-def authorised(state: PushServer, operator: OperatorConfig, given: tuple[str, str] | None) -> bool:
+def authorised(state: PushState, operator: OperatorConfig, given: tuple[str, str] | None) -> bool:
     if given is None:
         return False
     username = str(operator.settings.get("username", ""))

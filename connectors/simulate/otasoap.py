@@ -59,7 +59,7 @@ def fault(handler: SimHandler, code: str, text: str) -> bool:
     return True
 
 
-def record(op: SimOperator, voucher: str, number: str, failure: str, message: str) -> None:
+def note_reply(op: SimOperator, voucher: str, number: str, failure: str, message: str) -> None:
     with op.lock:
         op.replies.append({"voucher": voucher, "answer": "reject" if failure else "confirm",
                            "hotel_number": number, "reason": failure, "message": message})
@@ -79,7 +79,7 @@ def pmsxchange(op: SimOperator, name: str, payload: etree._Element) -> etree._El
         items, refusal = messages.read_notif_report(payload)
         for status, ident, _, number in items:
             if refusal or number:
-                record(op, ident, number, refusal, name)
+                note_reply(op, ident, number, refusal, name)
             op.feed.acknowledge(ident, cancelled=status == "Cancel")
         answer = messages.message("OTA_NotifReportRS", echo=payload.get("EchoToken", ""))
         messages.sub(answer, "Success")
@@ -104,7 +104,7 @@ def synxis(op: SimOperator, name: str, payload: etree._Element) -> etree._Elemen
             events = op.feed.by_voucher.get(crs, [])
         if not events:
             return messages.synxis_answer(kind, error=f"unknown CRS confirmation number {crs!r}")
-        record(op, crs, number, failure, kind)
+        note_reply(op, crs, number, failure, kind)
         op.feed.acknowledge(crs, cancelled=kind == messages.SYNXIS_CANCEL)
         return messages.synxis_answer(kind)
     return None
