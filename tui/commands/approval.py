@@ -14,7 +14,7 @@ from core import approval as approvals
 from core import desk
 from core.errors import OpdeskError
 from core.inbox import awaiting_approval, reservation_row
-from tui import desk_actions
+from tui import desk_actions, shown
 from tui.cli_common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -63,10 +63,11 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         print_json(shape)
     else:
         asked = ", ".join(r.approver for r in requests)
-        console.print(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}", highlight=False)
+        console.print(shown.markup(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}"),
+                      highlight=False)
         if no_mail:
             for r in requests:
-                console.print(f"  {r.approver}: {r.code} (until {r.expires_at} UTC)", highlight=False)
+                console.print(shown.markup(f"  {r.approver}: {r.code} (until {r.expires_at} UTC)"), highlight=False)
     if problem:
         fail(f"approval started but the mail was not sent: {problem}; send it again with: "
              f"opdesk approval send {reservation_id}", EXIT_REFUSED)
@@ -83,7 +84,7 @@ def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID")) -> None:
     problem = desk_actions.mail_approvers(store, cfg, requests, desk.approval_reasons(store, cfg, reservation_id))
     if problem:
         fail(f"not sent: {problem}", EXIT_REFUSED)
-    console.print(f"sent to {', '.join(r.approver for r in requests)}", highlight=False)
+    console.print(shown.markup(f"sent to {', '.join(r.approver for r in requests)}"), highlight=False)
 
 
 @approval_app.command("decide")
@@ -104,7 +105,7 @@ def decide_cmd(code: str = typer.Argument(..., metavar="CODE"),
     if not outcome.ok:
         fail(outcome.message, EXIT_REFUSED)
     if not as_json:
-        console.print(outcome.message, highlight=False)
+        console.print(shown.text(outcome.message), highlight=False)
     if problem:
         fail(f"the next approver was not told: {problem}; send it with: opdesk approval send "
              f"{outcome.reservation_id}", EXIT_REFUSED)
@@ -121,12 +122,13 @@ def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     if as_json:
         print_json(shape)
         return
-    console.print(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"] else "")
-                  + (f" - {shape['block']}" if shape["block"] else ""), highlight=False)
+    console.print(shown.text(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"]
+                                                                                else "")
+                             + (f" - {shape['block']}" if shape["block"] else "")), highlight=False)
     table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None)
     for a in shape["approvers"]:
-        table.add_row(str(a["position"]), a["approver"], a["state"], _time(a["requested_at"]),
-                      _time(a["decided_at"]), a["decided_via"], a["comment"])
+        table.add_row(*shown.cells(a["position"], a["approver"], a["state"], _time(a["requested_at"]),
+                                   _time(a["decided_at"]), a["decided_via"], a["comment"]))
     console.print(table)
 
 
@@ -149,7 +151,7 @@ def list_cmd(state: Optional[str] = typer.Option(None, "--state",
         return
     table = Table("id", "operator", "voucher", "approval", "why it waits", box=None)
     for r in listed:
-        table.add_row(str(r["id"]), r["operator"], r["voucher"], r["state"], r["block"] or "")
+        table.add_row(*shown.cells(r["id"], r["operator"], r["voucher"], r["state"], r["block"] or ""))
     console.print(table)
 
 
@@ -215,8 +217,8 @@ def _print_report(rows: list[dict], first: date, last: date) -> None:
         table.add_column(title, no_wrap=title == "revenue", justify="left" if title in ("operator", "revenue")
                          else "right")
     for r in rows:
-        table.add_row(r["operator"], str(r["new"]), str(r["changes"]), str(r["cancellations"]),
-                      str(r["room_nights"]), _csv_value(r, "revenue"), _num(r["lead_time_days"]),
+        table.add_row(shown.text(r["operator"]), str(r["new"]), str(r["changes"]), str(r["cancellations"]),
+                      str(r["room_nights"]), shown.text(_csv_value(r, "revenue")), _num(r["lead_time_days"]),
                       _num(r["cancellation_rate"]), _num(r["price_mismatch_rate"]), _num(r["median_confirm_minutes"]))
     console.print(table)
 

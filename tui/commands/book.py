@@ -24,7 +24,7 @@ from core.hotelbook import (
 from core.ingest import recheck
 from core.mapping import list_mappings, missing_mappings
 from core.models import MAPPING_KINDS
-from tui import cli_common
+from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, cli_actor, config, console, fail, open_store, parse_date, print_json
 
 map_app = typer.Typer(help="Operator codes -> the hotel's codes (room, board, rate, market, agency).",
@@ -76,7 +76,7 @@ def rooms_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         return
     table = Table("code", "name", "capacity", box=None)
     for r in rows:
-        table.add_row(r["code"], r["name"], str(r["capacity"]))
+        table.add_row(*shown.cells(r["code"], r["name"], r["capacity"]))
     console.print(table)
 
 
@@ -97,7 +97,7 @@ def map_list(operator: Optional[str] = typer.Argument(None), kind: Optional[str]
         return
     table = Table("operator", "kind", "code", "hotel code", box=None)
     for r in rows:
-        table.add_row(r["operator"], r["kind"], r["code"], r["hotel_code"])
+        table.add_row(*shown.cells(r["operator"], r["kind"], r["code"], r["hotel_code"]))
     console.print(table)
 
 
@@ -107,7 +107,7 @@ def map_set(operator: str, kind: str, code: str, hotel_code: str) -> None:
     store, cfg = open_store(), config()
     _kind(kind)
     done = desk.map_code(store, cfg, operator, kind, code, hotel_code, cli_actor())
-    console.print(done.message, highlight=False)
+    console.print(shown.text(done.message), highlight=False)
 
 
 @map_app.command("unset")
@@ -119,7 +119,7 @@ def map_unset(operator: str, kind: str, code: str) -> None:
         done = desk.unmap_code(store, cfg, operator, kind, code, cli_actor())
     except NotFound as exc:
         fail(str(exc), EXIT_REFUSED)
-    console.print(done.message, highlight=False)
+    console.print(shown.text(done.message), highlight=False)
 
 
 @map_app.command("missing")
@@ -135,8 +135,8 @@ def map_missing(operator: Optional[str] = typer.Argument(None),
         return
     table = Table("operator", "kind", "code", "rows", "fix with", box=None)
     for r in rows:
-        table.add_row(r["operator"], r["kind"], r["code"], str(r["rows"]),
-                      f"opdesk map set {r['operator']} {r['kind']} {r['code']} <hotel code>")
+        table.add_row(*shown.cells(r["operator"], r["kind"], r["code"], r["rows"],
+                             f"opdesk map set {r['operator']} {r['kind']} {r['code']} <hotel code>"))
     console.print(table)
 
 
@@ -168,7 +168,8 @@ def stopsale_list(all_: bool = typer.Option(False, "--all", help="Also removed o
         return
     table = Table("id", "room", "from", "to", "operator", "reason", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["room"] or "all", r["start"], r["end"], r["operator"] or "all", r["reason"])
+        table.add_row(*shown.cells(r["id"], r["room"] or "all", r["start"], r["end"], r["operator"] or "all",
+                                   r["reason"]))
     console.print(table)
 
 
@@ -199,7 +200,7 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV wi
         fail(str(exc))
     if report.errors:
         for e in report.errors:
-            console.print(f"[red]error:[/] {e}", highlight=False)
+            console.print(f"[red]error:[/] {shown.markup(e)}", highlight=False)
         fail(f"{len(report.errors)} bad row(s); nothing imported", cli_common.EXIT_BAD_INPUT)
     n = recheck(store, cfg)
     console.print(f"{report.created} created, {report.updated} updated; {n} pending row(s) checked again",
@@ -226,6 +227,6 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
         return
     table = Table("at", "who", "from", "action", "res", "detail", box=None)
     for r in rows:
-        table.add_row(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
-                      str(r["reservation_id"] or ""), r["detail"])
+        table.add_row(*shown.cells(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
+                             r["reservation_id"] or "", r["detail"]))
     console.print(table)

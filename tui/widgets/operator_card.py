@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from core import scanlog
 from core.config import OperatorConfig
+from core.shown import visible
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
@@ -78,5 +79,6 @@ class OperatorCard(Static, can_focus=True):
         lines = [head, *counts, when, foot]
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
-            lines[-1] = Text(error, style="red" if state == "error" else "yellow", overflow="ellipsis", no_wrap=True)
+            lines[-1] = Text(visible(error), style="red" if state == "error" else "yellow", overflow="ellipsis",
+                             no_wrap=True)
         self.update(Group(*lines))
