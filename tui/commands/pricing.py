@@ -28,6 +28,7 @@ from core.pricing.wizard import (
     WizardError,
     plan_toml,
 )
+from core.redact import mask_text
 from tui import cli_common
 from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 
@@ -301,7 +302,7 @@ def wizard_command(
     except Exception as exc:  # noqa: BLE001 - tomlkit reports a broken base file with its own errors
         fail(f"{base}: not valid TOML: {exc}")
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(mask_text(text), nl=False)
         return
     output.write_text(text, encoding="utf-8")
     console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False)
