@@ -27,7 +27,7 @@ from tui.cli_common import (
     print_json,
 )
 
-SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "hotel2sejour", "ota-soap")
+SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "hotel2sejour", "ota-soap", "pms")
 
 
 def runs_table(runs: dict[str, OperatorRun]) -> Table:
@@ -134,7 +134,8 @@ def serve_push(
 
 def simulate(
     port: int = typer.Option(8765, "--port", help="Port for the simulated operator (ota-push: the hotel's port)."),
-    kind: str = typer.Option("ota-pull", "--kind", help="ota-pull, ota-push, jsonapi, hotel2sejour or ota-soap."),
+    kind: str = typer.Option("ota-pull", "--kind",
+                             help="ota-pull, ota-push, jsonapi, hotel2sejour, ota-soap, or pms (the hotel's PMS)."),
     dialect: str = typer.Option("pmsxchange", "--dialect", help="ota-soap: pmsxchange or synxis."),
     operator: str = typer.Option("tui", "--operator", help="Which operator's codes to send."),
     bookings: int = typer.Option(20, "--bookings", help="Bookings waiting at the start.", min=0),
@@ -158,6 +159,10 @@ def simulate(
                     retry_after=retry_after, hang=hang, malformed=malformed, auth_fail=auth_fail)
     if dialect not in ("pmsxchange", "synxis"):
         fail(f"--dialect must be pmsxchange or synxis, not {dialect!r}", code=EXIT_BAD_INPUT)
+    if kind == "pms":
+        from tui.commands.pms import simulate_pms
+
+        return simulate_pms(port, faults)
     op = sim_operator(operator, kind="ota-pull" if kind == "ota-push" else kind, initial=bookings, churn=churn,
                       faults=faults, dialect=dialect)
     if kind == "ota-push":

@@ -53,6 +53,7 @@ COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
     ("nationality", "Nat", 3, None),
     ("sale_date", "Sale date", 10, "sale_date"),
     ("created", "Created", 11, "created"),
+    ("matches", "Possible match", 28, None),
 )
 SORTABLE = {key: sort for key, _, _, sort in COLUMNS if sort}
 CELL_PADDING = 1                 # spaces each side of a cell, as DataTable draws them
@@ -85,6 +86,7 @@ CELLS: dict[str, Any] = {
     "nationality": lambda row, tz, marked: _text(row["nationality"]),
     "sale_date": lambda row, tz, marked: _text(row["sale_date"]),
     "created": lambda row, tz, marked: _text(cells.local_time(row["created_at"], tz)),
+    "matches": lambda row, tz, marked: cells.matches_text(row["checks"]),
 }
 
 
