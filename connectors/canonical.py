@@ -95,7 +95,8 @@ def _guest(g: Any, record: str, i: int) -> Guest:
         raise ParseError("a guest must be an object", record=record, field=f"guests[{i}]")
     age = g.get("age")
     text = {key: _text(g.get(key), record, f"guests[{i}].{key}")
-            for key in ("first_name", "last_name", "gender", "nationality")}
+            for key in ("first_name", "last_name", "gender", "nationality", "email")}
+    text["email"] = text["email"].strip()
     return Guest(**text, age=_int(age, record, f"guests[{i}].age") if age is not None else None,
                  birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"))
 

@@ -26,7 +26,7 @@ from core.inbox import reservation_json, reservation_row
 from core.ingest import recheck, remap_after_mapping
 from core.mapping import set_mapping, unset_mapping
 from core.models import CLEAN_STATES, Content
-from core.pricing.store import LoadedContracts, activate_contracts, active_contracts
+from core.pricing.store import SAVED, UNSAVED_PENDING, LoadedContracts, activate_contracts, active_contracts
 from core.store import Store, now_iso
 
 
@@ -283,11 +283,18 @@ def skip_reasons(row: dict[str, Any]) -> list[str]:
 
 def load_contracts_text(store: Store, config: Config, text: str, *, source: str,
                         actor: Actor | str = "") -> LoadedContracts:
-    """Make ``text`` the active contract set, then re-check every pending row against it."""
+    """Make ``text`` the active contract set, then re-check every pending row not yet saved against it.
+
+    A booking already in the hotel book keeps the price check it was saved with: ``opdesk recheck
+    --saved`` (``core.pricing.recheck``) prices those again and lists the ones whose expected price
+    changed, so a corrected contract never changes a saved booking's figures unseen.
+    """
     set_id = activate_contracts(store, text, source=source, actor=actor)
     active = active_contracts(store)
     assert active is not None     # just activated
-    return LoadedContracts(set_id, active[1], recheck(store, config))
+    rechecked = recheck(store, config, UNSAVED_PENDING)
+    saved = int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations WHERE {SAVED}") or 0)
+    return LoadedContracts(set_id, active[1], rechecked, saved=saved)
 
 
 # -- mappings ------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ from core.models import (
     UnparsedMessage,
     plain,
 )
+from core.nationality import normalise_booking
 from core.shown import visible
 from core.stay import CheckContext, StayFacts
 from core.storable import check_storable
@@ -417,7 +418,7 @@ class Ingestor:
                 result.cancelled += 1
         c.executemany(
             "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
-            "nationality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", guests)
+            "nationality, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", guests)
         c.executemany(
             "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
             nights)
@@ -540,6 +541,7 @@ class Ingestor:
     def _prepare(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> _Version | None:
         """One booking as the next version of its voucher, mapped and checked; None when nothing changed."""
         operator = raw.operator
+        normalise_booking(booking)
         snapshot_json = booking.comparable_json()
         fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
         key = (operator, booking.voucher)
@@ -581,7 +583,7 @@ class Ingestor:
         prepared = _Version(
             result=result, raw=raw, voucher=booking.voucher, row=row, previous=latest.get("ref", latest)
             if latest is not None else None,
-            guests=[(i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
+            guests=[(i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality, g.email)
                     for i, g in enumerate(booking.guests)],
             nights=[(n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
             documents=list(booking.documents), search=search_text(booking.voucher, str(row["guest_names"])))
@@ -761,6 +763,7 @@ def facts_from_booking(booking: OperatorBooking, operator: str, content: Content
         currency=currency, night_prices=list(booking.night_prices), promo_code=booking.promo_code,
         discount_codes=list(booking.discount_codes),
         surnames=[g.last_name for g in booking.guests if g.last_name], received=received,
+        nationality=booking.nationality, guests=list(booking.guests),
     )
 
 
@@ -774,8 +777,12 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
             "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
             (row["id"],))
     ]
-    surnames = [r["last_name"] for r in store.conn.execute(
-        "SELECT last_name FROM guests WHERE reservation_id = ? ORDER BY position", (row["id"],)) if r["last_name"]]
+    guests = [Guest(first_name=r["first_name"], last_name=r["last_name"], age=r["age"],
+                    birth_date=_date(r["birth_date"]), gender=r["gender"], nationality=r["nationality"],
+                    email=r["email"]) for r in store.conn.execute(
+        "SELECT first_name, last_name, age, birth_date, gender, nationality, email FROM guests "
+        "WHERE reservation_id = ? ORDER BY position", (row["id"],))]
+    surnames = [g.last_name for g in guests if g.last_name]
     return StayFacts(
         operator=row["operator"], voucher=row["voucher"], content=Content(row["content"]),
         hotel_room=hotel["room"], hotel_board=hotel["board"], hotel_rate=hotel["rate"],
@@ -785,6 +792,7 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
         total=from_minor(row["total_minor"], currency), currency=currency, night_prices=nights,
         promo_code=row["promo_code"], discount_codes=json.loads(row["discount_codes"]), surnames=surnames,
         reservation_id=row["id"], received=_date(row["created_at"][:10]),
+        nationality=row["nationality"], guests=guests,
     )
 
 

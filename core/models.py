@@ -87,6 +87,7 @@ class Guest:
     birth_date: date | None = None
     gender: str = ""
     nationality: str = ""
+    email: str = ""                       # matches the guest's earlier stays when both bookings have one
 
 
 @dataclass
@@ -153,10 +154,12 @@ class OperatorBooking:
         this runs for every booking stored) never calls back into Python for them.
         """
         values = {name: getattr(self, name) for name in _COMPARED}
+        # A guest's e-mail is compared only when sent, so versions stored before guests had one keep
+        # their fingerprints.
         values["guests"] = [
             {"first_name": g.first_name, "last_name": g.last_name, "age": g.age,
              "birth_date": g.birth_date.isoformat() if g.birth_date else None, "gender": g.gender,
-             "nationality": g.nationality} for g in self.guests]
+             "nationality": g.nationality, **({"email": g.email} if g.email else {})} for g in self.guests]
         values["night_prices"] = [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"}
                                   for n in self.night_prices]
         for name in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):

@@ -413,4 +413,11 @@ ALTER TABLE operator_reservations ADD COLUMN rate_type TEXT NOT NULL DEFAULT '';
 ALTER TABLE operator_reservations ADD COLUMN option_date TEXT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE, V6_PMS, V7_RATE_TYPE]
+# A guest's e-mail, when the operator sends one: the price check counts a guest's earlier stays
+# (contract rules min_arrival / max_arrival) by it before falling back to name and birth date.
+V8_GUEST_EMAIL = """
+ALTER TABLE guests ADD COLUMN email TEXT NOT NULL DEFAULT '';
+CREATE INDEX guests_email ON guests(email COLLATE NOCASE) WHERE email != '';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE, V6_PMS, V7_RATE_TYPE, V8_GUEST_EMAIL]

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core.models import CheckState, Content, NightPrice
+from core.models import CheckState, Content, Guest, NightPrice
 
 if TYPE_CHECKING:
     from core.config import Config
@@ -44,6 +44,8 @@ class StayFacts:
     surnames: list[str] = field(default_factory=list)
     reservation_id: int | None = None     # set when re-checking a stored row
     received: date | None = None          # when the message arrived (release falls back to it)
+    nationality: str = ""                 # ISO 3166-1 alpha-2, or empty when unknown
+    guests: list[Guest] = field(default_factory=list)   # the price check reads ages and earlier stays
 
     @property
     def nights(self) -> list[date]:

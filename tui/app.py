@@ -26,6 +26,7 @@ from core.shown import visible
 from core.store import Store, open_store
 from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
+from tui.screens.agencies import AgenciesScreen
 from tui.screens.board import BoardScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
@@ -64,6 +65,8 @@ class OpdeskApp(App):
         Binding("D", "switch_mode('dashboard')", "Dashboard", id="app.dashboard",
                 tooltip="Operators' figures and daily trend"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Dark or light"),
+        Binding("g", "agencies", "Agencies", id="app.agencies", show=False,
+                tooltip="Agencies and rate codes: price model, child bands"),
     ]
 
     def __init__(self, config: Config, *, replier_factory: ReplierFactory | None = None,
@@ -103,6 +106,10 @@ class OpdeskApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_agencies(self) -> None:
+        if not isinstance(self.screen, AgenciesScreen):
+            self.push_screen(AgenciesScreen())
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
@@ -119,6 +126,8 @@ class OpdeskApp(App):
             if op.enabled:
                 yield SystemCommand(f"Scan {op.label}", f"Fetch new messages from {op.name} only",
                                     lambda name=op.name: self.start_scan([name]))
+        yield SystemCommand("Agencies and rate codes", "How each agency's rate codes price; edit them",
+                            self.action_agencies)
         yield SystemCommand("Toggle dark / light", "Switch the theme", self.action_toggle_theme)
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 

@@ -165,7 +165,7 @@ class Profile:
         if name and not (first or last):
             title, first, last = split_name(name, self.guests.get("name_order", "first last"), title)
         guest = Guest(first_name=first, last_name=last, gender=_gender(title),
-                      nationality=values.get("nationality", "").strip())
+                      nationality=values.get("nationality", "").strip(), email=values.get("email", "").strip())
         if values.get("age", "").strip():
             guest.age = _first_int(values["age"])
         if values.get("birth_date", "").strip():
@@ -199,6 +199,8 @@ class Profile:
                       **{k: values[f"{d}_{k}"] for k in ("route", "time") if values.get(f"{d}_{k}")}}
                      for d in ("arrival", "departure") if values.get(f"{d}_flight")]
         b.guests = guests
+        if values.get("email", "").strip() and guests and not guests[0].email:
+            guests[0].email = values["email"].strip()   # the booking's contact e-mail is the lead guest's
         self._pax(b, values, record)
         b.extra.update({k: v for k, v in values.items() if k not in _KNOWN and v})
         return b
@@ -277,7 +279,7 @@ class Profile:
 _KNOWN = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
           "promo_code", "check_in", "check_out", "sale_date", "cancel_date", "nights", "rooms", "total",
           "currency", "adults", "child_ages", "arrival_flight", "departure_flight", "arrival_route",
-          "arrival_time", "departure_route", "departure_time"}
+          "arrival_time", "departure_route", "departure_time", "email"}
 
 
 # -- finding things in text ------------------------------------------------------------

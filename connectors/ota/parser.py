@@ -350,18 +350,20 @@ def read_guests(res_guests: Element | None, booking: OperatorBooking) -> None:
     name = firsts(parts.get("PersonName"))
     country = child(parts.get("Address"), "CountryName")
     nationality = country.get("Code", "") if country is not None else ""
+    email = text_of(parts.get("Email"))
     booking.guests.append(Guest(
         first_name=text_of(name.get("GivenName")),
         last_name=text_of(name.get("Surname")),
         birth_date=day(customer.get("BirthDate"), "Customer BirthDate", booking.voucher),
         gender="" if (gender := customer.get("Gender")) in (None, "Unknown") else gender,
         nationality=nationality,
+        email=email,
     ))
     booking.nationality = nationality
     contact: dict[str, Any] = {}
     if (language := customer.get("Language")):
         contact["language"] = language
-    if (email := text_of(parts.get("Email"))):
+    if email:
         contact["email"] = email
     phones = [t.get("PhoneNumber", "") for t in children(customer, "Telephone")]
     if phones:

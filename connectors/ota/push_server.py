@@ -29,15 +29,15 @@ import base64
 import hmac
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from connectors.httpserve import GuardedHandler, RequestLimits, RequestRefused, Server
 from connectors.ota import handshake, writer
 from connectors.ota.connector import PUSH_ACTION, STATUS_UPDATE_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
 from core.config import Config, ConfigError, OperatorConfig
-from core.ingest import Ingestor
-from core.models import OperatorError, ParseError
+from core.ingest import Ingestor, IngestResult
+from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 from core.redact import mask_text
 from core.store import open_store
 
@@ -136,6 +136,12 @@ class PushServer:
                 refusals.append((unique_id[1], result.error[:500] or "Unable to process reservation"))
         return writer.push_response(acks, refusals)
 
+    def store_push(self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
+                   ) -> list[IngestResult]:
+        """Store the messages of one push of another protocol (SOAP OTA), one push at a time, as ``take`` does."""
+        with self.lock, open_store(self.config) as store:
+            return Ingestor(store, self.config).ingest_many(parts)
+
 
 class PushHandler(GuardedHandler):
     server_state: PushServer
@@ -155,6 +161,10 @@ class PushHandler(GuardedHandler):
         if operator is None:
             self.close_connection = True
             return self.answer(404, b"ERROR:unknown operator path", "text/plain")
+        if operator.kind == "ota-soap":   # SOAP OTA: the credentials travel in the envelope
+            from connectors.otasoap.push import answer_soap_push
+
+            return answer_soap_push(self, state, operator)
         if not self.authorised(operator):
             self.close_connection = True
             return self.answer(401, b"ERROR:authentication failed", "text/plain",

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from connectors.simulate.catalog import catalog_for
 from connectors.simulate.feed import BookingFeed
-from connectors.simulate.server import Faults, SimOperator, SimServer
+from connectors.simulate.server import PROTOCOLS, Faults, SimOperator, SimServer
 from core.models import OperatorBooking
 
 # How a scan reads the simulated JSON operators' bookings (see server.booking_json).
@@ -32,19 +32,22 @@ PAGINATION = {"pegas": "page", "anex": "offset", "ets": "cursor"}
 def sim_operator(name: str, *, kind: str | None = None, initial: int = 20, seed: int | None = None,
                  churn: float = 0.0, faults: Faults | None = None, today: date | None = None,
                  history: Iterable[OperatorBooking] = (), supply: Iterator[OperatorBooking] | None = None,
-                 ) -> SimOperator:
+                 dialect: str = "pmsxchange") -> SimOperator:
     catalog = catalog_for(name)
     kind = kind or catalog.kind
     feed = BookingFeed(catalog, seed=seed if seed is not None else sum(map(ord, name)), initial=initial,
                        today=today, churn=churn, history=history, supply=supply)
     return SimOperator(name=name, kind=kind, feed=feed, username=name, password=f"{name}-secret",
-                       token=f"{name}-token", pagination=PAGINATION.get(name, "page"), faults=faults or Faults())
+                       token=f"{name}-token", pagination=PAGINATION.get(name, "page"), faults=faults or Faults(),
+                       dialect=dialect if kind == "ota-soap" else "")
 
 
 def operator_entry(op: SimOperator, server: SimServer) -> dict[str, Any]:
     """The ``[[operators]]`` entry that scans ``op`` on ``server``."""
     base = server.base_url(op.name)
     title = catalog_for(op.name).title
+    if op.kind in PROTOCOLS:
+        return dict(PROTOCOLS[op.kind].entry(op, base))
     if op.kind == "ota-pull":
         return {"name": op.name, "kind": "ota-pull", "title": f"{title} (simulated)", "enabled": True,
                 "url": f"{base}/alpinebits", "username": op.username, "password": op.password,

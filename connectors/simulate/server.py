@@ -36,8 +36,13 @@ from connectors.httpserve import AnsweringHandler, Server
 from connectors.ota import handshake, writer
 from connectors.ota.form import read_form
 from connectors.ota.parser import child, local, read_acknowledgements, read_xml
+from connectors.simulate import hotel2sejour as hotel2sejour_sim
+from connectors.simulate import otasoap as otasoap_sim
 from connectors.simulate.feed import BookingFeed
 from core.models import Content, OperatorBooking, plain
+
+# Kinds whose protocol lives in a module of its own: route(handler, op, method, path segments, body) and authorised.
+PROTOCOLS: dict[str, Any] = {"hotel2sejour": hotel2sejour_sim, "ota-soap": otasoap_sim}
 
 
 @dataclass
@@ -55,12 +60,14 @@ class Faults:
 @dataclass
 class SimOperator:
     name: str
-    kind: str                            # ota-pull or jsonapi
+    kind: str                            # ota-pull, jsonapi, hotel2sejour or ota-soap
     feed: BookingFeed
     username: str = ""
     password: str = ""
     token: str = ""
     pagination: str = "page"             # jsonapi: page, offset or cursor
+    dialect: str = ""                    # ota-soap: pmsxchange or synxis
+    title: str = ""                      # hotel2sejour: the agency name it is listed under (default: the catalog's)
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
     replies: list[dict[str, Any]] = field(default_factory=list)   # confirmations and rejections received
@@ -135,6 +142,8 @@ class SimHandler(AnsweringHandler):
         if self.fault(op):
             return
         rest = segments[1:]
+        if op.kind in PROTOCOLS and PROTOCOLS[op.kind].route(self, op, method, rest, body):
+            return
         if op.kind == "ota-pull" and rest == ["alpinebits"] and method == "POST":
             return self.alpinebits(op, body)
         if op.kind == "jsonapi" and rest[:2] == ["api", "bookings"]:
@@ -149,6 +158,8 @@ class SimHandler(AnsweringHandler):
         return apply_faults(self, op.faults, op.count_request(), lambda: self.authorised(op))
 
     def authorised(self, op: SimOperator) -> bool:
+        if op.kind in PROTOCOLS:
+            return bool(PROTOCOLS[op.kind].authorised(self, op))
         given = self.headers.get("Authorization", "")
         if op.kind == "jsonapi":
             return given == f"Bearer {op.token}"

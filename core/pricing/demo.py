@@ -1,4 +1,4 @@
-"""The demo hotel's contracts: Sunbeach Resort Side, one rate code per operator.
+"""The demo hotel's contracts: Sunbeach Resort Side, one rate code per operator, daily rates for its own.
 
 Three seasons from ``today`` to ``today`` + 13 months, every room type, sold
 bed and breakfast with supplements for the richer boards; early booking
@@ -16,7 +16,15 @@ from typing import Any
 import tomlkit
 
 from core import demo
-from core.pricing.wizard import ContractPlan, SalesPeriod, Season, number, plan_entries, toml_table
+from core.pricing.wizard import (
+    ContractPlan,
+    SalesPeriod,
+    Season,
+    children_rows,
+    number,
+    plan_entries,
+    toml_table,
+)
 
 # Per-person difference to the standard double, by room type; the rooms themselves are core.demo's.
 PP_DIFFERENCE = {"SGL": 0, "STD": 0, "SV": 8, "FAM": 12, "SUI": 30, "VIL": 55}
@@ -35,6 +43,7 @@ OFFSETS = {"TUI26": 0, "JET26": 2, "PEG26": -3, "ANX26": -2, "HBD26": 5, "ETS26"
 OPERATORS = [  # agency, rate code, per-person offset on the hotel's base price
     (op.agency, op.rate_code, Decimal(OFFSETS[op.rate_code])) for op in demo.OPERATORS
 ]
+DIRECT = {"ONLINE": Decimal(10), "WALKIN": Decimal(20)}   # the hotel's own agencies, per-person above the base
 SEASON_PRICES = [("S1", Decimal(48)), ("S2", Decimal(72)), ("S3", Decimal(56))]   # pp_dbl, bed and breakfast
 RULES = {"min_stay": 2, "max_stay": 28, "release_days": 2, "cancellation_days": 14,
          "prepayment_days": 30, "prepayment_percent": 30}
@@ -60,13 +69,16 @@ def demo_contracts_toml(today: date) -> str:
     doc["room_types"] = _aot([{"code": c, "capacity": cap, "max_adults": a, "max_persons": p}
                               for c, cap, a, p, _ in ROOM_TYPES])
     doc["boards"] = _aot([{"code": b} for b in BOARDS])
-    doc["agencies"] = _aot([{"code": agency, "rate_codes": [rate]} for agency, rate, _ in OPERATORS])
-    doc["rate_codes"] = _aot([_rate_code(rate) for _, rate, _ in OPERATORS])
+    doc["agencies"] = _aot([{"code": agency, "rate_codes": [rate]} for agency, rate, _ in OPERATORS]
+                           + [{"code": code, "rate_codes": [code]} for code in DIRECT])
+    doc["rate_codes"] = _aot([_rate_code(rate) for _, rate, _ in OPERATORS]
+                             + [_rate_code(code, "daily") for code in DIRECT])
     contracts = []
     for _, rate, offset in OPERATORS:
         made, _ = plan_entries(_plan(rate, offset, today))
         contracts.extend(made)
     doc["contracts"] = _aot(contracts)
+    doc["daily_rates"] = _aot(_daily_rates(today))
     doc["discounts"] = _aot(_discounts(today))
     doc["promotions"] = _aot([_promotion(today)])
     return tomlkit.dumps(doc)
@@ -83,13 +95,32 @@ def _plan(rate: str, offset: Decimal, today: date) -> ContractPlan:
     )
 
 
-def _rate_code(code: str) -> dict[str, Any]:
+def _daily_rates(today: date) -> list[dict[str, Any]]:
+    """The hotel's own sales, ONLINE and WALKIN: daily rates per season and room type, above the operators'."""
+    rows = []
+    for code, offset in DIRECT.items():
+        plan = _plan(code, offset, today)
+        for name, start, end in seasons(today):
+            for room, difference in plan.room_differences.items():
+                pp = dict(SEASON_PRICES)[name] + offset + difference
+                prices: dict[str, Any] = {"unit": number(pp * 2)} if room in plan.unit_rooms else {
+                    "pp_dbl": number(pp), "multipliers": {k: number(v) for k, v in plan.multipliers.items()}}
+                row = {"rate_code": code, "room_type": room, "board": "BB", "from": start, "to": end,
+                       "prices": prices,
+                       "supplements": {b: {k: number(v) for k, v in t.items()} for b, t in SUPPLEMENTS.items()}}
+                if room not in plan.unit_rooms:
+                    row["children"] = children_rows(["infant", "young", "older"])
+                rows.append(row)
+    return rows
+
+
+def _rate_code(code: str, use_prices: str = "contract") -> dict[str, Any]:
     bands = tomlkit.array()
     for name, low, high in (("infant", 0, 1.99), ("young", 2, 6.99), ("older", 7, 12.99)):
         band = tomlkit.inline_table()
         band.update({"name": name, "min": low, "max": high})
         bands.append(band)
-    return {"code": code, "use_prices": "contract", "order_children_by_age": True, "child_bands": bands}
+    return {"code": code, "use_prices": use_prices, "order_children_by_age": True, "child_bands": bands}
 
 
 def _discounts(today: date) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import rtoml
 
 from core.errors import InvalidInput
+from core.nationality import is_alpha2
 from core.pricing.model import (
     ADULT,
     CHILD_ROWS,
@@ -36,6 +37,7 @@ from core.pricing.model import (
     Promotion,
     RateCode,
     RoomType,
+    SalesPeriod,
     SpecialCase,
     StayRules,
 )
@@ -44,6 +46,11 @@ _MISSING = object()
 TOP_LEVEL = ("hotel", "room_types", "boards", "agencies", "rate_codes", "contracts", "daily_rates",
              "discounts", "promotions")
 USE_PRICES = ("contract", "daily", "contract_daily")
+# The hotel's own sales: agencies (and rate codes of the same name, on daily rates) every file has.
+DEFAULT_AGENCIES = ("ONLINE", "WALKIN")
+DEFAULT_CHILD_BANDS = (ChildBand("infant", Decimal(0), Decimal("1.99")),
+                       ChildBand("young", Decimal(2), Decimal("6.99")),
+                       ChildBand("older", Decimal(7), Decimal("12.99")))
 
 
 class ContractsError(InvalidInput):
@@ -146,6 +153,14 @@ class Entry:
                 if not known(code):
                     self.problem(key, f"unknown {what} {_shown(code)}")
         return tuple(value)
+
+    def nationalities(self, key: str = "nationalities") -> frozenset[str]:
+        """ISO 3166-1 alpha-2 codes; written in any case, kept upper case."""
+        codes = self.codes(key)
+        for code in codes:
+            if not is_alpha2(code.upper()):
+                self.problem(key, f"{_shown(code)} is not an ISO 3166-1 alpha-2 country code (DE, GB, RU ...)")
+        return frozenset(code.upper() for code in codes)
 
     def weekdays(self, key: str) -> frozenset[int]:
         value = self.get(key, [])
@@ -259,9 +274,12 @@ class Reader:
         self.room_types = room_types
         self.boards = frozenset(self._entries(data, "boards", self._board))
         self.rate_codes = {r.code: r for r in self._entries(data, "rate_codes", self._rate_code)}
+        for code in DEFAULT_AGENCIES:
+            self.rate_codes.setdefault(code, RateCode(code=code, use_prices="daily", child_bands=DEFAULT_CHILD_BANDS))
         self._check_base_rate_codes()
         self.hotel = hotel
         agencies = dict(self._entries(data, "agencies", self._agency))
+        self._add_default_agencies(agencies)
         # Contracts name discounts (allowed_discounts) that are read after them.
         discounts_raw = data.get("discounts", [])
         self.discount_codes = {d.get("code") for d in discounts_raw if isinstance(d, dict)} \
@@ -368,11 +386,18 @@ class Reader:
             e.problem("child_bands", "band names must differ")
         return tuple(bands)
 
+    def _add_default_agencies(self, agencies: dict[str, tuple[str, ...]]) -> None:
+        """Every hotel sells direct: ONLINE and WALKIN exist, each with a rate code of its name priced from
+        daily rates (added with the rate codes), unless the file has its own. Their prices are
+        ``[[daily_rates]]`` rows of that rate code."""
+        for code in DEFAULT_AGENCIES:
+            agencies.setdefault(code, (code,))
+
     def _check_base_rate_codes(self) -> None:
         for rate in self.rate_codes.values():
-            e = self.rate_entries[rate.code]
             if rate.use_prices != "contract_daily":
                 continue
+            e = self.rate_entries[rate.code]
             base = self.rate_codes.get(rate.base_rate_code)
             if base is None:
                 e.problem("base_rate_code", f"unknown rate code {_shown(rate.base_rate_code)}"
@@ -508,13 +533,39 @@ class Reader:
             max_persons=e.integer("max_persons", None, minimum=1),
             check_in_days=e.weekdays("check_in_days"), check_out_days=e.weekdays("check_out_days"),
             stay_days=e.weekdays("stay_days"), release_days=e.integer("release_days", None),
+            min_arrival=e.integer("min_arrival", None), max_arrival=e.integer("max_arrival", None),
             cancellation_days=e.integer("cancellation_days", None), prepayment_days=e.integer("prepayment_days", None),
             prepayment_percent=e.number("prepayment_percent", None, minimum=Decimal(0)),
         )
         e.done()
         if rules.min_stay and rules.max_stay and rules.max_stay < rules.min_stay:
             e.problem("max_stay", f"is below min_stay ({rules.min_stay})")
+        if rules.min_arrival is not None and rules.max_arrival is not None and rules.max_arrival < rules.min_arrival:
+            e.problem("max_arrival", f"is below min_arrival ({rules.min_arrival})")
         return rules
+
+    def _sales_periods(self, e: Entry) -> tuple[SalesPeriod, ...]:
+        raw = e.get("sales_periods", [])
+        if not isinstance(raw, list):
+            e.problem("sales_periods", f"must be a list of {{ from, to, rate_type, eb_percent }}, got {_shown(raw)}")
+            return ()
+        periods = []
+        for n, item in enumerate(raw, start=1):
+            period = Entry(self.problems, self.source, e.where, item, f"sales_periods[{n}].")
+            if not period.ok:
+                continue
+            first, last = period.get("from"), period.get("to")
+            span = period.date_range("from", value=[first, last]) if first is not None and last is not None else None
+            rate_type = period.text("rate_type", "")
+            eb = period.number("eb_percent", None, minimum=Decimal(0))
+            if eb is not None and eb > 100:
+                period.problem("eb_percent", f"cannot exceed 100, got {eb}")
+            period.done()
+            if span is not None:
+                periods.append(SalesPeriod(span, rate_type, eb))
+        if periods and "sales" in e.data:
+            e.problem("sales_periods", "give sales or sales_periods, not both (sales_periods replace sales)")
+        return tuple(periods)
 
     # -- contracts and daily rates -------------------------------------------------
     def _contract(self, e: Entry) -> Contract:
@@ -535,8 +586,10 @@ class Reader:
             stay=e.date_range("stay") or (date.min, date.min), sales=e.date_range("sales", None),
             price_basis=e.text("price_basis", "stay_date", ("stay_date", "check_in")),
             markets=frozenset(e.codes("markets")), agencies=frozenset(e.codes("agencies")),
+            nationalities=e.nationalities(),
             allowed_discounts=frozenset(e.codes("allowed_discounts", self.discount_codes_known, "discount")),
-            rules=self._rules(e.child("rules", {})),
+            rules=self._rules(e.child("rules", {})), inactive=e.flag("inactive", False),
+            sales_periods=self._sales_periods(e),
         )
 
     def discount_codes_known(self, code: str) -> bool:
@@ -582,16 +635,23 @@ class Reader:
             applies_by=e.text("applies_by", "stay_date", ("stay_date", "check_in")),
             order=e.integer("order", 0, minimum=-10**9) or 0, apply_alone=e.flag("apply_alone", False),
             manual=e.flag("manual", False), inactive=e.flag("inactive", False),
-            incompatible_with=frozenset(incompatible),
+            incompatible_with=frozenset(incompatible), nationalities=e.nationalities(),
             rules=DiscountRules(
                 min_stay=rules.integer("min_stay", None, minimum=1),
                 max_stay=rules.integer("max_stay", None, minimum=1),
                 min_days_before=rules.integer("min_days_before", None),
                 max_days_before=rules.integer("max_days_before", None),
                 check_in_days=rules.weekdays("check_in_days"), min_adults=rules.integer("min_adults", None),
+                max_adults=rules.integer("max_adults", None), min_persons=rules.integer("min_persons", None),
+                max_persons=rules.integer("max_persons", None), check_out_days=rules.weekdays("check_out_days"),
+                stay_days=rules.weekdays("stay_days"), min_age=rules.number("min_age", None, minimum=Decimal(0)),
+                max_age=rules.number("max_age", None, minimum=Decimal(0)),
             ),
         )
         rules.done()
+        r = discount.rules
+        if r.min_age is not None and r.max_age is not None and r.max_age < r.min_age:
+            rules.problem("max_age", f"is below min_age ({r.min_age})")
         return discount
 
     def _promotion(self, e: Entry) -> Promotion:
@@ -615,7 +675,9 @@ class Reader:
             min_total=e.number("min_total", None, minimum=Decimal(0)), max_uses=e.integer("max_uses", None),
             room_types=frozenset(e.codes("room_types", self._known_room, "room type")),
             rate_codes=frozenset(e.codes("rate_codes", self.rate_codes.__contains__, "rate code")),
-            excluded=tuple(excluded),
+            excluded=tuple(excluded), markets=frozenset(e.codes("markets")),
+            rate_types=frozenset(e.codes("rate_types")), currency=e.text("currency", ""),
+            application_area=e.text("application_area", "both", ("accommodation", "extras", "both")),
         )
 
 

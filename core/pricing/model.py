@@ -117,6 +117,8 @@ class StayRules:
     check_out_days: frozenset[int] = frozenset()
     stay_days: frozenset[int] = frozenset()
     release_days: int | None = None
+    min_arrival: int | None = None           # the guest's earlier stays at the hotel, at least ...
+    max_arrival: int | None = None           # ... and at most
     cancellation_days: int | None = None
     prepayment_days: int | None = None
     prepayment_percent: Decimal | None = None
@@ -144,6 +146,15 @@ class PriceSource:
         return board == self.board or board in self.supplements
 
 
+@dataclass(frozen=True)
+class SalesPeriod:
+    """A contract's sales window: bookings made inside it get its rate type and early-booking cut."""
+
+    span: DateRange
+    rate_type: str = ""
+    eb_percent: Decimal | None = None
+
+
 @dataclass(eq=False)
 class Contract(PriceSource):
     rate_type: str = ""
@@ -153,8 +164,33 @@ class Contract(PriceSource):
     price_basis: str = "stay_date"          # stay_date | check_in
     markets: frozenset[str] = frozenset()
     agencies: frozenset[str] = frozenset()
+    nationalities: frozenset[str] = frozenset()
     allowed_discounts: frozenset[str] = frozenset()
     rules: StayRules = field(default_factory=StayRules)
+    inactive: bool = False
+    sales_periods: tuple[SalesPeriod, ...] = ()   # when given, they replace ``sales``
+
+    def sales_period(self, booked: date) -> SalesPeriod | None:
+        """The first sales period the booking date falls in."""
+        return next((p for p in self.sales_periods if in_range(booked, p.span)), None)
+
+    def sells_on(self, booked: date) -> bool:
+        if self.sales_periods:
+            return self.sales_period(booked) is not None
+        return in_range(booked, self.sales)
+
+    def left_out_by(self, market: str, agency: str, nationality: str) -> str | None:
+        """The first restriction (markets, agencies, nationalities) that leaves the stay out, or None.
+
+        An unknown (empty) market or nationality is left out by a non-empty list.
+        """
+        if self.markets and market not in self.markets:
+            return "markets"
+        if self.agencies and agency not in self.agencies:
+            return "agencies"
+        if self.nationalities and nationality not in self.nationalities:
+            return "nationalities"
+        return None
 
     def covers(self, night: date, check_in: date) -> bool:
         day = check_in if self.price_basis == "check_in" else night
@@ -178,6 +214,13 @@ class DiscountRules:
     max_days_before: int | None = None
     check_in_days: frozenset[int] = frozenset()
     min_adults: int | None = None
+    max_adults: int | None = None
+    min_persons: int | None = None
+    max_persons: int | None = None
+    check_out_days: frozenset[int] = frozenset()
+    stay_days: frozenset[int] = frozenset()  # only nights on these weekdays are eligible
+    min_age: Decimal | None = None           # some guest of known age is at least ...
+    max_age: Decimal | None = None           # ... and at most this old at check-in
 
 
 @dataclass(frozen=True)
@@ -196,6 +239,7 @@ class Discount:
     manual: bool = False
     inactive: bool = False
     incompatible_with: frozenset[str] = frozenset()
+    nationalities: frozenset[str] = frozenset()
     rules: DiscountRules = field(default_factory=DiscountRules)
 
 
@@ -212,6 +256,10 @@ class Promotion:
     room_types: frozenset[str] = frozenset()
     rate_codes: frozenset[str] = frozenset()
     excluded: tuple[DateRange, ...] = ()
+    markets: frozenset[str] = frozenset()
+    rate_types: frozenset[str] = frozenset()
+    currency: str = ""                      # for amount types: must be the contract's currency
+    application_area: str = "both"          # accommodation | extras | both
 
 
 @dataclass(eq=False)
@@ -229,6 +277,11 @@ class ContractSet:
     # (rate code, room type, board) -> price sources in file order
     by_key: dict[tuple[str, str, str], list[Contract]] = field(default_factory=dict)
     daily_by_key: dict[tuple[str, str, str], list[DailyRate]] = field(default_factory=dict)
+
+    @property
+    def counts_arrivals(self) -> bool:
+        """Whether any contract limits the guest's earlier stays (worth a look in the hotel book)."""
+        return any(c.rules.min_arrival is not None or c.rules.max_arrival is not None for c in self.contracts)
 
     def index(self) -> None:
         self.by_key.clear()

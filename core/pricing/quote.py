@@ -47,12 +47,15 @@ class QuoteRequest:
     check_in: date
     nights: int
     adults: int
-    child_ages: list[int] = field(default_factory=list)
+    child_ages: list[int | Decimal] = field(default_factory=list)
     booked: date | None = None
     market: str = ""
     agency: str = ""
     discounts: list[str] = field(default_factory=list)
     promo: str = ""
+    nationality: str = ""                   # ISO 3166-1 alpha-2; empty = unknown
+    previous_stays: int = 0                 # the guest's earlier stays at the hotel
+    adult_ages: list[int | Decimal] = field(default_factory=list)   # ages of the adults whose age is known
 
     @property
     def check_out(self) -> date:
@@ -99,6 +102,7 @@ class Quote:
     errors: list[dict[str, str]] = field(default_factory=list)
     rate_code: str = ""
     contract: str = ""                      # the check-in night's contract code
+    rate_type: str | None = None            # the sales period's, else the check-in contract's
 
     @property
     def totals(self) -> Totals:
@@ -117,6 +121,7 @@ class Quote:
             "ok": True, "currency": self.currency, "nights": [n.as_dict() for n in self.nights],
             "totals": self.totals.as_dict(),
             "applied": list(self.applied), "refused": list(self.refused), "terms": dict(self.terms),
+            "rate_type": self.rate_type,
         }
 
 
@@ -160,15 +165,27 @@ def quote(contract_set: ContractSet, request: QuoteRequest, *, promo_uses: int =
                                     "one stay must be priced in one currency")
     nights = [Night(d, p) for d, p in zip(dates, prices)]
     left = list(prices)
+    period = contract.sales_period(booked) if contract is not None else None
+    rate_type = (period.rate_type if period is not None and period.rate_type else None) \
+        or (contract.rate_type if contract is not None and contract.rate_type else None)
     result = Quote(ok=True, currency=sources[0].currency, nights=nights, rate_code=rate.code,
-                   contract=contract.label if contract else "", terms=_terms(contract))
-    stay = _Stay(contract_set, request, rate, contract, dates, booked, adults, len(children))
+                   contract=contract.label if contract else "", terms=_terms(contract), rate_type=rate_type)
+    if period is not None and period.eb_percent is not None:
+        _take_sales_period_cut(period.eb_percent, left)
+        result.applied.append(f"sales_period:{period.span[0].isoformat()}")
+    stay = _Stay(contract_set, request, rate, contract, dates, booked, adults, len(children), rate_type)
     _apply_discounts(stay, left, result)
     _apply_promotion(stay, left, result, promo_uses)
     for night, rest in zip(nights, left):
         night.price = rest
         night.discount = night.contract_price - rest
     return result
+
+
+def _take_sales_period_cut(percent: Decimal, left: list[Decimal]) -> None:
+    """The sales period's early-booking cut: its percent of every night's contract price, before any discount."""
+    for i, price in enumerate(left):
+        left[i] = price - (price * percent).scaleb(-2).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _rate_code(cs: ContractSet, request: QuoteRequest) -> RateCode | Quote:
@@ -208,8 +225,24 @@ def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list
         candidates = cs.daily_by_key.get((base, request.room_type, request.board), ())
     found: list[PriceSource] = []
     missing: list[date] = []
+    nationality = request.nationality.upper()
     for night in dates:
-        src = next((c for c in candidates if c.covers(night, request.check_in)), None)
+        src: PriceSource | None = None
+        left_out: tuple[Contract, str] | None = None
+        for candidate in candidates:
+            if not candidate.covers(night, request.check_in):
+                continue
+            if isinstance(candidate, Contract):
+                if candidate.inactive:
+                    continue
+                key = candidate.left_out_by(request.market, request.agency, nationality)
+                if key is not None:
+                    left_out = left_out or (candidate, key)
+                    continue
+            src = candidate
+            break
+        if src is None and left_out is not None:
+            raise _Refusal(left_out[1], _left_out_message(left_out[0], left_out[1], request, night))
         if src is None:
             missing.append(night)
         else:
@@ -219,6 +252,13 @@ def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list
         raise _Refusal("no_contract", f"no {rate.use_prices.replace('_', ' ')} price for {rate.code} "
                                       f"{request.room_type}/{request.board} on {shown}")
     return found
+
+
+def _left_out_message(contract: Contract, key: str, request: QuoteRequest, night: date) -> str:
+    allowed = {"markets": contract.markets, "agencies": contract.agencies, "nationalities": contract.nationalities}
+    given = {"markets": request.market, "agencies": request.agency, "nationalities": request.nationality.upper()}
+    return (f"{contract.label}, the contract for {night}, is for {key} {', '.join(sorted(allowed[key]))}, "
+            f"not {given[key] or '(unknown)'}; no other contract admits the stay")
 
 
 def _night_price(cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int,
@@ -302,14 +342,19 @@ def _stay_errors(cs: ContractSet, contract: Contract | None, request: QuoteReque
     persons = adults + len(children)
     if contract is not None:
         label = contract.label
-        if not in_range(booked, contract.sales):
-            broken("sales", f"{label} sells bookings made {_span(contract.sales)}; this one was made {booked}")
+        if not contract.sells_on(booked):
+            spans = [p.span for p in contract.sales_periods] or ([contract.sales] if contract.sales else [])
+            broken("sales", f"{label} sells bookings made {' or '.join(_span(s) for s in spans)}; "
+                            f"this one was made {booked}")
         if contract.markets and request.market not in contract.markets:
             broken("markets", f"{label} is for markets {', '.join(sorted(contract.markets))}, "
                               f"not {request.market or '(none given)'}")
         if contract.agencies and request.agency not in contract.agencies:
             broken("agencies", f"{label} is for agencies {', '.join(sorted(contract.agencies))}, "
                                f"not {request.agency or '(none given)'}")
+        if contract.nationalities and request.nationality.upper() not in contract.nationalities:
+            broken("nationalities", f"{label} is for nationalities {', '.join(sorted(contract.nationalities))}, "
+                                    f"not {request.nationality.upper() or '(unknown)'}")
         _rule_errors(contract, request, persons, dates, booked, broken)
     room = cs.room_types.get(request.room_type)
     if room is not None:
@@ -348,6 +393,13 @@ def _rule_errors(contract: Contract, request: QuoteRequest, persons: int, dates:
         if lead < rules.release_days:
             broken("release_days", f"{label} closes {rules.release_days} days before check-in; "
                                    f"booked {lead} days before")
+    stays = request.previous_stays
+    if rules.min_arrival is not None and stays < rules.min_arrival:
+        broken("min_arrival", f"{label} is for guests with at least {rules.min_arrival} earlier stay(s); "
+                              f"this guest has {stays}")
+    if rules.max_arrival is not None and stays > rules.max_arrival:
+        broken("max_arrival", f"{label} is for guests with at most {rules.max_arrival} earlier stay(s); "
+                              f"this guest has {stays}")
 
 
 def _days(days: frozenset[int]) -> str:
@@ -383,12 +435,23 @@ class _Stay:
     booked: date
     adults: int
     children: int
+    rate_type: str | None = None
+
+    @property
+    def persons(self) -> int:
+        return self.adults + self.children
+
+    def known_ages(self) -> list[Decimal]:
+        """Every guest's age that is known: all children's, and the adults' that were given."""
+        return [Decimal(str(a)) for a in (*self.request.child_ages, *self.request.adult_ages)]
 
 
 def _apply_discounts(stay: _Stay, left: list[Decimal], result: Quote) -> None:
     named = set(stay.request.discounts)
     applied: list[Discount] = []
     for discount in stay.cs.discounts:
+        if discount.rate_codes and stay.rate.code not in discount.rate_codes:
+            continue   # not a candidate for this rate code: neither applied nor refused
         reason, eligible = _discount_refusal(stay, discount, named)
         reason = reason or _discount_conflict(discount, applied)
         if reason is not None:
@@ -406,44 +469,60 @@ def _apply_discounts(stay: _Stay, left: list[Decimal], result: Quote) -> None:
 def _discount_refusal(stay: _Stay, d: Discount, named: set[str]) -> tuple[str | None, list[int]]:
     """Why ``d`` cannot apply (None when it can), and its eligible nights.
 
-    Checked in the spec's order; the nights are only worked out once the cheap checks pass.
+    Checked in the spec's fixed order; the nights are only worked out once the cheap checks pass.
     """
     request = stay.request
     if d.inactive:
         return "inactive", []
     if d.manual and d.code not in named:
         return "manual", []
-    if d.rate_codes and stay.rate.code not in d.rate_codes:
-        return "rate_codes", []
     if d.room_types and request.room_type not in d.room_types:
         return "room_types", []
     if not in_range(stay.booked, d.sales):
         return "sales", []
-    eligible = _eligible_nights(stay, d)
-    if not eligible:
+    in_stay = _nights_in_stay(stay, d)
+    if not in_stay:
         return "stay", []
     if stay.contract is not None and stay.contract.allowed_discounts \
             and d.code not in stay.contract.allowed_discounts:
         return "allowed_discounts", []
-    return _discount_rule(stay, d), eligible
+    if d.nationalities and request.nationality.upper() not in d.nationalities:
+        return "nationalities", []
+    reason = _discount_rule(stay, d)
+    if reason is not None:
+        return reason, []
+    days = d.rules.stay_days
+    eligible = [i for i in in_stay if stay.dates[i].weekday() in days] if days else in_stay
+    if not eligible:
+        return "stay_days", []
+    if (d.rules.min_age is not None or d.rules.max_age is not None) and not _age_fits(stay, d):
+        return "age", []
+    return None, eligible
 
 
 def _discount_rule(stay: _Stay, d: Discount) -> str | None:
+    """The first of the discount's own rules the stay breaks, up to (not including) stay_days and age."""
     rules, nights = d.rules, len(stay.dates)
     lead = (stay.request.check_in - stay.booked).days
-    if rules.min_stay is not None and nights < rules.min_stay:
-        return "min_stay"
-    if rules.max_stay is not None and nights > rules.max_stay:
-        return "max_stay"
-    if rules.min_days_before is not None and lead < rules.min_days_before:
-        return "min_days_before"
-    if rules.max_days_before is not None and lead > rules.max_days_before:
-        return "max_days_before"
-    if rules.check_in_days and stay.request.check_in.weekday() not in rules.check_in_days:
-        return "check_in_days"
-    if rules.min_adults is not None and stay.adults < rules.min_adults:
-        return "min_adults"
-    return None
+    checks = (
+        ("min_stay", rules.min_stay is not None and nights < rules.min_stay),
+        ("max_stay", rules.max_stay is not None and nights > rules.max_stay),
+        ("min_days_before", rules.min_days_before is not None and lead < rules.min_days_before),
+        ("max_days_before", rules.max_days_before is not None and lead > rules.max_days_before),
+        ("min_adults", rules.min_adults is not None and stay.adults < rules.min_adults),
+        ("max_adults", rules.max_adults is not None and stay.adults > rules.max_adults),
+        ("min_persons", rules.min_persons is not None and stay.persons < rules.min_persons),
+        ("max_persons", rules.max_persons is not None and stay.persons > rules.max_persons),
+        ("check_in_days", bool(rules.check_in_days) and stay.request.check_in.weekday() not in rules.check_in_days),
+        ("check_out_days", bool(rules.check_out_days)
+         and stay.request.check_out.weekday() not in rules.check_out_days),
+    )
+    return next((key for key, broken in checks if broken), None)
+
+
+def _age_fits(stay: _Stay, d: Discount) -> bool:
+    low, high = d.rules.min_age, d.rules.max_age
+    return any((low is None or age >= low) and (high is None or age <= high) for age in stay.known_ages())
 
 
 def _discount_conflict(d: Discount, applied: list[Discount]) -> str | None:
@@ -457,7 +536,8 @@ def _discount_conflict(d: Discount, applied: list[Discount]) -> str | None:
     return None
 
 
-def _eligible_nights(stay: _Stay, d: Discount) -> list[int]:
+def _nights_in_stay(stay: _Stay, d: Discount) -> list[int]:
+    """The nights inside the discount's ``stay`` (all of them, by check-in, when ``applies_by = "check_in"``)."""
     if d.stay is None:
         return list(range(len(stay.dates)))
     if d.applies_by == "check_in":
@@ -494,7 +574,7 @@ def _apply_promotion(stay: _Stay, left: list[Decimal], result: Quote, uses: int)
         result.refused.append({"code": code, "reason": "unknown"})
         return
     eligible = [i for i, night in enumerate(stay.dates) if _promo_night(promo, night)]
-    reason = _promo_refusal(stay, promo, eligible, left, uses)
+    reason = _promo_refusal(stay, promo, eligible, left, uses, result.currency)
     if reason is not None:
         result.refused.append({"code": code, "reason": reason})
         return
@@ -509,7 +589,11 @@ def _promo_night(promo: Promotion, night: date) -> bool:
     return not promo.excluded or not any(a <= night <= b for a, b in promo.excluded)
 
 
-def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal], uses: int) -> str | None:
+AMOUNT_PROMOTIONS = ("per_reservation", "per_night", "per_person_night")
+
+
+def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal], uses: int,
+                   currency: str) -> str | None:
     if not in_range(stay.booked, promo.sales):
         return "sales"
     if not eligible:
@@ -520,6 +604,14 @@ def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: lis
         return "room_types"
     if promo.rate_codes and stay.rate.code not in promo.rate_codes:
         return "rate_codes"
+    if promo.markets and stay.request.market not in promo.markets:
+        return "markets"
+    if promo.rate_types and stay.rate_type not in promo.rate_types:
+        return "rate_types"
+    if promo.type in AMOUNT_PROMOTIONS and promo.currency and promo.currency != currency:
+        return "currency"
+    if promo.application_area == "extras":
+        return "application_area"   # a quote prices accommodation only
     if promo.max_uses is not None and uses >= promo.max_uses:
         return "max_uses"
     if promo.min_total is not None and sum(left, ZERO) < promo.min_total:

@@ -20,11 +20,17 @@ if TYPE_CHECKING:
     from core.store import Store
 
 
+# Inbox rows a contracts change re-checks at once, and saved bookings it leaves to `opdesk recheck --saved`.
+UNSAVED_PENDING = "status = 'pending' AND is_latest = 1 AND hotel_reservation_id IS NULL"
+SAVED = "is_latest = 1 AND hotel_reservation_id IS NOT NULL AND content != 'cancel'"
+
+
 @dataclass
 class LoadedContracts:
     set_id: int
     contracts: ContractSet
     rechecked: int = 0
+    saved: int = 0                          # saved bookings not re-checked (opdesk recheck --saved)
 
 
 def active_set_id(store: "Store") -> int | None:

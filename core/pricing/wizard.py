@@ -3,11 +3,10 @@
 A revenue manager thinks in "the double costs 60 per person in high season,
 sea view is 8 more, singles pay 1.5 persons, early booking until January is
 20% off". The wizard turns that into one contract per season and room type
-(price form (b), or a unit price for rooms sold per room) and one discount per
-sales period that has an early-booking percent. Sales periods do not make
-separate contracts: a night is priced by the first contract that covers it,
-so the periods' early-booking percents are discounts limited to their sales
-dates, and the contracts sell over all the periods together.
+(price form (b), form (a) occupancy prices when given, or a unit price for
+rooms sold per room). Sales periods become each contract's ``sales_periods``:
+the period a booking is made in gives the stay its rate type and, with an
+early-booking percent, the period's cut of every night.
 """
 
 from __future__ import annotations
@@ -57,7 +56,9 @@ class Season:
     name: str
     start: date
     end: date
-    pp_dbl: Decimal
+    pp_dbl: Decimal = Decimal(0)
+    # Price form (a) instead: room type -> {"sgl": .., "dbl": .., "trp": .., "quad": .., "extra_bed": ..}
+    occupancy: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class ContractPlan:
     unit_rooms: set[str] = field(default_factory=set)   # sold per room: unit = dbl price of the room
     supplements: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     rules: dict[str, Any] = field(default_factory=dict)
+    children: dict[str, dict[str, Any]] | None = None   # child rows as written; None = the usual ones
 
     def check(self) -> None:
         if not self.seasons:
@@ -88,6 +90,9 @@ class ContractPlan:
         for s in self.seasons:
             if s.end < s.start:
                 raise WizardError(f"season {s.name}: ends {s.end} before it starts {s.start}")
+            for room, prices in s.occupancy.items():
+                if "dbl" not in prices:
+                    raise WizardError(f"season {s.name}, room {room}: the dbl price is required")
         for p in self.sales_periods:
             if p.end < p.start:
                 raise WizardError(f"sales period {p.rate_type}: ends {p.end} before it starts {p.start}")
@@ -110,16 +115,19 @@ def plan_entries(plan: ContractPlan,
                  bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(contracts, discounts) as plain TOML-ready tables; ``bands`` are the rate code's child bands."""
     plan.check()
-    children = children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)
+    children = plan.children if plan.children is not None else \
+        children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)
     periods = sorted(plan.sales_periods, key=lambda p: p.start)
-    sales = [periods[0].start, max(p.end for p in periods)] if periods else None
     base_type = next((p.rate_type for p in periods if not p.early_booking_percent), "")
     contracts = []
     for season in plan.seasons:
         for room, difference in plan.room_differences.items():
             pp = season.pp_dbl + difference
-            if room in plan.unit_rooms:
-                prices: dict[str, Any] = {"unit": number(pp * plan.multipliers["dbl"])}
+            prices: dict[str, Any]
+            if room in season.occupancy:
+                prices = {k: number(v) for k, v in season.occupancy[room].items()}
+            elif room in plan.unit_rooms:
+                prices = {"unit": number(pp * plan.multipliers["dbl"])}
             else:
                 prices = {"pp_dbl": number(pp), "multipliers": {k: number(v) for k, v in plan.multipliers.items()}}
             entry: dict[str, Any] = {
@@ -127,8 +135,8 @@ def plan_entries(plan: ContractPlan,
                 "rate_type": base_type, "room_types": [room], "board": plan.board,
                 "stay": [season.start, season.end],
             }
-            if sales:
-                entry["sales"] = sales
+            if periods:
+                entry["sales_periods"] = [_period(p) for p in periods]
             entry["prices"] = prices
             if room not in plan.unit_rooms and children:
                 entry["children"] = children
@@ -137,14 +145,17 @@ def plan_entries(plan: ContractPlan,
             if plan.rules:
                 entry["rules"] = plan.rules
             contracts.append(entry)
-    stay = [min(s.start for s in plan.seasons), max(s.end for s in plan.seasons)]
-    discounts = [
-        {"code": f"{plan.rate_code}-{p.rate_type}", "type": "percent", "value": number(p.early_booking_percent),
-         "rate_codes": [plan.rate_code], "stay": stay, "sales": [p.start, p.end], "applies_by": "check_in",
-         "order": n}
-        for n, p in enumerate(periods, start=1) if p.early_booking_percent
-    ]
+    discounts: list[dict[str, Any]] = []   # early booking is the sales periods' cut, not a discount
     return contracts, discounts
+
+
+def _period(period: SalesPeriod) -> dict[str, Any]:
+    entry: dict[str, Any] = {"from": period.start, "to": period.end}
+    if period.rate_type:
+        entry["rate_type"] = period.rate_type
+    if period.early_booking_percent:
+        entry["eb_percent"] = number(period.early_booking_percent)
+    return entry
 
 
 def plan_toml(plan: ContractPlan, base_text: str | None = None, *, hotel_currency: str = "EUR") -> str:
@@ -157,7 +168,10 @@ def plan_toml(plan: ContractPlan, base_text: str | None = None, *, hotel_currenc
     doc = tomlkit.parse(base_text) if base_text else tomlkit.document()
     if not base_text:
         doc.add(tomlkit.comment("Made by opdesk contracts wizard: review, then opdesk contracts load FILE"))
-        doc["hotel"] = {"currency": hotel_currency}
+        hotel = tomlkit.table()
+        hotel["currency"] = hotel_currency
+        hotel.add(tomlkit.nl())
+        doc["hotel"] = hotel
     _ensure(doc, "room_types", list(plan.room_differences), lambda code: {"code": code})
     _ensure(doc, "boards", [plan.board, *plan.supplements], lambda code: {"code": code})
     _ensure(doc, "rate_codes", [plan.rate_code], _new_rate_code)
@@ -189,7 +203,10 @@ def _append(doc: tomlkit.TOMLDocument, key: str, entries: list[dict[str, Any]]) 
     if key not in doc:
         doc[key] = tomlkit.aot()
     for entry in entries:
-        doc[key].append(toml_table(entry))
+        table = toml_table(entry)
+        if not any(isinstance(v, dict) for v in entry.values()):
+            table.add(tomlkit.nl())   # tables with sub-tables get their blank lines from tomlkit
+        doc[key].append(table)
 
 
 def toml_table(entry: dict[str, Any]) -> Any:
@@ -200,6 +217,12 @@ def toml_table(entry: dict[str, Any]) -> Any:
             for k, v in value.items():
                 sub[k] = _inline(v) if isinstance(v, dict) else v
             table[key] = sub
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            rows = tomlkit.array()
+            rows.multiline(True)
+            for v in value:
+                rows.append(_inline(v))
+            table[key] = rows
         else:
             table[key] = value
     return table

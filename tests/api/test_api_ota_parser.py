@@ -52,7 +52,7 @@ def test_reservation_sample_reads_every_field(name, stay):
     assert booking.sale_date == date(2022, 3, 21)
     assert booking.agency == "123"
     assert booking.guests == [Guest(first_name="Otto", last_name="Mustermann", birth_date=date(1980, 1, 1),
-                                    gender="Male", nationality="DE")]
+                                    gender="Male", nationality="DE", email="otto.mustermann@example.com")]
     assert booking.nationality == "DE"
     assert "included services: Parkplatz, Schwimmbad, Skipass" in booking.notes
     assert "\nSind Hunde erlaubt?\n\nMfg.\nOtto Mustermann." in booking.notes

@@ -254,3 +254,22 @@ def test_amounts_are_read_by_the_profiles_locale():
     assert dot.to_money("9" * 5000, "total", "r")[0] == Decimal("9" * 5000)
     with pytest.raises(ValueError, match="not a locale"):
         profile_from_dict("bad", {**base, "locale": "xx_NOWHERE"})
+
+
+def test_profile_reads_a_guests_email_as_a_field_or_a_guest_column():
+    body = ("From: Bookings <res@mailop.example>\nTo: hotel@sunbeach.example\nSubject: New booking M1\n"
+            "Content-Type: text/plain; charset=utf-8\nMIME-Version: 1.0\n\n"
+            "Booking Ref: M1\nArrival: 12/06/2026\nDeparture: 19/06/2026\nRoom: STD\nBoard: AI\n"
+            "Contact e-mail: lead@guest.example\n"
+            "Guests:\n  MR THOMAS MULLER (45) <thomas@guest.example>\n  MRS ANNA MULLER (43)\n")
+    spec = {"operator": "mailop", "source": "text", "date_formats": ["%d/%m/%Y"], "match": {"from": "@mailop"},
+            "fields": {"voucher": "Booking Ref", "check_in": "Arrival", "check_out": "Departure", "room": "Room",
+                       "board": "Board", "email": "Contact e-mail"},
+            "guests": {"pattern": r"^\s*(?P<title>MR|MRS)\s+(?P<first_name>\S+)\s+(?P<last_name>\S+)\s+"
+                                  r"\((?P<age>\d+)\)(?:\s+<(?P<email>[^>]+)>)?\s*$"}}
+    [booking] = profile_from_dict("mailop", spec).read(read_mail(body.encode()))
+    assert [g.email for g in booking.guests] == ["thomas@guest.example", ""]
+    spec["guests"]["pattern"] = r"^\s*(?P<title>MR|MRS)\s+(?P<first_name>\S+)\s+(?P<last_name>\S+)\s+\((?P<age>\d+)\)"
+    [booking] = profile_from_dict("mailop", spec).read(read_mail(body.encode()))
+    assert [g.email for g in booking.guests] == ["lead@guest.example", ""], "the booking's e-mail is the lead's"
+    assert "email" not in booking.extra

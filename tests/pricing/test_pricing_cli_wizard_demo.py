@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -92,12 +93,18 @@ def test_wizard_writes_contracts_that_load_and_price(cli, tmp_path):
     assert [c.label for c in cs.contracts] == ["W26-LOW-STD", "W26-LOW-SV", "W26-LOW-VIL",
                                                 "W26-HIGH-STD", "W26-HIGH-SV", "W26-HIGH-VIL"]
     assert cs.contracts[4].prices.pp_dbl == 78 and cs.contracts[5].prices.unit == 220
-    assert cs.contracts[0].rate_type == "NORMAL" and cs.contracts[0].sales == (date(2025, 10, 1), date(2026, 9, 15))
-    assert [(d.code, d.value) for d in cs.discounts] == [("W26-EB1", 20)]
+    assert cs.contracts[0].rate_type == "NORMAL" and cs.contracts[0].sales is None
+    assert [(p.span, p.rate_type, p.eb_percent) for p in cs.contracts[0].sales_periods] == [
+        ((date(2025, 10, 1), date(2026, 1, 31)), "EB1", 20), ((date(2026, 2, 1), date(2026, 9, 15)), "NORMAL", None)]
+    assert cs.discounts == []
     early = quote(cs, QuoteRequest("W26", "SV", "AI", date(2026, 7, 1), 2, 3, [], date(2025, 12, 1)))
-    assert [n.contract_price for n in early.nights] == [78 * 2.75] * 2 and early.applied == ["W26-EB1"]
+    assert [n.contract_price for n in early.nights] == [78 * 2.75] * 2
+    assert early.applied == ["sales_period:2025-10-01"] and early.rate_type == "EB1"
+    assert early.total == Decimal("343.20"), "214.50 a night less the 20 % early-booking cut, twice"
     late = quote(cs, QuoteRequest("W26", "SV", "AI", date(2026, 7, 1), 2, 2, [], date(2026, 3, 1)))
-    assert late.total == 312 and late.applied == []
+    assert late.total == 312 and late.applied == [] and late.rate_type == "NORMAL"
+    too_early = quote(cs, QuoteRequest("W26", "SV", "AI", date(2026, 7, 1), 2, 2, [], date(2025, 9, 1)))
+    assert too_early.errors[0]["rule"] == "sales"
 
 
 def test_wizard_adds_to_a_base_file_keeping_its_comments(cli, tmp_path):
@@ -108,8 +115,8 @@ def test_wizard_adds_to_a_base_file_keeping_its_comments(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "# the board the prices are for" in result.stdout
     cs = load_contracts(result.stdout, source="stdout")
-    assert len(cs.contracts) == 7 and {"EB20", "W26-EB1"} == {d.code for d in cs.discounts}
-    assert set(cs.room_types) == {"STD", "SV", "VIL"} and set(cs.rate_codes) == {"TUI26", "W26"}
+    assert len(cs.contracts) == 7 and {"EB20"} == {d.code for d in cs.discounts}
+    assert set(cs.room_types) == {"STD", "SV", "VIL"} and set(cs.rate_codes) == {"TUI26", "W26", "ONLINE", "WALKIN"}
     assert set(cs.contracts[1].children["second"]) == {"infant", "young", "older"}
 
 
@@ -153,13 +160,13 @@ def test_demo_seasons_cover_thirteen_months():
 
 
 def test_demo_has_a_rate_code_per_operator_discounts_and_a_promotion(demo):
-    assert set(demo.rate_codes) == {"TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26"}
+    assert set(demo.rate_codes) == {"TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26", "ONLINE", "WALKIN"}
     assert demo.agencies["TUI"] == ("TUI26",)
     assert {d.type for d in demo.discounts} == {"percent", "free_nights"}
     assert list(demo.promotions) == ["SUNNY5"]
 
 
-@pytest.mark.parametrize("rate", ["TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26"])
+@pytest.mark.parametrize("rate", ["TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26", "ONLINE", "WALKIN"])
 @pytest.mark.parametrize("room, board, adults, ages", [
     ("SGL", "BB", 1, [5]), ("STD", "HB", 2, [8]), ("SV", "AI", 3, []), ("FAM", "UAI", 2, [1, 4, 9]),
     ("SUI", "FB", 2, []), ("VIL", "AI", 6, [3, 10]),

@@ -120,7 +120,6 @@ def test_unknown_named_discount_is_refused(pr):
 
 
 @pytest.mark.parametrize("body, rules, request_, reason", [
-    ('rate_codes = ["R2"]', "", {}, "rate_codes"),
     ('room_types = ["FAM"]', "", {}, "room_types"),
     ('sales = ["2026-02-01", "2026-03-01"]', "", {}, "sales"),
     ('stay = ["2026-07-01", "2026-07-31"]', "", {}, "stay"),

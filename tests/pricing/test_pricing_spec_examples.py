@@ -63,8 +63,8 @@ def test_cli_json_shape_matches_the_spec():
     result = run("--check-in", "2026-05-01", "--nights", "7", "--booked", "2025-12-01", "--json")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
-    assert list(answer) == ["ok", "currency", "nights", "totals", "applied", "refused", "terms"]
-    assert answer["currency"] == "EUR"
+    assert list(answer) == ["ok", "currency", "nights", "totals", "applied", "refused", "terms", "rate_type"]
+    assert answer["currency"] == "EUR" and answer["rate_type"] == "NRF"
     assert answer["totals"] == {"contract_price": "840.00", "discount": "168.00", "price": "672.00"}
 
 

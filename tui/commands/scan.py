@@ -27,7 +27,7 @@ from tui.cli_common import (
     print_json,
 )
 
-SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "pms")
+SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "hotel2sejour", "ota-soap", "pms")
 
 
 def runs_table(runs: dict[str, OperatorRun]) -> Table:
@@ -109,13 +109,15 @@ def serve_push(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put TLS in front for the internet)."),
     operator: Optional[list[str]] = typer.Option(None, "--operator", "-o", help="Only this ota-push operator."),
 ) -> None:
-    """Accept AlpineBits OTA_HotelResNotifRQ pushes at http://HOST:PORT/<operator>."""
+    """Accept OTA_HotelResNotifRQ pushes (AlpineBits, or SOAP for ota-soap) at http://HOST:PORT/<operator>."""
     from connectors.ota.push_server import PushServer
 
     cfg = config()
-    ops = [op for op in cfg.operators if op.kind == "ota-push" and op.enabled and (not operator or op.name in operator)]
+    ops = [op for op in cfg.operators if op.enabled and (not operator or op.name in operator)
+           and (op.kind == "ota-push" or (op.kind == "ota-soap" and op.settings.get("delivery") == "push"))]
     if not ops:
-        fail("no enabled ota-push operator in the config: add one with kind = \"ota-push\", username and password_env")
+        fail("no enabled ota-push operator (or ota-soap with delivery = \"push\") in the config: add one with "
+             "kind = \"ota-push\", username and password_env")
     try:
         server = PushServer(cfg, ops, host=host, port=port)
     except ConfigError as exc:
@@ -132,7 +134,9 @@ def serve_push(
 
 def simulate(
     port: int = typer.Option(8765, "--port", help="Port for the simulated operator (ota-push: the hotel's port)."),
-    kind: str = typer.Option("ota-pull", "--kind", help="ota-pull, ota-push, jsonapi, or pms (the hotel's PMS)."),
+    kind: str = typer.Option("ota-pull", "--kind",
+                             help="ota-pull, ota-push, jsonapi, hotel2sejour, ota-soap, or pms (the hotel's PMS)."),
+    dialect: str = typer.Option("pmsxchange", "--dialect", help="ota-soap: pmsxchange or synxis."),
     operator: str = typer.Option("tui", "--operator", help="Which operator's codes to send."),
     bookings: int = typer.Option(20, "--bookings", help="Bookings waiting at the start.", min=0),
     churn: float = typer.Option(2.0, "--churn", help="New bookings, changes and cancellations per read."),
@@ -153,12 +157,14 @@ def simulate(
         fail(f"--kind must be one of {', '.join(SIM_KINDS)}, not {kind!r}")
     faults = Faults(latency=latency, status=status, fail_first=fail_first, fail_status=429,
                     retry_after=retry_after, hang=hang, malformed=malformed, auth_fail=auth_fail)
+    if dialect not in ("pmsxchange", "synxis"):
+        fail(f"--dialect must be pmsxchange or synxis, not {dialect!r}", code=EXIT_BAD_INPUT)
     if kind == "pms":
         from tui.commands.pms import simulate_pms
 
         return simulate_pms(port, faults)
     op = sim_operator(operator, kind="ota-pull" if kind == "ota-push" else kind, initial=bookings, churn=churn,
-                      faults=faults)
+                      faults=faults, dialect=dialect)
     if kind == "ota-push":
         from connectors.simulate.push import push_forever
 

@@ -40,6 +40,9 @@ HELP = """\
 
 ## Forecast
 `r` next room type · `[` `]` a week earlier / later
+
+## Agencies (`g`)
+`e` edit the agency's rate codes, price model and child bands · `n` new agency · `esc` back
 """
 
 
