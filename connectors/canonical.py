@@ -8,11 +8,13 @@ numbers). ``docs/json.md`` documents it. Errors name the record and field.
 from __future__ import annotations
 
 import json
+import reprlib
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
+from core.values import UNREADABLE_KEY
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -58,7 +60,7 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
         setattr(booking, key, _date(rec.get(key), record, key))
     booking.rooms = _int(rec.get("rooms", 1), record, "rooms")
     booking.adults = _int(rec.get("adults", 0), record, "adults")
-    booking.child_ages = [_int(a, record, "child_ages") for a in rec.get("child_ages", [])]
+    booking.child_ages, unreadable = _child_ages(rec.get("child_ages", []))
     booking.total = _money(rec.get("total"), record, "total")
     booking.guests = [_guest(g, record, i) for i, g in enumerate(rec.get("guests", []), start=1)]
     booking.night_prices = [
@@ -69,6 +71,8 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     booking.discount_codes = [str(c) for c in rec.get("discount_codes", [])]
     booking.flights = list(rec.get("flights", []))
     booking.extra = dict(rec.get("extra", {}))
+    if unreadable is not None:
+        booking.extra[UNREADABLE_KEY] = {"child_ages": unreadable}
     if content != Content.CANCEL:
         for key in ("check_in", "check_out"):
             if getattr(booking, key) is None:
@@ -77,6 +81,19 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
             raise ParseError(f"check-out {booking.check_out} is not after check-in {booking.check_in}",
                              record=record, field="check_out")
     return booking
+
+
+def _child_ages(value: Any) -> tuple[list[int], str | None]:
+    """The ages sent, and what was sent when it is not a list of whole numbers (the values check holds it).
+
+    A string is never read as a list: ``"12"`` is not the ages 1 and 2.
+    """
+    if value is None:
+        return [], None
+    if not isinstance(value, list) or any(isinstance(a, bool) or not isinstance(a, int) for a in value):
+        return [a for a in value if isinstance(a, int) and not isinstance(a, bool)] if isinstance(value, list) \
+            else [], reprlib.repr(value)
+    return list(value), None
 
 
 def _guest(g: Any, record: str, i: int) -> Guest:

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from core.audit import Actor, record
+from core.checks import CheckContext, check_stop_sale
 from core.config import Config
 from core.inbox import reservation_json
 from core.models import CLEAN_STATES, Content
+from core.overrides import NONE, Overrides, blocking_checks, refusal
 from core.store import Store, now_iso
+from core.values import check_values
 
 HOTEL_BOOK_FIELDS = ("status", "room", "board", "rate", "market", "check_in", "check_out", "rooms", "adults",
                      "child_ages", "guest_names", "total_minor", "currency", "agency")
@@ -67,7 +70,8 @@ def _load(store: Store, reservation_id: int) -> dict[str, Any]:
     return row
 
 
-def _check_actionable(store: Store, row: dict[str, Any], action: str) -> None:
+def _check_actionable(store: Store, row: dict[str, Any], action: str, config: Config | None = None,
+                      actor: Actor | None = None, overrides: Overrides = NONE) -> None:
     if not row["is_latest"]:
         newer = store.scalar("SELECT id FROM operator_reservations WHERE operator = ? AND voucher = ? AND is_latest = 1",
                              (row["operator"], row["voucher"]))
@@ -87,6 +91,38 @@ def _check_actionable(store: Store, row: dict[str, Any], action: str) -> None:
         block = _approval_block(store, row["id"])
         if block:
             raise ActionRefused(f"#{row['id']}: {block}")
+    if action in ("save", "confirm") and config is not None:
+        _check_blocking(store, config, row, action, actor, overrides)
+
+
+def blocking_now(store: Store, config: Config, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's checks, with ``values`` and ``stop_sale`` worked out again now.
+
+    A stop-sale added or an intake limit changed since the row was checked
+    counts at the moment someone acts on it.
+    """
+    checks: dict[str, Any] = json.loads(row["checks"])
+    if row["content"] == Content.CANCEL:
+        return checks
+    from core.ingest import facts_from_row
+
+    facts = facts_from_row(store, row)
+    ctx = CheckContext(store, config)
+    checks["values"] = check_values(facts, ctx).as_dict()
+    if facts.hotel_room and facts.check_in and facts.check_out:
+        checks["stop_sale"] = check_stop_sale(facts, ctx).as_dict()
+    return checks
+
+
+def _check_blocking(store: Store, config: Config, row: dict[str, Any], action: str, actor: Actor | None,
+                    overrides: Overrides) -> None:
+    decision = blocking_checks(blocking_now(store, config, row), overrides)
+    if decision.blocking:
+        raise ActionRefused(refusal(row["id"], decision))
+    if decision.overridden and actor is not None:
+        record(store, actor, "override", reservation_id=row["id"],
+               after={"checks": decision.overridden, "reason": overrides.reason, "action": action},
+               detail=f"{action} despite {', '.join(decision.overridden)}: {overrides.reason}")
 
 
 def _next_number(store: Store, config: Config) -> str:
@@ -149,33 +185,39 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     return number, what
 
 
-def _save_row(store: Store, config: Config, rid: int, actor: Actor, action: str) -> tuple[dict, str | None, str]:
+def _save_row(store: Store, config: Config, rid: int, actor: Actor, action: str,
+              overrides: Overrides = NONE) -> tuple[dict, str | None, str]:
     """Check one row may take ``action`` and save it, in one transaction: (row, hotel number, what happened)."""
     with store.transaction():
         row = _load(store, rid)
-        _check_actionable(store, row, action)
+        _check_actionable(store, row, action, config, actor, overrides)
         number, what = _save_in_transaction(store, config, row, actor)
     return row, number, what
 
 
-def save(store: Store, config: Config, ids: list[int], actor: Actor) -> list[ActionOutcome]:
-    """Save rows into the hotel book (create or update; a cancel cancels). Status stays as it is."""
+def save(store: Store, config: Config, ids: list[int], actor: Actor,
+         overrides: Overrides = NONE) -> list[ActionOutcome]:
+    """Save rows into the hotel book (create or update; a cancel cancels). Status stays as it is.
+
+    ``overrides`` waves failed ``values`` / ``stop_sale`` checks through for every row (audited).
+    """
     outcomes = []
     for rid in ids:
         try:
-            row, number, what = _save_row(store, config, rid, actor, "save")
+            row, number, what = _save_row(store, config, rid, actor, "save", overrides)
             outcomes.append(ActionOutcome(rid, "save", True, what, number, row["voucher"], row["operator"]))
         except ActionRefused as exc:
             outcomes.append(ActionOutcome(rid, "save", False, str(exc)))
     return outcomes
 
 
-def confirm(store: Store, config: Config, ids: list[int], actor: Actor, replier: Replier) -> list[ActionOutcome]:
+def confirm(store: Store, config: Config, ids: list[int], actor: Actor, replier: Replier,
+            overrides: Overrides = NONE) -> list[ActionOutcome]:
     """Save each row, then send the confirmation; the row is confirmed once the operator was told."""
     outcomes = []
     for rid in ids:
         try:
-            _, number, _ = _save_row(store, config, rid, actor, "confirm")
+            _, number, _ = _save_row(store, config, rid, actor, "confirm", overrides)
         except ActionRefused as exc:
             outcomes.append(ActionOutcome(rid, "confirm", False, str(exc)))
             continue

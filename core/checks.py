@@ -11,10 +11,11 @@ import functools
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from core import clock
 from core.forecast import confirmed_rooms_by_night
 from core.text import fold_name
 from core.models import CheckState, Content, NightPrice
@@ -50,6 +51,7 @@ class StayFacts:
     surnames: list[str] = field(default_factory=list)
     reservation_id: int | None = None     # set when re-checking a stored row
     received: date | None = None          # when the message arrived (release falls back to it)
+    unreadable: dict[str, str] = field(default_factory=dict)   # field -> what was sent, when a reader could not
 
     @property
     def nights(self) -> list[date]:
@@ -88,6 +90,12 @@ class CheckContext:
     store: "Store"
     config: "Config"
     cache: dict[str, Any] = field(default_factory=dict)
+    now: datetime | None = None      # injected by tests; else the clock
+
+    @property
+    def today(self) -> date:
+        """Today in the hotel's time zone (stay dates are hotel-local)."""
+        return (self.now or clock.now()).astimezone(self.config.timezone).date()
 
     def reset(self) -> None:
         self.cache.clear()
@@ -99,6 +107,7 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
     if facts.content == Content.CANCEL:
         return {
             "price": CheckOutcome(CheckState.SKIPPED, "cancellation"),
+            "values": CheckOutcome(CheckState.SKIPPED, "cancellation"),
             "stop_sale": CheckOutcome(CheckState.SKIPPED, "cancellation"),
             "voucher": check_voucher(facts, ctx),
             "release": CheckOutcome(CheckState.SKIPPED, "cancellation"),
@@ -114,6 +123,7 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
         price = _price_checker()(facts, ctx)
     return {
         "price": price,
+        "values": _values_checker()(facts, ctx),
         "stop_sale": room_unknown or check_stop_sale(facts, ctx),
         "voucher": check_voucher(facts, ctx),
         "release": check_release(facts, ctx),
@@ -127,6 +137,13 @@ def _price_checker():
     from core.pricing.check import check_price
 
     return check_price
+
+
+@functools.cache
+def _values_checker():
+    from core.values import check_values
+
+    return check_values
 
 
 HOLDERS_SQL = ("SELECT v.operator, v.voucher, h.id, h.number, h.status FROM hotel_vouchers v "
@@ -327,6 +344,13 @@ def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         return CheckOutcome(CheckState.SKIPPED, "no sale date")
     days = release_days(ctx, facts.operator)
     lead = (facts.check_in - booked).days
+    today = ctx.today
+    if facts.check_in < today:
+        # A stay in progress (or over) cannot be released any more: a new booking for it is late whatever
+        # its sale date says; a change to it (an extension, a name) is worth a look.
+        state = CheckState.FAIL if facts.content == Content.NEW else CheckState.WARN
+        return CheckOutcome(state, f"the stay began on {facts.check_in}, {(today - facts.check_in).days} day(s) "
+                                   "ago", {"lead_days": lead, "release_days": days, "begun": True})
     if lead < days:
         return CheckOutcome(CheckState.FAIL, f"booked {lead} days before check-in; release is {days} days",
                             {"lead_days": lead, "release_days": days})

@@ -78,11 +78,14 @@ def forecast(store: Store, room: str, start: date, end: date) -> list[ForecastNi
     capacity = store.scalar("SELECT capacity FROM room_types WHERE code = ?", (room,))
     if capacity is None:
         raise KeyError(f"unknown room type {room!r}")
-    stop = end + timedelta(days=1)
+    # The last date there is (9999-12-31) has no day after it; no stay can hold that night anyway.
+    stop = end if end == date.max else end + timedelta(days=1)
     confirmed = confirmed_rooms_by_night(store, room, start, stop)
     pending = pending_rooms_by_night(store, room, start, stop)
     out, d = [], start
-    while d < stop:
+    while d <= end:
         out.append(ForecastNight(d, capacity, confirmed.get(d, 0), pending.get(d, 0)))
+        if d == date.max:
+            break
         d += timedelta(days=1)
     return out

@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
@@ -40,6 +40,7 @@ from core.models import (
 )
 from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
 from core.text import fold_name
+from core.values import UNREADABLE_KEY
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -90,11 +91,11 @@ class _Version:
 class Ingestor:
     """Puts raw messages through the pipeline. One per thread; reuse it for a batch."""
 
-    def __init__(self, store: Store, config: Config, actor: Actor = SYSTEM) -> None:
+    def __init__(self, store: Store, config: Config, actor: Actor = SYSTEM, *, now: datetime | None = None) -> None:
         self.store = store
         self.config = config
         self.actor = actor          # who the audit log says brought the messages in
-        self.checks = CheckContext(store, config)
+        self.checks = CheckContext(store, config, now=now)   # ``now``: the checks' clock (tests inject it)
         self.mappings = MappingTable.load(store)
         self.approval = ApprovalSettings.from_config(config)
         self._read: dict[tuple[str, str], dict[str, Any]] = {}     # latest stored versions, as read
@@ -396,13 +397,13 @@ class Ingestor:
 
 # -- re-mapping and re-checking stored rows --------------------------------------
 def recheck(store: Store, config: Config, where: str = "status = 'pending' AND is_latest = 1",
-            params: tuple = ()) -> int:
+            params: tuple = (), *, now: datetime | None = None) -> int:
     """Map and check stored rows again (after a mapping, a stop-sale or contracts change).
 
     Returns how many rows were looked at.
     """
     mappings = MappingTable.load(store)
-    ctx = CheckContext(store, config)
+    ctx = CheckContext(store, config, now=now)
     rows = store.all(f"SELECT * FROM operator_reservations WHERE {where}", params)
     with store.transaction() as c:
         for row in rows:
@@ -503,6 +504,7 @@ def facts_from_booking(booking: OperatorBooking, operator: str, content: Content
         currency=currency, night_prices=list(booking.night_prices), promo_code=booking.promo_code,
         discount_codes=list(booking.discount_codes),
         surnames=[g.last_name for g in booking.guests if g.last_name], received=received,
+        unreadable=_unreadable(booking.extra),
     )
 
 
@@ -527,12 +529,17 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
         total=from_minor(row["total_minor"], currency), currency=currency, night_prices=nights,
         promo_code=row["promo_code"], discount_codes=json.loads(row["discount_codes"]), surnames=surnames,
         reservation_id=row["id"], received=_date(row["created_at"][:10]),
+        unreadable=_unreadable(json.loads(row["extra"] or "{}")),
     )
 
 
-def raw_from_row(row: dict[str, Any]) -> RawMessage:
-    from datetime import datetime
+def _unreadable(extra: Any) -> dict[str, str]:
+    """Values a reader could not read, kept in ``extra`` for the values check (core.values)."""
+    found = extra.get(UNREADABLE_KEY) if isinstance(extra, dict) else None
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
+
+def raw_from_row(row: dict[str, Any]) -> RawMessage:
     return RawMessage(
         body=bytes(row["body"]), operator=row["operator"], channel=row["channel"],
         received_at=datetime.fromisoformat(row["received_at"]), source_ref=row["source_ref"],

@@ -22,6 +22,7 @@ from core.audit import Actor, record
 from core.config import Config
 from core.ingest import remap_after_mapping
 from core.mapping import set_mapping
+from core.overrides import OverrideError, Overrides
 from core.store import Store
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
@@ -119,28 +120,33 @@ class OpdeskApp(App):
         return lambda: self.switch_mode(mode)
 
     # -- actions on inbox rows ------------------------------------------------------
-    def act_on_rows(self, action: str, ids: list[int], reason: str = "") -> None:
-        """Confirm, reject or save rows in a worker; the outcome comes back as ``ActionsDone``."""
-        self._action_worker(action, list(ids), reason)
+    def act_on_rows(self, action: str, ids: list[int], reason: str = "", overrides: list[str] | None = None) -> None:
+        """Confirm, reject or save rows in a worker; the outcome comes back as ``ActionsDone``.
+
+        ``overrides`` names failed blocking checks (stop_sale, values) a person waved through; ``reason`` says why.
+        """
+        self._action_worker(action, list(ids), reason, list(overrides or []))
 
     @work(thread=True, group="actions")
-    def _action_worker(self, action: str, ids: list[int], reason: str) -> None:
+    def _action_worker(self, action: str, ids: list[int], reason: str, overrides: list[str]) -> None:
         store = self.worker_store()
         try:
-            outcomes = self._act(store, action, ids, reason)
-        except ActionRefused as exc:
+            outcomes = self._act(store, action, ids, reason, overrides)
+        except (ActionRefused, OverrideError) as exc:
             outcomes = [ActionOutcome(0, action, False, str(exc))]
         finally:
             store.close()
         self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
 
-    def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
+    def _act(self, store: Store, action: str, ids: list[int], reason: str,
+             overrides: list[str] | None = None) -> list[ActionOutcome]:
+        waved = Overrides.of(overrides or [], reason)
         if action == "confirm":
-            return actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store))
+            return actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store), waved)
         if action == "reject":
             return actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
         if action == "save":
-            return actions.save(store, self.config, ids, self.actor)
+            return actions.save(store, self.config, ids, self.actor, waved)
         raise ValueError(f"unknown action {action!r}")
 
     def ask_approval(self, reservation_id: int) -> None:

@@ -123,6 +123,10 @@ def _fix_times(store: Store) -> None:
 @pytest.fixture
 def passing_price(monkeypatch: pytest.MonkeyPatch) -> None:
     import core.checks
+    import core.clock
+
+    # The desk's stays are in July 2026, sold in February: checked as on the day the messages arrived.
+    monkeypatch.setattr(core.clock, "now", lambda: RECEIVED)
     import core.pricing.check as price_check
 
     def passing(facts, ctx):

@@ -20,6 +20,7 @@ from core.actions import (
     save,
 )
 from core.audit import Actor, audit_rows, record
+from core.overrides import OverrideError, Overrides
 from core.forecast import forecast as forecast_nights
 from core.hotelbook import (
     BookError,
@@ -228,11 +229,25 @@ def _confirm_prompt(what: str, yes: bool) -> None:
         fail("nothing done", EXIT_REFUSED)
 
 
+OVERRIDE_HELP = "Save or confirm although this check failed: values or stop_sale (repeatable; every ID; audited)."
+REASON_HELP = "Why the override is right (kept in the audit log); needed with --override."
+
+
+def _overrides(checks: list[str] | None, reason: str) -> Overrides:
+    try:
+        return Overrides.of(checks or [], reason)
+    except OverrideError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
 def save_cmd(ids: list[int] = typer.Argument(..., metavar="ID..."),
+             override: Optional[list[str]] = typer.Option(None, "--override", metavar="CHECK", help=OVERRIDE_HELP),
+             reason: str = typer.Option("", "--reason", "-r", help=REASON_HELP),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Save rows into the hotel book (create or update; a cancellation cancels). Nothing is sent."""
+    overrides = _overrides(override, reason)
     store = open_store()
-    _report(save(store, config(), ids, _actor()), as_json)
+    _report(save(store, config(), ids, _actor(), overrides), as_json)
 
 
 def confirm_cmd(
@@ -241,16 +256,21 @@ def confirm_cmd(
     operator: Optional[str] = typer.Option(None, "--operator", "-o", help="With --clean: only this operator."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be confirmed and skipped; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before sending confirmations."),
+    override: Optional[list[str]] = typer.Option(None, "--override", metavar="CHECK", help=OVERRIDE_HELP),
+    reason: str = typer.Option("", "--reason", "-r", help=REASON_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: done, failed, skipped."),
 ) -> None:
     """Save rows into the hotel book and send the confirmation to the operator."""
     from tui.replier import ConnectorReplier
 
+    overrides = _overrides(override, reason)
     store, cfg = open_store(), config()
     skipped = None
     if clean:
         if ids:
             fail("give IDs or --clean, not both")
+        if overrides:
+            fail("--override is for the IDs a person looked at, not for --clean")
         selection = clean_selection(store, operator)
         ids, skipped = selection.ready, selection.skipped
     elif not ids:
@@ -261,7 +281,7 @@ def confirm_cmd(
         return
     if ids:
         _confirm_prompt(f"Confirm {len(ids)} reservation(s) and tell the operator(s)?", yes or as_json)
-    _report(confirm(store, cfg, ids, _actor(), ConnectorReplier(store, cfg)), as_json, skipped)
+    _report(confirm(store, cfg, ids, _actor(), ConnectorReplier(store, cfg), overrides), as_json, skipped)
 
 
 def _voucher(store, rid: int) -> str:
