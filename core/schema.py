@@ -287,4 +287,15 @@ INSERT INTO opres_search(id, text)
     SELECT id, opdesk_fold(voucher || ' ' || guest_names) FROM operator_reservations;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Scanner controls: an operator (or every operator, '*') paused by a person is skipped by every
+# scan (CLI, app, cron) until resumed; kept in the store so a restart does not lift it.
+V4_PAUSES = """
+CREATE TABLE operator_pauses (
+    operator TEXT PRIMARY KEY,
+    paused_at TEXT NOT NULL,
+    paused_by TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_PAUSES]

@@ -271,6 +271,10 @@ class OpdeskApp(App):
                 self.scanning[name] = "error" if message.error else "done"
             if message.error:
                 self.scan_errors[name] = message.error
+        held = [n for n in message.operators if self.scanning.get(n) == "paused"]
+        if held and not message.automatic:
+            self.notify(f"Skipped, paused: {', '.join(held)} (p on the board resumes)", title="Paused",
+                        severity="warning")
         if message.error:
             self.notify(message.error, title="Scan failed", severity="error", timeout=10)
         elif not message.automatic:

@@ -10,10 +10,12 @@ from typing import Optional
 import typer
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
 from core.config import ConfigError
-from tui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, print_json
+from core.audit import Actor
+from tui.cli_common import STATE, EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, open_store, print_json
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 
@@ -23,10 +25,10 @@ def runs_table(runs: dict[str, OperatorRun]) -> Table:
     for column in ("operator", "state", "total", "new", "changed", "cancelled", "errors", "last error"):
         table.add_column(column, justify="right" if column in ("total", "new", "changed", "cancelled", "errors") else "left",
                          overflow="fold" if column == "last error" else "ellipsis")
-    style = {"ok": "green", "error": "red", "running": "yellow"}
+    style = {"ok": "green", "error": "red", "running": "yellow", "paused": "dim"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
         table.add_row(run.operator, f"[{style.get(run.state, '')}]{run.state}[/]", str(run.total), str(run.new),
-                      str(run.changed), str(run.cancelled), str(run.errors), run.last_error[:120])
+                      str(run.changed), str(run.cancelled), str(run.errors), Text(run.last_error[:200]))
     return table
 
 
@@ -169,8 +171,71 @@ def print_toml(entry: dict) -> None:
     console.print(tomlkit.dumps(document), highlight=False, markup=False)
 
 
+def actor() -> Actor:
+    return Actor.current("cli", STATE.actor)
+
+
+def _pause_target(operator: str | None) -> str | None:
+    if operator is not None and config().operator(operator) is None:
+        known = ", ".join(op.name for op in config().operators) or "none"
+        fail(f"no operator named {operator} in {config().path} (known: {known})", EXIT_BAD_INPUT)
+    return operator
+
+
+def _pauses_json() -> list[dict]:
+    from core.pauses import paused
+
+    store = open_store()
+    try:
+        return list(paused(store).values())
+    finally:
+        store.close()
+
+
+def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o", help="Only this operator (default: all)."),
+              reason: str = typer.Option("", "--reason", help="Why, for colleagues (shown on the board)."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON: every pause now in force.")) -> None:
+    """Pause scanning one operator, or all: scans skip it (and say so) until resumed, across restarts."""
+    from core.pauses import pause
+
+    name = _pause_target(operator)
+    store = open_store()
+    try:
+        pause(store, actor(), name, reason)
+    finally:
+        store.close()
+    if as_json:
+        print_json({"paused": _pauses_json()})
+        return
+    console.print(f"{name or 'every operator'} paused; resume with: opdesk resume"
+                  + (f" --operator {name}" if name else ""), highlight=False, markup=False)
+
+
+def resume_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
+                                                      help="Only this operator (default: all)."),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON: what was lifted and what stays.")) -> None:
+    """Resume scanning one operator, or all. Exit 1 when it was not paused."""
+    from core.pauses import resume
+
+    name = _pause_target(operator)
+    store = open_store()
+    try:
+        lifted = resume(store, actor(), name, [op.name for op in config().operators])
+    finally:
+        store.close()
+    if as_json:
+        print_json({"resumed": lifted, "paused": _pauses_json()})
+    else:
+        console.print(f"{name or 'every operator'} resumed" if lifted else f"{name or 'no operator'} was not paused",
+                      highlight=False, markup=False)
+    if not lifted:
+        raise typer.Exit(EXIT_REFUSED)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to `app`."""
     app.command("scan")(scan)
+    app.command("pause")(pause_cmd)
+    app.command("resume")(resume_cmd)
     app.command("serve-push")(serve_push)
     app.command("simulate")(simulate)

@@ -14,7 +14,8 @@ from core import scanlog
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
-               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"), "running": ("● scanning", "bold yellow")}
+               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"), "running": ("● scanning", "bold yellow"),
+               "paused": ("‖ paused", "bold magenta")}
 
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
@@ -28,11 +29,14 @@ def pending_by_operator(store: Store) -> dict[str, int]:
     return {r[0]: r[1] for r in rows}
 
 
-def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None) -> str:
+def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None,
+               paused: bool = False) -> str:
     if live == "scanning":
         return "scanning"
     if not operator.enabled:
         return "disabled"
+    if paused:
+        return "paused"
     if run is None:
         return "never"
     if run.get("state") == "running" and not run.get("finished_at"):
@@ -50,21 +54,26 @@ class OperatorCard(Static, can_focus=True):
     OperatorCard:focus { border: round $accent; }
     OperatorCard.-error { border: round $error; }
     OperatorCard.-scanning { border: round $warning; }
+    OperatorCard.-paused { border: round $secondary; }
     """
 
     def __init__(self, operator: OperatorConfig, tz: ZoneInfo) -> None:
         super().__init__(id=f"card-{operator.name}")
         self.operator = operator
         self.tz = tz
+        self.paused = False
         self.border_title = operator.label
 
-    def show(self, run: dict[str, Any] | None, live: str | None, pending: int, live_error: str = "") -> None:
+    def show(self, run: dict[str, Any] | None, live: str | None, pending: int, live_error: str = "",
+             pause: dict[str, Any] | None = None) -> None:
         from tui.widgets.cells import local_time
 
-        state = card_state(self.operator, run, live)
+        state = card_state(self.operator, run, live, pause is not None)
+        self.paused = pause is not None
         label, style = STATE_STYLE[state]
         self.set_class(state == "error", "-error")
         self.set_class(state == "scanning", "-scanning")
+        self.set_class(state == "paused", "-paused")
         head = Text()
         head.append(label, style=style)
         head.append(f"   {self.operator.name} · {self.operator.kind}", style="dim")
@@ -79,7 +88,12 @@ class OperatorCard(Static, can_focus=True):
         finished = local_time(run.get("finished_at"), self.tz, "%H:%M:%S") if run.get("finished_at") else "…"
         when = Text(f"Last scan {started} → {finished}" if started else "Last scan —", style="")
         foot = Text(f"{pending} pending in the inbox")
-        error = live_error or run.get("last_error") or ""
+        if pause is not None:
+            since = local_time(pause["paused_at"], self.tz, "%m-%d %H:%M")
+            foot = Text(f"paused {since}" + (f" by {pause['paused_by']}" if pause["paused_by"] else "")
+                        + (f": {pause['reason']}" if pause["reason"] else "") + " · p resumes",
+                        style="magenta", overflow="ellipsis", no_wrap=True)
+        error = "" if pause is not None else live_error or run.get("last_error") or ""
         lines = [head, *counts, when, foot]
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
