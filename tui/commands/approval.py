@@ -98,17 +98,27 @@ def _reasons(store: Store, cfg: Config, reservation_id: int) -> list[str]:
 
 
 @approval_app.command("send")
-def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID")) -> None:
+def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON: who was asked, and the mail error.")
+             ) -> None:
     """Send the approval mails of a row again, to everyone whose code still works."""
     store, cfg = open_store(), config()
+    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+        fail(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     requests = approvals.waiting_requests(store, cfg, reservation_id)
     if not requests:
+        if as_json:
+            print_json({"id": reservation_id, "sent_to": [], "mail_error": None})
         fail(f"#{reservation_id}: nobody is waiting to be asked (see: opdesk approval show {reservation_id})",
              EXIT_REFUSED)
     problem = send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+    if as_json:
+        print_json({"id": reservation_id, "sent_to": [] if problem else [r.approver for r in requests],
+                    "mail_error": problem or None})
     if problem:
         fail(f"not sent: {problem}", EXIT_REFUSED)
-    console.print(f"sent to {', '.join(r.approver for r in requests)}", highlight=False)
+    if not as_json:
+        console.print(f"sent to {', '.join(r.approver for r in requests)}", highlight=False, markup=False)
 
 
 @approval_app.command("decide")

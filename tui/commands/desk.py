@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from core import locations
 from core.actions import (
@@ -48,6 +49,7 @@ from tui.cli_common import (
     STATE,
     config,
     console,
+    err_console,
     fail,
     open_store,
     parse_date,
@@ -365,7 +367,8 @@ def map_list(operator: Optional[str] = typer.Argument(None), kind: Optional[str]
 
 
 @map_app.command("set")
-def map_set(operator: str, kind: str, code: str, hotel_code: str) -> None:
+def map_set(operator: str, kind: str, code: str, hotel_code: str,
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Map an operator's code to the hotel's; every pending row that needed it is re-mapped."""
     store, cfg = open_store(), config()
     _kind(kind)
@@ -375,11 +378,16 @@ def map_set(operator: str, kind: str, code: str, hotel_code: str) -> None:
                after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
                detail=f"{operator} {kind} {code} -> {hotel_code}")
     n = remap_after_mapping(store, cfg, operator, kind, code)
-    console.print(f"{operator} {kind} {code} → {hotel_code}; {n} pending row(s) re-mapped", highlight=False)
+    if as_json:
+        print_json({"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code,
+                    "before": (before or {}).get("hotel_code"), "rechecked": n})
+        return
+    console.print(Text(f"{operator} {kind} {code} → {hotel_code}; {n} pending row(s) re-mapped"))
 
 
 @map_app.command("unset")
-def map_unset(operator: str, kind: str, code: str) -> None:
+def map_unset(operator: str, kind: str, code: str,
+              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Remove a mapping; pending rows that used it show it missing again."""
     store, cfg = open_store(), config()
     _kind(kind)
@@ -389,7 +397,11 @@ def map_unset(operator: str, kind: str, code: str) -> None:
             fail(f"no mapping {operator} {kind} {code}", EXIT_REFUSED)
         record(store, _actor(), "map_unset", before=before, detail=f"{operator} {kind} {code}")
     n = remap_after_mapping(store, cfg, operator, kind, code)
-    console.print(f"removed {operator} {kind} {code}; {n} pending row(s) re-mapped", highlight=False)
+    if as_json:
+        print_json({"operator": operator, "kind": kind, "code": code, "removed": before["hotel_code"],
+                    "rechecked": n})
+        return
+    console.print(Text(f"removed {operator} {kind} {code}; {n} pending row(s) re-mapped"))
 
 
 @map_app.command("missing")
@@ -416,7 +428,8 @@ def stopsale_add(start: str = typer.Option(..., "--from", help="First night clos
                  end: str = typer.Option(..., "--to", help="Last night closed (YYYY-MM-DD)."),
                  room: str = typer.Option("", "--room", help="Room type (default: every room)."),
                  operator: str = typer.Option("", "--operator", "-o", help="Only for this operator."),
-                 reason: str = typer.Option("", "--reason", help="Why, for colleagues.")) -> None:
+                 reason: str = typer.Option("", "--reason", help="Why, for colleagues."),
+                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Close a room type (or the hotel) for sale; pending rows are checked again."""
     store, cfg = open_store(), config()
     try:
@@ -425,6 +438,11 @@ def stopsale_add(start: str = typer.Option(..., "--from", help="First night clos
     except BookError as exc:
         fail(str(exc))
     n = recheck(store, cfg)
+    if as_json:
+        row = store.one('SELECT id, room, start, "end", operator, reason, created_at, created_by FROM stop_sales '
+                        "WHERE id = ?", (sid,))
+        print_json({**(row or {}), "rechecked": n})
+        return
     console.print(f"stop-sale #{sid} added; {n} pending row(s) checked again", highlight=False)
 
 
@@ -443,7 +461,8 @@ def stopsale_list(all_: bool = typer.Option(False, "--all", help="Also removed o
 
 
 @stopsale_app.command("remove")
-def stopsale_remove(stop_id: int = typer.Argument(..., metavar="ID")) -> None:
+def stopsale_remove(stop_id: int = typer.Argument(..., metavar="ID"),
+                    as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Lift a stop-sale (it stays in the history); pending rows are checked again."""
     store, cfg = open_store(), config()
     try:
@@ -451,11 +470,15 @@ def stopsale_remove(stop_id: int = typer.Argument(..., metavar="ID")) -> None:
     except BookError as exc:
         fail(str(exc))
     n = recheck(store, cfg)
+    if as_json:
+        print_json({"id": stop_id, "removed": True, "rechecked": n})
+        return
     console.print(f"stop-sale #{stop_id} lifted; {n} pending row(s) checked again", highlight=False)
 
 
 # -- import, audit, ingest, raw -------------------------------------------------------
-def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV with a header row.")) -> None:
+def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV with a header row."),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON: created, updated, errors.")) -> None:
     """Import bookings from the hotel's PMS so voucher matching finds them.
 
     Columns: number, room, check_in, check_out (required); operator, voucher
@@ -468,10 +491,16 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV wi
     except BookError as exc:
         fail(str(exc))
     if report.errors:
-        for e in report.errors:
-            console.print(f"[red]error:[/] {e}", highlight=False)
+        if as_json:
+            print_json({"created": 0, "updated": 0, "errors": report.errors, "rechecked": 0})
+        else:
+            for e in report.errors:
+                err_console.print(Text.assemble(("error: ", "red"), e))
         fail(f"{len(report.errors)} bad row(s); nothing imported", EXIT_BAD_INPUT)
     n = recheck(store, cfg)
+    if as_json:
+        print_json({"created": report.created, "updated": report.updated, "errors": [], "rechecked": n})
+        return
     console.print(f"{report.created} created, {report.updated} updated; {n} pending row(s) checked again",
                   highlight=False)
 
@@ -562,26 +591,39 @@ def raw_list(state: list[str] = typer.Option(["failed", "unparsed"], "--state",
     console.print(table)
 
 
+RAW_FIELDS = ("id", "operator", "channel", "received_at", "filename", "source_ref", "size", "sha256", "parse_state",
+              "parse_error", "attempts")
+
+
 @raw_app.command("show")
 def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
-             body: bool = typer.Option(False, "--body", help="Print the raw bytes as they arrived.")) -> None:
+             body: bool = typer.Option(False, "--body", help="Print the raw bytes as they arrived."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON (with --body: the body as text too).")
+             ) -> None:
     """One raw message: where it came from, its state and error (and body with --body)."""
     row = open_store().one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
     if row is None:
         fail(f"no raw message #{raw_id}")
+    if as_json:
+        shape = {k: row[k] for k in RAW_FIELDS}
+        shape["text_preview"] = row["text_preview"]
+        if body:
+            shape["body"] = bytes(row["body"]).decode("utf-8", errors="replace")
+        print_json(shape)
+        return
     if body:
         typer.echo(bytes(row["body"]).decode("utf-8", errors="replace"))
         return
-    for key in ("id", "operator", "channel", "received_at", "filename", "source_ref", "size", "sha256",
-                "parse_state", "parse_error", "attempts"):
-        console.print(f"{key:12} {row[key]}", highlight=False)
+    for key in RAW_FIELDS:
+        console.print(Text(f"{key:12} {row[key]}"))
     if row["text_preview"]:
         console.print(row["text_preview"][:3000], highlight=False, markup=False)
 
 
 @raw_app.command("retry")
 def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID...]"),
-              failed: bool = typer.Option(False, "--failed", help="Every failed and unparsed message.")) -> None:
+              failed: bool = typer.Option(False, "--failed", help="Every failed and unparsed message."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON: one entry per message.")) -> None:
     """Parse stored raw messages again (after a parser or profile was fixed)."""
     from connectors.base import connector_for
     from connectors.detect import parser_for
@@ -594,6 +636,7 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         fail("give raw message IDs or --failed")
     ingestor = Ingestor(store, cfg, _actor())
     still_bad = 0
+    done = []
     for rid in raw_ids:
         row = store.one("SELECT * FROM raw_messages WHERE id = ?", (rid,))
         if row is None:
@@ -602,8 +645,13 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         parse = connector_for(op, cfg).parse if op and row["channel"] == op.kind else parse_any
         result = ingestor.reprocess(rid, parse)
         still_bad += not result.ok
-        console.print(f"#{rid}: {result.state}" + (f": {result.error}" if result.error else
-                                                   f", {len(result.reservation_ids)} row(s)"), highlight=False)
+        done.append({"id": rid, "state": str(result.state), "error": result.error,
+                     "reservation_ids": result.reservation_ids})
+        if not as_json:
+            console.print(Text(f"#{rid}: {result.state}" + (f": {result.error}" if result.error else
+                                                            f", {len(result.reservation_ids)} row(s)")))
+    if as_json:
+        print_json(done)
     raise typer.Exit(EXIT_REFUSED if still_bad else EXIT_OK)
 
 

@@ -282,6 +282,7 @@ def wizard_command(
                                         help="Add the new entries to this contracts file (comments kept)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
                                           help="Write here (else print)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: the TOML built and where it was written."),
 ) -> None:
     """Build season contracts from a per-person double price; writes TOML to review, then load."""
     plan = ContractPlan(
@@ -304,10 +305,18 @@ def wizard_command(
         fail(f"the result would not load:\n{exc}")
     except Exception as exc:  # noqa: BLE001 - tomlkit reports a broken base file with its own errors
         fail(f"{base}: not valid TOML: {exc}")
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_REFUSED)
+    if as_json:
+        print_json({"rate_code": rate_code, "board": board, "seasons": len(plan.seasons),
+                    "output": str(output) if output is not None else None, "toml": text})
+        return
     if output is None:
         typer.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
     console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False)
 
 
