@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +14,7 @@ from rich.table import Table
 from core import approval as approvals
 from core.approval import ApprovalError, ApprovalRequest
 from core.audit import Actor
+from core.clock import hotel_time, zone_label
 from core.config import Config, ConfigError
 from core.models import OperatorError
 from core.store import Store
@@ -86,7 +87,8 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         console.print(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}", highlight=False)
         if no_mail:
             for r in requests:
-                console.print(f"  {r.approver}: {r.code} (until {r.expires_at} UTC)", highlight=False)
+                console.print(f"  {r.approver}: {r.code} (until {hotel_time(r.expires_at, cfg.timezone)})",
+                              highlight=False, markup=False)
     if problem:
         fail(f"approval started but the mail was not sent: {problem}; send it again with: "
              f"opdesk approval send {reservation_id}", EXIT_REFUSED)
@@ -158,10 +160,12 @@ def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         return
     console.print(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"] else "")
                   + (f" - {shape['block']}" if shape["block"] else ""), highlight=False)
-    table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None)
+    tz = config().timezone
+    table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None,
+                  caption=f"times in {zone_label(tz)}", caption_justify="left")
     for a in shape["approvers"]:
-        table.add_row(str(a["position"]), a["approver"], a["state"], _time(a["requested_at"]),
-                      _time(a["decided_at"]), a["decided_via"], a["comment"])
+        table.add_row(str(a["position"]), a["approver"], a["state"], _time(a["requested_at"], tz),
+                      _time(a["decided_at"], tz), a["decided_via"], a["comment"])
     console.print(table)
 
 
@@ -189,8 +193,9 @@ def list_cmd(state: Optional[str] = typer.Option(None, "--state",
     console.print(table)
 
 
-def _time(value: Optional[str]) -> str:
-    return (value or "")[:16].replace("T", " ")
+def _time(value: Optional[str], tz: tzinfo) -> str:
+    """A time in the hotel's zone, named once in the table's caption."""
+    return hotel_time(value, tz).rsplit(" ", 1)[0] if value else ""
 
 
 # -- the operator report -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ approvers, to be run in a worker thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -24,6 +25,7 @@ from textual.widgets import Button, Input, Label
 from core import approval as approvals
 from core.approval import ApprovalError
 from core.audit import Actor
+from core.clock import hotel_time, zone_label
 from core.config import Config, ConfigError
 from core.store import Store
 from tui.widgets.detail_pane import ChecksSection, DetailSection, ReservationDetail, add_section
@@ -42,7 +44,9 @@ def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
         head.append(f"\n{shape['block']}", style="yellow")
     if not shape["approvers"]:
         return head
-    table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True)
+    zone = zone_label(tz or timezone.utc)
+    table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True,
+                  caption=f"times in {zone}", caption_justify="left")
     for a in shape["approvers"]:
         table.add_row(str(a["position"]), a["approver"], Text(a["state"], style=STATE_STYLE.get(a["state"], "")),
                       _when(a["requested_at"], tz), _when(a["decided_at"], tz), a["decided_via"])
@@ -52,12 +56,8 @@ def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
 
 
 def _when(value: str | None, tz) -> str:
-    if not value:
-        return ""
-    from datetime import datetime
-
-    moment = datetime.fromisoformat(value)
-    return (moment.astimezone(tz) if tz else moment).strftime("%d.%m %H:%M")
+    """A time in the table's zone (named once in its caption)."""
+    return hotel_time(value, tz or timezone.utc).rsplit(" ", 1)[0] if value else ""
 
 
 class ApprovalsSection(DetailSection):
