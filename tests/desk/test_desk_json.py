@@ -115,3 +115,22 @@ def test_docs_json_describes_each_of_these_commands():
                     "mail scan", "pause", "resume", "scan"):
         assert f"`opdesk {command}" in text, command
     assert "--override" in text
+
+
+def test_cli_inbox_fits_80_columns_and_uses_full_words_when_there_is_room(desk, monkeypatch):
+    sold = booking("TUI100107", surname="Hofer[/]")
+    sold.agency = "TUI Deutschland"
+    drop(desk, "a.json", sold)
+    scan(desk)
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = run(desk, "inbox")
+    assert narrow.exit_code == 0, narrow.output
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80
+    assert "TUI100107" in narrow.output and "Hofer[/]" in narrow.output and "pending" not in narrow.output.split("\n", 1)[1]
+    monkeypatch.setenv("COLUMNS", "160")
+    wide = run(desk, "inbox")
+    assert max(len(line) for line in wide.output.splitlines()) <= 160
+    header = wide.output.splitlines()[1]
+    assert {"Status", "Content", "Operator", "Agency", "Check-out"} <= set(header.split())
+    row = wide.output.splitlines()[2]
+    assert "pending" in row and " new " in row and "TUI Deutschland" in row

@@ -128,3 +128,24 @@ async def test_pause_on_the_board_is_kept_across_restarts_and_skips_the_scan(des
     actions = [r["action"] for r in desk.store.all("SELECT action FROM audit_log WHERE action IN "
                                                    "('pause', 'resume') ORDER BY id")]
     assert actions == ["pause", "resume"]
+
+
+async def test_the_focused_card_shows_the_whole_error_reason_wrapped(desk, settle):
+    reason = ("the operator answered 401: credentials refused for user hotel-7731; ask the operator to renew "
+              "the API key and set password_env for tui, then scan again")
+    with desk.store.transaction() as c:
+        c.execute("INSERT INTO scan_runs(operator, started_at, finished_at, state, errors, last_error) VALUES "
+                  "('tui', '2026-03-02T10:00:00+00:00', '2026-03-02T10:00:01+00:00', 'error', 1, ?)", (reason,))
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        card = app.screen.query_one("#card-tui", OperatorCard)
+        assert app.focused is card
+        assert " ".join(_card_text(app, "tui").split()).endswith("then scan again")
+        lines = [line for line in card.render_lines(card.region.reset_offset) if line.text.strip()]
+        shown = " ".join("".join(line.text for line in lines).replace("│", " ").split())
+        assert "then scan again" in shown and card.outer_size.height > 7
+        await pilot.press("right")          # another card takes the focus: this one shows one line again
+        await settle(pilot)
+        assert card.outer_size.height == 7

@@ -121,7 +121,8 @@ def inbox(
         return
     counts = counts_by_status(store, flt)
     console.print(" · ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
-    console.print(_inbox_table(rows))
+    width = terminal_width()
+    console.print(_inbox_table(rows, width), width=width)
     if total > len(rows):
         console.print(f"[dim]{len(rows)} of {total} shown (--limit 0 for all)[/]")
     failed = raw_messages(store)
@@ -129,24 +130,55 @@ def inbox(
         console.print(f"[yellow]{len(failed)} message(s) could not be read: opdesk raw list[/]")
 
 
-def _inbox_table(rows: list[dict]) -> Table:
-    """Fits 80 columns: status and content by their first letter, mappings and checks as letters."""
+WIDE_INBOX = 134   # columns from which the inbox prints status, content, operator and agency in full words
+
+# (label, width): a width of 0 lets the column take what is left (the guest).
+NARROW_COLUMNS = (("ID", 5), ("S", 1), ("C", 1), ("Oper", 6), ("Voucher", 11), ("Guest", 0), ("Check-in", 10),
+                  ("N", 2), ("Room", 5), ("Pax", 7), ("Map", 3), ("Chk", 6))
+WIDE_COLUMNS = (("ID", 6), ("Status", 9), ("Content", 7), ("Operator", 10), ("Agency", 16), ("Voucher", 14),
+                ("Guest", 0), ("Check-in", 10), ("Check-out", 10), ("Nts", 3), ("Room", 6), ("Pax", 7),
+                ("Map", 3), ("Checks", 6))
+
+
+def terminal_width() -> int:
+    """The terminal's width ($COLUMNS first), 80 when output is not a terminal."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _inbox_table(rows: list[dict], width: int = 80) -> Table:
+    """The inbox for a terminal ``width`` wide: full words from WIDE_INBOX columns, else letters within 80.
+
+    Operator text goes in as ``Text``: a guest called ``[/]`` is a name, not markup.
+    """
+    wide = width >= WIDE_INBOX
     table = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold", caption_justify="left",
-                  caption="Chk: Price Stop-sale Voucher Release Overbooking (green ok, yellow look, red fail)")
-    widths = {"ID": 5, "S": 1, "C": 1, "Oper": 6, "Voucher": 11, "Guest": 12, "Check-in": 10, "N": 2, "Room": 5,
-              "Pax": 7, "Map": 3, "Chk": 5}
-    for col, width in widths.items():
-        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=width if col != "Guest" else 6,
-                         max_width=width)
+                  caption=("Checks" if wide else "Chk") + ": Price values(I) Stop-sale Voucher reLease Overbooking "
+                  "(green ok, yellow look, red fail)" + ("" if wide else "; S status, C content"))
+    columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
+    # Each column is followed by one space; the guest gets what the others leave (never less than 6).
+    guest_width = max(6, min(width, 160) - sum(size + 1 for _, size in columns) - 1)
+    for col, size in columns:
+        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=size or guest_width,
+                         max_width=size or guest_width)
     for r in rows:
-        mapping = "".join(f"[red]{k[0]}[/]" for k in r["missing_mappings"]) or "[green]ok[/]"
-        checks = "".join(
-            f"[{STATE_STYLE.get(c['state'], 'red')}]{CHECK_SHORT.get(name, name[0])}[/]"
-            for name, c in r["checks"].items())
-        content = "x" if r["content"] == "cancel" else r["content"][0]
-        table.add_row(str(r["id"]), r["status"][0], content, r["operator"], r["voucher"],
-                      r["guest_names"].split(";")[0], r["check_in"] or "", str(r["nights"] or ""),
-                      r["hotel_room"] or f"[red]{r['room']}[/]", r["pax"], mapping, checks)
+        mapping = Text()
+        for kind in r["missing_mappings"]:
+            mapping.append(kind[0].upper(), style="red")
+        if not r["missing_mappings"]:
+            mapping.append("ok", style="green")
+        checks = Text()
+        for name, c in r["checks"].items():
+            checks.append(CHECK_SHORT.get(name, name[0].upper()), style=STATE_STYLE.get(c["state"], "red"))
+        room = Text(r["hotel_room"]) if r["hotel_room"] else Text(r["room"], style="red")
+        guest = Text(r["guest_names"].split(";")[0])
+        if wide:
+            table.add_row(str(r["id"]), r["status"], r["content"], Text(r["operator"]), Text(r["agency"] or ""),
+                          Text(r["voucher"]), guest, r["check_in"] or "", r["check_out"] or "",
+                          str(r["nights"] or ""), room, r["pax"], mapping, checks)
+        else:
+            content = "x" if r["content"] == "cancel" else r["content"][0]
+            table.add_row(str(r["id"]), r["status"][0], content, Text(r["operator"]), Text(r["voucher"]), guest,
+                          r["check_in"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
     return table
 
 

@@ -51,7 +51,7 @@ class OperatorCard(Static, can_focus=True):
 
     DEFAULT_CSS = """
     OperatorCard { height: 7; border: round $panel-lighten-2; padding: 0 1; }
-    OperatorCard:focus { border: round $accent; }
+    OperatorCard:focus { border: round $accent; height: auto; min-height: 7; }
     OperatorCard.-error { border: round $error; }
     OperatorCard.-scanning { border: round $warning; }
     OperatorCard.-paused { border: round $secondary; }
@@ -62,11 +62,27 @@ class OperatorCard(Static, can_focus=True):
         self.operator = operator
         self.tz = tz
         self.paused = False
+        self._shown: tuple[Any, ...] | None = None
         self.border_title = operator.label
 
     def show(self, run: dict[str, Any] | None, live: str | None, pending: int, live_error: str = "",
              pause: dict[str, Any] | None = None) -> None:
+        self._shown = (run, live, pending, live_error, pause)
+        self._draw()
+
+    def on_focus(self) -> None:
+        self._draw()
+
+    def on_blur(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        """Draw the card; the focused card shows its whole error, wrapped (the others one line of it)."""
         from tui.widgets.cells import local_time
+
+        if self._shown is None:
+            return
+        run, live, pending, live_error, pause = self._shown
 
         state = card_state(self.operator, run, live, pause is not None)
         self.paused = pause is not None
@@ -97,5 +113,7 @@ class OperatorCard(Static, can_focus=True):
         lines = [head, *counts, when, foot]
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
-            lines[-1] = Text(error, style="red" if state == "error" else "yellow", overflow="ellipsis", no_wrap=True)
+            whole = self.has_focus
+            lines[-1] = Text(error, style="red" if state == "error" else "yellow",
+                             overflow="fold" if whole else "ellipsis", no_wrap=not whole)
         self.update(Group(*lines))
