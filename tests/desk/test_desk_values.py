@@ -55,8 +55,8 @@ def test_a_possible_booking_has_no_problem():
     ({"child_ages": [4, 18]}, "child_ages[2]"), ({"child_ages": [-1]}, "child_ages[1]"),
     ({"child_ages": ["12"]}, "child_ages[1]"), ({"unreadable": {"child_ages": "'12'"}}, "child_ages"),
     ({"check_out": date(2026, 7, 1)}, "check_out"), ({"check_out": date(2026, 10, 1)}, "check_out"),
-    ({"check_in": date(1999, 12, 31), "check_out": date(2000, 1, 2)}, "check_in"), ({"check_in": date(9999, 1, 1), "check_out": date(9999, 1, 5)},
-                                                      "check_in"),
+    ({"check_in": date(1999, 12, 31), "check_out": date(2000, 1, 2)}, "check_in"),
+    ({"check_in": date(9999, 1, 1), "check_out": date(9999, 1, 5)}, "check_in"),
     ({"total": Decimal("-1")}, "total"), ({"currency": "EUX"}, "currency"), ({"currency": ""}, "currency"),
 ])
 def test_each_impossible_value_is_named_by_its_field(change, field):
@@ -160,8 +160,8 @@ def test_save_and_confirm_refuse_impossible_values_until_overridden_with_a_reaso
     assert run(desk, "confirm", str(rid), "--yes").exit_code == 1
     assert run(desk, "save", str(rid), "--override", "values").exit_code == 2
     assert run(desk, "save", str(rid), "--override", "price", "--reason", "x").exit_code == 2
-    result = run(desk, "confirm", str(rid), "--yes", "--override", "values", "--reason", "operator phoned: 2 adults",
-                 "--json")
+    result = run(desk, "confirm", str(rid), "--yes", "--override", "values", "--reason",
+                 "operator phoned: 2 adults", "--json")
     assert result.exit_code == 0, result.output
     audit = json.loads(run(desk, "audit", str(rid), "--action", "override", "--json").output)
     assert audit[0]["after"]["reason"] == "operator phoned: 2 adults" and "values" in audit[0]["after"]["checks"]
@@ -190,7 +190,8 @@ def test_confirm_yes_refuses_a_booking_under_a_stop_sale_naming_it(desk):
     assert result.exit_code == 0, result.output
     with Store(desk.store_path) as store:
         assert store.scalar("SELECT status FROM operator_reservations WHERE id = ?", (rid,)) == "confirmed"
-        detail = store.scalar("SELECT detail FROM audit_log WHERE action = 'override' AND reservation_id = ?", (rid,))
+        detail = store.scalar("SELECT detail FROM audit_log WHERE action = 'override' AND reservation_id = ?",
+                              (rid,))
     assert "stop_sale" in detail and "sales manager agreed" in detail
 
 

@@ -15,7 +15,17 @@ from rich.text import Text
 from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
 from core.config import ConfigError
 from core.audit import Actor
-from tui.cli_common import STATE, EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, config, console, fail, open_store, print_json
+from tui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    STATE,
+    config,
+    console,
+    fail,
+    open_store,
+    print_json,
+)
 
 SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 
@@ -192,7 +202,8 @@ def _pauses_json() -> list[dict]:
         store.close()
 
 
-def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o", help="Only this operator (default: all)."),
+def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
+                                                     help="Only this operator (default: all)."),
               reason: str = typer.Option("", "--reason", help="Why, for colleagues (shown on the board)."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON: every pause now in force.")) -> None:
     """Pause scanning one operator, or all: scans skip it (and say so) until resumed, across restarts."""
@@ -213,7 +224,8 @@ def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o", h
 
 def resume_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
                                                       help="Only this operator (default: all)."),
-               as_json: bool = typer.Option(False, "--json", help="Print JSON: what was lifted and what stays.")) -> None:
+               as_json: bool = typer.Option(False, "--json",
+                                            help="Print JSON: what was lifted and what stays.")) -> None:
     """Resume scanning one operator, or all. Exit 1 when it was not paused."""
     from core.pauses import resume
 
@@ -226,8 +238,8 @@ def resume_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
     if as_json:
         print_json({"resumed": lifted, "paused": _pauses_json()})
     else:
-        console.print(f"{name or 'every operator'} resumed" if lifted else f"{name or 'no operator'} was not paused",
-                      highlight=False, markup=False)
+        said = f"{name or 'every operator'} resumed" if lifted else f"{name or 'no operator'} was not paused"
+        console.print(said, highlight=False, markup=False)
     if not lifted:
         raise typer.Exit(EXIT_REFUSED)
 

@@ -14,8 +14,8 @@ from core import scanlog
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
-               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"), "running": ("● scanning", "bold yellow"),
-               "paused": ("‖ paused", "bold magenta")}
+               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"),
+               "running": ("● scanning", "bold yellow"), "paused": ("‖ paused", "bold magenta")}
 
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
