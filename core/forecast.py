@@ -38,6 +38,14 @@ class ForecastNight:
                 "expected_available": self.expected_available}
 
 
+def shifted(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held within the dates there are (0001-01-01 to 9999-12-31)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def _spread(rows, start: date, end: date) -> Counter:
     """Rooms per night in [start, end) from rows of (check_in, check_out, rooms)."""
     taken: Counter = Counter()

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 
+from core.forecast import shifted
 from core.store import Store, from_minor
 
 COMPARED_PRICE_STATES = ("ok", "mismatch")
@@ -28,14 +29,6 @@ def _arrival(value: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _shifted(day: date, days: int) -> date:
-    """``day`` moved by ``days``, held within the dates there are (a period may end on 9999-12-31)."""
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return date.max if days > 0 else date.min
-
-
 def versions_in_period(store: Store, start: date, end: date, operator: str | None = None) -> list[dict[str, Any]]:
     """Every inbox version whose message arrived from ``start`` to ``end`` (UTC days), oldest first."""
     # A day of slack either side: arrival times carry other offsets until turned into UTC below.
@@ -44,7 +37,7 @@ def versions_in_period(store: Store, start: date, end: date, operator: str | Non
            "COALESCE(r.received_at, o.created_at) AS arrived_at "
            "FROM operator_reservations o LEFT JOIN raw_messages r ON r.id = o.raw_id "
            "WHERE COALESCE(r.received_at, o.created_at) >= ? AND COALESCE(r.received_at, o.created_at) < ?")
-    params: list[Any] = [_shifted(start, -1).isoformat(), _shifted(end, 2).isoformat()]
+    params: list[Any] = [shifted(start, -1).isoformat(), shifted(end, 2).isoformat()]
     if operator:
         sql += " AND o.operator = ?"
         params.append(operator)

@@ -33,6 +33,7 @@ unchanged booking fetched again is the same bytes and is stored once.
 from __future__ import annotations
 
 import json
+import reprlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, AsyncIterator
@@ -41,6 +42,7 @@ import httpx
 
 from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
 from connectors.httperrors import unreachable
+from core.values import UNREADABLE_KEY
 from core.models import (
     Content,
     Guest,
@@ -278,8 +280,11 @@ def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_valu
     if "adults" in fields:
         booking.adults = read_int(dig(item, fields["adults"]), fields["adults"], voucher)
     if "child_ages" in fields:
-        ages = dig(item, fields["child_ages"]) or []
-        booking.child_ages = [read_int(a, fields["child_ages"], voucher) for a in ages]
+        ages = dig(item, fields["child_ages"])
+        if ages is None or isinstance(ages, list):
+            booking.child_ages = [read_int(a, fields["child_ages"], voucher) for a in ages or []]
+        else:   # "12" is not the ages 1 and 2: kept as sent, and the values check holds the booking
+            booking.extra[UNREADABLE_KEY] = {"child_ages": reprlib.repr(ages)}
     if "total" in fields:
         booking.total = read_money(dig(item, fields["total"]), fields["total"], voucher)
     if "guests" in fields:

@@ -203,3 +203,14 @@ def test_a_stop_sale_added_after_the_last_check_still_stops_the_action(desk):
         store.conn.execute("INSERT INTO stop_sales(room, start, \"end\", created_at) VALUES ('', ?, ?, ?)",
                            (first, first, NOW.isoformat()))
     assert run(desk, "save", str(result.reservation_ids[0])).exit_code == 1
+
+
+def test_the_json_api_reader_never_splits_a_child_ages_string_into_digits():
+    from connectors.jsonapi.connector import booking_from_item
+
+    fields = {"voucher": "ref", "content": "status", "child_ages": "kids", "check_in": "in", "check_out": "out"}
+    item = {"ref": "P1", "status": "new", "kids": "12", "in": "2026-07-01", "out": "2026-07-05"}
+    booking = booking_from_item(item, fields, {"new": "new"}, {}, {})
+    assert booking.child_ages == [] and booking.extra["unreadable"] == {"child_ages": "'12'"}
+    item["kids"] = [12, "4"]
+    assert booking_from_item(item, fields, {"new": "new"}, {}, {}).child_ages == [12, 4]

@@ -122,3 +122,25 @@ async def test_detail_shows_a_fifteen_year_old_among_the_children(desk, settle):
         await _open(pilot, desk, "TUI1015", settle)
         text = _section_text(app.screen, SummarySection)
         assert "1 at adult age (15)" in text and "none (15)" not in text
+
+
+async def test_the_forecast_of_a_stay_in_year_9999_opens_and_moves_without_a_crash(desk, settle):
+    from datetime import date
+    from decimal import Decimal
+
+    from core.ingest import Ingestor
+    from core.models import Guest, OperatorBooking, RawMessage
+
+    far = OperatorBooking("TUI9999", agency="TUI", check_in=date(9999, 12, 27), check_out=date(9999, 12, 31),
+                          adults=2, room="STD", board="AI", rate="TUI26", market="UK", guests=[Guest("A", "Far")],
+                          total=Decimal("300"), currency="EUR")
+    Ingestor(desk.store, desk.config).ingest(RawMessage(b"far", "tui", "folder"), lambda raw: [far])
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, desk, "TUI9999", settle)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, ForecastScreen) and app.screen.end == date(9999, 12, 31)
+        await pilot.press("right_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert isinstance(app.screen, ForecastScreen)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -122,7 +123,8 @@ def inbox(
     counts = counts_by_status(store, flt)
     console.print(" · ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
     width = terminal_width()
-    console.print(_inbox_table(rows, width), width=width)
+    # A console of its own: the shared one keeps the width it found at start (and caps print's width to it).
+    Console(width=width).print(_inbox_table(rows, width))
     if total > len(rows):
         console.print(f"[dim]{len(rows)} of {total} shown (--limit 0 for all)[/]")
     failed = raw_messages(store)
