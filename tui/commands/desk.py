@@ -64,7 +64,7 @@ stopsale_app = typer.Typer(help="Stop-sales: dates a room type (or the hotel) is
 raw_app = typer.Typer(help="Raw messages as they arrived: list those that failed, show one, parse again.",
                       no_args_is_help=True)
 
-CHECK_SHORT = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "R", "overbooking": "O"}
+CHECK_SHORT = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
 STATE_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow", "no contract": "yellow"}
 
 
