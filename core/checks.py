@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from core import clock
 from core.forecast import confirmed_rooms_by_night
@@ -140,7 +140,8 @@ def _price_checker():
 
 
 @functools.cache
-def _values_checker():
+def _values_checker() -> Callable[[StayFacts, CheckContext], CheckOutcome]:
+    # core.values reads the contracts (core.pricing) for a room type's maximum: imported on first use.
     from core.values import check_values
 
     return check_values

@@ -72,7 +72,8 @@ def blocking_checks(checks: dict[str, Any], overrides: Overrides = NONE) -> Deci
 
 def refusal(row_id: int, decision: Decision) -> str:
     """What a refused row's outcome says: each blocking check and the override that would pass it."""
-    parts = [f"{name.replace('_', '-')}: {message}" for name, message in decision.blocking.items()]
+    # The stop-sale check's message already says "stop-sale on ..."; the values check's lists fields.
+    parts = [message if name == "stop_sale" else f"{name}: {message}" for name, message in decision.blocking.items()]
     flags = " ".join(f"--override {name}" for name in decision.blocking)
     return f"#{row_id}: {'; '.join(parts)} (a corrected message from the operator clears it; or {flags} " \
            "--reason TEXT)"

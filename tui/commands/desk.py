@@ -248,12 +248,13 @@ def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | 
             payload["dry_run"] = True
         print_json(payload)
     else:
+        # Vouchers and messages carry operator text (a stop-sale reason, a voucher "[/]"): shown as text.
         for o in outcomes:
-            mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
-            console.print(f"{mark} #{o.id} {o.voucher} {o.message}", highlight=False)
+            mark = ("✓", "green") if o.ok else ("✗", "red")
+            console.print(Text.assemble(mark, f" #{o.id} {o.voucher} {o.message}"))
         for s in skipped or []:
-            console.print(f"[yellow]-[/] #{s['id']} {s['voucher']} skipped: {'; '.join(s['reasons'])}",
-                          highlight=False)
+            console.print(Text.assemble(("-", "yellow"), f" #{s['id']} {s['voucher']} skipped: "
+                                                         f"{'; '.join(s['reasons'])}"))
     if any(not o.ok for o in outcomes):
         raise typer.Exit(EXIT_REFUSED)
 
