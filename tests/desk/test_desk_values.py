@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from support.desk import TODAY, booking, drop, scan
@@ -214,3 +215,18 @@ def test_the_json_api_reader_never_splits_a_child_ages_string_into_digits():
     assert booking.child_ages == [] and booking.extra["unreadable"] == {"child_ages": "'12'"}
     item["kids"] = [12, "4"]
     assert booking_from_item(item, fields, {"new": "new"}, {}, {}).child_ages == [12, 4]
+
+
+def test_the_room_types_maximum_comes_from_the_loaded_contracts(desk):
+    from core.pricing.store import load_into_store
+
+    spec = Path(__file__).resolve().parents[1] / "pricing" / "data" / "spec.toml"
+    with Store(desk.store_path) as store:
+        store.conn.execute("INSERT INTO mappings(operator, kind, code, hotel_code, updated_at) "
+                           "VALUES ('tui', 'room', 'DBLX', 'DBL', '2026-01-01T00:00:00+00:00')")
+        load_into_store(store, desk, spec.read_text(), source=str(spec))
+    row = _ingest(desk, {**BODY, "room": "DBLX", "adults": 4})
+    check = json.loads(row["checks"])["values"]
+    assert check["state"] == "fail" and "at most 3 adult(s) per room" in check["details"]["fields"]["adults"]
+    assert json.loads(_ingest(desk, {**BODY, "voucher": "X2", "room": "DBLX", "adults": 3})["checks"])["values"][
+        "state"] == "ok"
