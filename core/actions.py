@@ -15,6 +15,7 @@ from core.audit import Actor, record
 from core.checks import CheckContext, check_stop_sale
 from core.config import Config
 from core.inbox import reservation_json
+from core.ingest import facts_from_row
 from core.models import CLEAN_STATES, Content
 from core.overrides import NONE, Overrides, blocking_checks, refusal
 from core.store import Store, now_iso
@@ -104,8 +105,6 @@ def blocking_now(store: Store, config: Config, row: dict[str, Any]) -> dict[str,
     checks: dict[str, Any] = json.loads(row["checks"])
     if row["content"] == Content.CANCEL:
         return checks
-    from core.ingest import facts_from_row
-
     facts = facts_from_row(store, row)
     ctx = CheckContext(store, config)
     checks["values"] = check_values(facts, ctx).as_dict()
