@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
-from core.values import UNREADABLE_KEY
+from core.values_check import UNREADABLE_KEY
 
 MAX_BYTES = 20 * 1024 * 1024
 

@@ -19,7 +19,7 @@ from core.ingest import facts_from_row
 from core.models import CLEAN_STATES, Content
 from core.overrides import NONE, Overrides, blocking_checks, refusal
 from core.store import Store, now_iso
-from core.values import check_values
+from core.values_check import check_values
 
 HOTEL_BOOK_FIELDS = ("status", "room", "board", "rate", "market", "check_in", "check_out", "rooms", "adults",
                      "child_ages", "guest_names", "total_minor", "currency", "agency")

@@ -141,8 +141,8 @@ def _price_checker():
 
 @functools.cache
 def _values_checker() -> Callable[[StayFacts, CheckContext], CheckOutcome]:
-    # core.values reads the contracts (core.pricing) for a room type's maximum: imported on first use.
-    from core.values import check_values
+    # core.values_check reads the contracts (core.pricing) for a room type's maximum: imported on first use.
+    from core.values_check import check_values
 
     return check_values
 

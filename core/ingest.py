@@ -40,7 +40,7 @@ from core.models import (
 )
 from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
 from core.text import fold_name
-from core.values import UNREADABLE_KEY
+from core.values_check import UNREADABLE_KEY
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -534,7 +534,7 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
 
 
 def _unreadable(extra: Any) -> dict[str, str]:
-    """Values a reader could not read, kept in ``extra`` for the values check (core.values)."""
+    """Values a reader could not read, kept in ``extra`` for the values check (core.values_check)."""
     found = extra.get(UNREADABLE_KEY) if isinstance(extra, dict) else None
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 

@@ -42,7 +42,7 @@ import httpx
 
 from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
 from connectors.httperrors import unreachable
-from core.values import UNREADABLE_KEY
+from core.values_check import UNREADABLE_KEY
 from core.models import (
     Content,
     Guest,

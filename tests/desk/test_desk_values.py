@@ -21,7 +21,7 @@ from core.models import CheckState, Content, RawMessage
 from core.overrides import OverrideError, Overrides, blocking_checks
 from core.report import daily_trend, operator_report
 from core.store import Store
-from core.values import IntakeLimits, value_problems
+from core.values_check import IntakeLimits, value_problems
 from tui.cli import app
 
 runner = CliRunner()
