@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test install test-deps system-deps bench clean
+.PHONY: demo test check install test-deps system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,13 @@ system-deps:
 
 test-deps: $(TEST_STAMP) system-deps
 
-test: test-deps
+# Lint, types (core/ strict) and the import contracts, before the tests; settings in pyproject.toml.
+check: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: test-deps check
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)

@@ -15,7 +15,6 @@ import time
 from datetime import date, timedelta
 
 from core.pricing import QuoteRequest, load_contracts, quote
-from core.pricing.load import rtoml
 
 ROOMS = ["STD", "SV", "FAM", "SUI", "VIL"]
 HEAD = """
@@ -120,8 +119,7 @@ def bench_load() -> None:
         wall_runs.append(time.perf_counter() - start)
     assert len(cs.contracts) == 2000
     print(f"load: 2,000 contracts ({len(text) / 1e6:.1f} MB of TOML), read and validated: "
-          f"best {min(cpu_runs):.3f} CPU s of 3 (target < 1 s); best {min(wall_runs):.3f} s by the wall clock"
-          f"{'' if rtoml else ' [rtoml not installed: tomllib is several times slower]'}")
+          f"best {min(cpu_runs):.3f} CPU s of 3 (target < 1 s); best {min(wall_runs):.3f} s by the wall clock")
 
 
 if __name__ == "__main__":

@@ -95,10 +95,10 @@ async def measure(config: Config, searches: list[str]) -> tuple[float, dict[str,
             shown, counted = screen.pages_shown, screen.counts
             t0 = time.perf_counter()
             press = asyncio.create_task(pilot.press(term[-1]))      # the keystroke we time
-            await _until(lambda: screen.flt.search == term and screen.pages_shown > shown, t0)
+            await _until(lambda term=term, shown=shown: screen.flt.search == term and screen.pages_shown > shown, t0)
             await table.wait_for_refresh()                         # the new page is on the screen
             timings["table"].append(time.perf_counter() - t0)
-            await _until(lambda: screen.counts is not counted, t0)
+            await _until(lambda counted=counted: screen.counts is not counted, t0)
             timings["counts"].append(time.perf_counter() - t0)
             await press
             timings["press"].append(time.perf_counter() - t0)

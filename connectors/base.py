@@ -12,13 +12,24 @@ the built-in ones register there exactly as a third party's would.
 
 from __future__ import annotations
 
+import abc
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    ClassVar,
+    TypeVar,
+)
 
 from core.config import OperatorConfig
+from core.desk import Delivery
+from core.errors import ConfigError, Unsupported
 from core.models import OperatorBooking, RawMessage
 
 if TYPE_CHECKING:
@@ -28,6 +39,7 @@ if TYPE_CHECKING:
     from core.ingest import IngestResult
 
 ENTRY_POINT_GROUP = "opdesk.connectors"
+ANSWER_WORDS = {"confirm": "confirmation", "reject": "rejection"}
 T = TypeVar("T")
 
 
@@ -68,8 +80,14 @@ class Reply:
     reservation: dict[str, Any] = field(default_factory=dict)   # the row as `opdesk show --json`
 
 
-class Connector:
-    """Base class for connectors. Subclasses set ``kind`` and override what they do."""
+class Connector(abc.ABC):
+    """What every connector is. Subclasses set ``kind`` and implement fetch, parse, confirm and reject.
+
+    ``confirm`` and ``reject`` are abstract so that a connector says what it can
+    do: it sends the answer and returns a ``Delivery`` saying where it went, or
+    it declares the answer unsupported (``confirm = unsupported("confirm")``)
+    and callers report "not sent" instead of claiming a delivery that never was.
+    """
 
     kind: ClassVar[str] = ""
 
@@ -78,17 +96,17 @@ class Connector:
         self.config = config
 
     # -- reading ---------------------------------------------------------
-    async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
-        """Yield every message waiting at the operator. Raise ``OperatorError`` on failure."""
-        return
-        yield  # pragma: no cover  (makes this an async generator)
+    @abc.abstractmethod
+    def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
+        """Yield every message waiting at the operator (an async generator). Raise ``OperatorError`` on failure."""
 
+    @abc.abstractmethod
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
         """Read one raw message. Raise ParseError, UnparsedMessage or NotABooking."""
-        raise NotImplementedError
 
     async def acknowledge(self, raw: RawMessage, result: "IngestResult", ctx: FetchContext) -> None:
-        """Tell the operator (or the mailbox, or the folder) that ``raw`` is safely stored."""
+        """Tell the operator (or the mailbox, or the folder) that ``raw`` is safely stored; nothing by default."""
+        return None
 
     async def acknowledge_many(self, items: list[tuple[RawMessage, "IngestResult"]], ctx: FetchContext) -> None:
         """Acknowledge a stored batch; connectors that can say it in one round trip override this."""
@@ -96,11 +114,39 @@ class Connector:
             await self.acknowledge(raw, result, ctx)
 
     # -- answering -------------------------------------------------------
-    def confirm(self, reply: Reply) -> None:
-        """Send a confirmation back. Raise ``OperatorError`` when it does not go through."""
+    @abc.abstractmethod
+    def confirm(self, reply: Reply) -> Delivery | str | None:
+        """Send a confirmation back; return where it went. Raise ``OperatorError`` when it does not go through."""
 
-    def reject(self, reply: Reply) -> None:
+    @abc.abstractmethod
+    def reject(self, reply: Reply) -> Delivery | str | None:
         """Send a rejection back, with ``reply.reason``."""
+
+    def can(self, action: str) -> bool:
+        """Whether this connector can send ``action`` (``confirm`` or ``reject``) at all."""
+        return not getattr(getattr(type(self), action, None), "unsupported", False)
+
+    def answer(self, action: str, reply: Reply) -> Delivery:
+        """Send ``confirm`` or ``reject`` and say what really happened; a kind that cannot answer is "not sent"."""
+        if action not in ("confirm", "reject"):
+            raise ValueError(f"unknown answer {action!r}")
+        if not self.can(action):
+            return Delivery(False, f"not sent: {self.kind or type(self).__name__} operators take no "
+                                   f"{ANSWER_WORDS[action]}; tell {reply.operator} yourself")
+        result = self.confirm(reply) if action == "confirm" else self.reject(reply)
+        if isinstance(result, Delivery):
+            return result
+        return Delivery(True, result if isinstance(result, str) and result else "sent")
+
+
+def unsupported(action: str) -> Callable[[Connector, Reply], Delivery]:
+    """Declare that a connector kind cannot send ``action``: ``reject = unsupported("reject")``."""
+    def method(self: Connector, reply: Reply) -> Delivery:
+        raise Unsupported(f"operator {self.operator.name}: {self.kind} operators take no {ANSWER_WORDS[action]}")
+
+    method.unsupported = True  # type: ignore[attr-defined]
+    method.__name__ = action
+    return method
 
 
 def connector_classes() -> dict[str, type[Connector]]:
@@ -128,11 +174,11 @@ def connector_class(kind: str) -> type[Connector] | None:
 
 
 def connector_for(operator: OperatorConfig, config: "Config") -> Connector:
-    """Build the connector an operator's config names. Raises KeyError for an unknown kind."""
+    """Build the connector an operator's config names. Raises ConfigError for an unknown kind."""
     cls = connector_class(operator.kind)
     if cls is None:
         known = ", ".join(sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))) or "none"
-        raise KeyError(f"operator {operator.name}: unknown connector kind {operator.kind!r} (known: {known})")
+        raise ConfigError(f"operator {operator.name}: unknown connector kind {operator.kind!r} (known: {known})")
     return cls(operator, config)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import reprlib
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, Callable, TypeVar
 
+from core import values
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
 from core.values_check import UNREADABLE_KEY
 
@@ -106,34 +107,26 @@ def _guest(g: Any, record: str, i: int) -> Guest:
                  gender=str(g.get("gender", "")), nationality=str(g.get("nationality", "")))
 
 
-def _date(value: Any, record: str, field: str) -> date | None:
-    if value in (None, ""):
-        return None
+T = TypeVar("T")
+
+
+def _read(reader: Callable[[Any], T], value: Any, record: str, field: str) -> T:
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ParseError(f"not a date (YYYY-MM-DD): {value!r}", record=record, field=field) from None
+        return reader(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), record=record, field=field) from None
+
+
+def _date(value: Any, record: str, field: str) -> date | None:
+    return _read(values.iso_date, value, record, field)
 
 
 def _int(value: Any, record: str, field: str) -> int:
-    if isinstance(value, bool):
-        raise ParseError(f"not a whole number: {value!r}", record=record, field=field)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ParseError(f"not a whole number: {value!r}", record=record, field=field) from None
+    return _read(values.whole_number, value, record, field)
 
 
 def _money(value: Any, record: str, field: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ParseError(f"not an amount: {value!r}", record=record, field=field) from None
-    if not amount.is_finite():
-        raise ParseError(f"not an amount: {value!r}", record=record, field=field)
-    return amount
+    return _read(values.amount, value, record, field)
 
 
 def booking_to_canonical(booking: OperatorBooking) -> dict[str, Any]:

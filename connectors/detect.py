@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Callable
 
 from core.config import Config, OperatorConfig
-
 from core.models import OperatorBooking, ParseError, RawMessage, UnparsedMessage
 
 Parse = Callable[[RawMessage], list[OperatorBooking]]

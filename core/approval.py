@@ -36,9 +36,10 @@ from typing import Any, Callable
 
 from core.audit import Actor, record
 from core.clock import hotel_time
-from core.config import Config, ConfigError
+from core.config import Config
+from core.errors import ConfigError, InvalidInput, NotFound, Refused
 from core.models import ApprovalReply, CheckState, Content, utcnow
-from core.store import Store, now_iso
+from core.store import Store, now_iso, rowid
 
 MODES = ("all_any_order", "all_in_order", "any_one")
 MAX_APPROVERS = 5
@@ -49,11 +50,18 @@ EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 # Row states: waiting (its code works), queued (in order, not asked yet), approved, rejected,
 # withdrawn (a new round started, or another approver's yes made it unnecessary).
-OPEN_STATES = ("waiting", "queued")
 
 
-class ApprovalError(Exception):
+class ApprovalError(Refused):
     """An approval cannot be started; the message says why and what to do."""
+
+
+class ApproverError(ApprovalError, InvalidInput):
+    """The approvers named cannot be asked (none, too many, not an address)."""
+
+
+class ApprovalNotFound(ApprovalError, NotFound):
+    """No inbox row with that number."""
 
 
 @dataclass
@@ -245,6 +253,7 @@ def start(store: Store, config: Config, reservation_id: int, approvers: list[str
         row = store.one("SELECT id, status, is_latest, voucher, operator, needs_approval FROM operator_reservations "
                         "WHERE id = ?", (reservation_id,))
         _check_startable(row, reservation_id)
+        assert row is not None       # _check_startable refuses a missing row
         withdrawn = c.execute("UPDATE approvals SET state = 'withdrawn', decided_at = ?, decided_via = 'restart' "
                               "WHERE reservation_id = ? AND state IN ('waiting', 'queued')",
                               (now_iso(), reservation_id)).rowcount
@@ -264,19 +273,19 @@ def start(store: Store, config: Config, reservation_id: int, approvers: list[str
 def _clean_approvers(approvers: list[str]) -> list[str]:
     cleaned = list(dict.fromkeys(a.strip().lower() for a in approvers if a.strip()))
     if not cleaned:
-        raise ApprovalError("name at least one approver (--approver EMAIL), or set [approval.rules] "
+        raise ApproverError("name at least one approver (--approver EMAIL), or set [approval.rules] "
                             "default_approvers in the config")
     if len(cleaned) > MAX_APPROVERS:
-        raise ApprovalError(f"at most {MAX_APPROVERS} approvers, not {len(cleaned)}")
+        raise ApproverError(f"at most {MAX_APPROVERS} approvers, not {len(cleaned)}")
     bad = [a for a in cleaned if not EMAIL_RE.match(a)]
     if bad:
-        raise ApprovalError(f"not an e-mail address: {', '.join(bad)}")
+        raise ApproverError(f"not an e-mail address: {', '.join(bad)}")
     return cleaned
 
 
 def _check_startable(row: dict[str, Any] | None, reservation_id: int) -> None:
     if row is None:
-        raise ApprovalError(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
+        raise ApprovalNotFound(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     if not row["is_latest"]:
         raise ApprovalError(f"#{reservation_id} is an older version of voucher {row['voucher']}: ask for approval "
                             "of the latest one")
@@ -293,7 +302,7 @@ def _add_row(store: Store, secret: bytes, reservation_id: int, approver: str, po
         "requested_at, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (reservation_id, approver, position, settings.mode, state, code_id, expires_at, note, now_iso(), actor.name))
     code = format_code(code_id, _mac(secret, code_id, reservation_id, approver, expires_at))
-    return ApprovalRequest(int(cur.lastrowid), reservation_id, approver, position,
+    return ApprovalRequest(rowid(cur), reservation_id, approver, position,
                            code if state == "waiting" else "", expires_at, note)
 
 
@@ -386,11 +395,13 @@ def decide(store: Store, config: Config, code: str, decision: str, actor: Actor,
     with store.transaction():
         row, refusal = _find_code(store, secret, code)
         if refusal is None:
+            assert row is not None     # _find_code refuses when it finds no row
             refusal = _refusal(row, actor, sender, settings)
         if refusal is not None:
             record(store, actor, "approval_refused", reservation_id=row["reservation_id"] if row else None,
                    after={"code": _code_id_of(code), "decision": decision, "sender": sender}, detail=refusal)
             return Decision(False, refusal, row["reservation_id"] if row else None)
+        assert row is not None
         return _apply(store, secret, settings, row, decision, actor, comment)
 
 
@@ -416,7 +427,8 @@ def _find_code(store: Store, secret: bytes, code: str) -> tuple[dict[str, Any] |
 def _refusal(row: dict[str, Any], actor: Actor, sender: str, settings: ApprovalSettings) -> str | None:
     rid, who = row["reservation_id"], row["approver"]
     if row["state"] in ("approved", "rejected"):
-        return f"this code was already used: {who} {row['state']} #{rid} at {hotel_time(row['decided_at'], timezone.utc)}"
+        used = hotel_time(row["decided_at"], timezone.utc)
+        return f"this code was already used: {who} {row['state']} #{rid} at {used}"
     if row["state"] == "withdrawn":
         return f"this code no longer counts for #{rid}: the request to {who} was withdrawn"
     if row["state"] == "queued":
@@ -453,12 +465,13 @@ def _apply(store: Store, secret: bytes, settings: ApprovalSettings, row: dict[st
     return Decision(True, text, rid, next_requests)
 
 
-def _advance(store: Store, secret: bytes, settings: ApprovalSettings, rows: list[dict[str, Any]]) -> list[ApprovalRequest]:
+def _advance(store: Store, secret: bytes, settings: ApprovalSettings,
+             rows: list[dict[str, Any]]) -> list[ApprovalRequest]:
     """After a yes: withdraw the rest (any_one) or ask the next approver (all_in_order)."""
     mode = rows[0]["mode"]
     if mode == "any_one":
         store.conn.execute("UPDATE approvals SET state = 'withdrawn', decided_at = ?, decided_via = 'not needed' "
-                           "WHERE id IN (%s) AND state = 'waiting'" % ",".join("?" * len(rows)),
+                           f"WHERE id IN ({','.join('?' * len(rows))}) AND state = 'waiting'",
                            (now_iso(), *[r["id"] for r in rows]))
         return []
     if mode != "all_in_order":

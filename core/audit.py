@@ -9,9 +9,7 @@ import getpass
 from dataclasses import dataclass
 from typing import Any
 
-from core.store import Store, dumps, now_iso
-
-ORIGINS = ("cli", "app", "email", "system")
+from core.store import Store, dumps, now_iso, rowid
 
 
 @dataclass(frozen=True)
@@ -44,12 +42,12 @@ def record(store: Store, actor: Actor, action: str, *, reservation_id: int | Non
         (now_iso(), actor.name, actor.origin, action, reservation_id, hotel_reservation_id,
          dumps(before if before is not None else {}), dumps(after if after is not None else {}), detail),
     )
-    return int(cur.lastrowid)
+    return rowid(cur)
 
 
 def audit_rows(store: Store, *, reservation_id: int | None = None, actor: str | None = None,
                action: str | None = None, origin: str | None = None, since: str | None = None,
-               until: str | None = None, limit: int = 500) -> list[dict]:
+               until: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """Audit rows, newest first, filtered by reservation, user, action, origin and dates (YYYY-MM-DD)."""
     sql = "SELECT * FROM audit_log WHERE 1=1"
     params: list[Any] = []

@@ -1,104 +1,27 @@
 """The checks run on every operator reservation at ingest, and again when facts change.
 
 Each check answers a ``CheckOutcome`` (state, message, details). ``run_checks``
-runs them all for one ``StayFacts``; the price check lives in
+runs them all for one ``StayFacts`` (``core.stay``); the price check lives in
 ``core.pricing.check`` and is called from here.
 """
 
 from __future__ import annotations
 
-import functools
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
-from core import clock
 from core.forecast import confirmed_rooms_by_night
+from core.models import CheckState, Content
+from core.pricing.check import check_price
+from core.stay import CheckContext, CheckOutcome, StayFacts
 from core.text import fold_name
-from core.models import CheckState, Content, NightPrice
+from core.values_check import check_values
 
 if TYPE_CHECKING:
-    from core.config import Config
-    from core.store import Store
-
-
-@dataclass
-class StayFacts:
-    """What the checks need to know about one operator reservation, in the hotel's codes."""
-
-    operator: str
-    voucher: str
-    content: Content
-    hotel_room: str | None
-    hotel_board: str | None
-    hotel_rate: str | None
-    hotel_market: str | None
-    hotel_agency: str | None
-    check_in: date | None
-    check_out: date | None
-    rooms: int
-    adults: int
-    child_ages: list[int]
-    sale_date: date | None
-    total: Decimal | None
-    currency: str
-    night_prices: list[NightPrice] = field(default_factory=list)
-    promo_code: str = ""
-    discount_codes: list[str] = field(default_factory=list)
-    surnames: list[str] = field(default_factory=list)
-    reservation_id: int | None = None     # set when re-checking a stored row
-    received: date | None = None          # when the message arrived (release falls back to it)
-    unreadable: dict[str, str] = field(default_factory=dict)   # field -> what was sent, when a reader could not
-
-    @property
-    def nights(self) -> list[date]:
-        # Kept in __dict__ by hand: functools.cached_property takes a lock on every first read.
-        nights = self.__dict__.get("_nights")
-        if nights is None:
-            nights = []
-            if self.check_in and self.check_out:
-                nights = [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
-            self.__dict__["_nights"] = nights
-        return nights
-
-
-@dataclass
-class CheckOutcome:
-    state: CheckState
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {"state": str(self.state), "message": self.message}
-        if self.details:
-            out["details"] = self.details
-        return out
-
-
-@dataclass
-class CheckContext:
-    """What a check may read: the store, the config, and a cache kept for one batch.
-
-    ``cache`` lets a check load something once (contracts, stop-sales,
-    capacities) and reuse it for every row of a batch; ``reset()`` drops it
-    when those facts change.
-    """
-
-    store: "Store"
-    config: "Config"
-    cache: dict[str, Any] = field(default_factory=dict)
-    now: datetime | None = None      # injected by tests; else the clock
-
-    @property
-    def today(self) -> date:
-        """Today in the hotel's time zone (stay dates are hotel-local)."""
-        return (self.now or clock.now()).astimezone(self.config.timezone).date()
-
-    def reset(self) -> None:
-        self.cache.clear()
+    pass
 
 
 # -- the checks ------------------------------------------------------------------
@@ -114,37 +37,22 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
             "overbooking": CheckOutcome(CheckState.SKIPPED, "cancellation"),
         }
     if "room" in missing or not facts.check_in or not facts.check_out:
-        room_unknown = CheckOutcome(CheckState.SKIPPED, "room type not mapped" if "room" in missing else "no stay dates")
+        room_unknown = CheckOutcome(CheckState.SKIPPED,
+                                    "room type not mapped" if "room" in missing else "no stay dates")
     else:
         room_unknown = None
     if missing:
         price = CheckOutcome(CheckState.SKIPPED, f"missing mapping: {', '.join(missing)}")
     else:
-        price = _price_checker()(facts, ctx)
+        price = check_price(facts, ctx)
     return {
         "price": price,
-        "values": _values_checker()(facts, ctx),
+        "values": check_values(facts, ctx),
         "stop_sale": room_unknown or check_stop_sale(facts, ctx),
         "voucher": check_voucher(facts, ctx),
         "release": check_release(facts, ctx),
         "overbooking": room_unknown or check_overbooking(facts, ctx),
     }
-
-
-@functools.cache
-def _price_checker():
-    # core.pricing builds on this module, so it is imported on first use rather than at the top.
-    from core.pricing.check import check_price
-
-    return check_price
-
-
-@functools.cache
-def _values_checker() -> Callable[[StayFacts, CheckContext], CheckOutcome]:
-    # core.values_check reads the contracts (core.pricing) for a room type's maximum: imported on first use.
-    from core.values_check import check_values
-
-    return check_values
 
 
 HOLDERS_SQL = ("SELECT v.operator, v.voucher, h.id, h.number, h.status FROM hotel_vouchers v "
@@ -156,7 +64,7 @@ def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
 
     Only for work that saves nothing into the hotel book while it runs (an ingest batch).
     """
-    found: dict[str, list] = {}
+    found: dict[str, list[Any]] = {}
     ordered = sorted(vouchers)
     for i in range(0, len(ordered), 500):
         chunk = ordered[i:i + 500]
@@ -179,7 +87,7 @@ class BookStays:
     rows: list[dict[str, Any]]             # id, number, room, rooms, names (folded), check_in, check_out (dates)
     starts: list[date]                      # rows' check-in dates, for bisect
     longest: int                            # the longest stay, in nights
-    by_room: dict[str, Counter] = field(default_factory=dict)   # rooms taken per night, filled on first use
+    by_room: dict[str, Counter[date]] = field(default_factory=dict)   # rooms taken per night, filled on first use
 
     def covers(self, facts: StayFacts) -> bool:
         return bool(facts.check_in and facts.check_out and self.start <= facts.check_in
@@ -190,7 +98,7 @@ class BookStays:
         last = bisect_left(self.starts, check_out)
         return [r for r in self.rows[first:last] if r["check_out"] > check_in]
 
-    def taken(self, room: str) -> Counter:
+    def taken(self, room: str) -> Counter[date]:
         counter = self.by_room.get(room)
         if counter is None:
             counter = Counter()
@@ -201,7 +109,7 @@ class BookStays:
         return counter
 
 
-def spread(counter: Counter, row: dict[str, Any], start: date, end: date, sign: int = 1) -> None:
+def spread(counter: Counter[date], row: dict[str, Any], start: date, end: date, sign: int = 1) -> None:
     """Add (or with ``sign`` -1 take away) a stay's rooms on each of its nights within [start, end)."""
     night, last = max(row["check_in"], start), min(row["check_out"], end)
     while night < last:
@@ -314,11 +222,14 @@ def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str,
 def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     stops = ctx.cache.get("stop_sales")
     if stops is None:
-        stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales WHERE removed_at IS NULL')
+        stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales '
+                              'WHERE removed_at IS NULL')
         ctx.cache["stop_sales"] = stops
     if not stops:
         return CheckOutcome(CheckState.OK, "open for sale")
-    first, last = facts.check_in.isoformat(), facts.nights[-1].isoformat() if facts.nights else facts.check_in.isoformat()
+    assert facts.check_in is not None    # run_checks skips this check without stay dates
+    first = facts.check_in.isoformat()
+    last = facts.nights[-1].isoformat() if facts.nights else first
     hits = [s for s in stops
             if (not s["room"] or s["room"] == facts.hotel_room)
             and (not s["operator"] or s["operator"] == facts.operator)
@@ -363,6 +274,7 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     if capacities is None:
         capacities = dict(ctx.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())
         ctx.cache["capacities"] = capacities
+    assert facts.hotel_room is not None and facts.check_in is not None and facts.check_out is not None
     capacity = capacities.get(facts.hotel_room)
     if capacity is None:
         return CheckOutcome(CheckState.WARN, f"room type {facts.hotel_room} has no capacity set")

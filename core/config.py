@@ -15,10 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core import locations
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used. The message names the file and the key."""
+from core.errors import ConfigError
 
 
 @dataclass

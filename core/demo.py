@@ -10,11 +10,13 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
+from core.errors import NotFound
 from core.models import Content, Guest, NightPrice, OperatorBooking
+from core.store import Store, iso
 
 HOTEL = {"code": "SUNBEACH", "name": "Sunbeach Resort Side", "currency": "EUR", "timezone": "Europe/Istanbul"}
 
@@ -143,7 +145,7 @@ class DemoBookings:
     """What the generator made: messages per operator, in arrival order."""
 
     messages: dict[str, list[OperatorBooking]]
-    pms: list[dict]                      # bookings already in the hotel's PMS
+    pms: list[dict[str, Any]]                      # bookings already in the hotel's PMS
     stop_sales: list[tuple[str, date, date, str, str]]   # room, start, end, operator, reason
 
 
@@ -151,7 +153,7 @@ def operator(name: str) -> DemoOperator:
     for op in OPERATORS:
         if op.name == name:
             return op
-    raise KeyError(f"no demo operator {name!r}")
+    raise NotFound(f"no demo operator {name!r}")
 
 
 def stream(op: DemoOperator, today: date, *, seed: int = 1, pricer: Pricer = simple_price,
@@ -261,10 +263,12 @@ def _changed(rnd: random.Random, op: DemoOperator, base: OperatorBooking, pricer
     what = rnd.choice(["dates", "board", "guest", "nights"])
     if what == "dates":
         shift = timedelta(days=rnd.choice([-3, -1, 1, 2, 7]))
+        assert base.check_in is not None and base.check_out is not None    # generated bookings have dates
         change.check_in, change.check_out = base.check_in + shift, base.check_out + shift
     elif what == "board":
         change.board = rnd.choice([b for b in op.boards if b != base.board] or [base.board])
     elif what == "nights":
+        assert base.check_out is not None
         change.check_out = base.check_out + timedelta(days=rnd.choice([1, 2, 3]))
     else:
         change.notes = (base.notes + "; " if base.notes else "") + "guest name corrected"
@@ -284,7 +288,7 @@ PMS_GUESTS = ["Albrecht Jana", "Bergmann Tobias", "Carter Lucy", "Dąbrowski Mar
 
 
 def _pms_bookings(rnd: random.Random, news: list[tuple[DemoOperator, OperatorBooking]], first: date,
-                  last: date) -> list[dict]:
+                  last: date) -> list[dict[str, Any]]:
     """Bookings the hotel already had in its PMS: direct guests, and a few operator vouchers."""
     out = []
     for n in range(60):
@@ -299,8 +303,31 @@ def _pms_bookings(rnd: random.Random, news: list[tuple[DemoOperator, OperatorBoo
     for k, (op, booking) in enumerate(rnd.sample(news, 8)):
         out.append({"number": f"PMS{25000 + k}", "operator": op.name, "voucher": booking.voucher,
                     "room": op.rooms[booking.room], "board": op.boards.get(booking.board, ""),
-                    "check_in": booking.check_in.isoformat(), "check_out": booking.check_out.isoformat(),
+                    "check_in": iso(booking.check_in) or "", "check_out": iso(booking.check_out) or "",
                     "adults": str(booking.adults), "children": ";".join(map(str, booking.child_ages)),
                     "guest_names": f"{booking.guests[0].last_name} {booking.guests[0].first_name}",
                     "total": "", "currency": "EUR", "status": "active"})
     return out
+
+
+def spread_history(store: Store, today: date) -> None:
+    """The history arrived over the last four weeks, not all at once: move each message's arrival
+    to a day between its sale date and today, and each decision a few minutes to hours after it,
+    so the dashboard's trend and response times look like a working desk's."""
+    rnd = random.Random(11)
+    end = datetime.combine(today, time(8), tzinfo=timezone.utc)
+    with store.transaction() as c:
+        for row in store.all("SELECT id, raw_id, sale_date, status FROM operator_reservations"):
+            sold = datetime.combine(date.fromisoformat(row["sale_date"]), time(9), tzinfo=timezone.utc) \
+                if row["sale_date"] else end
+            earliest = max(sold, end - timedelta(days=28))
+            span = max((end - earliest).total_seconds(), 3600)
+            arrived = earliest + timedelta(seconds=rnd.uniform(0, span))
+            stamp = arrived.isoformat(timespec="seconds")
+            c.execute("UPDATE operator_reservations SET created_at = ? WHERE id = ?", (stamp, row["id"]))
+            c.execute("UPDATE raw_messages SET received_at = ?, stored_at = ? WHERE id = ?",
+                      (stamp, stamp, row["raw_id"]))
+            if row["status"] != "pending":
+                decided = arrived + timedelta(minutes=rnd.choice([4, 12, 25, 40, 90, 180, 420]))
+                c.execute("UPDATE operator_reservations SET decided_at = ? WHERE id = ?",
+                          (decided.isoformat(timespec="seconds"), row["id"]))

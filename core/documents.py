@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from core.models import Document
-from core.store import Store, now_iso
+from core.store import Store, now_iso, rowid
 
 
 def save_document(store: Store, doc: Document, *, raw_id: int | None = None,
@@ -25,18 +26,18 @@ def save_document(store: Store, doc: Document, *, raw_id: int | None = None,
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (raw_id, reservation_id, doc.name, doc.content_type, sha, len(doc.body), str(rel), now_iso()),
     )
-    return int(cur.lastrowid)
+    return rowid(cur)
 
 
-def document_path(store: Store, row: dict) -> Path:
-    return store.documents_dir / row["path"]
+def document_path(store: Store, row: dict[str, Any]) -> Path:
+    return store.documents_dir / str(row["path"])
 
 
-def documents_of(store: Store, reservation_id: int) -> list[dict]:
+def documents_of(store: Store, reservation_id: int) -> list[dict[str, Any]]:
     return store.all("SELECT * FROM documents WHERE reservation_id = ? ORDER BY id", (reservation_id,))
 
 
-def document_text(store: Store, row: dict, limit: int = 200_000) -> str:
+def document_text(store: Store, row: dict[str, Any], limit: int = 200_000) -> str:
     """What a person reads of a document: a PDF's text, a text file as it is, else what it is and where."""
     path = document_path(store, row)
     try:

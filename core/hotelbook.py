@@ -10,11 +10,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from core import values
 from core.audit import Actor, record
-from core.store import Store, dumps, now_iso, to_minor
+from core.errors import InvalidInput
+from core.store import Store, dumps, now_iso, rowid, to_minor
 
 
-class BookError(Exception):
+class BookError(InvalidInput):
     """Bad input for the hotel book: the message names the file, row and field."""
 
 
@@ -39,15 +41,15 @@ def add_stop_sale(store: Store, actor: Actor, start: date, end: date, room: str 
     if room and store.scalar("SELECT 1 FROM room_types WHERE code = ?", (room,)) is None:
         raise BookError(f"unknown room type {room!r} (see: opdesk rooms)")
     with store.transaction() as c:
-        sid = c.execute(
+        sid = rowid(c.execute(
             'INSERT INTO stop_sales(room, start, "end", operator, reason, created_at, created_by) '
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (room, start.isoformat(), end.isoformat(), operator, reason, now_iso(), actor.name)).lastrowid
+            (room, start.isoformat(), end.isoformat(), operator, reason, now_iso(), actor.name)))
         record(store, actor, "stopsale_add",
                after={"id": sid, "room": room, "start": start.isoformat(), "end": end.isoformat(),
                       "operator": operator, "reason": reason},
                detail=f"#{sid} {room or 'all rooms'} {start}..{end} {operator or 'all operators'} {reason}".strip())
-    return int(sid)
+    return sid
 
 
 def remove_stop_sale(store: Store, actor: Actor, stop_id: int) -> None:
@@ -123,7 +125,8 @@ def import_reservations(store: Store, path: Path, actor: Actor) -> ImportReport:
                 report.created += 1
             for operator, voucher in vouchers:
                 c.execute("INSERT INTO hotel_vouchers(hotel_reservation_id, operator, voucher) VALUES (?, ?, ?) "
-                          "ON CONFLICT(operator, voucher) DO UPDATE SET hotel_reservation_id = excluded.hotel_reservation_id",
+                          "ON CONFLICT(operator, voucher) DO UPDATE SET "
+                          "hotel_reservation_id = excluded.hotel_reservation_id",
                           (hid, operator, voucher))
         record(store, actor, "import_reservations",
                detail=f"{path.name}: {report.created} created, {report.updated} updated")
@@ -165,9 +168,12 @@ def _import_row(raw: dict[str, str]) -> dict[str, Any]:
 
 def _date(value: str, field: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BookError(f"field {field}: not a date (YYYY-MM-DD): {value!r}") from None
+        day = values.iso_date(value)
+    except ValueError as exc:
+        raise BookError(f"field {field}: {exc}") from None
+    if day is None:
+        raise BookError(f"field {field}: not a date (YYYY-MM-DD): {value!r}")
+    return day
 
 
 def _int(value: str, field: str) -> int:
@@ -175,3 +181,8 @@ def _int(value: str, field: str) -> int:
         return int(value)
     except ValueError:
         raise BookError(f"field {field}: not a whole number: {value!r}") from None
+
+
+def room_types(store: Store) -> list[dict[str, Any]]:
+    """The hotel's room types: code, name, capacity, by code."""
+    return store.all("SELECT code, name, capacity FROM room_types ORDER BY code")

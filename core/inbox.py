@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from core.models import pax_label
+from core.errors import InvalidInput, NotFound
+from core.models import MAPPING_KINDS, pax_label
 from core.store import Store, from_minor
 from core.text import fold_name
 
@@ -165,7 +166,7 @@ def reservation_json(store: Store, reservation_id: int) -> dict[str, Any]:
     """The documented JSON shape of one operator reservation (``opdesk show --json``)."""
     row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
     if row is None:
-        raise KeyError(f"no operator reservation #{reservation_id}")
+        raise NotFound(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     return _shape(store, row)
 
 
@@ -232,3 +233,66 @@ def raw_messages(store: Store, states: tuple[str, ...] = ("failed", "unparsed"),
 
 def with_status(flt: InboxFilter, status: str) -> InboxFilter:
     return replace(flt, status=status)
+
+
+# -- single rows and small counts (the screens' and commands' quick reads) ---------------
+RAW_SUMMARY = "id, operator, channel, received_at, filename, source_ref, size, parse_state, parse_error"
+
+
+def reservation_row(store: Store, reservation_id: int) -> dict[str, Any] | None:
+    """One operator reservation as stored (JSON columns still text), or None."""
+    return store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
+
+
+def raw_row(store: Store, raw_id: int) -> dict[str, Any] | None:
+    """One raw message as stored, body included, or None."""
+    return store.one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
+
+
+def raw_summary(store: Store, raw_id: int) -> dict[str, Any] | None:
+    """Where a raw message came from and how it parsed, without its body."""
+    return store.one(f"SELECT {RAW_SUMMARY} FROM raw_messages WHERE id = ?", (raw_id,))
+
+
+def stored_operators(store: Store) -> list[str]:
+    """Every operator name the inbox holds rows of (configured or not)."""
+    return [r["operator"] for r in store.all("SELECT DISTINCT operator FROM operator_reservations ORDER BY operator")]
+
+
+def pending_by_operator(store: Store) -> dict[str, int]:
+    """Pending latest rows per operator."""
+    rows = store.all("SELECT operator, COUNT(*) AS n FROM operator_reservations "
+                     "WHERE status = 'pending' AND is_latest = 1 GROUP BY operator")
+    return {r["operator"]: r["n"] for r in rows}
+
+
+def clean_pending_count(store: Store) -> int:
+    """Pending latest rows that ``confirm --clean`` would take."""
+    return int(store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' "
+                            "AND is_latest = 1 AND clean = 1") or 0)
+
+
+def pending_using_code(store: Store, operator: str, kind: str, code: str) -> int:
+    """Pending latest rows of ``operator`` that carry ``code`` as their ``kind`` (room, board ...)."""
+    if kind not in MAPPING_KINDS:
+        raise InvalidInput(f"unknown mapping kind {kind!r}: use one of {', '.join(MAPPING_KINDS)}")
+    return int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
+                            f"AND operator = ? AND {kind} = ?", (operator, code)) or 0)
+
+
+def pending_ids(store: Store, *, clean_new: bool = False, failed_check: str = "", limit: int = -1) -> list[int]:
+    """Ids of pending latest rows, oldest first: all, only clean new ones, or those failing one check."""
+    sql = "SELECT id FROM operator_reservations WHERE status = 'pending' AND is_latest = 1"
+    params: list[Any] = []
+    if clean_new:
+        sql += " AND clean = 1 AND content = 'new'"
+    if failed_check:
+        sql += " AND json_extract(checks, '$.' || ? || '.state') = 'fail'"
+        params.append(failed_check)
+    return [r["id"] for r in store.all(sql + " ORDER BY id LIMIT ?", (*params, limit))]
+
+
+def awaiting_approval(store: Store) -> list[dict[str, Any]]:
+    """Pending latest rows that need an internal approval: id, operator, voucher."""
+    return store.all("SELECT id, operator, voucher FROM operator_reservations WHERE needs_approval = 1 "
+                     "AND status = 'pending' AND is_latest = 1 ORDER BY id")

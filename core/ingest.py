@@ -20,15 +20,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from core.approval import ApprovalSettings, approval_flag, needs_approval
+from core import values
+from core.approval import (
+    ApprovalSettings,
+    approval_flag,
+    decide_by_reply,
+    needs_approval,
+)
 from core.audit import SYSTEM, Actor, record
-from core.checks import CheckContext, StayFacts, prefetch_book_stays, prefetch_voucher_holders, run_checks
+from core.checks import prefetch_book_stays, prefetch_voucher_holders, run_checks
 from core.config import Config
 from core.documents import save_document
+from core.errors import NotFound
 from core.mapping import MappingTable
 from core.models import (
-    ApprovalReply,
     CLEAN_STATES,
+    ApprovalReply,
     Content,
     NightPrice,
     NotABooking,
@@ -38,7 +45,8 @@ from core.models import (
     UnparsedMessage,
     plain,
 )
-from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
+from core.stay import CheckContext, StayFacts
+from core.store import Store, dumps, from_minor, iso, now_iso, rowid, to_minor
 from core.text import fold_name
 from core.values_check import UNREADABLE_KEY
 
@@ -81,9 +89,9 @@ class _Version:
     voucher: str
     row: dict[str, Any]
     previous: "dict[str, Any] | _Version | None"   # the stored latest row, or a version earlier in the batch
-    guests: list[tuple]
-    nights: list[tuple]
-    documents: list
+    guests: list[tuple[Any, ...]]
+    nights: list[tuple[Any, ...]]
+    documents: list[Any]
     search: str
     rid: int = 0
 
@@ -205,9 +213,9 @@ class Ingestor:
     def _write(self, versions: list[_Version]) -> None:
         """Write a batch's rows: each version, then its guests, nights and search text in one statement each."""
         c = self.store.conn
-        guests: list[tuple] = []
-        nights: list[tuple] = []
-        search: list[tuple] = []
+        guests: list[tuple[Any, ...]] = []
+        nights: list[tuple[Any, ...]] = []
+        search: list[tuple[Any, ...]] = []
         for v in versions:
             result, row = v.result, v.row
             if result.duplicate:
@@ -217,7 +225,7 @@ class Ingestor:
                 before = previous.rid if isinstance(previous, _Version) else previous["id"]
                 c.execute("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", (before,))
             row["raw_id"] = result.raw_id
-            rid = v.rid = c.execute(_insert_sql(tuple(row)), tuple(row.values())).lastrowid
+            rid = v.rid = rowid(c.execute(_insert_sql(tuple(row)), tuple(row.values())))
             guests += [(rid, *g) for g in v.guests]
             nights += [(rid, *n) for n in v.nights]
             search.append((rid, v.search))
@@ -264,7 +272,7 @@ class Ingestor:
         """Parse a stored raw message again (after a parser fix). Versions already made stay."""
         row = self.store.one("SELECT * FROM raw_messages WHERE id = ?", (raw_id,))
         if row is None:
-            raise KeyError(f"no raw message #{raw_id}")
+            raise NotFound(f"no raw message #{raw_id} (see: opdesk raw list)")
         raw = raw_from_row(row)
         result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
         self.mappings = MappingTable.load(self.store)
@@ -295,7 +303,7 @@ class Ingestor:
                     (result.sha256, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"),
                      self._now, raw.source_ref, raw.filename, len(raw.body), raw.body, *state))
                 if cur.rowcount:
-                    result.raw_id = cur.lastrowid
+                    result.raw_id = rowid(cur)
                     continue
                 known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?",
                                   (result.sha256,)).fetchone()
@@ -332,10 +340,6 @@ class Ingestor:
 
     def _record_approval(self, reply: ApprovalReply) -> str:
         """Hand a manager's e-mailed decision to the approval workflow; say what came of it."""
-        try:
-            from core.approval import decide_by_reply
-        except ImportError:
-            return f"{reply}: internal approval is not available"
         return decide_by_reply(self.store, self.config, reply)
 
     def _prepare(self, result: IngestResult, raw: RawMessage, booking: OperatorBooking) -> _Version | None:
@@ -380,7 +384,7 @@ class Ingestor:
             guests=[(i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality)
                     for i, g in enumerate(booking.guests)],
             nights=[(n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
-            documents=list(booking.documents), search=search_text(booking.voucher, row["guest_names"]))
+            documents=list(booking.documents), search=search_text(booking.voucher, str(row["guest_names"])))
         # A later message of this batch for the same voucher builds on this version.
         self._latest[key] = {"ref": prepared, "version": version, "fingerprint": fingerprint,
                              "snapshot": snapshot_json, "content": str(content), "status": "pending"}
@@ -397,7 +401,7 @@ class Ingestor:
 
 # -- re-mapping and re-checking stored rows --------------------------------------
 def recheck(store: Store, config: Config, where: str = "status = 'pending' AND is_latest = 1",
-            params: tuple = (), *, now: datetime | None = None) -> int:
+            params: tuple[Any, ...] = (), *, now: datetime | None = None) -> int:
     """Map and check stored rows again (after a mapping, a stop-sale or contracts change).
 
     Returns how many rows were looked at.
@@ -413,7 +417,7 @@ def recheck(store: Store, config: Config, where: str = "status = 'pending' AND i
             if content == Content.CANCEL:
                 missing = []
             facts = facts_from_row(store, row, hotel)
-            update = {
+            update: dict[str, Any] = {
                 "hotel_room": hotel["room"], "hotel_board": hotel["board"], "hotel_rate": hotel["rate"],
                 "hotel_market": hotel["market"], "hotel_agency": hotel["agency"],
                 "missing_mappings": dumps(missing),
@@ -548,4 +552,4 @@ def raw_from_row(row: dict[str, Any]) -> RawMessage:
 
 
 def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    return values.iso_date(value)

@@ -23,7 +23,7 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
-def find_config_path(explicit: str | os.PathLike | None = None) -> Path:
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The config file to use: the option, else the environment, else the platform default."""
     if explicit:
         return Path(explicit).expanduser()

@@ -7,6 +7,7 @@ when the operator sent a code for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.models import MAPPING_KINDS
 from core.store import Store, now_iso
@@ -45,7 +46,7 @@ class MappingTable:
         return hotel, missing
 
 
-def set_mapping(store: Store, operator: str, kind: str, code: str, hotel_code: str) -> dict | None:
+def set_mapping(store: Store, operator: str, kind: str, code: str, hotel_code: str) -> dict[str, Any] | None:
     """Add or change one mapping; returns the row it replaced, if any."""
     _check_kind(kind)
     with store.transaction() as c:
@@ -59,7 +60,7 @@ def set_mapping(store: Store, operator: str, kind: str, code: str, hotel_code: s
     return before
 
 
-def unset_mapping(store: Store, operator: str, kind: str, code: str) -> dict | None:
+def unset_mapping(store: Store, operator: str, kind: str, code: str) -> dict[str, Any] | None:
     _check_kind(kind)
     with store.transaction() as c:
         before = store.one("SELECT * FROM mappings WHERE operator=? AND kind=? AND code=?", (operator, kind, code))
@@ -67,7 +68,7 @@ def unset_mapping(store: Store, operator: str, kind: str, code: str) -> dict | N
     return before
 
 
-def list_mappings(store: Store, operator: str | None = None, kind: str | None = None) -> list[dict]:
+def list_mappings(store: Store, operator: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     sql = "SELECT operator, kind, code, hotel_code, updated_at FROM mappings WHERE 1=1"
     params: list[str] = []
     if operator:
@@ -80,7 +81,7 @@ def list_mappings(store: Store, operator: str | None = None, kind: str | None = 
     return store.all(sql + " ORDER BY operator, kind, code", tuple(params))
 
 
-def missing_mappings(store: Store, operator: str | None = None) -> list[dict]:
+def missing_mappings(store: Store, operator: str | None = None) -> list[dict[str, Any]]:
     """Operator codes that pending rows use and no mapping covers, with how many rows wait."""
     out = []
     for kind in MAPPING_KINDS:
@@ -88,7 +89,7 @@ def missing_mappings(store: Store, operator: str | None = None) -> list[dict]:
             f"SELECT operator, '{kind}' AS kind, {kind} AS code, COUNT(*) AS rows FROM operator_reservations "
             f"WHERE status = 'pending' AND is_latest = 1 AND hotel_{kind} IS NULL AND {kind} != '' "
         )
-        params: tuple = ()
+        params: tuple[Any, ...] = ()
         if operator:
             sql += "AND operator = ? "
             params = (operator,)
@@ -96,7 +97,7 @@ def missing_mappings(store: Store, operator: str | None = None) -> list[dict]:
     return sorted(out, key=lambda r: (r["operator"], r["kind"], r["code"]))
 
 
-def hotel_codes(store: Store, kind: str) -> list[dict]:
+def hotel_codes(store: Store, kind: str) -> list[dict[str, Any]]:
     """The hotel's own codes of a kind, for suggestions."""
     _check_kind(kind)
     if kind == "room":

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from core.errors import ConnectorError, InvalidInput, OpdeskError
+
 
 class Content(StrEnum):
     """What a message says about a voucher."""
@@ -22,14 +24,6 @@ class Content(StrEnum):
     NEW = "new"
     CHANGE = "change"
     CANCEL = "cancel"
-
-
-class Status(StrEnum):
-    """Where an operator reservation (an inbox row) stands."""
-
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
 
 
 class ParseState(StrEnum):
@@ -221,7 +215,7 @@ def pax_label(adults: int, child_ages: list[int], bands: tuple[float, float, flo
     return f"{adults + grown}+{older}+{young}+{infants}"
 
 
-class ParseError(Exception):
+class ParseError(InvalidInput):
     """A message a parser recognised but cannot read. Say where: field and record."""
 
     def __init__(self, message: str, *, field: str = "", record: str = "") -> None:
@@ -231,7 +225,7 @@ class ParseError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
 
-class UnparsedMessage(Exception):
+class UnparsedMessage(OpdeskError):
     """No parser knows this message; a person must read it. ``text`` is what they read."""
 
     def __init__(self, reason: str, text: str = "") -> None:
@@ -239,16 +233,11 @@ class UnparsedMessage(Exception):
         super().__init__(reason)
 
 
-class NotABooking(Exception):
+class NotABooking(OpdeskError):
     """A well-formed message that carries no booking (a quote request, a newsletter)."""
 
 
-class OperatorError(Exception):
-    """The operator's server answered with an error (bad credentials, an error document)."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        self.retryable = retryable
-        super().__init__(message)
+OperatorError = ConnectorError   # the older name: the operator's server answered with an error
 
 
 class ApprovalReply(NotABooking):

@@ -14,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from core.errors import InvalidInput
+
 OVERRIDABLE = ("values", "stop_sale")
 """The checks that block an action, and so the only ones an override can name."""
 
 FAILED = "fail"
 
 
-class OverrideError(ValueError):
+class OverrideError(InvalidInput):
     """An override that cannot be used: an unknown check, or no reason."""
 
 

@@ -111,7 +111,7 @@ def _mismatch_rate(rows: list[dict[str, Any]]) -> float | None:
 def _confirm_minutes(row: dict[str, Any]) -> float | None:
     if not row["decided_at"]:
         return None
-    return (_arrival(row["decided_at"]) - row["arrived"]).total_seconds() / 60
+    return float((_arrival(row["decided_at"]) - row["arrived"]).total_seconds() / 60)
 
 
 def _mean(values: Iterable[float | None]) -> float | None:

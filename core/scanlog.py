@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.store import Store, now_iso
+from core.store import Store, now_iso, rowid
 
 COUNTS = ("total", "new", "changed", "cancelled", "errors")
 
 
 def start_run(store: Store, operator: str) -> int:
     with store.transaction() as c:
-        return int(c.execute("INSERT INTO scan_runs(operator, started_at, state) VALUES (?, ?, 'running')",
-                             (operator, now_iso())).lastrowid)
+        return rowid(c.execute("INSERT INTO scan_runs(operator, started_at, state) VALUES (?, ?, 'running')",
+                               (operator, now_iso())))
 
 
 def update_run(store: Store, run_id: int, *, last_error: str | None = None, **counts: int) -> None:
@@ -52,3 +52,15 @@ def last_runs(store: Store) -> list[dict[str, Any]]:
 
 def runs_of(store: Store, operator: str, limit: int = 20) -> list[dict[str, Any]]:
     return store.all("SELECT * FROM scan_runs WHERE operator = ? ORDER BY id DESC LIMIT ?", (operator, limit))
+
+
+def last_run_id(store: Store) -> int:
+    """The newest run's id (0 when none): runs after it belong to a scan that starts now."""
+    return int(store.scalar("SELECT COALESCE(MAX(id), 0) FROM scan_runs") or 0)
+
+
+def runs_since(store: Store, since: int, operators: list[str]) -> list[dict[str, Any]]:
+    """Runs newer than run ``since`` of these operators, oldest first."""
+    marks = ", ".join("?" * len(operators))
+    return store.all(f"SELECT * FROM scan_runs WHERE id > ? AND operator IN ({marks}) ORDER BY id",
+                     (since, *operators))

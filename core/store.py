@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
-import sqlite_utils
 
+from core.errors import StoreError
 from core.models import utcnow
 from core.schema import MIGRATIONS
 from core.text import fold_name
@@ -31,10 +31,6 @@ BUSY_TIMEOUT_MS = 60_000
 
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "HUF": 2, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used; the message names the file."""
 
 
 def exponent(currency: str) -> int:
@@ -79,6 +75,17 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=str, option=_DUMPS_OPTIONS).decode()
 
 
+def rowid(cursor: sqlite3.Cursor) -> int:
+    """The id an INSERT just made (SQLite always gives one; the type allows None)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """SQLite said another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, any extended code)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class Store:
     """An open store. ``db`` is the sqlite-utils view, ``conn`` the raw connection."""
 
@@ -94,7 +101,6 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
         self.conn.row_factory = sqlite3.Row
         self._checkpointer: Checkpointer | None = None
-        self.db = sqlite_utils.Database(self.conn)
         self._configure()
         self._migrate()
 
@@ -190,21 +196,21 @@ class Store:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not is_busy(exc):
                     raise
                 if time.monotonic() > deadline:
                     raise StoreError(f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000}s") from exc
                 time.sleep(0.01)
 
     # -- small reads -----------------------------------------------------
-    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
         row = self.conn.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
 
-    def all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+    def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
 
-    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+    def scalar(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return row[0] if row is not None else None
 

@@ -23,9 +23,12 @@ from typing import TYPE_CHECKING, Any
 import pycountry
 
 from core.models import CheckState, Content
+from core.pricing.load import ContractsError
+from core.pricing.store import active_contracts
+from core.stay import CheckOutcome
 
 if TYPE_CHECKING:
-    from core.checks import CheckContext, CheckOutcome, StayFacts
+    from core.stay import CheckContext, StayFacts
 
 MAX_NIGHTS = 90
 """Longer stays are long-term lets, never a tour-operator booking: 90 nights is a season."""
@@ -115,10 +118,8 @@ def _stay_problems(facts: "StayFacts", today: date, limits: IntakeLimits) -> lis
     return problems
 
 
-def check_values(facts: "StayFacts", ctx: "CheckContext") -> "CheckOutcome":
+def check_values(facts: "StayFacts", ctx: "CheckContext") -> CheckOutcome:
     """Fail, naming each field, when the booking holds a value no real booking has."""
-    from core.checks import CheckOutcome
-
     if facts.content == Content.CANCEL:
         return CheckOutcome(CheckState.SKIPPED, "cancellation")
     limits = IntakeLimits.from_section(ctx.config.section("intake"))
@@ -132,9 +133,6 @@ def check_values(facts: "StayFacts", ctx: "CheckContext") -> "CheckOutcome":
 def _max_adults(facts: "StayFacts", ctx: "CheckContext") -> int | None:
     if not facts.hotel_room:
         return None
-    from core.pricing.load import ContractsError
-    from core.pricing.store import active_contracts
-
     try:
         active = active_contracts(ctx.store, ctx.cache)
     except ContractsError:

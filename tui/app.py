@@ -15,15 +15,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from core import actions
-from core.actions import ActionOutcome, ActionRefused, Replier
+from core import desk
 from core.approval import ApprovalSettings
-from core.audit import Actor, record
+from core.audit import Actor
 from core.config import Config
-from core.ingest import remap_after_mapping
-from core.mapping import set_mapping
-from core.overrides import OverrideError, Overrides
+from core.desk import ActionOutcome, Replier
+from core.errors import OpdeskError
+from core.overrides import Overrides
 from core.store import Store
+from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
 from tui.screens.dashboard import DashboardScreen
@@ -40,9 +40,7 @@ ACTION_DONE = {"confirm": "confirmed", "reject": "rejected", "save": "saved", "m
 
 def _connector_replier(config: Config) -> ReplierFactory:
     def build(store: Store) -> Replier:
-        from tui.replier import ConnectorReplier
-
-        return ConnectorReplier(store, config)
+        return desk_actions.ConnectorReplier(store, config)
 
     return build
 
@@ -127,26 +125,37 @@ class OpdeskApp(App):
         """
         self._action_worker(action, list(ids), reason, list(overrides or []))
 
+    def _in_worker(self, action: str, work: Callable[[Store], list[ActionOutcome]]) -> None:
+        """Run ``work`` on a store of this thread; its outcome, or its error, comes back as ``ActionsDone``.
+
+        Whatever goes wrong (a refusal, a locked store, a bug) becomes a refused
+        outcome the app shows as a notification: a worker never ends the app.
+        """
+        try:
+            store = self.worker_store()
+            try:
+                outcomes = work(store)
+            finally:
+                store.close()
+        except OpdeskError as exc:
+            outcomes = [ActionOutcome(0, action, False, str(exc))]
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the app goes on
+            outcomes = [ActionOutcome(0, action, False, f"{type(exc).__name__}: {exc}")]
+        self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
+
     @work(thread=True, group="actions")
     def _action_worker(self, action: str, ids: list[int], reason: str, overrides: list[str]) -> None:
-        store = self.worker_store()
-        try:
-            outcomes = self._act(store, action, ids, reason, overrides)
-        except (ActionRefused, OverrideError) as exc:
-            outcomes = [ActionOutcome(0, action, False, str(exc))]
-        finally:
-            store.close()
-        self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
+        self._in_worker(action, lambda store: self._act(store, action, ids, reason, overrides))
 
     def _act(self, store: Store, action: str, ids: list[int], reason: str,
              overrides: list[str] | None = None) -> list[ActionOutcome]:
         waved = Overrides.of(overrides or [], reason)
         if action == "confirm":
-            return actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store), waved)
+            return desk_actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store), waved)
         if action == "reject":
-            return actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
+            return desk_actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
         if action == "save":
-            return actions.save(store, self.config, ids, self.actor, waved)
+            return desk.save(store, self.config, ids, self.actor, waved)
         raise ValueError(f"unknown action {action!r}")
 
     def ask_approval(self, reservation_id: int) -> None:
@@ -161,32 +170,23 @@ class OpdeskApp(App):
 
     @work(thread=True, group="actions")
     def _approval_worker(self, reservation_id: int, ask: approval_widgets.ApprovalAsk) -> None:
-        store = self.worker_store()
-        try:
-            line = approval_widgets.start_approval(store, self.config, reservation_id, ask, self.actor)
-        finally:
-            store.close()
-        ok = not line.startswith("not started")
-        self.post_message(ActionsDone("approval", [{"id": reservation_id, "action": "approval", "ok": ok,
-                                                    "message": line, "voucher": "", "operator": ""}]))
+        def work(store: Store) -> list[ActionOutcome]:
+            try:
+                asked = desk_actions.ask_approval(store, self.config, reservation_id, ask.approvers, self.actor,
+                                                  note=ask.note)
+            except OpdeskError as exc:
+                return [ActionOutcome(reservation_id, "approval", False, f"not started: {exc}")]
+            return [asked.outcome()]
+
+        self._in_worker("approval", work)
 
     def fix_mapping(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
         self._mapping_worker(operator, kind, code, hotel_code)
 
     @work(thread=True, group="actions")
     def _mapping_worker(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
-        store = self.worker_store()
-        try:
-            with store.transaction():
-                before = set_mapping(store, operator, kind, code, hotel_code)
-                record(store, self.actor, "map_set", before=before or {},
-                       after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
-                       detail=f"{operator} {kind} {code} -> {hotel_code}")
-            rows = remap_after_mapping(store, self.config, operator, kind, code)
-        finally:
-            store.close()
-        message = f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped"
-        self.post_message(ActionsDone("map", [{"id": 0, "action": "map", "ok": True, "message": message}]))
+        self._in_worker("map", lambda store: [desk.map_code(store, self.config, operator, kind, code, hotel_code,
+                                                              self.actor)])
 
     def on_actions_done(self, message: ActionsDone) -> None:
         self._report(message)
@@ -199,7 +199,7 @@ class OpdeskApp(App):
         done = [o for o in message.outcomes if o["ok"]]
         refused = [o for o in message.outcomes if not o["ok"]]
         verb = ACTION_DONE.get(message.action, message.action)
-        if message.action == "map":
+        if message.action == "map" and done:
             self.notify(done[0]["message"], title="Mapping saved")
             return
         if message.action == "approval":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
+from core.errors import OpdeskError
 from tui import cli_common
 from tui.commands import app as app_commands
-from tui.commands import approval, desk, mail, pricing, scan
+from tui.commands import approval, book, desk, mail, pricing, raw, scan, setup
 
 app = typer.Typer(
     name="opdesk",
@@ -21,7 +23,8 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    config: str = typer.Option(None, "--config", "-c", help="Config file (else $OPDESK_CONFIG, else the user config dir).",
+    config: str = typer.Option(None, "--config", "-c",
+                               help="Config file (else $OPDESK_CONFIG, else the user config dir).",
                                metavar="FILE"),
     actor: str = typer.Option(None, "--as", help="Name recorded in the audit log (default: your OS user).",
                               metavar="NAME"),
@@ -35,12 +38,16 @@ def main_callback(
         run_app(cli_common.config())
 
 
-for area in (desk, pricing, scan, mail, approval, app_commands):
+for area in (setup, desk, book, raw, pricing, scan, mail, approval, app_commands):
     area.register(app)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OpdeskError as exc:      # the last net: one line and an exit status, never a traceback
+        cli_common.err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise SystemExit(cli_common.exit_code(exc)) from None
 
 
 if __name__ == "__main__":

@@ -14,8 +14,11 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from core.audit import Actor
 from core.config import Config, ConfigError, load_config
+from core.errors import InvalidInput, NotFound, OpdeskError
 from core.models import plain
 from core.store import Store, StoreError
 
@@ -36,8 +39,24 @@ STATE = CliState()
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr and an exit status. The message is text: what it quotes from outside is never markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for this command: ``--as NAME``, else the OS user."""
+    return Actor.current("cli", STATE.actor)
+
+
+def exit_code(exc: OpdeskError) -> int:
+    """The exit status an error stands for: bad input (2) for what the caller typed or wrote, else refused (1)."""
+    return EXIT_BAD_INPUT if isinstance(exc, (NotFound, InvalidInput)) else EXIT_REFUSED
+
+
+def fail_on(exc: OpdeskError) -> NoReturn:
+    """Stop with the error's one line and the exit status its kind stands for."""
+    fail(str(exc), exit_code(exc))
 
 
 def config() -> Config:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import random
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
@@ -25,9 +24,17 @@ import tomlkit
 from core import demo
 from core.audit import Actor
 from core.config import Config, load_config
-from core.hotelbook import add_stop_sale, import_reservations, set_hotel_code, set_room_type
+from core.hotelbook import (
+    add_stop_sale,
+    import_reservations,
+    set_hotel_code,
+    set_room_type,
+)
+from core.inbox import pending_ids
 from core.mapping import set_mapping
 from core.models import OperatorBooking
+from core.pricing import load_contracts
+from core.pricing.demo import demo_contracts_toml
 from core.store import Store
 
 ACTOR = Actor("demo", "system")
@@ -94,11 +101,6 @@ def _pricer(contract_set):
 
 
 def _contract_set(today: date):
-    try:
-        from core.pricing import load_contracts
-        from core.pricing.demo import demo_contracts_toml
-    except ImportError:
-        return None, ""
     text = demo_contracts_toml(today)
     return load_contracts(text, source="demo contracts"), text
 
@@ -145,44 +147,20 @@ def _supplies(today: date, pricer) -> dict[str, Iterator[OperatorBooking]]:
 def _decide_some(config: Config) -> dict[str, int]:
     """Yesterday's work: about a third of the clean new bookings confirmed (the operators are told),
     and the stop-sale hits rejected, so the hotel book, forecast and dashboard have something in them."""
-    from core.actions import confirm, reject
-    from tui.replier import ConnectorReplier
+    from tui.desk_actions import confirm, reject
 
     with Store(config.store_path, config.documents_dir) as store:
-        replier = ConnectorReplier(store, config)
-        clean = [r["id"] for r in store.all(
-            "SELECT id FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 AND clean = 1 "
-            "AND content = 'new' ORDER BY id")]
-        confirmed = [o for o in confirm(store, config, clean[::3], ACTOR, replier) if o.ok]
-        stopped = [r["id"] for r in store.all(
-            "SELECT id FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
-            "AND json_extract(checks, '$.stop_sale.state') = 'fail' ORDER BY id LIMIT 3")]
-        rejected = [o for o in reject(store, config, stopped, ACTOR, "closed for sale on these dates", replier)
-                    if o.ok]
+        clean = pending_ids(store, clean_new=True)
+        confirmed = [o for o in confirm(store, config, clean[::3], ACTOR) if o.ok]
+        stopped = pending_ids(store, failed_check="stop_sale", limit=3)
+        rejected = [o for o in reject(store, config, stopped, ACTOR, "closed for sale on these dates") if o.ok]
     return {"confirmed": len(confirmed), "rejected": len(rejected)}
 
 
 def _spread_history(config: Config, today: date) -> None:
-    """The history arrived over the last four weeks, not all at once: move each message's arrival
-    to a day between its sale date and today, and each decision a few minutes to hours after it,
-    so the dashboard's trend and response times look like a working desk's."""
-    rnd = random.Random(11)
-    end = datetime.combine(today, time(8), tzinfo=timezone.utc)
-    with Store(config.store_path, config.documents_dir) as store, store.transaction() as c:
-        for row in store.all("SELECT id, raw_id, sale_date, status FROM operator_reservations"):
-            sold = datetime.combine(date.fromisoformat(row["sale_date"]), time(9), tzinfo=timezone.utc) \
-                if row["sale_date"] else end
-            earliest = max(sold, end - timedelta(days=28))
-            span = max((end - earliest).total_seconds(), 3600)
-            arrived = earliest + timedelta(seconds=rnd.uniform(0, span))
-            stamp = arrived.isoformat(timespec="seconds")
-            c.execute("UPDATE operator_reservations SET created_at = ? WHERE id = ?", (stamp, row["id"]))
-            c.execute("UPDATE raw_messages SET received_at = ?, stored_at = ? WHERE id = ?",
-                      (stamp, stamp, row["raw_id"]))
-            if row["status"] != "pending":
-                decided = arrived + timedelta(minutes=rnd.choice([4, 12, 25, 40, 90, 180, 420]))
-                c.execute("UPDATE operator_reservations SET decided_at = ? WHERE id = ?",
-                          (decided.isoformat(timespec="seconds"), row["id"]))
+    """Spread the history's arrivals over four weeks (``core.demo.spread_history``)."""
+    with Store(config.store_path, config.documents_dir) as store:
+        demo.spread_history(store, today)
 
 
 def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | None = None,

@@ -35,14 +35,14 @@ from __future__ import annotations
 import json
 import reprlib
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, AsyncIterator
 
 import httpx
 
 from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
 from connectors.httperrors import unreachable
-from core.values_check import UNREADABLE_KEY
+from core import values
 from core.models import (
     Content,
     Guest,
@@ -52,6 +52,7 @@ from core.models import (
     ParseError,
     RawMessage,
 )
+from core.values_check import UNREADABLE_KEY
 
 DEFAULT_CONTENT = {"new": "new", "change": "change", "cancel": "cancel"}
 MAX_PAGES = 10_000
@@ -313,10 +314,8 @@ def read_guest(value: Any, guest_fields: dict[str, str], field: str, voucher: st
 
 
 def read_date(value: Any, field: str, voucher: str) -> date | None:
-    if value in (None, ""):
-        return None
     try:
-        return date.fromisoformat(str(value)[:10])
+        return values.iso_date(value, with_time=True)
     except ValueError:
         raise ParseError(f"{value!r} is not a date (expected YYYY-MM-DD)", field=field, record=voucher) from None
 
@@ -334,12 +333,10 @@ def read_int(value: Any, field: str, voucher: str, default: int = 0) -> int:
 
 
 def read_money(value: Any, field: str, voucher: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
+        amount = values.amount(value)
+    except ValueError:
         raise ParseError(f"{value!r} is not an amount", field=field, record=voucher) from None
-    if not amount.is_finite() or amount < 0:
+    if amount is not None and amount < 0:
         raise ParseError(f"{value!r} is not a valid amount", field=field, record=voucher)
     return amount

@@ -13,6 +13,7 @@ from connectors.mail.reply import send_mail
 from core.approval import ApprovalRequest, register_notifier
 from core.clock import hotel_time, zone_label
 from core.config import Config
+from core.errors import NotFound
 from core.forecast import forecast
 from core.inbox import reservation_json
 from core.store import Store
@@ -76,7 +77,7 @@ def _forecast_lines(store: Store, b: dict) -> list[str]:
     last = date.fromisoformat(b["check_out"]) - timedelta(days=1)
     try:
         nights = forecast(store, b["hotel_room"], start, max(start, last))
-    except KeyError:
+    except NotFound:
         return [f"Forecast effect: room type {b['hotel_room']} has no capacity set"]
     lines = [f"Forecast effect on {b['hotel_room']} (capacity, sold, left now, left after this booking):"]
     for night in nights:

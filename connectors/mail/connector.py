@@ -32,10 +32,19 @@ from connectors.mail.extract import read_mail
 from connectors.mail.imap import Mailbox, MailboxSettings
 from connectors.mail.profiles import Profile, load_profiles, match_profile
 from connectors.mail.reply import send_reply
+from connectors.scan_loop import scan_with_store
+from connectors.scan_runs import OperatorRun
 from core import locations
 from core.config import Config, ConfigError, OperatorConfig
 from core.ingest import IngestResult
-from core.models import OperatorBooking, OperatorError, ParseState, RawMessage, UnparsedMessage
+from core.models import (
+    OperatorBooking,
+    OperatorError,
+    ParseState,
+    RawMessage,
+    UnparsedMessage,
+)
+from core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -226,17 +235,15 @@ def _file_away_once(settings: MailboxSettings, moves: list[Move]) -> None:
 
 # -- one mailbox scan, without the scanner ---------------------------------------------------
 @dataclass
-class MailScan:
-    """What one scan of a mailbox brought."""
+class MailScan(OperatorRun):
+    """What one scan of a mailbox brought: its run, and each message's result.
 
-    operator: str
-    total: int = 0
-    new: int = 0
-    changed: int = 0
-    cancelled: int = 0
+    ``errors`` counts messages that could not be read; ``error`` says why the
+    scan itself failed (server down, login refused), '' when it did not.
+    """
+
     duplicates: int = 0
-    errors: int = 0
-    error: str = ""                        # the scan itself failed (server down, login refused)
+    error: str = ""
     results: list[IngestResult] = field(default_factory=list)
 
     @property
@@ -244,42 +251,24 @@ class MailScan:
         return not self.error
 
 
-def scan_mailbox(store, config: Config, operator_name: str) -> MailScan:
-    """Read one mail operator's mailbox into the store: fetch, ingest, acknowledge, save state.
+def scan_mailbox(store: Store, config: Config, operator_name: str) -> MailScan:
+    """Read one mail operator's mailbox into the store through the scan loop (``connectors.scan_loop``).
 
     Records a scan run (``core.scanlog``) and never raises for a server
     failure: the run and the returned ``MailScan`` carry the error, and the
-    next scan starts again from the saved state.
+    next scan starts again from the saved state (saved after each mail).
     """
-    from core import scanlog
-    from core.ingest import Ingestor
-
     operator = config.operator(operator_name)
     if operator is None or operator.kind != MailConnector.kind:
         raise ConfigError(f"{config.path}: no mail operator named {operator_name!r}")
-    connector = MailConnector(operator, config)
-    connector.save_state = lambda state: store.set_connector_state(operator.name, state)
-    ctx = FetchContext(http=None, config=config, state=dict(store.connector_state(operator.name)))
-    scan = MailScan(operator.name)
-    run_id = scanlog.start_run(store, operator.name)
-    try:
-        asyncio.run(_scan(connector, Ingestor(store, config), ctx, scan))
-    except OperatorError as exc:
-        scan.error = str(exc)
-    scanlog.update_run(store, run_id, total=scan.total, new=scan.new, changed=scan.changed,
-                       cancelled=scan.cancelled, errors=scan.errors + bool(scan.error))
-    last_error = scan.error or next((r.error for r in reversed(scan.results) if r.error), "")
-    scanlog.finish_run(store, run_id, "error" if scan.error else "ok", last_error)
-    return scan
 
+    def connect() -> MailConnector:
+        connector = MailConnector(operator, config)
+        connector.save_state = lambda state: store.set_connector_state(operator.name, state)
+        return connector
 
-async def _scan(connector: MailConnector, ingestor, ctx: FetchContext, scan: MailScan) -> None:
-    async for raw in connector.fetch(ctx):
-        result = ingestor.ingest(raw, connector.parse)
-        scan.results.append(result)
-        scan.total += 1
-        scan.duplicates += result.duplicate
-        scan.new, scan.changed, scan.cancelled = (scan.new + result.new, scan.changed + result.changed,
-                                                   scan.cancelled + result.cancelled)
-        scan.errors += result.state in (ParseState.FAILED, ParseState.UNPARSED)
-        await connector.acknowledge(raw, result, ctx)
+    results: list[IngestResult] = []
+    run = scan_with_store(store, config, operator, connect, results)
+    failed = run.state == "error"
+    return MailScan(**{**vars(run), "errors": run.errors - failed}, duplicates=sum(r.duplicate for r in results),
+                    error=run.last_error if failed else "", results=results)

@@ -71,7 +71,8 @@ def read_mail(body: bytes) -> MailText:
     reply_to = msg.reply_to_values
     return MailText(
         sender=sender.email.lower() if sender else "", sender_name=sender.name if sender else "",
-        reply_to=reply_to[0].email if reply_to else "", subject=msg.subject, message_id=str(msg.obj.get("Message-ID", "")).strip(),
+        reply_to=reply_to[0].email if reply_to else "", subject=msg.subject,
+        message_id=str(msg.obj.get("Message-ID", "")).strip(),
         references=str(msg.obj.get("References", "")).strip(),
         text=_normalise(msg.text) or html_text, html_text=html_text,
         tables=html_tables(html) if html.strip() else [],

@@ -8,13 +8,12 @@ mailbox (never the password).
 from __future__ import annotations
 
 import imaplib
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from imap_tools import AND, U, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
 from core.config import Config, ConfigError, OperatorConfig
@@ -106,7 +105,7 @@ class Mailbox:
         except ssl.SSLError as exc:
             raise OperatorError(f"mailbox {label}: TLS failed: {exc} (check security and ca_file)",
                                 retryable=False) from exc
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise OperatorError(f"mailbox {label}: the server did not answer in time to {doing}",
                                 retryable=True) from exc
         except OSError as exc:

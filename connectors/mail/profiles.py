@@ -16,11 +16,15 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberFormatError, parse_decimal
+
 from connectors.mail.extract import MailText, Table
+from core.errors import ConfigError
 from core.models import Content, Guest, OperatorBooking, ParseError
 
 BUILTIN_DIR = Path(__file__).with_name("profiles")
@@ -39,7 +43,7 @@ DEFAULT_REPLY = {
 }
 
 
-class ProfileError(Exception):
+class ProfileError(ConfigError):
     """A profile file that cannot be used; the message names the file and the key."""
 
 
@@ -74,7 +78,8 @@ class Profile:
     subjects: list[re.Pattern] = field(default_factory=list)
     content_rules: dict[Content, list[re.Pattern]] = field(default_factory=dict)
     date_formats: list[str] = field(default_factory=lambda: list(DEFAULT_DATE_FORMATS))
-    decimal: str = "."
+    decimal: str = "."                                      # the decimal mark, when no locale is named
+    locale: str = ""                                        # how its amounts are written: "de_DE", "tr_TR" ...
     fields: dict[str, FieldRule] = field(default_factory=dict)
     required: list[str] = field(default_factory=lambda: ["voucher", "check_in", "check_out", "room"])
     required_cancel: list[str] = field(default_factory=lambda: ["voucher"])
@@ -256,13 +261,16 @@ class Profile:
         m = re.search(r"-?\d[\d.,' ]*", value)
         if m is None:
             raise ParseError(f"{self.name}: {value!r} is not an amount", field=name, record=record)
-        digits = m.group(0).strip()
-        thousands = "," if self.decimal == "." else "."
-        digits = digits.replace(thousands, "").replace(" ", "").replace("'", "").replace(self.decimal, ".")
+        digits = m.group(0).strip().replace(" ", "").replace("'", "")   # spaces and ' group thousands anywhere
         try:
-            return Decimal(digits), currency
-        except InvalidOperation as exc:
+            return parse_decimal(digits, locale=self.number_locale), currency
+        except NumberFormatError as exc:
             raise ParseError(f"{self.name}: {value!r} is not an amount", field=name, record=record) from exc
+
+    @property
+    def number_locale(self) -> str:
+        """The locale babel reads amounts by: the profile's own, else one with its decimal mark."""
+        return self.locale or ("de_DE" if self.decimal == "," else "en_US")
 
 
 _KNOWN = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
@@ -421,6 +429,7 @@ def profile_from_dict(name: str, data: dict[str, Any], path: Path | None = None)
         senders=senders, subjects=_patterns(match.get("subject", [])),
         content_rules={Content(k): _patterns(v) for k, v in content.items()},
         date_formats=list(data.get("date_formats", DEFAULT_DATE_FORMATS)), decimal=str(data.get("decimal", ".")),
+        locale=_locale(data.get("locale", "")),
         fields={k: _rule(k, v) for k, v in data.get("fields", {}).items()},
         rooms=rooms, room_fields={k: _rule(k, v) for k, v in rooms.get("fields", {}).items()},
         guests=guests, reply=reply, reply_to=str(data.get("reply_to", "")),
@@ -431,6 +440,16 @@ def profile_from_dict(name: str, data: dict[str, Any], path: Path | None = None)
     if "required_cancel" in data:
         profile.required_cancel = list(data["required_cancel"])
     return profile
+
+
+def _locale(name: Any) -> str:
+    if not name:
+        return ""
+    try:
+        Locale.parse(str(name))
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f"locale {name!r} is not a locale (e.g. de_DE, tr_TR, en_GB)") from None
+    return str(name)
 
 
 def _patterns(values: str | list[str]) -> list[re.Pattern]:

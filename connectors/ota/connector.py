@@ -1,7 +1,7 @@
 """AlpineBits HotelData GuestRequests connectors: pull (``ota-pull``) and push (``ota-push``).
 
-Pull: ``OTA_Read:GuestRequests``; the answer is split into one raw message per reservation (so each is stored, versioned and
-acknowledged on its own); ``OTA_NotifReport:GuestRequests`` acknowledges the
+Pull: ``OTA_Read:GuestRequests``; the answer is split into one raw message per reservation (so each is stored,
+versioned and acknowledged on its own); ``OTA_NotifReport:GuestRequests`` acknowledges the
 ones core has stored. A reservation that failed to parse is stored but not
 acknowledged, so the operator sends it again until the parser is fixed.
 
@@ -110,7 +110,8 @@ class OtaConnector(Connector):
                                 f"confirm_url (push) in its [[operators]] entry")
         try:
             with httpx.Client(timeout=float(self.setting("timeout", 30))) as client:
-                response = client.post(url, files=self.form(ACK_ACTION, request), auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
+                response = client.post(url, files=self.form(ACK_ACTION, request),
+                                       auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
                                        headers=self.headers())
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc

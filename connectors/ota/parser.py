@@ -230,7 +230,8 @@ def read_time_span(span: Element | None, voucher: str, extra: dict[str, Any]) ->
     if start and not end and duration:
         match = re.fullmatch(r"P(\d+)N", duration)
         if not match:
-            raise ParseError(f"bad Duration {duration!r} (expected like P7N)", field="TimeSpan Duration", record=voucher)
+            raise ParseError(f"bad Duration {duration!r} (expected like P7N)", field="TimeSpan Duration",
+                             record=voucher)
         end = start + timedelta(days=int(match.group(1)))
     window = child(span, "StartDateWindow")
     if window is not None:
@@ -373,7 +374,8 @@ def read_global_info(info: Element | None, booking: OperatorBooking) -> None:
             # The guest's own words stand alone; other comments say what they are.
             notes.append(body if label == "customer comment" else f"{label}: {body}")
     for request in children(parts.get("SpecialRequests"), "SpecialRequest"):
-        notes.append(f"special request {request.get('RequestCode', '')}: {block_text(child(request, 'Text'))}".rstrip(": "))
+        text = block_text(child(request, "Text"))
+        notes.append(f"special request {request.get('RequestCode', '')}: {text}".rstrip(": "))
     booking.notes = "\n".join(notes)
     penalty = block_text(path(parts.get("CancelPenalties"), "CancelPenalty", "PenaltyDescription", "Text"))
     if penalty:

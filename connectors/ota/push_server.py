@@ -76,7 +76,7 @@ class PushServer:
         with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
             results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
         acks, refusals = [], []
-        for (raw, unique_id, _), result in zip(parts, results):
+        for (_, unique_id, _), result in zip(parts, results):
             if result.ok:
                 acks.append(unique_id)
             else:

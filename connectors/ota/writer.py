@@ -88,7 +88,8 @@ def room_stay(booking: OperatorBooking, *, first: bool) -> etree._Element:
         if booking.board:
             sub(plan, "MealsIncluded", MealPlanIndicator="true", MealPlanCodes=meal_plan_code(booking.board))
     if first and booking.night_prices and booking.room and booking.rate:
-        rates = sub(sub(sub(stay, "RoomRates"), "RoomRate", RatePlanCode=booking.rate, RoomTypeCode=booking.room), "Rates")
+        rates = sub(sub(sub(stay, "RoomRates"), "RoomRate", RatePlanCode=booking.rate, RoomTypeCode=booking.room),
+                    "Rates")
         for night in booking.night_prices:
             rate = sub(rates, "Rate", EffectiveDate=night.date.isoformat(),
                        ExpireDate=(night.date + timedelta(days=1)).isoformat(), RateTimeUnit="Day", UnitMultiplier="1")
@@ -195,7 +196,8 @@ def add_refusals(root: etree._Element, refusals: Iterable[tuple[str, str]]) -> N
     if refusals:
         warnings = sub(root, "Warnings")
         for voucher, reason in refusals:
-            sub(warnings, "Warning", Type="3", Code="450", RecordID=voucher[:64]).text = reason or "Unable to process reservation"
+            sub(warnings, "Warning", Type="3", Code="450",
+                RecordID=voucher[:64]).text = reason or "Unable to process reservation"
 
 
 # -- helpers --------------------------------------------------------------------

@@ -14,7 +14,8 @@ from core.models import OperatorBooking
 
 
 def push(url: str, bookings: list[OperatorBooking], *, username: str, password: str,
-         client_id: str = "opdesk-simulator", timeout: float = 30) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+         client_id: str = "opdesk-simulator",
+         timeout: float = 30) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Post one ``OTA_HotelResNotifRQ``; returns the hotel's acks and refusals."""
     body = writer.booking_to_ota_xml(bookings, push=True)
     response = httpx.post(url, files={"action": (None, PUSH_ACTION), "request": (None, body)},

@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.checks import CheckContext, CheckOutcome, StayFacts
 from core.models import CheckState
 from core.pricing.load import ContractsError
 from core.pricing.quote import Quote, QuoteRequest, money, quote
 from core.pricing.store import active_contracts, promo_uses
+from core.stay import CheckContext, CheckOutcome, StayFacts
 
 DEFAULT_TOLERANCE_PERCENT = Decimal(1)
 DEFAULT_TOLERANCE_AMOUNT = Decimal("1.00")
@@ -40,6 +40,7 @@ def check_price(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 
 
 def request_from_facts(facts: StayFacts) -> QuoteRequest:
+    assert facts.check_in is not None and facts.check_out is not None   # priced only with stay dates
     return QuoteRequest(
         rate_code=facts.hotel_rate or "", room_type=facts.hotel_room or "", board=facts.hotel_board or "",
         check_in=facts.check_in, nights=(facts.check_out - facts.check_in).days, adults=facts.adults,

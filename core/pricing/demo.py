@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import tomlkit
 
@@ -82,7 +83,7 @@ def _plan(rate: str, offset: Decimal, today: date) -> ContractPlan:
     )
 
 
-def _rate_code(code: str) -> dict:
+def _rate_code(code: str) -> dict[str, Any]:
     bands = tomlkit.array()
     for name, low, high in (("infant", 0, 1.99), ("young", 2, 6.99), ("older", 7, 12.99)):
         band = tomlkit.inline_table()
@@ -91,7 +92,7 @@ def _rate_code(code: str) -> dict:
     return {"code": code, "use_prices": "contract", "order_children_by_age": True, "child_bands": bands}
 
 
-def _discounts(today: date) -> list[dict]:
+def _discounts(today: date) -> list[dict[str, Any]]:
     everyone = [rate for _, rate, _ in OPERATORS]
     stay = [today, add_months(today, 13)]
     return [
@@ -106,13 +107,13 @@ def _discounts(today: date) -> list[dict]:
     ]
 
 
-def _promotion(today: date) -> dict:
+def _promotion(today: date) -> dict[str, Any]:
     _, start, end = seasons(today)[1]
     return {"code": "SUNNY5", "type": "percent", "value": number(Decimal(5)), "stay": [start, end],
             "sales": [today - timedelta(days=30), end], "min_stay": 5, "min_total": 600, "max_uses": 200}
 
 
-def _aot(entries: list[dict]) -> tomlkit.items.AoT:
+def _aot(entries: list[dict[str, Any]]) -> tomlkit.items.AoT:
     aot = tomlkit.aot()
     for entry in entries:
         aot.append(toml_table(entry))

@@ -1,6 +1,6 @@
 """Read and validate a contracts file (TOML) into a ``ContractSet``.
 
-Validation is plain Python over what tomllib gives: every problem is collected
+Validation is plain Python over what the TOML reader gives: every problem is collected
 with the file, the entry and the field it is in, and a file with any problem
 loads nothing (``ContractsError`` lists them all). Entries are counted from 1,
 as a person reading the file counts them.
@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import functools
 import json
-import tomllib
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
 
-try:
-    import rtoml
-except ImportError:  # optional: only faster
-    rtoml = None
+import rtoml
 
+from core.errors import InvalidInput
 from core.pricing.model import (
     ADULT,
     CHILD_ROWS,
@@ -49,7 +46,7 @@ TOP_LEVEL = ("hotel", "room_types", "boards", "agencies", "rate_codes", "contrac
 USE_PRICES = ("contract", "daily", "contract_daily")
 
 
-class ContractsError(Exception):
+class ContractsError(InvalidInput):
     """A contracts file that cannot be used; each line names the file, the entry and the field."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -225,15 +222,10 @@ def load_contracts(path_or_text: str | Path, *, source: str = "") -> ContractSet
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """TOML to plain values. rtoml (Rust) reads a large contracts file several times faster than
-    tomllib and gives the same values; tomllib is used when rtoml is not installed."""
-    if rtoml is not None:
-        try:
-            return rtoml.loads(text)
-        except rtoml.TomlParsingError as exc:
-            raise ContractsError([f"{source}: not valid TOML: {exc}"]) from exc
+    tomllib and gives the same values."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return dict(rtoml.loads(text))
+    except rtoml.TomlParsingError as exc:
         raise ContractsError([f"{source}: not valid TOML: {exc}"]) from exc
 
 
@@ -592,7 +584,8 @@ class Reader:
             manual=e.flag("manual", False), inactive=e.flag("inactive", False),
             incompatible_with=frozenset(incompatible),
             rules=DiscountRules(
-                min_stay=rules.integer("min_stay", None, minimum=1), max_stay=rules.integer("max_stay", None, minimum=1),
+                min_stay=rules.integer("min_stay", None, minimum=1),
+                max_stay=rules.integer("max_stay", None, minimum=1),
                 min_days_before=rules.integer("min_days_before", None),
                 max_days_before=rules.integer("max_days_before", None),
                 check_in_days=rules.weekdays("check_in_days"), min_adults=rules.integer("min_adults", None),

@@ -138,7 +138,7 @@ class PriceSource:
     add_vat: bool = False
     special_cases: tuple[SpecialCase, ...] = ()
     # Night prices already worked out, by (board, adults, children bands, factor).
-    night_cache: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    night_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     def sells(self, board: str) -> bool:
         return board == self.board or board in self.supplements

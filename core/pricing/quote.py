@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Sequence
 
+from core.errors import Refused
 from core.pricing.model import (
     ADULT,
     WEEKDAYS,
     Contract,
     ContractSet,
+    DailyRate,
     Discount,
     PriceSource,
     Promotion,
@@ -45,7 +47,7 @@ class QuoteRequest:
     check_in: date
     nights: int
     adults: int
-    child_ages: list = field(default_factory=list)
+    child_ages: list[int] = field(default_factory=list)
     booked: date | None = None
     market: str = ""
     agency: str = ""
@@ -78,7 +80,8 @@ class Totals:
     price: Decimal
 
     def __getitem__(self, key: str) -> Decimal:
-        return getattr(self, key)
+        value: Decimal = getattr(self, key)
+        return value
 
     def as_dict(self) -> dict[str, str]:
         return {"contract_price": money(self.contract_price), "discount": money(self.discount),
@@ -117,7 +120,7 @@ class Quote:
         }
 
 
-class _Refusal(Exception):
+class _Refusal(Refused):
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(message)
         self.rule, self.message = rule, message
@@ -197,17 +200,20 @@ def _pax(rate: RateCode, request: QuoteRequest) -> tuple[int, tuple[str, ...]]:
 
 
 def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list[date]) -> list[PriceSource]:
+    candidates: Sequence[Contract | DailyRate]
     if rate.use_prices == "contract":
         candidates = cs.by_key.get((rate.code, request.room_type, request.board), ())
     else:
         base = rate.base_rate_code if rate.use_prices == "contract_daily" else rate.code
         candidates = cs.daily_by_key.get((base, request.room_type, request.board), ())
-    found, missing = [], []
+    found: list[PriceSource] = []
+    missing: list[date] = []
     for night in dates:
         src = next((c for c in candidates if c.covers(night, request.check_in)), None)
         if src is None:
             missing.append(night)
-        found.append(src)
+        else:
+            found.append(src)
     if missing:
         shown = ", ".join(d.isoformat() for d in missing[:3]) + (" …" if len(missing) > 3 else "")
         raise _Refusal("no_contract", f"no {rate.use_prices.replace('_', ' ')} price for {rate.code} "

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 from core.audit import Actor, record
 from core.pricing.load import load_contracts
 from core.pricing.model import ContractSet
-from core.store import now_iso
+from core.store import now_iso, rowid
 
 if TYPE_CHECKING:
-    from core.config import Config
     from core.store import Store
 
 
@@ -29,7 +28,8 @@ class LoadedContracts:
 
 
 def active_set_id(store: "Store") -> int | None:
-    return store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+    found = store.scalar("SELECT id FROM contract_sets WHERE active = 1 ORDER BY id DESC LIMIT 1")
+    return int(found) if found is not None else None
 
 
 def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tuple[int, ContractSet] | None:
@@ -50,6 +50,7 @@ def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tup
     if cache is not None and key in cache:
         return set_id, cache[key]
     row = store.one("SELECT body, source_path FROM contract_sets WHERE id = ?", (set_id,))
+    assert row is not None      # its id was just read
     contracts = load_contracts(row["body"], source=row["source_path"] or f"contract set #{set_id}")
     if cache is not None:
         cache[key] = contracts
@@ -60,7 +61,7 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     """Validate ``text`` and make it the active contract set in one transaction; returns its id.
 
     Raises ``ContractsError`` (and changes nothing) when the file has any problem.
-    Rows already in the store are not re-checked: ``load_into_store`` does that.
+    Rows already in the store are not re-checked: ``core.desk.load_contracts_text`` does that.
     """
     contracts = load_contracts(text, source=source)
     who = actor if isinstance(actor, Actor) else Actor.current("cli", actor or None)
@@ -68,22 +69,13 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     with store.transaction() as c:
         before = active_set_id(store)
         c.execute("UPDATE contract_sets SET active = 0 WHERE active = 1")
-        set_id = c.execute(
+        set_id = rowid(c.execute(
             "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
             "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), who.name, source, digest, text),
-        ).lastrowid
+        ))
         record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
                detail=f"{source}: {len(contracts.contracts)} contracts")
     return set_id
-
-
-def load_into_store(store: "Store", config: "Config", text: str, *, source: str,
-                    actor: Actor | str = "") -> LoadedContracts:
-    """Make ``text`` the active contract set, then re-check every pending row against it."""
-    set_id = activate_contracts(store, text, source=source, actor=actor)
-    from core.ingest import recheck   # core.ingest reaches the price check; import late to avoid a cycle
-
-    return LoadedContracts(set_id, active_contracts(store)[1], recheck(store, config))
 
 
 def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = "") -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 import tomlkit
 
+from core.errors import InvalidInput
 from core.pricing.load import load_contracts
 from core.pricing.model import OCCUPANCY_KEYS
 
@@ -47,7 +48,7 @@ def children_rows(bands: list[str]) -> dict[str, dict[str, Any]]:
             "sgl_second": row("70%", "70%")}
 
 
-class WizardError(ValueError):
+class WizardError(InvalidInput, ValueError):
     """Input the wizard cannot use; the message says which value and why."""
 
 
@@ -105,7 +106,8 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def plan_entries(plan: ContractPlan, bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_entries(plan: ContractPlan,
+                 bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(contracts, discounts) as plain TOML-ready tables; ``bands`` are the rate code's child bands."""
     plan.check()
     children = children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)

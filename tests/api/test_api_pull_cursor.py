@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+from api.test_api_scan import make_config, rows
+
 from connectors.scan import scan
 from connectors.simulate.demo import sim_operator
 from connectors.simulate.server import SimServer
 from core.store import Store
-from api.test_api_scan import make_config, rows
 
 
 def stamp_ahead(op, days: int = 2) -> None:
@@ -31,11 +32,12 @@ def test_stamps_ahead_of_our_clock_do_not_hide_later_changes(tmp_path):
     with SimServer([op]) as server:
         config = make_config(tmp_path, server)
         [first] = asyncio.run(scan(config))
-        changed, cancelled = op.feed.add_change(), op.feed.add_cancel()
+        _, cancelled = op.feed.add_change(), op.feed.add_cancel()
         [second] = asyncio.run(scan(config))
     assert (first.state, first.new) == ("ok", 4)
     assert (second.state, second.total, second.changed, second.cancelled) == ("ok", 2, 1, 1)
-    latest = {r["voucher"]: r["content"] for r in rows(config, "SELECT * FROM operator_reservations WHERE is_latest = 1")}
+    latest = {r["voucher"]: r["content"] for r in rows(config,
+                                                       "SELECT * FROM operator_reservations WHERE is_latest = 1")}
     assert latest[cancelled.voucher] == "cancel"
     assert op.feed.unacked() == 0
     with Store(config.store_path) as store:

@@ -138,7 +138,8 @@ def test_json_api_pages_through_every_booking(tmp_path, pagination):
     stored = rows(config, "SELECT * FROM operator_reservations ORDER BY voucher")
     first = op.feed.events[0].booking
     row = next(r for r in stored if r["voucher"] == first.voucher)
-    assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate, first.adults)
+    assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate,
+                                                                       first.adults)
     assert row["check_in"] == first.check_in.isoformat()
     assert row["total_minor"] == int(first.total * 100)
 
@@ -278,7 +279,7 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
     import os
     import signal
 
-    import connectors.scan as scanner
+    import connectors.scan_pool as scanner
 
     ops = [sim_operator(f"op{i:02d}", initial=3, faults=Faults(latency=1.5)) for i in range(8)]
     with SimServer(ops) as server:
@@ -322,3 +323,16 @@ def test_a_dead_workers_operators_all_end_as_errors_on_the_board_started_or_not(
         assert board[name]["state"] == "error" and board[name]["finished_at"]
         assert board[name]["last_error"] == "the scan process died"
     assert all(run.run_id == board[run.operator]["id"] for run in failed)
+
+
+def test_the_retry_policy_retries_posts_caps_its_waits_and_never_retries_a_refusal():
+    from connectors.scan_loop import ScanSettings, retry_policy
+
+    policy = retry_policy(ScanSettings(retries=3, backoff=0.5, backoff_max=2.0, retry_after_max=5.0))
+    assert policy.is_retry("POST", 503, False) and policy.is_retry("GET", 429, False)
+    assert not policy.is_retry("POST", 401, False) and not policy.is_retry("GET", 403, False)
+    later = policy.increment().increment().increment().increment().increment()
+    assert later.backoff_max == 2.0 and later.is_exhausted()
+    assert all(0.25 <= policy.increment().backoff_strategy() <= 0.75 for _ in range(50))  # 0.25..0.5 + 0..0.25
+    assert all(later.backoff_strategy() <= 2.25 for _ in range(50))
+    assert later.parse_retry_after("3600") == 5.0 and later.parse_retry_after("0.3") == 0.3

@@ -7,15 +7,15 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-
-import core.approval as approval
-from core.actions import confirm, save
-from core.approval import ApprovalError, approval_block, decide, start
-from core.audit import Actor, audit_rows
-from core.models import utcnow
-from core.store import Store
 from approval.helpers import add_booking
 from support.desk import booking
+
+import core.approval as approval
+from core.approval import ApprovalError, approval_block, decide, start
+from core.audit import Actor, audit_rows
+from core.desk import confirm, save
+from core.models import utcnow
+from core.store import Store
 
 DESK = Actor("front-desk", "cli")
 

@@ -6,15 +6,15 @@ import json
 from email.message import EmailMessage
 
 import pytest
-
 from approval.helpers import add_booking, cli, write_config
+from support.desk import booking
+
 from connectors.mail.connector import scan_mailbox
-from core.actions import confirm
 from core.audit import Actor, audit_rows
+from core.desk import confirm
 from core.hotelbook import set_room_type
 from core.mapping import set_mapping
 from core.store import Store
-from support.desk import booking
 
 BOSS, GM = "boss@sunbeach.example", "gm@sunbeach.example"
 

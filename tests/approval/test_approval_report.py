@@ -8,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-
 from approval.helpers import add_booking, cli, write_config
+
 from core.models import Content, OperatorBooking
 from core.report import daily_trend, operator_report
 

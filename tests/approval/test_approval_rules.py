@@ -6,16 +6,16 @@ import json
 from email.message import EmailMessage
 
 import pytest
+from approval.helpers import add_booking
+from support.desk import booking
 
 from connectors.mail.approval_reply import approval_reply, own_lines
 from connectors.mail.extract import read_mail
 from core.approval import ApprovalSettings, needs_approval
-from core.checks import CheckOutcome
 from core.config import ConfigError
 from core.ingest import facts_from_booking
 from core.models import CheckState, Content, UnparsedMessage
-from approval.helpers import add_booking
-from support.desk import booking
+from core.stay import CheckOutcome
 
 CODE = "ABCD-EFGH-2345-67QR"
 RULES = {"price_mismatch_percent": 5, "stop_sale": True, "min_persons": 6, "operators": ["pegas"]}

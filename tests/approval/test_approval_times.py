@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
+from approval.helpers import add_booking, cli, write_config
 from rich.console import Console
+from support.desk import booking
 
 from connectors.mail.approval_mail import request_body
 from core import approval as approvals
 from core.audit import Actor
 from core.clock import hotel_time
 from core.store import Store
-from support.desk import booking
-from approval.helpers import add_booking, cli, write_config
 from tui.widgets.approvals import approvals_table
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")

@@ -6,20 +6,25 @@ import html
 import re
 from datetime import date
 
+from approval.helpers import add_booking
+from approval.test_approval_report import history  # noqa: F401  (fixture)
 from rich.console import Console
+from support.desk import booking
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
-from approval.helpers import add_booking
-from approval.test_approval_report import history  # noqa: F401  (fixture)
 from core.approval import decide, start
 from core.audit import Actor
 from core.store import Store
-from support.desk import booking
+from tui.desk_actions import ask_approval
 from tui.screens.dashboard import DashboardScreen
 from tui.widgets import approvals as approval_widgets
-from tui.widgets.approvals import ApprovalAsk, ApprovalsSection, AskApproval, start_approval
 from tui.widgets import detail_pane
+from tui.widgets.approvals import (
+    ApprovalAsk,
+    ApprovalsSection,
+    AskApproval,
+)
 from tui.widgets.detail_pane import ChecksSection, DetailPane, ReservationDetail
 
 
@@ -120,7 +125,10 @@ async def test_ask_for_approval_dialog_returns_approvers_and_note(desk):
         assert answers == [ApprovalAsk(["boss@hotel.example", "gm@hotel.example"], "big group")]
 
         # Without [smtp] the round starts, and the line says the mail did not go and how to send it.
-        line = start_approval(store, desk, rid, answers[0], Actor("desk", "app"))
+        started = ask_approval(store, desk, rid, answers[0].approvers, Actor("desk", "app"),
+                               note=answers[0].note).outcome()
+        assert started.ok and started.sent is False
+        line = started.message
         assert line.startswith("approval started but not mailed:") and "needs 'host'" in line
         assert f"opdesk approval send {rid}" in line
         assert store.scalar("SELECT COUNT(*) FROM approvals WHERE reservation_id = ?", (rid,)) == 2

@@ -218,13 +218,13 @@ def test_the_json_api_reader_never_splits_a_child_ages_string_into_digits():
 
 
 def test_the_room_types_maximum_comes_from_the_loaded_contracts(desk):
-    from core.pricing.store import load_into_store
+    from core.desk import load_contracts_text
 
     spec = Path(__file__).resolve().parents[1] / "pricing" / "data" / "spec.toml"
     with Store(desk.store_path) as store:
         store.conn.execute("INSERT INTO mappings(operator, kind, code, hotel_code, updated_at) "
                            "VALUES ('tui', 'room', 'DBLX', 'DBL', '2026-01-01T00:00:00+00:00')")
-        load_into_store(store, desk, spec.read_text(), source=str(spec))
+        load_contracts_text(store, desk, spec.read_text(), source=str(spec))
     row = _ingest(desk, {**BODY, "room": "DBLX", "adults": 4})
     check = json.loads(row["checks"])["values"]
     assert check["state"] == "fail" and "at most 3 adult(s) per room" in check["details"]["fields"]["adults"]

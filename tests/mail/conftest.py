@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import grp
 import os
 import pwd
-import grp
 import shutil
 import socket
 import ssl

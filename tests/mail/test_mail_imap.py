@@ -207,7 +207,8 @@ def test_the_scanner_reads_the_mailbox_and_keeps_its_state(mail_config, store, d
     runs = {r.operator: r for r in asyncio.run(scan(mail_config, ["mailbox"]))}
     again = {r.operator: r for r in asyncio.run(scan(mail_config, ["mailbox"]))}
 
-    assert (runs["mailbox"].state, runs["mailbox"].total, runs["mailbox"].new, runs["mailbox"].errors) == ("ok", 4, 4, 1)
+    assert (runs["mailbox"].state, runs["mailbox"].total, runs["mailbox"].new, runs["mailbox"].errors) == ("ok", 4, 4,
+                                                                                                           1)
     assert again["mailbox"].total == 0
     assert folder_count(dovecot, user, "Processed") == 3 and folder_count(dovecot, user, "Failed") == 1
     assert store.connector_state("mailbox")["INBOX.last_uid"] == "4"

@@ -112,7 +112,8 @@ def test_w2m_pdf_voucher_with_polish_names():
     assert profile.operator == "w2m" and profile.source == "pdf"
     assert (b.voucher, b.room, b.board) == ("7781234", "SUI", "Full Board")
     assert (b.check_in, b.check_out, b.total) == (date(2026, 9, 5), date(2026, 9, 12), Decimal("2310.00"))
-    assert guests(b) == [("Krzysztof", "Wiśniewski", 41), ("Małgorzata", "Wiśniewska", 40), ("Łukasz", "Wiśniewski", 15)]
+    assert guests(b) == [("Krzysztof", "Wiśniewski", 41), ("Małgorzata", "Wiśniewska", 40), ("Łukasz", "Wiśniewski",
+                                                                                             15)]
     assert (b.adults, b.child_ages) == (2, [15])
     assert [(d.name, d.content_type) for d in b.documents] == [("voucher_7781234.pdf", "application/pdf")]
 
@@ -237,3 +238,19 @@ def test_mail_connector_keeps_out_of_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent.parent)
     assert "textual" not in out.stdout
+
+
+def test_amounts_are_read_by_the_profiles_locale():
+    from connectors.mail.profiles import profile_from_dict
+
+    base = {"operator": "x", "match": {"from": ["x@example.com"]}}
+    comma = profile_from_dict("c", {**base, "decimal": ","})
+    swiss = profile_from_dict("s", {**base, "locale": "de_CH"})
+    dot = profile_from_dict("d", base)
+    assert comma.to_money("EUR 1.234,50", "total", "r") == (Decimal("1234.50"), "EUR")
+    assert comma.to_money("1 234,50 €", "total", "r") == (Decimal("1234.50"), "EUR")
+    assert swiss.to_money("CHF 1'234.50", "total", "r") == (Decimal("1234.50"), "CHF")
+    assert dot.to_money("£1,234.50", "total", "r") == (Decimal("1234.50"), "GBP")
+    assert dot.to_money("9" * 5000, "total", "r")[0] == Decimal("9" * 5000)
+    with pytest.raises(ValueError, match="not a locale"):
+        profile_from_dict("bad", {**base, "locale": "xx_NOWHERE"})

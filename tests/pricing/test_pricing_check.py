@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from core.checks import CheckContext, StayFacts
+from core.desk import load_contracts_text
 from core.ingest import Ingestor
 from core.mapping import set_mapping
 from core.models import CheckState, Content, NightPrice, OperatorBooking, RawMessage
 from core.pricing import ContractsError
 from core.pricing.check import check_price
-from core.pricing.store import active_contracts, load_into_store, promo_uses
+from core.pricing.store import active_contracts, promo_uses
+from core.stay import CheckContext, StayFacts
 
 SPEC = Path(__file__).parent / "data" / "spec.toml"
 # Example 1 of the spec: 672.00 after EB20.
@@ -53,7 +54,7 @@ def mapped(store):
 
 
 def load_spec(store, config, text: str | None = None):
-    return load_into_store(store, config, text or SPEC.read_text(), source=str(SPEC), actor="tester")
+    return load_contracts_text(store, config, text or SPEC.read_text(), source=str(SPEC), actor="tester")
 
 
 def test_no_contracts_loaded_is_no_contract_never_ok(mapped, config):

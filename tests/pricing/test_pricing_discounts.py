@@ -190,7 +190,8 @@ def test_promotion_refusals_leave_the_stay_priced(pr, body, request_, reason):
 
 
 def test_promotion_min_total_counts_what_is_left_after_discounts(pr):
-    answer = promo_run(pr, 'type = "percent"\nvalue = 10\nmin_total = 300', pr.discount("D", 'type = "amount"\nvalue = 1'))
+    answer = promo_run(pr, 'type = "percent"\nvalue = 10\nmin_total = 300', pr.discount("D",
+                                                                                        'type = "amount"\nvalue = 1'))
     assert reasons(answer) == {"PR": "min_total"}
 
 

@@ -9,7 +9,8 @@ import pytest
 
 PER_PERSON = "pp_dbl = 60\nmultipliers = { sgl = 1.5, dbl = 2, trp = 2.75, quad = 3.4 }\nextra_bed = 25"
 CHILDREN = ('first = { infant = 0, young = 10, older = "50%" }\nsecond = { infant = 0, young = "50%", older = "70%" }\n'
-            'sgl_first = { infant = 0, young = "50%", older = "70%" }\nsgl_second = { infant = 5, young = 15, older = 20 }')
+            'sgl_first = { infant = 0, young = "50%", older = "70%" }\n'
+            'sgl_second = { infant = 5, young = 15, older = 20 }')
 
 
 def night(pr, *pieces, **request):

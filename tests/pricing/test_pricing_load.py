@@ -94,7 +94,8 @@ def test_missing_file_names_it(tmp_path):
 
 
 def test_contract_daily_needs_a_daily_base():
-    text = '[[rate_codes]]\ncode = "A"\n[[rate_codes]]\ncode = "B"\nuse_prices = "contract_daily"\nbase_rate_code = "A"\n'
+    text = ('[[rate_codes]]\ncode = "A"\n[[rate_codes]]\ncode = "B"\nuse_prices = "contract_daily"\n'
+            'base_rate_code = "A"\n')
     assert any("base_rate_code: rate code A does not use daily prices" in p for p in problems(text))
 
 

@@ -45,7 +45,8 @@ def contract_toml(n: int, first: str, last: str, dbl: str, vat: bool = False) ->
     return (f'[[contracts]]\ncode = "C{n}"\nrate_code = "R"\nroom_types = ["DBL"]\nboard = "BB"\n'
             f'stay = ["{first}", "{last}"]\nadd_vat = {str(vat).lower()}\n'
             f'[contracts.prices]\nsgl = {dbl}\ndbl = {dbl}\ntrp = {dbl}\nquad = {dbl}\nextra_bed = 20\n'
-            f'[contracts.children]\nfirst = {{ young = 5, older = "33.3%" }}\nsecond = {{ young = "17%", older = 9.99 }}\n'
+            f'[contracts.children]\nfirst = {{ young = 5, older = "33.3%" }}\n'
+            f'second = {{ young = "17%", older = 9.99 }}\n'
             f'sgl_first = {{ young = 5, older = 9 }}\nsgl_second = {{ young = 5, older = 9 }}\n')
 
 

@@ -7,7 +7,9 @@ from support.desk import booking, drop, scan
 
 from core.store import Store
 
-GOOD_XML_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="7.000"><Success/><ReservationsList><HotelReservation'
+GOOD_XML_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                 b'<OTA_ResRetrieveRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="7.000"><Success/>'
+                 b'<ReservationsList><HotelReservation')
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

@@ -31,7 +31,7 @@ INGEST = textwrap.dedent("""
 
 CONFIRM = textwrap.dedent("""
     import json, sys, time
-    from core.actions import confirm
+    from core.desk import confirm
     from core.audit import Actor
     from core.config import load_config
     from core.store import Store

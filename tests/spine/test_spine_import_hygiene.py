@@ -6,8 +6,8 @@ import pkgutil
 import subprocess
 import sys
 
-import core
 import connectors
+import core
 
 
 def _modules(package) -> list[str]:
@@ -29,3 +29,17 @@ def test_core_imports_no_textual_httpx_or_imap():
 def test_connectors_import_no_textual():
     loaded = _loaded_after_import(_modules(connectors))
     assert not {m for m in loaded if m.split(".")[0] in {"textual", "tui"}}
+
+
+def test_no_module_imports_itself_round_a_cycle():
+    """Every import counts, also one inside a function: a cycle shows where a module's idea leaks."""
+    import grimp
+
+    graph = grimp.build_graph("core", "connectors", "tui")
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if module < imported and graph.chain_exists(importer=imported, imported=module):
+                back = graph.find_shortest_chain(importer=imported, imported=module)
+                cycles.append(f"{module} -> {' -> '.join(back)}")
+    assert cycles == []

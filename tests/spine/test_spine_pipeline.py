@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from support.desk import TODAY, booking, drop, scan
 
-from core.actions import ActionRefused, clean_selection, confirm, reject, save
 from core.audit import Actor
+from core.desk import ActionRefused, clean_selection, confirm, reject, save
 from core.hotelbook import add_stop_sale
 from core.inbox import InboxFilter, counts_by_status, reservation_json
 from core.ingest import remap_after_mapping
@@ -39,7 +39,7 @@ def test_dropped_file_becomes_an_inbox_row_and_is_filed(desk):
 
 
 def test_same_file_dropped_five_times_is_one_message_and_one_version(desk):
-    for i in range(5):
+    for _ in range(5):
         drop(desk, "same.json", booking("V1"))
         scan(desk)
     with Store(desk.store_path) as store:
@@ -117,7 +117,7 @@ def test_confirm_saves_into_the_book_and_answers_through_the_folder(desk):
     drop(desk, "a.json", booking("V1"))
     [result] = scan(desk)
     rid = result.reservation_ids[0]
-    from tui.replier import ConnectorReplier
+    from tui.desk_actions import ConnectorReplier
 
     with Store(desk.store_path) as store:
         [outcome] = confirm(store, desk, [rid], ACTOR, ConnectorReplier(store, desk))

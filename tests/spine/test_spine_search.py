@@ -6,8 +6,7 @@ import sqlite3
 
 import pytest
 
-from core.inbox import (DENSE_SEARCH, InboxFilter, count_rows, counts_by_status, list_rows, row_ids,
-                        search_is_dense)
+from core.inbox import DENSE_SEARCH, InboxFilter, count_rows, counts_by_status, list_rows, row_ids, search_is_dense
 from core.ingest import index_for_search
 from core.schema import MIGRATIONS
 from core.store import Store, _split_sql

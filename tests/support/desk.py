@@ -5,18 +5,16 @@ Import the fixture in a conftest.py: ``from support.desk import desk  # noqa: F4
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from connectors.base import FetchContext, connector_for
 from connectors.canonical import dumps_canonical
+from connectors.scan_loop import scan_with_store
 from core.config import Config, load_config
 from core.hotelbook import set_room_type
-from core.ingest import Ingestor
 from core.mapping import set_mapping
 from core.models import Content, Guest, OperatorBooking
 from core.store import Store
@@ -58,17 +56,9 @@ def drop(cfg: Config, name: str, *bookings: OperatorBooking) -> Path:
 
 
 def scan(cfg: Config, operator: str = "tui") -> list:
-    """The folder connector's fetch -> ingest -> acknowledge loop, as a scan runs it."""
-    async def run() -> list:
-        connector = connector_for(cfg.operator(operator), cfg)
-        ctx = FetchContext(http=None, config=cfg)
-        results = []
-        with Store(cfg.store_path, cfg.documents_dir) as store:
-            ingestor = Ingestor(store, cfg)
-            async for raw in connector.fetch(ctx):
-                result = ingestor.ingest(raw, connector.parse)
-                await connector.acknowledge(raw, result, ctx)
-                results.append(result)
-        return results
-
-    return asyncio.run(run())
+    """The folder connector through the scan loop, as a scan runs it: the IngestResult of each message."""
+    results: list = []
+    with Store(cfg.store_path, cfg.documents_dir) as store:
+        run = scan_with_store(store, cfg, cfg.operator(operator), results=results)
+    assert run.state == "ok", run.last_error
+    return results

@@ -103,6 +103,7 @@ async def test_confirm_all_clean_rows(desk, settle):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("A")
+        await settle(pilot)          # the clean rows are found in a worker, then the modal asks
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await settle(pilot)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from typing import Optional
@@ -12,20 +11,19 @@ import typer
 from rich.table import Table
 
 from core import approval as approvals
-from core.approval import ApprovalError, ApprovalRequest
-from core.audit import Actor
+from core import desk
 from core.clock import hotel_time, zone_label
-from core.config import Config, ConfigError
-from core.models import OperatorError
-from core.store import Store
+from core.errors import OpdeskError
+from core.inbox import awaiting_approval, reservation_row
+from tui import desk_actions
 from tui.cli_common import (
-    EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_REFUSED,
-    STATE,
+    cli_actor,
     config,
     console,
     fail,
+    fail_on,
     open_store,
     parse_date,
     print_json,
@@ -41,22 +39,6 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report_cmd)
 
 
-def _actor() -> Actor:
-    return Actor.current("cli", STATE.actor)
-
-
-def send_requests(store: Store, cfg: Config, requests: list[ApprovalRequest],
-                  reasons: list[str] | None = None) -> str:
-    """Mail the requests; '' when sent, else what went wrong (the approval itself stands)."""
-    from connectors.mail.approval_mail import send_requests as mail_requests
-
-    try:
-        mail_requests(store, cfg, requests, reasons)
-    except (OperatorError, ConfigError) as exc:
-        return str(exc)
-    return ""
-
-
 @approval_app.command("start")
 def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
               approver: list[str] = typer.Option([], "--approver", "-a", metavar="EMAIL",
@@ -69,13 +51,11 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     """Ask for approval of an inbox row: each approver gets a mail with a one-time code."""
     store, cfg = open_store(), config()
     try:
-        requests = approvals.start(store, cfg, reservation_id, approver, _actor(), note=note)
-    except ApprovalError as exc:
-        fail(str(exc), EXIT_BAD_INPUT if "no operator reservation" in str(exc) or "approver" in str(exc)
-             else EXIT_REFUSED)
-    except ConfigError as exc:
-        fail(str(exc))
-    problem = "" if no_mail else send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+        asked = desk_actions.ask_approval(store, cfg, reservation_id, approver, cli_actor(), note=note,
+                                          mail=not no_mail)
+    except OpdeskError as exc:
+        fail_on(exc)
+    requests, problem = asked.requests, asked.mail_error
     shape = approvals.approvals_json(store, reservation_id)
     if as_json:
         shape["mail_error"] = problem or None
@@ -94,18 +74,13 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
              f"opdesk approval send {reservation_id}", EXIT_REFUSED)
 
 
-def _reasons(store: Store, cfg: Config, reservation_id: int) -> list[str]:
-    row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (reservation_id,))
-    return approvals.needs_approval(row, json.loads(row["checks"]), cfg) if row else []
-
-
 @approval_app.command("send")
 def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON: who was asked, and the mail error.")
              ) -> None:
     """Send the approval mails of a row again, to everyone whose code still works."""
     store, cfg = open_store(), config()
-    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+    if reservation_row(store, reservation_id) is None:
         fail(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     requests = approvals.waiting_requests(store, cfg, reservation_id)
     if not requests:
@@ -113,7 +88,7 @@ def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
             print_json({"id": reservation_id, "sent_to": [], "mail_error": None})
         fail(f"#{reservation_id}: nobody is waiting to be asked (see: opdesk approval show {reservation_id})",
              EXIT_REFUSED)
-    problem = send_requests(store, cfg, requests, _reasons(store, cfg, reservation_id))
+    problem = desk_actions.mail_approvers(store, cfg, requests, desk.approval_reasons(store, cfg, reservation_id))
     if as_json:
         print_json({"id": reservation_id, "sent_to": [] if problem else [r.approver for r in requests],
                     "mail_error": problem or None})
@@ -132,10 +107,10 @@ def decide_cmd(code: str = typer.Argument(..., metavar="CODE"),
     if decision.lower() not in ("approve", "reject"):
         fail(f"the decision is approve or reject, not {decision!r}")
     store, cfg = open_store(), config()
-    outcome = approvals.decide(store, cfg, code, decision, _actor(), comment=comment)
+    outcome = approvals.decide(store, cfg, code, decision, cli_actor(), comment=comment)
     problem = ""
     if outcome.ok and outcome.next_requests:
-        problem = send_requests(store, cfg, outcome.next_requests)
+        problem = desk_actions.mail_approvers(store, cfg, outcome.next_requests)
     if as_json:
         print_json({**outcome.as_dict(), "mail_error": problem or None})
     if not outcome.ok:
@@ -152,7 +127,7 @@ def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each approver of a row's current round, with state and time."""
     store = open_store()
-    if store.scalar("SELECT 1 FROM operator_reservations WHERE id = ?", (reservation_id,)) is None:
+    if reservation_row(store, reservation_id) is None:
         fail(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     shape = approvals.approvals_json(store, reservation_id)
     if as_json:
@@ -175,8 +150,7 @@ def list_cmd(state: Optional[str] = typer.Option(None, "--state",
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Pending rows that need approval, with where their approval stands."""
     store = open_store()
-    rows = store.all("SELECT id, operator, voucher FROM operator_reservations WHERE needs_approval = 1 "
-                     "AND status = 'pending' AND is_latest = 1 ORDER BY id")
+    rows = awaiting_approval(store)
     listed = []
     for r in rows:
         shape = approvals.approvals_json(store, r["id"])

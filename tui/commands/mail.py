@@ -77,7 +77,7 @@ def test_command(
         else:
             _print_match(chosen, mail, matches)
             cli_common.err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(EXIT_REFUSED)
+        raise typer.Exit(EXIT_REFUSED) from None
     if as_json:
         print_json({"profile": chosen.name, "operator": chosen.operator, "matches": matches,
                     "bookings": [_booking_dict(plain(b)) for b in bookings]})

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from core.audit import Actor
+from core.desk import load_contracts_text
 from core.pricing import (
     ContractsError,
     ContractSet,
@@ -20,7 +20,7 @@ from core.pricing import (
 )
 from core.pricing.model import Contract, Discount, Promotion
 from core.pricing.quote import money
-from core.pricing.store import active_contracts, load_into_store, promo_uses
+from core.pricing.store import active_contracts, promo_uses
 from core.pricing.wizard import (
     ContractPlan,
     SalesPeriod,
@@ -29,7 +29,7 @@ from core.pricing.wizard import (
     plan_toml,
 )
 from tui import cli_common
-from tui.cli_common import EXIT_REFUSED, console, fail, parse_date, print_json
+from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 
 contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
                             no_args_is_help=True)
@@ -46,10 +46,6 @@ def _load_file(path: Path) -> ContractSet:
         return load_contracts(Path(path))
     except ContractsError as exc:
         fail(str(exc))
-
-
-def _actor() -> Actor:
-    return Actor.current("cli", cli_common.STATE.actor)
 
 
 # -- opdesk quote ---------------------------------------------------------------------
@@ -174,7 +170,7 @@ def load_command(path: Path = typer.Argument(..., metavar="FILE"),
         fail(f"{path}: not UTF-8 text")
     store = cli_common.open_store()
     try:
-        loaded = load_into_store(store, cli_common.config(), text, source=str(path), actor=_actor())
+        loaded = load_contracts_text(store, cli_common.config(), text, source=str(path), actor=cli_actor())
     except ContractsError as exc:
         fail(str(exc))
     finally:

@@ -12,14 +12,15 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from connectors.scan import OperatorRun, pick_operators, scan as scan_operators
+from connectors.scan import OperatorRun, pick_operators
+from connectors.scan import scan as scan_operators
 from core.config import ConfigError
-from core.audit import Actor
+from core.errors import NotFound
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_REFUSED,
-    STATE,
+    cli_actor,
     config,
     console,
     fail,
@@ -33,7 +34,8 @@ SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
 def runs_table(runs: dict[str, OperatorRun]) -> Table:
     table = Table(box=None, pad_edge=False)
     for column in ("operator", "state", "total", "new", "changed", "cancelled", "errors", "last error"):
-        table.add_column(column, justify="right" if column in ("total", "new", "changed", "cancelled", "errors") else "left",
+        numeric = column in ("total", "new", "changed", "cancelled", "errors")
+        table.add_column(column, justify="right" if numeric else "left",
                          overflow="fold" if column == "last error" else "ellipsis")
     style = {"ok": "green", "error": "red", "running": "yellow", "paused": "dim"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
@@ -46,8 +48,8 @@ def run_once(names: list[str] | None, as_json: bool, since: str = "") -> list[Op
     cfg = config()
     try:
         pick_operators(cfg, names)
-    except (KeyError, ConfigError) as exc:
-        fail(str(exc).strip("'\""))
+    except (NotFound, ConfigError) as exc:
+        fail(str(exc))
     if as_json:
         return asyncio.run(scan_operators(cfg, names, since=since))
     live_runs: dict[str, OperatorRun] = {}
@@ -181,10 +183,6 @@ def print_toml(entry: dict) -> None:
     console.print(tomlkit.dumps(document), highlight=False, markup=False)
 
 
-def actor() -> Actor:
-    return Actor.current("cli", STATE.actor)
-
-
 def _pause_target(operator: str | None) -> str | None:
     if operator is not None and config().operator(operator) is None:
         known = ", ".join(op.name for op in config().operators) or "none"
@@ -212,7 +210,7 @@ def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
     name = _pause_target(operator)
     store = open_store()
     try:
-        pause(store, actor(), name, reason)
+        pause(store, cli_actor(), name, reason)
     finally:
         store.close()
     if as_json:
@@ -232,7 +230,7 @@ def resume_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
     name = _pause_target(operator)
     store = open_store()
     try:
-        lifted = resume(store, actor(), name, [op.name for op in config().operators])
+        lifted = resume(store, cli_actor(), name, [op.name for op in config().operators])
     finally:
         store.close()
     if as_json:

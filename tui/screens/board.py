@@ -9,8 +9,9 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from core.inbox import pending_by_operator
 from core.pauses import ALL, pause, pause_of, paused, resume
-from tui.widgets.operator_card import OperatorCard, last_runs, pending_by_operator
+from tui.widgets.operator_card import OperatorCard, last_runs
 
 CARD_WIDTH = 38
 POLL_SECONDS = 1.0

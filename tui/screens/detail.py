@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from tui.messages import ActionsDone
+from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.detail_pane import DetailPane, ReservationDetail
 
 
@@ -58,23 +59,15 @@ class DetailScreen(Screen):
         self.load()
 
     def action_confirm(self) -> None:
-        from tui.screens.inbox import ask_confirm
-
         ask_confirm(self.app, [self.reservation_id])
 
     def action_reject(self) -> None:
-        from tui.screens.inbox import ask_reject
-
         ask_reject(self.app, [self.reservation_id])
 
     def action_save(self) -> None:
-        from tui.screens.inbox import ask_save
-
         ask_save(self.app, [self.reservation_id])
 
     def action_fix_mapping(self) -> None:
-        from tui.screens.inbox import ask_mapping
-
         if self.detail is not None:
             ask_mapping(self.app, self.detail.shape)
 

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from core.forecast import forecast, shifted
+from core.hotelbook import room_types
 from tui.widgets.detail_pane import forecast_table
 
 MARGIN_DAYS = 3
@@ -50,7 +51,7 @@ class ForecastScreen(Screen):
         self.query_one("#forecast-table", Static).update(forecast_table(nights))
 
     def action_next_room(self) -> None:
-        rooms = [r[0] for r in self.app.store.conn.execute("SELECT code FROM room_types ORDER BY code")]
+        rooms = [r["code"] for r in room_types(self.app.store)]
         if rooms:
             self.room = rooms[(rooms.index(self.room) + 1) % len(rooms)] if self.room in rooms else rooms[0]
             self.show()

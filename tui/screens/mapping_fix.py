@@ -8,6 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.inbox import pending_using_code
 from core.mapping import hotel_codes
 from tui.widgets.confirmation import RequiredTextModal
 
@@ -41,9 +42,7 @@ class MappingFixModal(RequiredTextModal):
 
     def compose(self) -> ComposeResult:
         codes = suggestions(hotel_codes(self.app.store, self.kind), self.code)
-        waiting = self.app.store.scalar(
-            f"SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
-            f"AND operator = ? AND {self.kind} = ?", (self.operator, self.code))
+        waiting = pending_using_code(self.app.store, self.operator, self.kind, self.code)
         with Vertical(classes="dialog", id="mapping-dialog"):
             yield Label(f"Map {self.operator} {self.kind} {self.code}", classes="dialog-title")
             yield Static(f"{waiting} pending row(s) use this code; saving re-maps them all.", classes="dialog-body")

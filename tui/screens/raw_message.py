@@ -7,6 +7,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
+from core.inbox import raw_row
+
 MAX_CHARS = 200_000
 
 
@@ -26,7 +28,7 @@ class RawMessageScreen(Screen):
         self.raw_id = raw_id
 
     def compose(self) -> ComposeResult:
-        row = self.app.store.one("SELECT * FROM raw_messages WHERE id = ?", (self.raw_id,))
+        row = raw_row(self.app.store, self.raw_id)
         yield Header()
         if row is None:
             yield Static(f"No raw message #{self.raw_id}")

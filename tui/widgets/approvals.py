@@ -3,8 +3,8 @@
 ``ApprovalsSection`` is a detail-pane section (register it with
 ``install()``): it shows each approver of the current round with state and
 times, and why the row still waits. ``AskApproval`` is a modal that asks for
-approvers and a note; ``start_approval`` starts the round and mails the
-approvers, to be run in a worker thread.
+approvers and a note; the app starts the round and mails the approvers in a
+worker (``tui.desk_actions.ask_approval``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from core import approval as approvals
-from core.approval import ApprovalError
-from core.audit import Actor
 from core.clock import hotel_time, zone_label
-from core.config import Config, ConfigError
 from core.store import Store
-from tui.widgets.detail_pane import ChecksSection, DetailSection, ReservationDetail, add_section
+from tui.widgets.detail_pane import (
+    ChecksSection,
+    DetailSection,
+    ReservationDetail,
+    add_section,
+)
 
 STATE_STYLE = {"approved": "green", "rejected": "bold red", "waiting": "yellow", "queued": "dim",
                "withdrawn": "dim", "expired": "red", "none": "yellow"}
@@ -132,19 +134,3 @@ class AskApproval(ModalScreen[ApprovalAsk | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def start_approval(store: Store, config: Config, reservation_id: int, ask: ApprovalAsk, actor: Actor) -> str:
-    """Start the round and mail the approvers; a line for ``notify``. Run it in a worker thread."""
-    from connectors.mail.approval_mail import send_requests
-    from core.models import OperatorError
-
-    try:
-        requests = approvals.start(store, config, reservation_id, ask.approvers, actor, note=ask.note)
-    except (ApprovalError, ConfigError) as exc:
-        return f"not started: {exc}"
-    try:
-        send_requests(store, config, requests)
-    except (OperatorError, ConfigError) as exc:
-        return f"approval started but not mailed: {exc} (opdesk approval send {reservation_id})"
-    return f"approval asked of {', '.join(r.approver for r in requests)}"

@@ -7,10 +7,9 @@ with ``add_section``; the pane needs no other change.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -46,8 +45,7 @@ class ReservationDetail:
         shape = inbox.reservation_json(store, reservation_id)
         raw = None
         if shape["raw_id"] is not None:
-            raw = store.one("SELECT id, channel, received_at, filename, source_ref, size, parse_state, "
-                            "parse_error FROM raw_messages WHERE id = ?", (shape["raw_id"],))
+            raw = inbox.raw_summary(store, shape["raw_id"])
         return cls(shape, inbox.versions(store, shape["operator"], shape["voucher"]),
                    documents_of(store, reservation_id), stay_forecast(store, shape), raw)
 
@@ -203,7 +201,8 @@ class PricesSection(DetailSection):
         if nights:
             for n in nights:
                 table.add_row(str(n.get("date", "")), _money(n.get("contract_price")), _money(n.get("discount")),
-                              _money(n.get("price")), _money(n.get("operator_price", operator_by_date.get(n.get("date")))))
+                              _money(n.get("price")), _money(n.get("operator_price",
+                                                                   operator_by_date.get(n.get("date")))))
         else:
             for d, amount in operator_by_date.items():
                 table.add_row(d, "", "", "", _money(amount))

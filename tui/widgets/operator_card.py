@@ -9,8 +9,8 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from core.config import OperatorConfig
 from core import scanlog
+from core.config import OperatorConfig
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
@@ -21,12 +21,6 @@ STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "gr
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
     """The latest scan run of each operator."""
     return {r["operator"]: r for r in scanlog.last_runs(store)}
-
-
-def pending_by_operator(store: Store) -> dict[str, int]:
-    rows = store.conn.execute("SELECT operator, COUNT(*) FROM operator_reservations "
-                              "WHERE status = 'pending' AND is_latest = 1 GROUP BY operator")
-    return {r[0]: r[1] for r in rows}
 
 
 def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None,

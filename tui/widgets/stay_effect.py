@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from core.errors import NotFound
 from core.forecast import ForecastNight, forecast
 from core.store import Store
 
@@ -19,7 +20,7 @@ def stay_forecast(store: Store, row: dict[str, Any]) -> list[ForecastNight]:
         return []
     try:
         return forecast(store, room, start, end)
-    except KeyError:
+    except NotFound:
         return []
 
 

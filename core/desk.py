@@ -1,39 +1,60 @@
-"""What staff do with an inbox row: save it into the hotel book, confirm it, reject it.
+"""Desk operations: what staff do, one function each, for the app, the CLI and the web page alike.
 
-Every action writes an audit row in the same transaction as its change.
-Sending the answer to the operator is the caller's ``Replier`` (built from
-the operator's connector in ``tui``): core does no I/O with operators.
+Save a row into the hotel book, confirm it, reject it, map an operator's code
+(with its audit row and the re-map of every pending row), start an internal
+approval, load contracts (and re-check), pick the rows ``confirm --clean``
+takes. Every operation writes an audit row in the same transaction as its
+change. This module does the store's part only: sending the answer to the
+operator is the caller's ``Replier``, and mailing approvers is the caller's
+too (both in ``tui.desk_actions``, over the connectors): core does no I/O
+with operators. Add a new desk operation here, and its sending half there.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
+from core import approval as approvals
+from core.approval import ApprovalRequest, approval_block
 from core.audit import Actor, record
-from core.checks import CheckContext, check_stop_sale
+from core.checks import check_stop_sale
 from core.config import Config
-from core.inbox import reservation_json
-from core.ingest import facts_from_row
+from core.errors import NotFound, Refused
+from core.inbox import reservation_json, reservation_row
+from core.ingest import facts_from_row, recheck, remap_after_mapping
+from core.mapping import set_mapping, unset_mapping
 from core.models import CLEAN_STATES, Content
 from core.overrides import NONE, Overrides, blocking_checks, refusal
+from core.pricing.store import LoadedContracts, activate_contracts, active_contracts
+from core.stay import CheckContext
 from core.store import Store, now_iso
 from core.values_check import check_values
 
-HOTEL_BOOK_FIELDS = ("status", "room", "board", "rate", "market", "check_in", "check_out", "rooms", "adults",
-                     "child_ages", "guest_names", "total_minor", "currency", "agency")
 
-
-class ActionRefused(Exception):
+class ActionRefused(Refused):
     """The action is not allowed for this row; the message says why and what to do."""
 
 
-class Replier(Protocol):
-    def __call__(self, action: str, reservation: dict[str, Any], *, hotel_number: str, reason: str) -> str:
-        """Send ``confirm`` or ``reject`` to the operator; return what happened ("sent", "not sent: ...").
+@dataclass(frozen=True)
+class Delivery:
+    """What became of an answer to an operator: sent (and where), or not sent and why."""
 
-        Raise an exception when the operator could not be told.
+    sent: bool
+    detail: str          # "sent", "written to T1-confirm.json", "not sent: ..."; kept as the row's reply_state
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class Replier(Protocol):
+    def __call__(self, action: str, reservation: dict[str, Any], *, hotel_number: str,
+                 reason: str) -> "Delivery | str":
+        """Send ``confirm`` or ``reject`` to the operator; return what happened.
+
+        A ``Delivery`` says whether it was sent; a plain string means sent, and
+        says where. Raise an exception when the operator could not be told.
         """
 
 
@@ -46,22 +67,14 @@ class ActionOutcome:
     hotel_number: str | None = None
     voucher: str = ""
     operator: str = ""
+    sent: bool | None = None     # confirm/reject: whether the operator was really told
+    rechecked: int | None = None  # map: pending rows mapped and checked again
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "action": self.action, "ok": self.ok, "message": self.message,
-                "hotel_number": self.hotel_number, "voucher": self.voucher, "operator": self.operator}
-
-
-ApprovalGate = Callable[[Store, int], str | None]
-
-
-def _approval_block(store: Store, reservation_id: int) -> str | None:
-    """Why approval still blocks this row, or None. Approvals live in core.approval when present."""
-    try:
-        from core.approval import approval_block  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return approval_block(store, reservation_id)
+                "hotel_number": self.hotel_number, "voucher": self.voucher, "operator": self.operator,
+                **({"sent": self.sent} if self.sent is not None else {}),
+                **({"rechecked": self.rechecked} if self.rechecked is not None else {})}
 
 
 def _load(store: Store, reservation_id: int) -> dict[str, Any]:
@@ -74,8 +87,8 @@ def _load(store: Store, reservation_id: int) -> dict[str, Any]:
 def _check_actionable(store: Store, row: dict[str, Any], action: str, config: Config | None = None,
                       actor: Actor | None = None, overrides: Overrides = NONE) -> None:
     if not row["is_latest"]:
-        newer = store.scalar("SELECT id FROM operator_reservations WHERE operator = ? AND voucher = ? AND is_latest = 1",
-                             (row["operator"], row["voucher"]))
+        newer = store.scalar("SELECT id FROM operator_reservations WHERE operator = ? AND voucher = ? "
+                             "AND is_latest = 1", (row["operator"], row["voucher"]))
         raise ActionRefused(f"#{row['id']} is version {row['version']} of voucher {row['voucher']}; "
                             f"a newer version arrived: act on #{newer}")
     if row["status"] != "pending" and action != "save":
@@ -89,7 +102,7 @@ def _check_actionable(store: Store, row: dict[str, Any], action: str, config: Co
         raise ActionRefused(f"#{row['id']}: no mapping for {row['operator']} {kinds}: "
                             f"opdesk map set {row['operator']} {first} {row[first] or 'CODE'} <hotel code>")
     if action in ("save", "confirm") and row["needs_approval"]:
-        block = _approval_block(store, row["id"])
+        block = approval_block(store, row["id"])
         if block:
             raise ActionRefused(f"#{row['id']}: {block}")
     if action in ("save", "confirm") and config is not None:
@@ -185,7 +198,7 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
 
 
 def _save_row(store: Store, config: Config, rid: int, actor: Actor, action: str,
-              overrides: Overrides = NONE) -> tuple[dict, str | None, str]:
+              overrides: Overrides = NONE) -> tuple[dict[str, Any], str | None, str]:
     """Check one row may take ``action`` and save it, in one transaction: (row, hotel number, what happened)."""
     with store.transaction():
         row = _load(store, rid)
@@ -246,7 +259,8 @@ def _answer(store: Store, rid: int, action: str, actor: Actor, replier: Replier,
     shape = reservation_json(store, rid)
     status = "confirmed" if action == "confirm" else "rejected"
     try:
-        sent = replier(action, shape, hotel_number=hotel_number, reason=reason) or "sent"
+        answer = replier(action, shape, hotel_number=hotel_number, reason=reason) or "sent"
+        delivery = answer if isinstance(answer, Delivery) else Delivery(True, str(answer))
     except Exception as exc:  # noqa: BLE001 - any delivery failure is reported, the row stays pending
         error = str(exc) or type(exc).__name__
         with store.transaction() as c:
@@ -254,17 +268,18 @@ def _answer(store: Store, rid: int, action: str, actor: Actor, replier: Replier,
                       (error, rid))
             record(store, actor, f"{action}_failed", reservation_id=rid, detail=error)
         return ActionOutcome(rid, action, False, f"not {status}: the operator could not be told: {error}",
-                             hotel_number or None, shape["voucher"], shape["operator"])
+                             hotel_number or None, shape["voucher"], shape["operator"], sent=False)
     with store.transaction() as c:
         c.execute(
             "UPDATE operator_reservations SET status = ?, decided_at = ?, decided_by = ?, reject_reason = ?, "
             "reply_state = ?, reply_error = '' WHERE id = ?",
-            (status, now_iso(), actor.name, reason, sent, rid))
+            (status, now_iso(), actor.name, reason, delivery.detail, rid))
         record(store, actor, action, reservation_id=rid, before={"status": "pending"},
-               after={"status": status, "reply": sent, **({"reason": reason} if reason else {})},
+               after={"status": status, "reply": delivery.detail, **({"reason": reason} if reason else {})},
                detail=hotel_number)
-    message = f"{status}" + (f" as {hotel_number}" if hotel_number else "") + f"; operator: {sent}"
-    return ActionOutcome(rid, action, True, message, hotel_number or None, shape["voucher"], shape["operator"])
+    message = f"{status}" + (f" as {hotel_number}" if hotel_number else "") + f"; operator: {delivery.detail}"
+    return ActionOutcome(rid, action, True, message, hotel_number or None, shape["voucher"], shape["operator"],
+                         sent=delivery.sent)
 
 
 @dataclass
@@ -277,7 +292,7 @@ def clean_selection(store: Store, operator: str | None = None) -> CleanSelection
     """Pending rows a script may confirm unattended, and every other pending row with why not."""
     sql = ("SELECT id, operator, voucher, missing_mappings, checks, clean, needs_approval FROM operator_reservations "
            "WHERE status = 'pending' AND is_latest = 1")
-    params: tuple = ()
+    params: tuple[Any, ...] = ()
     if operator:
         sql += " AND operator = ?"
         params = (operator,)
@@ -285,7 +300,7 @@ def clean_selection(store: Store, operator: str | None = None) -> CleanSelection
     for row in store.all(sql + " ORDER BY id", params):
         reasons = skip_reasons(row)
         if row["needs_approval"]:
-            block = _approval_block(store, row["id"])
+            block = approval_block(store, row["id"])
             if block:
                 reasons.append(block)
         if reasons:
@@ -302,3 +317,51 @@ def skip_reasons(row: dict[str, Any]) -> list[str]:
         if check["state"] not in CLEAN_STATES:
             reasons.append(f"{name}: {check['state']}" + (f" ({check['message']})" if check.get("message") else ""))
     return reasons
+
+
+def load_contracts_text(store: Store, config: Config, text: str, *, source: str,
+                        actor: Actor | str = "") -> LoadedContracts:
+    """Make ``text`` the active contract set, then re-check every pending row against it."""
+    set_id = activate_contracts(store, text, source=source, actor=actor)
+    active = active_contracts(store)
+    assert active is not None     # just activated
+    return LoadedContracts(set_id, active[1], recheck(store, config))
+
+
+# -- mappings ------------------------------------------------------------------------------------
+def map_code(store: Store, config: Config, operator: str, kind: str, code: str, hotel_code: str,
+             actor: Actor) -> ActionOutcome:
+    """Map an operator's code to the hotel's (audited), then re-map every pending row that uses it."""
+    with store.transaction():
+        before = set_mapping(store, operator, kind, code, hotel_code)
+        record(store, actor, "map_set", before=before or {},
+               after={"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code},
+               detail=f"{operator} {kind} {code} -> {hotel_code}")
+    rows = remap_after_mapping(store, config, operator, kind, code)
+    return ActionOutcome(0, "map", True, f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped",
+                         operator=operator, rechecked=rows)
+
+
+def unmap_code(store: Store, config: Config, operator: str, kind: str, code: str, actor: Actor) -> ActionOutcome:
+    """Remove a mapping (audited); pending rows that used it show it missing again."""
+    with store.transaction():
+        before = unset_mapping(store, operator, kind, code)
+        if before is None:
+            raise NotFound(f"no mapping {operator} {kind} {code}")
+        record(store, actor, "map_unset", before=before, detail=f"{operator} {kind} {code}")
+    rows = remap_after_mapping(store, config, operator, kind, code)
+    return ActionOutcome(0, "map", True, f"removed {operator} {kind} {code}; {rows} pending row(s) re-mapped",
+                         operator=operator, rechecked=rows)
+
+
+# -- internal approval ---------------------------------------------------------------------------
+def start_approval(store: Store, config: Config, reservation_id: int, approvers: list[str], actor: Actor, *,
+                   note: str = "") -> list[ApprovalRequest]:
+    """Open an approval round for a row (audited); the caller mails each request's code."""
+    return approvals.start(store, config, reservation_id, approvers, actor, note=note)
+
+
+def approval_reasons(store: Store, config: Config, reservation_id: int) -> list[str]:
+    """Why a row needs approval, for the approvers' mail."""
+    row = reservation_row(store, reservation_id)
+    return approvals.needs_approval(row, json.loads(row["checks"]), config) if row else []
