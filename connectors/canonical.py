@@ -8,14 +8,12 @@ numbers). ``docs/json.md`` documents it. Errors name the record and field.
 from __future__ import annotations
 
 import json
-import reprlib
 from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from core import values
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
-from core.values_check import UNREADABLE_KEY
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -35,6 +33,10 @@ def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
         raise ParseError(f"not UTF-8 text (byte {exc.start}): save the file as UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise ParseError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+    except RecursionError:
+        raise ParseError("not a booking file: JSON nested too deep") from None
+    except ValueError as exc:   # e.g. a number of more than 4,300 digits
+        raise ParseError(f"not a booking file: {exc}") from None
     if isinstance(data, dict) and "bookings" in data:
         data = data["bookings"]
     records = data if isinstance(data, list) else [data]
@@ -44,36 +46,38 @@ def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
 def _booking(rec: Any, index: int) -> OperatorBooking:
     if not isinstance(rec, dict):
         raise ParseError("each booking must be a JSON object", record=str(index))
-    record = f"{index} (voucher {rec.get('voucher', '?')})"
-    voucher = str(rec.get("voucher", "")).strip()
+    voucher = _text(rec.get("voucher"), str(index), "voucher").strip()
+    record = f"{index} (voucher {voucher[:80] or '?'})"
     if not voucher:
         raise ParseError("missing", record=str(index), field="voucher")
     try:
         content = Content(rec.get("content", "new"))
-    except ValueError:
-        raise ParseError(f"must be new, change or cancel, got {rec.get('content')!r}", record=record,
+    except (ValueError, TypeError):
+        raise ParseError(f"must be new, change or cancel, got {_shown(rec.get('content'))}", record=record,
                          field="content") from None
     booking = OperatorBooking(voucher=voucher, content=content)
     for key in _TEXT_FIELDS:
         if key in rec and rec[key] is not None:
-            setattr(booking, key, str(rec[key]))
+            setattr(booking, key, _text(rec[key], record, key))
     for key in ("check_in", "check_out", "sale_date", "cancel_date"):
         setattr(booking, key, _date(rec.get(key), record, key))
     booking.rooms = _int(rec.get("rooms", 1), record, "rooms")
     booking.adults = _int(rec.get("adults", 0), record, "adults")
-    booking.child_ages, unreadable = _child_ages(rec.get("child_ages", []))
+    # A list field holds a list: "12" as child ages is an error, never the ages 1 and 2.
+    booking.child_ages = [_int(a, record, f"child_ages[{i}]")
+                          for i, a in enumerate(_list(rec, "child_ages", record), start=1)]
     booking.total = _money(rec.get("total"), record, "total")
-    booking.guests = [_guest(g, record, i) for i, g in enumerate(rec.get("guests", []), start=1)]
-    booking.night_prices = [
-        NightPrice(_date(n.get("date"), record, "night_prices.date"), _money(n.get("amount"), record,
-                                                                             "night_prices.amount"))
-        for n in rec.get("night_prices", [])
-    ]
-    booking.discount_codes = [str(c) for c in rec.get("discount_codes", [])]
-    booking.flights = list(rec.get("flights", []))
-    booking.extra = dict(rec.get("extra", {}))
-    if unreadable is not None:
-        booking.extra[UNREADABLE_KEY] = {"child_ages": unreadable}
+    booking.guests = [_guest(g, record, i) for i, g in enumerate(_list(rec, "guests", record), start=1)]
+    booking.night_prices = [_night(n, record, i) for i, n in enumerate(_list(rec, "night_prices", record), start=1)]
+    booking.discount_codes = [_text(c, record, f"discount_codes[{i}]")
+                              for i, c in enumerate(_list(rec, "discount_codes", record), start=1)]
+    booking.flights = _list(rec, "flights", record)
+    if not all(isinstance(f, dict) for f in booking.flights):
+        raise ParseError("each flight must be an object", record=record, field="flights")
+    extra = rec.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise ParseError("must be an object", record=record, field="extra")
+    booking.extra = dict(extra)
     if content != Content.CANCEL:
         for key in ("check_in", "check_out"):
             if getattr(booking, key) is None:
@@ -84,27 +88,35 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     return booking
 
 
-def _child_ages(value: Any) -> tuple[list[int], str | None]:
-    """The ages sent, and what was sent when it is not a list of whole numbers (the values check holds it).
-
-    A string is never read as a list: ``"12"`` is not the ages 1 and 2.
-    """
-    if value is None:
-        return [], None
-    if not isinstance(value, list) or any(isinstance(a, bool) or not isinstance(a, int) for a in value):
-        return [a for a in value if isinstance(a, int) and not isinstance(a, bool)] if isinstance(value, list) \
-            else [], reprlib.repr(value)
-    return list(value), None
-
-
 def _guest(g: Any, record: str, i: int) -> Guest:
     if not isinstance(g, dict):
         raise ParseError("a guest must be an object", record=record, field=f"guests[{i}]")
     age = g.get("age")
-    return Guest(first_name=str(g.get("first_name", "")), last_name=str(g.get("last_name", "")),
-                 age=_int(age, record, f"guests[{i}].age") if age is not None else None,
-                 birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"),
-                 gender=str(g.get("gender", "")), nationality=str(g.get("nationality", "")))
+    text = {key: _text(g.get(key), record, f"guests[{i}].{key}")
+            for key in ("first_name", "last_name", "gender", "nationality")}
+    return Guest(**text, age=_int(age, record, f"guests[{i}].age") if age is not None else None,
+                 birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"))
+
+
+def _night(n: Any, record: str, i: int) -> NightPrice:
+    if not isinstance(n, dict):
+        raise ParseError("a night must be an object with date and amount", record=record, field=f"night_prices[{i}]")
+    day = _date(n.get("date"), record, f"night_prices[{i}].date")
+    if day is None:
+        raise ParseError("missing", record=record, field=f"night_prices[{i}].date")
+    return NightPrice(day, _money(n.get("amount"), record, f"night_prices[{i}].amount"))
+
+
+def _list(rec: dict[str, Any], key: str, record: str) -> list[Any]:
+    return _read(values.listed, rec.get(key), record, key)
+
+
+def _text(value: Any, record: str, field: str) -> str:
+    return _read(values.text, value, record, field)
+
+
+def _shown(value: Any) -> str:
+    return values.quoted(value)
 
 
 T = TypeVar("T")

@@ -32,6 +32,8 @@ class OperatorRun:
     errors: int = 0
     last_error: str = ""
     seconds: float = 0.0
+    quarantined: int = 0        # new messages that could not be taken in (a person must look): the run fails
+    again: int = 0              # messages quarantined before that the operator sent again (counted apart)
 
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in scanlog.COUNTS}
@@ -49,6 +51,10 @@ def count(run: OperatorRun, results: list[IngestResult]) -> None:
         if result.state in (ParseState.FAILED, ParseState.UNPARSED):
             run.errors += 1
             run.last_error = result.error
+            if result.quarantined:
+                run.quarantined += 1
+            else:
+                run.again += 1
 
 
 def fail(run: OperatorRun, message: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,15 +41,17 @@ from core.models import (
     NightPrice,
     NotABooking,
     OperatorBooking,
+    ParseError,
     ParseState,
     RawMessage,
     UnparsedMessage,
     plain,
 )
+from core.shown import visible
 from core.stay import CheckContext, StayFacts
+from core.storable import check_storable
 from core.store import Store, dumps, from_minor, iso, now_iso, rowid, to_minor
 from core.text import fold_name
-from core.values_check import UNREADABLE_KEY
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -58,6 +61,13 @@ FLAG_CANCEL_UNKNOWN = "cancel_of_unknown_voucher"
 FLAG_NEW_AFTER_VERSIONS = "new_after_other_versions"
 
 PREVIEW_CHARS = 20_000
+
+#: What one message's content can raise on its way in: a value the store cannot hold, a check that
+#: meets an impossible date, a broken record. The message is quarantined (stored, with the error) and
+#: the batch goes on. The store itself failing (locked, disk full: sqlite3.OperationalError) is not
+#: the message's fault and still ends the batch, so nothing is acknowledged and it comes again.
+QUARANTINED = (ParseError, ValueError, ArithmeticError, TypeError, RecursionError, LookupError, AttributeError,
+               sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError)
 
 
 @dataclass
@@ -73,11 +83,17 @@ class IngestResult:
     unchanged: int = 0
     reservation_ids: list[int] = field(default_factory=list)
     preview: str = ""                     # an unparsed message's text, for the person who reads it
+    again: bool = False                   # stored before, not read then (an operator re-sent it): tried again
     twin: "IngestResult | None" = field(default=None, repr=False, compare=False)   # same bytes, earlier in the batch
 
     @property
     def ok(self) -> bool:
         return self.state in (ParseState.PARSED, ParseState.IGNORED)
+
+    @property
+    def quarantined(self) -> bool:
+        """A new message that could not be taken in: a run that meets one fails."""
+        return not self.ok and not self.duplicate and not self.again
 
 
 @dataclass
@@ -127,6 +143,16 @@ class Ingestor:
         holds every message of the batch.
         """
         items = list(items)
+        try:
+            return self._ingest_batch(items)
+        except QUARANTINED as exc:
+            # Something in the batch cannot be written (checked values should not get here). Take the
+            # messages in one by one, so only the one at fault is quarantined and the rest are stored.
+            if len(items) == 1:
+                return [self._quarantine_alone(items[0], exc)]
+            return [result for item in items for result in self.ingest_many([item])]
+
+    def _ingest_batch(self, items: list[tuple[RawMessage, Parser]]) -> list[IngestResult]:
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
@@ -146,7 +172,7 @@ class Ingestor:
                 results.append(result)
                 continue
             # A message that failed before is tried again: the parser may have been fixed.
-            result = IngestResult(stored[0] if stored else 0, sha)
+            result = IngestResult(stored[0] if stored else 0, sha, again=stored is not None)
             first_of[sha] = result
             results.append(result)
             parsed.append((result, raw, self._parse(result, raw, parse)))
@@ -175,10 +201,28 @@ class Ingestor:
         for result, _, _ in parsed:
             result.unchanged = 0
         versions = []
-        for result, raw, booking in bookings:
-            version = self._prepare(result, raw, booking)
-            if version is not None:
-                versions.append(version)
+        for result, raw, found in parsed:
+            if found and result.state == ParseState.PARSED:
+                versions += self._message_versions(result, raw, found)
+        return versions
+
+    def _message_versions(self, result: IngestResult, raw: RawMessage, bookings: list[OperatorBooking]
+                          ) -> list[_Version]:
+        """One message's versions; a message the store cannot take is quarantined whole, the batch goes on."""
+        name = raw.filename or raw.source_ref or "message"
+        keys = {(raw.operator, b.voucher) for b in bookings}
+        before = {k: self._latest[k] for k in keys if k in self._latest}
+        try:
+            for i, booking in enumerate(bookings, start=1):
+                check_storable(booking, f"{i} (voucher {visible(booking.voucher[:80])})")
+            versions = [v for b in bookings if (v := self._prepare(result, raw, b)) is not None]
+        except QUARANTINED as exc:
+            for key in keys:                     # later messages of the batch build on what is stored
+                self._latest.pop(key, None)
+            self._latest.update(before)
+            result.state, result.error = ParseState.FAILED, f"{name}: {exc or type(exc).__name__}"
+            result.unchanged = 0
+            return []
         return versions
 
     def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
@@ -313,6 +357,18 @@ class Ingestor:
                     continue
             c.execute("UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
                       "attempts = attempts + 1 WHERE id = ?", (*state, result.raw_id))
+
+    def _quarantine_alone(self, item: tuple[RawMessage, Parser], exc: BaseException) -> IngestResult:
+        """Store one message that could not be written with its bookings: raw bytes and the error only."""
+        raw = item[0]
+        known = self._known_raw({raw.sha256}).get(raw.sha256)
+        result = IngestResult(known[0] if known else 0, raw.sha256, again=bool(known))
+        name = raw.filename or raw.source_ref or "message"
+        result.state, result.error = ParseState.FAILED, f"{name}: could not be stored: {type(exc).__name__}: {exc}"
+        with self.store.transaction():
+            self._store_raw([(result, raw, None)])
+            self._audit("ingest", [result])
+        return result
 
     def _parse(self, result: IngestResult, raw: RawMessage, parse: Parser) -> list[OperatorBooking] | None:
         try:
@@ -508,7 +564,6 @@ def facts_from_booking(booking: OperatorBooking, operator: str, content: Content
         currency=currency, night_prices=list(booking.night_prices), promo_code=booking.promo_code,
         discount_codes=list(booking.discount_codes),
         surnames=[g.last_name for g in booking.guests if g.last_name], received=received,
-        unreadable=_unreadable(booking.extra),
     )
 
 
@@ -533,14 +588,7 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
         total=from_minor(row["total_minor"], currency), currency=currency, night_prices=nights,
         promo_code=row["promo_code"], discount_codes=json.loads(row["discount_codes"]), surnames=surnames,
         reservation_id=row["id"], received=_date(row["created_at"][:10]),
-        unreadable=_unreadable(json.loads(row["extra"] or "{}")),
     )
-
-
-def _unreadable(extra: Any) -> dict[str, str]:
-    """Values a reader could not read, kept in ``extra`` for the values check (core.values_check)."""
-    found = extra.get(UNREADABLE_KEY) if isinstance(extra, dict) else None
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def raw_from_row(row: dict[str, Any]) -> RawMessage:

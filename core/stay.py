@@ -45,7 +45,6 @@ class StayFacts:
     surnames: list[str] = field(default_factory=list)
     reservation_id: int | None = None     # set when re-checking a stored row
     received: date | None = None          # when the message arrived (release falls back to it)
-    unreadable: dict[str, str] = field(default_factory=dict)   # field -> what was sent, when a reader could not
 
     @property
     def nights(self) -> list[date]:

@@ -9,11 +9,23 @@ babel in ``connectors.mail.profiles``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 EMPTY = (None, "")
+
+#: More digits than any whole number on a booking has; longer text is refused before ``int`` reads it
+#: (Python refuses beyond 4,300 digits anyway, and slowly).
+MAX_DIGITS = 30
+_WHOLE = re.compile(rf"[+-]?\d{{1,{MAX_DIGITS}}}")
+
+
+def quoted(value: Any, limit: int = 60) -> str:
+    """A bad value as an error quotes it: short, whatever its size (a 5,000-digit total, a 20 MB name)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def iso_date(value: Any, *, with_time: bool = False) -> date | None:
@@ -24,29 +36,49 @@ def iso_date(value: Any, *, with_time: bool = False) -> date | None:
     try:
         return date.fromisoformat(text[:10] if with_time else text)
     except ValueError:
-        raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
+        raise ValueError(f"not a date (YYYY-MM-DD): {quoted(value)}") from None
 
 
 def amount(value: Any) -> Decimal | None:
     """A finite decimal amount from a number or its text; None when empty."""
     if value in EMPTY:
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, (bool, dict, list)):
+        raise ValueError(f"not an amount: {quoted(value)}")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
+        raise ValueError(f"not an amount: {quoted(value)}") from None
     if not number.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"not an amount: {quoted(value)}")
     return number
 
 
 def whole_number(value: Any) -> int:
-    """An int from a number or its text (no bools, no fractions)."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a whole number: {value!r}")
-    try:
+    """An int from a number or its text (no bools, no fractions, no infinities, at most MAX_DIGITS digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
         return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a whole number: {value!r}") from None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value)
+    raise ValueError(f"not a whole number: {quoted(value)}")
+
+
+def text(value: Any) -> str:
+    """A text field: a string, or a number taken as its text; '' when absent. A list or object is refused."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"must be text, got {type(value).__name__}")
+    return str(value)
+
+
+def listed(value: Any) -> list[Any]:
+    """A list field (guests, nights, child ages); [] when absent. A lone value is refused, never split up:
+    child ages "12" are not the ages 1 and 2."""
+    if value in EMPTY:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list, got {quoted(value)}")
+    return value

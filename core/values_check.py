@@ -38,8 +38,6 @@ MAX_YEARS_AHEAD = 3
 """Operators sell at most about two seasons ahead; three years leaves room and catches year 9999."""
 CHILD_AGE_MAX = 17
 """A guest of 18 is an adult everywhere the desk books for."""
-UNREADABLE_KEY = "unreadable"
-"""Where a reader keeps values it could not read (``OperatorBooking.extra``): field -> what was sent."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,6 @@ def value_problems(facts: "StayFacts", today: date, limits: IntakeLimits, max_ad
                    rooms_of_type: int | None) -> list[tuple[str, str]]:
     """Every impossible value of one booking, as (field, what is wrong)."""
     problems: list[tuple[str, str]] = []
-    for field, sent in facts.unreadable.items():
-        problems.append((field, f"{sent} is not a number" if field != "child_ages"
-                         else f"{sent} is not a list of ages (whole numbers)"))
     rooms = max(facts.rooms, 1)
     if facts.adults < 1:
         problems.append(("adults", f"{facts.adults}: a booking needs at least 1 adult"))

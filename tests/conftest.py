@@ -20,3 +20,14 @@ def store(config: Config):
     s = Store(config.store_path, config.documents_dir)
     yield s
     s.close()
+
+
+# Hypothesis: a small profile in CI (`CI=true`, as .ci/run is started) keeps the suite short;
+# HYPOTHESIS_PROFILE=deep looks much harder, for a run by hand.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", max_examples=30, deadline=None)
+_hypothesis_settings.register_profile("dev", max_examples=60, deadline=None)
+_hypothesis_settings.register_profile("deep", max_examples=2000, deadline=None)
+_hypothesis_settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE")
+                                  or ("ci" if __import__("os").environ.get("CI") else "dev"))

@@ -22,6 +22,7 @@ from core.config import Config
 from core.desk import ActionOutcome, Replier
 from core.errors import OpdeskError
 from core.overrides import Overrides
+from core.shown import visible
 from core.store import Store
 from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
@@ -81,6 +82,12 @@ class OpdeskApp(App):
         keys = settings.get("keys", {})
         if isinstance(keys, dict) and keys:
             self.set_keymap({str(k): str(v) for k, v in keys.items()})
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notifications quote vouchers, names and operators' errors: shown as text, controls made visible."""
+        super().notify(visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     # -- stores -------------------------------------------------------------------
     def worker_store(self) -> Store:

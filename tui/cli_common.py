@@ -14,13 +14,14 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from core.audit import Actor
 from core.config import Config, ConfigError, load_config
 from core.errors import InvalidInput, NotFound, OpdeskError
 from core.models import plain
+from core.shown import json_text
 from core.store import Store, StoreError
+from tui import shown
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -39,8 +40,9 @@ STATE = CliState()
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """One line on stderr and an exit status. The message is text: what it quotes from outside is never markup."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """One line on stderr and an exit status. The message is text: what it quotes from outside is never markup,
+    and its control characters are shown, not sent to the terminal (tui/shown.py)."""
+    err_console.print(f"[bold red]error:[/] {shown.markup(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -87,7 +89,7 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(plain(value), ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_text(json.dumps(plain(value), ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def reset_state() -> None:

@@ -33,7 +33,6 @@ unchanged booking fetched again is the same bytes and is stored once.
 from __future__ import annotations
 
 import json
-import reprlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, AsyncIterator
@@ -52,7 +51,6 @@ from core.models import (
     ParseError,
     RawMessage,
 )
-from core.values_check import UNREADABLE_KEY
 
 DEFAULT_CONTENT = {"new": "new", "change": "change", "cancel": "cancel"}
 MAX_PAGES = 10_000
@@ -262,7 +260,7 @@ DATE_FIELDS = ("check_in", "check_out", "sale_date", "cancel_date")
 
 def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_values: dict[str, str],
                       guest_fields: dict[str, str], night_fields: dict[str, str]) -> OperatorBooking:
-    voucher = str(dig(item, fields["voucher"]) or "").strip()
+    voucher = read_text(dig(item, fields["voucher"]), fields["voucher"], "").strip()
     if not voucher:
         raise ParseError("no voucher", field=fields["voucher"])
     status = str(dig(item, fields["content"]) or "")
@@ -272,7 +270,7 @@ def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_valu
     booking = OperatorBooking(voucher=voucher, content=Content(content_values[status]))
     for name in TEXT_FIELDS:
         if name in fields and dig(item, fields[name]) is not None:
-            setattr(booking, name, str(dig(item, fields[name])))
+            setattr(booking, name, read_text(dig(item, fields[name]), fields[name], voucher))
     for name in DATE_FIELDS:
         if name in fields:
             setattr(booking, name, read_date(dig(item, fields[name]), fields[name], voucher))
@@ -281,22 +279,17 @@ def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_valu
     if "adults" in fields:
         booking.adults = read_int(dig(item, fields["adults"]), fields["adults"], voucher)
     if "child_ages" in fields:
-        ages = dig(item, fields["child_ages"])
-        if ages is None or isinstance(ages, list):
-            booking.child_ages = [read_int(a, fields["child_ages"], voucher) for a in ages or []]
-        else:   # "12" is not the ages 1 and 2: kept as sent, and the values check holds the booking
-            booking.extra[UNREADABLE_KEY] = {"child_ages": reprlib.repr(ages)}
+        booking.child_ages = [read_int(a, fields["child_ages"], voucher)
+                              for a in read_list(dig(item, fields["child_ages"]), fields["child_ages"], voucher)]
     if "total" in fields:
         booking.total = read_money(dig(item, fields["total"]), fields["total"], voucher)
     if "guests" in fields:
         booking.guests = [read_guest(g, guest_fields, fields["guests"], voucher)
-                          for g in dig(item, fields["guests"]) or []]
+                          for g in read_list(dig(item, fields["guests"]), fields["guests"], voucher)]
     if "night_prices" in fields:
         nf = {"date": "date", "amount": "amount", **night_fields}
-        booking.night_prices = [
-            NightPrice(read_date(dig(n, nf["date"]), f"{fields['night_prices']}.{nf['date']}", voucher),
-                       read_money(dig(n, nf["amount"]), f"{fields['night_prices']}.{nf['amount']}", voucher))
-            for n in dig(item, fields["night_prices"]) or []]
+        booking.night_prices = [read_night(n, nf, fields["night_prices"], voucher)
+                                for n in read_list(dig(item, fields["night_prices"]), fields["night_prices"], voucher)]
     if booking.check_in and booking.check_out and booking.check_out <= booking.check_in:
         raise ParseError(f"stay ends {booking.check_out} on or before it starts {booking.check_in}",
                          field=fields.get("check_out", "check_out"), record=voucher)
@@ -306,27 +299,53 @@ def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_valu
 def read_guest(value: Any, guest_fields: dict[str, str], field: str, voucher: str) -> Guest:
     gf = {"first_name": "first_name", "last_name": "last_name", "age": "age", "nationality": "nationality",
           "gender": "gender", "birth_date": "birth_date", **guest_fields}
+    if not isinstance(value, dict):
+        raise ParseError("a guest must be an object", field=field, record=voucher)
     age = dig(value, gf["age"])
-    return Guest(first_name=str(dig(value, gf["first_name"]) or ""), last_name=str(dig(value, gf["last_name"]) or ""),
-                 age=read_int(age, f"{field}.{gf['age']}", voucher) if age is not None else None,
-                 nationality=str(dig(value, gf["nationality"]) or ""), gender=str(dig(value, gf["gender"]) or ""),
+    text = {key: read_text(dig(value, gf[key]), f"{field}.{gf[key]}", voucher)
+            for key in ("first_name", "last_name", "nationality", "gender")}
+    return Guest(**text, age=read_int(age, f"{field}.{gf['age']}", voucher) if age is not None else None,
                  birth_date=read_date(dig(value, gf["birth_date"]), f"{field}.{gf['birth_date']}", voucher))
+
+
+def read_night(value: Any, nf: dict[str, str], field: str, voucher: str) -> NightPrice:
+    day = read_date(dig(value, nf["date"]), f"{field}.{nf['date']}", voucher)
+    if day is None:
+        raise ParseError("a night without a date", field=f"{field}.{nf['date']}", record=voucher)
+    return NightPrice(day, read_money(dig(value, nf["amount"]), f"{field}.{nf['amount']}", voucher))
+
+
+def read_list(value: Any, field: str, voucher: str) -> list[Any]:
+    try:
+        return values.listed(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), field=field, record=voucher) from None
+
+
+def read_text(value: Any, field: str, voucher: str) -> str:
+    try:
+        return values.text(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), field=field, record=voucher) from None
+
+
+short = values.quoted
 
 
 def read_date(value: Any, field: str, voucher: str) -> date | None:
     try:
         return values.iso_date(value, with_time=True)
     except ValueError:
-        raise ParseError(f"{value!r} is not a date (expected YYYY-MM-DD)", field=field, record=voucher) from None
+        raise ParseError(f"{short(value)} is not a date (expected YYYY-MM-DD)", field=field, record=voucher) from None
 
 
 def read_int(value: Any, field: str, voucher: str, default: int = 0) -> int:
     if value in (None, ""):
         return default
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ParseError(f"{value!r} is not a whole number", field=field, record=voucher) from None
+        number = values.whole_number(value)
+    except ValueError as exc:
+        raise ParseError(str(exc), field=field, record=voucher) from None
     if number < 0:
         raise ParseError(f"{number} is negative", field=field, record=voucher)
     return number
@@ -336,7 +355,7 @@ def read_money(value: Any, field: str, voucher: str) -> Decimal | None:
     try:
         amount = values.amount(value)
     except ValueError:
-        raise ParseError(f"{value!r} is not an amount", field=field, record=voucher) from None
+        raise ParseError(f"{short(value)} is not an amount", field=field, record=voucher) from None
     if amount is not None and amount < 0:
-        raise ParseError(f"{value!r} is not a valid amount", field=field, record=voucher)
+        raise ParseError(f"{short(value)} is not a valid amount", field=field, record=voucher)
     return amount

@@ -44,6 +44,10 @@ NON_BOOKING_ROOTS = {"OTA_ReadRQ", "OTA_NotifReportRQ", "OTA_NotifReportRS", "OT
 GUEST_ITEM = re.compile(r"^guest:\s*(?P<last>[^,]*),\s*(?P<first>[^,]*)(?:,\s*age\s*(?P<age>\d+))?\s*$")
 
 
+#: More guests than any room of any hotel holds: a count above this is a broken message.
+MAX_GUEST_COUNT = 999
+
+
 def parse_ota(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) -> list[OperatorBooking]:
     """Every booking in one AlpineBits GuestRequests document.
 
@@ -202,6 +206,10 @@ def read_room_stay(stay: Element, voucher: str) -> dict[str, Any]:
         out["extra"]["commission_percent"] = percent
     for count in children(parts.get("GuestCounts"), "GuestCount"):
         n = integer(count.get("Count"), "GuestCount Count", voucher)
+        if n > MAX_GUEST_COUNT:
+            # Read as many ages as it says, 10**10 of them would exhaust memory before any check ran.
+            raise ParseError(f"{n} guests in one room; at most {MAX_GUEST_COUNT}", field="GuestCount Count",
+                             record=voucher)
         age = count.get("Age")
         if age is None:
             out["adults"] += n

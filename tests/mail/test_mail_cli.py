@@ -85,4 +85,4 @@ def test_mail_scan_reads_the_mailbox(run, dovecot, imap_user):
         del os.environ["OPDESK_TEST_IMAP_PW"]
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == [{"operator": "mailbox", "total": 1, "new": 1, "changed": 0,
-                                          "cancelled": 0, "errors": 0, "error": ""}]
+                                          "cancelled": 0, "errors": 0, "error": "", "quarantined": 0, "again": 0}]

@@ -15,7 +15,7 @@ from core import desk
 from core.clock import hotel_time, zone_label
 from core.errors import OpdeskError
 from core.inbox import awaiting_approval, reservation_row
-from tui import desk_actions
+from tui import desk_actions, shown
 from tui.cli_common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -64,11 +64,11 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         print_json(shape)
     else:
         asked = ", ".join(r.approver for r in requests)
-        console.print(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}", highlight=False)
+        console.print(shown.markup(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}"),
+                      highlight=False)
         if no_mail:
             for r in requests:
-                console.print(f"  {r.approver}: {r.code} (until {hotel_time(r.expires_at, cfg.timezone)})",
-                              highlight=False, markup=False)
+                console.print(shown.text(f"  {r.approver}: {r.code} (until {hotel_time(r.expires_at, cfg.timezone)})"))
     if problem:
         fail(f"approval started but the mail was not sent: {problem}; send it again with: "
              f"opdesk approval send {reservation_id}", EXIT_REFUSED)
@@ -95,7 +95,7 @@ def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     if problem:
         fail(f"not sent: {problem}", EXIT_REFUSED)
     if not as_json:
-        console.print(f"sent to {', '.join(r.approver for r in requests)}", highlight=False, markup=False)
+        console.print(shown.text(f"sent to {', '.join(r.approver for r in requests)}"))
 
 
 @approval_app.command("decide")
@@ -116,7 +116,7 @@ def decide_cmd(code: str = typer.Argument(..., metavar="CODE"),
     if not outcome.ok:
         fail(outcome.message, EXIT_REFUSED)
     if not as_json:
-        console.print(outcome.message, highlight=False)
+        console.print(shown.text(outcome.message), highlight=False)
     if problem:
         fail(f"the next approver was not told: {problem}; send it with: opdesk approval send "
              f"{outcome.reservation_id}", EXIT_REFUSED)
@@ -133,14 +133,15 @@ def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     if as_json:
         print_json(shape)
         return
-    console.print(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"] else "")
-                  + (f" - {shape['block']}" if shape["block"] else ""), highlight=False)
+    console.print(shown.text(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"]
+                                                                                else "")
+                             + (f" - {shape['block']}" if shape["block"] else "")), highlight=False)
     tz = config().timezone
     table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None,
                   caption=f"times in {zone_label(tz)}", caption_justify="left")
     for a in shape["approvers"]:
-        table.add_row(str(a["position"]), a["approver"], a["state"], _time(a["requested_at"], tz),
-                      _time(a["decided_at"], tz), a["decided_via"], a["comment"])
+        table.add_row(*shown.cells(a["position"], a["approver"], a["state"], _time(a["requested_at"], tz),
+                                   _time(a["decided_at"], tz), a["decided_via"], a["comment"]))
     console.print(table)
 
 
@@ -163,7 +164,7 @@ def list_cmd(state: Optional[str] = typer.Option(None, "--state",
         return
     table = Table("id", "operator", "voucher", "approval", "why it waits", box=None)
     for r in listed:
-        table.add_row(str(r["id"]), r["operator"], r["voucher"], r["state"], r["block"] or "")
+        table.add_row(*shown.cells(r["id"], r["operator"], r["voucher"], r["state"], r["block"] or ""))
     console.print(table)
 
 
@@ -230,8 +231,8 @@ def _print_report(rows: list[dict], first: date, last: date) -> None:
         table.add_column(title, no_wrap=title == "revenue", justify="left" if title in ("operator", "revenue")
                          else "right")
     for r in rows:
-        table.add_row(r["operator"], str(r["new"]), str(r["changes"]), str(r["cancellations"]),
-                      str(r["room_nights"]), _csv_value(r, "revenue"), _num(r["lead_time_days"]),
+        table.add_row(shown.text(r["operator"]), str(r["new"]), str(r["changes"]), str(r["cancellations"]),
+                      str(r["room_nights"]), shown.text(_csv_value(r, "revenue")), _num(r["lead_time_days"]),
                       _num(r["cancellation_rate"]), _num(r["price_mismatch_rate"]), _num(r["median_confirm_minutes"]))
     console.print(table)
 

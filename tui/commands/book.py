@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from core import desk
 from core.audit import audit_rows
@@ -26,7 +25,7 @@ from core.ingest import recheck
 from core.mapping import list_mappings, missing_mappings
 from core.models import MAPPING_KINDS
 from core.store import Store
-from tui import cli_common
+from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, cli_actor, config, console, fail, open_store, parse_date, print_json
 
 map_app = typer.Typer(help="Operator codes -> the hotel's codes (room, board, rate, market, agency).",
@@ -78,7 +77,7 @@ def rooms_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         return
     table = Table("code", "name", "capacity", box=None)
     for r in rows:
-        table.add_row(r["code"], r["name"], str(r["capacity"]))
+        table.add_row(*shown.cells(r["code"], r["name"], r["capacity"]))
     console.print(table)
 
 
@@ -99,7 +98,7 @@ def map_list(operator: Optional[str] = typer.Argument(None), kind: Optional[str]
         return
     table = Table("operator", "kind", "code", "hotel code", box=None)
     for r in rows:
-        table.add_row(r["operator"], r["kind"], r["code"], r["hotel_code"])
+        table.add_row(*shown.cells(r["operator"], r["kind"], r["code"], r["hotel_code"]))
     console.print(table)
 
 
@@ -120,7 +119,7 @@ def map_set(operator: str, kind: str, code: str, hotel_code: str,
         print_json({"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code, "before": before,
                     "rechecked": done.rechecked})
         return
-    console.print(Text(done.message))
+    console.print(shown.text(done.message))
 
 
 @map_app.command("unset")
@@ -138,7 +137,7 @@ def map_unset(operator: str, kind: str, code: str,
         print_json({"operator": operator, "kind": kind, "code": code, "removed": before,
                     "rechecked": done.rechecked})
         return
-    console.print(Text(done.message))
+    console.print(shown.text(done.message))
 
 
 @map_app.command("missing")
@@ -154,8 +153,8 @@ def map_missing(operator: Optional[str] = typer.Argument(None),
         return
     table = Table("operator", "kind", "code", "rows", "fix with", box=None)
     for r in rows:
-        table.add_row(r["operator"], r["kind"], r["code"], str(r["rows"]),
-                      f"opdesk map set {r['operator']} {r['kind']} {r['code']} <hotel code>")
+        table.add_row(*shown.cells(r["operator"], r["kind"], r["code"], r["rows"],
+                             f"opdesk map set {r['operator']} {r['kind']} {r['code']} <hotel code>"))
     console.print(table)
 
 
@@ -192,7 +191,8 @@ def stopsale_list(all_: bool = typer.Option(False, "--all", help="Also removed o
         return
     table = Table("id", "room", "from", "to", "operator", "reason", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["room"] or "all", r["start"], r["end"], r["operator"] or "all", r["reason"])
+        table.add_row(*shown.cells(r["id"], r["room"] or "all", r["start"], r["end"], r["operator"] or "all",
+                                   r["reason"]))
     console.print(table)
 
 
@@ -231,7 +231,7 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV wi
             print_json({"created": 0, "updated": 0, "errors": report.errors, "rechecked": 0})
         else:
             for e in report.errors:
-                cli_common.err_console.print(Text.assemble(("error: ", "red"), e))
+                console.print(f"[red]error:[/] {shown.markup(e)}", highlight=False)
         fail(f"{len(report.errors)} bad row(s); nothing imported", cli_common.EXIT_BAD_INPUT)
     n = recheck(store, cfg)
     if as_json:
@@ -261,6 +261,6 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
         return
     table = Table("at", "who", "from", "action", "res", "detail", box=None)
     for r in rows:
-        table.add_row(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
-                      str(r["reservation_id"] or ""), r["detail"])
+        table.add_row(*shown.cells(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
+                             r["reservation_id"] or "", r["detail"]))
     console.print(table)

@@ -26,7 +26,7 @@ from core.inbox import (
 )
 from core.overrides import OverrideError, Overrides
 from core.store import Store
-from tui import desk_actions
+from tui import desk_actions, shown
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
@@ -126,16 +126,16 @@ def _inbox_table(rows: list[dict], width: int = 80) -> Table:
         checks = Text()
         for name, c in r["checks"].items():
             checks.append(CHECK_SHORT.get(name, name[0].upper()), style=STATE_STYLE.get(c["state"], "red"))
-        room = Text(r["hotel_room"]) if r["hotel_room"] else Text(r["room"], style="red")
-        guest = Text(r["guest_names"].split(";")[0])
+        room = shown.text(r["hotel_room"]) if r["hotel_room"] else shown.text(r["room"], "red")
+        guest = shown.text(r["guest_names"].split(";")[0])
         if wide:
-            table.add_row(str(r["id"]), r["status"], r["content"], Text(r["operator"]), Text(r["agency"] or ""),
-                          Text(r["voucher"]), guest, r["check_in"] or "", r["check_out"] or "",
-                          str(r["nights"] or ""), room, r["pax"], mapping, checks)
+            table.add_row(str(r["id"]), r["status"], r["content"], shown.text(r["operator"]),
+                          shown.text(r["agency"] or ""), shown.text(r["voucher"]), guest, r["check_in"] or "",
+                          r["check_out"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
         else:
             content = "x" if r["content"] == "cancel" else r["content"][0]
-            table.add_row(str(r["id"]), r["status"][0], content, Text(r["operator"]), Text(r["voucher"]), guest,
-                          r["check_in"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
+            table.add_row(str(r["id"]), r["status"][0], content, shown.text(r["operator"]), shown.text(r["voucher"]),
+                          guest, r["check_in"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
     return table
 
 
@@ -150,37 +150,40 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
     if as_json:
         print_json(data)
         return
-    head = (f"#{data['id']} {data['operator']} voucher {data['voucher']} v{data['version']} "
-            f"{data['content']} · {data['status']}")
+    # Every value here may have come from an operator: made safe for markup, controls shown (tui/shown.py).
+    d = {k: shown.markup(v) for k, v in data.items() if not isinstance(v, (dict, list))}
+    head = f"#{d['id']} {d['operator']} voucher {d['voucher']} v{d['version']} {d['content']} · {d['status']}"
     console.print(f"[bold]{head}[/]", highlight=False)
+    unmapped = "[red]not mapped[/]"
     lines = [
-        ("stay", f"{data['check_in']} → {data['check_out']} ({data['nights']} nights), {data['rooms']} room(s)"),
-        ("pax", f"{data['pax']} (adults {data['adults']}, child ages {data['child_ages'] or '-'})"),
-        ("room", f"{data['room']} → {data['hotel_room'] or '[red]not mapped[/]'}"),
-        ("board", f"{data['board']} → {data['hotel_board'] or '[red]not mapped[/]'}"),
-        ("rate", f"{data['rate']} → {data['hotel_rate'] or '[red]not mapped[/]'}"),
-        ("agency", f"{data['agency']}   market {data['market'] or '-'}   nationality {data['nationality'] or '-'}"),
-        ("guests", "; ".join(f"{g['last_name']} {g['first_name']}" + (f" ({g['age']})" if g['age'] is not None else "")
-                             for g in data["guests"]) or "-"),
-        ("total", f"{data['total'] or '-'} {data['currency']}   sale date {data['sale_date'] or '-'}"),
-        ("hotel", data["hotel_number"] or "not saved"),
+        ("stay", f"{d['check_in']} → {d['check_out']} ({d['nights']} nights), {d['rooms']} room(s)"),
+        ("pax", f"{d['pax']} (adults {d['adults']}, child ages {shown.markup(data['child_ages'] or '-')})"),
+        ("room", f"{d['room']} → {d['hotel_room'] or unmapped}"),
+        ("board", f"{d['board']} → {d['hotel_board'] or unmapped}"),
+        ("rate", f"{d['rate']} → {d['hotel_rate'] or unmapped}"),
+        ("agency", f"{d['agency']}   market {d['market'] or '-'}   nationality {d['nationality'] or '-'}"),
+        ("guests", "; ".join(shown.markup(f"{g['last_name']} {g['first_name']}") +
+                             (f" ({g['age']})" if g['age'] is not None else "") for g in data["guests"]) or "-"),
+        ("total", f"{d['total'] or '-'} {d['currency']}   sale date {d['sale_date'] or '-'}"),
+        ("hotel", d["hotel_number"] or "not saved"),
     ]
     if data["notes"]:
-        lines.append(("notes", data["notes"]))
+        lines.append(("notes", shown.markup(data["notes"], lines=True)))
     for key, value in lines:
         console.print(f"  {key:8} {value}", highlight=False)
     for name, check in data["checks"].items():
         style = STATE_STYLE.get(check["state"], "red")
-        console.print(f"  [{style}]{name:12} {check['state']:12}[/] {check['message']}", highlight=False)
+        console.print(f"  [{style}]{name:12} {shown.markup(check['state']):12}[/] {shown.markup(check['message'])}",
+                      highlight=False)
     nights = data["price_table"].get("nights") if data["price_table"] else None
     if nights:
         table = Table("date", "contract", "discount", "price", "operator", box=None)
         for n in nights:
-            table.add_row(n["date"], n.get("contract_price", ""), n.get("discount", ""), n.get("price", ""),
-                          n.get("operator_price", ""))
+            table.add_row(*shown.cells(n["date"], n.get("contract_price", ""), n.get("discount", ""),
+                                       n.get("price", ""), n.get("operator_price", "")))
         console.print(table)
     if data["diff"]:
-        changes = ", ".join(f"{k} {_brief(v[0])} → {_brief(v[1])}" for k, v in data["diff"].items())
+        changes = ", ".join(shown.markup(f"{k} {_brief(v[0])} → {_brief(v[1])}") for k, v in data["diff"].items())
         console.print("  changed: " + changes, highlight=False)
 
 
@@ -205,11 +208,11 @@ def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | 
     else:
         # Vouchers and messages carry operator text (a stop-sale reason, a voucher "[/]"): shown as text.
         for o in outcomes:
-            mark = ("✓", "green") if o.ok else ("✗", "red")
-            console.print(Text.assemble(mark, f" #{o.id} {o.voucher} {o.message}"))
+            mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
+            console.print(f"{mark} #{o.id} {shown.markup(o.voucher)} {shown.markup(o.message)}", highlight=False)
         for s in skipped or []:
-            console.print(Text.assemble(("-", "yellow"), f" #{s['id']} {s['voucher']} skipped: "
-                                                         f"{'; '.join(s['reasons'])}"))
+            console.print(f"[yellow]-[/] #{s['id']} {shown.markup(s['voucher'])} skipped: "
+                          f"{shown.markup('; '.join(s['reasons']))}", highlight=False)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(EXIT_REFUSED)
 
@@ -312,7 +315,7 @@ def documents_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
         console.print(f"#{reservation_id} has no documents (opdesk show {reservation_id} for the message)")
         return
     for d in docs:
-        console.print(f"[bold]{d['name']}[/] ({d['content_type']}, {d['size']:,} bytes) {document_path(store, d)}",
-                      highlight=False, soft_wrap=True)
+        console.print(f"[bold]{shown.markup(d['name'])}[/] ({shown.markup(d['content_type'])}, {d['size']:,} bytes) "
+                      f"{shown.markup(document_path(store, d))}", highlight=False, soft_wrap=True)
         if text:
-            console.print(document_text(store, d), highlight=False, markup=False)
+            console.print(shown.text(document_text(store, d), lines=True), highlight=False)

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from tui import cli_common
+from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, console, fail, print_json
 
 mail_app = typer.Typer(help="Booking mail: try parsing profiles on a mail, list them, read the mailboxes.",
@@ -76,7 +76,7 @@ def test_command(
             print_json({"profile": chosen.name, "matches": matches, "error": str(exc), "field": exc.field})
         else:
             _print_match(chosen, mail, matches)
-            cli_common.err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            cli_common.err_console.print(f"[bold red]error:[/] {shown.markup(exc)}", highlight=False)
         raise typer.Exit(EXIT_REFUSED) from None
     if as_json:
         print_json({"profile": chosen.name, "operator": chosen.operator, "matches": matches,
@@ -95,27 +95,29 @@ def _booking_dict(values: dict[str, Any]) -> dict[str, Any]:
 
 def _print_match(profile, mail, matches: bool) -> None:
     say = {"highlight": False, "soft_wrap": True}
-    console.print(f"profile [bold]{profile.name}[/] (operator {profile.operator}, reads {profile.source})", **say)
-    console.print(f"mail from {mail.sender}: {mail.subject}", **say)
+    console.print(f"profile [bold]{shown.markup(profile.name)}[/] (operator {shown.markup(profile.operator)}, "
+                  f"reads {shown.markup(profile.source)})", **say)
+    console.print(f"mail from {shown.markup(mail.sender)}: {shown.markup(mail.subject)}", **say)
     if not matches:
         console.print("[yellow]note:[/] the profile's From/Subject patterns do not match this mail, "
                       "so a scan would not pick this profile for it", **say)
 
 
 def _print_booking(values: dict[str, Any]) -> None:
-    console.print(f"[bold]{values['voucher']}[/] ({values['content']})", highlight=False, soft_wrap=True)
+    console.print(f"[bold]{shown.markup(values['voucher'])}[/] ({shown.markup(values['content'])})", highlight=False,
+                  soft_wrap=True)
     table = Table(show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     for key, value in values.items():
         if key in ("guests", "documents", "voucher", "content") or value in ("", [], {}, None):
             continue
-        table.add_row(key, str(value))
+        table.add_row(key, shown.text(value))
     for i, g in enumerate(values.get("guests", []), start=1):
         age = f" ({g['age']})" if g.get("age") is not None else ""
-        table.add_row(f"guest {i}", f"{g['last_name']}, {g['first_name']}{age}")
+        table.add_row(f"guest {i}", shown.text(f"{g['last_name']}, {g['first_name']}{age}"))
     for doc in values.get("documents", []):
-        table.add_row("document", f"{doc['name']} ({doc['content_type']}, {len(doc['body'])} bytes)")
+        table.add_row("document", shown.text(f"{doc['name']} ({doc['content_type']}, {len(doc['body'])} bytes)"))
     console.print(table)
 
 
@@ -133,8 +135,8 @@ def profiles_command(as_json: bool = typer.Option(False, "--json", help="Print a
         return
     table = Table("name", "operator", "reads", "from", "file")
     for r in rows:
-        table.add_row(r["name"], r["operator"], r["source"], " | ".join(r["from"]),
-                      "built-in" if r["builtin"] else r["path"])
+        table.add_row(*shown.cells(r["name"], r["operator"], r["source"], " | ".join(r["from"]),
+                                   "built-in" if r["builtin"] else r["path"]))
     console.print(table)
 
 
@@ -163,13 +165,16 @@ def scan_command(
     finally:
         store.close()
     rows = [{"operator": s.operator, "total": s.total, "new": s.new, "changed": s.changed,
-             "cancelled": s.cancelled, "errors": s.errors, "error": s.error} for s in outcomes]
+             "cancelled": s.cancelled, "errors": s.errors, "error": s.error,
+             "quarantined": sum(r.quarantined for r in s.results),
+             "again": sum(not r.ok and r.again for r in s.results)} for s in outcomes]
     if as_json:
         print_json(rows)
     else:
         for r in rows:
             line = (f"{r['operator']}: {r['total']} mails, {r['new']} new, {r['changed']} changed, "
                     f"{r['cancelled']} cancelled, {r['errors']} to read by hand")
-            console.print(line + (f" [red]error: {r['error']}[/]" if r["error"] else ""), highlight=False)
-    if any(r["error"] for r in rows):
+            console.print(shown.markup(line) + (f" [red]error: {shown.markup(r['error'])}[/]" if r["error"] else ""),
+                          highlight=False)
+    if any(r["error"] or r["quarantined"] for r in rows):
         raise typer.Exit(EXIT_REFUSED)

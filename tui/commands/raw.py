@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from connectors.base import connector_for
 from connectors.detect import parser_for
 from core.inbox import raw_messages, raw_row
 from core.ingest import Ingestor
 from core.models import RawMessage
+from tui import shown
 from tui.cli_common import EXIT_OK, EXIT_REFUSED, cli_actor, config, console, fail, open_store, print_json
 
 raw_app = typer.Typer(help="Raw messages as they arrived: list those that failed, show one, parse again.",
@@ -42,30 +43,35 @@ def ingest_cmd(files: list[Path] = typer.Argument(..., metavar="FILE...", exists
     results, bad = [], 0
     for first in range(0, len(files), INGEST_BATCH):
         chunk = files[first:first + INGEST_BATCH]
-        raws = []
+        raws, readable = [], []
         for path in chunk:
             try:
                 raws.append(RawMessage(body=path.read_bytes(), operator=operator, channel="manual",
                                        source_ref=str(path), filename=path.name))
-            except OSError as exc:
-                fail(f"{path}: cannot read: {exc.strerror}")
-        for path, result in zip(chunk, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
-            bad += not result.ok
+                readable.append(path)
+            except OSError as exc:   # nothing to keep: say so, and go on with the other files
+                bad += 1
+                results.append({"file": str(path), "raw_id": None, "duplicate": False, "state": "unreadable",
+                                "error": f"cannot read: {exc.strerror}", "new": 0, "changed": 0, "cancelled": 0,
+                                "unchanged": 0, "reservation_ids": [], "again": False})
+        for path, result in zip(readable, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
+            bad += result.quarantined
             results.append({"file": str(path), "raw_id": result.raw_id, "duplicate": result.duplicate,
                             "state": str(result.state), "error": result.error, "new": result.new,
                             "changed": result.changed, "cancelled": result.cancelled,
-                            "unchanged": result.unchanged, "reservation_ids": result.reservation_ids})
+                            "unchanged": result.unchanged, "reservation_ids": result.reservation_ids,
+                            "again": result.again})
     if as_json:
         print_json(results)
     else:
         for r in results:
             if r["error"] and r["state"] not in ("parsed",):
-                console.print(f"[red]✗[/] {r['file']}: {r['state']}: {r['error']} (raw #{r['raw_id']})",
-                              highlight=False)
+                console.print(f"[red]✗[/] {shown.markup(r['file'])}: {r['state']}: {shown.markup(r['error'])} "
+                              f"(raw #{r['raw_id']})", highlight=False)
             else:
                 what = "already stored" if r["duplicate"] else (
                     f"{r['new']} new, {r['changed']} changed, {r['cancelled']} cancelled, {r['unchanged']} unchanged")
-                console.print(f"[green]✓[/] {r['file']}: {what}", highlight=False)
+                console.print(f"[green]✓[/] {shown.markup(r['file'])}: {what}", highlight=False)
     raise typer.Exit(EXIT_REFUSED if bad else EXIT_OK)
 
 
@@ -81,8 +87,8 @@ def raw_list(state: list[str] = typer.Option(["failed", "unparsed"], "--state",
         return
     table = Table("id", "operator", "received", "file", "state", "error", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["operator"], r["received_at"][:16], r["filename"], r["parse_state"],
-                      r["parse_error"][:80])
+        table.add_row(*shown.cells(r["id"], r["operator"], r["received_at"][:16], r["filename"], r["parse_state"],
+                                   r["parse_error"][:80]))
     console.print(table)
 
 
@@ -92,10 +98,12 @@ RAW_FIELDS = ("id", "operator", "channel", "received_at", "filename", "source_re
 
 @raw_app.command("show")
 def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
-             body: bool = typer.Option(False, "--body", help="Print the raw bytes as they arrived."),
+             body: bool = typer.Option(False, "--body", help="Print the message's text, controls shown as symbols."),
+             raw_bytes: bool = typer.Option(
+                 False, "--bytes", help="Write the exact bytes as they arrived (redirect to a file)."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON (with --body: the body as text too).")
              ) -> None:
-    """One raw message: where it came from, its state and error (and body with --body)."""
+    """One raw message: where it came from, its state and error (and body with --body or --bytes)."""
     row = raw_row(open_store(), raw_id)
     if row is None:
         fail(f"no raw message #{raw_id}")
@@ -106,13 +114,21 @@ def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
             shape["body"] = bytes(row["body"]).decode("utf-8", errors="replace")
         print_json(shape)
         return
+    if raw_bytes:
+        if sys.stdout.isatty():
+            fail(f"--bytes writes what the operator sent, control characters and all: redirect it, "
+                 f"e.g. opdesk raw show {raw_id} --bytes > message.bin")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(bytes(row["body"]))
+        sys.stdout.buffer.flush()
+        return
     if body:
-        typer.echo(bytes(row["body"]).decode("utf-8", errors="replace"))
+        console.print(shown.text(bytes(row["body"]).decode("utf-8", errors="replace"), lines=True), highlight=False)
         return
     for key in RAW_FIELDS:
-        console.print(Text(f"{key:12} {row[key]}"))
+        console.print(f"{key:12} {shown.markup(row[key])}", highlight=False)
     if row["text_preview"]:
-        console.print(row["text_preview"][:3000], highlight=False, markup=False)
+        console.print(shown.text(row["text_preview"][:3000], lines=True), highlight=False)
 
 
 @raw_app.command("retry")
@@ -140,8 +156,8 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         done.append({"id": rid, "state": str(result.state), "error": result.error,
                      "reservation_ids": result.reservation_ids})
         if not as_json:
-            console.print(Text(f"#{rid}: {result.state}" + (f": {result.error}" if result.error else
-                                                            f", {len(result.reservation_ids)} row(s)")))
+            console.print(f"#{rid}: {result.state}" + (f": {shown.markup(result.error)}" if result.error else
+                                                       f", {len(result.reservation_ids)} row(s)"), highlight=False)
     if as_json:
         print_json(done)
     raise typer.Exit(EXIT_REFUSED if still_bad else EXIT_OK)

@@ -10,12 +10,12 @@ from typing import Optional
 import typer
 from rich.live import Live
 from rich.table import Table
-from rich.text import Text
 
 from connectors.scan import OperatorRun, pick_operators
 from connectors.scan import scan as scan_operators
 from core.config import ConfigError
 from core.errors import NotFound
+from tui import shown
 from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -23,6 +23,7 @@ from tui.cli_common import (
     cli_actor,
     config,
     console,
+    err_console,
     fail,
     open_store,
     print_json,
@@ -39,8 +40,9 @@ def runs_table(runs: dict[str, OperatorRun]) -> Table:
                          overflow="fold" if column == "last error" else "ellipsis")
     style = {"ok": "green", "error": "red", "running": "yellow", "paused": "dim"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
-        table.add_row(run.operator, f"[{style.get(run.state, '')}]{run.state}[/]", str(run.total), str(run.new),
-                      str(run.changed), str(run.cancelled), str(run.errors), Text(run.last_error[:200]))
+        table.add_row(shown.text(run.operator), shown.text(run.state, style.get(run.state, "")), str(run.total),
+                      str(run.new), str(run.changed), str(run.cancelled), str(run.errors),
+                      shown.text(run.last_error[:200]))
     return table
 
 
@@ -81,8 +83,14 @@ def scan(
         runs = run_once(operator or None, as_json, since_text)
         if as_json:
             print_json([vars(r) for r in runs])
+        quarantined = sum(r.quarantined for r in runs)
+        if quarantined and not as_json:
+            again = sum(r.again for r in runs)
+            err_console.print(f"[yellow]{quarantined} new message(s) could not be taken in and are kept as "
+                              f"failed" + (f" ({again} sent again that failed before)" if again else "") +
+                              ": opdesk raw list[/]", highlight=False)
         if not watch:
-            raise typer.Exit(EXIT_REFUSED if any(r.state == "error" for r in runs) else EXIT_OK)
+            raise typer.Exit(EXIT_REFUSED if quarantined or any(r.state == "error" for r in runs) else EXIT_OK)
         try:
             time.sleep(max(0.0, interval - (time.monotonic() - began)))
         except KeyboardInterrupt:

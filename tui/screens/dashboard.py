@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 
 from core.report import daily_trend, operator_report
 from core.store import Store
+from tui import shown
 
 PERIODS = (7, 30, 90)
 COLUMNS = (("operator", "operator"), ("new", "new"), ("changes", "chg"), ("cancellations", "cxl"),
@@ -103,12 +104,12 @@ class DashboardScreen(Screen):
         with self.app.batch_update():
             table.clear()
             for row in self.figures:
-                table.add_row(*(cell(row, key) for key, _ in COLUMNS), key=row["operator"])
+                table.add_row(*(shown.app_markup(cell(row, key)) for key, _ in COLUMNS), key=row["operator"])
         self._draw_trend()
         who = f" - {self.operator}" if self.operator else ""
-        self.query_one("#dashboard-title", Static).update(
+        self.query_one("#dashboard-title", Static).update(shown.text(
             f"Operators {self.start} → {self.end} ({self.days} days, by arrival){who}"
-            + ("" if self.figures else "   no messages in this period"))
+            + ("" if self.figures else "   no messages in this period")))
 
     def _draw_trend(self) -> None:
         widget = self.query_one(PlotextPlot)

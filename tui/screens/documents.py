@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
 from core.documents import document_path, document_text, documents_of
+from core.shown import visible
 
 
 class DocumentsScreen(Screen):
@@ -25,10 +26,11 @@ class DocumentsScreen(Screen):
             yield Static("No documents came with this reservation (d shows the raw message).", id="documents-none")
         else:
             names = ", ".join(d["name"] for d in docs)
-            yield Static(f"{len(docs)} document(s): {names}", id="documents-head", markup=False)
+            yield Static(visible(f"{len(docs)} document(s): {names}"), id="documents-head", markup=False)
             text = "\n\n".join(f"── {d['name']} ({d['content_type']}) · {document_path(store, d)}\n\n"
                                f"{document_text(store, d)}" for d in docs)
-            yield TextArea(text, read_only=True, soft_wrap=True, show_line_numbers=False, id="documents-text")
+            yield TextArea(visible(text, lines=True), read_only=True, soft_wrap=True, show_line_numbers=False,
+                           id="documents-text")
         yield Footer()
 
     def on_mount(self) -> None:

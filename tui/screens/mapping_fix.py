@@ -10,6 +10,8 @@ from textual.widgets.option_list import Option
 
 from core.inbox import pending_using_code
 from core.mapping import hotel_codes
+from core.shown import visible
+from tui import shown
 from tui.widgets.confirmation import RequiredTextModal
 
 
@@ -44,10 +46,10 @@ class MappingFixModal(RequiredTextModal):
         codes = suggestions(hotel_codes(self.app.store, self.kind), self.code)
         waiting = pending_using_code(self.app.store, self.operator, self.kind, self.code)
         with Vertical(classes="dialog", id="mapping-dialog"):
-            yield Label(f"Map {self.operator} {self.kind} {self.code}", classes="dialog-title")
+            yield Label(visible(f"Map {self.operator} {self.kind} {self.code}"), classes="dialog-title", markup=False)
             yield Static(f"{waiting} pending row(s) use this code; saving re-maps them all.", classes="dialog-body")
-            yield OptionList(*(Option(f"{c['code']:<6} {c.get('name') or ''}", id=c["code"]) for c in codes),
-                             id="codes")
+            yield OptionList(*(Option(shown.text(f"{c['code']:<6} {c.get('name') or ''}"), id=c["code"])
+                               for c in codes), id="codes")
             yield Input(placeholder="hotel code", id="hotel-code", compact=True)
             yield Static("", id="mapping-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):

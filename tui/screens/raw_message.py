@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
 from core.inbox import raw_row
+from core.shown import visible
 
 MAX_CHARS = 200_000
 
@@ -35,11 +36,11 @@ class RawMessageScreen(Screen):
         else:
             head = (f"#{row['id']} {row['operator']} · {row['channel']} · {row['filename'] or row['source_ref']} · "
                     f"{row['parse_state']}")
-            yield Static(head, id="raw-head", markup=False)
+            yield Static(visible(head), id="raw-head", markup=False)
             if row["parse_error"]:
-                yield Static(row["parse_error"], id="raw-error", classes="error-line", markup=False)
-            yield TextArea(message_text(row), read_only=True, soft_wrap=True, show_line_numbers=False,
-                           id="raw-text")
+                yield Static(visible(row["parse_error"]), id="raw-error", classes="error-line", markup=False)
+            yield TextArea(visible(message_text(row), lines=True), read_only=True, soft_wrap=True,
+                           show_line_numbers=False, id="raw-text")
         yield Footer()
 
     def on_mount(self) -> None:

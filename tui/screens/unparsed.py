@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from core.inbox import raw_messages
+from tui import shown
 from tui.widgets.cells import local_time
 
 
@@ -43,8 +44,9 @@ class UnparsedScreen(Screen):
         table.clear()
         tz = self.app.config.timezone
         for r in rows:
-            table.add_row(str(r["id"]), r["operator"], local_time(r["received_at"], tz), r["parse_state"],
-                          r["filename"] or r["source_ref"] or r["channel"], r["parse_error"], key=str(r["id"]))
+            table.add_row(*shown.cells(r["id"], r["operator"], local_time(r["received_at"], tz), r["parse_state"],
+                                       r["filename"] or r["source_ref"] or r["channel"], r["parse_error"]),
+                          key=str(r["id"]))
         title = (f"{len(rows)} message(s) need a person — enter reads one" if rows
                  else "Every message was read by a parser.")
         self.query_one("#unparsed-title", Static).update(title)

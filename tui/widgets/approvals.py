@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label
 
 from core import approval as approvals
 from core.clock import hotel_time, zone_label
+from core.shown import visible
 from core.store import Store
 from tui.widgets.detail_pane import (
     ChecksSection,
@@ -43,17 +44,19 @@ def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
     if shape["mode"]:
         head.append(f"  ({shape['mode'].replace('_', ' ')})", style="dim")
     if shape["block"]:
-        head.append(f"\n{shape['block']}", style="yellow")
+        head.append(f"\n{visible(shape['block'])}", style="yellow")
     if not shape["approvers"]:
         return head
     zone = zone_label(tz or timezone.utc)
     table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True,
                   caption=f"times in {zone}", caption_justify="left")
     for a in shape["approvers"]:
-        table.add_row(str(a["position"]), a["approver"], Text(a["state"], style=STATE_STYLE.get(a["state"], "")),
-                      _when(a["requested_at"], tz), _when(a["decided_at"], tz), a["decided_via"])
+        # The approver's address and comment came by e-mail: shown as text (core/shown.py).
+        table.add_row(str(a["position"]), Text(visible(a["approver"])),
+                      Text(visible(a["state"]), style=STATE_STYLE.get(a["state"], "")),
+                      _when(a["requested_at"], tz), _when(a["decided_at"], tz), Text(visible(a["decided_via"])))
         if a["comment"]:
-            table.add_row("", Text(f"“{a['comment']}”", style="italic"), "", "", "", "")
+            table.add_row("", Text(f"“{visible(a['comment'], lines=True)}”", style="italic"), "", "", "", "")
     return Group(head, table)
 
 

@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from core.shown import visible
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Ask yes or no; ``y`` / ``enter`` is yes, ``n`` / ``escape`` is no."""
@@ -25,8 +27,9 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body", markup=False)
+            # Titles and bodies quote vouchers and operators' words: text, never markup.
+            yield Label(visible(self.title_text), classes="dialog-title", markup=False)
+            yield Static(visible(self.body, lines=True), classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", variant="primary", id="yes", compact=True)
                 yield Button("Cancel (n)", id="no", compact=True)
@@ -89,8 +92,9 @@ class RejectModal(RequiredTextModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body", markup=False)
+            # Titles and bodies quote vouchers and operators' words: text, never markup.
+            yield Label(visible(self.title_text), classes="dialog-title", markup=False)
+            yield Static(visible(self.body, lines=True), classes="dialog-body", markup=False)
             yield Label("Reason (sent to the operator):")
             yield Input(placeholder="e.g. no availability on these dates", id="reason", compact=True)
             yield Static("", id="reason-error", classes="dialog-error")

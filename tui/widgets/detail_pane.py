@@ -22,6 +22,7 @@ from textual.widgets import Static
 from core import inbox
 from core.documents import documents_of
 from core.forecast import ForecastNight
+from core.shown import visible_values
 from core.store import Store
 from tui.widgets import cells
 from tui.widgets.stay_effect import stay_forecast
@@ -46,8 +47,11 @@ class ReservationDetail:
         raw = None
         if shape["raw_id"] is not None:
             raw = inbox.raw_summary(store, shape["raw_id"])
-        return cls(shape, inbox.versions(store, shape["operator"], shape["voucher"]),
-                   documents_of(store, reservation_id), stay_forecast(store, shape), raw)
+        # Everything here came from outside: every string is made visible once, here (core/shown.py).
+        forecast = stay_forecast(store, shape)
+        versions = inbox.versions(store, shape["operator"], shape["voucher"])
+        return cls(visible_values(shape), visible_values(versions), visible_values(documents_of(store, reservation_id)),
+                   forecast, visible_values(raw))
 
 
 class DetailSection(Static):
@@ -140,8 +144,8 @@ class SummarySection(DetailSection):
         notes = Table.grid(padding=(0, 1))
         notes.add_column(style="bold", no_wrap=True)
         notes.add_column()
-        notes.add_row("Agency note", s["notes"] or "—")
-        notes.add_row("Hotel note", s["hotel_note"] or "—")
+        notes.add_row("Agency note", Text(s["notes"] or "—"))
+        notes.add_row("Hotel note", Text(s["hotel_note"] or "—"))
         return Group(_pairs(rows, self._columns()), notes)
 
     def _columns(self) -> int:
@@ -163,7 +167,7 @@ class ChecksSection(DetailSection):
         grid.add_column(ratio=1)
         for name, check in s["checks"].items():
             grid.add_row(name.replace("_", "-"), Text(check["state"], style=cells.check_style(check["state"])),
-                         check.get("message", ""))
+                         Text(check.get("message", "")))
         for flag in s["flags"]:
             grid.add_row("flag", Text(flag.replace("_", " "), style="yellow"), "")
         return grid if grid.row_count else Text("no checks ran", style="dim")
@@ -180,7 +184,8 @@ class GuestsSection(DetailSection):
         for column in ("#", "Last name", "First name", "Age"):
             table.add_column(column)
         for i, g in enumerate(guests, start=1):
-            table.add_row(str(i), g["last_name"], g["first_name"], "" if g["age"] is None else str(g["age"]))
+            table.add_row(str(i), Text(g["last_name"]), Text(g["first_name"]),
+                          "" if g["age"] is None else str(g["age"]))
         return table
 
 
@@ -200,12 +205,12 @@ class PricesSection(DetailSection):
             table.add_column(column, justify="left" if column == "Date" else "right")
         if nights:
             for n in nights:
-                table.add_row(str(n.get("date", "")), _money(n.get("contract_price")), _money(n.get("discount")),
+                table.add_row(Text(str(n.get("date", ""))), _money(n.get("contract_price")), _money(n.get("discount")),
                               _money(n.get("price")), _money(n.get("operator_price",
                                                                    operator_by_date.get(n.get("date")))))
         else:
             for d, amount in operator_by_date.items():
-                table.add_row(d, "", "", "", _money(amount))
+                table.add_row(Text(d), "", "", "", _money(amount))
         contract_total = table_data.get("contract_total")
         operator_total = table_data.get("operator_total", s["total"])
         difference = table_data.get("difference")
@@ -231,8 +236,8 @@ def _column_sum(nights: list[dict], key: str) -> str | None:
     return f"{sum(Decimal(str(v)) for v in values):.2f}"
 
 
-def _money(value: Any) -> str:
-    return "" if value is None else str(value)
+def _money(value: Any) -> Text:
+    return Text("" if value is None else str(value))
 
 
 class ForecastSection(DetailSection):

@@ -27,6 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from core.shown import visible
 from tui.widgets import cells
 
 # (key, label, width, sort name in core.inbox.SORTS or None). The first nine columns fit 78 cells
@@ -61,8 +62,8 @@ MARK = Text("●", style="bold yellow")
 
 
 def _text(value: Any) -> Text:
-    # Values are shown as they are: a guest called "[b]" is not markup.
-    return value if isinstance(value, Text) else Text(str(value) if value is not None else "")
+    # Values are shown as text: a guest called "[b]" is not markup, an ESC is shown as ␛ (core/shown.py).
+    return value if isinstance(value, Text) else Text(visible(value))
 
 
 # How each column shows a row: (row, time zone, marked) -> the cell's text.

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from core import scanlog
 from core.config import OperatorConfig
+from core.shown import visible
 from core.store import Store
 
 STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
@@ -108,6 +109,6 @@ class OperatorCard(Static, can_focus=True):
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
             whole = self.has_focus
-            lines[-1] = Text(error, style="red" if state == "error" else "yellow",
+            lines[-1] = Text(visible(error), style="red" if state == "error" else "yellow",
                              overflow="fold" if whole else "ellipsis", no_wrap=not whole)
         self.update(Group(*lines))
