@@ -1,8 +1,9 @@
 """The ``values`` check: numbers and dates no real booking can have.
 
-Operators send ``adults: -5``, ``rooms: -3``, a child aged 40 or ``"12"``, a
-stay in year 9999 or one of 400 nights, a negative total, a currency that does
-not exist. None of these is a price question: they are impossible, and a
+Operators send ``adults: -5``, ``rooms: -3``, a child aged 40, a stay in year
+9999 or one of 400 nights, a negative total, a currency that does not exist.
+(A value of the wrong type, such as ``child_ages: "12"``, never gets this far:
+the readers refuse it with a named error.) None of these is a price question: they are impossible, and a
 booking that carries one is held (not clean; save and confirm refuse it) until
 the operator sends a corrected version or a person overrides the check with a
 reason (``core.overrides``). Each problem names the field, so the operator can
