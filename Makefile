@@ -24,13 +24,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/opdesk demo --dir demo
 
-# Dovecot (IMAP) for the mail tests; tmux for the terminal tests. Installed only when missing.
+# Dovecot (IMAP) for the mail tests; tmux for the terminal tests; chromium for the web page's
+# browser tests (Playwright drives Debian's package: no browser download). Installed only when missing.
 system-deps:
 	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
 	  echo "installing dovecot-imapd (real IMAP server for the mail tests)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
 	    --no-install-recommends dovecot-imapd dovecot-lmtpd; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing chromium (real browser for the web page tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+	    --no-install-recommends chromium; \
 	fi
 
 test-deps: $(TEST_STAMP) system-deps

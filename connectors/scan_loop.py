@@ -37,7 +37,7 @@ from core.config import Config, OperatorConfig
 from core.errors import NotFound
 from core.ingest import Ingestor, IngestResult
 from core.models import OperatorError, RawMessage
-from core.store import Store
+from core.store import Store, open_store
 
 T = TypeVar("T")
 # Runs store work where the store lives (the scan's writer thread, or right here) and awaits it.
@@ -136,7 +136,7 @@ class StoreThread:
 
     def _call(self, work: Callable[[Store], Any]) -> Any:
         if self.store is None:
-            self.store = Store(self.config.store_path, self.config.documents_dir)
+            self.store = open_store(self.config)
             self.store.checkpoint_in_background()
         return work(self.store)
 

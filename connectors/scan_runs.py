@@ -15,7 +15,8 @@ from core import scanlog
 from core.config import Config
 from core.ingest import IngestResult
 from core.models import ParseState
-from core.store import Store
+from core.redact import mask_text
+from core.store import Store, open_store
 
 
 @dataclass
@@ -50,7 +51,7 @@ def count(run: OperatorRun, results: list[IngestResult]) -> None:
         run.cancelled += result.cancelled
         if result.state in (ParseState.FAILED, ParseState.UNPARSED):
             run.errors += 1
-            run.last_error = result.error
+            run.last_error = mask_text(result.error)
             if result.quarantined:
                 run.quarantined += 1
             else:
@@ -60,7 +61,7 @@ def count(run: OperatorRun, results: list[IngestResult]) -> None:
 def fail(run: OperatorRun, message: str) -> None:
     run.state = "error"
     run.errors += 1
-    run.last_error = message
+    run.last_error = mask_text(message)
 
 
 def finish(store: Store, run: OperatorRun) -> None:
@@ -79,7 +80,7 @@ def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> 
     An operator the worker had not started yet gets a run of its own, ended the
     same way, so the board shows that this scan did not reach it.
     """
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         for run in failed:
             started = scanlog.runs_since(store, since, [run.operator])
             if not started:
@@ -91,7 +92,7 @@ def close_orphan_runs(config: Config, failed: list[OperatorRun], since: int) -> 
 
 
 def last_run_id(config: Config) -> int:
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         return scanlog.last_run_id(store)
 
 
@@ -101,7 +102,7 @@ async def relay_progress(config: Config, names: list[str], since: int, progress:
     seen: dict[int, tuple[Any, ...]] = {}
 
     def read() -> list[dict[str, Any]]:
-        with Store(config.store_path, config.documents_dir) as store:
+        with open_store(config) as store:
             return scanlog.runs_since(store, since, names)
 
     while True:

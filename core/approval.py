@@ -44,7 +44,6 @@ from core.store import Store, now_iso, rowid
 MODES = ("all_any_order", "all_in_order", "any_one")
 MAX_APPROVERS = 5
 DEFAULT_CODE_HOURS = 48
-STATE_KEY = "_approval"          # connector_state operator under which a generated secret is kept
 CODE_RE = re.compile(r"^([A-Z2-7]{4})-?([A-Z2-7]{4})-?([A-Z2-7]{4})-?([A-Z2-7]{4})$")
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
@@ -199,20 +198,16 @@ def approval_flag(store: Store, reservation_id: int | None, reasons: list[str]) 
 
 # -- codes -------------------------------------------------------------------------------------
 def approval_secret(store: Store, config: Config) -> bytes:
-    """The HMAC key: ``[approval] secret_env`` / ``secret_file`` / ``secret``, else one kept in the store."""
-    configured = config.secret(config.section("approval"), "secret")
-    if configured:
-        return configured.encode()
-    kept = store.connector_state(STATE_KEY).get("secret")
-    if kept:
-        return kept.encode()
-    with store.transaction():
-        # Another process may have made one while we waited for the lock.
-        kept = store.connector_state(STATE_KEY).get("secret")
-        if not kept:
-            kept = secrets.token_hex(32)
-            store.set_connector_state(STATE_KEY, {"secret": kept})
-    return kept.encode()
+    """The HMAC key: ``[approval] secret_env`` / ``secret_file`` / ``secret``, else ``approval.key`` beside the config.
+
+    Never in the store (issue 15): whoever reads the store must not be able to make codes. A key an
+    older opdesk kept there is moved out first (``core.keys``), so codes already mailed still work.
+    """
+    from core.keys import KeyRing
+
+    keys = store.keys if isinstance(store.keys, KeyRing) and store.keys.config is config else KeyRing(config)
+    keys.move_approval_key_out(store)
+    return keys.approval_key()
 
 
 def _b32(data: bytes, chars: int) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core import locations
+from core import locations, redact
 from core.errors import ConfigError
 
 
@@ -104,7 +104,13 @@ class Config:
         """A secret named in config: ``KEY_env`` (an environment variable) or ``KEY_file``.
 
         A plain ``KEY`` value is accepted too, for tests and demos.
+        Every value handed out is remembered by ``core.redact``, so no output shows it.
         """
+        value = self._secret(table, key)
+        redact.remember(value)
+        return value
+
+    def _secret(self, table: dict[str, Any], key: str) -> str:
         if env := table.get(f"{key}_env"):
             value = os.environ.get(env)
             if value is None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models import Document
+from core.private import write_private
 from core.store import Store, now_iso, rowid
 
 
@@ -17,10 +18,7 @@ def save_document(store: Store, doc: Document, *, raw_id: int | None = None,
     rel = Path(sha[:2]) / sha
     path = store.documents_dir / rel
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(doc.body)
-        tmp.replace(path)
+        write_private(path, doc.body)
     cur = store.conn.execute(
         "INSERT INTO documents(raw_id, reservation_id, name, content_type, sha256, size, path, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

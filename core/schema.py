@@ -287,9 +287,24 @@ INSERT INTO opres_search(id, text)
     SELECT id, opdesk_fold(voucher || ' ' || guest_names) FROM operator_reservations;
 """
 
+# An audit log that can be proven (core.audit): each row's HMAC over the row before's HMAC and its
+# own content, keyed outside the store, and the OS user beside the name given with --as. The
+# update trigger now lets exactly one thing change: an empty hmac being filled in once, which is
+# how rows written before this migration join the chain on the first open with the key.
+V4_AUDIT_CHAIN = """
+ALTER TABLE audit_log ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN hmac TEXT NOT NULL DEFAULT '';
+DROP TRIGGER audit_log_no_update;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OF id, at, actor, origin, action, reservation_id,
+    hotel_reservation_id, before, after, detail, os_user ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+CREATE TRIGGER audit_log_seal_once BEFORE UPDATE OF hmac ON audit_log WHEN OLD.hmac <> ''
+BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
+"""
+
 # Scanner controls: an operator (or every operator, '*') paused by a person is skipped by every
 # scan (CLI, app, cron) until resumed; kept in the store so a restart does not lift it.
-V4_PAUSES = """
+V5_PAUSES = """
 CREATE TABLE operator_pauses (
     operator TEXT PRIMARY KEY,
     paused_at TEXT NOT NULL,
@@ -298,4 +313,4 @@ CREATE TABLE operator_pauses (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_PAUSES]
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_PAUSES]

@@ -24,6 +24,7 @@ import orjson
 
 from core.errors import StoreError
 from core.models import utcnow
+from core.private import create_private_file
 from core.schema import MIGRATIONS
 from core.text import fold_name
 
@@ -89,11 +90,15 @@ def is_busy(exc: sqlite3.Error) -> bool:
 class Store:
     """An open store. ``db`` is the sqlite-utils view, ``conn`` the raw connection."""
 
-    def __init__(self, path: Path | str, documents_dir: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str, documents_dir: Path | str | None = None, *,
+                 keys: Any = None) -> None:
         self.path = Path(path)
         self.documents_dir = Path(documents_dir) if documents_dir else self.path.parent / "documents"
+        self.keys = keys                     # core.keys.KeyRing: seals audit rows (None: rows left unsealed)
+        self.after_commit: list[Any] = []    # run once the outermost transaction has committed
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # 0600 before SQLite opens it: the WAL and shared-memory files take the same mode.
+            create_private_file(self.path)
             self.conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
@@ -182,8 +187,12 @@ class Store:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self.after_commit.clear()
             raise
         self.conn.execute("COMMIT")
+        callbacks, self.after_commit = self.after_commit, []
+        for callback in callbacks:
+            callback()
         if self._checkpointer is not None:
             self._checkpointer.nudge()
 
@@ -245,8 +254,12 @@ def _split_sql(script: str) -> list[str]:
 
 
 def open_store(config: Any) -> Store:
-    """Open the store a ``Config`` names."""
-    return Store(config.store_path, config.documents_dir)
+    """Open the store a ``Config`` names, with the keys kept beside that config (``core.keys``)."""
+    from core.keys import KeyRing  # core.keys reads the config; the store itself needs none
+
+    store = Store(config.store_path, config.documents_dir, keys=KeyRing(config))
+    store.keys.settle(store)
+    return store
 
 
 class Checkpointer:
@@ -282,7 +295,7 @@ class Checkpointer:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
                     pass   # busy or interrupted: the next nudge (or SQLite's own close) tries again
-                if self.stopping:
-                    return
+                if self.stopping and not self.wanted.is_set():
+                    return   # a stop (or commit) during that round asks for one more: the last commits too
         finally:
             conn.close()

@@ -22,8 +22,9 @@ from core.config import Config
 from core.desk import ActionOutcome, Replier
 from core.errors import OpdeskError
 from core.overrides import Overrides
+from core.redact import mask_text
 from core.shown import visible
-from core.store import Store
+from core.store import Store, open_store
 from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.board import BoardScreen
@@ -70,7 +71,7 @@ class OpdeskApp(App):
                  actor: Actor | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
-        self.store = Store(config.store_path, config.documents_dir)
+        self.store = open_store(config)
         self.replier_factory = replier_factory or _connector_replier(config)
         self.actor = actor or Actor.current("app")
         self.scanning: dict[str, str] = {}        # operator -> scanning | done | error (this session)
@@ -85,14 +86,15 @@ class OpdeskApp(App):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
                markup: bool = False) -> None:
-        """Notifications quote vouchers, names and operators' errors: shown as text, controls made visible."""
-        super().notify(visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout,
-                       markup=markup)
+        """Notifications quote vouchers, names and operators' errors: shown as text, controls made visible,
+        and secrets masked (core.redact): an operator's error may quote a credential."""
+        super().notify(visible(mask_text(str(message)), lines=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     # -- stores -------------------------------------------------------------------
     def worker_store(self) -> Store:
         """A store for the calling worker thread (a connection belongs to its thread)."""
-        return Store(self.config.store_path, self.config.documents_dir)
+        return open_store(self.config)
 
     def on_unmount(self) -> None:
         self.store.close()

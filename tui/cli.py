@@ -8,7 +8,7 @@ from rich.markup import escape
 from core.errors import OpdeskError
 from tui import cli_common
 from tui.commands import app as app_commands
-from tui.commands import approval, book, desk, mail, pricing, raw, scan, setup
+from tui.commands import approval, book, desk, doctor, mail, pricing, raw, scan, setup
 
 app = typer.Typer(
     name="opdesk",
@@ -32,13 +32,15 @@ def main_callback(
     cli_common.STATE.config_path = config
     cli_common.STATE.actor = actor
     cli_common.reset_state()
+    if actor:
+        cli_common.check_staff(actor)
     if ctx.invoked_subcommand is None:
         from tui.launch import run_app
 
         run_app(cli_common.config())
 
 
-for area in (setup, desk, book, raw, pricing, scan, mail, approval, app_commands):
+for area in (setup, desk, book, raw, pricing, scan, mail, approval, app_commands, doctor):
     area.register(app)
 
 

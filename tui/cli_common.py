@@ -19,14 +19,17 @@ from core.audit import Actor
 from core.config import Config, ConfigError, load_config
 from core.errors import InvalidInput, NotFound, OpdeskError
 from core.models import plain
+from core.redact import MaskingStream, mask_value
 from core.shown import json_text
 from core.store import Store, StoreError
+from core.store import open_store as open_configured_store
 from tui import shown
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
 
-console = Console()
-err_console = Console(stderr=True)
+# Everything the CLI prints passes core.redact: no secret reaches a terminal, a log or a pipe.
+console = Console(file=MaskingStream(lambda: sys.stdout))  # type: ignore[arg-type]
+err_console = Console(file=MaskingStream(lambda: sys.stderr), stderr=True)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -70,10 +73,22 @@ def config() -> Config:
     return STATE._config
 
 
+def check_staff(name: str) -> None:
+    """``--as NAME`` is taken only for a name on ``[staff] names``, when the config has that list."""
+    names = config().section("staff").get("names")
+    if names is None:
+        return
+    if not isinstance(names, list):
+        fail(f"{config().path}: staff.names must be a list of names")
+    if name not in [str(n) for n in names]:
+        fail(f"--as {name}: not a name on the staff list (staff.names in {config().path}); use one of: "
+             f"{', '.join(str(n) for n in names)}", EXIT_REFUSED)
+
+
 def open_store() -> Store:
     cfg = config()
     try:
-        return Store(cfg.store_path, cfg.documents_dir)
+        return open_configured_store(cfg)
     except (StoreError, ConfigError) as exc:
         fail(str(exc))
 
@@ -89,7 +104,7 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json_text(json.dumps(plain(value), ensure_ascii=False, indent=2, default=str)) + "\n")
+    sys.stdout.write(json_text(json.dumps(mask_value(plain(value)), ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def reset_state() -> None:

@@ -35,7 +35,8 @@ from core.mapping import set_mapping
 from core.models import OperatorBooking
 from core.pricing import load_contracts
 from core.pricing.demo import demo_contracts_toml
-from core.store import Store
+from core.private import write_private
+from core.store import Store, open_store
 
 ACTOR = Actor("demo", "system")
 CONFIG_HEAD = """\
@@ -81,7 +82,7 @@ def _write_config(folder: Path, entries: list[dict]) -> Config:
             aot.append(tomlkit.item(entry))
         doc["operators"] = aot
     path = folder / "opdesk.toml"
-    path.write_text(CONFIG_HEAD + "\n" + tomlkit.dumps(doc))
+    write_private(path, (CONFIG_HEAD + "\n" + tomlkit.dumps(doc)).encode())
     return load_config(path)
 
 
@@ -149,7 +150,7 @@ def _decide_some(config: Config) -> dict[str, int]:
     and the stop-sale hits rejected, so the hotel book, forecast and dashboard have something in them."""
     from tui.desk_actions import confirm, reject
 
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         clean = pending_ids(store, clean_new=True)
         confirmed = [o for o in confirm(store, config, clean[::3], ACTOR) if o.ok]
         stopped = pending_ids(store, failed_check="stop_sale", limit=3)
@@ -159,7 +160,7 @@ def _decide_some(config: Config) -> dict[str, int]:
 
 def _spread_history(config: Config, today: date) -> None:
     """Spread the history's arrivals over four weeks (``core.demo.spread_history``)."""
-    with Store(config.store_path, config.documents_dir) as store:
+    with open_store(config) as store:
         demo.spread_history(store, today)
 
 
@@ -180,7 +181,7 @@ def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | 
     if first_time:
         made = demo.generate(today, count=count, pricer=pricer)
         config = _write_config(folder, [])
-        with Store(config.store_path, config.documents_dir) as store:
+        with open_store(config) as store:
             progress("hotel: room types, boards, markets and the operators' codes")
             _hotel(store)
             if contracts_text:

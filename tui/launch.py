@@ -6,6 +6,13 @@ from core.config import Config
 
 
 def run_app(config: Config) -> None:
+    from core.config import ConfigError
+    from core.store import StoreError
     from tui.app import OpdeskApp
+    from tui.cli_common import fail
 
-    OpdeskApp(config).run()
+    try:
+        app = OpdeskApp(config)
+    except (ConfigError, StoreError) as exc:   # e.g. a missing audit key: one line, not a traceback
+        fail(str(exc))
+    app.run()

@@ -379,8 +379,9 @@ def _gender(title: str) -> str:
 
 
 def _first_int(value: str) -> int | None:
+    """The first whole number in ``value``; None when there is none, or it is too long to be a count or an age."""
     m = re.search(r"\d+", value)
-    return int(m.group(0)) if m else None
+    return int(m.group(0)) if m and len(m.group(0)) <= 18 else None
 
 
 def _room_number(value: str, room_count: int) -> int:

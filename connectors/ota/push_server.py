@@ -9,25 +9,61 @@ Requests are checked like AlpineBits servers do: HTTP basic auth against the
 operator's ``username``/``password``, the ``X-AlpineBits-ClientProtocolVersion``
 header, and the form fields ``action`` and ``request``. Each request thread
 opens its own Store.
+
+The server refuses to start when an operator has no username or password: an
+endpoint anyone could post bookings to is worse than none. Reading requests
+(sizes, time limits, gzip) is ``connectors.httpserve.GuardedHandler``'s.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import logging
 import threading
 from typing import Any
 
-from connectors.httpserve import AnsweringHandler, Server
+from connectors.httpserve import GuardedHandler, RequestLimits, RequestRefused, Server
 from connectors.ota import writer
 from connectors.ota.connector import PUSH_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
-from core.config import Config, OperatorConfig
+from core.config import Config, ConfigError, OperatorConfig
 from core.ingest import Ingestor
 from core.models import OperatorError, ParseError
-from core.store import Store
+from core.redact import mask_text
+from core.store import open_store
 
-MAX_REQUEST_BYTES = 20 * 1024 * 1024
+log = logging.getLogger("opdesk.push")
+
+
+def push_limits(config: Config) -> RequestLimits:
+    """``[push] max_bytes``, ``header_timeout``, ``body_timeout`` and ``max_connections``, each a positive number."""
+    table = config.section("push")
+    defaults = RequestLimits()
+    values: dict[str, Any] = {}
+    for key, kind in (("max_bytes", int), ("header_timeout", float), ("body_timeout", float),
+                      ("max_connections", int)):
+        value = table.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
+                or (kind is int and not isinstance(value, int)):
+            raise ConfigError(f"{config.path}: push.{key} must be a positive "
+                              f"{'whole number' if kind is int else 'number of seconds'}, not {value!r}")
+        values[key] = kind(value)
+    return RequestLimits(**values)
+
+
+def push_credentials(config: Config, operator: OperatorConfig) -> tuple[str, str]:
+    """The username and password an operator must send; ``ConfigError`` naming it when either is missing."""
+    username = str(operator.settings.get("username", "") or "")
+    try:
+        password = config.secret(operator.settings, "password")
+    except ConfigError as exc:
+        raise ConfigError(f"operator {operator.name}: {exc}; serve-push does not start without it") from exc
+    if not username.strip() or not password.strip():
+        missing = " and ".join(k for k, v in (("username", username), ("password", password)) if not v.strip())
+        raise ConfigError(f"{config.path}: operator {operator.name}: an ota-push operator needs a {missing} "
+                          "(username = ..., password_env = ...); serve-push does not start without it")
+    return username, password
 
 
 class PushServer:
@@ -37,8 +73,9 @@ class PushServer:
                  port: int = 8080) -> None:
         self.config = config
         self.operators = {op.name: op for op in operators}
+        self.credentials = {op.name: push_credentials(config, op) for op in operators}
         handler = type("Handler", (PushHandler,), {"server_state": self})
-        self.httpd = Server((host, port), handler)
+        self.httpd = Server((host, port), handler, push_limits(config))
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()   # one ingest at a time: SQLite serialises writers anyway
 
@@ -73,7 +110,7 @@ class PushServer:
             return writer.error_response(str(exc)[:500], push=True)
         except ParseError as exc:
             return writer.error_response(f"request not readable: {exc}"[:500], push=True)
-        with self.lock, Store(self.config.store_path, self.config.documents_dir) as store:
+        with self.lock, open_store(self.config) as store:
             results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
         acks, refusals = [], []
         for (_, unique_id, _), result in zip(parts, results):
@@ -86,34 +123,41 @@ class PushServer:
         return writer.push_response(acks, refusals)
 
 
-class PushHandler(AnsweringHandler):
+class PushHandler(GuardedHandler):
     server_state: PushServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the CLI prints its own lines
-        return
 
     def do_POST(self) -> None:
+        try:
+            self.take_post()
+        except RequestRefused as refused:
+            self.refuse(refused)
+        except Exception as exc:   # noqa: BLE001 - a hostile request must not reach a traceback
+            log.warning("push to %s failed: %s: %s", self.path[:80], type(exc).__name__, mask_text(str(exc)[:200]))
+            self.refuse(RequestRefused(500, "the request could not be processed; it was not stored"))
+
+    def take_post(self) -> None:
         state = self.server_state
         operator = state.operator_for(self.path)
         if operator is None:
+            self.close_connection = True
             return self.answer(404, b"ERROR:unknown operator path", "text/plain")
         if not self.authorised(operator):
+            self.close_connection = True
             return self.answer(401, b"ERROR:authentication failed", "text/plain",
                                {"WWW-Authenticate": 'Basic realm="opdesk"'})
         if not self.headers.get("X-AlpineBits-ClientProtocolVersion"):
-            return self.answer(400, b"ERROR:missing X-AlpineBits-ClientProtocolVersion header", "text/plain")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            return self.answer(413, b"ERROR:request too large", "text/plain")
-        form = read_form(self.headers.get("Content-Type", ""), self.rfile.read(length))
-        action = form.get("action", b"").decode()
+            raise RequestRefused(400, "missing X-AlpineBits-ClientProtocolVersion header")
+        form = read_form(self.headers.get("Content-Type", ""), self.read_body())
+        action = form.get("action", b"").decode("utf-8", "replace")
         if action != PUSH_ACTION:
             return self.answer(400, f"ERROR:unknown action {action!r}, expected {PUSH_ACTION}".encode(), "text/plain")
         self.answer(200, state.take(operator, form.get("request", b"")), "application/xml")
 
     def authorised(self, operator: OperatorConfig) -> bool:
-        username = str(operator.settings.get("username", ""))
-        password = self.server_state.config.secret(operator.settings, "password")
+        username, password = self.server_state.credentials[operator.name]
+        if not username or not password:   # checked at start-up; never let a blank one match
+            return False
         expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-        return hmac.compare_digest(self.headers.get("Authorization", ""), expected)
+        # Bytes: compare_digest refuses str with non-ASCII, which a hostile header may well carry.
+        given = self.headers.get("Authorization", "").encode("latin-1", "replace")
+        return hmac.compare_digest(given, expected.encode())

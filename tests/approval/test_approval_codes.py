@@ -187,10 +187,11 @@ def test_default_approvers_come_from_the_rules(desk_store):
     assert [r.approver for r in start(store, cfg, rid, [], DESK)] == ["gm@hotel.example"]
 
 
-def test_the_secret_is_made_once_and_kept_in_the_store_unless_configured(desk_store, monkeypatch):
+def test_the_secret_is_made_once_and_kept_beside_the_config_unless_configured(desk_store, monkeypatch):
     cfg, store = desk_store
     made = approval.approval_secret(store, cfg)
     assert len(made) == 64 and approval.approval_secret(store, cfg) == made
+    assert (cfg.base_dir / "approval.key").read_bytes().strip() == made
     monkeypatch.setenv("OPDESK_APPROVAL_SECRET", "from-the-environment")
     cfg.data["approval"] = {"secret_env": "OPDESK_APPROVAL_SECRET"}
     assert approval.approval_secret(store, cfg) == b"from-the-environment"

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from core import desk
 from core.audit import audit_rows
-from core.errors import NotFound
+from core.audit import verify as verify_audit
+from core.errors import ConfigError, NotFound
 from core.forecast import forecast as forecast_nights
 from core.hotelbook import (
     BookError,
@@ -248,8 +249,12 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
               since: Optional[str] = typer.Option(None, "--since", help="On or after (YYYY-MM-DD)."),
               until: Optional[str] = typer.Option(None, "--until", help="On or before (YYYY-MM-DD)."),
               limit: int = typer.Option(100, "--limit", "-n"),
+              verify: bool = typer.Option(False, "--verify", help="Check every row's seal; exit 1 naming the first "
+                                          "row changed, removed or inserted."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The audit log, newest first: who did what, when, from where."""
+    if verify:
+        return audit_verify(as_json)
     parse_date(since, "--since")
     parse_date(until, "--until")
     rows = audit_rows(open_store(), reservation_id=reservation_id, actor=user, action=action, origin=origin,
@@ -261,6 +266,26 @@ def audit_cmd(reservation_id: Optional[int] = typer.Argument(None, metavar="[ID]
         return
     table = Table("at", "who", "from", "action", "res", "detail", box=None)
     for r in rows:
-        table.add_row(*shown.cells(r["at"][:19].replace("T", " "), r["actor"], r["origin"], r["action"],
-                             r["reservation_id"] or "", r["detail"]))
+        who = r["actor"] if r["os_user"] in ("", r["actor"]) else f"{r['actor']} ({r['os_user']})"
+        table.add_row(*shown.cells(r["at"][:19].replace("T", " "), who, r["origin"], r["action"],
+                                   r["reservation_id"] or "", r["detail"]))
     console.print(table)
+
+
+def audit_verify(as_json: bool) -> None:
+    """``audit --verify``: walk the sealed chain; 0 when it holds, 1 naming the first row that does not."""
+    try:
+        verdict = verify_audit(open_store())
+    except ConfigError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(verdict.as_dict())
+    elif verdict.ok:
+        console.print(f"audit log intact: {verdict.rows} rows, each sealed to the one before", highlight=False)
+    else:
+        cli_common.err_console.print(f"audit log broken: {verdict.problem['message'] if verdict.problem else ''}",
+                                     highlight=False, markup=False)
+        if verdict.triggers_missing:
+            cli_common.err_console.print("the triggers that refuse changes are gone: "
+                                         f"{', '.join(verdict.triggers_missing)}", highlight=False, markup=False)
+    raise typer.Exit(cli_common.EXIT_OK if verdict.ok else EXIT_REFUSED)

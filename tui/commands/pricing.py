@@ -28,6 +28,7 @@ from core.pricing.wizard import (
     WizardError,
     plan_toml,
 )
+from core.redact import mask_text
 from tui import cli_common
 from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 
@@ -311,7 +312,7 @@ def wizard_command(
                     "output": str(output) if output is not None else None, "toml": text})
         return
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(mask_text(text), nl=False)
         return
     console.print(f"wrote {output}: review it, then opdesk contracts load {output}", highlight=False)
 

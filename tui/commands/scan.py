@@ -120,6 +120,8 @@ def serve_push(
         fail("no enabled ota-push operator in the config: add one with kind = \"ota-push\", username and password_env")
     try:
         server = PushServer(cfg, ops, host=host, port=port)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_REFUSED)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror}")
     for op in ops:

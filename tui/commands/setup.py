@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Optional
 
@@ -10,6 +9,7 @@ import typer
 
 from core import locations
 from core.inbox import InboxFilter, clean_pending_count, counts_by_status
+from core.private import write_private
 from tui.cli_common import EXIT_REFUSED, STATE, config, console, fail, open_store, print_json
 
 
@@ -25,9 +25,8 @@ def init(force: bool = typer.Option(False, "--force", help="Overwrite an existin
     path = locations.find_config_path(STATE.config_path)
     if path.exists() and not force:
         fail(f"{path} already exists (use --force to overwrite)", EXIT_REFUSED)
-    path.parent.mkdir(parents=True, exist_ok=True)
     starter = Path(__file__).resolve().parent.parent / "starter.toml"
-    shutil.copyfile(starter, path)
+    write_private(path, starter.read_bytes())   # 0600: a config names where the secrets are
     console.print(f"wrote {path}\nedit it, then try: opdesk inbox", highlight=False)
 
 

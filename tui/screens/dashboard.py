@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from core.report import daily_trend, operator_report
-from core.store import Store
+from core.store import open_store
 from tui import shown
 
 PERIODS = (7, 30, 90)
@@ -93,7 +93,7 @@ class DashboardScreen(Screen):
     @work(thread=True, exclusive=True, group="dashboard")
     def _load(self, start: date, end: date, operator: str | None) -> None:
         config = self.app.config
-        with Store(config.store_path, config.documents_dir) as store:
+        with open_store(config) as store:
             figures = operator_report(store, start, end, operator)
             trend = daily_trend(store, start, end, operator)
         self.post_message(DashboardLoaded(figures, trend))
