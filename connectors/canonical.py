@@ -13,12 +13,13 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from core import values
+from core.flights import FlightError, normalise_flights
 from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
 
 MAX_BYTES = 20 * 1024 * 1024
 
 _TEXT_FIELDS = ("agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source",
-                "segment", "promo_code")
+                "segment", "promo_code", "rate_type")
 
 
 def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
@@ -59,7 +60,7 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     for key in _TEXT_FIELDS:
         if key in rec and rec[key] is not None:
             setattr(booking, key, _text(rec[key], record, key))
-    for key in ("check_in", "check_out", "sale_date", "cancel_date"):
+    for key in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):
         setattr(booking, key, _date(rec.get(key), record, key))
     booking.rooms = _int(rec.get("rooms", 1), record, "rooms")
     booking.adults = _int(rec.get("adults", 0), record, "adults")
@@ -71,9 +72,10 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     booking.night_prices = [_night(n, record, i) for i, n in enumerate(_list(rec, "night_prices", record), start=1)]
     booking.discount_codes = [_text(c, record, f"discount_codes[{i}]")
                               for i, c in enumerate(_list(rec, "discount_codes", record), start=1)]
-    booking.flights = _list(rec, "flights", record)
-    if not all(isinstance(f, dict) for f in booking.flights):
-        raise ParseError("each flight must be an object", record=record, field="flights")
+    try:
+        booking.flights = normalise_flights(_list(rec, "flights", record))
+    except FlightError as exc:
+        raise ParseError(str(exc), record=record, field=exc.field) from None
     extra = rec.get("extra") or {}
     if not isinstance(extra, dict):
         raise ParseError("must be an object", record=record, field="extra")

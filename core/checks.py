@@ -165,9 +165,11 @@ def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     linked = next((h for h in holders if h["operator"] == facts.operator), None)
     if facts.content == Content.NEW and linked is not None:
         # Saved from this voucher's own inbox rows, or already there (PMS, phone): a duplicate.
+        # Ours too when the holder is the PMS's copy of our booking: its number is the PMS number ours got back.
         ours = conn.execute(
-            "SELECT 1 FROM operator_reservations WHERE operator = ? AND voucher = ? AND hotel_reservation_id = ?",
-            (facts.operator, facts.voucher, linked["id"])).fetchone()
+            "SELECT 1 FROM operator_reservations o JOIN hotel_reservations h ON h.id = o.hotel_reservation_id "
+            "WHERE o.operator = ? AND o.voucher = ? AND (h.id = ? OR (h.pms_number != '' AND h.pms_number = ?))",
+            (facts.operator, facts.voucher, linked["id"], linked["number"])).fetchone()
         if ours is None:
             return CheckOutcome(CheckState.FAIL, f"voucher already in the hotel book as {linked['number']}",
                                 {"hotel_number": linked["number"]})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core import approval as approvals
+from core import pms
 from core.approval import ApprovalRequest, approval_block
 from core.audit import Actor, record
 from core.checks import check_stop_sale
@@ -168,6 +169,7 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
         c.execute("UPDATE operator_reservations SET hotel_reservation_id = ? WHERE id = ?", (linked["id"], row["id"]))
         record(store, actor, "save", reservation_id=row["id"], hotel_reservation_id=linked["id"],
                before={"status": linked["status"]}, after={"status": "cancelled"}, detail="cancelled")
+        pms.enqueue(store, config, row, linked["id"], linked["number"], now)
         return linked["number"], f"cancelled {linked['number']}"
     values = _book_values(row)
     if not row["check_in"] or not row["check_out"]:
@@ -194,6 +196,8 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     c.execute("UPDATE operator_reservations SET hotel_reservation_id = ? WHERE id = ?", (hid, row["id"]))
     record(store, actor, "save", reservation_id=row["id"], hotel_reservation_id=hid, before=before, after=after,
            detail=what)
+    assert hid is not None   # lastrowid of the INSERT above, or the linked booking's id
+    pms.enqueue(store, config, row, hid, number, now)
     return number, what
 
 

@@ -112,6 +112,12 @@ def import_reservations(store: Store, path: Path, actor: Actor) -> ImportReport:
             vouchers = row.pop("vouchers")
             existing = store.one("SELECT id FROM hotel_reservations WHERE number = ?", (row["number"],))
             now = now_iso()
+            if existing is None:
+                # The PMS's own number for a booking opdesk handed it: the same booking, not a second one.
+                existing = store.one("SELECT id FROM hotel_reservations WHERE pms_number = ? AND pms_number != '' "
+                                     "ORDER BY id LIMIT 1", (row["number"],))
+                if existing:
+                    row["pms_number"] = row.pop("number")
             if existing:
                 sets = ", ".join(f"{k} = ?" for k in row)
                 c.execute(f"UPDATE hotel_reservations SET {sets}, updated_at = ? WHERE id = ?",

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
+from core.flights import stored_flights
 from core.models import MAPPING_KINDS, pax_label
 from core.store import Store, from_minor
 from core.text import fold_name
@@ -62,8 +63,7 @@ class InboxFilter:
         """
         clauses, params = ["1=1"], []
         if with_status and self.status != "all":
-            if self.status not in STATUSES:
-                raise ValueError(f"unknown status {self.status!r}: use pending, confirmed, rejected or all")
+            _check_status(self.status)
             clauses.append("r.status = ?")
             params.append(self.status)
         if self.latest_only:
@@ -90,11 +90,15 @@ class InboxFilter:
             clauses.append("r.clean = 1")
         term = self.search.strip()
         if term:
-            # The unary + keeps SQLite from driving the query by lookups of the matches.
-            column = "+r.id" if dense_search else "r.id"
-            clauses.append(f"{column} IN (SELECT id FROM opres_search WHERE text LIKE ?)")
-            params.append(search_pattern(term))
+            clause, param = search_clause(term, dense_search)
+            clauses.append(clause)
+            params.append(param)
         return " AND ".join(clauses), params
+
+    @property
+    def counted(self) -> bool:
+        """Whether ``inbox_counts`` answers this filter's counts (no search, no dates)."""
+        return not (self.search.strip() or self.since or self.until or self.stay_from or self.stay_to)
 
     def order_by(self) -> str:
         column = SORTS.get(self.sort)
@@ -104,9 +108,44 @@ class InboxFilter:
         return f"{column} {direction}, r.id {direction}"
 
 
-def search_pattern(term: str) -> str:
-    """``term`` as a LIKE pattern over the folded search text (``%`` and ``_`` keep their LIKE meaning)."""
-    return f"%{fold_name(term)}%"
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}: use pending, confirmed, rejected or all")
+
+
+def _phrase(folded: str) -> str | None:
+    """The folded term as an FTS5 phrase for the trigram index, or None when the index cannot answer it.
+
+    A trigram phrase matches exactly where the term's characters stand in a row, as LIKE
+    '%term%' does, reading only the index. It needs three characters, and LIKE's wildcards
+    (``%``, ``_``) keep their meaning only through LIKE.
+    """
+    if len(folded) < 3 or "%" in folded or "_" in folded:
+        return None
+    return '"' + folded.replace('"', '""') + '"'
+
+
+def matching_ids(term: str) -> tuple[str, str]:
+    """A query of the ids whose search text holds ``term``, and its one parameter."""
+    folded = fold_name(term)
+    phrase = _phrase(folded)
+    if phrase is not None:
+        return "SELECT rowid FROM opres_search_fts WHERE opres_search_fts MATCH ?", phrase
+    return "SELECT id FROM opres_search WHERE text LIKE ?", f"%{folded}%"
+
+
+def search_clause(term: str, dense: bool) -> tuple[str, str]:
+    """The condition on ``r`` that its search text holds ``term``, and its parameter.
+
+    A sparse term looks its matches up and sorts them. For a dense one the unary + keeps
+    SQLite from driving the query by lookups of the matches: it walks the rows in sort order
+    and keeps those in the set of matches until a page is full.
+    """
+    ids, param = matching_ids(term)
+    if dense and "opres_search_fts" not in ids:
+        # Without the trigram index each row's own text is read: until a page is full, not all of them.
+        return "EXISTS (SELECT 1 FROM opres_search s WHERE s.id = r.id AND s.text LIKE ?)", param
+    return f"{'+' if dense else ''}r.id IN ({ids})", param
 
 
 def search_is_dense(store: Store, flt: InboxFilter) -> bool:
@@ -114,23 +153,63 @@ def search_is_dense(store: Store, flt: InboxFilter) -> bool:
     term = flt.search.strip()
     if not term:
         return False
-    hits = store.scalar("SELECT COUNT(*) FROM (SELECT id FROM opres_search WHERE text LIKE ? LIMIT ?)",
-                        (search_pattern(term), DENSE_SEARCH))
+    ids, param = matching_ids(term)
+    hits = store.scalar(f"SELECT COUNT(*) FROM ({ids} LIMIT ?)", (param, DENSE_SEARCH))
     return int(hits) >= DENSE_SEARCH
 
 
+def _kept_counts(store: Store, flt: InboxFilter) -> dict[str, int]:
+    """Rows per status from ``inbox_counts`` (kept by triggers), for a filter without search or dates."""
+    clauses, params = ["1=1"], []
+    if flt.latest_only:
+        clauses.append("is_latest = 1")
+    if flt.operator:
+        clauses.append("operator = ?")
+        params.append(flt.operator)
+    if flt.content:
+        clauses.append("content = ?")
+        params.append(flt.content)
+    if flt.clean_only:
+        clauses.append("clean = 1")
+    rows = store.conn.execute(
+        f"SELECT status, SUM(rows) FROM inbox_counts WHERE {' AND '.join(clauses)} GROUP BY status", params)
+    return {r[0]: int(r[1]) for r in rows}
+
+
 def count_rows(store: Store, flt: InboxFilter) -> int:
+    if flt.counted:
+        counts = _kept_counts(store, flt)
+        if flt.status == "all":
+            return sum(counts.get(s, 0) for s in STATUSES)
+        _check_status(flt.status)
+        return counts.get(flt.status, 0)
     where, params = flt.where()
-    return int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations r WHERE {where}", tuple(params)))
+    return int(store.scalar(f"SELECT COUNT(*) FROM {_counting_table(flt)} WHERE {where}", tuple(params)))
+
+
+def _counting_table(flt: InboxFilter) -> str:
+    """Where a count reads its rows: a search's matches by the narrow ``opres_match`` index when it covers the filter.
+
+    SQLite would look each match up in its wide row (a kilobyte or two) by id; the index holds
+    what the count needs in a few bytes, so counting tens of thousands of matches stays quick.
+    """
+    dated = flt.since or flt.until or flt.stay_from or flt.stay_to
+    if flt.search.strip() and not dated:
+        return "operator_reservations r INDEXED BY opres_match"
+    return "operator_reservations r"
 
 
 def counts_by_status(store: Store, flt: InboxFilter) -> dict[str, int]:
     """Rows per status under the filter's other conditions, plus ``all``."""
+    counts = {s: 0 for s in STATUSES}
+    if flt.counted:
+        counts.update({s: n for s, n in _kept_counts(store, flt).items() if s in counts})
+        counts["all"] = sum(counts[s] for s in STATUSES)
+        return counts
     where, params = flt.where(with_status=False)
     rows = store.conn.execute(
-        f"SELECT r.status, COUNT(*) FROM operator_reservations r WHERE {where} GROUP BY r.status", params
+        f"SELECT r.status, COUNT(*) FROM {_counting_table(flt)} WHERE {where} GROUP BY r.status", params
     ).fetchall()
-    counts = {s: 0 for s in STATUSES}
     counts.update({r[0]: r[1] for r in rows})
     counts["all"] = sum(counts[s] for s in STATUSES)
     return counts
@@ -161,6 +240,19 @@ def _decode_list_row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def possible_matches(checks: dict[str, Any]) -> tuple[int, str]:
+    """How many hotel bookings the voucher check found that may be this one, and the best one's reason.
+
+    The voucher check lists them best first: the same voucher from another
+    operator, then a guest of the same surname over the same nights.
+    """
+    matches = (checks.get("voucher") or {}).get("details", {}).get("matches") or []
+    if not matches:
+        return 0, ""
+    best = matches[0]
+    return len(matches), f"{best.get('hotel_number', '')}: {best.get('reason', '')}".strip(": ")
+
+
 # -- one reservation -----------------------------------------------------------------
 def reservation_json(store: Store, reservation_id: int) -> dict[str, Any]:
     """The documented JSON shape of one operator reservation (``opdesk show --json``)."""
@@ -178,10 +270,12 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
               for n in store.conn.execute(
                   "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
                   (row["id"],))]
-    hotel_number = None
+    hotel_number = pms_number = None
     if row["hotel_reservation_id"] is not None:
-        hotel_number = store.scalar("SELECT number FROM hotel_reservations WHERE id = ?",
-                                    (row["hotel_reservation_id"],))
+        hotel = store.one("SELECT number, pms_number FROM hotel_reservations WHERE id = ?",
+                          (row["hotel_reservation_id"],))
+        if hotel is not None:
+            hotel_number, pms_number = hotel["number"], hotel["pms_number"] or None
     total = from_minor(row["total_minor"], row["currency"])
     child_ages = json.loads(row["child_ages"])
     return {
@@ -201,10 +295,13 @@ def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         "promo_code": row["promo_code"], "cancel_date": row["cancel_date"],
         "missing_mappings": json.loads(row["missing_mappings"]), "checks": json.loads(row["checks"]),
         "clean": bool(row["clean"]), "flags": json.loads(row["flags"]), "diff": json.loads(row["diff"]),
-        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number,
+        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number, "pms_number": pms_number,
         "decided_at": row["decided_at"], "decided_by": row["decided_by"], "reject_reason": row["reject_reason"],
         "reply_state": row["reply_state"], "reply_error": row["reply_error"],
         "needs_approval": bool(row["needs_approval"]), "raw_id": row["raw_id"],
+        "flights": stored_flights(json.loads(row["flights"])),
+        "rate_type": row["rate_type"], "option_date": row["option_date"],
+        **dict(zip(("possible_matches", "best_match"), possible_matches(json.loads(row["checks"])))),
     }
 
 

@@ -50,8 +50,8 @@ from core.models import (
 from core.shown import visible
 from core.stay import CheckContext, StayFacts
 from core.storable import check_storable
-from core.store import Store, dumps, from_minor, iso, now_iso, rowid, to_minor
-from core.text import fold_name
+from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
+from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -255,30 +255,44 @@ class Ingestor:
         return found
 
     def _write(self, versions: list[_Version]) -> None:
-        """Write a batch's rows: each version, then its guests, nights and search text in one statement each."""
+        """Write a batch's rows in a few statements: all versions, their guests, nights and search text.
+
+        The rows get their ids here, under the write lock, after the highest one stored, so every
+        table is written with one ``executemany`` instead of a round trip per row. A version that
+        a later one of the same batch replaces is written as not the latest at once.
+        """
         c = self.store.conn
+        fresh = [v for v in versions if not v.result.duplicate]   # a duplicate's versions are another writer's
+        next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM operator_reservations").fetchone()[0]) + 1
+        replaced: list[tuple[int]] = []
+        for v in fresh:
+            v.rid, next_id = next_id, next_id + 1
+            v.row.update(id=v.rid, raw_id=v.result.raw_id, is_latest=1)
+            previous = v.previous
+            if isinstance(previous, _Version):
+                previous.row["is_latest"] = 0
+            elif previous is not None:
+                replaced.append((previous["id"],))
+        c.executemany("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", replaced)
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for v in fresh:
+            by_columns.setdefault(tuple(v.row), []).append(tuple(v.row.values()))
+        for columns, rows in by_columns.items():
+            c.executemany(_insert_sql(columns), rows)
         guests: list[tuple[Any, ...]] = []
         nights: list[tuple[Any, ...]] = []
         search: list[tuple[Any, ...]] = []
-        for v in versions:
-            result, row = v.result, v.row
-            if result.duplicate:
-                continue   # another writer stored these bytes meanwhile, and their versions with them
-            previous = v.previous
-            if previous is not None:
-                before = previous.rid if isinstance(previous, _Version) else previous["id"]
-                c.execute("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", (before,))
-            row["raw_id"] = result.raw_id
-            rid = v.rid = rowid(c.execute(_insert_sql(tuple(row)), tuple(row.values())))
+        for v in fresh:
+            result, rid = v.result, v.rid
             guests += [(rid, *g) for g in v.guests]
             nights += [(rid, *n) for n in v.nights]
             search.append((rid, v.search))
             for doc in v.documents:
                 save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
             result.reservation_ids.append(rid)
-            if row["content"] == Content.NEW:
+            if v.row["content"] == Content.NEW:
                 result.new += 1
-            elif row["content"] == Content.CHANGE:
+            elif v.row["content"] == Content.CHANGE:
                 result.changed += 1
             else:
                 result.cancelled += 1
@@ -337,26 +351,32 @@ class Ingestor:
         handled, makes this result a duplicate: its versions are that writer's.
         """
         c = self.store.conn
+        # Raw messages another writer stored since the batch began, read in a query per 500.
+        stored = self._known_raw({result.sha256 for result, _, _ in parsed if not result.raw_id})
+        next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM raw_messages").fetchone()[0]) + 1
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
         for result, raw, _ in parsed:
             state = (str(result.state), result.error, result.preview, self._now)
             if not result.raw_id:
-                cur = c.execute(
-                    "INSERT OR IGNORE INTO raw_messages(sha256, operator, channel, received_at, stored_at, "
-                    "source_ref, filename, size, body, parse_state, parse_error, text_preview, parsed_at, attempts) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    (result.sha256, raw.operator, raw.channel, raw.received_at.isoformat(timespec="seconds"),
-                     self._now, raw.source_ref, raw.filename, len(raw.body), raw.body, *state))
-                if cur.rowcount:
-                    result.raw_id = rowid(cur)
+                known = stored.get(result.sha256)
+                if known is None:
+                    result.raw_id, next_id = next_id, next_id + 1
+                    inserts.append((result.raw_id, result.sha256, raw.operator, raw.channel,
+                                    raw.received_at.isoformat(timespec="seconds"), self._now, raw.source_ref,
+                                    raw.filename, len(raw.body), raw.body, *state))
                     continue
-                known = c.execute("SELECT id, parse_state FROM raw_messages WHERE sha256 = ?",
-                                  (result.sha256,)).fetchone()
-                result.raw_id = known["id"]
-                if ParseState(known["parse_state"]) in (ParseState.PARSED, ParseState.IGNORED):
+                result.raw_id = known[0]
+                if known[1] in (ParseState.PARSED, ParseState.IGNORED):
                     result.duplicate = True
                     continue
-            c.execute("UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
-                      "attempts = attempts + 1 WHERE id = ?", (*state, result.raw_id))
+            updates.append((*state, result.raw_id))
+        c.executemany(
+            "INSERT INTO raw_messages(id, sha256, operator, channel, received_at, stored_at, source_ref, filename, "
+            "size, body, parse_state, parse_error, text_preview, parsed_at, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", inserts)
+        c.executemany("UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
+                      "attempts = attempts + 1 WHERE id = ?", updates)
 
     def _quarantine_alone(self, item: tuple[RawMessage, Parser], exc: BaseException) -> IngestResult:
         """Store one message that could not be written with its bookings: raw bytes and the error only."""
@@ -430,6 +450,7 @@ class Ingestor:
             "source": booking.source, "segment": booking.segment, "promo_code": booking.promo_code,
             "discount_codes": dumps(booking.discount_codes), "flights": dumps(booking.flights),
             "cancel_date": iso(booking.cancel_date), "extra": dumps(plain(booking.extra)),
+            "rate_type": booking.rate_type, "option_date": iso(booking.option_date),
             "fingerprint": fingerprint, "snapshot": snapshot_json, "diff": dumps(diff),
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
@@ -536,15 +557,15 @@ def field_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[
 
 
 def search_text(voucher: str, names: str) -> str:
-    """What the inbox search looks in (table opres_search): voucher and guest names, folded."""
-    return fold_name(f"{voucher} {names}")
+    """What the inbox search looks in (table opres_search): voucher and guest names, folded, with a Latin spelling."""
+    return search_fold(f"{voucher} {names}")
 
 
 def index_for_search(store: Store) -> int:
     """Add every row missing from the search table (rows loaded in bulk, not through ingest)."""
     with store.transaction() as c:
         return c.execute(
-            "INSERT INTO opres_search(id, text) SELECT r.id, opdesk_fold(r.voucher || ' ' || r.guest_names) "
+            "INSERT INTO opres_search(id, text) SELECT r.id, opdesk_search_fold(r.voucher || ' ' || r.guest_names) "
             "FROM operator_reservations r WHERE NOT EXISTS (SELECT 1 FROM opres_search s WHERE s.id = r.id)"
         ).rowcount
 

@@ -137,6 +137,8 @@ class OperatorBooking:
     documents: list[Document] = field(default_factory=list)
     cancel_date: date | None = None
     extra: dict[str, Any] = field(default_factory=dict)   # anything else worth keeping
+    rate_type: str = ""                  # what kind of rate the operator sold (package, room only, ...)
+    option_date: date | None = None      # an option (provisional booking) lapses on this day
 
     @property
     def nights(self) -> int | None:
@@ -157,9 +159,13 @@ class OperatorBooking:
              "nationality": g.nationality} for g in self.guests]
         values["night_prices"] = [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"}
                                   for n in self.night_prices]
-        for name in ("check_in", "check_out", "sale_date", "cancel_date"):
+        for name in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):
             if values[name] is not None:
                 values[name] = values[name].isoformat()
+        for name in _COMPARED_WHEN_SENT:
+            if not values[name]:
+                # Left out when empty: versions stored before these fields existed keep their fingerprint.
+                del values[name]
         if self.total is not None:
             values["total"] = f"{self.total:.2f}"
         return orjson.dumps(values, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
@@ -194,6 +200,7 @@ def _json_default(value: Any) -> Any:
 
 
 _COMPARED = tuple(f.name for f in fields(OperatorBooking) if f.name not in {"documents", "content", "extra"})
+_COMPARED_WHEN_SENT = ("rate_type", "option_date")
 
 
 def plain(value: Any) -> Any:

@@ -32,17 +32,20 @@ def _arrival(value: str) -> datetime:
 def versions_in_period(store: Store, start: date, end: date, operator: str | None = None) -> list[dict[str, Any]]:
     """Every inbox version whose message arrived from ``start`` to ``end`` (UTC days), oldest first."""
     # A day of slack either side: arrival times carry other offsets until turned into UTC below.
-    sql = ("SELECT o.id, o.operator, o.voucher, o.version, o.content, o.status, o.check_in, o.nights, o.rooms, "
-           "o.total_minor, o.currency, o.sale_date, o.checks, o.decided_at, "
-           "COALESCE(r.received_at, o.created_at) AS arrived_at "
-           "FROM operator_reservations o LEFT JOIN raw_messages r ON r.id = o.raw_id "
-           "WHERE COALESCE(r.received_at, o.created_at) >= ? AND COALESCE(r.received_at, o.created_at) < ?")
-    params: list[Any] = [shifted(start, -1).isoformat(), shifted(end, 2).isoformat()]
-    if operator:
-        sql += " AND o.operator = ?"
-        params.append(operator)
+    # Rows with a raw message are found by its arrival, the others by their own creation, each
+    # through its index: a period is read, not the whole store.
+    period = [shifted(start, -1).isoformat(), shifted(end, 2).isoformat()]
+    columns = ("o.id, o.operator, o.voucher, o.version, o.content, o.status, o.check_in, o.nights, o.rooms, "
+               "o.total_minor, o.currency, o.sale_date, o.checks, o.decided_at")
+    by_operator = " AND o.operator = ?" if operator else ""
+    sql = (f"SELECT {columns}, r.received_at AS arrived_at FROM raw_messages r "
+           f"JOIN operator_reservations o ON o.raw_id = r.id WHERE r.received_at >= ? AND r.received_at < ?"
+           f"{by_operator} UNION ALL "
+           f"SELECT {columns}, o.created_at AS arrived_at FROM operator_reservations o "
+           f"WHERE o.raw_id IS NULL AND o.created_at >= ? AND o.created_at < ?{by_operator} ORDER BY 1")
+    params: list[Any] = [*period, *([operator] if operator else []), *period, *([operator] if operator else [])]
     rows = []
-    for row in store.all(sql + " ORDER BY o.id", tuple(params)):
+    for row in store.all(sql, tuple(params)):
         arrived = _arrival(row["arrived_at"])
         if start <= arrived.date() <= end:
             row["arrived"] = arrived

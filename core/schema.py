@@ -302,9 +302,121 @@ CREATE TRIGGER audit_log_seal_once BEFORE UPDATE OF hmac ON audit_log WHEN OLD.h
 BEGIN SELECT RAISE(ABORT, 'audit rows are never changed'); END;
 """
 
+
+# A chain's years in one store (a million rows and more), kept as fast as a hotel's year:
+# - opres_search_fts: an FTS5 trigram index over the folded search text, in the shape
+#   sqlite-utils' enable_fts(["text"], tokenize="trigram", create_triggers=True) makes (less the
+#   column sizes, which only ranking needs: one table less to write per row), so a search reads
+#   the few rows holding the term's trigrams instead of every row. The
+#   folded text gains a Latin spelling of Cyrillic (and other) names, so `ivanov` finds Иванов;
+#   opdesk_search_fold() is registered on every Store's connection.
+# - inbox_counts: rows per (operator, status, content, is_latest, clean), kept by triggers as
+#   rows are added and change, so the tabs' counts are read, not counted.
+# - opres_inbox covers the inbox's first page (status, latest, newest first) without reading rows,
+#   and replaces opres_status (status, created): one index less to write per row;
+#   opres_match covers counting a search's matches by tab (core.inbox: each match is looked up
+#   in this narrow index, not in its wide row); raw_messages_received lets the operator report
+#   read a period, not the whole store.
+V5_SCALE = """
+UPDATE opres_search SET text = (
+    SELECT opdesk_search_fold(r.voucher || ' ' || r.guest_names) FROM operator_reservations r
+    WHERE r.id = opres_search.id);
+CREATE VIRTUAL TABLE opres_search_fts USING FTS5 (
+    text,
+    tokenize='trigram',
+    content="opres_search",
+    columnsize=0
+);
+INSERT INTO opres_search_fts(opres_search_fts) VALUES ('rebuild');
+CREATE TRIGGER opres_search_ai AFTER INSERT ON opres_search BEGIN
+  INSERT INTO opres_search_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER opres_search_ad AFTER DELETE ON opres_search BEGIN
+  INSERT INTO opres_search_fts (opres_search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER opres_search_au AFTER UPDATE ON opres_search BEGIN
+  INSERT INTO opres_search_fts (opres_search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  INSERT INTO opres_search_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+
+CREATE TABLE inbox_counts (
+    operator TEXT NOT NULL,
+    status TEXT NOT NULL,
+    content TEXT NOT NULL,
+    is_latest INTEGER NOT NULL,
+    clean INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    PRIMARY KEY (operator, status, content, is_latest, clean)
+) WITHOUT ROWID;
+INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)
+    SELECT operator, status, content, is_latest, clean, COUNT(*) FROM operator_reservations
+    GROUP BY operator, status, content, is_latest, clean;
+CREATE TRIGGER inbox_counts_insert AFTER INSERT ON operator_reservations BEGIN
+  INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)
+    VALUES (new.operator, new.status, new.content, new.is_latest, new.clean, 1)
+    ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER inbox_counts_update AFTER UPDATE OF operator, status, content, is_latest, clean
+    ON operator_reservations
+    WHEN old.operator IS NOT new.operator OR old.status IS NOT new.status OR old.content IS NOT new.content
+      OR old.is_latest IS NOT new.is_latest OR old.clean IS NOT new.clean
+BEGIN
+  UPDATE inbox_counts SET rows = rows - 1 WHERE operator = old.operator AND status = old.status
+    AND content = old.content AND is_latest = old.is_latest AND clean = old.clean;
+  INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)
+    VALUES (new.operator, new.status, new.content, new.is_latest, new.clean, 1)
+    ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER inbox_counts_delete AFTER DELETE ON operator_reservations BEGIN
+  UPDATE inbox_counts SET rows = rows - 1 WHERE operator = old.operator AND status = old.status
+    AND content = old.content AND is_latest = old.is_latest AND clean = old.clean;
+END;
+
+CREATE INDEX opres_inbox ON operator_reservations(status, is_latest, created_at);
+DROP INDEX opres_status;
+CREATE INDEX opres_match ON operator_reservations(id, is_latest, status, operator, content, clean);
+CREATE INDEX raw_messages_received ON raw_messages(received_at);
+"""
+
+
+# The PMS outlet (core.pms): one delivery per saved booking version, handed to the hotel's PMS
+# exactly once; the PMS's own number for a hotel booking, once its answer gave one.
+V6_PMS = """
+CREATE TABLE pms_deliveries (
+    id INTEGER PRIMARY KEY,
+    reservation_id INTEGER NOT NULL UNIQUE REFERENCES operator_reservations(id),
+    hotel_reservation_id INTEGER NOT NULL REFERENCES hotel_reservations(id),
+    hotel_number TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    voucher TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT NOT NULL,
+    lease_until TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    pms_number TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX pms_deliveries_state ON pms_deliveries(state, id);
+CREATE INDEX pms_deliveries_hotel ON pms_deliveries(hotel_reservation_id);
+ALTER TABLE hotel_reservations ADD COLUMN pms_number TEXT NOT NULL DEFAULT '';
+CREATE INDEX hotelres_pms_number ON hotel_reservations(pms_number);
+"""
+
+# What some operators send beside the rate code: its type (package, room only, ...) and the
+# date an option (a provisional booking) lapses.
+V7_RATE_TYPE = """
+ALTER TABLE operator_reservations ADD COLUMN rate_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE operator_reservations ADD COLUMN option_date TEXT;
+"""
+
+
 # Scanner controls: an operator (or every operator, '*') paused by a person is skipped by every
 # scan (CLI, app, cron) until resumed; kept in the store so a restart does not lift it.
-V5_PAUSES = """
+V8_PAUSES = """
 CREATE TABLE operator_pauses (
     operator TEXT PRIMARY KEY,
     paused_at TEXT NOT NULL,
@@ -313,4 +425,5 @@ CREATE TABLE operator_pauses (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_PAUSES]
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE, V6_PMS, V7_RATE_TYPE, V8_PAUSES]

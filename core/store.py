@@ -26,7 +26,7 @@ from core.errors import StoreError
 from core.models import utcnow
 from core.private import create_private_file
 from core.schema import MIGRATIONS
-from core.text import fold_name
+from core.text import fold_name, search_fold
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -121,6 +121,8 @@ class Store:
         c.execute("PRAGMA foreign_keys = ON")
         # The inbox search's triggers fold names with it (schema V3).
         c.create_function("opdesk_fold", 1, lambda text: fold_name(text or ""), deterministic=True)
+        # ... and the search text's, with its Latin spelling (schema V5_SCALE).
+        c.create_function("opdesk_search_fold", 1, lambda text: search_fold(text or ""), deterministic=True)
 
     @property
     def schema_version(self) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from anyascii import anyascii
+
 _FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
 # Combining diacritical marks, dropped after decomposition (ü -> u, ş -> s, й -> и).
 _DROP_MARKS = dict.fromkeys(range(0x0300, 0x0370))
@@ -15,3 +17,26 @@ def fold_name(name: str) -> str:
         return name.lower()
     decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD_EXTRA))
     return decomposed.translate(_DROP_MARKS).translate(_FOLD_EXTRA)
+
+
+# What a Latin spelling of a name leaves out: the soft and hard signs come out of anyascii as quotes
+# (Ольга -> Ol'ga), and nobody types them.
+_LATIN_DROP = str.maketrans("", "", "'\"")
+
+
+def latin_form(folded: str) -> str:
+    """A folded text spelled in Latin letters (иванов -> ivanov), as a guest's passport spells it."""
+    return anyascii(folded).lower().translate(_LATIN_DROP)
+
+
+def search_fold(text: str) -> str:
+    """What the inbox search looks in: the folded text, and its Latin spelling when that differs.
+
+    So `yilmaz` finds Yılmaz and YILMAZ, `muller` finds Müller, and `ivanov` finds Иванов
+    without a Cyrillic keyboard, while `иванов` still finds it too.
+    """
+    folded = fold_name(text)
+    if folded.isascii():
+        return folded
+    latin = latin_form(folded)
+    return folded if latin == folded else f"{folded} {latin}"

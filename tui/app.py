@@ -154,7 +154,23 @@ class OpdeskApp(App):
 
     @work(thread=True, group="actions")
     def _action_worker(self, action: str, ids: list[int], reason: str, overrides: list[str]) -> None:
-        self._in_worker(action, lambda store: self._act(store, action, ids, reason, overrides))
+        self._in_worker(action, lambda store: self._act_then_hand_to_pms(store, action, ids, reason, overrides))
+
+    def _act_then_hand_to_pms(self, store: Store, action: str, ids: list[int], reason: str,
+                              overrides: list[str]) -> list[ActionOutcome]:
+        outcomes = self._act(store, action, ids, reason, overrides)
+        if action in ("confirm", "save"):
+            self._pms_after_save(store)
+        return outcomes
+
+    def _pms_after_save(self, store: Store) -> None:
+        """``[pms] auto = true``: hand what was just saved to the PMS; say so when it did not go."""
+        from tui.commands.pms import after_save_line
+
+        line, trouble = after_save_line(store, self.config, self.actor)
+        if line:
+            self.call_from_thread(self.notify, line, title="PMS",
+                                  severity="warning" if trouble else "information", markup=False)
 
     def _act(self, store: Store, action: str, ids: list[int], reason: str,
              overrides: list[str] | None = None) -> list[ActionOutcome]:
@@ -233,6 +249,23 @@ class OpdeskApp(App):
         seconds = float(self.config.section("app").get("auto_scan_seconds", 0) or 0)
         if seconds > 0:
             self.set_interval(seconds, self._auto_scan)
+        self._start_pms_retries()
+
+    def _start_pms_retries(self) -> None:
+        """With ``[pms] auto = true``, deliveries whose backoff ran out go again while the app is open."""
+        from tui.commands.pms import retry_poll_seconds
+
+        seconds = retry_poll_seconds(self.config)
+        if seconds:
+            self.set_interval(seconds, self._pms_retry_worker)
+
+    @work(thread=True, group="pms", exclusive=True)
+    def _pms_retry_worker(self) -> None:
+        store = self.worker_store()
+        try:
+            self._pms_after_save(store)
+        finally:
+            store.close()
 
     def _auto_scan(self) -> None:
         names = [op.name for op in self.config.operators if op.enabled]

@@ -8,7 +8,7 @@ from rich.markup import escape
 from core.errors import OpdeskError
 from tui import cli_common
 from tui.commands import app as app_commands
-from tui.commands import approval, book, desk, doctor, mail, pricing, raw, scan, setup
+from tui.commands import approval, book, desk, doctor, mail, pms, pricing, raw, scan, setup
 
 app = typer.Typer(
     name="opdesk",
@@ -40,7 +40,7 @@ def main_callback(
         run_app(cli_common.config())
 
 
-for area in (setup, desk, book, raw, pricing, scan, mail, approval, app_commands, doctor):
+for area in (setup, desk, book, raw, pricing, scan, mail, approval, app_commands, doctor, pms):
     area.register(app)
 
 

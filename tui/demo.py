@@ -164,9 +164,33 @@ def _spread_history(config: Config, today: date) -> None:
         demo.spread_history(store, today)
 
 
-def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | None = None,
+def _fill_history(config: Config, rows: int, today: date, progress: Callable[[str], None]) -> None:
+    """Bring the store up to ``rows`` operator reservations: a chain's earlier years, written in bulk (core.bulk)."""
+    from core import bulk
+
+    with Store(config.store_path, config.documents_dir) as store:
+        held = bulk.reservation_count(store)
+        if held >= rows:
+            progress(f"history: the store already holds {held:,} rows (asked for {rows:,})")
+            return
+        wanted = rows - held
+        step = max(wanted // 10, bulk.BATCH)
+
+        def report(done: int) -> None:
+            if done % step < bulk.BATCH or done == wanted:
+                progress(f"history: {done:,} of {wanted:,} rows written")
+
+        bulk.fill(store, wanted, today=today, progress=report)
+        progress(f"history: {rows:,} rows in the store, from {len(bulk.OPERATORS)} operators over the last "
+                 f"{bulk.span_days(wanted):,} days")
+
+
+def start(folder: Path, *, fresh: bool = False, count: int = 500, rows: int = 0, today: date | None = None,
           progress: Callable[[str], None] = print) -> RunningDemo:
-    """Make the demo in ``folder`` (unless it exists), start its simulated operators and scan them once."""
+    """Make the demo in ``folder`` (unless it exists), start its simulated operators and scan them once.
+
+    ``rows`` fills the store up to that many operator reservations with years of history in bulk.
+    """
     from connectors.scan import scan
     from connectors.simulate.demo import start_simulators
 
@@ -213,6 +237,8 @@ def start(folder: Path, *, fresh: bool = False, count: int = 500, today: date | 
         decided = _decide_some(config)
         _spread_history(config, today)
         progress(f"the desk already confirmed {decided['confirmed']} and rejected {decided['rejected']} of them")
+    if rows:
+        _fill_history(config, rows, today, progress)
     scanned = {"messages": sum(r.total for r in runs), "new": sum(r.new for r in runs),
                "changed": sum(r.changed for r in runs), "cancelled": sum(r.cancelled for r in runs),
                "errors": sum(r.errors for r in runs)}

@@ -42,6 +42,7 @@ import httpx
 from connectors.base import OLDEST, Connector, FetchContext, Reply, timestamp_key
 from connectors.httperrors import unreachable
 from core import values
+from core.flights import FlightError, normalise_flights
 from core.models import (
     Content,
     Guest,
@@ -254,8 +255,8 @@ def dig(value: Any, path: str) -> Any:
 
 
 TEXT_FIELDS = ("agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source",
-               "segment", "promo_code")
-DATE_FIELDS = ("check_in", "check_out", "sale_date", "cancel_date")
+               "segment", "promo_code", "rate_type")
+DATE_FIELDS = ("check_in", "check_out", "sale_date", "cancel_date", "option_date")
 
 
 def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_values: dict[str, str],
@@ -290,6 +291,12 @@ def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_valu
         nf = {"date": "date", "amount": "amount", **night_fields}
         booking.night_prices = [read_night(n, nf, fields["night_prices"], voucher)
                                 for n in read_list(dig(item, fields["night_prices"]), fields["night_prices"], voucher)]
+    if "flights" in fields:
+        try:
+            booking.flights = normalise_flights(dig(item, fields["flights"]))
+        except FlightError as exc:
+            raise ParseError(str(exc), field=fields["flights"] + exc.field.removeprefix("flights"),
+                             record=voucher) from None
     if booking.check_in and booking.check_out and booking.check_out <= booking.check_in:
         raise ParseError(f"stay ends {booking.check_out} on or before it starts {booking.check_in}",
                          field=fields.get("check_out", "check_out"), record=voucher)

@@ -195,8 +195,9 @@ class Profile:
             b.total, b.currency = self.to_money(values["total"], "total", record)
         if values.get("currency"):
             b.currency = values["currency"].strip().upper()
-        b.flights = [{"direction": d, "number": values[f"{d}_flight"]} for d in ("arrival", "departure")
-                     if values.get(f"{d}_flight")]
+        b.flights = [{"direction": d, "number": values[f"{d}_flight"],
+                      **{k: values[f"{d}_{k}"] for k in ("route", "time") if values.get(f"{d}_{k}")}}
+                     for d in ("arrival", "departure") if values.get(f"{d}_flight")]
         b.guests = guests
         self._pax(b, values, record)
         b.extra.update({k: v for k, v in values.items() if k not in _KNOWN and v})
@@ -275,7 +276,8 @@ class Profile:
 
 _KNOWN = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
           "promo_code", "check_in", "check_out", "sale_date", "cancel_date", "nights", "rooms", "total",
-          "currency", "adults", "child_ages", "arrival_flight", "departure_flight"}
+          "currency", "adults", "child_ages", "arrival_flight", "departure_flight", "arrival_route",
+          "arrival_time", "departure_route", "departure_time"}
 
 
 # -- finding things in text ------------------------------------------------------------

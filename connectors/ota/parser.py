@@ -198,6 +198,9 @@ def read_room_stay(stay: Element, voucher: str) -> dict[str, Any]:
         out["extra"]["room_classification"] = classification
     plan = child(parts.get("RatePlans"), "RatePlan")
     out["rate"] = plan.get("RatePlanCode", "") if plan is not None else ""
+    # OTA's rate plan type (a code) or category (a name); the market segment and source of business on the stay.
+    out["rate_type"] = (plan.get("RatePlanType") or plan.get("RatePlanCategory") or "") if plan is not None else ""
+    out["segment"], out["source"] = stay.get("MarketCode", ""), stay.get("SourceOfBusiness", "")
     plan_parts = firsts(plan)
     meals = plan_parts.get("MealsIncluded")
     out["board"] = meals.get("MealPlanCodes", "") if meals is not None else ""
@@ -301,6 +304,9 @@ def apply_stays(booking: OperatorBooking, stays: list[dict[str, Any]], voucher: 
     booking.total = sum(totals, ZERO) if totals else None
     booking.currency = next((s["currency"] for s in stays if s["currency"]), "")
     booking.night_prices = merge_nights([n for s in stays for n in s["nights"]])
+    booking.rate_type = first_stay["rate_type"]
+    booking.segment = booking.segment or first_stay["segment"]
+    booking.source = booking.source or first_stay["source"]
     for stay in stays:
         for key, value in stay["extra"].items():
             booking.extra.setdefault(key, value)
@@ -392,6 +398,11 @@ def read_global_info(info: Element | None, booking: OperatorBooking) -> None:
     if ids:
         booking.extra["reservation_ids"] = ids
         booking.source = ids[0].get("ResID_Source", "")
+    # OTA has no option date of its own: the deadline of the guarantee payment is when an option lapses.
+    deadline = path(parts.get("DepositPayments"), "GuaranteePayment", "Deadline")
+    if deadline is not None and deadline.get("AbsoluteDeadline"):
+        booking.option_date = day(deadline.get("AbsoluteDeadline", "")[:10], "Deadline AbsoluteDeadline",
+                                  booking.voucher)
     company = path(parts.get("Profiles"), "ProfileInfo", "Profile", "CompanyInfo", "CompanyName")
     if company is not None:
         booking.agency = company.get("Code", "")

@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from connectors.base import OLDEST, timestamp_key
@@ -138,23 +138,7 @@ class SimHandler(AnsweringHandler):
 
     def fault(self, op: SimOperator) -> bool:
         """Apply the operator's faults; True when the request has been answered."""
-        number = op.count_request()
-        f = op.faults
-        if f.hang:
-            time.sleep(f.hang)
-        if f.latency:
-            time.sleep(f.latency)
-        if f.status is not None:
-            self.answer(f.status, b"simulated failure", "text/plain")
-            return True
-        if number <= f.fail_first:
-            headers = {"Retry-After": f"{f.retry_after:g}"} if f.retry_after is not None else {}
-            self.answer(f.fail_status, b"simulated failure, try again", "text/plain", headers)
-            return True
-        if f.auth_fail or not self.authorised(op):
-            self.answer(401, b"authentication failed", "text/plain", {"WWW-Authenticate": 'Basic realm="operator"'})
-            return True
-        return False
+        return apply_faults(self, op.faults, op.count_request(), lambda: self.authorised(op))
 
     def authorised(self, op: SimOperator) -> bool:
         given = self.headers.get("Authorization", "")
@@ -219,6 +203,28 @@ class SimHandler(AnsweringHandler):
         with op.lock:
             op.replies.append({"voucher": voucher, "answer": answer, **detail})
         self.answer(200, b'{"ok": true}', "application/json")
+
+
+def apply_faults(handler: AnsweringHandler, f: Faults, number: int, authorised: Callable[[], bool]) -> bool:
+    """Answer the ``number``-th request as the switched-on faults say; True when it has been answered.
+
+    Shared by every simulator (operators and the PMS), so one set of switches breaks them all alike.
+    """
+    if f.hang:
+        time.sleep(f.hang)
+    if f.latency:
+        time.sleep(f.latency)
+    if f.status is not None:
+        handler.answer(f.status, b"simulated failure", "text/plain")
+        return True
+    if number <= f.fail_first:
+        headers = {"Retry-After": f"{f.retry_after:g}"} if f.retry_after is not None else {}
+        handler.answer(f.fail_status, b"simulated failure, try again", "text/plain", headers)
+        return True
+    if f.auth_fail or not authorised():
+        handler.answer(401, b"authentication failed", "text/plain", {"WWW-Authenticate": 'Basic realm="operator"'})
+        return True
+    return False
 
 
 def read_since(request: bytes) -> datetime | None:

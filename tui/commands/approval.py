@@ -195,11 +195,17 @@ def report_cmd(start: Optional[str] = typer.Option(None, "--from", help="First d
     rows = operator_report(store, first, last, operator)
     if csv_file:
         _write_csv(csv_file, rows)
+    from core.pms import counts_in_period
+
+    deliveries = counts_in_period(store, first, last)
     if as_json:
         print_json({"from": first.isoformat(), "to": last.isoformat(), "operators": rows,
-                    "trend": daily_trend(store, first, last, operator)})
+                    "trend": daily_trend(store, first, last, operator), "pms": deliveries})
         return
     _print_report(rows, first, last)
+    if any(deliveries.values()):
+        console.print("PMS deliveries: " + ", ".join(f"{n} {state}" for state, n in deliveries.items()),
+                      highlight=False)
     if csv_file:
         console.print(f"written: {csv_file}", highlight=False)
     raise typer.Exit(EXIT_OK)

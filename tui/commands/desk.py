@@ -14,6 +14,7 @@ from core import desk
 from core.desk import ActionOutcome, ActionRefused
 from core.documents import document_path, document_text, documents_of
 from core.errors import NotFound
+from core.flights import flight_label
 from core.inbox import (
     SORTS,
     InboxFilter,
@@ -38,6 +39,7 @@ from tui.cli_common import (
     parse_date,
     print_json,
 )
+from tui.commands.pms import say_after_save
 
 CHECK_SHORT = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
 STATE_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow", "no contract": "yellow"}
@@ -167,6 +169,16 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
         ("total", f"{d['total'] or '-'} {d['currency']}   sale date {d['sale_date'] or '-'}"),
         ("hotel", d["hotel_number"] or "not saved"),
     ]
+    if data["pms_number"]:
+        lines.append(("pms", d["pms_number"]))
+    lines.append(("source", f"{d['source'] or '-'}   segment {d['segment'] or '-'}   "
+                            f"rate type {d['rate_type'] or '-'}"))
+    if data["option_date"]:
+        lines.append(("option", f"until {d['option_date']}"))
+    if data["possible_matches"]:
+        lines.append(("match", f"{d['possible_matches']} possible: {d['best_match']}"))
+    for flight in data["flights"]:
+        lines.append(("flight", shown.markup(flight_label(flight))))
     if data["notes"]:
         lines.append(("notes", shown.markup(data["notes"], lines=True)))
     for key, value in lines:
@@ -242,7 +254,9 @@ def save_cmd(ids: list[int] = typer.Argument(..., metavar="ID..."),
     """Save rows into the hotel book (create or update; a cancellation cancels). Nothing is sent."""
     overrides = _overrides(override, reason)
     store = open_store()
-    _report(desk.save(store, config(), ids, cli_actor(), overrides), as_json)
+    outcomes = desk.save(store, config(), ids, cli_actor(), overrides)
+    say_after_save(store, config(), cli_actor())
+    _report(outcomes, as_json)
 
 
 def confirm_cmd(
@@ -274,7 +288,9 @@ def confirm_cmd(
         return
     if ids:
         _confirm_prompt(f"Confirm {len(ids)} reservation(s) and tell the operator(s)?", yes or as_json)
-    _report(desk_actions.confirm(store, cfg, ids, cli_actor(), overrides=overrides), as_json, skipped)
+    outcomes = desk_actions.confirm(store, cfg, ids, cli_actor(), overrides=overrides)
+    say_after_save(store, cfg, cli_actor())
+    _report(outcomes, as_json, skipped)
 
 
 def _voucher(store: Store, rid: int) -> str:

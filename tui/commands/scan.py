@@ -29,7 +29,7 @@ from tui.cli_common import (
     print_json,
 )
 
-SIM_KINDS = ("ota-pull", "ota-push", "jsonapi")
+SIM_KINDS = ("ota-pull", "ota-push", "jsonapi", "pms")
 
 
 def runs_table(runs: dict[str, OperatorRun]) -> Table:
@@ -134,7 +134,7 @@ def serve_push(
 
 def simulate(
     port: int = typer.Option(8765, "--port", help="Port for the simulated operator (ota-push: the hotel's port)."),
-    kind: str = typer.Option("ota-pull", "--kind", help="ota-pull, ota-push or jsonapi."),
+    kind: str = typer.Option("ota-pull", "--kind", help="ota-pull, ota-push, jsonapi, or pms (the hotel's PMS)."),
     operator: str = typer.Option("tui", "--operator", help="Which operator's codes to send."),
     bookings: int = typer.Option(20, "--bookings", help="Bookings waiting at the start.", min=0),
     churn: float = typer.Option(2.0, "--churn", help="New bookings, changes and cancellations per read."),
@@ -155,6 +155,10 @@ def simulate(
         fail(f"--kind must be one of {', '.join(SIM_KINDS)}, not {kind!r}")
     faults = Faults(latency=latency, status=status, fail_first=fail_first, fail_status=429,
                     retry_after=retry_after, hang=hang, malformed=malformed, auth_fail=auth_fail)
+    if kind == "pms":
+        from tui.commands.pms import simulate_pms
+
+        return simulate_pms(port, faults)
     op = sim_operator(operator, kind="ota-pull" if kind == "ota-push" else kind, initial=bookings, churn=churn,
                       faults=faults)
     if kind == "ota-push":

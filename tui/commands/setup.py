@@ -49,6 +49,9 @@ def demo_cmd(
     no_app: bool = typer.Option(False, "--no-app", help="Print the inbox summary instead of opening the app."),
     fresh: bool = typer.Option(False, "--fresh", help="Throw the old demo away and make a new one."),
     bookings: int = typer.Option(500, "--bookings", help="How many operator messages the history holds."),
+    rows: int = typer.Option(0, "--rows", min=0, metavar="N",
+                             help="Fill the store up to N bookings (every version a row) with a chain's years of "
+                                  "history, written in bulk, to feel a big store."),
 ) -> None:
     """Make a demo hotel with operators, contracts and bookings, scan them, and open the app.
 
@@ -57,7 +60,7 @@ def demo_cmd(
     from tui import demo
 
     folder = (folder or locations.default_data_dir() / "demo").resolve()
-    running = demo.start(folder, fresh=fresh, count=bookings,
+    running = demo.start(folder, fresh=fresh, count=bookings, rows=rows,
                          progress=lambda line: console.print(f"[dim]demo:[/] {line}", highlight=False))
     try:
         STATE.config_path = str(running.config.path)

@@ -32,6 +32,7 @@ class BoardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="pms-line", markup=False)
         operators = self.app.config.operators
         with Grid(id="cards"):
             for op in operators:
@@ -65,10 +66,19 @@ class BoardScreen(Screen):
         runs = last_runs(store)
         pending = pending_by_operator(store)
         pauses = paused(store)
+        self._show_pms_line()
         for card in self.query(OperatorCard):
             name = card.operator.name
             card.show(runs.get(name), self.app.scanning.get(name), pending.get(name, 0),
                       self.app.scan_errors.get(name, ""), pause_of(pauses, name))
+
+    def _show_pms_line(self) -> None:
+        from core.pms import board_line, pms_configured
+
+        line = self.query_one("#pms-line", Static)
+        line.display = pms_configured(self.app.config)
+        if line.display:
+            line.update(board_line(self.app.store))
 
     def _focused_operator(self) -> str | None:
         focused = self.focused

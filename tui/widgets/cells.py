@@ -77,3 +77,15 @@ def local_time(stamp: str | None, tz: ZoneInfo, fmt: str = "%m-%d %H:%M") -> str
 
 def short_date(value: str | None) -> str:
     return value or ""
+
+
+def matches_text(checks: dict[str, Any]) -> Text:
+    """``2 · T000123: guest Yilmaz stays …``: how many bookings may be this one, and the best one's reason."""
+    from core.inbox import possible_matches
+
+    count, best = possible_matches(checks)
+    if not count:
+        return Text("")
+    text = Text(str(count), style="bold yellow")
+    text.append(f" · {best}")
+    return text

@@ -133,6 +133,11 @@ class SummarySection(DetailSection):
             ("Total", f"{s['total'] or '—'} {s['currency']}"), ("Hotel no.", s["hotel_number"] or "—"),
             ("Promo", s["promo_code"] or "—"), ("Agency", _mapped(s["agency"], s["hotel_agency"], "agency", missing)),
         ]
+        rows.append(("PMS no.", s["pms_number"] or "—"))
+        rows.append(("Rate type", s["rate_type"] or "—"))
+        rows.append(("Option date", s["option_date"] or "—"))
+        if s["possible_matches"]:
+            rows.append(("Match", Text(f"{s['possible_matches']} possible: {s['best_match']}", style="yellow")))
         if s["decided_at"]:
             rows.append(("Decided", f"{cells.local_time(s['decided_at'], _tz(self), '%Y-%m-%d %H:%M')} "
                                     f"by {s['decided_by']}"))
@@ -186,6 +191,24 @@ class GuestsSection(DetailSection):
         for i, g in enumerate(guests, start=1):
             table.add_row(str(i), Text(g["last_name"]), Text(g["first_name"]),
                           "" if g["age"] is None else str(g["age"]))
+        return table
+
+
+class FlightsSection(DetailSection):
+    """Arrival and departure flights as the operator sent them (hidden when none came)."""
+
+    title = "Flights"
+
+    def body(self, detail: ReservationDetail) -> RenderableType | None:
+        flights = detail.shape["flights"]
+        if not flights:
+            return None
+        table = Table(box=None, padding=(0, 1), header_style="bold")
+        for column in ("Leg", "Flight", "Route", "Time"):
+            table.add_column(column)
+        for f in flights:
+            table.add_row(Text(f["direction"] or "—"), Text(f["number"] or "—"), Text(f["route"] or "—"),
+                          Text(f["time"] or "—"))
         return table
 
 
@@ -322,6 +345,9 @@ def add_section(section: type[DetailSection], *, after: type[DetailSection] | No
         return
     index = SECTIONS.index(after) + 1 if after in SECTIONS else len(SECTIONS)
     SECTIONS.insert(index, section)
+
+
+add_section(FlightsSection, after=GuestsSection)
 
 
 class DetailPane(VerticalScroll):

@@ -53,6 +53,7 @@ COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
     ("nationality", "Nat", 3, None),
     ("sale_date", "Sale date", 10, "sale_date"),
     ("created", "Created", 11, "created"),
+    ("matches", "Possible match", 28, None),
 )
 NARROW_VISIBLE = 78
 """Cells the inbox shows without scrolling at 80 columns with a vertical scrollbar."""
@@ -87,6 +88,7 @@ CELLS: dict[str, Any] = {
     "nationality": lambda row, tz, marked: _text(row["nationality"]),
     "sale_date": lambda row, tz, marked: _text(row["sale_date"]),
     "created": lambda row, tz, marked: _text(cells.local_time(row["created_at"], tz)),
+    "matches": lambda row, tz, marked: cells.matches_text(row["checks"]),
 }
 
 
