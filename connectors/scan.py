@@ -34,7 +34,9 @@ from connectors.scan_loop import (
 )
 from connectors.scan_pool import scan_sharded, shard
 from connectors.scan_runs import OperatorRun, Progress, close_orphan_runs, last_run_id
-from core.config import Config
+from core.config import Config, OperatorConfig
+from core.pauses import pause_of, paused, why_paused
+from core.store import Store
 
 __all__ = ["OperatorRun", "Progress", "ScanSettings", "StoreThread", "close_orphan_runs",
            "http_client", "last_run_id", "pick_operators", "scan", "scan_here", "scan_one", "shard", "tls_context",
@@ -54,11 +56,37 @@ async def scan(config: Config, names: list[str] | None = None, *, progress: Prog
     operator has not had acknowledged, whatever the operator's clock says.
     """
     settings = ScanSettings.from_config(config)
-    operators = pick_operators(config, names)
+    operators, skipped = await asyncio.to_thread(split_paused, config, pick_operators(config, names))
+    for run in skipped:
+        if progress is not None:
+            progress(run)
+    if not operators:
+        return skipped
     groups = shard(operators, settings) if connectors is None else [operators]
     if len(groups) == 1:
-        return await scan_here(config, operators, settings, progress, connectors, since)
-    return await scan_sharded(config, groups, settings, progress, since)
+        runs = await scan_here(config, operators, settings, progress, connectors, since)
+    else:
+        runs = await scan_sharded(config, groups, settings, progress, since)
+    if not skipped:
+        return runs
+    order = {op.name: i for i, op in enumerate(config.operators)}
+    return sorted([*runs, *skipped], key=lambda r: order.get(r.operator, 0))
+
+
+def split_paused(config: Config, operators: list[OperatorConfig]) -> tuple[list[OperatorConfig], list[OperatorRun]]:
+    """The operators to scan, and a ``paused`` run for each one a person paused (``opdesk pause``)."""
+    with Store(config.store_path, config.documents_dir) as store:
+        pauses = paused(store)
+    if not pauses:
+        return operators, []
+    scan_now, skipped = [], []
+    for op in operators:
+        held = pause_of(pauses, op.name)
+        if held is None:
+            scan_now.append(op)
+        else:
+            skipped.append(OperatorRun(op.name, state="paused", last_error=why_paused(held, op.name)))
+    return scan_now, skipped
 
 
 async def watch(config: Config, names: list[str] | None, interval: float, *, progress: Progress | None = None,

@@ -31,10 +31,11 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any, Callable
 
 from core.audit import Actor, record
+from core.clock import hotel_time
 from core.config import Config
 from core.errors import ConfigError, InvalidInput, NotFound, Refused
 from core.models import ApprovalReply, CheckState, Content, utcnow
@@ -421,13 +422,14 @@ def _find_code(store: Store, secret: bytes, code: str) -> tuple[dict[str, Any] |
 def _refusal(row: dict[str, Any], actor: Actor, sender: str, settings: ApprovalSettings) -> str | None:
     rid, who = row["reservation_id"], row["approver"]
     if row["state"] in ("approved", "rejected"):
-        return f"this code was already used: {who} {row['state']} #{rid} at {row['decided_at']}"
+        used = hotel_time(row["decided_at"], timezone.utc)
+        return f"this code was already used: {who} {row['state']} #{rid} at {used}"
     if row["state"] == "withdrawn":
         return f"this code no longer counts for #{rid}: the request to {who} was withdrawn"
     if row["state"] == "queued":
         return f"not {who}'s turn yet on #{rid}: the approvers before them have not all approved"
     if row["expires_at"] <= now_iso():
-        return (f"this code expired at {row['expires_at']} UTC: ask again with: "
+        return (f"this code expired at {hotel_time(row['expires_at'], timezone.utc)}: ask again with: "
                 f"opdesk approval start {rid} --approver {who}")
     if actor.origin == "email" and settings.check_sender and sender.lower() != who.lower():
         return f"the answer for #{rid} came from {sender or '(no sender)'}, not from the approver {who}"

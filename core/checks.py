@@ -18,6 +18,7 @@ from core.models import CheckState, Content
 from core.pricing.check import check_price
 from core.stay import CheckContext, CheckOutcome, StayFacts
 from core.text import fold_name
+from core.values_check import check_values
 
 if TYPE_CHECKING:
     pass
@@ -29,6 +30,7 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
     if facts.content == Content.CANCEL:
         return {
             "price": CheckOutcome(CheckState.SKIPPED, "cancellation"),
+            "values": CheckOutcome(CheckState.SKIPPED, "cancellation"),
             "stop_sale": CheckOutcome(CheckState.SKIPPED, "cancellation"),
             "voucher": check_voucher(facts, ctx),
             "release": CheckOutcome(CheckState.SKIPPED, "cancellation"),
@@ -45,6 +47,7 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
         price = check_price(facts, ctx)
     return {
         "price": price,
+        "values": check_values(facts, ctx),
         "stop_sale": room_unknown or check_stop_sale(facts, ctx),
         "voucher": check_voucher(facts, ctx),
         "release": check_release(facts, ctx),
@@ -255,6 +258,13 @@ def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         return CheckOutcome(CheckState.SKIPPED, "no sale date")
     days = release_days(ctx, facts.operator)
     lead = (facts.check_in - booked).days
+    today = ctx.today
+    if facts.check_in < today:
+        # A stay in progress (or over) cannot be released any more: a new booking for it is late whatever
+        # its sale date says; a change to it (an extension, a name) is worth a look.
+        state = CheckState.FAIL if facts.content == Content.NEW else CheckState.WARN
+        return CheckOutcome(state, f"the stay began on {facts.check_in}, {(today - facts.check_in).days} day(s) "
+                                   "ago", {"lead_days": lead, "release_days": days, "begun": True})
     if lead < days:
         return CheckOutcome(CheckState.FAIL, f"booked {lead} days before check-in; release is {days} days",
                             {"lead_days": lead, "release_days": days})

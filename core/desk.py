@@ -20,14 +20,18 @@ from core import approval as approvals
 from core import pms
 from core.approval import ApprovalRequest, approval_block
 from core.audit import Actor, record
+from core.checks import check_stop_sale
 from core.config import Config
 from core.errors import NotFound, Refused
 from core.inbox import reservation_json, reservation_row
-from core.ingest import recheck, remap_after_mapping
+from core.ingest import facts_from_row, recheck, remap_after_mapping
 from core.mapping import set_mapping, unset_mapping
 from core.models import CLEAN_STATES, Content
+from core.overrides import NONE, Overrides, blocking_checks, refusal
 from core.pricing.store import SAVED, UNSAVED_PENDING, LoadedContracts, activate_contracts, active_contracts
+from core.stay import CheckContext
 from core.store import Store, now_iso
+from core.values_check import check_values
 
 
 class ActionRefused(Refused):
@@ -65,11 +69,13 @@ class ActionOutcome:
     voucher: str = ""
     operator: str = ""
     sent: bool | None = None     # confirm/reject: whether the operator was really told
+    rechecked: int | None = None  # map: pending rows mapped and checked again
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "action": self.action, "ok": self.ok, "message": self.message,
                 "hotel_number": self.hotel_number, "voucher": self.voucher, "operator": self.operator,
-                **({"sent": self.sent} if self.sent is not None else {})}
+                **({"sent": self.sent} if self.sent is not None else {}),
+                **({"rechecked": self.rechecked} if self.rechecked is not None else {})}
 
 
 def _load(store: Store, reservation_id: int) -> dict[str, Any]:
@@ -79,7 +85,8 @@ def _load(store: Store, reservation_id: int) -> dict[str, Any]:
     return row
 
 
-def _check_actionable(store: Store, row: dict[str, Any], action: str) -> None:
+def _check_actionable(store: Store, row: dict[str, Any], action: str, config: Config | None = None,
+                      actor: Actor | None = None, overrides: Overrides = NONE) -> None:
     if not row["is_latest"]:
         newer = store.scalar("SELECT id FROM operator_reservations WHERE operator = ? AND voucher = ? "
                              "AND is_latest = 1", (row["operator"], row["voucher"]))
@@ -99,6 +106,36 @@ def _check_actionable(store: Store, row: dict[str, Any], action: str) -> None:
         block = approval_block(store, row["id"])
         if block:
             raise ActionRefused(f"#{row['id']}: {block}")
+    if action in ("save", "confirm") and config is not None:
+        _check_blocking(store, config, row, action, actor, overrides)
+
+
+def blocking_now(store: Store, config: Config, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's checks, with ``values`` and ``stop_sale`` worked out again now.
+
+    A stop-sale added or an intake limit changed since the row was checked
+    counts at the moment someone acts on it.
+    """
+    checks: dict[str, Any] = json.loads(row["checks"])
+    if row["content"] == Content.CANCEL:
+        return checks
+    facts = facts_from_row(store, row)
+    ctx = CheckContext(store, config)
+    checks["values"] = check_values(facts, ctx).as_dict()
+    if facts.hotel_room and facts.check_in and facts.check_out:
+        checks["stop_sale"] = check_stop_sale(facts, ctx).as_dict()
+    return checks
+
+
+def _check_blocking(store: Store, config: Config, row: dict[str, Any], action: str, actor: Actor | None,
+                    overrides: Overrides) -> None:
+    decision = blocking_checks(blocking_now(store, config, row), overrides)
+    if decision.blocking:
+        raise ActionRefused(refusal(row["id"], decision))
+    if decision.overridden and actor is not None:
+        record(store, actor, "override", reservation_id=row["id"],
+               after={"checks": decision.overridden, "reason": overrides.reason, "action": action},
+               detail=f"{action} despite {', '.join(decision.overridden)}: {overrides.reason}")
 
 
 def _next_number(store: Store, config: Config) -> str:
@@ -164,34 +201,39 @@ def _save_in_transaction(store: Store, config: Config, row: dict[str, Any], acto
     return number, what
 
 
-def _save_row(store: Store, config: Config, rid: int, actor: Actor,
-              action: str) -> tuple[dict[str, Any], str | None, str]:
+def _save_row(store: Store, config: Config, rid: int, actor: Actor, action: str,
+              overrides: Overrides = NONE) -> tuple[dict[str, Any], str | None, str]:
     """Check one row may take ``action`` and save it, in one transaction: (row, hotel number, what happened)."""
     with store.transaction():
         row = _load(store, rid)
-        _check_actionable(store, row, action)
+        _check_actionable(store, row, action, config, actor, overrides)
         number, what = _save_in_transaction(store, config, row, actor)
     return row, number, what
 
 
-def save(store: Store, config: Config, ids: list[int], actor: Actor) -> list[ActionOutcome]:
-    """Save rows into the hotel book (create or update; a cancel cancels). Status stays as it is."""
+def save(store: Store, config: Config, ids: list[int], actor: Actor,
+         overrides: Overrides = NONE) -> list[ActionOutcome]:
+    """Save rows into the hotel book (create or update; a cancel cancels). Status stays as it is.
+
+    ``overrides`` waves failed ``values`` / ``stop_sale`` checks through for every row (audited).
+    """
     outcomes = []
     for rid in ids:
         try:
-            row, number, what = _save_row(store, config, rid, actor, "save")
+            row, number, what = _save_row(store, config, rid, actor, "save", overrides)
             outcomes.append(ActionOutcome(rid, "save", True, what, number, row["voucher"], row["operator"]))
         except ActionRefused as exc:
             outcomes.append(ActionOutcome(rid, "save", False, str(exc)))
     return outcomes
 
 
-def confirm(store: Store, config: Config, ids: list[int], actor: Actor, replier: Replier) -> list[ActionOutcome]:
+def confirm(store: Store, config: Config, ids: list[int], actor: Actor, replier: Replier,
+            overrides: Overrides = NONE) -> list[ActionOutcome]:
     """Save each row, then send the confirmation; the row is confirmed once the operator was told."""
     outcomes = []
     for rid in ids:
         try:
-            _, number, _ = _save_row(store, config, rid, actor, "confirm")
+            _, number, _ = _save_row(store, config, rid, actor, "confirm", overrides)
         except ActionRefused as exc:
             outcomes.append(ActionOutcome(rid, "confirm", False, str(exc)))
             continue
@@ -308,7 +350,7 @@ def map_code(store: Store, config: Config, operator: str, kind: str, code: str, 
                detail=f"{operator} {kind} {code} -> {hotel_code}")
     rows = remap_after_mapping(store, config, operator, kind, code)
     return ActionOutcome(0, "map", True, f"{operator} {kind} {code} → {hotel_code}; {rows} pending row(s) re-mapped",
-                         operator=operator)
+                         operator=operator, rechecked=rows)
 
 
 def unmap_code(store: Store, config: Config, operator: str, kind: str, code: str, actor: Actor) -> ActionOutcome:
@@ -320,7 +362,7 @@ def unmap_code(store: Store, config: Config, operator: str, kind: str, code: str
         record(store, actor, "map_unset", before=before, detail=f"{operator} {kind} {code}")
     rows = remap_after_mapping(store, config, operator, kind, code)
     return ActionOutcome(0, "map", True, f"removed {operator} {kind} {code}; {rows} pending row(s) re-mapped",
-                         operator=operator)
+                         operator=operator, rechecked=rows)
 
 
 # -- internal approval ---------------------------------------------------------------------------

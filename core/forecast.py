@@ -40,6 +40,14 @@ class ForecastNight:
                 "expected_available": self.expected_available}
 
 
+def shifted(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held within the dates there are (0001-01-01 to 9999-12-31)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def _spread(rows: Iterable[tuple[str, str, int]], start: date, end: date) -> Counter[date]:
     """Rooms per night in [start, end) from rows of (check_in, check_out, rooms)."""
     taken: Counter[date] = Counter()
@@ -80,11 +88,14 @@ def forecast(store: Store, room: str, start: date, end: date) -> list[ForecastNi
     capacity = store.scalar("SELECT capacity FROM room_types WHERE code = ?", (room,))
     if capacity is None:
         raise NotFound(f"unknown room type {room!r}")
-    stop = end + timedelta(days=1)
+    # The last date there is (9999-12-31) has no day after it; no stay can hold that night anyway.
+    stop = end if end == date.max else end + timedelta(days=1)
     confirmed = confirmed_rooms_by_night(store, room, start, stop)
     pending = pending_rooms_by_night(store, room, start, stop)
     out, d = [], start
-    while d < stop:
+    while d <= end:
         out.append(ForecastNight(d, capacity, confirmed.get(d, 0), pending.get(d, 0)))
+        if d == date.max:
+            break
         d += timedelta(days=1)
     return out

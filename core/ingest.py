@@ -27,7 +27,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
@@ -131,11 +131,11 @@ class _Version:
 class Ingestor:
     """Puts raw messages through the pipeline. One per thread; reuse it for a batch."""
 
-    def __init__(self, store: Store, config: Config, actor: Actor = SYSTEM) -> None:
+    def __init__(self, store: Store, config: Config, actor: Actor = SYSTEM, *, now: datetime | None = None) -> None:
         self.store = store
         self.config = config
         self.actor = actor          # who the audit log says brought the messages in
-        self.checks = CheckContext(store, config)
+        self.checks = CheckContext(store, config, now=now)   # ``now``: the checks' clock (tests inject it)
         self.mappings = MappingTable.load(store)
         self.approval = ApprovalSettings.from_config(config)
         self._read: dict[tuple[str, str], dict[str, Any]] = {}     # latest stored versions, as read
@@ -603,13 +603,13 @@ class Ingestor:
 
 # -- re-mapping and re-checking stored rows --------------------------------------
 def recheck(store: Store, config: Config, where: str = "status = 'pending' AND is_latest = 1",
-            params: tuple[Any, ...] = ()) -> int:
+            params: tuple[Any, ...] = (), *, now: datetime | None = None) -> int:
     """Map and check stored rows again (after a mapping, a stop-sale or contracts change).
 
     Returns how many rows were looked at.
     """
     mappings = MappingTable.load(store)
-    ctx = CheckContext(store, config)
+    ctx = CheckContext(store, config, now=now)
     rows = store.all(f"SELECT * FROM operator_reservations WHERE {where}", params)
     with store.transaction() as c:
         for row in rows:
@@ -797,8 +797,6 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
 
 
 def raw_from_row(row: dict[str, Any]) -> RawMessage:
-    from datetime import datetime
-
     return RawMessage(
         body=bytes(row["body"]), operator=row["operator"], channel=row["channel"],
         received_at=datetime.fromisoformat(row["received_at"]), source_ref=row["source_ref"],

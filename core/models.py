@@ -37,7 +37,7 @@ class ParseState(StrEnum):
 
 
 MAPPING_KINDS = ("room", "board", "rate", "market", "agency")
-CHECK_NAMES = ("price", "stop_sale", "voucher", "release", "overbooking")
+CHECK_NAMES = ("price", "values", "stop_sale", "voucher", "release", "overbooking")
 
 
 class CheckState(StrEnum):

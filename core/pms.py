@@ -30,6 +30,7 @@ from core import locations
 from core.audit import Actor, record
 from core.config import Config
 from core.errors import ConfigError, ConnectorError
+from core.forecast import shifted
 from core.models import Content, Guest, NightPrice, OperatorBooking
 from core.store import Store, from_minor
 
@@ -212,7 +213,7 @@ def counts_in_period(store: Store, start: date, end: date) -> dict[str, int]:
     """Deliveries queued from ``start`` to ``end`` (UTC days, both included), by where they stand now."""
     found = dict(store.conn.execute(
         "SELECT state, COUNT(*) FROM pms_deliveries WHERE created_at >= ? AND created_at < ? GROUP BY state",
-        (start.isoformat(), (end + timedelta(days=1)).isoformat())).fetchall())
+        (start.isoformat(), shifted(end, 1).isoformat())).fetchall())   # a period may end on 9999-12-31
     return {s: int(found.get(s, 0)) for s in STATES}
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 
+from core.forecast import shifted
 from core.store import Store, from_minor
 
 COMPARED_PRICE_STATES = ("ok", "mismatch")
@@ -33,7 +34,7 @@ def versions_in_period(store: Store, start: date, end: date, operator: str | Non
     # A day of slack either side: arrival times carry other offsets until turned into UTC below.
     # Rows with a raw message are found by its arrival, the others by their own creation, each
     # through its index: a period is read, not the whole store.
-    period = [(start - timedelta(days=1)).isoformat(), (end + timedelta(days=2)).isoformat()]
+    period = [shifted(start, -1).isoformat(), shifted(end, 2).isoformat()]
     columns = ("o.id, o.operator, o.voucher, o.version, o.content, o.status, o.check_in, o.nights, o.rooms, "
                "o.total_minor, o.currency, o.sale_date, o.checks, o.decided_at")
     by_operator = " AND o.operator = ?" if operator else ""

@@ -420,4 +420,17 @@ ALTER TABLE guests ADD COLUMN email TEXT NOT NULL DEFAULT '';
 CREATE INDEX guests_email ON guests(email COLLATE NOCASE) WHERE email != '';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE, V6_PMS, V7_RATE_TYPE, V8_GUEST_EMAIL]
+# Scanner controls: an operator (or every operator, '*') paused by a person is skipped by every
+# scan (CLI, app, cron) until resumed; kept in the store so a restart does not lift it.
+V9_PAUSES = """
+CREATE TABLE operator_pauses (
+    operator TEXT PRIMARY KEY,
+    paused_at TEXT NOT NULL,
+    paused_by TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4_AUDIT_CHAIN, V5_SCALE, V6_PMS, V7_RATE_TYPE, V8_GUEST_EMAIL,
+                         V9_PAUSES]

@@ -7,10 +7,11 @@ their own so that neither module needs the other's import to describe a stay.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from core import clock
 from core.models import CheckState, Content, Guest, NightPrice
 
 if TYPE_CHECKING:
@@ -84,6 +85,12 @@ class CheckContext:
     store: "Store"
     config: "Config"
     cache: dict[str, Any] = field(default_factory=dict)
+    now: datetime | None = None      # injected by tests; else the clock (core.clock)
+
+    @property
+    def today(self) -> date:
+        """Today in the hotel's time zone (stay dates are hotel-local)."""
+        return (self.now or clock.now()).astimezone(self.config.timezone).date()
 
     def reset(self) -> None:
         self.cache.clear()

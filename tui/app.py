@@ -21,6 +21,7 @@ from core.audit import Actor
 from core.config import Config
 from core.desk import ActionOutcome, Replier
 from core.errors import OpdeskError
+from core.overrides import Overrides
 from core.redact import mask_text
 from core.shown import visible
 from core.store import Store, open_store
@@ -135,9 +136,12 @@ class OpdeskApp(App):
         return lambda: self.switch_mode(mode)
 
     # -- actions on inbox rows ------------------------------------------------------
-    def act_on_rows(self, action: str, ids: list[int], reason: str = "") -> None:
-        """Confirm, reject or save rows in a worker; the outcome comes back as ``ActionsDone``."""
-        self._action_worker(action, list(ids), reason)
+    def act_on_rows(self, action: str, ids: list[int], reason: str = "", overrides: list[str] | None = None) -> None:
+        """Confirm, reject or save rows in a worker; the outcome comes back as ``ActionsDone``.
+
+        ``overrides`` names failed blocking checks (stop_sale, values) a person waved through; ``reason`` says why.
+        """
+        self._action_worker(action, list(ids), reason, list(overrides or []))
 
     def _in_worker(self, action: str, work: Callable[[Store], list[ActionOutcome]]) -> None:
         """Run ``work`` on a store of this thread; its outcome, or its error, comes back as ``ActionsDone``.
@@ -158,11 +162,12 @@ class OpdeskApp(App):
         self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
 
     @work(thread=True, group="actions")
-    def _action_worker(self, action: str, ids: list[int], reason: str) -> None:
-        self._in_worker(action, lambda store: self._act_then_hand_to_pms(store, action, ids, reason))
+    def _action_worker(self, action: str, ids: list[int], reason: str, overrides: list[str]) -> None:
+        self._in_worker(action, lambda store: self._act_then_hand_to_pms(store, action, ids, reason, overrides))
 
-    def _act_then_hand_to_pms(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
-        outcomes = self._act(store, action, ids, reason)
+    def _act_then_hand_to_pms(self, store: Store, action: str, ids: list[int], reason: str,
+                              overrides: list[str]) -> list[ActionOutcome]:
+        outcomes = self._act(store, action, ids, reason, overrides)
         if action in ("confirm", "save"):
             self._pms_after_save(store)
         return outcomes
@@ -176,13 +181,15 @@ class OpdeskApp(App):
             self.call_from_thread(self.notify, line, title="PMS",
                                   severity="warning" if trouble else "information", markup=False)
 
-    def _act(self, store: Store, action: str, ids: list[int], reason: str) -> list[ActionOutcome]:
+    def _act(self, store: Store, action: str, ids: list[int], reason: str,
+             overrides: list[str] | None = None) -> list[ActionOutcome]:
+        waved = Overrides.of(overrides or [], reason)
         if action == "confirm":
-            return desk_actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store))
+            return desk_actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store), waved)
         if action == "reject":
             return desk_actions.reject(store, self.config, ids, self.actor, reason, self.replier_factory(store))
         if action == "save":
-            return desk.save(store, self.config, ids, self.actor)
+            return desk.save(store, self.config, ids, self.actor, waved)
         raise ValueError(f"unknown action {action!r}")
 
     def ask_approval(self, reservation_id: int) -> None:
@@ -315,6 +322,10 @@ class OpdeskApp(App):
                 self.scanning[name] = "error" if message.error else "done"
             if message.error:
                 self.scan_errors[name] = message.error
+        held = [n for n in message.operators if self.scanning.get(n) == "paused"]
+        if held and not message.automatic:
+            self.notify(f"Skipped, paused: {', '.join(held)} (p on the board resumes)", title="Paused",
+                        severity="warning")
         if message.error:
             self.notify(message.error, title="Scan failed", severity="error", timeout=10)
         elif not message.automatic:

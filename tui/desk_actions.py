@@ -22,6 +22,7 @@ from core.desk import ActionOutcome, Delivery, Replier
 from core.errors import ConfigError, ConnectorError
 from core.inbox import raw_row, reservation_rooms
 from core.ingest import raw_from_row
+from core.overrides import NONE, Overrides
 from core.store import Store
 
 
@@ -45,9 +46,12 @@ class ConnectorReplier:
 
 
 def confirm(store: Store, config: Config, ids: list[int], actor: Actor,
-            replier: Replier | None = None) -> list[ActionOutcome]:
-    """Save each row into the hotel book and tell its operator (``core.desk.confirm`` over the connectors)."""
-    return desk.confirm(store, config, ids, actor, replier or ConnectorReplier(store, config))
+            replier: Replier | None = None, overrides: Overrides = NONE) -> list[ActionOutcome]:
+    """Save each row into the hotel book and tell its operator (``core.desk.confirm`` over the connectors).
+
+    ``overrides`` waves failed ``values`` / ``stop_sale`` checks through for every row (audited).
+    """
+    return desk.confirm(store, config, ids, actor, replier or ConnectorReplier(store, config), overrides)
 
 
 def reject(store: Store, config: Config, ids: list[int], actor: Actor, reason: str,

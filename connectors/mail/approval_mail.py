@@ -7,10 +7,11 @@ hotel's reservations mailbox and ``connectors.mail.approval_reply`` reads it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
 from connectors.mail.reply import send_mail
 from core.approval import ApprovalRequest, register_notifier
+from core.clock import hotel_time, zone_label
 from core.config import Config
 from core.errors import NotFound
 from core.forecast import forecast
@@ -29,7 +30,8 @@ def request_body(store: Store, config: Config, request: ApprovalRequest, reasons
         "",
         "Reply to this mail with APPROVE or REJECT as the first word (a comment may follow).",
         "Keep the subject as it is: it carries your one-time code.",
-        f"Code: {request.code} (valid until {request.expires_at} UTC, once)",
+        f"Code: {request.code} (valid once, until {hotel_time(request.expires_at, config.timezone)}"
+        f"{'' if zone_label(config.timezone) == 'UTC' else ', ' + hotel_time(request.expires_at, timezone.utc)})",
         f"Or on the desk: opdesk approval decide {request.code} approve|reject",
         "",
         *_booking_lines(booking),

@@ -31,7 +31,7 @@ def test_inbox_and_show_json_have_the_documented_shape(desk):
     [row] = json.loads(result.output)
     assert SHOW_KEYS <= set(row)
     assert row["child_ages"] == [8, 4] and row["guests"][0]["last_name"] == "Yılmaz"
-    assert set(row["checks"]) == {"price", "stop_sale", "voucher", "release", "overbooking"}
+    assert set(row["checks"]) == {"price", "values", "stop_sale", "voucher", "release", "overbooking"}
     assert all({"state", "message"} <= set(c) for c in row["checks"].values())
     shown = json.loads(run(desk, "show", str(row["id"]), "--json").output)
     assert shown == row

@@ -35,7 +35,7 @@ def test_dropped_file_becomes_an_inbox_row_and_is_filed(desk):
     assert row["hotel_room"] == "STD" and row["missing_mappings"] == []
     assert row["guests"][0] == {"first_name": "Ayşe", "last_name": "Yılmaz", "age": None}
     assert row["checks"]["price"]["state"] == "no contract"   # never "ok" without contracts
-    assert set(row["checks"]) == {"price", "stop_sale", "voucher", "release", "overbooking"}
+    assert set(row["checks"]) == {"price", "values", "stop_sale", "voucher", "release", "overbooking"}
 
 
 def test_same_file_dropped_five_times_is_one_message_and_one_version(desk):

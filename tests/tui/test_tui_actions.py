@@ -155,3 +155,28 @@ async def test_actions_from_the_detail_screen(desk, settle):
         assert desk.row("JET2001")["status"] == "confirmed"
         assert app.screen.detail.shape["status"] == "confirmed"
         assert app.screen.detail.shape["hotel_number"]
+
+
+async def test_confirm_under_a_stop_sale_names_it_and_asks_for_the_override_reason(desk, settle):
+    from core.ingest import recheck
+    from tui.widgets.confirmation import OverrideModal
+
+    with desk.store.transaction() as c:
+        c.execute("INSERT INTO stop_sales(room, start, \"end\", reason, created_at) VALUES "
+                  "('STD', '2026-07-02', '2026-07-03', 'pool works', '2026-03-01T00:00:00+00:00')")
+    recheck(desk.store, desk.config)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_inbox_on(pilot, desk, "TUI1001", settle)
+        await pilot.press("c")
+        assert isinstance(app.screen, OverrideModal)
+        assert "stop-sale on STD 2026-07-02..2026-07-03 (pool works)" in app.screen.body
+        await pilot.press("enter")             # no reason: the dialog stays, nothing is sent
+        assert isinstance(app.screen, OverrideModal) and desk.replier.sent == []
+        await pilot.press(*"manager agreed", "enter")
+        await settle(pilot)
+        assert desk.row("TUI1001")["status"] == "confirmed"
+        [audit] = _audit(desk, "override")
+        after = json.loads(audit["after"])
+        assert after["reason"] == "manager agreed" and "stop_sale" in after["checks"]
+        assert audit["actor"] == "night"

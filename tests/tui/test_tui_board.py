@@ -96,3 +96,56 @@ async def test_a_failed_scan_is_shown_not_raised(desk, settle, monkeypatch):
         await settle(pilot)
         assert app.scanning["jet2"] == "error"
         assert "drop folder /nowhere" in _card_text(app, "jet2")
+
+
+async def test_pause_on_the_board_is_kept_across_restarts_and_skips_the_scan(desk, settle, tmp_path):
+    drop = tmp_path / "drop"
+    _drop(drop, "P100", "Brown")
+    desk.config.data["operators"][0]["path"] = str(drop)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.focused.id == "card-tui"
+        await pilot.press("p")
+        await settle(pilot)
+        assert "‖ paused" in _card_text(app, "tui") and "by night" in _card_text(app, "tui")
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.scanning["tui"] == "paused"
+        assert any("Skipped, paused: tui" in str(n.message) for n in app._notifications)
+    assert (drop / "P100.json").exists()
+    assert desk.store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE voucher = 'P100'") == 0
+    again = desk.app()
+    async with again.run_test(size=(80, 24)) as pilot:   # a new app on the same store: still paused
+        await pilot.press("b")
+        await settle(pilot)
+        assert "‖ paused" in _card_text(again, "tui") and "paused" not in _card_text(again, "jet2")
+        await pilot.press("p", "s")
+        await settle(pilot)
+        assert "● ok" in _card_text(again, "tui")
+    assert desk.store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE voucher = 'P100'") == 1
+    actions = [r["action"] for r in desk.store.all("SELECT action FROM audit_log WHERE action IN "
+                                                   "('pause', 'resume') ORDER BY id")]
+    assert actions == ["pause", "resume"]
+
+
+async def test_the_focused_card_shows_the_whole_error_reason_wrapped(desk, settle):
+    reason = ("the operator answered 401: credentials refused for user hotel-7731; ask the operator to renew "
+              "the API key and set password_env for tui, then scan again")
+    with desk.store.transaction() as c:
+        c.execute("INSERT INTO scan_runs(operator, started_at, finished_at, state, errors, last_error) VALUES "
+                  "('tui', '2026-03-02T10:00:00+00:00', '2026-03-02T10:00:01+00:00', 'error', 1, ?)", (reason,))
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        card = app.screen.query_one("#card-tui", OperatorCard)
+        assert app.focused is card
+        assert " ".join(_card_text(app, "tui").split()).endswith("then scan again")
+        lines = [line for line in card.render_lines(card.region.reset_offset) if line.text.strip()]
+        shown = " ".join("".join(line.text for line in lines).replace("│", " ").split())
+        assert "then scan again" in shown and card.outer_size.height > 7
+        await pilot.press("right")          # another card takes the focus: this one shows one line again
+        await settle(pilot)
+        assert card.outer_size.height == 7

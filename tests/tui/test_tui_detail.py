@@ -94,3 +94,53 @@ def test_detail_reads_everything_in_one_go(desk):
     detail = ReservationDetail.load(desk.store, desk.id_of("JET2002"))
     assert [v["version"] for v in detail.versions] == [1, 2]
     assert len(detail.forecast) == 8 and detail.raw["filename"] == "JET2002.json"
+
+
+def test_a_child_counted_as_an_adult_is_never_shown_as_no_children():
+    from tui.widgets.detail_pane import children_label
+
+    assert children_label(["3", "0", "0", "0"], [15]) == "1 at adult age"
+    assert children_label(["2", "1", "0", "1"], [8, 1]) == "1 older, 1 infant"
+    assert children_label(["2", "0", "0", "0"], []) == "none"
+
+
+
+
+async def test_detail_shows_a_fifteen_year_old_among_the_children(desk, settle):
+    from datetime import date
+    from decimal import Decimal
+
+    from core.ingest import Ingestor
+    from core.models import Guest, OperatorBooking, RawMessage
+
+    teen = OperatorBooking("TUI1015", agency="TUI", check_in=date(2026, 7, 1), check_out=date(2026, 7, 4), adults=2,
+                           child_ages=[15], room="STD", board="AI", rate="TUI26", market="UK",
+                           guests=[Guest("Tom", "Teen")], total=Decimal("300"), currency="EUR")
+    Ingestor(desk.store, desk.config).ingest(RawMessage(b"teen", "tui", "folder"), lambda raw: [teen])
+    app = desk.app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open(pilot, desk, "TUI1015", settle)
+        text = _section_text(app.screen, SummarySection)
+        assert "1 at adult age (15)" in text and "none (15)" not in text
+
+
+async def test_the_forecast_of_a_stay_in_year_9999_opens_and_moves_without_a_crash(desk, settle):
+    from datetime import date
+    from decimal import Decimal
+
+    from core.ingest import Ingestor
+    from core.models import Guest, OperatorBooking, RawMessage
+
+    far = OperatorBooking("TUI9999", agency="TUI", check_in=date(9999, 12, 27), check_out=date(9999, 12, 31),
+                          adults=2, room="STD", board="AI", rate="TUI26", market="UK", guests=[Guest("A", "Far")],
+                          total=Decimal("300"), currency="EUR")
+    Ingestor(desk.store, desk.config).ingest(RawMessage(b"far", "tui", "folder"), lambda raw: [far])
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, desk, "TUI9999", settle)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, ForecastScreen) and app.screen.end == date(9999, 12, 31)
+        await pilot.press("right_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert isinstance(app.screen, ForecastScreen)

@@ -175,7 +175,7 @@ async def test_the_table_draws_only_the_columns_on_screen(desk, settle):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(InboxTable)
-        assert table.render_line(0).text.startswith("    Content  Voucher")
+        assert table.render_line(0).text.startswith("    Status     Oper     Voucher")
         assert table.render_line(0).cell_length == table.scrollable_content_region.width
         assert not any(key[0] == table.page_ids[0] and table.columns[key[1]].key == "created"
                        for key in table._cells)
@@ -221,3 +221,22 @@ async def test_a_newer_search_interrupts_the_older_query(desk, settle, vouchers,
         assert time.monotonic() - began < 10
         assert vouchers(app) == ["JET2002"]
         assert app.screen.counts["pending"] == 1
+
+
+async def test_at_80x24_the_inbox_keeps_operator_voucher_guest_dates_status_and_mapping_in_view(big_desk, settle):
+    from tui.widgets.inbox_table import InboxTable
+
+    app = big_desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(InboxTable)
+        visible = table.scrollable_content_region.width          # 450 rows: a vertical scrollbar is there
+        assert visible < 80
+        ends = {c.key: c.end for c in table.columns}
+        for key in ("status", "operator", "voucher", "guest", "check_in", "nights", "mapping", "checks"):
+            assert ends[key] <= visible, key
+        header = table.render_line(0).text
+        first = table.render_line(1).text
+        for label in ("Status", "Oper", "Voucher", "Guest", "Check-in", "Nts", "Map", "Checks"):
+            assert label in header, label
+        assert "pending" in first and "tui" in first and "2026-08-01" in first and "RBT" in first

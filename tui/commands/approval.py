@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from core import approval as approvals
 from core import desk
+from core.clock import hotel_time, zone_label
 from core.errors import OpdeskError
 from core.inbox import awaiting_approval, reservation_row
 from tui import desk_actions, shown
@@ -67,24 +68,34 @@ def start_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
                       highlight=False)
         if no_mail:
             for r in requests:
-                console.print(shown.markup(f"  {r.approver}: {r.code} (until {r.expires_at} UTC)"), highlight=False)
+                console.print(shown.text(f"  {r.approver}: {r.code} (until {hotel_time(r.expires_at, cfg.timezone)})"))
     if problem:
         fail(f"approval started but the mail was not sent: {problem}; send it again with: "
              f"opdesk approval send {reservation_id}", EXIT_REFUSED)
 
 
 @approval_app.command("send")
-def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID")) -> None:
+def send_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON: who was asked, and the mail error.")
+             ) -> None:
     """Send the approval mails of a row again, to everyone whose code still works."""
     store, cfg = open_store(), config()
+    if reservation_row(store, reservation_id) is None:
+        fail(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     requests = approvals.waiting_requests(store, cfg, reservation_id)
     if not requests:
+        if as_json:
+            print_json({"id": reservation_id, "sent_to": [], "mail_error": None})
         fail(f"#{reservation_id}: nobody is waiting to be asked (see: opdesk approval show {reservation_id})",
              EXIT_REFUSED)
     problem = desk_actions.mail_approvers(store, cfg, requests, desk.approval_reasons(store, cfg, reservation_id))
+    if as_json:
+        print_json({"id": reservation_id, "sent_to": [] if problem else [r.approver for r in requests],
+                    "mail_error": problem or None})
     if problem:
         fail(f"not sent: {problem}", EXIT_REFUSED)
-    console.print(shown.markup(f"sent to {', '.join(r.approver for r in requests)}"), highlight=False)
+    if not as_json:
+        console.print(shown.text(f"sent to {', '.join(r.approver for r in requests)}"))
 
 
 @approval_app.command("decide")
@@ -125,10 +136,12 @@ def show_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
     console.print(shown.text(f"#{reservation_id}: approval {shape['state']}" + (f" ({shape['mode']})" if shape["mode"]
                                                                                 else "")
                              + (f" - {shape['block']}" if shape["block"] else "")), highlight=False)
-    table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None)
+    tz = config().timezone
+    table = Table("#", "approver", "state", "asked", "decided", "via", "comment", box=None,
+                  caption=f"times in {zone_label(tz)}", caption_justify="left")
     for a in shape["approvers"]:
-        table.add_row(*shown.cells(a["position"], a["approver"], a["state"], _time(a["requested_at"]),
-                                   _time(a["decided_at"]), a["decided_via"], a["comment"]))
+        table.add_row(*shown.cells(a["position"], a["approver"], a["state"], _time(a["requested_at"], tz),
+                                   _time(a["decided_at"], tz), a["decided_via"], a["comment"]))
     console.print(table)
 
 
@@ -155,8 +168,9 @@ def list_cmd(state: Optional[str] = typer.Option(None, "--state",
     console.print(table)
 
 
-def _time(value: Optional[str]) -> str:
-    return (value or "")[:16].replace("T", " ")
+def _time(value: Optional[str], tz: tzinfo) -> str:
+    """A time in the hotel's zone, named once in the table's caption."""
+    return hotel_time(value, tz).rsplit(" ", 1)[0] if value else ""
 
 
 # -- the operator report -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from core.hotelbook import (
 from core.ingest import recheck
 from core.mapping import list_mappings, missing_mappings
 from core.models import MAPPING_KINDS
+from core.store import Store
 from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, cli_actor, config, console, fail, open_store, parse_date, print_json
 
@@ -102,25 +103,42 @@ def map_list(operator: Optional[str] = typer.Argument(None), kind: Optional[str]
     console.print(table)
 
 
+def _mapped_to(store: Store, operator: str, kind: str, code: str) -> str | None:
+    """The hotel code ``code`` is mapped to now, or None."""
+    return next((m["hotel_code"] for m in list_mappings(store, operator, kind) if m["code"] == code), None)
+
+
 @map_app.command("set")
-def map_set(operator: str, kind: str, code: str, hotel_code: str) -> None:
+def map_set(operator: str, kind: str, code: str, hotel_code: str,
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Map an operator's code to the hotel's; every pending row that needed it is re-mapped."""
     store, cfg = open_store(), config()
     _kind(kind)
+    before = _mapped_to(store, operator, kind, code)
     done = desk.map_code(store, cfg, operator, kind, code, hotel_code, cli_actor())
-    console.print(shown.text(done.message), highlight=False)
+    if as_json:
+        print_json({"operator": operator, "kind": kind, "code": code, "hotel_code": hotel_code, "before": before,
+                    "rechecked": done.rechecked})
+        return
+    console.print(shown.text(done.message))
 
 
 @map_app.command("unset")
-def map_unset(operator: str, kind: str, code: str) -> None:
+def map_unset(operator: str, kind: str, code: str,
+              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Remove a mapping; pending rows that used it show it missing again."""
     store, cfg = open_store(), config()
     _kind(kind)
+    before = _mapped_to(store, operator, kind, code)
     try:
         done = desk.unmap_code(store, cfg, operator, kind, code, cli_actor())
     except NotFound as exc:
         fail(str(exc), EXIT_REFUSED)
-    console.print(shown.text(done.message), highlight=False)
+    if as_json:
+        print_json({"operator": operator, "kind": kind, "code": code, "removed": before,
+                    "rechecked": done.rechecked})
+        return
+    console.print(shown.text(done.message))
 
 
 @map_app.command("missing")
@@ -147,7 +165,8 @@ def stopsale_add(start: str = typer.Option(..., "--from", help="First night clos
                  end: str = typer.Option(..., "--to", help="Last night closed (YYYY-MM-DD)."),
                  room: str = typer.Option("", "--room", help="Room type (default: every room)."),
                  operator: str = typer.Option("", "--operator", "-o", help="Only for this operator."),
-                 reason: str = typer.Option("", "--reason", help="Why, for colleagues.")) -> None:
+                 reason: str = typer.Option("", "--reason", help="Why, for colleagues."),
+                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Close a room type (or the hotel) for sale; pending rows are checked again."""
     store, cfg = open_store(), config()
     try:
@@ -156,6 +175,10 @@ def stopsale_add(start: str = typer.Option(..., "--from", help="First night clos
     except BookError as exc:
         fail(str(exc))
     n = recheck(store, cfg)
+    if as_json:
+        added = next((s for s in list_stop_sales(store) if s["id"] == sid), {})
+        print_json({k: v for k, v in added.items() if k != "removed_at"} | {"rechecked": n})
+        return
     console.print(f"stop-sale #{sid} added; {n} pending row(s) checked again", highlight=False)
 
 
@@ -175,7 +198,8 @@ def stopsale_list(all_: bool = typer.Option(False, "--all", help="Also removed o
 
 
 @stopsale_app.command("remove")
-def stopsale_remove(stop_id: int = typer.Argument(..., metavar="ID")) -> None:
+def stopsale_remove(stop_id: int = typer.Argument(..., metavar="ID"),
+                    as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Lift a stop-sale (it stays in the history); pending rows are checked again."""
     store, cfg = open_store(), config()
     try:
@@ -183,11 +207,15 @@ def stopsale_remove(stop_id: int = typer.Argument(..., metavar="ID")) -> None:
     except BookError as exc:
         fail(str(exc))
     n = recheck(store, cfg)
+    if as_json:
+        print_json({"id": stop_id, "removed": True, "rechecked": n})
+        return
     console.print(f"stop-sale #{stop_id} lifted; {n} pending row(s) checked again", highlight=False)
 
 
 # -- import, audit ---------------------------------------------------------------
-def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV with a header row.")) -> None:
+def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV with a header row."),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON: created, updated, errors.")) -> None:
     """Import bookings from the hotel's PMS so voucher matching finds them.
 
     Columns: number, room, check_in, check_out (required); operator, voucher
@@ -200,10 +228,16 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV wi
     except BookError as exc:
         fail(str(exc))
     if report.errors:
-        for e in report.errors:
-            console.print(f"[red]error:[/] {shown.markup(e)}", highlight=False)
+        if as_json:
+            print_json({"created": 0, "updated": 0, "errors": report.errors, "rechecked": 0})
+        else:
+            for e in report.errors:
+                console.print(f"[red]error:[/] {shown.markup(e)}", highlight=False)
         fail(f"{len(report.errors)} bad row(s); nothing imported", cli_common.EXIT_BAD_INPUT)
     n = recheck(store, cfg)
+    if as_json:
+        print_json({"created": report.created, "updated": report.updated, "errors": [], "rechecked": n})
+        return
     console.print(f"{report.created} created, {report.updated} updated; {n} pending row(s) checked again",
                   highlight=False)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Optional
 
 import typer
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from core import desk
 from core.desk import ActionOutcome, ActionRefused
@@ -22,6 +25,7 @@ from core.inbox import (
     reservation_json,
     reservation_row,
 )
+from core.overrides import OverrideError, Overrides
 from core.store import Store
 from tui import desk_actions, shown
 from tui.cli_common import (
@@ -37,7 +41,7 @@ from tui.cli_common import (
 )
 from tui.commands.pms import say_after_save
 
-CHECK_SHORT = {"price": "P", "stop_sale": "S", "voucher": "V", "release": "R", "overbooking": "O"}
+CHECK_SHORT = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
 STATE_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow", "no contract": "yellow"}
 
 
@@ -75,7 +79,9 @@ def inbox(
         return
     counts = counts_by_status(store, flt)
     console.print(" · ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
-    console.print(_inbox_table(rows))
+    width = terminal_width()
+    # A console of its own: the shared one keeps the width it found at start (and caps print's width to it).
+    Console(width=width).print(_inbox_table(rows, width))
     if total > len(rows):
         console.print(f"[dim]{len(rows)} of {total} shown (--limit 0 for all)[/]")
     failed = raw_messages(store)
@@ -83,25 +89,55 @@ def inbox(
         console.print(f"[yellow]{len(failed)} message(s) could not be read: opdesk raw list[/]")
 
 
-def _inbox_table(rows: list[dict]) -> Table:
-    """Fits 80 columns: status and content by their first letter, mappings and checks as letters."""
+WIDE_INBOX = 134   # columns from which the inbox prints status, content, operator and agency in full words
+
+# (label, width): a width of 0 lets the column take what is left (the guest).
+NARROW_COLUMNS = (("ID", 5), ("S", 1), ("C", 1), ("Oper", 6), ("Voucher", 11), ("Guest", 0), ("Check-in", 10),
+                  ("N", 2), ("Room", 5), ("Pax", 7), ("Map", 3), ("Chk", 6))
+WIDE_COLUMNS = (("ID", 6), ("Status", 9), ("Content", 7), ("Operator", 10), ("Agency", 16), ("Voucher", 14),
+                ("Guest", 0), ("Check-in", 10), ("Check-out", 10), ("Nts", 3), ("Room", 6), ("Pax", 7),
+                ("Map", 3), ("Checks", 6))
+
+
+def terminal_width() -> int:
+    """The terminal's width ($COLUMNS first), 80 when output is not a terminal."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _inbox_table(rows: list[dict], width: int = 80) -> Table:
+    """The inbox for a terminal ``width`` wide: full words from WIDE_INBOX columns, else letters within 80.
+
+    Operator text goes in as ``Text``: a guest called ``[/]`` is a name, not markup.
+    """
+    wide = width >= WIDE_INBOX
     table = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold", caption_justify="left",
-                  caption="Chk: Price Stop-sale Voucher Release Overbooking (green ok, yellow look, red fail)")
-    widths = {"ID": 5, "S": 1, "C": 1, "Oper": 6, "Voucher": 11, "Guest": 12, "Check-in": 10, "N": 2, "Room": 5,
-              "Pax": 7, "Map": 3, "Chk": 5}
-    for col, width in widths.items():
-        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=width if col != "Guest" else 6,
-                         max_width=width)
+                  caption=("Checks" if wide else "Chk") + ": Price values(I) Stop-sale Voucher reLease Overbooking "
+                  "(green ok, yellow look, red fail)" + ("" if wide else "; S status, C content"))
+    columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
+    # Each column is followed by one space; the guest gets what the others leave (never less than 6).
+    guest_width = max(6, min(width, 160) - sum(size + 1 for _, size in columns) - 1)
+    for col, size in columns:
+        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=size or guest_width,
+                         max_width=size or guest_width)
     for r in rows:
-        mapping = "".join(f"[red]{k[0]}[/]" for k in r["missing_mappings"]) or "[green]ok[/]"
-        checks = "".join(
-            f"[{STATE_STYLE.get(c['state'], 'red')}]{CHECK_SHORT.get(name, name[0])}[/]"
-            for name, c in r["checks"].items())
-        content = "x" if r["content"] == "cancel" else r["content"][0]
-        table.add_row(str(r["id"]), r["status"][0], content, *shown.cells(r["operator"], r["voucher"],
-                      r["guest_names"].split(";")[0], r["check_in"] or "", r["nights"] or ""),
-                      shown.markup(r["hotel_room"]) if r["hotel_room"] else shown.text(r["room"], "red"), r["pax"],
-                      mapping, checks)
+        mapping = Text()
+        for kind in r["missing_mappings"]:
+            mapping.append(kind[0].upper(), style="red")
+        if not r["missing_mappings"]:
+            mapping.append("ok", style="green")
+        checks = Text()
+        for name, c in r["checks"].items():
+            checks.append(CHECK_SHORT.get(name, name[0].upper()), style=STATE_STYLE.get(c["state"], "red"))
+        room = shown.text(r["hotel_room"]) if r["hotel_room"] else shown.text(r["room"], "red")
+        guest = shown.text(r["guest_names"].split(";")[0])
+        if wide:
+            table.add_row(str(r["id"]), r["status"], r["content"], shown.text(r["operator"]),
+                          shown.text(r["agency"] or ""), shown.text(r["voucher"]), guest, r["check_in"] or "",
+                          r["check_out"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
+        else:
+            content = "x" if r["content"] == "cancel" else r["content"][0]
+            table.add_row(str(r["id"]), r["status"][0], content, shown.text(r["operator"]), shown.text(r["voucher"]),
+                          guest, r["check_in"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
     return table
 
 
@@ -182,6 +218,7 @@ def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | 
             payload["dry_run"] = True
         print_json(payload)
     else:
+        # Vouchers and messages carry operator text (a stop-sale reason, a voucher "[/]"): shown as text.
         for o in outcomes:
             mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
             console.print(f"{mark} #{o.id} {shown.markup(o.voucher)} {shown.markup(o.message)}", highlight=False)
@@ -199,11 +236,25 @@ def _confirm_prompt(what: str, yes: bool) -> None:
         fail("nothing done", EXIT_REFUSED)
 
 
+OVERRIDE_HELP = "Save or confirm although this check failed: values or stop_sale (repeatable; every ID; audited)."
+REASON_HELP = "Why the override is right (kept in the audit log); needed with --override."
+
+
+def _overrides(checks: list[str] | None, reason: str) -> Overrides:
+    try:
+        return Overrides.of(checks or [], reason)
+    except OverrideError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
 def save_cmd(ids: list[int] = typer.Argument(..., metavar="ID..."),
+             override: Optional[list[str]] = typer.Option(None, "--override", metavar="CHECK", help=OVERRIDE_HELP),
+             reason: str = typer.Option("", "--reason", "-r", help=REASON_HELP),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Save rows into the hotel book (create or update; a cancellation cancels). Nothing is sent."""
+    overrides = _overrides(override, reason)
     store = open_store()
-    outcomes = desk.save(store, config(), ids, cli_actor())
+    outcomes = desk.save(store, config(), ids, cli_actor(), overrides)
     say_after_save(store, config(), cli_actor())
     _report(outcomes, as_json)
 
@@ -214,14 +265,19 @@ def confirm_cmd(
     operator: Optional[str] = typer.Option(None, "--operator", "-o", help="With --clean: only this operator."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be confirmed and skipped; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before sending confirmations."),
+    override: Optional[list[str]] = typer.Option(None, "--override", metavar="CHECK", help=OVERRIDE_HELP),
+    reason: str = typer.Option("", "--reason", "-r", help=REASON_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: done, failed, skipped."),
 ) -> None:
     """Save rows into the hotel book and send the confirmation to the operator."""
+    overrides = _overrides(override, reason)
     store, cfg = open_store(), config()
     skipped = None
     if clean:
         if ids:
             fail("give IDs or --clean, not both")
+        if overrides:
+            fail("--override is for the IDs a person looked at, not for --clean")
         selection = desk.clean_selection(store, operator)
         ids, skipped = selection.ready, selection.skipped
     elif not ids:
@@ -232,7 +288,7 @@ def confirm_cmd(
         return
     if ids:
         _confirm_prompt(f"Confirm {len(ids)} reservation(s) and tell the operator(s)?", yes or as_json)
-    outcomes = desk_actions.confirm(store, cfg, ids, cli_actor())
+    outcomes = desk_actions.confirm(store, cfg, ids, cli_actor(), overrides=overrides)
     say_after_save(store, cfg, cli_actor())
     _report(outcomes, as_json, skipped)
 

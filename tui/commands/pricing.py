@@ -438,6 +438,7 @@ def wizard_command(
                                         help="Add the new entries to this contracts file (comments kept)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
                                           help="Write here (else print)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: the TOML built and where it was written."),
 ) -> None:
     """Build season contracts and write them as TOML to review, then load. Without flags it asks for each value."""
     given = {"--rate-code": rate_code, "--board": board, "--season": season, "--room": room}
@@ -454,10 +455,18 @@ def wizard_command(
         unit_rooms=set(unit),
     )
     text = _plan_text(plan, base)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_REFUSED)
+    if as_json:
+        print_json({"rate_code": rate_code, "board": board, "seasons": len(plan.seasons),
+                    "output": str(output) if output is not None else None, "toml": text})
+        return
     if output is None:
         typer.echo(mask_text(text), nl=False)
         return
-    output.write_text(text, encoding="utf-8")
     console.print(shown.text(f"wrote {output}: review it, then opdesk contracts load {output}"), highlight=False)
 
 

@@ -92,15 +92,28 @@ def raw_list(state: list[str] = typer.Option(["failed", "unparsed"], "--state",
     console.print(table)
 
 
+RAW_FIELDS = ("id", "operator", "channel", "received_at", "filename", "source_ref", "size", "sha256", "parse_state",
+              "parse_error", "attempts")
+
+
 @raw_app.command("show")
 def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
              body: bool = typer.Option(False, "--body", help="Print the message's text, controls shown as symbols."),
              raw_bytes: bool = typer.Option(
-                 False, "--bytes", help="Write the exact bytes as they arrived (redirect to a file).")) -> None:
+                 False, "--bytes", help="Write the exact bytes as they arrived (redirect to a file)."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON (with --body: the body as text too).")
+             ) -> None:
     """One raw message: where it came from, its state and error (and body with --body or --bytes)."""
     row = raw_row(open_store(), raw_id)
     if row is None:
         fail(f"no raw message #{raw_id}")
+    if as_json:
+        shape = {k: row[k] for k in RAW_FIELDS}
+        shape["text_preview"] = row["text_preview"]
+        if body:
+            shape["body"] = bytes(row["body"]).decode("utf-8", errors="replace")
+        print_json(shape)
+        return
     if raw_bytes:
         if sys.stdout.isatty():
             fail(f"--bytes writes what the operator sent, control characters and all: redirect it, "
@@ -112,8 +125,7 @@ def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
     if body:
         console.print(shown.text(bytes(row["body"]).decode("utf-8", errors="replace"), lines=True), highlight=False)
         return
-    for key in ("id", "operator", "channel", "received_at", "filename", "source_ref", "size", "sha256",
-                "parse_state", "parse_error", "attempts"):
+    for key in RAW_FIELDS:
         console.print(f"{key:12} {shown.markup(row[key])}", highlight=False)
     if row["text_preview"]:
         console.print(shown.text(row["text_preview"][:3000], lines=True), highlight=False)
@@ -121,7 +133,8 @@ def raw_show(raw_id: int = typer.Argument(..., metavar="ID"),
 
 @raw_app.command("retry")
 def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID...]"),
-              failed: bool = typer.Option(False, "--failed", help="Every failed and unparsed message.")) -> None:
+              failed: bool = typer.Option(False, "--failed", help="Every failed and unparsed message."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON: one entry per message.")) -> None:
     """Parse stored raw messages again (after a parser or profile was fixed)."""
     store, cfg = open_store(), config()
     parse_any = parser_for(cfg)
@@ -131,6 +144,7 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         fail("give raw message IDs or --failed")
     ingestor = Ingestor(store, cfg, cli_actor())
     still_bad = 0
+    done = []
     for rid in raw_ids:
         row = raw_row(store, rid)
         if row is None:
@@ -139,6 +153,11 @@ def raw_retry(raw_ids: Optional[list[int]] = typer.Argument(None, metavar="[ID..
         parse = connector_for(op, cfg).parse if op and row["channel"] == op.kind else parse_any
         result = ingestor.reprocess(rid, parse)
         still_bad += not result.ok
-        console.print(f"#{rid}: {result.state}" + (f": {shown.markup(result.error)}" if result.error else
-                                                   f", {len(result.reservation_ids)} row(s)"), highlight=False)
+        done.append({"id": rid, "state": str(result.state), "error": result.error,
+                     "reservation_ids": result.reservation_ids})
+        if not as_json:
+            console.print(f"#{rid}: {result.state}" + (f": {shown.markup(result.error)}" if result.error else
+                                                       f", {len(result.reservation_ids)} row(s)"), highlight=False)
+    if as_json:
+        print_json(done)
     raise typer.Exit(EXIT_REFUSED if still_bad else EXIT_OK)

@@ -20,10 +20,12 @@ from tui.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_REFUSED,
+    cli_actor,
     config,
     console,
     err_console,
     fail,
+    open_store,
     print_json,
 )
 
@@ -36,11 +38,11 @@ def runs_table(runs: dict[str, OperatorRun]) -> Table:
         numeric = column in ("total", "new", "changed", "cancelled", "errors")
         table.add_column(column, justify="right" if numeric else "left",
                          overflow="fold" if column == "last error" else "ellipsis")
-    style = {"ok": "green", "error": "red", "running": "yellow"}
+    style = {"ok": "green", "error": "red", "running": "yellow", "paused": "dim"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
         table.add_row(shown.text(run.operator), shown.text(run.state, style.get(run.state, "")), str(run.total),
                       str(run.new), str(run.changed), str(run.cancelled), str(run.errors),
-                      shown.text(run.last_error[:120]))
+                      shown.text(run.last_error[:200]))
     return table
 
 
@@ -201,8 +203,69 @@ def print_toml(entry: dict) -> None:
     console.print(tomlkit.dumps(document), highlight=False, markup=False)
 
 
+def _pause_target(operator: str | None) -> str | None:
+    if operator is not None and config().operator(operator) is None:
+        known = ", ".join(op.name for op in config().operators) or "none"
+        fail(f"no operator named {operator} in {config().path} (known: {known})", EXIT_BAD_INPUT)
+    return operator
+
+
+def _pauses_json() -> list[dict]:
+    from core.pauses import paused
+
+    store = open_store()
+    try:
+        return list(paused(store).values())
+    finally:
+        store.close()
+
+
+def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
+                                                     help="Only this operator (default: all)."),
+              reason: str = typer.Option("", "--reason", help="Why, for colleagues (shown on the board)."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON: every pause now in force.")) -> None:
+    """Pause scanning one operator, or all: scans skip it (and say so) until resumed, across restarts."""
+    from core.pauses import pause
+
+    name = _pause_target(operator)
+    store = open_store()
+    try:
+        pause(store, cli_actor(), name, reason)
+    finally:
+        store.close()
+    if as_json:
+        print_json({"paused": _pauses_json()})
+        return
+    console.print(f"{name or 'every operator'} paused; resume with: opdesk resume"
+                  + (f" --operator {name}" if name else ""), highlight=False, markup=False)
+
+
+def resume_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
+                                                      help="Only this operator (default: all)."),
+               as_json: bool = typer.Option(False, "--json",
+                                            help="Print JSON: what was lifted and what stays.")) -> None:
+    """Resume scanning one operator, or all. Exit 1 when it was not paused."""
+    from core.pauses import resume
+
+    name = _pause_target(operator)
+    store = open_store()
+    try:
+        lifted = resume(store, cli_actor(), name, [op.name for op in config().operators])
+    finally:
+        store.close()
+    if as_json:
+        print_json({"resumed": lifted, "paused": _pauses_json()})
+    else:
+        said = f"{name or 'every operator'} resumed" if lifted else f"{name or 'no operator'} was not paused"
+        console.print(said, highlight=False, markup=False)
+    if not lifted:
+        raise typer.Exit(EXIT_REFUSED)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to `app`."""
     app.command("scan")(scan)
+    app.command("pause")(pause_cmd)
+    app.command("resume")(resume_cmd)
     app.command("serve-push")(serve_push)
     app.command("simulate")(simulate)

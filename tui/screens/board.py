@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from core.inbox import pending_by_operator
+from core.pauses import ALL, pause, pause_of, paused, resume
 from tui.widgets.operator_card import OperatorCard, last_runs
 
 CARD_WIDTH = 38
@@ -20,6 +21,10 @@ class BoardScreen(Screen):
     BINDINGS = [
         Binding("s", "scan_one", "Scan this", id="board.scan", tooltip="Scan the operator of the focused card"),
         Binding("a", "scan_all", "Scan all", id="board.scan_all", tooltip="Scan every enabled operator"),
+        Binding("p", "toggle_pause", "Pause", id="board.pause",
+                tooltip="Pause or resume scanning the focused operator (kept across restarts)"),
+        Binding("P", "toggle_pause_all", "Pause all", show=False, id="board.pause_all",
+                tooltip="Pause or resume scanning every operator"),
         Binding("right,down", "app.focus_next", "Next", show=False, id="board.next"),
         Binding("left,up", "app.focus_previous", "Previous", show=False, id="board.previous"),
         Binding("enter", "open_inbox", "Inbox", id="board.inbox", tooltip="Inbox of this operator"),
@@ -60,11 +65,12 @@ class BoardScreen(Screen):
         store = self.app.store
         runs = last_runs(store)
         pending = pending_by_operator(store)
+        pauses = paused(store)
         self._show_pms_line()
         for card in self.query(OperatorCard):
             name = card.operator.name
             card.show(runs.get(name), self.app.scanning.get(name), pending.get(name, 0),
-                      self.app.scan_errors.get(name, ""))
+                      self.app.scan_errors.get(name, ""), pause_of(pauses, name))
 
     def _show_pms_line(self) -> None:
         from core.pms import board_line, pms_configured
@@ -85,6 +91,30 @@ class BoardScreen(Screen):
 
     def action_scan_all(self) -> None:
         self.app.start_scan(None)
+
+    def action_toggle_pause(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, OperatorCard):
+            return
+        name = focused.operator.name
+        store, known = self.app.store, [op.name for op in self.app.config.operators]
+        if focused.paused:
+            resume(store, self.app.actor, name, known)
+            self.app.notify(f"{name}: scanning resumed", title="Resumed")
+        else:
+            pause(store, self.app.actor, name)
+            self.app.notify(f"{name}: paused; scans skip it until resumed (p)", title="Paused")
+        self.refresh_cards()
+
+    def action_toggle_pause_all(self) -> None:
+        store, known = self.app.store, [op.name for op in self.app.config.operators]
+        if ALL in paused(store):
+            resume(store, self.app.actor, None, known)
+            self.app.notify("Every operator resumed", title="Resumed")
+        else:
+            pause(store, self.app.actor, None)
+            self.app.notify("Every operator paused; scans skip them until resumed (P)", title="Paused")
+        self.refresh_cards()
 
     def action_open_inbox(self) -> None:
         from dataclasses import replace

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from core.forecast import forecast
+from core.forecast import forecast, shifted
 from core.hotelbook import room_types
 from tui.widgets.detail_pane import forecast_table
 
@@ -29,9 +29,10 @@ class ForecastScreen(Screen):
         super().__init__()
         self.room = room
         self.stay_start = date.fromisoformat(check_in)
-        self.stay_end = date.fromisoformat(check_out) if check_out else self.stay_start + timedelta(days=1)
-        self.start = self.stay_start - timedelta(days=MARGIN_DAYS)
-        self.end = self.stay_end + timedelta(days=MARGIN_DAYS - 1)
+        self.stay_end = date.fromisoformat(check_out) if check_out else shifted(self.stay_start, 1)
+        # Far dates (a stay in 9999 an operator sent) are held within the calendar, never past it.
+        self.start = shifted(self.stay_start, -MARGIN_DAYS)
+        self.end = shifted(self.stay_end, MARGIN_DAYS - 1)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -56,6 +57,7 @@ class ForecastScreen(Screen):
             self.show()
 
     def action_shift(self, days: int) -> None:
-        self.start += timedelta(days=days)
-        self.end += timedelta(days=days)
+        start, end = shifted(self.start, days), shifted(self.end, days)
+        if (end - start) == (self.end - self.start):      # at the calendar's edge the window stays put
+            self.start, self.end = start, end
         self.show()

@@ -11,7 +11,7 @@ from textual.widgets import Markdown
 HELP = """\
 # opdesk
 
-**Screens**: `i` inbox · `b` status board · `u` unparsed messages · `ctrl+p` commands · `ctrl+t` dark/light · `ctrl+q` quit
+**Screens**: `i` inbox · `b` status board · `u` unparsed messages · `D` dashboard · `ctrl+p` commands · `ctrl+t` dark/light · `f1` or `?` this help · `ctrl+q` quit
 
 ## Inbox
 | Key | Does |
@@ -30,19 +30,25 @@ HELP = """\
 | `[` `]` | previous / next page |
 
 **Map** column: `R`oom `B`oard ra`T`e — green mapped, red missing.
-**Checks** column: `P`rice `S`top-sale `V`oucher re`L`ease `O`verbooking — green ok, yellow warn, red fail, grey skipped.
+**Checks** column: `P`rice `I` values (impossible numbers or dates) `S`top-sale `V`oucher re`L`ease `O`verbooking — green ok, yellow warn, red fail, grey skipped.
+A failed values or stop-sale check holds the row: confirming or saving it asks for the reason of the override.
 
 ## Reservation
-`c` confirm · `x` reject · `s` save · `m` map · `w` forecast · `d` raw message · `esc` back
+`c` confirm · `x` reject · `s` save · `m` map · `w` forecast · `d` raw message · `o` documents · `a` ask managers to approve · `esc` back
 
 ## Status board
-`s` scan the focused operator · `a` scan all · `enter` its inbox · arrows move
+`s` scan the focused operator · `a` scan all · `p` pause / resume the focused operator · `P` pause / resume all · `enter` its inbox · arrows move
+
+A paused operator is skipped by every scan (here, `opdesk scan`, cron) until resumed, also after a restart.
 
 ## Forecast
 `r` next room type · `[` `]` a week earlier / later
 
 ## Agencies (`g`)
 `e` edit the agency's rate codes, price model and child bands · `n` new agency · `esc` back
+
+## Dashboard
+`p` 7, 30 or 90 days · `[` `]` a period earlier / later · `r` count again · `esc` back
 """
 
 

@@ -9,13 +9,51 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.desk import blocking_now
 from core.inbox import reservation_row
+from core.overrides import blocking_checks
 from tui.screens.mapping_fix import MappingFixModal
-from tui.widgets.confirmation import ConfirmModal, RejectModal
+from tui.widgets.confirmation import ConfirmModal, OverrideModal, RejectModal
 from tui.widgets.stay_effect import confirm_effect
 
 
+def _blocking(app: Any, ids: list[int]) -> dict[str, list[str]]:
+    """Failed blocking checks (stop-sale, values) of the rows, by check: one line per row that has it."""
+    found: dict[str, list[str]] = {}
+    for rid in ids:
+        row = reservation_row(app.store, rid)
+        if row is None or row["status"] == "rejected":
+            continue
+        decision = blocking_checks(blocking_now(app.store, app.config, row))
+        for name, message in decision.blocking.items():
+            found.setdefault(name, []).append(f"{row['voucher']}: {message}")
+    return found
+
+
+def _ask_override(app: Any, action: str, ids: list[int], blocking: dict[str, list[str]]) -> bool:
+    """When a row is held by a stop-sale or impossible values, say which and ask for the override's reason."""
+    if not blocking:
+        return False
+    what = " and ".join({"stop_sale": "a stop-sale", "values": "impossible values"}.get(k, k) for k in blocking)
+    lines = [f"{'Stop-sale' if name == 'stop_sale' else 'Values'}: {line}"
+             for name, found in blocking.items() for line in found[:5]]
+    verb = action.capitalize()
+    body = "\n".join(lines) + (f"\n\n{verb} anyway? The reason is kept in the audit log with the override."
+                               if action == "save" else
+                               f"\n\n{verb} anyway? It is saved into the hotel book and the operator is told; "
+                               "the reason is kept in the audit log with the override.")
+
+    def go(reason: str | None) -> None:
+        if reason:
+            app.act_on_rows(action, ids, reason, overrides=sorted(blocking))
+
+    app.push_screen(OverrideModal(f"{verb} under {what}?", body, verb), go)
+    return True
+
+
 def ask_confirm(app: Any, ids: list[int]) -> None:
+    if _ask_override(app, "confirm", ids, _blocking(app, ids)):
+        return
     if len(ids) == 1:
         row = reservation_row(app.store, ids[0])
         if row is None:
@@ -53,6 +91,8 @@ def ask_reject(app: Any, ids: list[int]) -> None:
 
 
 def ask_save(app: Any, ids: list[int]) -> None:
+    if _ask_override(app, "save", ids, _blocking(app, ids)):
+        return
     title = f"Save {len(ids)} row(s) into the hotel book?"
     body = "The hotel book is updated; the operator is not told and the rows stay pending."
 

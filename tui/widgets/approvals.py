@@ -10,6 +10,7 @@ worker (``tui.desk_actions.ask_approval``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -22,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from core import approval as approvals
+from core.clock import hotel_time, zone_label
 from core.shown import visible
 from core.store import Store
 from tui.widgets.detail_pane import (
@@ -45,7 +47,9 @@ def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
         head.append(f"\n{visible(shape['block'])}", style="yellow")
     if not shape["approvers"]:
         return head
-    table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True)
+    zone = zone_label(tz or timezone.utc)
+    table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True,
+                  caption=f"times in {zone}", caption_justify="left")
     for a in shape["approvers"]:
         # The approver's address and comment came by e-mail: shown as text (core/shown.py).
         table.add_row(str(a["position"]), Text(visible(a["approver"])),
@@ -57,12 +61,8 @@ def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
 
 
 def _when(value: str | None, tz) -> str:
-    if not value:
-        return ""
-    from datetime import datetime
-
-    moment = datetime.fromisoformat(value)
-    return (moment.astimezone(tz) if tz else moment).strftime("%d.%m %H:%M")
+    """A time in the table's zone (named once in its caption)."""
+    return hotel_time(value, tz or timezone.utc).rsplit(" ", 1)[0] if value else ""
 
 
 class ApprovalsSection(DetailSection):

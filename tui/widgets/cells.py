@@ -16,7 +16,7 @@ CONTENT_LABEL = {"new": ("new", "cyan"), "change": ("change", "magenta"), "cance
 
 # One letter per mapping kind the inbox shows, and per check, in the inbox's order.
 MAPPING_LETTERS = (("room", "R"), ("board", "B"), ("rate", "T"))
-CHECK_LETTERS = {"price": "P", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
+CHECK_LETTERS = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
 CHECK_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow"}   # anything else is red
 
 
@@ -46,7 +46,7 @@ def check_style(state: str) -> str:
 
 
 def checks_text(checks: dict[str, Any]) -> Text:
-    """``PSVLO``: price, stop-sale, voucher match, release, overbooking, coloured by state."""
+    """``PISVLO``: price, values, stop-sale, voucher match, release, overbooking, coloured by state."""
     text = Text()
     for name in CHECK_NAMES:
         check = checks.get(name)

@@ -104,3 +104,34 @@ class RejectModal(RequiredTextModal):
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
+
+
+class OverrideModal(RequiredTextModal):
+    """Confirm or save although a blocking check failed (a stop-sale, impossible values): asks why.
+
+    The reason goes into the audit log with the override; nothing is sent without one.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    INPUT_ID, ERROR_ID, SUBMIT_ID, EMPTY = ("override-reason", "override-error", "override",
+                                           "An override needs a reason (it is kept in the audit log).")
+
+    def __init__(self, title: str, body: str, verb: str = "Confirm") -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.body = body
+        self.verb = verb
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.body, classes="dialog-body", markup=False)
+            yield Label("Reason for the override (kept in the audit log):")
+            yield Input(placeholder="e.g. sales manager agreed by phone", id="override-reason", compact=True)
+            yield Static("", id="override-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.verb} anyway (enter)", variant="warning", id="override", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#override-reason", Input).focus()

@@ -98,6 +98,16 @@ def _mapped(code: str, hotel: str | None, kind: str, missing: list[str]) -> Text
     return text
 
 
+def children_label(pax: list[str], child_ages: list[int]) -> str:
+    """``1 older, 1 infant``; a child old enough to count as an adult says so (``1 at adult age``), never "none"."""
+    counted = [(int(n), label) for n, label in zip(pax[1:], PAX_PARTS[1:]) if n.isdigit()]
+    parts = [f"{n} {label}" for n, label in counted if n]
+    grown = len(child_ages) - sum(n for n, _ in counted)
+    if grown > 0:
+        parts.append(f"{grown} at adult age")
+    return ", ".join(parts) or "none"
+
+
 class SummarySection(DetailSection):
     title = "Reservation"
 
@@ -105,7 +115,7 @@ class SummarySection(DetailSection):
         s = detail.shape
         missing = s["missing_mappings"]
         pax = s["pax"].split("+")
-        children = ", ".join(f"{n} {label}" for n, label in zip(pax[1:], PAX_PARTS[1:]) if n != "0") or "none"
+        children = children_label(pax, s["child_ages"])
         ages = ", ".join(str(a) for a in s["child_ages"])
         created = cells.local_time(s["created_at"], _tz(self), "%Y-%m-%d %H:%M")
         rows: list[tuple[str, Any]] = [

@@ -30,23 +30,23 @@ from textual.strip import Strip
 from core.shown import visible
 from tui.widgets import cells
 
-# (key, label, width, sort name in core.inbox.SORTS or None). The order puts what a night
-# auditor decides on (voucher, guest, stay, mapping and check flags) inside 80 columns;
-# the status tab already says the status.
+# (key, label, width, sort name in core.inbox.SORTS or None). The first nine columns fit 78 cells
+# (80 less a vertical scrollbar): what a night auditor decides on at 80x24 (status, operator,
+# voucher, guest, stay, mapping and check flags); the rest is a scroll to the right.
 COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
     ("mark", " ", 1, None),
-    ("content", "Content", 7, None),
-    ("voucher", "Voucher", 12, "voucher"),
-    ("guest", "Guest", 17, "guest"),
+    ("status", "Status", 9, "status"),
+    ("operator", "Oper", 7, "operator"),
+    ("voucher", "Voucher", 10, "voucher"),
+    ("guest", "Guest", 10, "guest"),
     ("check_in", "Check-in", 10, "check_in"),
     ("nights", "Nts", 3, "nights"),
     ("mapping", "Map", 4, None),
     ("checks", "Checks", 6, None),
+    ("content", "Content", 7, None),
     ("pax", "Pax", 7, None),
     ("room", "Room", 6, "room"),
     ("board", "Board", 5, None),
-    ("status", "Status", 9, "status"),
-    ("operator", "Operator", 9, "operator"),
     ("agency", "Agency", 8, None),
     ("check_out", "Check-out", 10, "check_out"),
     ("rooms", "Rms", 3, None),
@@ -55,6 +55,8 @@ COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
     ("created", "Created", 11, "created"),
     ("matches", "Possible match", 28, None),
 )
+NARROW_VISIBLE = 78
+"""Cells the inbox shows without scrolling at 80 columns with a vertical scrollbar."""
 SORTABLE = {key: sort for key, _, _, sort in COLUMNS if sort}
 CELL_PADDING = 1                 # spaces each side of a cell, as DataTable draws them
 MARK = Text("●", style="bold yellow")

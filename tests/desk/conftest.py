@@ -1,0 +1,1 @@
+from support.desk import desk  # noqa: F401  (fixture)
