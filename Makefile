@@ -45,6 +45,7 @@ test-deps: $(TEST_STAMP) system-deps
 # Lint, types (core/ strict) and the import contracts, before the tests; settings in pyproject.toml.
 check: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

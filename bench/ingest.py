@@ -55,14 +55,16 @@ def run_pipeline(folder: Path, items, batch: int) -> float:
     ingestor = Ingestor(store, config)
     parse = lambda raw: parse_canonical(raw.body)  # noqa: E731
     start, cpu = time.perf_counter(), time.process_time()
-    store.checkpoint_in_background()   # as `opdesk ingest` and a scan do for bulk loads
+    store.checkpoint_in_background()  # as `opdesk ingest` and a scan do for bulk loads
     for i in range(0, len(raws), batch):
-        ingestor.ingest_many([(raw, parse) for raw in raws[i:i + batch]])
+        ingestor.ingest_many([(raw, parse) for raw in raws[i : i + batch]])
     stored = store.scalar("SELECT COUNT(*) FROM operator_reservations")
-    store.close()   # counted: it waits for the last checkpoint
+    store.close()  # counted: it waits for the last checkpoint
     elapsed = time.perf_counter() - start
-    print(f"pipeline CPU time:   {time.process_time() - cpu:7.2f} s  (all threads; wall time suffers when other "
-          "work shares the cores)")
+    print(
+        f"pipeline CPU time:   {time.process_time() - cpu:7.2f} s  (all threads; wall time suffers when other "
+        "work shares the cores)"
+    )
     assert stored == len(raws), f"stored {stored} of {len(raws)}"
     return elapsed
 
@@ -74,17 +76,26 @@ def run_baseline(folder: Path, items) -> float:
     raws, reservations, guests, nights = [], [], [], []
     for i, (op, b) in enumerate(items):
         body = dumps_canonical([b])
-        raws.append({"id": i, "operator": op, "channel": "bench", "sha256": hashlib.sha256(body).hexdigest(),
-                     "size": len(body), "body": body})
+        raws.append(
+            {
+                "id": i,
+                "operator": op,
+                "channel": "bench",
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "size": len(body),
+                "body": body,
+            }
+        )
         row = booking_to_canonical(b)
         row.update(id=i, raw_id=i, operator=op, version=1, status="pending")
         row.pop("guests", None)
         row.pop("night_prices", None)
         reservations.append(row)
-        guests += [{"reservation_id": i, "position": k, "first_name": g.first_name, "last_name": g.last_name,
-                    "age": g.age} for k, g in enumerate(b.guests)]
-        nights += [{"reservation_id": i, "date": n.date.isoformat(), "amount": str(n.amount)}
-                   for n in b.night_prices]
+        guests += [
+            {"reservation_id": i, "position": k, "first_name": g.first_name, "last_name": g.last_name, "age": g.age}
+            for k, g in enumerate(b.guests)
+        ]
+        nights += [{"reservation_id": i, "date": n.date.isoformat(), "amount": str(n.amount)} for n in b.night_prices]
     start = time.perf_counter()
     db["raw_messages"].insert_all(raws, batch_size=500, alter=True)
     db["operator_reservations"].insert_all(reservations, batch_size=500, alter=True)

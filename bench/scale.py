@@ -56,9 +56,26 @@ from core.store import Store  # noqa: E402
 # case or accents (the folded and Latin spellings), first and last names together, one that
 # finds nothing. Each at most 12 characters (bench/tui.py clears the box with 12 backspaces).
 QUERIES = (
-    "yilmaz", "YILMAZ", "muller", "ivanov", "Иванов", "kaya", "schafer", "kowalski", "smith oli", "de vries",
-    "TUI00001", "PEGA0000123", "HBED000004", "JET2", "ets0000077", "sahin ayse", "grosser", "lebedeva",
-    "o'brien", "zzyzx",
+    "yilmaz",
+    "YILMAZ",
+    "muller",
+    "ivanov",
+    "Иванов",
+    "kaya",
+    "schafer",
+    "kowalski",
+    "smith oli",
+    "de vries",
+    "TUI00001",
+    "PEGA0000123",
+    "HBED000004",
+    "JET2",
+    "ets0000077",
+    "sahin ayse",
+    "grosser",
+    "lebedeva",
+    "o'brien",
+    "zzyzx",
 )
 
 
@@ -87,8 +104,10 @@ def build(folder: Path, rows: int, today: date) -> Config:
                 log(f"{rows:,} rows: {done:,} written, {time.perf_counter() - began:.0f} s")
 
         bulk.fill(store, rows, today=today, progress=progress)
-        log(f"{rows:,} rows: built in {time.perf_counter() - began:.1f} s, "
-            f"{config.store_path.stat().st_size / 2**20:,.0f} MB")
+        log(
+            f"{rows:,} rows: built in {time.perf_counter() - began:.1f} s, "
+            f"{config.store_path.stat().st_size / 2**20:,.0f} MB"
+        )
     return config
 
 
@@ -123,8 +142,10 @@ def desk_figures(config: Config, queries: list[str]) -> dict[str, Any]:
     log(f"{rows:,} rows: app start -> first paint, then {len(queries)} searches")
     first_paint, timings = app_figures(config, queries)
     table, counts = timings["table"], timings["counts"]
-    log(f"{rows:,} rows: first paint {first_paint * 1000:.0f} ms, search median {statistics.median(table) * 1000:.0f}"
-        f" ms (worst {max(table) * 1000:.0f}), counts median {statistics.median(counts) * 1000:.0f} ms")
+    log(
+        f"{rows:,} rows: first paint {first_paint * 1000:.0f} ms, search median {statistics.median(table) * 1000:.0f}"
+        f" ms (worst {max(table) * 1000:.0f}), counts median {statistics.median(counts) * 1000:.0f} ms"
+    )
     inbox_ms, inbox_bytes = cli_ms(config, "inbox", "--json", "--limit", "50")
     report_ms, _ = cli_ms(config, "report", "--json")
     log(f"{rows:,} rows: inbox --json --limit 50 {inbox_ms:.0f} ms ({inbox_bytes:,} bytes), report {report_ms:.0f} ms")
@@ -165,8 +186,12 @@ def ingest_figures(n: int) -> dict[str, Any]:
         pipeline = run_pipeline(Path(tmp), items, 500)
         baseline = run_baseline(Path(tmp), items)
     log(f"ingest: pipeline {pipeline:.2f} s, insert_all {baseline:.2f} s, ratio {pipeline / baseline:.2f}")
-    return {"ingest_bookings": n, "ingest_pipeline_s": round(pipeline, 2), "ingest_insert_all_s": round(baseline, 2),
-            "ingest_ratio": round(pipeline / baseline, 2)}
+    return {
+        "ingest_bookings": n,
+        "ingest_pipeline_s": round(pipeline, 2),
+        "ingest_insert_all_s": round(baseline, 2),
+        "ingest_ratio": round(pipeline / baseline, 2),
+    }
 
 
 def scan_figures(operators: int, latency: float, per_operator: int) -> dict[str, Any]:
@@ -175,24 +200,42 @@ def scan_figures(operators: int, latency: float, per_operator: int) -> dict[str,
     together, stored_a = timed_scan(args, sequential=False)
     one_by_one, stored_b = timed_scan(args, sequential=True)
     log(f"scan: concurrent {together:.2f} s ({stored_a} stored), one by one {one_by_one:.2f} s ({stored_b} stored)")
-    return {"scan_operators": operators, "scan_latency_ms": latency * 1000, "scan_bookings_each": per_operator,
-            "scan_concurrent_s": round(together, 2), "scan_sequential_s": round(one_by_one, 2),
-            "scan_ratio": round(together / one_by_one, 3)}
+    return {
+        "scan_operators": operators,
+        "scan_latency_ms": latency * 1000,
+        "scan_bookings_each": per_operator,
+        "scan_concurrent_s": round(together, 2),
+        "scan_sequential_s": round(one_by_one, 2),
+        "scan_ratio": round(together / one_by_one, 3),
+    }
 
 
 def machine() -> dict[str, Any]:
     cpu = ""
     with contextlib.suppress(OSError):
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), "")
-    return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2),
-            "python": platform.python_version(), "sqlite": __import__("sqlite3").sqlite_version}
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
+    return {
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "load_1min": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "sqlite": __import__("sqlite3").sqlite_version,
+    }
 
 
 def peak_rss_mb() -> tuple[float, float]:
     """Peak resident memory of this process, and of the largest process it started (Linux: kB)."""
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    )
 
 
 def main() -> None:
@@ -204,7 +247,7 @@ def main() -> None:
     parser.add_argument("--operators", type=int, default=50, help="simulated operators to scan")
     parser.add_argument("--latency", type=float, default=0.05, help="each simulated operator's answer time (s)")
     parser.add_argument("--scan-bookings", type=int, default=10, help="new bookings each operator holds")
-    parser.add_argument("--app", type=Path, help=argparse.SUPPRESS)       # in the child: measure the app only
+    parser.add_argument("--app", type=Path, help=argparse.SUPPRESS)  # in the child: measure the app only
     parser.add_argument("--terms", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.app:
@@ -216,7 +259,7 @@ def main() -> None:
     began = time.perf_counter()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="opdesk-scale-"))
     today = date.today()
-    queries = list(QUERIES[:args.queries])
+    queries = list(QUERIES[: args.queries])
     small = build(folder / f"rows-{args.rows // 10}", args.rows // 10, today)
     big = build(folder / f"rows-{args.rows}", args.rows, today)
     at_small = desk_figures(small, queries)
@@ -229,17 +272,29 @@ def main() -> None:
     figures.update(ingest_figures(args.ingest))
     figures.update(scan_figures(args.operators, args.latency, args.scan_bookings))
     own, children = peak_rss_mb()
-    figures.update({"peak_rss_mb": round(max(own, children), 1), "peak_rss_bench_mb": round(own, 1),
-                    "peak_rss_child_mb": round(children, 1), "at_n": at_big, "at_n_10": at_small,
-                    "seconds": round(time.perf_counter() - began, 1), "machine": machine(),
-                    "stores": str(folder) if args.keep else "removed"})
+    figures.update(
+        {
+            "peak_rss_mb": round(max(own, children), 1),
+            "peak_rss_bench_mb": round(own, 1),
+            "peak_rss_child_mb": round(children, 1),
+            "at_n": at_big,
+            "at_n_10": at_small,
+            "seconds": round(time.perf_counter() - began, 1),
+            "machine": machine(),
+            "stores": str(folder) if args.keep else "removed",
+        }
+    )
     if not args.keep:
         import shutil
 
         shutil.rmtree(folder, ignore_errors=True)
     order = ["rows", "paint_ratio", "search_ratio", "ingest_ratio", "scan_ratio", "peak_rss_mb"]
-    print(json.dumps({**{k: figures[k] for k in order}, **{k: v for k, v in figures.items() if k not in order}},
-                     ensure_ascii=False))
+    print(
+        json.dumps(
+            {**{k: figures[k] for k in order}, **{k: v for k, v in figures.items() if k not in order}},
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

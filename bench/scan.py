@@ -25,8 +25,10 @@ from core.config import Config
 
 def serve(args: argparse.Namespace, conn) -> None:
     """In the simulator process: start the operators, send their config entries, wait to be stopped."""
-    ops = [sim_operator(f"op{i:02d}", kind="ota-pull", initial=args.bookings, faults=Faults(latency=args.latency))
-           for i in range(args.operators)]
+    ops = [
+        sim_operator(f"op{i:02d}", kind="ota-pull", initial=args.bookings, faults=Faults(latency=args.latency))
+        for i in range(args.operators)
+    ]
     with SimServer(ops) as server:
         conn.send([operator_entry(op, server) for op in server.operators.values()])
         conn.recv()
@@ -40,8 +42,9 @@ def timed_scan(args: argparse.Namespace, sequential: bool) -> tuple[float, int]:
     try:
         entries = ours.recv()
         with tempfile.TemporaryDirectory() as folder:
-            config = Config(Path(folder) / "opdesk.toml",
-                            {"store": {"path": str(Path(folder) / "opdesk.db")}, "operators": entries})
+            config = Config(
+                Path(folder) / "opdesk.toml", {"store": {"path": str(Path(folder) / "opdesk.db")}, "operators": entries}
+            )
             began = time.perf_counter()
             if sequential:
                 runs = [r for op in config.operators for r in asyncio.run(scan(config, [op.name]))]

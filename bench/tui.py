@@ -35,12 +35,35 @@ from core.config import Config  # noqa: E402
 from core.ingest import index_for_search  # noqa: E402
 from core.store import Store  # noqa: E402
 
-SURNAMES = ("Smith", "Müller", "Ivanov", "Kowalski", "Yilmaz", "de Vries", "Schmidt", "Brown", "Petrov", "Kaya",
-            "Nowak", "Jansen", "Wilson", "Fischer", "Sokolov", "Demir")
-OPERATORS = (("tui", "TUI"), ("jet2", "JET2"), ("pegas", "PEGAS"), ("anex", "ANEX"), ("hotelbeds", "HBEDS"),
-             ("ets", "ETS"))
-CHECKS = json.dumps({name: {"state": "ok", "message": ""} for name in
-                     ("price", "stop_sale", "voucher", "release", "overbooking")})
+SURNAMES = (
+    "Smith",
+    "Müller",
+    "Ivanov",
+    "Kowalski",
+    "Yilmaz",
+    "de Vries",
+    "Schmidt",
+    "Brown",
+    "Petrov",
+    "Kaya",
+    "Nowak",
+    "Jansen",
+    "Wilson",
+    "Fischer",
+    "Sokolov",
+    "Demir",
+)
+OPERATORS = (
+    ("tui", "TUI"),
+    ("jet2", "JET2"),
+    ("pegas", "PEGAS"),
+    ("anex", "ANEX"),
+    ("hotelbeds", "HBEDS"),
+    ("ets", "ETS"),
+)
+CHECKS = json.dumps(
+    {name: {"state": "ok", "message": ""} for name in ("price", "stop_sale", "voucher", "release", "overbooking")}
+)
 
 
 def fill(store: Store, rows: int) -> None:
@@ -53,21 +76,53 @@ def fill(store: Store, rows: int) -> None:
         nights = rnd.randrange(3, 15)
         names = "; ".join(f"{rnd.choice(SURNAMES)} Guest{rnd.randrange(1000)}" for _ in range(rnd.randrange(1, 4)))
         status = "pending" if i % 4 else rnd.choice(("confirmed", "rejected"))
-        batch.append((
-            operator, f"{agency}{100000 + i}", 1, 1, "new", status, agency, check_in.isoformat(),
-            (check_in + timedelta(days=nights)).isoformat(), nights, 1, 2, "[]", "STD", "AI", f"{agency[:3]}26",
-            "UK", "GB", "STD", "AI", f"{agency[:3]}26", "[]", names, 100000, "EUR", "2026-01-15",
-            (start + timedelta(minutes=i)).isoformat(timespec="seconds"), f"fp{i}", CHECKS, 1,
-        ))
+        batch.append(
+            (
+                operator,
+                f"{agency}{100000 + i}",
+                1,
+                1,
+                "new",
+                status,
+                agency,
+                check_in.isoformat(),
+                (check_in + timedelta(days=nights)).isoformat(),
+                nights,
+                1,
+                2,
+                "[]",
+                "STD",
+                "AI",
+                f"{agency[:3]}26",
+                "UK",
+                "GB",
+                "STD",
+                "AI",
+                f"{agency[:3]}26",
+                "[]",
+                names,
+                100000,
+                "EUR",
+                "2026-01-15",
+                (start + timedelta(minutes=i)).isoformat(timespec="seconds"),
+                f"fp{i}",
+                CHECKS,
+                1,
+            )
+        )
     with store.transaction() as c:
         c.executemany(
             "INSERT INTO operator_reservations(operator, voucher, version, is_latest, content, status, agency, "
             "check_in, check_out, nights, rooms, adults, child_ages, room, board, rate, market, nationality, "
             "hotel_room, hotel_board, hotel_rate, missing_mappings, guest_names, total_minor, currency, sale_date, "
-            "created_at, fingerprint, checks, clean) VALUES (" + ", ".join("?" * 30) + ")", batch)
-        c.executemany("INSERT INTO room_types(code, name, capacity) VALUES (?, ?, ?)",
-                      [("STD", "Standard", 80), ("SV", "Sea view", 40), ("FAM", "Family", 30)])
-    index_for_search(store)   # rows loaded in bulk, not through ingest
+            "created_at, fingerprint, checks, clean) VALUES (" + ", ".join("?" * 30) + ")",
+            batch,
+        )
+        c.executemany(
+            "INSERT INTO room_types(code, name, capacity) VALUES (?, ?, ?)",
+            [("STD", "Standard", 80), ("SV", "Sea view", 40), ("FAM", "Family", 30)],
+        )
+    index_for_search(store)  # rows loaded in bulk, not through ingest
     store.conn.execute("ANALYZE")
 
 
@@ -81,7 +136,7 @@ async def measure(config: Config, searches: list[str]) -> tuple[float, dict[str,
     async with app.run_test(size=(80, 24)) as pilot:
         while not (isinstance(app.screen, InboxScreen) and app.screen.loaded):
             await asyncio.sleep(0.002)
-        await pilot.pause()                       # let the page paint
+        await pilot.pause()  # let the page paint
         first_paint = time.perf_counter() - started
         screen = app.screen
         await pilot.press("slash")
@@ -94,9 +149,9 @@ async def measure(config: Config, searches: list[str]) -> tuple[float, dict[str,
             await _until_idle(pilot, screen)
             shown, counted = screen.pages_shown, screen.counts
             t0 = time.perf_counter()
-            press = asyncio.create_task(pilot.press(term[-1]))      # the keystroke we time
+            press = asyncio.create_task(pilot.press(term[-1]))  # the keystroke we time
             await _until(lambda term=term, shown=shown: screen.flt.search == term and screen.pages_shown > shown, t0)
-            await table.wait_for_refresh()                         # the new page is on the screen
+            await table.wait_for_refresh()  # the new page is on the screen
             timings["table"].append(time.perf_counter() - t0)
             await _until(lambda counted=counted: screen.counts is not counted, t0)
             timings["counts"].append(time.perf_counter() - t0)
@@ -123,8 +178,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="opdesk-bench-"))
-    config = Config(folder / "opdesk.toml", {"store": {"path": str(folder / "opdesk.db")},
-                                            "hotel": {"name": "Bench Hotel", "timezone": "Europe/Istanbul"}})
+    config = Config(
+        folder / "opdesk.toml",
+        {"store": {"path": str(folder / "opdesk.db")}, "hotel": {"name": "Bench Hotel", "timezone": "Europe/Istanbul"}},
+    )
     t0 = time.perf_counter()
     store = Store(config.store_path)
     if store.scalar("SELECT COUNT(*) FROM operator_reservations") == 0:
@@ -139,8 +196,10 @@ def main() -> None:
     for name, label in (("table", "updated table"), ("counts", "tab counts"), ("press", "Pilot press() done")):
         each = timings[name]
         target = " (target <= 150 ms)" if name == "table" else ""
-        print(f"search keystroke -> {label}: median {statistics.median(each) * 1000:.0f} ms, "
-              f"worst {max(each) * 1000:.0f} ms{target}; each: {', '.join(f'{t * 1000:.0f}' for t in each)}")
+        print(
+            f"search keystroke -> {label}: median {statistics.median(each) * 1000:.0f} ms, "
+            f"worst {max(each) * 1000:.0f} ms{target}; each: {', '.join(f'{t * 1000:.0f}' for t in each)}"
+        )
     print(f"peak memory: {peak_mb:.0f} MB (target <= 300 MB)")
 
 

@@ -49,7 +49,7 @@ class FetchContext:
 
     http: "httpx.AsyncClient | None"
     config: "Config"
-    state: dict[str, Any] = field(default_factory=dict)   # this operator's saved state
+    state: dict[str, Any] = field(default_factory=dict)  # this operator's saved state
     timeout: float = 30.0
     # Where CPU-heavy work of a fetch runs (the scan's store thread); None: right here.
     worker: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
@@ -74,10 +74,10 @@ class Reply:
 
     operator: str
     voucher: str
-    hotel_number: str = ""               # the hotel's own reservation number
-    reason: str = ""                     # for a rejection
-    raw: RawMessage | None = None        # the message being answered (mail replies need it)
-    reservation: dict[str, Any] = field(default_factory=dict)   # the row as `opdesk show --json`
+    hotel_number: str = ""  # the hotel's own reservation number
+    reason: str = ""  # for a rejection
+    raw: RawMessage | None = None  # the message being answered (mail replies need it)
+    reservation: dict[str, Any] = field(default_factory=dict)  # the row as `opdesk show --json`
     # The other rooms of the operator's reservation (voucher -> status), where rooms share one ID that
     # the protocol answers once (AlpineBits): ``core.inbox.reservation_rooms``.
     rooms: dict[str, str] = field(default_factory=dict)
@@ -134,8 +134,11 @@ class Connector(abc.ABC):
         if action not in ("confirm", "reject"):
             raise ValueError(f"unknown answer {action!r}")
         if not self.can(action):
-            return Delivery(False, f"not sent: {self.kind or type(self).__name__} operators take no "
-                                   f"{ANSWER_WORDS[action]}; tell {reply.operator} yourself")
+            return Delivery(
+                False,
+                f"not sent: {self.kind or type(self).__name__} operators take no "
+                f"{ANSWER_WORDS[action]}; tell {reply.operator} yourself",
+            )
         result = self.confirm(reply) if action == "confirm" else self.reject(reply)
         if isinstance(result, Delivery):
             return result
@@ -144,6 +147,7 @@ class Connector(abc.ABC):
 
 def unsupported(action: str) -> Callable[[Connector, Reply], Delivery]:
     """Declare that a connector kind cannot send ``action``: ``reject = unsupported("reject")``."""
+
     def method(self: Connector, reply: Reply) -> Delivery:
         raise Unsupported(f"operator {self.operator.name}: {self.kind} operators take no {ANSWER_WORDS[action]}")
 

@@ -18,14 +18,27 @@ from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError,
 
 MAX_BYTES = 20 * 1024 * 1024
 
-_TEXT_FIELDS = ("agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source",
-                "segment", "promo_code", "rate_type")
+_TEXT_FIELDS = (
+    "agency",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "nationality",
+    "currency",
+    "notes",
+    "source",
+    "segment",
+    "promo_code",
+    "rate_type",
+)
 
 
 def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
     if len(body) > MAX_BYTES:
-        raise ParseError(f"file is {len(body) // 1_000_000} MB; the limit for a JSON message is "
-                         f"{MAX_BYTES // 1_000_000} MB")
+        raise ParseError(
+            f"file is {len(body) // 1_000_000} MB; the limit for a JSON message is {MAX_BYTES // 1_000_000} MB"
+        )
     if not body.strip():
         raise ParseError("empty file")
     try:
@@ -36,7 +49,7 @@ def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
         raise ParseError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError:
         raise ParseError("not a booking file: JSON nested too deep") from None
-    except ValueError as exc:   # e.g. a number of more than 4,300 digits
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
         raise ParseError(f"not a booking file: {exc}") from None
     if isinstance(data, dict) and "bookings" in data:
         data = data["bookings"]
@@ -54,8 +67,9 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     try:
         content = Content(rec.get("content", "new"))
     except (ValueError, TypeError):
-        raise ParseError(f"must be new, change or cancel, got {_shown(rec.get('content'))}", record=record,
-                         field="content") from None
+        raise ParseError(
+            f"must be new, change or cancel, got {_shown(rec.get('content'))}", record=record, field="content"
+        ) from None
     booking = OperatorBooking(voucher=voucher, content=content)
     for key in _TEXT_FIELDS:
         if key in rec and rec[key] is not None:
@@ -65,13 +79,15 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     booking.rooms = _int(rec.get("rooms", 1), record, "rooms")
     booking.adults = _int(rec.get("adults", 0), record, "adults")
     # A list field holds a list: "12" as child ages is an error, never the ages 1 and 2.
-    booking.child_ages = [_int(a, record, f"child_ages[{i}]")
-                          for i, a in enumerate(_list(rec, "child_ages", record), start=1)]
+    booking.child_ages = [
+        _int(a, record, f"child_ages[{i}]") for i, a in enumerate(_list(rec, "child_ages", record), start=1)
+    ]
     booking.total = _money(rec.get("total"), record, "total")
     booking.guests = [_guest(g, record, i) for i, g in enumerate(_list(rec, "guests", record), start=1)]
     booking.night_prices = [_night(n, record, i) for i, n in enumerate(_list(rec, "night_prices", record), start=1)]
-    booking.discount_codes = [_text(c, record, f"discount_codes[{i}]")
-                              for i, c in enumerate(_list(rec, "discount_codes", record), start=1)]
+    booking.discount_codes = [
+        _text(c, record, f"discount_codes[{i}]") for i, c in enumerate(_list(rec, "discount_codes", record), start=1)
+    ]
     try:
         booking.flights = normalise_flights(_list(rec, "flights", record))
     except FlightError as exc:
@@ -85,8 +101,11 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
             if getattr(booking, key) is None:
                 raise ParseError("missing", record=record, field=key)
         if booking.check_out <= booking.check_in:
-            raise ParseError(f"check-out {booking.check_out} is not after check-in {booking.check_in}",
-                             record=record, field="check_out")
+            raise ParseError(
+                f"check-out {booking.check_out} is not after check-in {booking.check_in}",
+                record=record,
+                field="check_out",
+            )
     return booking
 
 
@@ -94,11 +113,16 @@ def _guest(g: Any, record: str, i: int) -> Guest:
     if not isinstance(g, dict):
         raise ParseError("a guest must be an object", record=record, field=f"guests[{i}]")
     age = g.get("age")
-    text = {key: _text(g.get(key), record, f"guests[{i}].{key}")
-            for key in ("first_name", "last_name", "gender", "nationality", "email")}
+    text = {
+        key: _text(g.get(key), record, f"guests[{i}].{key}")
+        for key in ("first_name", "last_name", "gender", "nationality", "email")
+    }
     text["email"] = text["email"].strip()
-    return Guest(**text, age=_int(age, record, f"guests[{i}].age") if age is not None else None,
-                 birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"))
+    return Guest(
+        **text,
+        age=_int(age, record, f"guests[{i}].age") if age is not None else None,
+        birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"),
+    )
 
 
 def _night(n: Any, record: str, i: int) -> NightPrice:
@@ -153,5 +177,4 @@ def booking_to_canonical(booking: OperatorBooking) -> dict[str, Any]:
 
 
 def dumps_canonical(bookings: list[OperatorBooking]) -> bytes:
-    return json.dumps({"bookings": [booking_to_canonical(b) for b in bookings]}, ensure_ascii=False,
-                      indent=2).encode()
+    return json.dumps({"bookings": [booking_to_canonical(b) for b in bookings]}, ensure_ascii=False, indent=2).encode()

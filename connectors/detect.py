@@ -11,8 +11,9 @@ from core.models import OperatorBooking, ParseError, RawMessage, UnparsedMessage
 
 Parse = Callable[[RawMessage], list[OperatorBooking]]
 
-_MAIL_HEADER = re.compile(rb"^(From|To|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|Delivered-To):",
-                          re.IGNORECASE | re.MULTILINE)
+_MAIL_HEADER = re.compile(
+    rb"^(From|To|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|Delivered-To):", re.IGNORECASE | re.MULTILINE
+)
 
 
 def kind_of(body: bytes, filename: str = "") -> str:
@@ -33,6 +34,7 @@ def parser_for(config: Config | None = None) -> Parse:
 
     ``config`` brings the user's own mail profiles; without it the built-in ones serve.
     """
+
     def parse(raw: RawMessage) -> list[OperatorBooking]:
         if not raw.body.strip():
             raise ParseError("empty file: nothing to read")

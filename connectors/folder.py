@@ -46,17 +46,23 @@ class FolderConnector(Connector):
         folder = self.drop_folder
         if not folder.is_dir():
             raise FileNotFoundError(f"operator {self.operator.name}: drop folder {folder} does not exist")
-        files = [p for p in folder.iterdir()
-                 if p.is_file() and not p.name.startswith(".") and not p.name.endswith(SKIP_SUFFIXES)]
+        files = [
+            p
+            for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(SKIP_SUFFIXES)
+        ]
         return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
     async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
         for path in self.waiting_files():
             stat = path.stat()
             yield RawMessage(
-                body=path.read_bytes(), operator=self.operator.name, channel=self.kind,
+                body=path.read_bytes(),
+                operator=self.operator.name,
+                channel=self.kind,
                 received_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
-                source_ref=str(path), filename=path.name,
+                source_ref=str(path),
+                filename=path.name,
             )
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
@@ -74,15 +80,21 @@ class FolderConnector(Connector):
         shutil.move(str(path), target)
         if not good:
             target.with_name(target.name + ".error.txt").write_text(
-                f"{result.state}: {result.error}\nraw message #{result.raw_id} (opdesk raw show {result.raw_id})\n")
+                f"{result.state}: {result.error}\nraw message #{result.raw_id} (opdesk raw show {result.raw_id})\n"
+            )
         return target
 
     def _reply(self, reply: Reply, action: str) -> str:
         outbox = self._folder("outbox", "outbox")
         outbox.mkdir(parents=True, exist_ok=True)
-        payload = {"action": action, "operator": reply.operator, "voucher": reply.voucher,
-                   "hotel_number": reply.hotel_number, "reason": reply.reason,
-                   "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        payload = {
+            "action": action,
+            "operator": reply.operator,
+            "voucher": reply.voucher,
+            "hotel_number": reply.hotel_number,
+            "reason": reply.reason,
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
         path = _free_name(outbox / f"{reply.voucher}-{action}.json")
         path.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
         return f"written to {path.name}"

@@ -37,8 +37,10 @@ DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds for the body: 20 MB over a slow line, not a connection held open for ever."""
 DEFAULT_MAX_CONNECTIONS = 256
 """Connections served at once (a thread each); 25 operators pushing need a few dozen at most."""
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
-         b"Content-Length: 28\r\nConnection: close\r\n\r\nERROR:too many connections\r\n")
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 28\r\nConnection: close\r\n\r\nERROR:too many connections\r\n"
+)
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -109,7 +111,7 @@ def _cut_off(sock: socket.socket) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
-        pass   # already closed by its handler
+        pass  # already closed by its handler
 
 
 class Server(ThreadingHTTPServer):
@@ -123,8 +125,9 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 limits: RequestLimits | None = None) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], limits: RequestLimits | None = None
+    ) -> None:
         self.limits = limits
         self.deadlines = Deadlines()
         self._open = threading.BoundedSemaphore(limits.max_connections) if limits else None
@@ -154,8 +157,11 @@ class Server(ThreadingHTTPServer):
         import sys
 
         exc = sys.exc_info()[1]
-        log.warning("request from %s ended: %s", client_address[0] if client_address else "?",
-                    type(exc).__name__ if exc is not None else "unknown error")
+        log.warning(
+            "request from %s ended: %s",
+            client_address[0] if client_address else "?",
+            type(exc).__name__ if exc is not None else "unknown error",
+        )
 
     def server_close(self) -> None:
         self.deadlines.stop()
@@ -179,14 +185,14 @@ class AnsweringHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         except OSError:
-            pass   # the client gave up (its timeout) or was cut off: nothing left to tell it
+            pass  # the client gave up (its timeout) or was cut off: nothing left to tell it
 
 
 class GuardedHandler(AnsweringHandler):
     """A handler that reads requests within the server's ``RequestLimits`` (see the module docstring)."""
 
     protocol_version = "HTTP/1.1"
-    server_version = "opdesk"   # not which Python answers: nothing for a scanner to match against
+    server_version = "opdesk"  # not which Python answers: nothing for a scanner to match against
     sys_version = ""
 
     @property
@@ -194,7 +200,7 @@ class GuardedHandler(AnsweringHandler):
         return self.server.limits or RequestLimits()
 
     def handle_one_request(self) -> None:
-        self.connection.settimeout(self.limits.header_timeout)   # bounds each recv, should the deadline thread lag
+        self.connection.settimeout(self.limits.header_timeout)  # bounds each recv, should the deadline thread lag
         self._headers_due = time.monotonic() + self.limits.header_timeout
         self.server.deadlines.set(self.connection, self.limits.header_timeout)
         try:
@@ -271,7 +277,7 @@ class GuardedHandler(AnsweringHandler):
                 raise RequestRefused(400, "a chunk is shorter than its size")
             parts.append(chunk)
         while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-            pass   # trailer fields: not used
+            pass  # trailer fields: not used
         return b"".join(parts)
 
 

@@ -38,13 +38,33 @@ from core.config import Config, OperatorConfig
 from core.pauses import pause_of, paused, why_paused
 from core.store import Store
 
-__all__ = ["OperatorRun", "Progress", "ScanSettings", "StoreThread", "close_orphan_runs",
-           "http_client", "last_run_id", "pick_operators", "scan", "scan_here", "scan_one", "shard", "tls_context",
-           "until_next_round", "watch"]
+__all__ = [
+    "OperatorRun",
+    "Progress",
+    "ScanSettings",
+    "StoreThread",
+    "close_orphan_runs",
+    "http_client",
+    "last_run_id",
+    "pick_operators",
+    "scan",
+    "scan_here",
+    "scan_one",
+    "shard",
+    "tls_context",
+    "until_next_round",
+    "watch",
+]
 
 
-async def scan(config: Config, names: list[str] | None = None, *, progress: Progress | None = None,
-               connectors: dict[str, Connector] | None = None, since: str = "") -> list[OperatorRun]:
+async def scan(
+    config: Config,
+    names: list[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    connectors: dict[str, Connector] | None = None,
+    since: str = "",
+) -> list[OperatorRun]:
     """Scan the named operators (default: every enabled one) at once; one run each.
 
     Many operators are split over worker processes (see ``shard``): reading and
@@ -89,8 +109,15 @@ def split_paused(config: Config, operators: list[OperatorConfig]) -> tuple[list[
     return scan_now, skipped
 
 
-async def watch(config: Config, names: list[str] | None, interval: float, *, progress: Progress | None = None,
-                on_round: Callable[[list[OperatorRun]], None] | None = None, rounds: int | None = None) -> None:
+async def watch(
+    config: Config,
+    names: list[str] | None,
+    interval: float,
+    *,
+    progress: Progress | None = None,
+    on_round: Callable[[list[OperatorRun]], None] | None = None,
+    rounds: int | None = None,
+) -> None:
     """Scan again every ``interval`` seconds (``rounds`` times, or until cancelled)."""
     done = 0
     while rounds is None or done < rounds:
@@ -121,8 +148,9 @@ async def until_next_round(config: Config, names: list[str] | None, delay: float
         pending = set(waiters)
         deadline = time.monotonic() + delay
         while pending and time.monotonic() < deadline:
-            done, pending = await asyncio.wait(pending, timeout=deadline - time.monotonic(),
-                                               return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(
+                pending, timeout=deadline - time.monotonic(), return_when=asyncio.FIRST_COMPLETED
+            )
             if any(not t.cancelled() and t.exception() is None and t.result() for t in done):
                 return
     finally:

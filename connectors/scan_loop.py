@@ -56,8 +56,8 @@ class ScanSettings:
     retry_after_max: float = 60.0
     max_connections: int = 50
     batch: int = 200
-    processes: int = 0          # 0: one per CPU core; 1: only this process
-    shard_min: int = 8          # fewer operators than this are scanned in this process alone
+    processes: int = 0  # 0: one per CPU core; 1: only this process
+    shard_min: int = 8  # fewer operators than this are scanned in this process alone
 
     @classmethod
     def from_config(cls, config: Config) -> "ScanSettings":
@@ -88,12 +88,12 @@ class ScanRetry(Retry):
 
     def backoff_strategy(self) -> float:
         attempt = max(self.attempts_made - 1, 0)
-        base = min(self.backoff_factor * (2 ** attempt), self.backoff_max)
+        base = min(self.backoff_factor * (2**attempt), self.backoff_max)
         return base * random.uniform(0.5, 1.0) + random.uniform(0, self.backoff_factor / 2)
 
     def parse_retry_after(self, retry_after: str) -> float:
         try:
-            seconds = float(retry_after)     # operators send fractions too ("0.5"), which the library refuses
+            seconds = float(retry_after)  # operators send fractions too ("0.5"), which the library refuses
         except ValueError:
             seconds = super().parse_retry_after(retry_after)
         return max(0.0, min(seconds, self.retry_after_max))
@@ -101,24 +101,29 @@ class ScanRetry(Retry):
 
 def retry_policy(settings: ScanSettings) -> ScanRetry:
     """Network errors, 5xx and 429 are retried ``retries`` times, for every method (an OTA read is a POST)."""
-    return ScanRetry(total=settings.retries, backoff_factor=settings.backoff, backoff_max=settings.backoff_max,
-                     retry_after_max=settings.retry_after_max,
-                     max_backoff_wait=max(settings.backoff_max, settings.retry_after_max) + settings.backoff,
-                     status_forcelist=RETRY_STATUSES, retry_on_exceptions=(httpx.TransportError,),
-                     allowed_methods=("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+    return ScanRetry(
+        total=settings.retries,
+        backoff_factor=settings.backoff,
+        backoff_max=settings.backoff_max,
+        retry_after_max=settings.retry_after_max,
+        max_backoff_wait=max(settings.backoff_max, settings.retry_after_max) + settings.backoff,
+        status_forcelist=RETRY_STATUSES,
+        retry_on_exceptions=(httpx.TransportError,),
+        allowed_methods=("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+    )
 
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One TLS context for every scan of this process: loading the CA bundle takes 50 ms each time."""
-    return httpx.create_ssl_context()   # as httpx makes it by default (SSL_CERT_FILE and SSL_CERT_DIR count)
+    return httpx.create_ssl_context()  # as httpx makes it by default (SSL_CERT_FILE and SSL_CERT_DIR count)
 
 
 def http_client(settings: ScanSettings) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=settings.max_connections,
-                          max_keepalive_connections=settings.max_connections)
-    transport = RetryTransport(httpx.AsyncHTTPTransport(limits=limits, verify=tls_context()),
-                               retry=retry_policy(settings))
+    limits = httpx.Limits(max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections)
+    transport = RetryTransport(
+        httpx.AsyncHTTPTransport(limits=limits, verify=tls_context()), retry=retry_policy(settings)
+    )
     return httpx.AsyncClient(transport=transport, timeout=settings.request_timeout, follow_redirects=False)
 
 
@@ -144,14 +149,23 @@ class StoreThread:
         def shut() -> None:
             if self.store is not None:
                 self.store.close()
+
         self.executor.submit(shut).result()
         self.executor.shutdown(wait=True)
 
 
 # -- the loop ----------------------------------------------------------------------------
-async def scan_one(name: str, make_connector: Callable[[], Connector], ctx: FetchContext, store: StoreRunner,
-                   *, batch: int = 200, timeout: float | None = None, progress: Progress | None = None,
-                   results: list[IngestResult] | None = None) -> OperatorRun:
+async def scan_one(
+    name: str,
+    make_connector: Callable[[], Connector],
+    ctx: FetchContext,
+    store: StoreRunner,
+    *,
+    batch: int = 200,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+    results: list[IngestResult] | None = None,
+) -> OperatorRun:
     """Scan one operator: a run row, fetch -> store -> acknowledge in batches, then its saved state.
 
     Never raises for the operator's failure: the run ends as an error that says
@@ -182,31 +196,46 @@ async def scan_one(name: str, make_connector: Callable[[], Connector], ctx: Fetc
     return run
 
 
-async def pull(connector: Connector, ctx: FetchContext, run: OperatorRun, store: StoreRunner, size: int,
-               progress: Progress | None, results: list[IngestResult] | None = None) -> None:
+async def pull(
+    connector: Connector,
+    ctx: FetchContext,
+    run: OperatorRun,
+    store: StoreRunner,
+    size: int,
+    progress: Progress | None,
+    results: list[IngestResult] | None = None,
+) -> None:
     batch: list[RawMessage] = []
     try:
         async for raw in connector.fetch(ctx):
             batch.append(raw)
             if len(batch) >= size:
-                full, batch = batch, []   # taken in once, even if taking it in fails
+                full, batch = batch, []  # taken in once, even if taking it in fails
                 await take_in(connector, ctx, full, run, store, progress, results)
     except Exception:
         # What arrived before the failure (a later page, a bad field) is kept; the run still ends in
         # the error, and the connector's state is not saved, so the next scan asks again.
         if batch:
-            with contextlib.suppress(Exception):   # the first failure is the one to report
+            with contextlib.suppress(Exception):  # the first failure is the one to report
                 await take_in(connector, ctx, batch, run, store, progress, results)
         raise
     if batch:
         await take_in(connector, ctx, batch, run, store, progress, results)
 
 
-async def take_in(connector: Connector, ctx: FetchContext, batch: list[RawMessage], run: OperatorRun,
-                  store: StoreRunner, progress: Progress | None, results: list[IngestResult] | None = None) -> None:
+async def take_in(
+    connector: Connector,
+    ctx: FetchContext,
+    batch: list[RawMessage],
+    run: OperatorRun,
+    store: StoreRunner,
+    progress: Progress | None,
+    results: list[IngestResult] | None = None,
+) -> None:
     """Store a batch, then acknowledge it: the operator hears only of what is committed."""
     stored: list[IngestResult] = await store(
-        lambda s: Ingestor(s, ctx.config).ingest_many([(raw, connector.parse) for raw in batch]))
+        lambda s: Ingestor(s, ctx.config).ingest_many([(raw, connector.parse) for raw in batch])
+    )
     count(run, stored)
     if results is not None:
         results.extend(stored)
@@ -217,44 +246,81 @@ async def take_in(connector: Connector, ctx: FetchContext, batch: list[RawMessag
 
 def on_this_thread(store: Store) -> StoreRunner:
     """A ``StoreRunner`` for a store of the calling thread (a single mailbox, the tests' helper)."""
+
     async def run(work: Callable[[Store], T]) -> T:
         return work(store)
 
     return run
 
 
-def scan_with_store(store: Store, config: Config, operator: OperatorConfig,
-                    make_connector: Callable[[], Connector] | None = None,
-                    results: list[IngestResult] | None = None) -> OperatorRun:
+def scan_with_store(
+    store: Store,
+    config: Config,
+    operator: OperatorConfig,
+    make_connector: Callable[[], Connector] | None = None,
+    results: list[IngestResult] | None = None,
+) -> OperatorRun:
     """Scan one operator right here, on ``store``, with no HTTP client (folders and mailboxes)."""
     ctx = FetchContext(http=None, config=config)
-    return asyncio.run(scan_one(operator.name, make_connector or (lambda: connector_for(operator, config)), ctx,
-                                on_this_thread(store), results=results))
+    return asyncio.run(
+        scan_one(
+            operator.name,
+            make_connector or (lambda: connector_for(operator, config)),
+            ctx,
+            on_this_thread(store),
+            results=results,
+        )
+    )
 
 
 # -- many operators in this process ------------------------------------------------------
-async def scan_here(config: Config, operators: list[OperatorConfig], settings: ScanSettings,
-                    progress: Progress | None = None, connectors: dict[str, Connector] | None = None,
-                    since: str = "") -> list[OperatorRun]:
+async def scan_here(
+    config: Config,
+    operators: list[OperatorConfig],
+    settings: ScanSettings,
+    progress: Progress | None = None,
+    connectors: dict[str, Connector] | None = None,
+    since: str = "",
+) -> list[OperatorRun]:
     """Scan ``operators`` in this process: one event loop, one HTTP client, one store thread."""
     store = StoreThread(config)
     try:
         async with http_client(settings) as http:
-            tasks = [scan_operator(op, config, settings, http, store, progress, (connectors or {}).get(op.name),
-                                   since) for op in operators]
+            tasks = [
+                scan_operator(op, config, settings, http, store, progress, (connectors or {}).get(op.name), since)
+                for op in operators
+            ]
             return list(await asyncio.gather(*tasks))
     finally:
         await asyncio.to_thread(store.close)
 
 
-async def scan_operator(op: OperatorConfig, config: Config, settings: ScanSettings, http: httpx.AsyncClient,
-                        store: StoreThread, progress: Progress | None, connector: Connector | None = None,
-                        since: str = "") -> OperatorRun:
-    ctx = FetchContext(http=http, config=config, timeout=settings.request_timeout,
-                       worker=lambda work: store.run(lambda _store: work()), since=since)
-    return await scan_one(op.name, lambda: connector or connector_for(op, config), ctx, store.run,
-                          batch=settings.batch, timeout=float(op.settings.get("timeout", settings.operator_timeout)),
-                          progress=progress)
+async def scan_operator(
+    op: OperatorConfig,
+    config: Config,
+    settings: ScanSettings,
+    http: httpx.AsyncClient,
+    store: StoreThread,
+    progress: Progress | None,
+    connector: Connector | None = None,
+    since: str = "",
+) -> OperatorRun:
+    ctx = FetchContext(
+        http=http,
+        config=config,
+        timeout=settings.request_timeout,
+        worker=lambda work: store.run(lambda _store: work()),
+        since=since,
+    )
+    return await scan_one(
+        op.name,
+        lambda: connector or connector_for(op, config),
+        ctx,
+        store.run,
+        batch=settings.batch,
+        timeout=float(op.settings.get("timeout", settings.operator_timeout)),
+        progress=progress,
+    )
 
 
 def pick_operators(config: Config, names: list[str] | None) -> list[OperatorConfig]:
@@ -263,6 +329,7 @@ def pick_operators(config: Config, names: list[str] | None) -> list[OperatorConf
     known = {op.name: op for op in config.operators}
     missing = [n for n in names if n not in known]
     if missing:
-        raise NotFound(f"no operator named {', '.join(missing)} in {config.path} "
-                       f"(known: {', '.join(sorted(known)) or 'none'})")
+        raise NotFound(
+            f"no operator named {', '.join(missing)} in {config.path} (known: {', '.join(sorted(known)) or 'none'})"
+        )
     return [known[n] for n in names]

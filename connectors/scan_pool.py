@@ -60,7 +60,7 @@ def discard_pool() -> None:
     """Stop the worker processes (one died or hangs); the next sharded scan starts new ones."""
     global _POOL, _POOL_SIZE
     if _POOL is not None:
-        for process in list(getattr(_POOL, "_processes", {}).values()):   # no public way to stop a stuck worker
+        for process in list(getattr(_POOL, "_processes", {}).values()):  # no public way to stop a stuck worker
             process.terminate()
         _POOL.shutdown(wait=False, cancel_futures=True)
     _POOL, _POOL_SIZE = None, 0
@@ -72,8 +72,13 @@ def scan_in_worker(config: Config, names: list[str], since: str = "") -> list[Op
     return asyncio.run(scan_here(config, pick_operators(config, names), settings, since=since))
 
 
-async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], settings: ScanSettings,
-                       progress: Progress | None, since: str = "") -> list[OperatorRun]:
+async def scan_sharded(
+    config: Config,
+    groups: list[list[OperatorConfig]],
+    settings: ScanSettings,
+    progress: Progress | None,
+    since: str = "",
+) -> list[OperatorRun]:
     """The first group here, the others in worker processes; their progress is read from the store.
 
     Runs come back in the order of the config, as from one process.
@@ -82,10 +87,15 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
     loop = asyncio.get_running_loop()
     before = await asyncio.to_thread(last_run_id, config)
     pool = worker_pool(len(groups) - 1)
-    away = [(group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group], since))
-            for group in groups[1:]]
-    relay = asyncio.ensure_future(relay_progress(config, [op.name for g in groups[1:] for op in g], before,
-                                                 progress)) if progress is not None else None
+    away = [
+        (group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group], since))
+        for group in groups[1:]
+    ]
+    relay = (
+        asyncio.ensure_future(relay_progress(config, [op.name for g in groups[1:] for op in g], before, progress))
+        if progress is not None
+        else None
+    )
     try:
         runs = await scan_here(config, groups[0], settings, progress, since=since)
         for group, future in away:
@@ -95,19 +105,25 @@ async def scan_sharded(config: Config, groups: list[list[OperatorConfig]], setti
                 runs += await asyncio.wait_for(future, limit)
             except Exception as exc:  # noqa: BLE001 - a worker that died fails its operators, not the scan
                 discard_pool()
-                why = f"gave no answer within {limit:g}s" if isinstance(exc, asyncio.TimeoutError) else \
-                    f"failed: {type(exc).__name__}: {exc}"
+                why = (
+                    f"gave no answer within {limit:g}s"
+                    if isinstance(exc, asyncio.TimeoutError)
+                    else f"failed: {type(exc).__name__}: {exc}"
+                )
                 for op in group:
                     run = OperatorRun(op.name)
-                    fail(run, f"the scan process for {op.name} {why}; what it stored is kept, and the next "
-                              "scan fetches the rest")
+                    fail(
+                        run,
+                        f"the scan process for {op.name} {why}; what it stored is kept, and the next "
+                        "scan fetches the rest",
+                    )
                     runs.append(run)
-                await asyncio.to_thread(close_orphan_runs, config, runs[-len(group):], before)
+                await asyncio.to_thread(close_orphan_runs, config, runs[-len(group) :], before)
     finally:
         if relay is not None:
             relay.cancel()
     runs.sort(key=lambda r: config_order.get(r.operator, 0))
-    if progress is not None:   # the workers' final word
+    if progress is not None:  # the workers' final word
         here = {op.name for op in groups[0]}
         for run in runs:
             if run.operator not in here:

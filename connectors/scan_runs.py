@@ -33,8 +33,8 @@ class OperatorRun:
     errors: int = 0
     last_error: str = ""
     seconds: float = 0.0
-    quarantined: int = 0        # new messages that could not be taken in (a person must look): the run fails
-    again: int = 0              # messages quarantined before that the operator sent again (counted apart)
+    quarantined: int = 0  # new messages that could not be taken in (a person must look): the run fails
+    again: int = 0  # messages quarantined before that the operator sent again (counted apart)
 
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in scanlog.COUNTS}
@@ -96,8 +96,7 @@ def last_run_id(config: Config) -> int:
         return scanlog.last_run_id(store)
 
 
-async def relay_progress(config: Config, names: list[str], since: int, progress: Progress,
-                         every: float = 0.25) -> None:
+async def relay_progress(config: Config, names: list[str], since: int, progress: Progress, every: float = 0.25) -> None:
     """Report the worker processes' runs as their scan_runs rows change."""
     seen: dict[int, tuple[Any, ...]] = {}
 
@@ -110,7 +109,12 @@ async def relay_progress(config: Config, names: list[str], since: int, progress:
             key = tuple(row[k] for k in (*scanlog.COUNTS, "state", "last_error"))
             if seen.get(row["id"]) != key:
                 seen[row["id"]] = key
-                run = OperatorRun(row["operator"], run_id=row["id"], state=row["state"],
-                                  last_error=row["last_error"] or "", **{k: row[k] for k in scanlog.COUNTS})
+                run = OperatorRun(
+                    row["operator"],
+                    run_id=row["id"],
+                    state=row["state"],
+                    last_error=row["last_error"] or "",
+                    **{k: row[k] for k in scanlog.COUNTS},
+                )
                 progress(run)
         await asyncio.sleep(every)

@@ -84,8 +84,12 @@ class Decision:
     next_requests: list[ApprovalRequest] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "message": self.message, "reservation_id": self.reservation_id,
-                "next": [r.approver for r in self.next_requests]}
+        return {
+            "ok": self.ok,
+            "message": self.message,
+            "reservation_id": self.reservation_id,
+            "next": [r.approver for r in self.next_requests],
+        }
 
 
 Notifier = Callable[[Store, Config, list[ApprovalRequest]], None]
@@ -127,8 +131,9 @@ class ApprovalSettings:
 
 
 # -- rules: does this booking need approval? -------------------------------------------------
-def needs_approval(facts_or_row: Any, outcomes: dict[str, Any], config: Config,
-                   settings: ApprovalSettings | None = None) -> list[str]:
+def needs_approval(
+    facts_or_row: Any, outcomes: dict[str, Any], config: Config, settings: ApprovalSettings | None = None
+) -> list[str]:
     """Why the config's ``[approval.rules]`` want a manager's yes for this booking ([] = not needed).
 
     ``facts_or_row`` is a ``StayFacts`` or an ``operator_reservations`` row;
@@ -139,8 +144,11 @@ def needs_approval(facts_or_row: Any, outcomes: dict[str, Any], config: Config,
     rules = (settings or ApprovalSettings.from_config(config)).rules
     if not rules:
         return []
-    get = (facts_or_row.get if isinstance(facts_or_row, dict) else
-           lambda key, default=None: getattr(facts_or_row, key, default))
+    get = (
+        facts_or_row.get
+        if isinstance(facts_or_row, dict)
+        else lambda key, default=None: getattr(facts_or_row, key, default)
+    )
     if str(get("content", "")) == Content.CANCEL:
         return []
     reasons: list[str] = []
@@ -173,7 +181,7 @@ def price_mismatch_percent(outcome: Any) -> float | None:
         contract = abs(float(details["contract_total"]))
         difference = abs(float(details["difference"]))
     except (KeyError, TypeError, ValueError):
-        return 100.0   # a mismatch without figures (other currency) counts as over any limit
+        return 100.0  # a mismatch without figures (other currency) counts as over any limit
     return 100.0 if contract == 0 else difference / contract * 100
 
 
@@ -238,38 +246,60 @@ def split_code(code: str) -> tuple[str, str] | None:
 
 
 # -- starting ----------------------------------------------------------------------------------
-def start(store: Store, config: Config, reservation_id: int, approvers: list[str], actor: Actor, *,
-          note: str = "") -> list[ApprovalRequest]:
+def start(
+    store: Store, config: Config, reservation_id: int, approvers: list[str], actor: Actor, *, note: str = ""
+) -> list[ApprovalRequest]:
     """Start a round of approval; returns the requests to send now (all, or the first in order)."""
     settings = ApprovalSettings.from_config(config)
     approvers = _clean_approvers(approvers or settings.default_approvers)
     secret = approval_secret(store, config)
     with store.transaction() as c:
-        row = store.one("SELECT id, status, is_latest, voucher, operator, needs_approval FROM operator_reservations "
-                        "WHERE id = ?", (reservation_id,))
+        row = store.one(
+            "SELECT id, status, is_latest, voucher, operator, needs_approval FROM operator_reservations WHERE id = ?",
+            (reservation_id,),
+        )
         _check_startable(row, reservation_id)
-        assert row is not None       # _check_startable refuses a missing row
-        withdrawn = c.execute("UPDATE approvals SET state = 'withdrawn', decided_at = ?, decided_via = 'restart' "
-                              "WHERE reservation_id = ? AND state IN ('waiting', 'queued')",
-                              (now_iso(), reservation_id)).rowcount
+        assert row is not None  # _check_startable refuses a missing row
+        withdrawn = c.execute(
+            "UPDATE approvals SET state = 'withdrawn', decided_at = ?, decided_via = 'restart' "
+            "WHERE reservation_id = ? AND state IN ('waiting', 'queued')",
+            (now_iso(), reservation_id),
+        ).rowcount
         requests = []
         for position, approver in enumerate(approvers, start=1):
             first_or_all = settings.mode != "all_in_order" or position == 1
-            requests.append(_add_row(store, secret, reservation_id, approver, position, settings, actor, note,
-                                     "waiting" if first_or_all else "queued"))
+            requests.append(
+                _add_row(
+                    store,
+                    secret,
+                    reservation_id,
+                    approver,
+                    position,
+                    settings,
+                    actor,
+                    note,
+                    "waiting" if first_or_all else "queued",
+                )
+            )
         c.execute("UPDATE operator_reservations SET needs_approval = 1 WHERE id = ?", (reservation_id,))
-        record(store, actor, "approval_start", reservation_id=reservation_id,
-               before={"needs_approval": row["needs_approval"], **({"withdrawn": withdrawn} if withdrawn else {})},
-               after={"needs_approval": 1, "mode": settings.mode, "approvers": approvers},
-               detail=note)
+        record(
+            store,
+            actor,
+            "approval_start",
+            reservation_id=reservation_id,
+            before={"needs_approval": row["needs_approval"], **({"withdrawn": withdrawn} if withdrawn else {})},
+            after={"needs_approval": 1, "mode": settings.mode, "approvers": approvers},
+            detail=note,
+        )
     return [r for r in requests if r.code]
 
 
 def _clean_approvers(approvers: list[str]) -> list[str]:
     cleaned = list(dict.fromkeys(a.strip().lower() for a in approvers if a.strip()))
     if not cleaned:
-        raise ApproverError("name at least one approver (--approver EMAIL), or set [approval.rules] "
-                            "default_approvers in the config")
+        raise ApproverError(
+            "name at least one approver (--approver EMAIL), or set [approval.rules] default_approvers in the config"
+        )
     if len(cleaned) > MAX_APPROVERS:
         raise ApproverError(f"at most {MAX_APPROVERS} approvers, not {len(cleaned)}")
     bad = [a for a in cleaned if not EMAIL_RE.match(a)]
@@ -282,23 +312,35 @@ def _check_startable(row: dict[str, Any] | None, reservation_id: int) -> None:
     if row is None:
         raise ApprovalNotFound(f"no operator reservation #{reservation_id} (see: opdesk inbox --status all)")
     if not row["is_latest"]:
-        raise ApprovalError(f"#{reservation_id} is an older version of voucher {row['voucher']}: ask for approval "
-                            "of the latest one")
+        raise ApprovalError(
+            f"#{reservation_id} is an older version of voucher {row['voucher']}: ask for approval of the latest one"
+        )
     if row["status"] != "pending":
         raise ApprovalError(f"#{reservation_id} is already {row['status']}: nothing to approve")
 
 
-def _add_row(store: Store, secret: bytes, reservation_id: int, approver: str, position: int,
-             settings: ApprovalSettings, actor: Actor, note: str, state: str) -> ApprovalRequest:
+def _add_row(
+    store: Store,
+    secret: bytes,
+    reservation_id: int,
+    approver: str,
+    position: int,
+    settings: ApprovalSettings,
+    actor: Actor,
+    note: str,
+    state: str,
+) -> ApprovalRequest:
     code_id = _b32(secrets.token_bytes(5), 8)
     expires_at = _expiry(settings)
     cur = store.conn.execute(
         "INSERT INTO approvals(reservation_id, approver, position, mode, state, code_id, expires_at, note, "
         "requested_at, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (reservation_id, approver, position, settings.mode, state, code_id, expires_at, note, now_iso(), actor.name))
+        (reservation_id, approver, position, settings.mode, state, code_id, expires_at, note, now_iso(), actor.name),
+    )
     code = format_code(code_id, _mac(secret, code_id, reservation_id, approver, expires_at))
-    return ApprovalRequest(rowid(cur), reservation_id, approver, position,
-                           code if state == "waiting" else "", expires_at, note)
+    return ApprovalRequest(
+        rowid(cur), reservation_id, approver, position, code if state == "waiting" else "", expires_at, note
+    )
 
 
 def _expiry(settings: ApprovalSettings) -> str:
@@ -309,20 +351,24 @@ def waiting_requests(store: Store, config: Config, reservation_id: int) -> list[
     """The requests of the current round whose codes still work (to send their mails again)."""
     secret = approval_secret(store, config)
     now = now_iso()
-    return [ApprovalRequest(r["id"], r["reservation_id"], r["approver"], r["position"], code_for(secret, r),
-                            r["expires_at"], r["note"])
-            for r in current_round(store, reservation_id) if r["state"] == "waiting" and r["expires_at"] > now]
+    return [
+        ApprovalRequest(
+            r["id"], r["reservation_id"], r["approver"], r["position"], code_for(secret, r), r["expires_at"], r["note"]
+        )
+        for r in current_round(store, reservation_id)
+        if r["state"] == "waiting" and r["expires_at"] > now
+    ]
 
 
 # -- reading -----------------------------------------------------------------------------------
 def current_round(store: Store, reservation_id: int) -> list[dict[str, Any]]:
     """The approvals rows of the latest round, by position."""
-    first = store.scalar("SELECT MAX(id) FROM approvals WHERE reservation_id = ? AND position = 1",
-                         (reservation_id,))
+    first = store.scalar("SELECT MAX(id) FROM approvals WHERE reservation_id = ? AND position = 1", (reservation_id,))
     if first is None:
         return []
-    return store.all("SELECT * FROM approvals WHERE reservation_id = ? AND id >= ? ORDER BY position",
-                     (reservation_id, first))
+    return store.all(
+        "SELECT * FROM approvals WHERE reservation_id = ? AND id >= ? ORDER BY position", (reservation_id, first)
+    )
 
 
 def round_state(rows: list[dict[str, Any]], now: str | None = None) -> str:
@@ -360,8 +406,10 @@ def approval_block(store: Store, reservation_id: int) -> str | None:
         comment = f": {who[0]['comment']}" if who[0]["comment"] else ""
         return f"approval rejected by {', '.join(r['approver'] for r in who)}{comment}"
     if state == "expired":
-        return (f"approval expired before everyone answered: start again: "
-                f"opdesk approval start {reservation_id} --approver EMAIL")
+        return (
+            f"approval expired before everyone answered: start again: "
+            f"opdesk approval start {reservation_id} --approver EMAIL"
+        )
     return _waiting_text(rows)
 
 
@@ -374,8 +422,9 @@ def _waiting_text(rows: list[dict[str, Any]]) -> str:
 
 
 # -- deciding ----------------------------------------------------------------------------------
-def decide(store: Store, config: Config, code: str, decision: str, actor: Actor, *, comment: str = "",
-           sender: str = "") -> Decision:
+def decide(
+    store: Store, config: Config, code: str, decision: str, actor: Actor, *, comment: str = "", sender: str = ""
+) -> Decision:
     """Record an approver's decision given with their one-time code.
 
     Refused (``ok`` False, an audit row written): a malformed, unknown, forged,
@@ -390,11 +439,17 @@ def decide(store: Store, config: Config, code: str, decision: str, actor: Actor,
     with store.transaction():
         row, refusal = _find_code(store, secret, code)
         if refusal is None:
-            assert row is not None     # _find_code refuses when it finds no row
+            assert row is not None  # _find_code refuses when it finds no row
             refusal = _refusal(row, actor, sender, settings)
         if refusal is not None:
-            record(store, actor, "approval_refused", reservation_id=row["reservation_id"] if row else None,
-                   after={"code": _code_id_of(code), "decision": decision, "sender": sender}, detail=refusal)
+            record(
+                store,
+                actor,
+                "approval_refused",
+                reservation_id=row["reservation_id"] if row else None,
+                after={"code": _code_id_of(code), "decision": decision, "sender": sender},
+                detail=refusal,
+            )
             return Decision(False, refusal, row["reservation_id"] if row else None)
         assert row is not None
         return _apply(store, secret, settings, row, decision, actor, comment)
@@ -429,26 +484,42 @@ def _refusal(row: dict[str, Any], actor: Actor, sender: str, settings: ApprovalS
     if row["state"] == "queued":
         return f"not {who}'s turn yet on #{rid}: the approvers before them have not all approved"
     if row["expires_at"] <= now_iso():
-        return (f"this code expired at {hotel_time(row['expires_at'], timezone.utc)}: ask again with: "
-                f"opdesk approval start {rid} --approver {who}")
+        return (
+            f"this code expired at {hotel_time(row['expires_at'], timezone.utc)}: ask again with: "
+            f"opdesk approval start {rid} --approver {who}"
+        )
     if actor.origin == "email" and settings.check_sender and sender.lower() != who.lower():
         return f"the answer for #{rid} came from {sender or '(no sender)'}, not from the approver {who}"
     return None
 
 
-def _apply(store: Store, secret: bytes, settings: ApprovalSettings, row: dict[str, Any], decision: str,
-           actor: Actor, comment: str) -> Decision:
+def _apply(
+    store: Store,
+    secret: bytes,
+    settings: ApprovalSettings,
+    row: dict[str, Any],
+    decision: str,
+    actor: Actor,
+    comment: str,
+) -> Decision:
     state = "approved" if decision == "approve" else "rejected"
     rid = row["reservation_id"]
     changed = store.conn.execute(
         "UPDATE approvals SET state = ?, decided_at = ?, decided_via = ?, comment = ? WHERE id = ? "
-        "AND state = 'waiting'", (state, now_iso(), actor.origin, comment, row["id"])).rowcount
-    if not changed:   # another process used it between our read and our write
+        "AND state = 'waiting'",
+        (state, now_iso(), actor.origin, comment, row["id"]),
+    ).rowcount
+    if not changed:  # another process used it between our read and our write
         return Decision(False, "this code was already used", rid)
-    record(store, actor, f"approval_{decision}", reservation_id=rid,
-           before={"approver": row["approver"], "state": "waiting"},
-           after={"approver": row["approver"], "state": state, **({"comment": comment} if comment else {})},
-           detail=f"position {row['position']}")
+    record(
+        store,
+        actor,
+        f"approval_{decision}",
+        reservation_id=rid,
+        before={"approver": row["approver"], "state": "waiting"},
+        after={"approver": row["approver"], "state": state, **({"comment": comment} if comment else {})},
+        detail=f"position {row['position']}",
+    )
     rows = current_round(store, rid)
     next_requests = _advance(store, secret, settings, rows) if state == "approved" else []
     outcome = round_state(current_round(store, rid))
@@ -460,14 +531,17 @@ def _apply(store: Store, secret: bytes, settings: ApprovalSettings, row: dict[st
     return Decision(True, text, rid, next_requests)
 
 
-def _advance(store: Store, secret: bytes, settings: ApprovalSettings,
-             rows: list[dict[str, Any]]) -> list[ApprovalRequest]:
+def _advance(
+    store: Store, secret: bytes, settings: ApprovalSettings, rows: list[dict[str, Any]]
+) -> list[ApprovalRequest]:
     """After a yes: withdraw the rest (any_one) or ask the next approver (all_in_order)."""
     mode = rows[0]["mode"]
     if mode == "any_one":
-        store.conn.execute("UPDATE approvals SET state = 'withdrawn', decided_at = ?, decided_via = 'not needed' "
-                           f"WHERE id IN ({','.join('?' * len(rows))}) AND state = 'waiting'",
-                           (now_iso(), *[r["id"] for r in rows]))
+        store.conn.execute(
+            "UPDATE approvals SET state = 'withdrawn', decided_at = ?, decided_via = 'not needed' "
+            f"WHERE id IN ({','.join('?' * len(rows))}) AND state = 'waiting'",
+            (now_iso(), *[r["id"] for r in rows]),
+        )
         return []
     if mode != "all_in_order":
         return []
@@ -476,11 +550,22 @@ def _advance(store: Store, secret: bytes, settings: ApprovalSettings,
         return []
     nxt = queued[0]
     expires_at = _expiry(settings)
-    store.conn.execute("UPDATE approvals SET state = 'waiting', expires_at = ?, requested_at = ? WHERE id = ?",
-                       (expires_at, now_iso(), nxt["id"]))
+    store.conn.execute(
+        "UPDATE approvals SET state = 'waiting', expires_at = ?, requested_at = ? WHERE id = ?",
+        (expires_at, now_iso(), nxt["id"]),
+    )
     nxt = {**nxt, "expires_at": expires_at}
-    return [ApprovalRequest(nxt["id"], nxt["reservation_id"], nxt["approver"], nxt["position"],
-                            code_for(secret, nxt), expires_at, nxt["note"])]
+    return [
+        ApprovalRequest(
+            nxt["id"],
+            nxt["reservation_id"],
+            nxt["approver"],
+            nxt["position"],
+            code_for(secret, nxt),
+            expires_at,
+            nxt["note"],
+        )
+    ]
 
 
 def notify(store: Store, config: Config, requests: list[ApprovalRequest]) -> list[str]:
@@ -508,9 +593,26 @@ def approvals_json(store: Store, reservation_id: int) -> dict[str, Any]:
     """The approval shape for ``--json`` and the detail pane: round state, block, and every approver."""
     rows = current_round(store, reservation_id)
     return {
-        "reservation_id": reservation_id, "state": round_state(rows),
-        "mode": rows[0]["mode"] if rows else None, "block": approval_block(store, reservation_id),
-        "approvers": [{k: r[k] for k in ("position", "approver", "state", "requested_at", "requested_by",
-                                          "expires_at", "decided_at", "decided_via", "comment", "note")}
-                      for r in rows],
+        "reservation_id": reservation_id,
+        "state": round_state(rows),
+        "mode": rows[0]["mode"] if rows else None,
+        "block": approval_block(store, reservation_id),
+        "approvers": [
+            {
+                k: r[k]
+                for k in (
+                    "position",
+                    "approver",
+                    "state",
+                    "requested_at",
+                    "requested_by",
+                    "expires_at",
+                    "decided_at",
+                    "decided_via",
+                    "comment",
+                    "note",
+                )
+            }
+            for r in rows
+        ],
     }

@@ -27,7 +27,7 @@ from core.store import Store, dumps, now_iso
 @dataclass(frozen=True)
 class Actor:
     name: str
-    origin: str = "cli"      # cli, app, email, system
+    origin: str = "cli"  # cli, app, email, system
 
     @classmethod
     def current(cls, origin: str = "cli", name: str | None = None) -> "Actor":
@@ -55,9 +55,17 @@ def os_user() -> str:
         return "unknown"
 
 
-def record(store: Store, actor: Actor, action: str, *, reservation_id: int | None = None,
-           hotel_reservation_id: int | None = None, before: Any = None, after: Any = None,
-           detail: str = "") -> int:
+def record(
+    store: Store,
+    actor: Actor,
+    action: str,
+    *,
+    reservation_id: int | None = None,
+    hotel_reservation_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    detail: str = "",
+) -> int:
     """Add one sealed audit row. Call inside the transaction that makes the change.
 
     A store opened without keys (``Store`` rather than ``open_store``) writes
@@ -67,16 +75,23 @@ def record(store: Store, actor: Actor, action: str, *, reservation_id: int | Non
     with store.transaction() as c:
         last = c.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         row_id = int(last["id"]) + 1 if last else 1
-        row: dict[str, Any] = {"id": row_id, "at": now_iso(), "actor": actor.name, "os_user": os_user(),
-               "origin": actor.origin, "action": action, "reservation_id": reservation_id,
-               "hotel_reservation_id": hotel_reservation_id,
-               "before": dumps(before if before is not None else {}),
-               "after": dumps(after if after is not None else {}), "detail": detail}
+        row: dict[str, Any] = {
+            "id": row_id,
+            "at": now_iso(),
+            "actor": actor.name,
+            "os_user": os_user(),
+            "origin": actor.origin,
+            "action": action,
+            "reservation_id": reservation_id,
+            "hotel_reservation_id": hotel_reservation_id,
+            "before": dumps(before if before is not None else {}),
+            "after": dumps(after if after is not None else {}),
+            "detail": detail,
+        }
         keys = store.keys
         mac = seal(keys.audit_key(), last["hmac"] if last else "", row) if keys is not None else ""
         row["hmac"] = mac
-        c.execute(f"INSERT INTO audit_log({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                  tuple(row.values()))
+        c.execute(f"INSERT INTO audit_log({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
         if keys is not None:
             store.after_commit.append(functools.partial(_advance_head, store, row_id, mac))
     return row_id
@@ -100,46 +115,72 @@ class Verdict:
     triggers_missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "rows": self.rows, "head_rows": self.head_rows, "problem": self.problem,
-                "triggers_missing": self.triggers_missing}
+        return {
+            "ok": self.ok,
+            "rows": self.rows,
+            "head_rows": self.head_rows,
+            "problem": self.problem,
+            "triggers_missing": self.triggers_missing,
+        }
 
 
 def verify(store: Store) -> Verdict:
     """Walk the chain from the first row; compare its end with the head kept beside the key."""
     keys = store.keys
     key, head = keys.audit_key(), keys.head()
-    present = {r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                            "AND tbl_name = 'audit_log'")}
+    present = {
+        r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+    }
     missing = [t for t in TRIGGERS if t not in present]
     previous, last_id, rows = "", 0, 0
     problem: dict[str, Any] | None = None
     cursor = store.conn.execute(f"SELECT {', '.join(SEALED_COLUMNS)}, hmac FROM audit_log ORDER BY id")
     for row in cursor:
         if row["id"] != last_id + 1:
-            problem = _problem("removed", last_id + 1, f"row {last_id + 1}"
-                               + (f" to {row['id'] - 1}" if row["id"] - 1 > last_id + 1 else "")
-                               + f" removed: row {row['id']} follows row {last_id}")
+            problem = _problem(
+                "removed",
+                last_id + 1,
+                f"row {last_id + 1}"
+                + (f" to {row['id'] - 1}" if row["id"] - 1 > last_id + 1 else "")
+                + f" removed: row {row['id']} follows row {last_id}",
+            )
             break
         mac = seal(key, previous, dict(row))
         if row["hmac"] != mac:
             inserted = row["hmac"] == "" or (head is not None and row["id"] > head.last_id)
-            problem = _problem("inserted" if inserted else "changed", row["id"],
-                               f"row {row['id']} " + ("inserted: it does not follow the chain" if inserted else
-                                                      "changed since it was written: its HMAC does not match"))
+            problem = _problem(
+                "inserted" if inserted else "changed",
+                row["id"],
+                f"row {row['id']} "
+                + (
+                    "inserted: it does not follow the chain"
+                    if inserted
+                    else "changed since it was written: its HMAC does not match"
+                ),
+            )
             break
         previous, last_id, rows = mac, int(row["id"]), rows + 1
     cursor.close()
     if problem is None and head is not None:
         if last_id < head.last_id:
-            problem = _problem("removed", last_id + 1, f"row {last_id + 1}"
-                               + (f" to {head.last_id}" if head.last_id > last_id + 1 else "")
-                               + f" removed from the end: the log had {head.rows} rows, it has {rows}")
+            problem = _problem(
+                "removed",
+                last_id + 1,
+                f"row {last_id + 1}"
+                + (f" to {head.last_id}" if head.last_id > last_id + 1 else "")
+                + f" removed from the end: the log had {head.rows} rows, it has {rows}",
+            )
         elif head.last_id and _hmac_of(store, head.last_id) != head.hmac:
-            problem = _problem("changed", head.last_id, f"row {head.last_id} changed: the head beside the key "
-                                                        "does not match it")
+            problem = _problem(
+                "changed", head.last_id, f"row {head.last_id} changed: the head beside the key does not match it"
+            )
     if problem is None and head is None:
-        problem = _problem("unknown", 0, f"no audit head at {keys.head_path}: the chain was never started with "
-                                         "this key (open the store once with this config)")
+        problem = _problem(
+            "unknown",
+            0,
+            f"no audit head at {keys.head_path}: the chain was never started with "
+            "this key (open the store once with this config)",
+        )
     if problem is None and missing:
         problem = _problem("triggers", 0, f"the audit log's triggers were dropped: {', '.join(missing)}")
     return Verdict(problem is None, rows, head.rows if head else 0, problem, missing)
@@ -154,14 +195,21 @@ def _hmac_of(store: Store, row_id: int) -> str | None:
     return None if value is None else str(value)
 
 
-def audit_rows(store: Store, *, reservation_id: int | None = None, actor: str | None = None,
-               action: str | None = None, origin: str | None = None, since: str | None = None,
-               until: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+def audit_rows(
+    store: Store,
+    *,
+    reservation_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    origin: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
     """Audit rows, newest first, filtered by reservation, user, action, origin and dates (YYYY-MM-DD)."""
     sql = "SELECT * FROM audit_log WHERE 1=1"
     params: list[Any] = []
-    for column, value in (("reservation_id", reservation_id), ("actor", actor), ("action", action),
-                          ("origin", origin)):
+    for column, value in (("reservation_id", reservation_id), ("actor", actor), ("action", action), ("origin", origin)):
         if value is not None:
             sql += f" AND {column} = ?"
             params.append(value)

@@ -38,34 +38,58 @@ PENDING_DAYS = 14
 
 # name, agency, share (how many of every 100 rows), capital-letter names, markets.
 OPERATORS: tuple[tuple[str, str, int, bool, tuple[str, ...]], ...] = (
-    ("tui", "TUI", 14, False, ("UK", "DE", "NL")), ("jet2", "JET2", 9, False, ("UK",)),
-    ("pegas", "PEGAS", 8, True, ("RU", "PL")), ("anex", "ANEX", 8, True, ("RU", "PL", "TR")),
-    ("hotelbeds", "HBEDS", 6, True, ("DE", "UK", "NL", "PL")), ("ets", "ETS", 6, False, ("TR",)),
-    ("coral", "CORAL", 4, False, ("RU",)), ("fti", "FTI", 4, False, ("DE",)), ("dertour", "DER", 4, False, ("DE",)),
-    ("alltours", "ALLT", 3, False, ("DE", "NL")), ("schauinsland", "SLR", 3, False, ("DE",)),
-    ("itaka", "ITAKA", 3, False, ("PL",)), ("rainbow", "RNBW", 3, False, ("PL",)),
-    ("webbeds", "WEBB", 3, True, ("UK", "DE", "RU")), ("w2m", "W2M", 2, True, ("UK", "NL")),
-    ("sunexpress", "SUNX", 2, False, ("TR", "DE")), ("odeon", "ODEON", 2, False, ("TR",)),
-    ("joinup", "JOIN", 2, True, ("RU", "TR")), ("intourist", "INTR", 2, False, ("RU",)),
-    ("onthebeach", "OTB", 2, False, ("UK",)), ("loveholidays", "LOVE", 2, False, ("UK",)),
-    ("corendon", "CORN", 2, False, ("NL", "TR")), ("sunweb", "SUNW", 2, False, ("NL",)),
-    ("setur", "SETUR", 2, False, ("TR",)), ("jolly", "JOLLY", 2, False, ("TR",)),
+    ("tui", "TUI", 14, False, ("UK", "DE", "NL")),
+    ("jet2", "JET2", 9, False, ("UK",)),
+    ("pegas", "PEGAS", 8, True, ("RU", "PL")),
+    ("anex", "ANEX", 8, True, ("RU", "PL", "TR")),
+    ("hotelbeds", "HBEDS", 6, True, ("DE", "UK", "NL", "PL")),
+    ("ets", "ETS", 6, False, ("TR",)),
+    ("coral", "CORAL", 4, False, ("RU",)),
+    ("fti", "FTI", 4, False, ("DE",)),
+    ("dertour", "DER", 4, False, ("DE",)),
+    ("alltours", "ALLT", 3, False, ("DE", "NL")),
+    ("schauinsland", "SLR", 3, False, ("DE",)),
+    ("itaka", "ITAKA", 3, False, ("PL",)),
+    ("rainbow", "RNBW", 3, False, ("PL",)),
+    ("webbeds", "WEBB", 3, True, ("UK", "DE", "RU")),
+    ("w2m", "W2M", 2, True, ("UK", "NL")),
+    ("sunexpress", "SUNX", 2, False, ("TR", "DE")),
+    ("odeon", "ODEON", 2, False, ("TR",)),
+    ("joinup", "JOIN", 2, True, ("RU", "TR")),
+    ("intourist", "INTR", 2, False, ("RU",)),
+    ("onthebeach", "OTB", 2, False, ("UK",)),
+    ("loveholidays", "LOVE", 2, False, ("UK",)),
+    ("corendon", "CORN", 2, False, ("NL", "TR")),
+    ("sunweb", "SUNW", 2, False, ("NL",)),
+    ("setur", "SETUR", 2, False, ("TR",)),
+    ("jolly", "JOLLY", 2, False, ("TR",)),
 )
 
 NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "UK": (("Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Emily", "Charlie", "Sophie"),
-           ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Wright", "O'Brien")),
-    "DE": (("Lukas", "Anna", "Maximilian", "Lea", "Jonas", "Hannah", "Jürgen", "Käthe", "Felix", "Marie"),
-           ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Schäfer", "Größer", "Koch", "Becker")),
-    "NL": (("Daan", "Emma", "Sem", "Julia", "Lucas", "Tess"),
-           ("de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser")),
-    "RU": (("Александр", "Мария", "Дмитрий", "Анна", "Сергей", "Елена", "Иван", "Ольга", "Alexey", "Natalia"),
-           ("Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Petrov", "Volkova", "Ivanova",
-            "Щукин")),
-    "PL": (("Jakub", "Zuzanna", "Łukasz", "Małgorzata", "Paweł", "Agnieszka", "Wojciech", "Joanna"),
-           ("Nowak", "Kowalski", "Wiśniewska", "Wójcik", "Kamiński", "Lewandowska", "Zieliński", "Szymańska")),
-    "TR": (("Mehmet", "Ayşe", "Mustafa", "Fatma", "Ahmet", "Zeynep", "Emre", "Elif", "Çağrı", "Gülşen"),
-           ("Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Yıldız", "Öztürk", "Aydın", "Arslan", "Doğan")),
+    "UK": (
+        ("Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Emily", "Charlie", "Sophie"),
+        ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Wright", "O'Brien"),
+    ),
+    "DE": (
+        ("Lukas", "Anna", "Maximilian", "Lea", "Jonas", "Hannah", "Jürgen", "Käthe", "Felix", "Marie"),
+        ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Schäfer", "Größer", "Koch", "Becker"),
+    ),
+    "NL": (
+        ("Daan", "Emma", "Sem", "Julia", "Lucas", "Tess"),
+        ("de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser"),
+    ),
+    "RU": (
+        ("Александр", "Мария", "Дмитрий", "Анна", "Сергей", "Елена", "Иван", "Ольга", "Alexey", "Natalia"),
+        ("Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Petrov", "Volkova", "Ivanova", "Щукин"),
+    ),
+    "PL": (
+        ("Jakub", "Zuzanna", "Łukasz", "Małgorzata", "Paweł", "Agnieszka", "Wojciech", "Joanna"),
+        ("Nowak", "Kowalski", "Wiśniewska", "Wójcik", "Kamiński", "Lewandowska", "Zieliński", "Szymańska"),
+    ),
+    "TR": (
+        ("Mehmet", "Ayşe", "Mustafa", "Fatma", "Ahmet", "Zeynep", "Emre", "Elif", "Çağrı", "Gülşen"),
+        ("Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Yıldız", "Öztürk", "Aydın", "Arslan", "Doğan"),
+    ),
 }
 NATIONALITY = {"UK": "GB", "DE": "DE", "NL": "NL", "RU": "RU", "PL": "PL", "TR": "TR"}
 ROOMS = (("STD", 50), ("SV", 22), ("FAM", 14), ("SGL", 6), ("SUI", 6), ("VIL", 2))
@@ -75,14 +99,57 @@ CHECKS = {name: {"state": "ok", "message": ""} for name in ("price", "stop_sale"
 PRICE_OFF = {**CHECKS, "price": {"state": "mismatch", "message": "operator price 8% under the contract"}}
 
 RESERVATION_COLUMNS = (
-    "id", "raw_id", "operator", "voucher", "version", "is_latest", "content", "status", "flags", "agency",
-    "check_in", "check_out", "nights", "rooms", "adults", "child_ages", "room", "board", "rate", "market",
-    "nationality", "hotel_room", "hotel_board", "hotel_rate", "hotel_market", "hotel_agency", "guest_names",
-    "total_minor", "currency", "sale_date", "created_at", "fingerprint", "checks", "clean", "decided_at",
-    "decided_by", "reject_reason",
+    "id",
+    "raw_id",
+    "operator",
+    "voucher",
+    "version",
+    "is_latest",
+    "content",
+    "status",
+    "flags",
+    "agency",
+    "check_in",
+    "check_out",
+    "nights",
+    "rooms",
+    "adults",
+    "child_ages",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "nationality",
+    "hotel_room",
+    "hotel_board",
+    "hotel_rate",
+    "hotel_market",
+    "hotel_agency",
+    "guest_names",
+    "total_minor",
+    "currency",
+    "sale_date",
+    "created_at",
+    "fingerprint",
+    "checks",
+    "clean",
+    "decided_at",
+    "decided_by",
+    "reject_reason",
 )
-RAW_COLUMNS = ("id", "sha256", "operator", "channel", "received_at", "stored_at", "size", "body", "parse_state",
-               "parsed_at", "attempts")
+RAW_COLUMNS = (
+    "id",
+    "sha256",
+    "operator",
+    "channel",
+    "received_at",
+    "stored_at",
+    "size",
+    "body",
+    "parse_state",
+    "parsed_at",
+    "attempts",
+)
 GUEST_COLUMNS = ("reservation_id", "position", "first_name", "last_name", "age", "nationality")
 
 
@@ -94,8 +161,7 @@ class _Batch:
     search: list[tuple[int, str]]
 
 
-def fill(store: Store, rows: int, *, today: date, seed: int = 18,
-         progress: Callable[[int], None] | None = None) -> int:
+def fill(store: Store, rows: int, *, today: date, seed: int = 18, progress: Callable[[int], None] | None = None) -> int:
     """Add ``rows`` operator reservations (every version a row) ending ``today``; returns how many were added.
 
     The rows take ids after those already stored, so a demo hotel's own bookings stay as they are.
@@ -114,7 +180,7 @@ def fill(store: Store, rows: int, *, today: date, seed: int = 18,
         written += len(batch.reservations)
         if progress is not None:
             progress(written)
-    store.conn.execute("ANALYZE")   # the planner's figures were those of a much smaller store
+    store.conn.execute("ANALYZE")  # the planner's figures were those of a much smaller store
     return written
 
 
@@ -139,7 +205,7 @@ def _batches(rows: int, today: date, seed: int, first_id: int, first_raw: int) -
     step = span / rows
     operators = [op for op in OPERATORS for _ in range(op[2])]
     batch = _Batch([], [], [], [])
-    made, serial = 0, first_id   # vouchers numbered after any earlier bulk history's
+    made, serial = 0, first_id  # vouchers numbered after any earlier bulk history's
     while made < rows:
         arrived = end - span + step * made
         op = rnd.choice(operators)
@@ -159,21 +225,38 @@ def _batches(rows: int, today: date, seed: int, first_id: int, first_raw: int) -
 def _add(batch: _Batch, row: dict[str, Any], rid: int, raw_id: int) -> None:
     guests = row.pop("guests")
     stamp = row["created_at"]
-    body = orjson.dumps({"voucher": row["voucher"], "content": row["content"], "agency": row["agency"],
-                         "check_in": row["check_in"], "check_out": row["check_out"], "room": row["room"],
-                         "board": row["board"], "adults": row["adults"], "total": row["total_minor"] / 100,
-                         "currency": "EUR", "guests": [{"first_name": f, "last_name": n, "age": a}
-                                                       for f, n, a in guests]})
-    batch.raws.append((raw_id, f"bulk-{raw_id:012d}", row["operator"], "bulk", stamp, stamp, len(body), body,
-                       "parsed", stamp, 1))
+    body = orjson.dumps(
+        {
+            "voucher": row["voucher"],
+            "content": row["content"],
+            "agency": row["agency"],
+            "check_in": row["check_in"],
+            "check_out": row["check_out"],
+            "room": row["room"],
+            "board": row["board"],
+            "adults": row["adults"],
+            "total": row["total_minor"] / 100,
+            "currency": "EUR",
+            "guests": [{"first_name": f, "last_name": n, "age": a} for f, n, a in guests],
+        }
+    )
+    batch.raws.append(
+        (raw_id, f"bulk-{raw_id:012d}", row["operator"], "bulk", stamp, stamp, len(body), body, "parsed", stamp, 1)
+    )
     row.update(id=rid, raw_id=raw_id)
     batch.reservations.append(tuple(row[c] for c in RESERVATION_COLUMNS))
     batch.guests.extend((rid, k, first, last, age, row["nationality"]) for k, (first, last, age) in enumerate(guests))
     batch.search.append((rid, search_fold(f"{row['voucher']} {row['guest_names']}")))
 
 
-def _versions(rnd: random.Random, op: tuple[str, str, int, bool, tuple[str, ...]], serial: int,
-              arrived: datetime, end: datetime, count: int) -> Iterator[dict[str, Any]]:
+def _versions(
+    rnd: random.Random,
+    op: tuple[str, str, int, bool, tuple[str, ...]],
+    serial: int,
+    arrived: datetime,
+    end: datetime,
+    count: int,
+) -> Iterator[dict[str, Any]]:
     """One voucher's versions: new, then changes, the last perhaps a cancellation."""
     name, agency, _, capitals, markets = op
     market = rnd.choice(markets)
@@ -203,18 +286,40 @@ def _versions(rnd: random.Random, op: tuple[str, str, int, bool, tuple[str, ...]
         status, decided = _status(rnd, created, end, latest)
         price_off = rnd.random() < 0.06
         yield {
-            "operator": name, "voucher": voucher, "version": version, "is_latest": int(latest), "content": content,
-            "status": status, "flags": "[]", "agency": agency, "check_in": check_in.isoformat(),
-            "check_out": (check_in + timedelta(days=nights)).isoformat(), "nights": nights, "rooms": 1,
-            "adults": adults, "child_ages": dumps(child_ages), "room": room, "board": board, "rate": f"{agency}26",
-            "market": market, "nationality": NATIONALITY[market], "hotel_room": room, "hotel_board": board,
-            "hotel_rate": f"{agency}26", "hotel_market": market, "hotel_agency": agency,
+            "operator": name,
+            "voucher": voucher,
+            "version": version,
+            "is_latest": int(latest),
+            "content": content,
+            "status": status,
+            "flags": "[]",
+            "agency": agency,
+            "check_in": check_in.isoformat(),
+            "check_out": (check_in + timedelta(days=nights)).isoformat(),
+            "nights": nights,
+            "rooms": 1,
+            "adults": adults,
+            "child_ages": dumps(child_ages),
+            "room": room,
+            "board": board,
+            "rate": f"{agency}26",
+            "market": market,
+            "nationality": NATIONALITY[market],
+            "hotel_room": room,
+            "hotel_board": board,
+            "hotel_rate": f"{agency}26",
+            "hotel_market": market,
+            "hotel_agency": agency,
             "guest_names": "; ".join(" ".join(p for p in (last, first) if p) for first, last, _ in guests),
-            "total_minor": per_night * nights * 100, "currency": "EUR",
+            "total_minor": per_night * nights * 100,
+            "currency": "EUR",
             "sale_date": min(created.date(), check_in - timedelta(days=1)).isoformat(),
-            "created_at": created.isoformat(timespec="seconds"), "fingerprint": f"bulk-{voucher}-{version}",
-            "checks": dumps(PRICE_OFF if price_off else CHECKS), "clean": int(not price_off),
-            "decided_at": decided, "decided_by": "desk" if decided else "",
+            "created_at": created.isoformat(timespec="seconds"),
+            "fingerprint": f"bulk-{voucher}-{version}",
+            "checks": dumps(PRICE_OFF if price_off else CHECKS),
+            "clean": int(not price_off),
+            "decided_at": decided,
+            "decided_by": "desk" if decided else "",
             "reject_reason": "closed for sale on these dates" if status == "rejected" else "",
             "guests": guests,
         }
@@ -228,12 +333,14 @@ def _status(rnd: random.Random, created: datetime, end: datetime, latest: bool) 
     return ("rejected" if rnd.random() < 0.05 else "confirmed"), decided
 
 
-def _guests(rnd: random.Random, market: str, capitals: bool, adults: int,
-            child_ages: list[int]) -> list[tuple[str, str, int | None]]:
+def _guests(
+    rnd: random.Random, market: str, capitals: bool, adults: int, child_ages: list[int]
+) -> list[tuple[str, str, int | None]]:
     firsts, lasts = NAMES[market]
     surname = rnd.choice(lasts)
     people: list[tuple[str, str, int | None]] = [
-        (rnd.choice(firsts), surname if k == 0 else rnd.choice(lasts), None) for k in range(adults)]
+        (rnd.choice(firsts), surname if k == 0 else rnd.choice(lasts), None) for k in range(adults)
+    ]
     people += [(rnd.choice(firsts), surname, age) for age in child_ages]
     if market == "RU" and rnd.random() < 0.5:
         # Russian operators often send Latin capitals, as the passport spells them.

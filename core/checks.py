@@ -37,8 +37,9 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
             "overbooking": CheckOutcome(CheckState.SKIPPED, "cancellation"),
         }
     if "room" in missing or not facts.check_in or not facts.check_out:
-        room_unknown = CheckOutcome(CheckState.SKIPPED,
-                                    "room type not mapped" if "room" in missing else "no stay dates")
+        room_unknown = CheckOutcome(
+            CheckState.SKIPPED, "room type not mapped" if "room" in missing else "no stay dates"
+        )
     else:
         room_unknown = None
     if missing:
@@ -55,8 +56,10 @@ def run_checks(facts: StayFacts, ctx: CheckContext, missing: list[str]) -> dict[
     }
 
 
-HOLDERS_SQL = ("SELECT v.operator, v.voucher, h.id, h.number, h.status FROM hotel_vouchers v "
-               "JOIN hotel_reservations h ON h.id = v.hotel_reservation_id WHERE v.voucher IN ({marks})")
+HOLDERS_SQL = (
+    "SELECT v.operator, v.voucher, h.id, h.number, h.status FROM hotel_vouchers v "
+    "JOIN hotel_reservations h ON h.id = v.hotel_reservation_id WHERE v.voucher IN ({marks})"
+)
 
 
 def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
@@ -67,7 +70,7 @@ def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
     found: dict[str, list[Any]] = {}
     ordered = sorted(vouchers)
     for i in range(0, len(ordered), 500):
-        chunk = ordered[i:i + 500]
+        chunk = ordered[i : i + 500]
         for row in ctx.store.conn.execute(HOLDERS_SQL.format(marks=", ".join("?" * len(chunk))), chunk):
             found.setdefault(row["voucher"], []).append(row)
     ctx.cache["voucher_holders"] = {"asked": set(vouchers), "found": found}
@@ -84,14 +87,13 @@ class BookStays:
 
     start: date
     end: date
-    rows: list[dict[str, Any]]             # id, number, room, rooms, names (folded), check_in, check_out (dates)
-    starts: list[date]                      # rows' check-in dates, for bisect
-    longest: int                            # the longest stay, in nights
-    by_room: dict[str, Counter[date]] = field(default_factory=dict)   # rooms taken per night, filled on first use
+    rows: list[dict[str, Any]]  # id, number, room, rooms, names (folded), check_in, check_out (dates)
+    starts: list[date]  # rows' check-in dates, for bisect
+    longest: int  # the longest stay, in nights
+    by_room: dict[str, Counter[date]] = field(default_factory=dict)  # rooms taken per night, filled on first use
 
     def covers(self, facts: StayFacts) -> bool:
-        return bool(facts.check_in and facts.check_out and self.start <= facts.check_in
-                    and facts.check_out <= self.end)
+        return bool(facts.check_in and facts.check_out and self.start <= facts.check_in and facts.check_out <= self.end)
 
     def overlapping(self, check_in: date, check_out: date) -> list[dict[str, Any]]:
         first = bisect_left(self.starts, check_in - timedelta(days=self.longest))
@@ -128,12 +130,22 @@ def prefetch_book_stays(ctx: CheckContext, stays: list[tuple[date | None, date |
     start, end = min(a for a, _ in dated), max(b for _, b in dated)
     rows = []
     for r in ctx.store.conn.execute(
-            "SELECT id, number, room, rooms, guest_names, check_in, check_out FROM hotel_reservations "
-            "WHERE status = 'active' AND check_in < ? AND check_out > ? ORDER BY check_in",
-            (end.isoformat(), start.isoformat())):
-        rows.append({"id": r["id"], "number": r["number"], "room": r["room"], "rooms": r["rooms"],
-                     "guest_names": r["guest_names"], "names": fold_name(r["guest_names"]),
-                     "check_in": date.fromisoformat(r["check_in"]), "check_out": date.fromisoformat(r["check_out"])})
+        "SELECT id, number, room, rooms, guest_names, check_in, check_out FROM hotel_reservations "
+        "WHERE status = 'active' AND check_in < ? AND check_out > ? ORDER BY check_in",
+        (end.isoformat(), start.isoformat()),
+    ):
+        rows.append(
+            {
+                "id": r["id"],
+                "number": r["number"],
+                "room": r["room"],
+                "rooms": r["rooms"],
+                "guest_names": r["guest_names"],
+                "names": fold_name(r["guest_names"]),
+                "check_in": date.fromisoformat(r["check_in"]),
+                "check_out": date.fromisoformat(r["check_out"]),
+            }
+        )
     longest = max(((r["check_out"] - r["check_in"]).days for r in rows), default=0)
     ctx.cache["book_stays"] = BookStays(start, end, rows, [r["check_in"] for r in rows], longest)
 
@@ -169,17 +181,24 @@ def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         ours = conn.execute(
             "SELECT 1 FROM operator_reservations o JOIN hotel_reservations h ON h.id = o.hotel_reservation_id "
             "WHERE o.operator = ? AND o.voucher = ? AND (h.id = ? OR (h.pms_number != '' AND h.pms_number = ?))",
-            (facts.operator, facts.voucher, linked["id"], linked["number"])).fetchone()
+            (facts.operator, facts.voucher, linked["id"], linked["number"]),
+        ).fetchone()
         if ours is None:
-            return CheckOutcome(CheckState.FAIL, f"voucher already in the hotel book as {linked['number']}",
-                                {"hotel_number": linked["number"]})
+            return CheckOutcome(
+                CheckState.FAIL,
+                f"voucher already in the hotel book as {linked['number']}",
+                {"hotel_number": linked["number"]},
+            )
         return CheckOutcome(CheckState.OK, f"saved as {linked['number']}", {"hotel_number": linked["number"]})
     if facts.content != Content.NEW:
         if linked is None:
             return CheckOutcome(CheckState.WARN, f"no booking with voucher {facts.voucher} in the hotel book")
         return CheckOutcome(CheckState.OK, f"matches {linked['number']}", {"hotel_number": linked["number"]})
-    matches = [{"hotel_number": h["number"], "reason": f"same voucher from {h['operator']}"}
-               for h in holders if h["operator"] != facts.operator]
+    matches = [
+        {"hotel_number": h["number"], "reason": f"same voucher from {h['operator']}"}
+        for h in holders
+        if h["operator"] != facts.operator
+    ]
     matches.extend(_surname_matches(facts, ctx))
     if matches:
         text = "; ".join(f"{m['hotel_number']} ({m['reason']})" for m in matches[:3])
@@ -193,8 +212,9 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
     prefetched = _book_stays(facts, ctx)
     if prefetched is not None:
         stays, own = prefetched
-        return _names_found(facts, [r for r in stays.overlapping(facts.check_in, facts.check_out)
-                                    if r["id"] not in own])
+        return _names_found(
+            facts, [r for r in stays.overlapping(facts.check_in, facts.check_out) if r["id"] not in own]
+        )
     rows = ctx.store.conn.execute(
         "SELECT h.number, h.guest_names, h.check_in, h.check_out FROM hotel_reservations h "
         "WHERE h.status = 'active' AND h.check_in < ? AND h.check_out > ? "
@@ -202,8 +222,18 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
         "AND v.operator = ? AND v.voucher = ?)",
         (facts.check_out.isoformat(), facts.check_in.isoformat(), facts.operator, facts.voucher),
     ).fetchall()
-    return _names_found(facts, [{"number": r["number"], "names": fold_name(r["guest_names"]),
-                                 "check_in": r["check_in"], "check_out": r["check_out"]} for r in rows])
+    return _names_found(
+        facts,
+        [
+            {
+                "number": r["number"],
+                "names": fold_name(r["guest_names"]),
+                "check_in": r["check_in"],
+                "check_out": r["check_out"],
+            }
+            for r in rows
+        ],
+    )
 
 
 def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -216,32 +246,41 @@ def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str,
         names = r["names"]
         hit = next((s for s in wanted if s and s in names), None)
         if hit:
-            found.append({"hotel_number": r["number"],
-                          "reason": f"guest {hit.title()} stays {r['check_in']}..{r['check_out']}"})
+            found.append(
+                {"hotel_number": r["number"], "reason": f"guest {hit.title()} stays {r['check_in']}..{r['check_out']}"}
+            )
     return found
 
 
 def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     stops = ctx.cache.get("stop_sales")
     if stops is None:
-        stops = ctx.store.all('SELECT id, room, start, "end", operator, reason FROM stop_sales '
-                              'WHERE removed_at IS NULL')
+        stops = ctx.store.all(
+            'SELECT id, room, start, "end", operator, reason FROM stop_sales WHERE removed_at IS NULL'
+        )
         ctx.cache["stop_sales"] = stops
     if not stops:
         return CheckOutcome(CheckState.OK, "open for sale")
-    assert facts.check_in is not None    # run_checks skips this check without stay dates
+    assert facts.check_in is not None  # run_checks skips this check without stay dates
     first = facts.check_in.isoformat()
     last = facts.nights[-1].isoformat() if facts.nights else first
-    hits = [s for s in stops
-            if (not s["room"] or s["room"] == facts.hotel_room)
-            and (not s["operator"] or s["operator"] == facts.operator)
-            and s["start"] <= last and s["end"] >= first]
+    hits = [
+        s
+        for s in stops
+        if (not s["room"] or s["room"] == facts.hotel_room)
+        and (not s["operator"] or s["operator"] == facts.operator)
+        and s["start"] <= last
+        and s["end"] >= first
+    ]
     if not hits:
         return CheckOutcome(CheckState.OK, "open for sale")
     s = hits[0]
     what = s["room"] or "all rooms"
-    return CheckOutcome(CheckState.FAIL, f"stop-sale on {what} {s['start']}..{s['end']}"
-                        + (f" ({s['reason']})" if s["reason"] else ""), {"stop_sale_ids": [h["id"] for h in hits]})
+    return CheckOutcome(
+        CheckState.FAIL,
+        f"stop-sale on {what} {s['start']}..{s['end']}" + (f" ({s['reason']})" if s["reason"] else ""),
+        {"stop_sale_ids": [h["id"] for h in hits]},
+    )
 
 
 def release_days(ctx: CheckContext, operator: str) -> int:
@@ -263,11 +302,17 @@ def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         # A stay in progress (or over) cannot be released any more: a new booking for it is late whatever
         # its sale date says; a change to it (an extension, a name) is worth a look.
         state = CheckState.FAIL if facts.content == Content.NEW else CheckState.WARN
-        return CheckOutcome(state, f"the stay began on {facts.check_in}, {(today - facts.check_in).days} day(s) "
-                                   "ago", {"lead_days": lead, "release_days": days, "begun": True})
+        return CheckOutcome(
+            state,
+            f"the stay began on {facts.check_in}, {(today - facts.check_in).days} day(s) ago",
+            {"lead_days": lead, "release_days": days, "begun": True},
+        )
     if lead < days:
-        return CheckOutcome(CheckState.FAIL, f"booked {lead} days before check-in; release is {days} days",
-                            {"lead_days": lead, "release_days": days})
+        return CheckOutcome(
+            CheckState.FAIL,
+            f"booked {lead} days before check-in; release is {days} days",
+            {"lead_days": lead, "release_days": days},
+        )
     return CheckOutcome(CheckState.OK, f"booked {lead} days ahead", {"lead_days": lead, "release_days": days})
 
 
@@ -284,18 +329,26 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     if prefetched is not None:
         stays, own = prefetched
         taken = stays.taken(facts.hotel_room)
-        if own:   # a booking already in the book is not counted against itself
+        if own:  # a booking already in the book is not counted against itself
             taken = taken.copy()
             for r in stays.overlapping(facts.check_in, facts.check_out):
                 if r["id"] in own and r["room"] == facts.hotel_room:
                     spread(taken, r, stays.start, stays.end, sign=-1)
     else:
-        taken = confirmed_rooms_by_night(ctx.store, facts.hotel_room, facts.check_in, facts.check_out,
-                                         exclude_voucher=(facts.operator, facts.voucher))
+        taken = confirmed_rooms_by_night(
+            ctx.store,
+            facts.hotel_room,
+            facts.check_in,
+            facts.check_out,
+            exclude_voucher=(facts.operator, facts.voucher),
+        )
     over = [d for d in facts.nights if taken.get(d, 0) + facts.rooms > capacity]
     if over:
         nights = ", ".join(d.isoformat() for d in over[:3]) + (" …" if len(over) > 3 else "")
-        return CheckOutcome(CheckState.FAIL, f"over capacity ({capacity}) on {len(over)} night(s): {nights}",
-                            {"nights": [d.isoformat() for d in over], "capacity": capacity})
+        return CheckOutcome(
+            CheckState.FAIL,
+            f"over capacity ({capacity}) on {len(over)} night(s): {nights}",
+            {"nights": [d.isoformat() for d in over], "capacity": capacity},
+        )
     free = min((capacity - taken.get(d, 0) for d in facts.nights), default=capacity)
     return CheckOutcome(CheckState.OK, f"{free} room(s) left on the fullest night")

@@ -20,9 +20,9 @@ from core.errors import ConfigError
 
 @dataclass
 class OperatorConfig:
-    name: str                               # short key used everywhere: "tui", "jet2"
-    kind: str                               # connector kind: folder, ota-pull, jsonapi, mail ...
-    title: str = ""                         # shown to people: "TUI Destimo"
+    name: str  # short key used everywhere: "tui", "jet2"
+    kind: str  # connector kind: folder, ota-pull, jsonapi, mail ...
+    title: str = ""  # shown to people: "TUI Destimo"
     enabled: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
 

@@ -11,8 +11,7 @@ from core.private import write_private
 from core.store import Store, now_iso, rowid
 
 
-def save_document(store: Store, doc: Document, *, raw_id: int | None = None,
-                  reservation_id: int | None = None) -> int:
+def save_document(store: Store, doc: Document, *, raw_id: int | None = None, reservation_id: int | None = None) -> int:
     """Write the file once (by sha256) under the documents folder and record it."""
     sha = hashlib.sha256(doc.body).hexdigest()
     rel = Path(sha[:2]) / sha

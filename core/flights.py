@@ -14,8 +14,15 @@ from typing import Any
 
 from core.errors import InvalidInput
 
-DIRECTIONS = {"arrival": "arrival", "inbound": "arrival", "outbound": "arrival", "in": "arrival",
-              "departure": "departure", "return": "departure", "out": "departure"}
+DIRECTIONS = {
+    "arrival": "arrival",
+    "inbound": "arrival",
+    "outbound": "arrival",
+    "in": "arrival",
+    "departure": "departure",
+    "return": "departure",
+    "out": "departure",
+}
 """Words for the two legs, seen from the hotel: the guest's outbound (inbound to the hotel) leg arrives,
 the return leg departs."""
 
@@ -54,7 +61,7 @@ def _first(record: dict[str, Any], keys: tuple[str, ...]) -> str:
 
 def normalise_flight(record: Any) -> dict[str, str]:
     """One flight as ``{direction, number, route, time}``; ``FlightError`` when it is not an object."""
-    if isinstance(record, str):   # a bare flight number
+    if isinstance(record, str):  # a bare flight number
         return {"direction": "", "number": _text(record), "route": "", "time": ""}
     if not isinstance(record, dict):
         raise FlightError(f"a flight must be an object or a flight number, not {record!r}"[:120])
@@ -63,8 +70,12 @@ def normalise_flight(record: Any) -> dict[str, str]:
     if not route:
         ends = [_first(record, FROM_KEYS), _first(record, TO_KEYS)]
         route = "-".join(e for e in ends if e)
-    return {"direction": direction, "number": _first(record, NUMBER_KEYS), "route": route,
-            "time": _first(record, TIME_KEYS)}
+    return {
+        "direction": direction,
+        "number": _first(record, NUMBER_KEYS),
+        "route": route,
+        "time": _first(record, TIME_KEYS),
+    }
 
 
 def normalise_flights(value: Any) -> list[dict[str, str]]:

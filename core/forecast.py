@@ -35,9 +35,15 @@ class ForecastNight:
         return self.capacity - self.confirmed - self.pending
 
     def as_dict(self) -> dict[str, Any]:
-        return {"date": self.date.isoformat(), "capacity": self.capacity, "confirmed": self.confirmed,
-                "available": self.available, "pending": self.pending, "total": self.total,
-                "expected_available": self.expected_available}
+        return {
+            "date": self.date.isoformat(),
+            "capacity": self.capacity,
+            "confirmed": self.confirmed,
+            "available": self.available,
+            "pending": self.pending,
+            "total": self.total,
+            "expected_available": self.expected_available,
+        }
 
 
 def shifted(day: date, days: int) -> date:
@@ -60,15 +66,20 @@ def _spread(rows: Iterable[tuple[str, str, int]], start: date, end: date) -> Cou
     return taken
 
 
-def confirmed_rooms_by_night(store: Store, room: str, start: date, end: date,
-                             exclude_voucher: tuple[str, str] | None = None) -> Counter[date]:
-    sql = ("SELECT check_in, check_out, rooms FROM hotel_reservations h WHERE status = 'active' AND room = ? "
-           "AND check_in < ? AND check_out > ?")
+def confirmed_rooms_by_night(
+    store: Store, room: str, start: date, end: date, exclude_voucher: tuple[str, str] | None = None
+) -> Counter[date]:
+    sql = (
+        "SELECT check_in, check_out, rooms FROM hotel_reservations h WHERE status = 'active' AND room = ? "
+        "AND check_in < ? AND check_out > ?"
+    )
     params: list[Any] = [room, end.isoformat(), start.isoformat()]
     if exclude_voucher:
         # A change to a booking already in the book must not count the booking against itself.
-        sql += (" AND NOT EXISTS (SELECT 1 FROM hotel_vouchers v WHERE v.hotel_reservation_id = h.id "
-                "AND v.operator = ? AND v.voucher = ?)")
+        sql += (
+            " AND NOT EXISTS (SELECT 1 FROM hotel_vouchers v WHERE v.hotel_reservation_id = h.id "
+            "AND v.operator = ? AND v.voucher = ?)"
+        )
         params += list(exclude_voucher)
     return _spread(store.conn.execute(sql, params).fetchall(), start, end)
 

@@ -23,32 +23,52 @@ class BookError(InvalidInput):
 # -- room types and codes -------------------------------------------------------------
 def set_room_type(store: Store, code: str, name: str = "", capacity: int = 0) -> None:
     with store.transaction() as c:
-        c.execute("INSERT INTO room_types(code, name, capacity) VALUES (?, ?, ?) ON CONFLICT(code) DO UPDATE "
-                  "SET name = excluded.name, capacity = excluded.capacity", (code, name, capacity))
+        c.execute(
+            "INSERT INTO room_types(code, name, capacity) VALUES (?, ?, ?) ON CONFLICT(code) DO UPDATE "
+            "SET name = excluded.name, capacity = excluded.capacity",
+            (code, name, capacity),
+        )
 
 
 def set_hotel_code(store: Store, kind: str, code: str, name: str = "") -> None:
     with store.transaction() as c:
-        c.execute("INSERT INTO hotel_codes(kind, code, name) VALUES (?, ?, ?) ON CONFLICT(kind, code) DO UPDATE "
-                  "SET name = excluded.name", (kind, code, name))
+        c.execute(
+            "INSERT INTO hotel_codes(kind, code, name) VALUES (?, ?, ?) ON CONFLICT(kind, code) DO UPDATE "
+            "SET name = excluded.name",
+            (kind, code, name),
+        )
 
 
 # -- stop-sales --------------------------------------------------------------------
-def add_stop_sale(store: Store, actor: Actor, start: date, end: date, room: str = "", operator: str = "",
-                  reason: str = "") -> int:
+def add_stop_sale(
+    store: Store, actor: Actor, start: date, end: date, room: str = "", operator: str = "", reason: str = ""
+) -> int:
     if end < start:
         raise BookError(f"stop-sale ends {end} before it starts {start}")
     if room and store.scalar("SELECT 1 FROM room_types WHERE code = ?", (room,)) is None:
         raise BookError(f"unknown room type {room!r} (see: opdesk rooms)")
     with store.transaction() as c:
-        sid = rowid(c.execute(
-            'INSERT INTO stop_sales(room, start, "end", operator, reason, created_at, created_by) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (room, start.isoformat(), end.isoformat(), operator, reason, now_iso(), actor.name)))
-        record(store, actor, "stopsale_add",
-               after={"id": sid, "room": room, "start": start.isoformat(), "end": end.isoformat(),
-                      "operator": operator, "reason": reason},
-               detail=f"#{sid} {room or 'all rooms'} {start}..{end} {operator or 'all operators'} {reason}".strip())
+        sid = rowid(
+            c.execute(
+                'INSERT INTO stop_sales(room, start, "end", operator, reason, created_at, created_by) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (room, start.isoformat(), end.isoformat(), operator, reason, now_iso(), actor.name),
+            )
+        )
+        record(
+            store,
+            actor,
+            "stopsale_add",
+            after={
+                "id": sid,
+                "room": room,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "operator": operator,
+                "reason": reason,
+            },
+            detail=f"#{sid} {room or 'all rooms'} {start}..{end} {operator or 'all operators'} {reason}".strip(),
+        )
     return sid
 
 
@@ -69,8 +89,24 @@ def list_stop_sales(store: Store, include_removed: bool = False) -> list[dict[st
 
 
 # -- PMS import --------------------------------------------------------------------
-CSV_COLUMNS = ("number", "operator", "voucher", "room", "board", "check_in", "check_out", "adults", "children",
-               "guest_names", "total", "currency", "status", "rate", "market", "rooms")
+CSV_COLUMNS = (
+    "number",
+    "operator",
+    "voucher",
+    "room",
+    "board",
+    "check_in",
+    "check_out",
+    "adults",
+    "children",
+    "guest_names",
+    "total",
+    "currency",
+    "status",
+    "rate",
+    "market",
+    "rooms",
+)
 REQUIRED_COLUMNS = ("number", "room", "check_in", "check_out")
 
 
@@ -114,28 +150,40 @@ def import_reservations(store: Store, path: Path, actor: Actor) -> ImportReport:
             now = now_iso()
             if existing is None:
                 # The PMS's own number for a booking opdesk handed it: the same booking, not a second one.
-                existing = store.one("SELECT id FROM hotel_reservations WHERE pms_number = ? AND pms_number != '' "
-                                     "ORDER BY id LIMIT 1", (row["number"],))
+                existing = store.one(
+                    "SELECT id FROM hotel_reservations WHERE pms_number = ? AND pms_number != '' ORDER BY id LIMIT 1",
+                    (row["number"],),
+                )
                 if existing:
                     row["pms_number"] = row.pop("number")
             if existing:
                 sets = ", ".join(f"{k} = ?" for k in row)
-                c.execute(f"UPDATE hotel_reservations SET {sets}, updated_at = ? WHERE id = ?",
-                          (*row.values(), now, existing["id"]))
+                c.execute(
+                    f"UPDATE hotel_reservations SET {sets}, updated_at = ? WHERE id = ?",
+                    (*row.values(), now, existing["id"]),
+                )
                 hid = existing["id"]
                 report.updated += 1
             else:
                 cols = {**row, "origin": "import", "created_at": now, "updated_at": now}
-                hid = c.execute(f"INSERT INTO hotel_reservations({', '.join(cols)}) "
-                                f"VALUES ({', '.join('?' * len(cols))})", tuple(cols.values())).lastrowid
+                hid = c.execute(
+                    f"INSERT INTO hotel_reservations({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    tuple(cols.values()),
+                ).lastrowid
                 report.created += 1
             for operator, voucher in vouchers:
-                c.execute("INSERT INTO hotel_vouchers(hotel_reservation_id, operator, voucher) VALUES (?, ?, ?) "
-                          "ON CONFLICT(operator, voucher) DO UPDATE SET "
-                          "hotel_reservation_id = excluded.hotel_reservation_id",
-                          (hid, operator, voucher))
-        record(store, actor, "import_reservations",
-               detail=f"{path.name}: {report.created} created, {report.updated} updated")
+                c.execute(
+                    "INSERT INTO hotel_vouchers(hotel_reservation_id, operator, voucher) VALUES (?, ?, ?) "
+                    "ON CONFLICT(operator, voucher) DO UPDATE SET "
+                    "hotel_reservation_id = excluded.hotel_reservation_id",
+                    (hid, operator, voucher),
+                )
+        record(
+            store,
+            actor,
+            "import_reservations",
+            detail=f"{path.name}: {report.created} created, {report.updated} updated",
+        )
     return report
 
 
@@ -163,12 +211,22 @@ def _import_row(raw: dict[str, str]) -> dict[str, Any]:
             raise BookError("field operator: needed with a voucher")
         vouchers = [(raw["operator"], v.strip()) for v in raw["voucher"].split(";") if v.strip()]
     return {
-        "number": raw["number"], "status": status, "operator": raw.get("operator", ""), "room": raw["room"],
-        "board": raw.get("board", ""), "rate": raw.get("rate", ""), "market": raw.get("market", ""),
-        "check_in": check_in.isoformat(), "check_out": check_out.isoformat(),
-        "rooms": _int(raw.get("rooms") or "1", "rooms"), "adults": _int(raw.get("adults") or "0", "adults"),
-        "child_ages": dumps(children), "guest_names": raw.get("guest_names", ""),
-        "total_minor": to_minor(total, currency), "currency": currency, "vouchers": vouchers,
+        "number": raw["number"],
+        "status": status,
+        "operator": raw.get("operator", ""),
+        "room": raw["room"],
+        "board": raw.get("board", ""),
+        "rate": raw.get("rate", ""),
+        "market": raw.get("market", ""),
+        "check_in": check_in.isoformat(),
+        "check_out": check_out.isoformat(),
+        "rooms": _int(raw.get("rooms") or "1", "rooms"),
+        "adults": _int(raw.get("adults") or "0", "adults"),
+        "child_ages": dumps(children),
+        "guest_names": raw.get("guest_names", ""),
+        "total_minor": to_minor(total, currency),
+        "currency": currency,
+        "vouchers": vouchers,
     }
 
 

@@ -26,9 +26,17 @@ DENSE_SEARCH = 1000
 
 # Columns the inbox can sort by, as the user names them -> SQL.
 SORTS = {
-    "created": "r.created_at", "check_in": "r.check_in", "check_out": "r.check_out", "voucher": "r.voucher",
-    "operator": "r.operator", "nights": "r.nights", "sale_date": "r.sale_date", "status": "r.status",
-    "guest": "r.guest_names", "room": "r.room", "id": "r.id",
+    "created": "r.created_at",
+    "check_in": "r.check_in",
+    "check_out": "r.check_out",
+    "voucher": "r.voucher",
+    "operator": "r.operator",
+    "nights": "r.nights",
+    "sale_date": "r.sale_date",
+    "status": "r.status",
+    "guest": "r.guest_names",
+    "room": "r.room",
+    "id": "r.id",
 }
 
 LIST_COLUMNS = (
@@ -41,15 +49,15 @@ LIST_COLUMNS = (
 
 @dataclass(frozen=True)
 class InboxFilter:
-    status: str = "pending"            # pending | confirmed | rejected | all
+    status: str = "pending"  # pending | confirmed | rejected | all
     operator: str | None = None
-    since: date | None = None          # created on or after
-    until: date | None = None          # created on or before
-    stay_from: date | None = None      # stays overlapping [stay_from, stay_to]
+    since: date | None = None  # created on or after
+    until: date | None = None  # created on or before
+    stay_from: date | None = None  # stays overlapping [stay_from, stay_to]
     stay_to: date | None = None
-    search: str = ""                   # voucher or guest name
-    content: str | None = None         # new | change | cancel
-    latest_only: bool = True           # hide versions a newer message replaced
+    search: str = ""  # voucher or guest name
+    content: str | None = None  # new | change | cancel
+    latest_only: bool = True  # hide versions a newer message replaced
     clean_only: bool = False
     sort: str = "created"
     descending: bool = True
@@ -172,7 +180,8 @@ def _kept_counts(store: Store, flt: InboxFilter) -> dict[str, int]:
     if flt.clean_only:
         clauses.append("clean = 1")
     rows = store.conn.execute(
-        f"SELECT status, SUM(rows) FROM inbox_counts WHERE {' AND '.join(clauses)} GROUP BY status", params)
+        f"SELECT status, SUM(rows) FROM inbox_counts WHERE {' AND '.join(clauses)} GROUP BY status", params
+    )
     return {r[0]: int(r[1]) for r in rows}
 
 
@@ -226,8 +235,12 @@ def list_rows(store: Store, flt: InboxFilter, *, limit: int = 100, offset: int =
 
 def row_ids(store: Store, flt: InboxFilter) -> list[int]:
     where, params = flt.where(dense_search=search_is_dense(store, flt))
-    return [r[0] for r in store.conn.execute(
-        f"SELECT r.id FROM operator_reservations r WHERE {where} ORDER BY {flt.order_by()}", params)]
+    return [
+        r[0]
+        for r in store.conn.execute(
+            f"SELECT r.id FROM operator_reservations r WHERE {where} ORDER BY {flt.order_by()}", params
+        )
+    ]
 
 
 def _decode_list_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -265,42 +278,80 @@ def reservation_json(store: Store, reservation_id: int) -> dict[str, Any]:
 def _shape(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     guests = store.all(
         "SELECT first_name, last_name, age, birth_date, gender, nationality FROM guests "
-        "WHERE reservation_id = ? ORDER BY position", (row["id"],))
-    nights = [{"date": n["date"], "amount": str(from_minor(n["amount_minor"], n["currency"]))}
-              for n in store.conn.execute(
-                  "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
-                  (row["id"],))]
+        "WHERE reservation_id = ? ORDER BY position",
+        (row["id"],),
+    )
+    nights = [
+        {"date": n["date"], "amount": str(from_minor(n["amount_minor"], n["currency"]))}
+        for n in store.conn.execute(
+            "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date", (row["id"],)
+        )
+    ]
     hotel_number = pms_number = None
     if row["hotel_reservation_id"] is not None:
-        hotel = store.one("SELECT number, pms_number FROM hotel_reservations WHERE id = ?",
-                          (row["hotel_reservation_id"],))
+        hotel = store.one(
+            "SELECT number, pms_number FROM hotel_reservations WHERE id = ?", (row["hotel_reservation_id"],)
+        )
         if hotel is not None:
             hotel_number, pms_number = hotel["number"], hotel["pms_number"] or None
     total = from_minor(row["total_minor"], row["currency"])
     child_ages = json.loads(row["child_ages"])
     return {
-        "id": row["id"], "operator": row["operator"], "agency": row["agency"], "voucher": row["voucher"],
-        "content": row["content"], "status": row["status"], "version": row["version"],
+        "id": row["id"],
+        "operator": row["operator"],
+        "agency": row["agency"],
+        "voucher": row["voucher"],
+        "content": row["content"],
+        "status": row["status"],
+        "version": row["version"],
         "is_latest": bool(row["is_latest"]),
-        "check_in": row["check_in"], "check_out": row["check_out"], "nights": row["nights"],
-        "adults": row["adults"], "child_ages": child_ages, "pax": pax_label(row["adults"], child_ages),
-        "rooms": row["rooms"], "room": row["room"], "board": row["board"], "rate": row["rate"],
-        "market": row["market"], "hotel_room": row["hotel_room"], "hotel_board": row["hotel_board"],
-        "hotel_rate": row["hotel_rate"], "hotel_market": row["hotel_market"], "hotel_agency": row["hotel_agency"],
+        "check_in": row["check_in"],
+        "check_out": row["check_out"],
+        "nights": row["nights"],
+        "adults": row["adults"],
+        "child_ages": child_ages,
+        "pax": pax_label(row["adults"], child_ages),
+        "rooms": row["rooms"],
+        "room": row["room"],
+        "board": row["board"],
+        "rate": row["rate"],
+        "market": row["market"],
+        "hotel_room": row["hotel_room"],
+        "hotel_board": row["hotel_board"],
+        "hotel_rate": row["hotel_rate"],
+        "hotel_market": row["hotel_market"],
+        "hotel_agency": row["hotel_agency"],
         "nationality": row["nationality"],
         "guests": [{k: g[k] for k in ("first_name", "last_name", "age")} for g in guests],
-        "total": f"{total:.2f}" if total is not None else None, "currency": row["currency"],
-        "night_prices": nights, "sale_date": row["sale_date"], "created_at": row["created_at"],
-        "notes": row["notes"], "hotel_note": row["hotel_note"], "source": row["source"], "segment": row["segment"],
-        "promo_code": row["promo_code"], "cancel_date": row["cancel_date"],
-        "missing_mappings": json.loads(row["missing_mappings"]), "checks": json.loads(row["checks"]),
-        "clean": bool(row["clean"]), "flags": json.loads(row["flags"]), "diff": json.loads(row["diff"]),
-        "price_table": json.loads(row["price_table"]), "hotel_number": hotel_number, "pms_number": pms_number,
-        "decided_at": row["decided_at"], "decided_by": row["decided_by"], "reject_reason": row["reject_reason"],
-        "reply_state": row["reply_state"], "reply_error": row["reply_error"],
-        "needs_approval": bool(row["needs_approval"]), "raw_id": row["raw_id"],
+        "total": f"{total:.2f}" if total is not None else None,
+        "currency": row["currency"],
+        "night_prices": nights,
+        "sale_date": row["sale_date"],
+        "created_at": row["created_at"],
+        "notes": row["notes"],
+        "hotel_note": row["hotel_note"],
+        "source": row["source"],
+        "segment": row["segment"],
+        "promo_code": row["promo_code"],
+        "cancel_date": row["cancel_date"],
+        "missing_mappings": json.loads(row["missing_mappings"]),
+        "checks": json.loads(row["checks"]),
+        "clean": bool(row["clean"]),
+        "flags": json.loads(row["flags"]),
+        "diff": json.loads(row["diff"]),
+        "price_table": json.loads(row["price_table"]),
+        "hotel_number": hotel_number,
+        "pms_number": pms_number,
+        "decided_at": row["decided_at"],
+        "decided_by": row["decided_by"],
+        "reject_reason": row["reject_reason"],
+        "reply_state": row["reply_state"],
+        "reply_error": row["reply_error"],
+        "needs_approval": bool(row["needs_approval"]),
+        "raw_id": row["raw_id"],
         "flights": stored_flights(json.loads(row["flights"])),
-        "rate_type": row["rate_type"], "option_date": row["option_date"],
+        "rate_type": row["rate_type"],
+        "option_date": row["option_date"],
         **dict(zip(("possible_matches", "best_match"), possible_matches(json.loads(row["checks"])))),
     }
 
@@ -309,7 +360,9 @@ def versions(store: Store, operator: str, voucher: str) -> list[dict[str, Any]]:
     """Every version of one voucher, oldest first, with each one's diff."""
     rows = store.all(
         "SELECT id, version, content, status, created_at, diff, is_latest FROM operator_reservations "
-        "WHERE operator = ? AND voucher = ? ORDER BY version", (operator, voucher))
+        "WHERE operator = ? AND voucher = ? ORDER BY version",
+        (operator, voucher),
+    )
     for r in rows:
         r["diff"] = json.loads(r["diff"])
     return rows
@@ -331,16 +384,20 @@ def reservation_rooms(store: Store, reservation_id: int) -> dict[str, str]:
     found = store.all(
         "SELECT voucher, status FROM operator_reservations WHERE operator = ? AND is_latest = 1 AND id != ? "
         "AND content != 'cancel' AND (voucher = ? OR (voucher > ? AND voucher < ?)) ORDER BY voucher",
-        (row["operator"], reservation_id, rid, rid + "/", rid + "0"))
-    return {r["voucher"]: r["status"] for r in found if r["voucher"] == rid or r["voucher"][len(rid) + 1:].isdigit()}
+        (row["operator"], reservation_id, rid, rid + "/", rid + "0"),
+    )
+    return {r["voucher"]: r["status"] for r in found if r["voucher"] == rid or r["voucher"][len(rid) + 1 :].isdigit()}
 
 
-def raw_messages(store: Store, states: tuple[str, ...] = ("failed", "unparsed"), *,
-                 operator: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def raw_messages(
+    store: Store, states: tuple[str, ...] = ("failed", "unparsed"), *, operator: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
     """Raw messages that need a person: failed to parse, or no parser knew them."""
     marks = ", ".join("?" * len(states))
-    sql = (f"SELECT id, operator, channel, received_at, filename, source_ref, size, parse_state, parse_error, "
-           f"attempts FROM raw_messages WHERE parse_state IN ({marks})")
+    sql = (
+        f"SELECT id, operator, channel, received_at, filename, source_ref, size, parse_state, parse_error, "
+        f"attempts FROM raw_messages WHERE parse_state IN ({marks})"
+    )
     params: list[Any] = list(states)
     if operator:
         sql += " AND operator = ?"
@@ -378,23 +435,35 @@ def stored_operators(store: Store) -> list[str]:
 
 def pending_by_operator(store: Store) -> dict[str, int]:
     """Pending latest rows per operator."""
-    rows = store.all("SELECT operator, COUNT(*) AS n FROM operator_reservations "
-                     "WHERE status = 'pending' AND is_latest = 1 GROUP BY operator")
+    rows = store.all(
+        "SELECT operator, COUNT(*) AS n FROM operator_reservations "
+        "WHERE status = 'pending' AND is_latest = 1 GROUP BY operator"
+    )
     return {r["operator"]: r["n"] for r in rows}
 
 
 def clean_pending_count(store: Store) -> int:
     """Pending latest rows that ``confirm --clean`` would take."""
-    return int(store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' "
-                            "AND is_latest = 1 AND clean = 1") or 0)
+    return int(
+        store.scalar(
+            "SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 AND clean = 1"
+        )
+        or 0
+    )
 
 
 def pending_using_code(store: Store, operator: str, kind: str, code: str) -> int:
     """Pending latest rows of ``operator`` that carry ``code`` as their ``kind`` (room, board ...)."""
     if kind not in MAPPING_KINDS:
         raise InvalidInput(f"unknown mapping kind {kind!r}: use one of {', '.join(MAPPING_KINDS)}")
-    return int(store.scalar(f"SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
-                            f"AND operator = ? AND {kind} = ?", (operator, code)) or 0)
+    return int(
+        store.scalar(
+            f"SELECT COUNT(*) FROM operator_reservations WHERE status = 'pending' AND is_latest = 1 "
+            f"AND operator = ? AND {kind} = ?",
+            (operator, code),
+        )
+        or 0
+    )
 
 
 def pending_ids(store: Store, *, clean_new: bool = False, failed_check: str = "", limit: int = -1) -> list[int]:
@@ -411,5 +480,7 @@ def pending_ids(store: Store, *, clean_new: bool = False, failed_check: str = ""
 
 def awaiting_approval(store: Store) -> list[dict[str, Any]]:
     """Pending latest rows that need an internal approval: id, operator, voucher."""
-    return store.all("SELECT id, operator, voucher FROM operator_reservations WHERE needs_approval = 1 "
-                     "AND status = 'pending' AND is_latest = 1 ORDER BY id")
+    return store.all(
+        "SELECT id, operator, voucher FROM operator_reservations WHERE needs_approval = 1 "
+        "AND status = 'pending' AND is_latest = 1 ORDER BY id"
+    )

@@ -81,15 +81,25 @@ PREVIEW_CHARS = 20_000
 #: meets an impossible date, a broken record. The message is quarantined (stored, with the error) and
 #: the batch goes on. The store itself failing (locked, disk full: sqlite3.OperationalError) is not
 #: the message's fault and still ends the batch, so nothing is acknowledged and it comes again.
-QUARANTINED = (ParseError, ValueError, ArithmeticError, TypeError, RecursionError, LookupError, AttributeError,
-               sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError)
+QUARANTINED = (
+    ParseError,
+    ValueError,
+    ArithmeticError,
+    TypeError,
+    RecursionError,
+    LookupError,
+    AttributeError,
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.DataError,
+)
 
 
 @dataclass
 class IngestResult:
     raw_id: int
     sha256: str
-    duplicate: bool = False               # these bytes were stored and handled before
+    duplicate: bool = False  # these bytes were stored and handled before
     state: ParseState = ParseState.PENDING
     error: str = ""
     new: int = 0
@@ -97,10 +107,10 @@ class IngestResult:
     cancelled: int = 0
     unchanged: int = 0
     reservation_ids: list[int] = field(default_factory=list)
-    preview: str = ""                     # an unparsed message's text, for the person who reads it
-    again: bool = False                   # stored before, not read then (an operator re-sent it): tried again
-    twin: "IngestResult | None" = field(default=None, repr=False, compare=False)   # same bytes, earlier in the batch
-    unknown: bool = field(default=False, repr=False, compare=False)   # refused: its reservation ID is not known
+    preview: str = ""  # an unparsed message's text, for the person who reads it
+    again: bool = False  # stored before, not read then (an operator re-sent it): tried again
+    twin: "IngestResult | None" = field(default=None, repr=False, compare=False)  # same bytes, earlier in the batch
+    unknown: bool = field(default=False, repr=False, compare=False)  # refused: its reservation ID is not known
 
     @property
     def ok(self) -> bool:
@@ -120,7 +130,7 @@ class _Version:
     raw: RawMessage
     voucher: str
     row: dict[str, Any]
-    previous: "dict[str, Any] | _Version | None"   # the stored latest row, or a version earlier in the batch
+    previous: "dict[str, Any] | _Version | None"  # the stored latest row, or a version earlier in the batch
     guests: list[tuple[Any, ...]]
     nights: list[tuple[Any, ...]]
     documents: list[Any]
@@ -134,12 +144,12 @@ class Ingestor:
     def __init__(self, store: Store, config: Config, actor: Actor = SYSTEM, *, now: datetime | None = None) -> None:
         self.store = store
         self.config = config
-        self.actor = actor          # who the audit log says brought the messages in
-        self.checks = CheckContext(store, config, now=now)   # ``now``: the checks' clock (tests inject it)
+        self.actor = actor  # who the audit log says brought the messages in
+        self.checks = CheckContext(store, config, now=now)  # ``now``: the checks' clock (tests inject it)
         self.mappings = MappingTable.load(store)
         self.approval = ApprovalSettings.from_config(config)
-        self._read: dict[tuple[str, str], dict[str, Any]] = {}     # latest stored versions, as read
-        self._latest: dict[tuple[str, str], dict[str, Any]] = {}   # ... and as the batch goes on
+        self._read: dict[tuple[str, str], dict[str, Any]] = {}  # latest stored versions, as read
+        self._latest: dict[tuple[str, str], dict[str, Any]] = {}  # ... and as the batch goes on
         self._now = now_iso()
 
     # -- public ----------------------------------------------------------
@@ -172,7 +182,7 @@ class Ingestor:
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
-        self._now = now_iso()   # one time stamp for the batch
+        self._now = now_iso()  # one time stamp for the batch
         known = self._known_raw({raw.sha256 for raw, _ in items})
         results: list[IngestResult] = []
         parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
@@ -182,8 +192,9 @@ class Ingestor:
             stored = known.get(sha)
             if sha in first_of or (stored is not None and stored[1] in (ParseState.PARSED, ParseState.IGNORED)):
                 # These bytes were handled before (or earlier in this batch): one message, nothing to do.
-                result = IngestResult(stored[0] if stored else 0, sha, duplicate=True,
-                                      state=stored[1] if stored else first_of[sha].state)
+                result = IngestResult(
+                    stored[0] if stored else 0, sha, duplicate=True, state=stored[1] if stored else first_of[sha].state
+                )
                 result.twin = first_of.get(sha)
                 results.append(result)
                 continue
@@ -197,7 +208,7 @@ class Ingestor:
             self._store_raw(parsed)
             keys = {(v.raw.operator, v.voucher) for v in versions}
             if self._latest_versions(keys) != {k: self._read[k] for k in keys if k in self._read}:
-                versions = self._versions(parsed)   # another writer was quicker: work it out again, locked
+                versions = self._versions(parsed)  # another writer was quicker: work it out again, locked
             self._write(versions)
             for result in results:
                 if result.twin is not None:
@@ -205,8 +216,7 @@ class Ingestor:
             self._audit("ingest", results)
         return results
 
-    def _versions(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
-                  ) -> list[_Version]:
+    def _versions(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]) -> list[_Version]:
         """The new versions a batch makes, checked, against what the store holds now."""
         messages = self._reservation_rooms(parsed)
         bookings = [(result, raw, b) for result, raw, found in messages for b in found]
@@ -223,8 +233,9 @@ class Ingestor:
                 versions += self._message_versions(result, raw, found)
         return versions
 
-    def _message_versions(self, result: IngestResult, raw: RawMessage, bookings: list[OperatorBooking]
-                          ) -> list[_Version]:
+    def _message_versions(
+        self, result: IngestResult, raw: RawMessage, bookings: list[OperatorBooking]
+    ) -> list[_Version]:
         """One message's versions; a message the store cannot take is quarantined whole, the batch goes on."""
         name = raw.filename or raw.source_ref or "message"
         keys = {(raw.operator, b.voucher) for b in bookings}
@@ -234,7 +245,7 @@ class Ingestor:
                 check_storable(booking, f"{i} (voucher {visible(booking.voucher[:80])})")
             versions = [v for b in bookings if (v := self._prepare(result, raw, b)) is not None]
         except QUARANTINED as exc:
-            for key in keys:                     # later messages of the batch build on what is stored
+            for key in keys:  # later messages of the batch build on what is stored
                 self._latest.pop(key, None)
             self._latest.update(before)
             result.state, result.error = ParseState.FAILED, f"{name}: {exc or type(exc).__name__}"
@@ -242,8 +253,9 @@ class Ingestor:
             return []
         return versions
 
-    def _reservation_rooms(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
-                           ) -> list[tuple[IngestResult, RawMessage, list[OperatorBooking]]]:
+    def _reservation_rooms(
+        self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
+    ) -> list[tuple[IngestResult, RawMessage, list[OperatorBooking]]]:
         """Each message's bookings, with what it means for the other rooms of its reservation.
 
         A cancellation cancels every room row of its reservation ID; a change cancels
@@ -251,11 +263,15 @@ class Ingestor:
         carries the rooms' details forward. A message naming no hotel for an ID this
         operator never sent is refused (kept as failed, "unknown reservation").
         """
-        for result, _, _ in parsed:   # worked out again under the lock: start from what parsing said
+        for result, _, _ in parsed:  # worked out again under the lock: start from what parsing said
             if result.unknown:
                 result.state, result.error, result.unknown = ParseState.PARSED, "", False
-        ids = {(raw.operator, str(b.extra["reservation_id"])) for _, raw, found in parsed for b in found or []
-               if b.extra.get("reservation_id")}
+        ids = {
+            (raw.operator, str(b.extra["reservation_id"]))
+            for _, raw, found in parsed
+            for b in found or []
+            if b.extra.get("reservation_id")
+        }
         rooms = self._stored_rooms(ids)
         out: list[tuple[IngestResult, RawMessage, list[OperatorBooking]]] = []
         for result, raw, found in parsed:
@@ -266,14 +282,17 @@ class Ingestor:
                 rid = next((str(b.extra.get("reservation_id") or b.voucher) for b in found), "")
                 result.state, result.unknown = ParseState.FAILED, True
                 name = raw.filename or raw.source_ref or "message"
-                result.error = (f"{name}: record {rid}: {UNKNOWN_RESERVATION}: it names no hotel and {raw.operator} "
-                                "sent no reservation with this ID before; never booked")
+                result.error = (
+                    f"{name}: record {rid}: {UNKNOWN_RESERVATION}: it names no hotel and {raw.operator} "
+                    "sent no reservation with this ID before; never booked"
+                )
                 continue
             out.append((result, raw, expanded))
         return out
 
-    def _message_rooms(self, operator: str, found: list[OperatorBooking],
-                       rooms: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> list[OperatorBooking] | None:
+    def _message_rooms(
+        self, operator: str, found: list[OperatorBooking], rooms: dict[tuple[str, str], dict[str, dict[str, Any]]]
+    ) -> list[OperatorBooking] | None:
         """One message's bookings, room rows of its reservation added; None when its ID is unknown."""
         out: list[OperatorBooking] = []
         for rid in dict.fromkeys(str(b.extra.get("reservation_id") or "") for b in found):
@@ -289,17 +308,20 @@ class Ingestor:
             for booking in mine:
                 if booking.extra.get("status_update") and booking.content != Content.CANCEL:
                     # Only the ID and its status: the rooms stay as they were; a cancelled one is booked again.
-                    out += [_carried(row, Content.NEW, booking) for row in stored.values()
-                            if row["content"] == Content.CANCEL]
+                    out += [
+                        _carried(row, Content.NEW, booking)
+                        for row in stored.values()
+                        if row["content"] == Content.CANCEL
+                    ]
                 elif booking.content == Content.CANCEL and booking.check_in is None and booking.voucher in stored:
                     row = stored[booking.voucher]
-                    if row["content"] != Content.CANCEL:   # cancelled already: nothing more to cancel
+                    if row["content"] != Content.CANCEL:  # cancelled already: nothing more to cancel
                         out.append(_carried(row, Content.CANCEL, booking))
                 elif booking.content == Content.CANCEL and booking.check_in is None and stored:
-                    pass   # a cancellation of the reservation as a whole: its rooms are cancelled below
+                    pass  # a cancellation of the reservation as a whole: its rooms are cancelled below
                 else:
                     if booking.content == Content.CHANGE and live and booking.voucher not in stored:
-                        booking.content = Content.NEW   # a room the modification added
+                        booking.content = Content.NEW  # a room the modification added
                         booking.extra["ingest_flags"] = [FLAG_ROOM_ADDED]
                     out.append(booking)
             if not all(b.extra.get("status_update") and b.content != Content.CANCEL for b in mine):
@@ -329,19 +351,23 @@ class Ingestor:
             by_operator.setdefault(operator, []).append(rid)
         for operator, rids in by_operator.items():
             for i in range(0, len(rids), 500):
-                chunk = rids[i:i + 500]
+                chunk = rids[i : i + 500]
                 for row in self.store.conn.execute(
-                        "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND "
-                        f"is_latest = 1 AND voucher IN ({', '.join('?' * len(chunk))})", (operator, *chunk)):
+                    "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND "
+                    f"is_latest = 1 AND voucher IN ({', '.join('?' * len(chunk))})",
+                    (operator, *chunk),
+                ):
                     found[(operator, row["voucher"])][row["voucher"]] = dict(row)
         for (operator, rid), rooms in found.items():
             if not rooms:
                 continue
             # ``ID/`` up to ``ID0`` ('0' follows '/'): the rows ``ID/n``, read through the unique key's index.
             for row in self.store.conn.execute(
-                    "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND is_latest = 1 "
-                    "AND voucher > ? AND voucher < ?", (operator, rid + "/", rid + "0")):
-                if row["voucher"][len(rid) + 1:].isdigit():
+                "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND is_latest = 1 "
+                "AND voucher > ? AND voucher < ?",
+                (operator, rid + "/", rid + "0"),
+            ):
+                if row["voucher"][len(rid) + 1 :].isdigit():
                     rooms[row["voucher"]] = dict(row)
         return found
 
@@ -350,10 +376,11 @@ class Ingestor:
         found: dict[str, tuple[int, ParseState]] = {}
         ordered = sorted(shas)
         for i in range(0, len(ordered), 500):
-            chunk = ordered[i:i + 500]
+            chunk = ordered[i : i + 500]
             for row in self.store.conn.execute(
-                    f"SELECT id, sha256, parse_state FROM raw_messages WHERE sha256 IN ({', '.join('?' * len(chunk))})",
-                    chunk):
+                f"SELECT id, sha256, parse_state FROM raw_messages WHERE sha256 IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
                 found[row["sha256"]] = (row["id"], ParseState(row["parse_state"]))
         return found
 
@@ -365,12 +392,14 @@ class Ingestor:
             by_operator.setdefault(operator, []).append(voucher)
         for operator, vouchers in by_operator.items():
             for i in range(0, len(vouchers), 500):
-                chunk = vouchers[i:i + 500]
+                chunk = vouchers[i : i + 500]
                 # (operator, voucher) lead the unique key, so this reads the index only.
                 for row in self.store.conn.execute(
-                        "SELECT id, operator, voucher, version, fingerprint, snapshot, content, status "
-                        "FROM operator_reservations WHERE operator = ? AND voucher IN "
-                        f"({', '.join('?' * len(chunk))}) AND is_latest = 1", (operator, *chunk)):
+                    "SELECT id, operator, voucher, version, fingerprint, snapshot, content, status "
+                    "FROM operator_reservations WHERE operator = ? AND voucher IN "
+                    f"({', '.join('?' * len(chunk))}) AND is_latest = 1",
+                    (operator, *chunk),
+                ):
                     found[(operator, row["voucher"])] = dict(row)
         return found
 
@@ -382,7 +411,7 @@ class Ingestor:
         a later one of the same batch replaces is written as not the latest at once.
         """
         c = self.store.conn
-        fresh = [v for v in versions if not v.result.duplicate]   # a duplicate's versions are another writer's
+        fresh = [v for v in versions if not v.result.duplicate]  # a duplicate's versions are another writer's
         next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM operator_reservations").fetchone()[0]) + 1
         replaced: list[tuple[int]] = []
         for v in fresh:
@@ -418,10 +447,13 @@ class Ingestor:
                 result.cancelled += 1
         c.executemany(
             "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
-            "nationality, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", guests)
+            "nationality, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            guests,
+        )
         c.executemany(
             "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
-            nights)
+            nights,
+        )
         c.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", search)
 
     def _audit(self, action: str, results: list[IngestResult]) -> None:
@@ -433,18 +465,30 @@ class Ingestor:
         states: dict[str, int] = {}
         for r in fresh:
             states[str(r.state)] = states.get(str(r.state), 0) + 1
-        after = {"messages": len(fresh), "states": states, "new": sum(r.new for r in fresh),
-                 "changed": sum(r.changed for r in fresh), "cancelled": sum(r.cancelled for r in fresh),
-                 "raw_ids": [r.raw_id for r in fresh][:50]}
-        record(self.store, self.actor, action, after=after,
-               detail=f"{', '.join(operators)}: {len(fresh)} message(s), {after['new']} new, "
-                      f"{after['changed']} changed, {after['cancelled']} cancelled")
+        after = {
+            "messages": len(fresh),
+            "states": states,
+            "new": sum(r.new for r in fresh),
+            "changed": sum(r.changed for r in fresh),
+            "cancelled": sum(r.cancelled for r in fresh),
+            "raw_ids": [r.raw_id for r in fresh][:50],
+        }
+        record(
+            self.store,
+            self.actor,
+            action,
+            after=after,
+            detail=f"{', '.join(operators)}: {len(fresh)} message(s), {after['new']} new, "
+            f"{after['changed']} changed, {after['cancelled']} cancelled",
+        )
 
     def _operators_of(self, results: list[IngestResult]) -> list[str]:
         ids = [r.raw_id for r in results]
         marks = ", ".join("?" * len(ids))
-        return [row[0] for row in self.store.conn.execute(
-            f"SELECT DISTINCT operator FROM raw_messages WHERE id IN ({marks})", ids)]
+        return [
+            row[0]
+            for row in self.store.conn.execute(f"SELECT DISTINCT operator FROM raw_messages WHERE id IN ({marks})", ids)
+        ]
 
     def reprocess(self, raw_id: int, parse: Parser) -> IngestResult:
         """Parse a stored raw message again (after a parser fix). Versions already made stay."""
@@ -482,9 +526,21 @@ class Ingestor:
                 known = stored.get(result.sha256)
                 if known is None:
                     result.raw_id, next_id = next_id, next_id + 1
-                    inserts.append((result.raw_id, result.sha256, raw.operator, raw.channel,
-                                    raw.received_at.isoformat(timespec="seconds"), self._now, raw.source_ref,
-                                    raw.filename, len(raw.body), raw.body, *state))
+                    inserts.append(
+                        (
+                            result.raw_id,
+                            result.sha256,
+                            raw.operator,
+                            raw.channel,
+                            raw.received_at.isoformat(timespec="seconds"),
+                            self._now,
+                            raw.source_ref,
+                            raw.filename,
+                            len(raw.body),
+                            raw.body,
+                            *state,
+                        )
+                    )
                     continue
                 result.raw_id = known[0]
                 if known[1] in (ParseState.PARSED, ParseState.IGNORED):
@@ -494,9 +550,14 @@ class Ingestor:
         c.executemany(
             "INSERT INTO raw_messages(id, sha256, operator, channel, received_at, stored_at, source_ref, filename, "
             "size, body, parse_state, parse_error, text_preview, parsed_at, attempts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", inserts)
-        c.executemany("UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
-                      "attempts = attempts + 1 WHERE id = ?", updates)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            inserts,
+        )
+        c.executemany(
+            "UPDATE raw_messages SET parse_state = ?, parse_error = ?, text_preview = ?, parsed_at = ?, "
+            "attempts = attempts + 1 WHERE id = ?",
+            updates,
+        )
 
     def _quarantine_alone(self, item: tuple[RawMessage, Parser], exc: BaseException) -> IngestResult:
         """Store one message that could not be written with its bookings: raw bytes and the error only."""
@@ -546,8 +607,10 @@ class Ingestor:
         fingerprint = hashlib.sha256(f"{booking.content}|{snapshot_json}".encode()).hexdigest()
         key = (operator, booking.voucher)
         latest = self._latest.get(key)
-        if latest is not None and (latest["fingerprint"] == fingerprint or (
-                Content.CANCEL not in (booking.content, latest["content"]) and latest["snapshot"] == snapshot_json)):
+        if latest is not None and (
+            latest["fingerprint"] == fingerprint
+            or (Content.CANCEL not in (booking.content, latest["content"]) and latest["snapshot"] == snapshot_json)
+        ):
             # The same booking again; sent as "modified" with nothing changed (the other rooms of a
             # reservation whose one room changed), it is no new version either.
             result.unchanged += 1
@@ -558,38 +621,78 @@ class Ingestor:
         version = latest["version"] + 1 if latest is not None else 1
         hotel, missing = self.mappings.apply(operator, _codes(booking))
         if content == Content.CANCEL:
-            missing = []   # a cancellation needs no mapping: it cancels what is already there
+            missing = []  # a cancellation needs no mapping: it cancels what is already there
         currency = booking.currency or self.config.currency
         row = {
-            "raw_id": 0, "operator": operator, "voucher": booking.voucher, "version": version,
-            "content": str(content), "status": "pending", "flags": dumps(flags), "agency": booking.agency,
-            "check_in": iso(booking.check_in), "check_out": iso(booking.check_out), "nights": booking.nights,
-            "rooms": booking.rooms, "adults": booking.adults, "child_ages": dumps(booking.child_ages),
-            "room": booking.room, "board": booking.board, "rate": booking.rate, "market": booking.market,
+            "raw_id": 0,
+            "operator": operator,
+            "voucher": booking.voucher,
+            "version": version,
+            "content": str(content),
+            "status": "pending",
+            "flags": dumps(flags),
+            "agency": booking.agency,
+            "check_in": iso(booking.check_in),
+            "check_out": iso(booking.check_out),
+            "nights": booking.nights,
+            "rooms": booking.rooms,
+            "adults": booking.adults,
+            "child_ages": dumps(booking.child_ages),
+            "room": booking.room,
+            "board": booking.board,
+            "rate": booking.rate,
+            "market": booking.market,
             "nationality": booking.nationality,
-            "hotel_room": hotel["room"], "hotel_board": hotel["board"], "hotel_rate": hotel["rate"],
-            "hotel_market": hotel["market"], "hotel_agency": hotel["agency"],
-            "missing_mappings": dumps(missing), "guest_names": guest_names(booking),
-            "total_minor": to_minor(booking.total, currency), "currency": currency,
-            "sale_date": iso(booking.sale_date), "created_at": self._now, "notes": booking.notes,
-            "source": booking.source, "segment": booking.segment, "promo_code": booking.promo_code,
-            "discount_codes": dumps(booking.discount_codes), "flights": dumps(booking.flights),
-            "cancel_date": iso(booking.cancel_date), "extra": dumps(plain(booking.extra)),
-            "rate_type": booking.rate_type, "option_date": iso(booking.option_date),
-            "fingerprint": fingerprint, "snapshot": snapshot_json, "diff": dumps(diff),
+            "hotel_room": hotel["room"],
+            "hotel_board": hotel["board"],
+            "hotel_rate": hotel["rate"],
+            "hotel_market": hotel["market"],
+            "hotel_agency": hotel["agency"],
+            "missing_mappings": dumps(missing),
+            "guest_names": guest_names(booking),
+            "total_minor": to_minor(booking.total, currency),
+            "currency": currency,
+            "sale_date": iso(booking.sale_date),
+            "created_at": self._now,
+            "notes": booking.notes,
+            "source": booking.source,
+            "segment": booking.segment,
+            "promo_code": booking.promo_code,
+            "discount_codes": dumps(booking.discount_codes),
+            "flights": dumps(booking.flights),
+            "cancel_date": iso(booking.cancel_date),
+            "extra": dumps(plain(booking.extra)),
+            "rate_type": booking.rate_type,
+            "option_date": iso(booking.option_date),
+            "fingerprint": fingerprint,
+            "snapshot": snapshot_json,
+            "diff": dumps(diff),
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
         self._apply_checks(row, facts, missing)
         prepared = _Version(
-            result=result, raw=raw, voucher=booking.voucher, row=row, previous=latest.get("ref", latest)
-            if latest is not None else None,
-            guests=[(i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality, g.email)
-                    for i, g in enumerate(booking.guests)],
+            result=result,
+            raw=raw,
+            voucher=booking.voucher,
+            row=row,
+            previous=latest.get("ref", latest) if latest is not None else None,
+            guests=[
+                (i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality, g.email)
+                for i, g in enumerate(booking.guests)
+            ],
             nights=[(n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
-            documents=list(booking.documents), search=search_text(booking.voucher, str(row["guest_names"])))
+            documents=list(booking.documents),
+            search=search_text(booking.voucher, str(row["guest_names"])),
+        )
         # A later message of this batch for the same voucher builds on this version.
-        self._latest[key] = {"ref": prepared, "version": version, "fingerprint": fingerprint,
-                             "snapshot": snapshot_json, "content": str(content), "status": "pending"}
+        self._latest[key] = {
+            "ref": prepared,
+            "version": version,
+            "fingerprint": fingerprint,
+            "snapshot": snapshot_json,
+            "content": str(content),
+            "status": "pending",
+        }
         return prepared
 
     def _apply_checks(self, row: dict[str, Any], facts: StayFacts, missing: list[str]) -> None:
@@ -602,8 +705,14 @@ class Ingestor:
 
 
 # -- re-mapping and re-checking stored rows --------------------------------------
-def recheck(store: Store, config: Config, where: str = "status = 'pending' AND is_latest = 1",
-            params: tuple[Any, ...] = (), *, now: datetime | None = None) -> int:
+def recheck(
+    store: Store,
+    config: Config,
+    where: str = "status = 'pending' AND is_latest = 1",
+    params: tuple[Any, ...] = (),
+    *,
+    now: datetime | None = None,
+) -> int:
     """Map and check stored rows again (after a mapping, a stop-sale or contracts change).
 
     Returns how many rows were looked at.
@@ -620,8 +729,11 @@ def recheck(store: Store, config: Config, where: str = "status = 'pending' AND i
                 missing = []
             facts = facts_from_row(store, row, hotel)
             update: dict[str, Any] = {
-                "hotel_room": hotel["room"], "hotel_board": hotel["board"], "hotel_rate": hotel["rate"],
-                "hotel_market": hotel["market"], "hotel_agency": hotel["agency"],
+                "hotel_room": hotel["room"],
+                "hotel_board": hotel["board"],
+                "hotel_rate": hotel["rate"],
+                "hotel_market": hotel["market"],
+                "hotel_agency": hotel["agency"],
                 "missing_mappings": dumps(missing),
             }
             outcomes = run_checks(facts, ctx, missing)
@@ -640,7 +752,8 @@ def remap_after_mapping(store: Store, config: Config, operator: str, kind: str, 
     if kind not in ("room", "board", "rate", "market", "agency"):
         raise ValueError(f"unknown mapping kind {kind!r}")
     return recheck(
-        store, config,
+        store,
+        config,
         f"status = 'pending' AND is_latest = 1 AND operator = ? AND {kind} = ?",
         (operator, code),
     )
@@ -666,13 +779,18 @@ def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:
         # that comes after a change arrived out of order; say so.
         return Content.CHANGE, [FLAG_NEW_AFTER_VERSIONS] if latest["content"] == Content.CHANGE else []
     if sent == Content.NEW:
-        return Content.NEW, []   # re-booked after a cancellation
+        return Content.NEW, []  # re-booked after a cancellation
     return Content.CHANGE, []
 
 
 def _codes(booking: OperatorBooking) -> dict[str, str]:
-    return {"room": booking.room, "board": booking.board, "rate": booking.rate,
-            "market": booking.market, "agency": booking.agency}
+    return {
+        "room": booking.room,
+        "board": booking.board,
+        "rate": booking.rate,
+        "market": booking.market,
+        "agency": booking.agency,
+    }
 
 
 def version_diff(latest: dict[str, Any], snapshot_json: str, content: Content) -> dict[str, list[Any]]:
@@ -695,8 +813,21 @@ def _nights(snapshot: dict[str, Any]) -> int | None:
 def booking_from_snapshot(snapshot: dict[str, Any], content: Content) -> OperatorBooking:
     """A stored version's booking again (its ``snapshot``), with another content."""
     booking = OperatorBooking(voucher=snapshot["voucher"], content=content)
-    for name in ("agency", "rooms", "adults", "room", "board", "rate", "market", "nationality", "currency",
-                 "notes", "source", "segment", "promo_code"):
+    for name in (
+        "agency",
+        "rooms",
+        "adults",
+        "room",
+        "board",
+        "rate",
+        "market",
+        "nationality",
+        "currency",
+        "notes",
+        "source",
+        "segment",
+        "promo_code",
+    ):
         if snapshot.get(name) is not None:
             setattr(booking, name, snapshot[name])
     booking.child_ages = list(snapshot.get("child_ages") or [])
@@ -705,11 +836,20 @@ def booking_from_snapshot(snapshot: dict[str, Any], content: Content) -> Operato
     booking.check_in, booking.check_out = _date(snapshot.get("check_in")), _date(snapshot.get("check_out"))
     booking.sale_date, booking.cancel_date = _date(snapshot.get("sale_date")), _date(snapshot.get("cancel_date"))
     booking.total = Decimal(snapshot["total"]) if snapshot.get("total") is not None else None
-    booking.guests = [Guest(first_name=g.get("first_name") or "", last_name=g.get("last_name") or "", age=g.get("age"),
-                            birth_date=_date(g.get("birth_date")), gender=g.get("gender") or "",
-                            nationality=g.get("nationality") or "") for g in snapshot.get("guests") or []]
-    booking.night_prices = [NightPrice(date.fromisoformat(n["date"]), Decimal(n["amount"]))
-                            for n in snapshot.get("night_prices") or []]
+    booking.guests = [
+        Guest(
+            first_name=g.get("first_name") or "",
+            last_name=g.get("last_name") or "",
+            age=g.get("age"),
+            birth_date=_date(g.get("birth_date")),
+            gender=g.get("gender") or "",
+            nationality=g.get("nationality") or "",
+        )
+        for g in snapshot.get("guests") or []
+    ]
+    booking.night_prices = [
+        NightPrice(date.fromisoformat(n["date"]), Decimal(n["amount"])) for n in snapshot.get("night_prices") or []
+    ]
     return booking
 
 
@@ -718,13 +858,19 @@ def _carried(row: dict[str, Any], content: Content, message: OperatorBooking) ->
     reservation but not its rooms."""
     if "booking" in row:
         earlier: OperatorBooking = row["booking"]
-        booking = replace(earlier, content=content, guests=list(earlier.guests),
-                          night_prices=list(earlier.night_prices), child_ages=list(earlier.child_ages))
+        booking = replace(
+            earlier,
+            content=content,
+            guests=list(earlier.guests),
+            night_prices=list(earlier.night_prices),
+            child_ages=list(earlier.child_ages),
+        )
     else:
         booking = booking_from_snapshot(json.loads(row["snapshot"]), content)
     booking.cancel_date = message.cancel_date if content == Content.CANCEL else None
-    booking.extra = {k: v for k, v in message.extra.items()
-                     if k not in ("status_update", "known_id_only", "ingest_flags")}
+    booking.extra = {
+        k: v for k, v in message.extra.items() if k not in ("status_update", "known_id_only", "ingest_flags")
+    }
     return booking
 
 
@@ -752,18 +898,38 @@ def guest_names(booking: OperatorBooking) -> str:
     return "; ".join(" ".join(p for p in (g.last_name, g.first_name) if p) for g in booking.guests)
 
 
-def facts_from_booking(booking: OperatorBooking, operator: str, content: Content, hotel: dict[str, str | None],
-                       currency: str, received: date | None = None) -> StayFacts:
+def facts_from_booking(
+    booking: OperatorBooking,
+    operator: str,
+    content: Content,
+    hotel: dict[str, str | None],
+    currency: str,
+    received: date | None = None,
+) -> StayFacts:
     return StayFacts(
-        operator=operator, voucher=booking.voucher, content=content,
-        hotel_room=hotel["room"], hotel_board=hotel["board"], hotel_rate=hotel["rate"],
-        hotel_market=hotel["market"], hotel_agency=hotel["agency"],
-        check_in=booking.check_in, check_out=booking.check_out, rooms=booking.rooms, adults=booking.adults,
-        child_ages=list(booking.child_ages), sale_date=booking.sale_date, total=booking.total,
-        currency=currency, night_prices=list(booking.night_prices), promo_code=booking.promo_code,
+        operator=operator,
+        voucher=booking.voucher,
+        content=content,
+        hotel_room=hotel["room"],
+        hotel_board=hotel["board"],
+        hotel_rate=hotel["rate"],
+        hotel_market=hotel["market"],
+        hotel_agency=hotel["agency"],
+        check_in=booking.check_in,
+        check_out=booking.check_out,
+        rooms=booking.rooms,
+        adults=booking.adults,
+        child_ages=list(booking.child_ages),
+        sale_date=booking.sale_date,
+        total=booking.total,
+        currency=currency,
+        night_prices=list(booking.night_prices),
+        promo_code=booking.promo_code,
         discount_codes=list(booking.discount_codes),
-        surnames=[g.last_name for g in booking.guests if g.last_name], received=received,
-        nationality=booking.nationality, guests=list(booking.guests),
+        surnames=[g.last_name for g in booking.guests if g.last_name],
+        received=received,
+        nationality=booking.nationality,
+        guests=list(booking.guests),
     )
 
 
@@ -774,32 +940,61 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
     nights = [
         NightPrice(date.fromisoformat(r["date"]), from_minor(r["amount_minor"], r["currency"]) or Decimal(0))
         for r in store.conn.execute(
-            "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date",
-            (row["id"],))
+            "SELECT date, amount_minor, currency FROM night_prices WHERE reservation_id = ? ORDER BY date", (row["id"],)
+        )
     ]
-    guests = [Guest(first_name=r["first_name"], last_name=r["last_name"], age=r["age"],
-                    birth_date=_date(r["birth_date"]), gender=r["gender"], nationality=r["nationality"],
-                    email=r["email"]) for r in store.conn.execute(
-        "SELECT first_name, last_name, age, birth_date, gender, nationality, email FROM guests "
-        "WHERE reservation_id = ? ORDER BY position", (row["id"],))]
+    guests = [
+        Guest(
+            first_name=r["first_name"],
+            last_name=r["last_name"],
+            age=r["age"],
+            birth_date=_date(r["birth_date"]),
+            gender=r["gender"],
+            nationality=r["nationality"],
+            email=r["email"],
+        )
+        for r in store.conn.execute(
+            "SELECT first_name, last_name, age, birth_date, gender, nationality, email FROM guests "
+            "WHERE reservation_id = ? ORDER BY position",
+            (row["id"],),
+        )
+    ]
     surnames = [g.last_name for g in guests if g.last_name]
     return StayFacts(
-        operator=row["operator"], voucher=row["voucher"], content=Content(row["content"]),
-        hotel_room=hotel["room"], hotel_board=hotel["board"], hotel_rate=hotel["rate"],
-        hotel_market=hotel["market"], hotel_agency=hotel["agency"],
-        check_in=_date(row["check_in"]), check_out=_date(row["check_out"]), rooms=row["rooms"],
-        adults=row["adults"], child_ages=json.loads(row["child_ages"]), sale_date=_date(row["sale_date"]),
-        total=from_minor(row["total_minor"], currency), currency=currency, night_prices=nights,
-        promo_code=row["promo_code"], discount_codes=json.loads(row["discount_codes"]), surnames=surnames,
-        reservation_id=row["id"], received=_date(row["created_at"][:10]),
-        nationality=row["nationality"], guests=guests,
+        operator=row["operator"],
+        voucher=row["voucher"],
+        content=Content(row["content"]),
+        hotel_room=hotel["room"],
+        hotel_board=hotel["board"],
+        hotel_rate=hotel["rate"],
+        hotel_market=hotel["market"],
+        hotel_agency=hotel["agency"],
+        check_in=_date(row["check_in"]),
+        check_out=_date(row["check_out"]),
+        rooms=row["rooms"],
+        adults=row["adults"],
+        child_ages=json.loads(row["child_ages"]),
+        sale_date=_date(row["sale_date"]),
+        total=from_minor(row["total_minor"], currency),
+        currency=currency,
+        night_prices=nights,
+        promo_code=row["promo_code"],
+        discount_codes=json.loads(row["discount_codes"]),
+        surnames=surnames,
+        reservation_id=row["id"],
+        received=_date(row["created_at"][:10]),
+        nationality=row["nationality"],
+        guests=guests,
     )
 
 
 def raw_from_row(row: dict[str, Any]) -> RawMessage:
     return RawMessage(
-        body=bytes(row["body"]), operator=row["operator"], channel=row["channel"],
-        received_at=datetime.fromisoformat(row["received_at"]), source_ref=row["source_ref"],
+        body=bytes(row["body"]),
+        operator=row["operator"],
+        channel=row["channel"],
+        received_at=datetime.fromisoformat(row["received_at"]),
+        source_ref=row["source_ref"],
         filename=row["filename"],
     )
 

@@ -42,6 +42,7 @@ class KeyedStore(Protocol):
 
     def connector_state(self, operator: str) -> dict[str, str]: ...
 
+
 APPROVAL_STATE_KEY = "_approval"
 """``connector_state`` operator under which older opdesk kept the approval key."""
 KEY_BYTES = 32
@@ -122,8 +123,10 @@ class KeyRing:
             else:
                 if not self.audit_key_path.exists() and self.head_path.exists():
                     # A new key would make every sealed row look changed: say what is really wrong.
-                    raise ConfigError(f"{self.audit_key_path}: the audit key is missing but {self.head_path} shows "
-                                      "rows were sealed with it; put the key back (from the backup) before going on")
+                    raise ConfigError(
+                        f"{self.audit_key_path}: the audit key is missing but {self.head_path} shows "
+                        "rows were sealed with it; put the key back (from the backup) before going on"
+                    )
                 self._audit_key = self._key_file(self.audit_key_path, "audit")
         return self._audit_key
 
@@ -135,8 +138,9 @@ class KeyRing:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{self.head_path}: the audit head cannot be read ({exc}); "
-                              "it is written by opdesk only") from exc
+            raise ConfigError(
+                f"{self.head_path}: the audit head cannot be read ({exc}); it is written by opdesk only"
+            ) from exc
 
     def advance_head(self, last_id: int, hmac: str) -> None:
         """Write a newer head; an older one (another process was quicker) is never written over a newer.
@@ -165,7 +169,7 @@ class KeyRing:
     def settle(self, store: KeyedStore) -> None:
         """Move an approval key out of the store; start the audit chain the first time (seals rows already there)."""
         self.move_approval_key_out(store)
-        self.audit_key()   # a missing key is said here, at the open, not half-way through a write
+        self.audit_key()  # a missing key is said here, at the open, not half-way through a write
         if self.head() is None:
             with self._head_lock():
                 if self.head() is None:
@@ -184,7 +188,7 @@ class KeyRing:
             return value.encode()
         made = secrets.token_hex(KEY_BYTES)
         self._write_key(path, made.encode(), what, exclusive=True)
-        return path.read_text().strip().encode()   # another process may have made it first: theirs wins
+        return path.read_text().strip().encode()  # another process may have made it first: theirs wins
 
     def _write_key(self, path: Path, value: bytes, what: str, *, exclusive: bool = False) -> None:
         try:
@@ -202,14 +206,27 @@ class KeyRing:
             finally:
                 tmp.unlink()
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot write the {what} key: {exc.strerror}; make the folder writable or "
-                              f"name a key in the config ({what}."
-                              f"{'secret_env' if what == 'approval' else 'key_env'})") from exc
+            raise ConfigError(
+                f"{path}: cannot write the {what} key: {exc.strerror}; make the folder writable or "
+                f"name a key in the config ({what}."
+                f"{'secret_env' if what == 'approval' else 'key_env'})"
+            ) from exc
 
 
 # -- the audit chain's seal (core.audit writes and verifies with it) -----------------------
-SEALED_COLUMNS = ("id", "at", "actor", "os_user", "origin", "action", "reservation_id", "hotel_reservation_id",
-                  "before", "after", "detail")
+SEALED_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "os_user",
+    "origin",
+    "action",
+    "reservation_id",
+    "hotel_reservation_id",
+    "before",
+    "after",
+    "detail",
+)
 """What a row's HMAC covers: everything but the HMAC itself. The id is in, so rows cannot be renumbered."""
 
 
@@ -228,6 +245,6 @@ def seal_existing(store: KeyedStore, key: bytes) -> Head:
             if row["hmac"] == "":
                 c.execute("UPDATE audit_log SET hmac = ? WHERE id = ?", (mac, row["id"]))
             elif row["hmac"] != mac:
-                break   # sealed with another key, or changed: left for verify to name
+                break  # sealed with another key, or changed: left for verify to name
             previous, last_id, rows = mac, int(row["id"]), rows + 1
     return Head(last_id, previous, rows)

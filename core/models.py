@@ -29,11 +29,11 @@ class Content(StrEnum):
 class ParseState(StrEnum):
     """What became of a raw message."""
 
-    PENDING = "pending"      # stored, not parsed yet
-    PARSED = "parsed"        # one or more operator reservations came out of it
-    IGNORED = "ignored"      # well-formed but not a booking (quote request, newsletter)
-    UNPARSED = "unparsed"    # no parser could read it: a person must (kept with its text)
-    FAILED = "failed"        # a parser recognised it but it is broken: error says where
+    PENDING = "pending"  # stored, not parsed yet
+    PARSED = "parsed"  # one or more operator reservations came out of it
+    IGNORED = "ignored"  # well-formed but not a booking (quote request, newsletter)
+    UNPARSED = "unparsed"  # no parser could read it: a person must (kept with its text)
+    FAILED = "failed"  # a parser recognised it but it is broken: error says where
 
 
 MAPPING_KINDS = ("room", "board", "rate", "market", "agency")
@@ -42,12 +42,12 @@ CHECK_NAMES = ("price", "values", "stop_sale", "voucher", "release", "overbookin
 
 class CheckState(StrEnum):
     OK = "ok"
-    WARN = "warn"            # worth a look, does not block a clean confirm
-    FAIL = "fail"            # blocks a clean confirm
+    WARN = "warn"  # worth a look, does not block a clean confirm
+    FAIL = "fail"  # blocks a clean confirm
     NO_CONTRACT = "no contract"
     MISMATCH = "mismatch"
     REFUSED = "refused"
-    SKIPPED = "skipped"      # cannot be checked yet (e.g. a mapping is missing)
+    SKIPPED = "skipped"  # cannot be checked yet (e.g. a mapping is missing)
 
 
 # Check states that let a row be confirmed with --clean: passed, or not applicable.
@@ -64,10 +64,10 @@ class RawMessage:
 
     body: bytes
     operator: str
-    channel: str                         # connector kind: folder, ota-pull, mail, ...
+    channel: str  # connector kind: folder, ota-pull, mail, ...
     received_at: datetime = field(default_factory=utcnow)
-    source_ref: str = ""                 # where it came from: a path, an IMAP UID, a URL
-    filename: str = ""                   # a name for people (file name, mail subject)
+    source_ref: str = ""  # where it came from: a path, an IMAP UID, a URL
+    filename: str = ""  # a name for people (file name, mail subject)
 
     @property
     def sha256(self) -> str:
@@ -87,7 +87,7 @@ class Guest:
     birth_date: date | None = None
     gender: str = ""
     nationality: str = ""
-    email: str = ""                       # matches the guest's earlier stays when both bookings have one
+    email: str = ""  # matches the guest's earlier stays when both bookings have one
 
 
 @dataclass
@@ -137,9 +137,9 @@ class OperatorBooking:
     flights: list[dict[str, Any]] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     cancel_date: date | None = None
-    extra: dict[str, Any] = field(default_factory=dict)   # anything else worth keeping
-    rate_type: str = ""                  # what kind of rate the operator sold (package, room only, ...)
-    option_date: date | None = None      # an option (provisional booking) lapses on this day
+    extra: dict[str, Any] = field(default_factory=dict)  # anything else worth keeping
+    rate_type: str = ""  # what kind of rate the operator sold (package, room only, ...)
+    option_date: date | None = None  # an option (provisional booking) lapses on this day
 
     @property
     def nights(self) -> int | None:
@@ -157,11 +157,18 @@ class OperatorBooking:
         # A guest's e-mail is compared only when sent, so versions stored before guests had one keep
         # their fingerprints.
         values["guests"] = [
-            {"first_name": g.first_name, "last_name": g.last_name, "age": g.age,
-             "birth_date": g.birth_date.isoformat() if g.birth_date else None, "gender": g.gender,
-             "nationality": g.nationality, **({"email": g.email} if g.email else {})} for g in self.guests]
-        values["night_prices"] = [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"}
-                                  for n in self.night_prices]
+            {
+                "first_name": g.first_name,
+                "last_name": g.last_name,
+                "age": g.age,
+                "birth_date": g.birth_date.isoformat() if g.birth_date else None,
+                "gender": g.gender,
+                "nationality": g.nationality,
+                **({"email": g.email} if g.email else {}),
+            }
+            for g in self.guests
+        ]
+        values["night_prices"] = [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"} for n in self.night_prices]
         for name in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):
             if values[name] is not None:
                 values[name] = values[name].isoformat()
@@ -247,7 +254,7 @@ class NotABooking(OpdeskError):
     """A well-formed message that carries no booking (a quote request, a newsletter)."""
 
 
-OperatorError = ConnectorError   # the older name: the operator's server answered with an error
+OperatorError = ConnectorError  # the older name: the operator's server answered with an error
 
 
 class ApprovalReply(NotABooking):
@@ -259,7 +266,7 @@ class ApprovalReply(NotABooking):
 
     def __init__(self, code: str, decision: str, *, sender: str = "", comment: str = "") -> None:
         self.code = code
-        self.decision = decision          # "approve" or "reject"
+        self.decision = decision  # "approve" or "reject"
         self.sender = sender
         self.comment = comment
         super().__init__(f"approval reply: {decision} ({code})")

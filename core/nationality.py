@@ -20,10 +20,25 @@ from core.models import OperatorBooking
 # English names in everyday use that ISO 3166 writes differently (or not at all).
 # "UK" and the home nations: operators in Britain send them for British guests.
 ALIASES = {
-    "RUSSIA": "RU", "TURKEY": "TR", "UK": "GB", "GREAT BRITAIN": "GB", "BRITAIN": "GB", "ENGLAND": "GB",
-    "SCOTLAND": "GB", "WALES": "GB", "NORTHERN IRELAND": "GB", "HOLLAND": "NL", "KOSOVO": "XK",
-    "NORTH KOREA": "KP", "IVORY COAST": "CI", "CAPE VERDE": "CV", "MACEDONIA": "MK", "SWAZILAND": "SZ",
-    "BURMA": "MM", "VATICAN": "VA", "EAST TIMOR": "TL",
+    "RUSSIA": "RU",
+    "TURKEY": "TR",
+    "UK": "GB",
+    "GREAT BRITAIN": "GB",
+    "BRITAIN": "GB",
+    "ENGLAND": "GB",
+    "SCOTLAND": "GB",
+    "WALES": "GB",
+    "NORTHERN IRELAND": "GB",
+    "HOLLAND": "NL",
+    "KOSOVO": "XK",
+    "NORTH KOREA": "KP",
+    "IVORY COAST": "CI",
+    "CAPE VERDE": "CV",
+    "MACEDONIA": "MK",
+    "SWAZILAND": "SZ",
+    "BURMA": "MM",
+    "VATICAN": "VA",
+    "EAST TIMOR": "TL",
 }
 # Longest name worth looking up; "The United Kingdom of Great Britain and Northern Ireland" fits.
 MAX_NAME = 80

@@ -52,8 +52,8 @@ NONE = Overrides()
 
 @dataclass(frozen=True)
 class Decision:
-    blocking: dict[str, str]            # check -> its message: these refuse the action
-    overridden: dict[str, str]          # check -> its message: these failed, and were waved through
+    blocking: dict[str, str]  # check -> its message: these refuse the action
+    overridden: dict[str, str]  # check -> its message: these failed, and were waved through
 
 
 def blocking_checks(checks: dict[str, Any], overrides: Overrides = NONE) -> Decision:
@@ -77,5 +77,4 @@ def refusal(row_id: int, decision: Decision) -> str:
     # The stop-sale check's message already says "stop-sale on ..."; the values check's lists fields.
     parts = [message if name == "stop_sale" else f"{name}: {message}" for name, message in decision.blocking.items()]
     flags = " ".join(f"--override {name}" for name in decision.blocking)
-    return f"#{row_id}: {'; '.join(parts)} (a corrected message from the operator clears it; or {flags} " \
-           "--reason TEXT)"
+    return f"#{row_id}: {'; '.join(parts)} (a corrected message from the operator clears it; or {flags} --reason TEXT)"

@@ -33,20 +33,29 @@ def why_paused(pause: dict[str, Any], operator: str) -> str:
     scope = "every operator is" if pause["operator"] == ALL else f"{operator} is"
     by = f" by {pause['paused_by']}" if pause["paused_by"] else ""
     reason = f" ({pause['reason']})" if pause["reason"] else ""
-    return f"paused: {scope} paused since {pause['paused_at'][:16].replace('T', ' ')} UTC{by}{reason}; " \
-           f"resume with: opdesk resume --operator {operator}"
+    return (
+        f"paused: {scope} paused since {pause['paused_at'][:16].replace('T', ' ')} UTC{by}{reason}; "
+        f"resume with: opdesk resume --operator {operator}"
+    )
 
 
 def pause(store: Store, actor: Actor, operator: str | None = None, reason: str = "") -> None:
     """Pause ``operator`` (None: every operator) until ``resume``."""
     name = operator or ALL
     with store.transaction() as c:
-        c.execute("INSERT INTO operator_pauses(operator, paused_at, paused_by, reason) VALUES (?, ?, ?, ?) "
-                  "ON CONFLICT(operator) DO UPDATE SET paused_at = excluded.paused_at, "
-                  "paused_by = excluded.paused_by, reason = excluded.reason",
-                  (name, now_iso(), actor.name, reason))
-        record(store, actor, "pause", after={"operator": name, "reason": reason},
-               detail=f"{'every operator' if name == ALL else name} paused" + (f": {reason}" if reason else ""))
+        c.execute(
+            "INSERT INTO operator_pauses(operator, paused_at, paused_by, reason) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(operator) DO UPDATE SET paused_at = excluded.paused_at, "
+            "paused_by = excluded.paused_by, reason = excluded.reason",
+            (name, now_iso(), actor.name, reason),
+        )
+        record(
+            store,
+            actor,
+            "pause",
+            after={"operator": name, "reason": reason},
+            detail=f"{'every operator' if name == ALL else name} paused" + (f": {reason}" if reason else ""),
+        )
 
 
 def resume(store: Store, actor: Actor, operator: str | None, known: Iterable[str]) -> list[str]:
@@ -68,10 +77,20 @@ def resume(store: Store, actor: Actor, operator: str | None, known: Iterable[str
                 c.execute("DELETE FROM operator_pauses WHERE operator = ?", (ALL,))
                 c.executemany(
                     "INSERT OR IGNORE INTO operator_pauses(operator, paused_at, paused_by, reason) VALUES (?, ?, ?, ?)",
-                    [(name, held["paused_at"], held["paused_by"], held["reason"]) for name in known
-                     if name != operator])
+                    [
+                        (name, held["paused_at"], held["paused_by"], held["reason"])
+                        for name in known
+                        if name != operator
+                    ],
+                )
                 lifted.append(ALL)
         if lifted:
-            record(store, actor, "resume", before={"paused": lifted}, after={"operator": operator or ALL},
-                   detail=f"{operator or 'every operator'} resumed")
+            record(
+                store,
+                actor,
+                "resume",
+                before={"paused": lifted},
+                after={"operator": operator or ALL},
+                detail=f"{operator or 'every operator'} resumed",
+            )
     return lifted

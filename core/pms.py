@@ -72,7 +72,7 @@ class PmsSettings:
     url: str = ""
     username: str = ""
     password: str = ""
-    name: str = ""                 # the PMS's name: the ResID_Source its numbers come with
+    name: str = ""  # the PMS's name: the ResID_Source its numbers come with
     hotel_code: str = ""
     folder: Path | None = None
     auto: bool = False
@@ -93,13 +93,18 @@ def pms_settings(config: Config) -> PmsSettings:
         raise ConfigError(f"{where} is missing: add it (see docs/pms.md) to hand saved bookings to the PMS")
     kind = str(table.get("kind", ""))
     if kind not in KINDS:
-        raise ConfigError(f"{where} kind: must be \"ota\" or \"files\", not {kind!r}")
+        raise ConfigError(f'{where} kind: must be "ota" or "files", not {kind!r}')
     max_attempts = _number(table, "max_attempts", DEFAULT_MAX_ATTEMPTS, where, whole=True)
     retry = _number(table, "retry_seconds", DEFAULT_RETRY_SECONDS, where)
     timeout = _number(table, "timeout", DEFAULT_TIMEOUT_SECONDS, where)
-    common: dict[str, Any] = {"auto": bool(table.get("auto", False)), "max_attempts": int(max_attempts),
-                              "retry_seconds": float(retry), "timeout": float(timeout),
-                              "name": str(table.get("name", "")), "hotel_code": str(table.get("hotel_code", ""))}
+    common: dict[str, Any] = {
+        "auto": bool(table.get("auto", False)),
+        "max_attempts": int(max_attempts),
+        "retry_seconds": float(retry),
+        "timeout": float(timeout),
+        "name": str(table.get("name", "")),
+        "hotel_code": str(table.get("hotel_code", "")),
+    }
     if kind == "files":
         folder = table.get("folder")
         if not folder:
@@ -107,12 +112,18 @@ def pms_settings(config: Config) -> PmsSettings:
         return PmsSettings(kind="files", folder=locations.resolve(str(folder), config.base_dir), **common)
     dialect = str(table.get("dialect", "htng"))
     if dialect not in DIALECTS:
-        raise ConfigError(f"{where} dialect: must be \"alpinebits\" or \"htng\", not {dialect!r}")
+        raise ConfigError(f'{where} dialect: must be "alpinebits" or "htng", not {dialect!r}')
     url = str(table.get("url", ""))
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{where} url: missing or not an http(s) address: {url!r}")
-    return PmsSettings(kind="ota", dialect=dialect, url=url, username=str(table.get("username", "")),
-                       password=config.secret(table, "password"), **common)
+    return PmsSettings(
+        kind="ota",
+        dialect=dialect,
+        url=url,
+        username=str(table.get("username", "")),
+        password=config.secret(table, "password"),
+        **common,
+    )
 
 
 def _number(table: dict[str, Any], key: str, default: float, where: str, *, whole: bool = False) -> float:
@@ -125,8 +136,9 @@ def _number(table: dict[str, Any], key: str, default: float, where: str, *, whol
 
 
 # -- the queue ---------------------------------------------------------------------------
-def enqueue(store: Store, config: Config, row: dict[str, Any], hotel_reservation_id: int, hotel_number: str,
-            now: str) -> None:
+def enqueue(
+    store: Store, config: Config, row: dict[str, Any], hotel_reservation_id: int, hotel_number: str, now: str
+) -> None:
     """Queue ``row`` (an inbox row just saved) for the PMS. Called inside the save's transaction.
 
     Nothing is queued without a ``[pms]`` section. Saving the same row again
@@ -137,8 +149,18 @@ def enqueue(store: Store, config: Config, row: dict[str, Any], hotel_reservation
     store.conn.execute(
         "INSERT OR IGNORE INTO pms_deliveries(reservation_id, hotel_reservation_id, hotel_number, operator, voucher, "
         "version, content, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (row["id"], hotel_reservation_id, hotel_number, row["operator"], row["voucher"], row["version"],
-         content_for_pms(store, row["content"], hotel_reservation_id), now, now))
+        (
+            row["id"],
+            hotel_reservation_id,
+            hotel_number,
+            row["operator"],
+            row["voucher"],
+            row["version"],
+            content_for_pms(store, row["content"], hotel_reservation_id),
+            now,
+            now,
+        ),
+    )
 
 
 def content_for_pms(store: Store, content: str, hotel_reservation_id: int) -> str:
@@ -150,8 +172,10 @@ def content_for_pms(store: Store, content: str, hotel_reservation_id: int) -> st
     own booking: change.
     """
     origin = store.scalar("SELECT origin FROM hotel_reservations WHERE id = ?", (hotel_reservation_id,))
-    known = store.scalar("SELECT 1 FROM pms_deliveries WHERE hotel_reservation_id = ? LIMIT 1",
-                         (hotel_reservation_id,)) is not None
+    known = (
+        store.scalar("SELECT 1 FROM pms_deliveries WHERE hotel_reservation_id = ? LIMIT 1", (hotel_reservation_id,))
+        is not None
+    )
     if content == Content.NEW and origin == "import":
         return str(Content.CHANGE)
     if content == Content.CHANGE and not known and origin != "import":
@@ -174,23 +198,45 @@ class Delivery:
     due_at: str
     last_error: str
     pms_number: str
-    known_pms_number: str = ""     # the hotel booking's PMS number, from an earlier delivery's answer
+    known_pms_number: str = ""  # the hotel booking's PMS number, from an earlier delivery's answer
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Delivery":
-        return cls(row["id"], row["reservation_id"], row["hotel_reservation_id"], row["hotel_number"],
-                   row["operator"], row["voucher"], row["version"], row["content"], row["state"], row["attempts"],
-                   row["due_at"], row["last_error"], row["pms_number"], row.get("known_pms_number") or "")
+        return cls(
+            row["id"],
+            row["reservation_id"],
+            row["hotel_reservation_id"],
+            row["hotel_number"],
+            row["operator"],
+            row["voucher"],
+            row["version"],
+            row["content"],
+            row["state"],
+            row["attempts"],
+            row["due_at"],
+            row["last_error"],
+            row["pms_number"],
+            row.get("known_pms_number") or "",
+        )
 
     def item(self) -> dict[str, Any]:
         """The documented JSON item (docs/json.md, ``pms send`` and ``pms status``); ``id`` is the inbox row's."""
-        return {"id": self.reservation_id, "voucher": self.voucher, "version": self.version, "content": self.content,
-                "state": self.state, "pms_number": self.pms_number or None, "error": self.last_error or None}
+        return {
+            "id": self.reservation_id,
+            "voucher": self.voucher,
+            "version": self.version,
+            "content": self.content,
+            "state": self.state,
+            "pms_number": self.pms_number or None,
+            "error": self.last_error or None,
+        }
 
 
 # A booking imported from the PMS carries the PMS's number as its own.
-_SELECT = ("SELECT d.*, COALESCE(NULLIF(h.pms_number, ''), CASE WHEN h.origin = 'import' THEN h.number END) "
-           "AS known_pms_number FROM pms_deliveries d JOIN hotel_reservations h ON h.id = d.hotel_reservation_id")
+_SELECT = (
+    "SELECT d.*, COALESCE(NULLIF(h.pms_number, ''), CASE WHEN h.origin = 'import' THEN h.number END) "
+    "AS known_pms_number FROM pms_deliveries d JOIN hotel_reservations h ON h.id = d.hotel_reservation_id"
+)
 
 
 def deliveries(store: Store, states: tuple[str, ...] = STATES) -> list[Delivery]:
@@ -211,9 +257,12 @@ def board_line(store: Store) -> str:
 
 def counts_in_period(store: Store, start: date, end: date) -> dict[str, int]:
     """Deliveries queued from ``start`` to ``end`` (UTC days, both included), by where they stand now."""
-    found = dict(store.conn.execute(
-        "SELECT state, COUNT(*) FROM pms_deliveries WHERE created_at >= ? AND created_at < ? GROUP BY state",
-        (start.isoformat(), shifted(end, 1).isoformat())).fetchall())   # a period may end on 9999-12-31
+    found = dict(
+        store.conn.execute(
+            "SELECT state, COUNT(*) FROM pms_deliveries WHERE created_at >= ? AND created_at < ? GROUP BY state",
+            (start.isoformat(), shifted(end, 1).isoformat()),
+        ).fetchall()
+    )  # a period may end on 9999-12-31
     return {s: int(found.get(s, 0)) for s in STATES}
 
 
@@ -239,14 +288,15 @@ def claim(store: Store, now: datetime, *, only_due: bool, include_failed: bool =
     taken: list[Delivery] = []
     with store.transaction() as c:
         if include_failed:
-            c.execute("UPDATE pms_deliveries SET state = 'waiting', attempts = 0, due_at = ? WHERE state = 'failed'",
-                      (stamp,))
+            c.execute(
+                "UPDATE pms_deliveries SET state = 'waiting', attempts = 0, due_at = ? WHERE state = 'failed'", (stamp,)
+            )
         held: set[int] = set()
         for row in store.all(f"{_SELECT} WHERE d.state = 'waiting' ORDER BY d.id"):
             hid = row["hotel_reservation_id"]
             leased = row["lease_until"] is not None and row["lease_until"] > stamp
             if hid in held or leased or (only_due and row["due_at"] > stamp):
-                held.add(hid)   # a later version of this booking waits for this one
+                held.add(hid)  # a later version of this booking waits for this one
                 continue
             c.execute("UPDATE pms_deliveries SET lease_until = ? WHERE id = ?", (lease, row["id"]))
             taken.append(Delivery.from_row(row))
@@ -260,31 +310,56 @@ def _release(store: Store, delivery: Delivery) -> None:
 
 def record_sent(store: Store, delivery: Delivery, now: datetime, pms_number: str, actor: Actor) -> None:
     with store.transaction() as c:
-        c.execute("UPDATE pms_deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '', "
-                  "lease_until = NULL, pms_number = ? WHERE id = ?", (_stamp(now), pms_number, delivery.id))
+        c.execute(
+            "UPDATE pms_deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '', "
+            "lease_until = NULL, pms_number = ? WHERE id = ?",
+            (_stamp(now), pms_number, delivery.id),
+        )
         if pms_number:
-            c.execute("UPDATE hotel_reservations SET pms_number = ? WHERE id = ?",
-                      (pms_number, delivery.hotel_reservation_id))
-        record(store, actor, "pms_sent", reservation_id=delivery.reservation_id,
-               hotel_reservation_id=delivery.hotel_reservation_id,
-               after={"pms_number": pms_number} if pms_number else {},
-               detail=f"{delivery.hotel_number} v{delivery.version} {delivery.content}")
+            c.execute(
+                "UPDATE hotel_reservations SET pms_number = ? WHERE id = ?", (pms_number, delivery.hotel_reservation_id)
+            )
+        record(
+            store,
+            actor,
+            "pms_sent",
+            reservation_id=delivery.reservation_id,
+            hotel_reservation_id=delivery.hotel_reservation_id,
+            after={"pms_number": pms_number} if pms_number else {},
+            detail=f"{delivery.hotel_number} v{delivery.version} {delivery.content}",
+        )
     delivery.state, delivery.pms_number, delivery.last_error = "sent", pms_number, ""
     delivery.attempts += 1
 
 
-def record_failure(store: Store, delivery: Delivery, now: datetime, error: str, settings: PmsSettings,
-                   actor: Actor, *, permanent: bool = False) -> None:
+def record_failure(
+    store: Store,
+    delivery: Delivery,
+    now: datetime,
+    error: str,
+    settings: PmsSettings,
+    actor: Actor,
+    *,
+    permanent: bool = False,
+) -> None:
     attempts = delivery.attempts + 1
     gave_up = permanent or attempts >= settings.max_attempts
     due = now + timedelta(seconds=backoff_seconds(attempts, settings.retry_seconds))
     state = "failed" if gave_up else "waiting"
     with store.transaction() as c:
-        c.execute("UPDATE pms_deliveries SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_until = NULL "
-                  "WHERE id = ?", (state, attempts, _stamp(due), error, delivery.id))
-        record(store, actor, "pms_failed", reservation_id=delivery.reservation_id,
-               hotel_reservation_id=delivery.hotel_reservation_id,
-               detail=f"attempt {attempts}" + (" (given up)" if gave_up else "") + f": {error}")
+        c.execute(
+            "UPDATE pms_deliveries SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_until = NULL "
+            "WHERE id = ?",
+            (state, attempts, _stamp(due), error, delivery.id),
+        )
+        record(
+            store,
+            actor,
+            "pms_failed",
+            reservation_id=delivery.reservation_id,
+            hotel_reservation_id=delivery.hotel_reservation_id,
+            detail=f"attempt {attempts}" + (" (given up)" if gave_up else "") + f": {error}",
+        )
     delivery.state, delivery.attempts, delivery.last_error, delivery.due_at = state, attempts, error, _stamp(due)
 
 
@@ -298,23 +373,35 @@ Raises ``DeliveryError`` (or any exception) when the PMS did not take it.
 @dataclass
 class SendReport:
     sent: int = 0
-    failed: int = 0                 # deliveries whose attempt in this run failed (waiting again or given up)
-    waiting: int = 0                # waiting after this run, in the whole queue
+    failed: int = 0  # deliveries whose attempt in this run failed (waiting again or given up)
+    waiting: int = 0  # waiting after this run, in the whole queue
     items: list[Delivery] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "failed": self.failed, "waiting": self.waiting,
-                "items": [d.item() for d in self.items]}
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "waiting": self.waiting,
+            "items": [d.item() for d in self.items],
+        }
 
 
-def send_waiting(store: Store, settings: PmsSettings, sender: Sender, now: datetime, actor: Actor, *,
-                 only_due: bool = False, include_failed: bool = False) -> SendReport:
+def send_waiting(
+    store: Store,
+    settings: PmsSettings,
+    sender: Sender,
+    now: datetime,
+    actor: Actor,
+    *,
+    only_due: bool = False,
+    include_failed: bool = False,
+) -> SendReport:
     """Send what is waiting (``only_due``: only what its backoff lets go now) and record each outcome."""
     report = SendReport()
     blocked: set[int] = set()
     for delivery in claim(store, now, only_due=only_due, include_failed=include_failed):
         if delivery.hotel_reservation_id in blocked:
-            _release(store, delivery)   # its booking's earlier version failed just now: keep the order
+            _release(store, delivery)  # its booking's earlier version failed just now: keep the order
             continue
         try:
             booking = delivery_booking(store, delivery)
@@ -345,21 +432,49 @@ def delivery_booking(store: Store, delivery: Delivery) -> OperatorBooking:
     row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (delivery.reservation_id,))
     if row is None:
         raise DeliveryError(f"inbox row #{delivery.reservation_id} is missing from the store", permanent=True)
-    guests = [Guest(g["first_name"], g["last_name"], g["age"],
-                    date.fromisoformat(g["birth_date"]) if g["birth_date"] else None, g["gender"], g["nationality"])
-              for g in store.all("SELECT * FROM guests WHERE reservation_id = ? ORDER BY position", (row["id"],))]
-    nights = [NightPrice(date.fromisoformat(n["date"]), from_minor(n["amount_minor"], n["currency"]) or Decimal(0))
-              for n in store.all("SELECT * FROM night_prices WHERE reservation_id = ? ORDER BY date", (row["id"],))]
+    guests = [
+        Guest(
+            g["first_name"],
+            g["last_name"],
+            g["age"],
+            date.fromisoformat(g["birth_date"]) if g["birth_date"] else None,
+            g["gender"],
+            g["nationality"],
+        )
+        for g in store.all("SELECT * FROM guests WHERE reservation_id = ? ORDER BY position", (row["id"],))
+    ]
+    nights = [
+        NightPrice(date.fromisoformat(n["date"]), from_minor(n["amount_minor"], n["currency"]) or Decimal(0))
+        for n in store.all("SELECT * FROM night_prices WHERE reservation_id = ? ORDER BY date", (row["id"],))
+    ]
     return OperatorBooking(
-        voucher=delivery.hotel_number, content=Content(delivery.content), agency=row["hotel_agency"] or row["agency"],
+        voucher=delivery.hotel_number,
+        content=Content(delivery.content),
+        agency=row["hotel_agency"] or row["agency"],
         check_in=date.fromisoformat(row["check_in"]) if row["check_in"] else None,
         check_out=date.fromisoformat(row["check_out"]) if row["check_out"] else None,
-        rooms=row["rooms"], adults=row["adults"], child_ages=json.loads(row["child_ages"]),
-        room=row["hotel_room"] or "", board=row["hotel_board"] or "", rate=row["hotel_rate"] or "",
-        market=row["hotel_market"] or "", nationality=row["nationality"], guests=guests,
-        total=from_minor(row["total_minor"], row["currency"]), currency=row["currency"], night_prices=nights,
-        sale_date=date.fromisoformat(row["sale_date"]) if row["sale_date"] else None, notes=row["notes"],
+        rooms=row["rooms"],
+        adults=row["adults"],
+        child_ages=json.loads(row["child_ages"]),
+        room=row["hotel_room"] or "",
+        board=row["hotel_board"] or "",
+        rate=row["hotel_rate"] or "",
+        market=row["hotel_market"] or "",
+        nationality=row["nationality"],
+        guests=guests,
+        total=from_minor(row["total_minor"], row["currency"]),
+        currency=row["currency"],
+        night_prices=nights,
+        sale_date=date.fromisoformat(row["sale_date"]) if row["sale_date"] else None,
+        notes=row["notes"],
         flights=json.loads(row["flights"]),
-        extra={"operator": row["operator"], "operator_voucher": row["voucher"], "version": row["version"],
-               "create_datetime": row["created_at"], "last_modify_datetime": row["created_at"],
-               "delivery_id": delivery.id, "pms_number": delivery.known_pms_number})
+        extra={
+            "operator": row["operator"],
+            "operator_voucher": row["voucher"],
+            "version": row["version"],
+            "create_datetime": row["created_at"],
+            "last_modify_datetime": row["created_at"],
+            "delivery_id": delivery.id,
+            "pms_number": delivery.known_pms_number,
+        },
+    )

@@ -28,7 +28,7 @@ def private_dir(path: Path) -> Path:
         missing.append(folder)
     path.mkdir(parents=True, exist_ok=True)
     for folder in missing:
-        os.chmod(folder, DIR_MODE)   # mkdir's mode is cut by the umask; chmod is not
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is cut by the umask; chmod is not
     return path
 
 

@@ -25,14 +25,21 @@ MASK = "********"
 MIN_SECRET_LENGTH = 4
 """Shorter values ("1", "yes") would mask ordinary text; a real secret is longer."""
 
-SECRET_NAME = re.compile(r"(passw(or)?d|secret|token|api[-_]?key|apikey|authorization|signature|private[-_]?key)",
-                         re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"(passw(or)?d|secret|token|api[-_]?key|apikey|authorization|signature|private[-_]?key)", re.IGNORECASE
+)
 """Names of settings, fields and URL parameters that hold secrets whatever their value."""
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@", re.I)
-_QUERY_SECRET = re.compile(r"(?P<name>[?&;](?:[a-z0-9_-]*(?:pass(?:word)?|secret|token|api[-_]?key|apikey|"
-                           r"signature|sig|auth)[a-z0-9_-]*))=(?P<value>[^&;#\s\"']+)", re.I)
-_AUTH_HEADER = re.compile(r"(?P<name>\b(?:authorization|x-api-key|api[-_]key)\s*:\s*)(?P<scheme>(?:basic|bearer)\s+)?"
-                          r"(?P<value>[^\s,;\"']+)", re.I)
+_QUERY_SECRET = re.compile(
+    r"(?P<name>[?&;](?:[a-z0-9_-]*(?:pass(?:word)?|secret|token|api[-_]?key|apikey|"
+    r"signature|sig|auth)[a-z0-9_-]*))=(?P<value>[^&;#\s\"']+)",
+    re.I,
+)
+_AUTH_HEADER = re.compile(
+    r"(?P<name>\b(?:authorization|x-api-key|api[-_]key)\s*:\s*)(?P<scheme>(?:basic|bearer)\s+)?"
+    r"(?P<value>[^\s,;\"']+)",
+    re.I,
+)
 
 _known: set[str] = set()
 _lock = threading.Lock()
@@ -51,7 +58,7 @@ def mask_text(text: str) -> str:
     if not text:
         return text
     with _lock:
-        known = sorted(_known, key=len, reverse=True)   # the longest first: one secret may contain another
+        known = sorted(_known, key=len, reverse=True)  # the longest first: one secret may contain another
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
@@ -62,8 +69,14 @@ def mask_text(text: str) -> str:
 
 def mask_value(value: Any, key: str = "") -> Any:
     """A JSON-like value with secrets masked: by the key's name, then as text."""
-    if key and SECRET_NAME.search(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool) \
-            and not key.endswith(("_env", "_file")) and value != "":
+    if (
+        key
+        and SECRET_NAME.search(key)
+        and isinstance(value, (str, int, float))
+        and not isinstance(value, bool)
+        and not key.endswith(("_env", "_file"))
+        and value != ""
+    ):
         return MASK
     if isinstance(value, dict):
         return {k: mask_value(v, str(k)) for k, v in value.items()}

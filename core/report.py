@@ -35,14 +35,18 @@ def versions_in_period(store: Store, start: date, end: date, operator: str | Non
     # Rows with a raw message are found by its arrival, the others by their own creation, each
     # through its index: a period is read, not the whole store.
     period = [shifted(start, -1).isoformat(), shifted(end, 2).isoformat()]
-    columns = ("o.id, o.operator, o.voucher, o.version, o.content, o.status, o.check_in, o.nights, o.rooms, "
-               "o.total_minor, o.currency, o.sale_date, o.checks, o.decided_at")
+    columns = (
+        "o.id, o.operator, o.voucher, o.version, o.content, o.status, o.check_in, o.nights, o.rooms, "
+        "o.total_minor, o.currency, o.sale_date, o.checks, o.decided_at"
+    )
     by_operator = " AND o.operator = ?" if operator else ""
-    sql = (f"SELECT {columns}, r.received_at AS arrived_at FROM raw_messages r "
-           f"JOIN operator_reservations o ON o.raw_id = r.id WHERE r.received_at >= ? AND r.received_at < ?"
-           f"{by_operator} UNION ALL "
-           f"SELECT {columns}, o.created_at AS arrived_at FROM operator_reservations o "
-           f"WHERE o.raw_id IS NULL AND o.created_at >= ? AND o.created_at < ?{by_operator} ORDER BY 1")
+    sql = (
+        f"SELECT {columns}, r.received_at AS arrived_at FROM raw_messages r "
+        f"JOIN operator_reservations o ON o.raw_id = r.id WHERE r.received_at >= ? AND r.received_at < ?"
+        f"{by_operator} UNION ALL "
+        f"SELECT {columns}, o.created_at AS arrived_at FROM operator_reservations o "
+        f"WHERE o.raw_id IS NULL AND o.created_at >= ? AND o.created_at < ?{by_operator} ORDER BY 1"
+    )
     params: list[Any] = [*period, *([operator] if operator else []), *period, *([operator] if operator else [])]
     rows = []
     for row in store.all(sql, tuple(params)):
@@ -69,8 +73,11 @@ def operator_figures(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "changes": sum(r["content"] == "change" for r in rows),
         "cancellations": sum(r["content"] == "cancel" for r in rows),
         "vouchers": len(latest),
-        "room_nights": sum((r["rooms"] or 0) * (r["nights"] or 0) for r in latest.values()
-                           if r["content"] != "cancel" and r["status"] != "rejected"),
+        "room_nights": sum(
+            (r["rooms"] or 0) * (r["nights"] or 0)
+            for r in latest.values()
+            if r["content"] != "cancel" and r["status"] != "rejected"
+        ),
         "revenue": _revenue(rows),
         "lead_time_days": _mean(_lead_days(r) for r in rows if r["content"] == "new"),
         "cancellation_rate": _percent(sum(r["content"] == "cancel" for r in latest.values()), len(latest)),
@@ -133,8 +140,10 @@ def _percent(part: int, whole: int) -> float | None:
 
 def daily_trend(store: Store, start: date, end: date, operator: str | None = None) -> list[dict[str, Any]]:
     """Per day of arrival: new, changes, cancellations, and how many of them are confirmed by now."""
-    days = {start + timedelta(days=i): {"new": 0, "changes": 0, "cancellations": 0, "confirmed": 0}
-            for i in range((end - start).days + 1)}
+    days = {
+        start + timedelta(days=i): {"new": 0, "changes": 0, "cancellations": 0, "confirmed": 0}
+        for i in range((end - start).days + 1)
+    }
     names = {"new": "new", "change": "changes", "cancel": "cancellations"}
     for row in versions_in_period(store, start, end, operator):
         day = days[row["arrived"].date()]

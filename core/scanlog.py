@@ -15,8 +15,11 @@ COUNTS = ("total", "new", "changed", "cancelled", "errors")
 
 def start_run(store: Store, operator: str) -> int:
     with store.transaction() as c:
-        return rowid(c.execute("INSERT INTO scan_runs(operator, started_at, state) VALUES (?, ?, 'running')",
-                               (operator, now_iso())))
+        return rowid(
+            c.execute(
+                "INSERT INTO scan_runs(operator, started_at, state) VALUES (?, ?, 'running')", (operator, now_iso())
+            )
+        )
 
 
 def update_run(store: Store, run_id: int, *, last_error: str | None = None, **counts: int) -> None:
@@ -37,9 +40,11 @@ def update_run(store: Store, run_id: int, *, last_error: str | None = None, **co
 def finish_run(store: Store, run_id: int, state: str, last_error: str = "") -> None:
     """Close a run: ``ok`` or ``error``. An ok run keeps the last message error it met."""
     with store.transaction() as c:
-        c.execute("UPDATE scan_runs SET state = ?, finished_at = ?, "
-                  "last_error = CASE WHEN ? != '' THEN ? ELSE last_error END WHERE id = ?",
-                  (state, now_iso(), last_error, last_error, run_id))
+        c.execute(
+            "UPDATE scan_runs SET state = ?, finished_at = ?, "
+            "last_error = CASE WHEN ? != '' THEN ? ELSE last_error END WHERE id = ?",
+            (state, now_iso(), last_error, last_error, run_id),
+        )
 
 
 def last_runs(store: Store) -> list[dict[str, Any]]:
@@ -62,5 +67,4 @@ def last_run_id(store: Store) -> int:
 def runs_since(store: Store, since: int, operators: list[str]) -> list[dict[str, Any]]:
     """Runs newer than run ``since`` of these operators, oldest first."""
     marks = ", ".join("?" * len(operators))
-    return store.all(f"SELECT * FROM scan_runs WHERE id > ? AND operator IN ({marks}) ORDER BY id",
-                     (since, *operators))
+    return store.all(f"SELECT * FROM scan_runs WHERE id > ? AND operator IN ({marks}) ORDER BY id", (since, *operators))

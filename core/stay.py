@@ -43,10 +43,10 @@ class StayFacts:
     promo_code: str = ""
     discount_codes: list[str] = field(default_factory=list)
     surnames: list[str] = field(default_factory=list)
-    reservation_id: int | None = None     # set when re-checking a stored row
-    received: date | None = None          # when the message arrived (release falls back to it)
-    nationality: str = ""                 # ISO 3166-1 alpha-2, or empty when unknown
-    guests: list[Guest] = field(default_factory=list)   # the price check reads ages and earlier stays
+    reservation_id: int | None = None  # set when re-checking a stored row
+    received: date | None = None  # when the message arrived (release falls back to it)
+    nationality: str = ""  # ISO 3166-1 alpha-2, or empty when unknown
+    guests: list[Guest] = field(default_factory=list)  # the price check reads ages and earlier stays
 
     @property
     def nights(self) -> list[date]:
@@ -85,7 +85,7 @@ class CheckContext:
     store: "Store"
     config: "Config"
     cache: dict[str, Any] = field(default_factory=dict)
-    now: datetime | None = None      # injected by tests; else the clock (core.clock)
+    now: datetime | None = None  # injected by tests; else the clock (core.clock)
 
     @property
     def today(self) -> date:

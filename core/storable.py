@@ -55,8 +55,7 @@ def check_storable(booking: OperatorBooking, record: str) -> None:
 
 def _whole(value: Any, record: str, field: str) -> None:
     if isinstance(value, int) and not -INT_MAX <= value <= INT_MAX:
-        raise ParseError(f"{len(str(abs(value)))}-digit number: too large for any booking", record=record,
-                         field=field)
+        raise ParseError(f"{len(str(abs(value)))}-digit number: too large for any booking", record=record, field=field)
 
 
 def _money(value: Decimal | None, record: str, field: str) -> None:
@@ -66,8 +65,11 @@ def _money(value: Decimal | None, record: str, field: str) -> None:
         raise ParseError(f"not an amount: {value}", record=record, field=field)
     digits = value.adjusted() + 1
     if digits > MONEY_DIGITS:
-        raise ParseError(f"{digits}-digit amount: more than {MONEY_DIGITS} digits before the decimal point",
-                         record=record, field=field)
+        raise ParseError(
+            f"{digits}-digit amount: more than {MONEY_DIGITS} digits before the decimal point",
+            record=record,
+            field=field,
+        )
 
 
 def _text(value: Any, record: str, field: str) -> None:
@@ -78,5 +80,8 @@ def _text(value: Any, record: str, field: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ParseError(f"not text: character {exc.start + 1} is not valid Unicode (was the file UTF-8?)",
-                         record=record, field=field) from None
+        raise ParseError(
+            f"not text: character {exc.start + 1} is not valid Unicode (was the file UTF-8?)",
+            record=record,
+            field=field,
+        ) from None

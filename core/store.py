@@ -44,7 +44,7 @@ def to_minor(amount: Decimal | int | str | None, currency: str) -> int | None:
         return None
     scaled = (amount if isinstance(amount, Decimal) else Decimal(amount)).scaleb(exponent(currency))
     whole = int(scaled)
-    if whole == scaled:   # the usual case, 85.00 -> 8500: no rounding to do
+    if whole == scaled:  # the usual case, 85.00 -> 8500: no rounding to do
         return whole
     return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -90,12 +90,11 @@ def is_busy(exc: sqlite3.Error) -> bool:
 class Store:
     """An open store. ``db`` is the sqlite-utils view, ``conn`` the raw connection."""
 
-    def __init__(self, path: Path | str, documents_dir: Path | str | None = None, *,
-                 keys: Any = None) -> None:
+    def __init__(self, path: Path | str, documents_dir: Path | str | None = None, *, keys: Any = None) -> None:
         self.path = Path(path)
         self.documents_dir = Path(documents_dir) if documents_dir else self.path.parent / "documents"
-        self.keys = keys                     # core.keys.KeyRing: seals audit rows (None: rows left unsealed)
-        self.after_commit: list[Any] = []    # run once the outermost transaction has committed
+        self.keys = keys  # core.keys.KeyRing: seals audit rows (None: rows left unsealed)
+        self.after_commit: list[Any] = []  # run once the outermost transaction has committed
         try:
             # 0600 before SQLite opens it: the WAL and shared-memory files take the same mode.
             create_private_file(self.path)
@@ -117,7 +116,7 @@ class Store:
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: the store needs WAL mode; the file system gave {mode!r}")
         c.execute("PRAGMA synchronous = NORMAL")
-        c.execute("PRAGMA cache_size = -65536")   # 64 MB: index pages of a large store stay in memory
+        c.execute("PRAGMA cache_size = -65536")  # 64 MB: index pages of a large store stay in memory
         c.execute("PRAGMA foreign_keys = ON")
         # The inbox search's triggers fold names with it (schema V3).
         c.create_function("opdesk_fold", 1, lambda text: fold_name(text or ""), deterministic=True)
@@ -287,8 +286,7 @@ class Checkpointer:
         self.thread.join()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         try:
             while True:
                 self.wanted.wait()
@@ -296,8 +294,8 @@ class Checkpointer:
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
-                    pass   # busy or interrupted: the next nudge (or SQLite's own close) tries again
+                    pass  # busy or interrupted: the next nudge (or SQLite's own close) tries again
                 if self.stopping and not self.wanted.is_set():
-                    return   # a stop (or commit) during that round asks for one more: the last commits too
+                    return  # a stop (or commit) during that round asks for one more: the last commits too
         finally:
             conn.close()

@@ -49,9 +49,11 @@ class IntakeLimits:
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> "IntakeLimits":
-        return cls(max_nights=int(section.get("max_nights", MAX_NIGHTS)),
-                   earliest_year=int(section.get("earliest_year", EARLIEST_YEAR)),
-                   max_years_ahead=int(section.get("max_years_ahead", MAX_YEARS_AHEAD)))
+        return cls(
+            max_nights=int(section.get("max_nights", MAX_NIGHTS)),
+            earliest_year=int(section.get("earliest_year", EARLIEST_YEAR)),
+            max_years_ahead=int(section.get("max_years_ahead", MAX_YEARS_AHEAD)),
+        )
 
 
 @functools.cache
@@ -69,16 +71,22 @@ def years_later(day: date, years: int) -> date:
         return day.replace(year=year, day=28)
 
 
-def value_problems(facts: "StayFacts", today: date, limits: IntakeLimits, max_adults: int | None,
-                   rooms_of_type: int | None) -> list[tuple[str, str]]:
+def value_problems(
+    facts: "StayFacts", today: date, limits: IntakeLimits, max_adults: int | None, rooms_of_type: int | None
+) -> list[tuple[str, str]]:
     """Every impossible value of one booking, as (field, what is wrong)."""
     problems: list[tuple[str, str]] = []
     rooms = max(facts.rooms, 1)
     if facts.adults < 1:
         problems.append(("adults", f"{facts.adults}: a booking needs at least 1 adult"))
     elif max_adults is not None and facts.adults > max_adults * rooms:
-        problems.append(("adults", f"{facts.adults}: room type {facts.hotel_room} takes at most {max_adults} "
-                                   f"adult(s) per room, {max_adults * rooms} in {rooms} room(s)"))
+        problems.append(
+            (
+                "adults",
+                f"{facts.adults}: room type {facts.hotel_room} takes at most {max_adults} "
+                f"adult(s) per room, {max_adults * rooms} in {rooms} room(s)",
+            )
+        )
     if facts.rooms < 1:
         problems.append(("rooms", f"{facts.rooms}: a booking needs at least 1 room"))
     elif rooms_of_type is not None and facts.rooms > rooms_of_type:
@@ -98,19 +106,30 @@ def value_problems(facts: "StayFacts", today: date, limits: IntakeLimits, max_ad
 
 def _stay_problems(facts: "StayFacts", today: date, limits: IntakeLimits) -> list[tuple[str, str]]:
     if facts.check_in is None or facts.check_out is None:
-        return [(name, "missing") for name, value in (("check_in", facts.check_in), ("check_out", facts.check_out))
-                if value is None]
+        return [
+            (name, "missing")
+            for name, value in (("check_in", facts.check_in), ("check_out", facts.check_out))
+            if value is None
+        ]
     problems = []
     if facts.check_out <= facts.check_in:
         problems.append(("check_out", f"{facts.check_out} is not after check-in {facts.check_in}"))
     elif (facts.check_out - facts.check_in).days > limits.max_nights:
-        problems.append(("check_out", f"{(facts.check_out - facts.check_in).days} nights; at most "
-                                      f"{limits.max_nights} ([intake] max_nights)"))
+        problems.append(
+            (
+                "check_out",
+                f"{(facts.check_out - facts.check_in).days} nights; at most {limits.max_nights} ([intake] max_nights)",
+            )
+        )
     if facts.check_in.year < limits.earliest_year:
         problems.append(("check_in", f"{facts.check_in} is before {limits.earliest_year} ([intake] earliest_year)"))
     elif facts.check_in > years_later(today, limits.max_years_ahead):
-        problems.append(("check_in", f"{facts.check_in} is more than {limits.max_years_ahead} year(s) ahead "
-                                     "([intake] max_years_ahead)"))
+        problems.append(
+            (
+                "check_in",
+                f"{facts.check_in} is more than {limits.max_years_ahead} year(s) ahead ([intake] max_years_ahead)",
+            )
+        )
     return problems
 
 

@@ -29,5 +29,6 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", max_examples=30, deadline=None)
 _hypothesis_settings.register_profile("dev", max_examples=60, deadline=None)
 _hypothesis_settings.register_profile("deep", max_examples=2000, deadline=None)
-_hypothesis_settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE")
-                                  or ("ci" if __import__("os").environ.get("CI") else "dev"))
+_hypothesis_settings.load_profile(
+    __import__("os").environ.get("HYPOTHESIS_PROFILE") or ("ci" if __import__("os").environ.get("CI") else "dev")
+)

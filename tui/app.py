@@ -61,23 +61,39 @@ class OpdeskApp(App):
         Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Keys and screens"),
         Binding("b", "switch_mode('board')", "Board", id="app.board", tooltip="Status board: operators and scans"),
         Binding("i", "switch_mode('inbox')", "Inbox", id="app.inbox", tooltip="Operator reservations"),
-        Binding("u", "switch_mode('unparsed')", "Unparsed", id="app.unparsed",
-                tooltip="Messages nobody could read"),
-        Binding("D", "switch_mode('dashboard')", "Dashboard", id="app.dashboard",
-                tooltip="Operators' figures and daily trend"),
+        Binding("u", "switch_mode('unparsed')", "Unparsed", id="app.unparsed", tooltip="Messages nobody could read"),
+        Binding(
+            "D",
+            "switch_mode('dashboard')",
+            "Dashboard",
+            id="app.dashboard",
+            tooltip="Operators' figures and daily trend",
+        ),
         Binding("ctrl+t", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Dark or light"),
-        Binding("g", "agencies", "Agencies", id="app.agencies", show=False,
-                tooltip="Agencies and rate codes: price model, child bands"),
+        Binding(
+            "g",
+            "agencies",
+            "Agencies",
+            id="app.agencies",
+            show=False,
+            tooltip="Agencies and rate codes: price model, child bands",
+        ),
     ]
 
-    def __init__(self, config: Config, *, replier_factory: ReplierFactory | None = None,
-                 actor: Actor | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        replier_factory: ReplierFactory | None = None,
+        actor: Actor | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.config = config
         self.store = open_store(config)
         self.replier_factory = replier_factory or _connector_replier(config)
         self.actor = actor or Actor.current("app")
-        self.scanning: dict[str, str] = {}        # operator -> scanning | done | error (this session)
+        self.scanning: dict[str, str] = {}  # operator -> scanning | done | error (this session)
         self.scan_errors: dict[str, str] = {}
         self.sub_title = config.hotel_name
         approval_widgets.install()
@@ -87,12 +103,24 @@ class OpdeskApp(App):
         if isinstance(keys, dict) and keys:
             self.set_keymap({str(k): str(v) for k, v in keys.items()})
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
-               markup: bool = False) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
         """Notifications quote vouchers, names and operators' errors: shown as text, controls made visible,
         and secrets masked (core.redact): an operator's error may quote a credential."""
-        super().notify(visible(mask_text(str(message)), lines=True), title=visible(title), severity=severity,
-                       timeout=timeout, markup=markup)
+        super().notify(
+            visible(mask_text(str(message)), lines=True),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- stores -------------------------------------------------------------------
     def worker_store(self) -> Store:
@@ -119,16 +147,22 @@ class OpdeskApp(App):
         yield SystemCommand("Inbox", "Operator reservations waiting for a decision", self._mode("inbox"))
         yield SystemCommand("Status board", "Operators, their last scan, scan now", self._mode("board"))
         yield SystemCommand("Unparsed messages", "Messages a person must read", self._mode("unparsed"))
-        yield SystemCommand("Dashboard", "Per operator: bookings, revenue, lead time, mismatches; daily trend",
-                            self._mode("dashboard"))
-        yield SystemCommand("Scan all operators", "Fetch new messages from every enabled operator",
-                            lambda: self.start_scan(None))
+        yield SystemCommand(
+            "Dashboard", "Per operator: bookings, revenue, lead time, mismatches; daily trend", self._mode("dashboard")
+        )
+        yield SystemCommand(
+            "Scan all operators", "Fetch new messages from every enabled operator", lambda: self.start_scan(None)
+        )
         for op in self.config.operators:
             if op.enabled:
-                yield SystemCommand(f"Scan {op.label}", f"Fetch new messages from {op.name} only",
-                                    lambda name=op.name: self.start_scan([name]))
-        yield SystemCommand("Agencies and rate codes", "How each agency's rate codes price; edit them",
-                            self.action_agencies)
+                yield SystemCommand(
+                    f"Scan {op.label}",
+                    f"Fetch new messages from {op.name} only",
+                    lambda name=op.name: self.start_scan([name]),
+                )
+        yield SystemCommand(
+            "Agencies and rate codes", "How each agency's rate codes price; edit them", self.action_agencies
+        )
         yield SystemCommand("Toggle dark / light", "Switch the theme", self.action_toggle_theme)
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
@@ -165,8 +199,9 @@ class OpdeskApp(App):
     def _action_worker(self, action: str, ids: list[int], reason: str, overrides: list[str]) -> None:
         self._in_worker(action, lambda store: self._act_then_hand_to_pms(store, action, ids, reason, overrides))
 
-    def _act_then_hand_to_pms(self, store: Store, action: str, ids: list[int], reason: str,
-                              overrides: list[str]) -> list[ActionOutcome]:
+    def _act_then_hand_to_pms(
+        self, store: Store, action: str, ids: list[int], reason: str, overrides: list[str]
+    ) -> list[ActionOutcome]:
         outcomes = self._act(store, action, ids, reason, overrides)
         if action in ("confirm", "save"):
             self._pms_after_save(store)
@@ -178,11 +213,13 @@ class OpdeskApp(App):
 
         line, trouble = after_save_line(store, self.config, self.actor)
         if line:
-            self.call_from_thread(self.notify, line, title="PMS",
-                                  severity="warning" if trouble else "information", markup=False)
+            self.call_from_thread(
+                self.notify, line, title="PMS", severity="warning" if trouble else "information", markup=False
+            )
 
-    def _act(self, store: Store, action: str, ids: list[int], reason: str,
-             overrides: list[str] | None = None) -> list[ActionOutcome]:
+    def _act(
+        self, store: Store, action: str, ids: list[int], reason: str, overrides: list[str] | None = None
+    ) -> list[ActionOutcome]:
         waved = Overrides.of(overrides or [], reason)
         if action == "confirm":
             return desk_actions.confirm(store, self.config, ids, self.actor, self.replier_factory(store), waved)
@@ -206,8 +243,9 @@ class OpdeskApp(App):
     def _approval_worker(self, reservation_id: int, ask: approval_widgets.ApprovalAsk) -> None:
         def work(store: Store) -> list[ActionOutcome]:
             try:
-                asked = desk_actions.ask_approval(store, self.config, reservation_id, ask.approvers, self.actor,
-                                                  note=ask.note)
+                asked = desk_actions.ask_approval(
+                    store, self.config, reservation_id, ask.approvers, self.actor, note=ask.note
+                )
             except OpdeskError as exc:
                 return [ActionOutcome(reservation_id, "approval", False, f"not started: {exc}")]
             return [asked.outcome()]
@@ -219,8 +257,9 @@ class OpdeskApp(App):
 
     @work(thread=True, group="actions")
     def _mapping_worker(self, operator: str, kind: str, code: str, hotel_code: str) -> None:
-        self._in_worker("map", lambda store: [desk.map_code(store, self.config, operator, kind, code, hotel_code,
-                                                              self.actor)])
+        self._in_worker(
+            "map", lambda store: [desk.map_code(store, self.config, operator, kind, code, hotel_code, self.actor)]
+        )
 
     def on_actions_done(self, message: ActionsDone) -> None:
         self._report(message)
@@ -304,8 +343,9 @@ class OpdeskApp(App):
         error, arrived = "", 0
         try:
             runs = scanning.scan(self.config, names, progress)
-            arrived = sum(getattr(r, "new", 0) + getattr(r, "changed", 0) + getattr(r, "cancelled", 0)
-                          for r in runs or [])
+            arrived = sum(
+                getattr(r, "new", 0) + getattr(r, "changed", 0) + getattr(r, "cancelled", 0) for r in runs or []
+            )
         except Exception as exc:  # noqa: BLE001 - a failed scan is shown on the board, never crashes the app
             error = str(exc) or type(exc).__name__
         self.post_message(ScanFinished(names, error, arrived, automatic))
@@ -324,13 +364,13 @@ class OpdeskApp(App):
                 self.scan_errors[name] = message.error
         held = [n for n in message.operators if self.scanning.get(n) == "paused"]
         if held and not message.automatic:
-            self.notify(f"Skipped, paused: {', '.join(held)} (p on the board resumes)", title="Paused",
-                        severity="warning")
+            self.notify(
+                f"Skipped, paused: {', '.join(held)} (p on the board resumes)", title="Paused", severity="warning"
+            )
         if message.error:
             self.notify(message.error, title="Scan failed", severity="error", timeout=10)
         elif not message.automatic:
-            self.notify(f"Scanned {', '.join(message.operators)}: {message.arrived} new message(s)",
-                        title="Scan done")
+            self.notify(f"Scanned {', '.join(message.operators)}: {message.arrived} new message(s)", title="Scan done")
         elif message.arrived:
             self.notify(f"{message.arrived} new message(s) from the operators", title="Inbox")
         self._refresh_board()

@@ -23,11 +23,12 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    config: str = typer.Option(None, "--config", "-c",
-                               help="Config file (else $OPDESK_CONFIG, else the user config dir).",
-                               metavar="FILE"),
-    actor: str = typer.Option(None, "--as", help="Name recorded in the audit log (default: your OS user).",
-                              metavar="NAME"),
+    config: str = typer.Option(
+        None, "--config", "-c", help="Config file (else $OPDESK_CONFIG, else the user config dir).", metavar="FILE"
+    ),
+    actor: str = typer.Option(
+        None, "--as", help="Name recorded in the audit log (default: your OS user).", metavar="NAME"
+    ),
 ) -> None:
     cli_common.STATE.config_path = config
     cli_common.STATE.actor = actor
@@ -47,7 +48,7 @@ for area in (setup, desk, book, raw, pricing, scan, mail, approval, app_commands
 def main() -> None:
     try:
         app()
-    except OpdeskError as exc:      # the last net: one line and an exit status, never a traceback
+    except OpdeskError as exc:  # the last net: one line and an exit status, never a traceback
         cli_common.err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(cli_common.exit_code(exc)) from None
 

@@ -81,8 +81,11 @@ def check_staff(name: str) -> None:
     if not isinstance(names, list):
         fail(f"{config().path}: staff.names must be a list of names")
     if name not in [str(n) for n in names]:
-        fail(f"--as {name}: not a name on the staff list (staff.names in {config().path}); use one of: "
-             f"{', '.join(str(n) for n in names)}", EXIT_REFUSED)
+        fail(
+            f"--as {name}: not a name on the staff list (staff.names in {config().path}); use one of: "
+            f"{', '.join(str(n) for n in names)}",
+            EXIT_REFUSED,
+        )
 
 
 def open_store() -> Store:

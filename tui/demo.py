@@ -57,8 +57,13 @@ class RunningDemo:
 
 def _settings(hotel: dict) -> dict:
     return {
-        "hotel": {"name": hotel["name"], "code": hotel["code"], "currency": hotel["currency"],
-                  "timezone": hotel["timezone"], "number_prefix": "SB"},
+        "hotel": {
+            "name": hotel["name"],
+            "code": hotel["code"],
+            "currency": hotel["currency"],
+            "timezone": hotel["timezone"],
+            "number_prefix": "SB",
+        },
         "store": {"path": "opdesk.db", "documents": "documents"},
         "checks": {"release_days": 3},
         "pricing": {"tolerance_percent": 1, "tolerance_amount": 1.0},
@@ -68,8 +73,7 @@ def _settings(hotel: dict) -> dict:
 
 
 def _folder_entry(op: demo.DemoOperator) -> dict:
-    return {"name": op.name, "title": f"{op.title} (mail export)", "kind": "folder",
-            "path": f"drop/{op.name}"}
+    return {"name": op.name, "title": f"{op.title} (mail export)", "kind": "folder", "path": f"drop/{op.name}"}
 
 
 def _write_config(folder: Path, entries: list[dict]) -> Config:
@@ -92,10 +96,21 @@ def _pricer(contract_set):
     from core.pricing import QuoteRequest, quote
 
     def price(op: demo.DemoOperator, booking: OperatorBooking, hotel_room: str, hotel_board: str) -> Decimal | None:
-        answer = quote(contract_set, QuoteRequest(
-            rate_code=op.rate_code, room_type=hotel_room, board=hotel_board, check_in=booking.check_in,
-            nights=booking.nights, adults=booking.adults, child_ages=list(booking.child_ages),
-            booked=booking.sale_date, market=booking.market, agency=op.agency))
+        answer = quote(
+            contract_set,
+            QuoteRequest(
+                rate_code=op.rate_code,
+                room_type=hotel_room,
+                board=hotel_board,
+                check_in=booking.check_in,
+                nights=booking.nights,
+                adults=booking.adults,
+                child_ages=list(booking.child_ages),
+                booked=booking.sale_date,
+                market=booking.market,
+                agency=op.agency,
+            ),
+        )
         return answer.totals.price * booking.rooms if answer.ok else None
 
     return price
@@ -141,8 +156,11 @@ def _drop_files(folder: Path, op: demo.DemoOperator, bookings: list[OperatorBook
 
 
 def _supplies(today: date, pricer) -> dict[str, Iterator[OperatorBooking]]:
-    return {op.name: demo.stream(op, today, seed=len(op.name), pricer=pricer)
-            for op in demo.OPERATORS if op.demo_kind != "folder"}
+    return {
+        op.name: demo.stream(op, today, seed=len(op.name), pricer=pricer)
+        for op in demo.OPERATORS
+        if op.demo_kind != "folder"
+    }
 
 
 def _decide_some(config: Config) -> dict[str, int]:
@@ -181,12 +199,21 @@ def _fill_history(config: Config, rows: int, today: date, progress: Callable[[st
                 progress(f"history: {done:,} of {wanted:,} rows written")
 
         bulk.fill(store, wanted, today=today, progress=report)
-        progress(f"history: {rows:,} rows in the store, from {len(bulk.OPERATORS)} operators over the last "
-                 f"{bulk.span_days(wanted):,} days")
+        progress(
+            f"history: {rows:,} rows in the store, from {len(bulk.OPERATORS)} operators over the last "
+            f"{bulk.span_days(wanted):,} days"
+        )
 
 
-def start(folder: Path, *, fresh: bool = False, count: int = 500, rows: int = 0, today: date | None = None,
-          progress: Callable[[str], None] = print) -> RunningDemo:
+def start(
+    folder: Path,
+    *,
+    fresh: bool = False,
+    count: int = 500,
+    rows: int = 0,
+    today: date | None = None,
+    progress: Callable[[str], None] = print,
+) -> RunningDemo:
     """Make the demo in ``folder`` (unless it exists), start its simulated operators and scan them once.
 
     ``rows`` fills the store up to that many operator reservations with years of history in bulk.
@@ -222,12 +249,15 @@ def start(folder: Path, *, fresh: bool = False, count: int = 500, rows: int = 0,
             else:
                 history[op.name] = made.messages[op.name]
     simulated = [op.name for op in demo.OPERATORS if op.demo_kind != "folder"]
-    entries, stop = start_simulators(simulated, initial=0, churn=0.3, today=today, history=history,
-                                     supply=_supplies(today, pricer))
+    entries, stop = start_simulators(
+        simulated, initial=0, churn=0.3, today=today, history=history, supply=_supplies(today, pricer)
+    )
     by_name = {e["name"]: e for e in entries}
     config = _write_config(folder, [by_name.get(op.name) or _folder_entry(op) for op in demo.OPERATORS])
-    progress(f"operators: {', '.join(simulated)} simulated on 127.0.0.1; "
-             f"{', '.join(op.name for op in demo.OPERATORS if op.demo_kind == 'folder')} by drop folder")
+    progress(
+        f"operators: {', '.join(simulated)} simulated on 127.0.0.1; "
+        f"{', '.join(op.name for op in demo.OPERATORS if op.demo_kind == 'folder')} by drop folder"
+    )
     try:
         runs = asyncio.run(scan(config))
     except BaseException:
@@ -239,9 +269,15 @@ def start(folder: Path, *, fresh: bool = False, count: int = 500, rows: int = 0,
         progress(f"the desk already confirmed {decided['confirmed']} and rejected {decided['rejected']} of them")
     if rows:
         _fill_history(config, rows, today, progress)
-    scanned = {"messages": sum(r.total for r in runs), "new": sum(r.new for r in runs),
-               "changed": sum(r.changed for r in runs), "cancelled": sum(r.cancelled for r in runs),
-               "errors": sum(r.errors for r in runs)}
-    progress(f"scanned: {scanned['messages']} messages, {scanned['new']} new, {scanned['changed']} changed, "
-             f"{scanned['cancelled']} cancelled, {scanned['errors']} errors")
+    scanned = {
+        "messages": sum(r.total for r in runs),
+        "new": sum(r.new for r in runs),
+        "changed": sum(r.changed for r in runs),
+        "cancelled": sum(r.cancelled for r in runs),
+        "errors": sum(r.errors for r in runs),
+    }
+    progress(
+        f"scanned: {scanned['messages']} messages, {scanned['new']} new, {scanned['changed']} changed, "
+        f"{scanned['cancelled']} cancelled, {scanned['errors']} errors"
+    )
     return RunningDemo(config, stop, scanned)

@@ -39,14 +39,26 @@ class ConnectorReplier:
             return Delivery(False, "not sent: operator not configured (tell them yourself)")
         connector = connector_for(operator, self.config)
         stored = raw_row(self.store, reservation["raw_id"])
-        reply = Reply(operator=operator.name, voucher=reservation["voucher"], hotel_number=hotel_number,
-                      reason=reason, raw=raw_from_row(stored) if stored else None, reservation=reservation,
-                      rooms=reservation_rooms(self.store, reservation["id"]))
+        reply = Reply(
+            operator=operator.name,
+            voucher=reservation["voucher"],
+            hotel_number=hotel_number,
+            reason=reason,
+            raw=raw_from_row(stored) if stored else None,
+            reservation=reservation,
+            rooms=reservation_rooms(self.store, reservation["id"]),
+        )
         return connector.answer(action, reply)
 
 
-def confirm(store: Store, config: Config, ids: list[int], actor: Actor,
-            replier: Replier | None = None, overrides: Overrides = NONE) -> list[ActionOutcome]:
+def confirm(
+    store: Store,
+    config: Config,
+    ids: list[int],
+    actor: Actor,
+    replier: Replier | None = None,
+    overrides: Overrides = NONE,
+) -> list[ActionOutcome]:
     """Save each row into the hotel book and tell its operator (``core.desk.confirm`` over the connectors).
 
     ``overrides`` waves failed ``values`` / ``stop_sale`` checks through for every row (audited).
@@ -54,8 +66,9 @@ def confirm(store: Store, config: Config, ids: list[int], actor: Actor,
     return desk.confirm(store, config, ids, actor, replier or ConnectorReplier(store, config), overrides)
 
 
-def reject(store: Store, config: Config, ids: list[int], actor: Actor, reason: str,
-           replier: Replier | None = None) -> list[ActionOutcome]:
+def reject(
+    store: Store, config: Config, ids: list[int], actor: Actor, reason: str, replier: Replier | None = None
+) -> list[ActionOutcome]:
     """Reject rows with a reason and tell each operator."""
     return desk.reject(store, config, ids, actor, reason, replier or ConnectorReplier(store, config))
 
@@ -79,8 +92,16 @@ class ApprovalAsked:
         return ActionOutcome(rid, "approval", True, message, sent=self.mailed)
 
 
-def ask_approval(store: Store, config: Config, reservation_id: int, approvers: list[str], actor: Actor, *,
-                 note: str = "", mail: bool = True) -> ApprovalAsked:
+def ask_approval(
+    store: Store,
+    config: Config,
+    reservation_id: int,
+    approvers: list[str],
+    actor: Actor,
+    *,
+    note: str = "",
+    mail: bool = True,
+) -> ApprovalAsked:
     """Start an approval round and mail each approver their code (``mail=False``: hand the codes over yourself).
 
     Raises what ``core.desk.start_approval`` raises when the round cannot start;
@@ -89,14 +110,14 @@ def ask_approval(store: Store, config: Config, reservation_id: int, approvers: l
     requests = desk.start_approval(store, config, reservation_id, approvers, actor, note=note)
     asked = ApprovalAsked(reservation_id, requests)
     if mail:
-        asked.mail_error = mail_approvers(store, config, requests,
-                                          desk.approval_reasons(store, config, reservation_id))
+        asked.mail_error = mail_approvers(store, config, requests, desk.approval_reasons(store, config, reservation_id))
         asked.mailed = not asked.mail_error
     return asked
 
 
-def mail_approvers(store: Store, config: Config, requests: list[ApprovalRequest],
-                   reasons: list[str] | None = None) -> str:
+def mail_approvers(
+    store: Store, config: Config, requests: list[ApprovalRequest], reasons: list[str] | None = None
+) -> str:
     """Mail approval requests (with why the row needs approval); '' when sent, else what went wrong.
 
     The approval itself stands either way: ``opdesk approval send`` mails again.

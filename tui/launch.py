@@ -13,6 +13,6 @@ def run_app(config: Config) -> None:
 
     try:
         app = OpdeskApp(config)
-    except (ConfigError, StoreError) as exc:   # e.g. a missing audit key: one line, not a traceback
+    except (ConfigError, StoreError) as exc:  # e.g. a missing audit key: one line, not a traceback
         fail(str(exc))
     app.run()

@@ -13,7 +13,7 @@ class ScanProgress(Message):
     """A scan of one operator moved on: started, counted some messages, finished or failed."""
 
     operator: str
-    state: str                      # scanning | done | error
+    state: str  # scanning | done | error
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
 
@@ -24,8 +24,8 @@ class ScanFinished(Message):
 
     operators: list[str]
     error: str = ""
-    arrived: int = 0          # new, changed and cancelled rows the scan brought
-    automatic: bool = False   # started by the timer ([app] auto_scan_seconds), not by a person
+    arrived: int = 0  # new, changed and cancelled rows the scan brought
+    automatic: bool = False  # started by the timer ([app] auto_scan_seconds), not by a person
 
 
 @dataclass

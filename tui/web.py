@@ -68,21 +68,40 @@ def origin_of(url: str) -> str:
 class GuardedServer(Server):
     """textual-serve's server with a login, an Origin check and URLs taken from the request."""
 
-    def __init__(self, command: str, *, host: str, port: int, title: str, password: str = "",
-                 public_url: str = "", failed_login_delay: float = FAILED_LOGIN_DELAY,
-                 session_hours: float = SESSION_HOURS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        command: str,
+        *,
+        host: str,
+        port: int,
+        title: str,
+        password: str = "",
+        public_url: str = "",
+        failed_login_delay: float = FAILED_LOGIN_DELAY,
+        session_hours: float = SESSION_HOURS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not is_loopback(host) and not password:
-            raise WebError(f"--host {host} is not a loopback address: set web.password_env in the config (an "
-                           "environment variable holding the desk's password) before serving the desk beyond this "
-                           "machine")
+            raise WebError(
+                f"--host {host} is not a loopback address: set web.password_env in the config (an "
+                "environment variable holding the desk's password) before serving the desk beyond this "
+                "machine"
+            )
         public_host = urlsplit(public_url).hostname or "" if public_url else ""
         if public_url and not is_loopback(public_host) and not password:
             raise WebError(f"web.public_url {public_url} reaches the desk from elsewhere: set web.password_env too")
-        super().__init__(command, host=host, port=port, title=title, public_url=public_url or None,
-                         statics_path=STATIC, templates_path=PAGES)
+        super().__init__(
+            command,
+            host=host,
+            port=port,
+            title=title,
+            public_url=public_url or None,
+            statics_path=STATIC,
+            templates_path=PAGES,
+        )
         self.password = password
         self.configured_public_url = public_url.rstrip("/")
-        self.sessions: dict[str, float] = {}   # token -> when it stops working (clock seconds)
+        self.sessions: dict[str, float] = {}  # token -> when it stops working (clock seconds)
         self.session_seconds = session_hours * 3600
         self.clock = clock
         self.failed_login_delay = failed_login_delay
@@ -91,14 +110,16 @@ class GuardedServer(Server):
     async def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self.guard], client_max_size=64 * 1024)
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(PAGES)), autoescape=True)
-        app.add_routes([
-            web.get("/", self.handle_index, name="index"),
-            web.get("/login", self.handle_login_page, name="login"),
-            web.post("/login", self.handle_login),
-            web.get("/ws", self.handle_websocket, name="websocket"),
-            web.get("/download/{key}", self.handle_download, name="download"),
-            web.static("/static", self.statics_path, show_index=False, name="static"),
-        ])
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/login", self.handle_login_page, name="login"),
+                web.post("/login", self.handle_login),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.static("/static", self.statics_path, show_index=False, name="static"),
+            ]
+        )
         app.on_startup.append(self.on_startup)
         app.on_shutdown.append(self.on_shutdown)
         return app
@@ -190,13 +211,19 @@ class GuardedServer(Server):
             return await self.handle_login_page(request, error="Wrong password.")
         token = self.new_session()
         response = web.HTTPFound(self._url("/"))
-        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/",
-                            max_age=int(self.session_seconds),
-                            secure=self._base_url(request).startswith("https:"))
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            max_age=int(self.session_seconds),
+            secure=self._base_url(request).startswith("https:"),
+        )
         raise response
 
     async def on_startup(self, app: web.Application) -> None:
-        return   # the CLI prints its own line; textual-serve's banner names the command line
+        return  # the CLI prints its own line; textual-serve's banner names the command line
 
     def initialize_logging(self) -> None:
         """Plain one-line logs: textual-serve's own would print tracebacks with local variables (secrets)."""
@@ -210,4 +237,3 @@ def _font_size(value: str) -> int:
         return max(8, min(32, int(value)))
     except ValueError:
         return 16
-

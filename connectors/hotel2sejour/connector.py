@@ -45,8 +45,8 @@ from connectors.base import Connector, FetchContext, Reply
 from connectors.hotel2sejour import records
 from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 
-ANSWERED = {"Y", "N"}   # ResConf of a reservation the hotel confirmed or refused
-MASK = "****"   # fixed width: says nothing about the password's length
+ANSWERED = {"Y", "N"}  # ResConf of a reservation the hotel confirmed or refused
+MASK = "****"  # fixed width: says nothing about the password's length
 _PASS_IN_URL = re.compile(r"(?i)(\bpass=)[^&\s'\"]*")
 
 
@@ -79,7 +79,7 @@ class Hotel2SejourConnector(Connector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token = ""
-        self.today = date.today   # a test injects its own day
+        self.today = date.today  # a test injects its own day
 
     # -- settings ------------------------------------------------------------------------
     def setting(self, key: str, default: Any = "") -> Any:
@@ -88,8 +88,10 @@ class Hotel2SejourConnector(Connector):
     def base(self) -> str:
         url = str(self.setting("url", "")).rstrip("/")
         if not url:
-            raise OperatorError(f"operator {self.operator.name}: set url (the Hotel2Sejour address, e.g. "
-                                "https://admin.hotel2sejour.com) in its [[operators]] entry")
+            raise OperatorError(
+                f"operator {self.operator.name}: set url (the Hotel2Sejour address, e.g. "
+                "https://admin.hotel2sejour.com) in its [[operators]] entry"
+            )
         return url
 
     @property
@@ -103,8 +105,9 @@ class Hotel2SejourConnector(Connector):
         return mask(text, self.password())
 
     # -- one request -------------------------------------------------------------------------
-    async def get(self, http: httpx.AsyncClient, method: str, params: dict[str, str], timeout: float,
-                  *, login: bool = False) -> httpx.Response:
+    async def get(
+        self, http: httpx.AsyncClient, method: str, params: dict[str, str], timeout: float, *, login: bool = False
+    ) -> httpx.Response:
         url = f"{self.base()}/api/{method}"
         headers = {} if login else {"cookie": self.token}
         try:
@@ -112,11 +115,15 @@ class Hotel2SejourConnector(Connector):
         except httpx.HTTPError as exc:
             raise self.unreachable(url, exc) from None
         if response.status_code in (401, 403):
-            raise OperatorError(f"{url}: authentication failed (HTTP {response.status_code}): check username and "
-                                f"password of operator {self.operator.name}")
+            raise OperatorError(
+                f"{url}: authentication failed (HTTP {response.status_code}): check username and "
+                f"password of operator {self.operator.name}"
+            )
         if response.status_code >= 400:
-            raise OperatorError(self.mask(f"{url}: HTTP {response.status_code} {response.text[:200].strip()}"),
-                                retryable=response.status_code >= 500 or response.status_code == 429)
+            raise OperatorError(
+                self.mask(f"{url}: HTTP {response.status_code} {response.text[:200].strip()}"),
+                retryable=response.status_code >= 500 or response.status_code == 429,
+            )
         return response
 
     def unreachable(self, url: str, exc: httpx.HTTPError) -> OperatorError:
@@ -129,16 +136,20 @@ class Hotel2SejourConnector(Connector):
         password = self.password()
         if not self.setting("username", "") or not password:
             raise OperatorError(f"operator {self.operator.name}: set username and password_env (or password_file)")
-        response = await self.get(http, "system/login", {"user": str(self.setting("username")), "pass": password},
-                                  timeout, login=True)
+        response = await self.get(
+            http, "system/login", {"user": str(self.setting("username")), "pass": password}, timeout, login=True
+        )
         token = read_token(response.content)
         if not token:
-            raise OperatorError(f"{self.base()}/api/system/login: no token in the answer; check username and password "
-                                f"of operator {self.operator.name}")
+            raise OperatorError(
+                f"{self.base()}/api/system/login: no token in the answer; check username and password "
+                f"of operator {self.operator.name}"
+            )
         self.token = token
 
-    async def call(self, http: httpx.AsyncClient, method: str, params: dict[str, str], timeout: float
-                   ) -> records.ServiceResult:
+    async def call(
+        self, http: httpx.AsyncClient, method: str, params: dict[str, str], timeout: float
+    ) -> records.ServiceResult:
         """A token request; logs in first, and once more when the token has run out."""
         if not self.token:
             await self.login(http, timeout)
@@ -164,26 +175,41 @@ class Hotel2SejourConnector(Connector):
         if ctx.http is None:
             raise OperatorError("no HTTP client")
         if not self.hotel_code:
-            raise OperatorError(f"operator {self.operator.name}: set hotel_code (the hotel's Paximum ID at "
-                                "Hotel2Sejour) in its [[operators]] entry")
-        agencies = self.chosen(records.agencies((await self.call(ctx.http, "gethotelagencies", {},
-                                                                 ctx.timeout)).data))
+            raise OperatorError(
+                f"operator {self.operator.name}: set hotel_code (the hotel's Paximum ID at "
+                "Hotel2Sejour) in its [[operators]] entry"
+            )
+        agencies = self.chosen(records.agencies((await self.call(ctx.http, "gethotelagencies", {}, ctx.timeout)).data))
         start = self.today() - timedelta(days=int(self.setting("days_back", 2)))
         end = self.today() + timedelta(days=int(self.setting("days_ahead", 400)))
         for agency in agencies:
-            result = await self.call(ctx.http, "getreservationlist", {
-                "paximumId": self.hotel_code, "agencyId": agency.id, "status": "", "isSendRequired": "true",
-                "checkInStart": check_in_param(start), "checkInEnd": check_in_param(end)}, ctx.timeout)
+            result = await self.call(
+                ctx.http,
+                "getreservationlist",
+                {
+                    "paximumId": self.hotel_code,
+                    "agencyId": agency.id,
+                    "status": "",
+                    "isSendRequired": "true",
+                    "checkInStart": check_in_param(start),
+                    "checkInEnd": check_in_param(end),
+                },
+                ctx.timeout,
+            )
             for element in records.reservations(result.data):
                 res_no, res_order, _ = records.identity(element)
                 if (element.findtext("ResConf") or "").strip() in ANSWERED and not ctx.since:
-                    continue   # answered already; a later change comes back waiting
+                    continue  # answered already; a later change comes back waiting
                 if element.find("AgencyId") is None:
                     element.append(_text_element("AgencyId", agency.id))
                 voucher = records.voucher_of(res_no, res_order)
-                yield RawMessage(body=records.reservation_document(element), operator=self.operator.name,
-                                 channel=self.kind, source_ref=f"{self.base()}/api/pax/getreservationlist#{voucher}",
-                                 filename=f"{voucher} {element.findtext('ResType') or ''}".strip())
+                yield RawMessage(
+                    body=records.reservation_document(element),
+                    operator=self.operator.name,
+                    channel=self.kind,
+                    source_ref=f"{self.base()}/api/pax/getreservationlist#{voucher}",
+                    filename=f"{voucher} {element.findtext('ResType') or ''}".strip(),
+                )
 
     def chosen(self, agencies: list[records.Agency]) -> list[records.Agency]:
         wanted = [str(a) for a in self.setting("agencies", [])]
@@ -193,8 +219,10 @@ class Hotel2SejourConnector(Connector):
         missing = set(wanted) - {a.id for a in picked} - {a.name for a in picked}
         if missing:
             known = ", ".join(a.name for a in agencies) or "none"
-            raise OperatorError(f"operator {self.operator.name}: agencies {', '.join(sorted(missing))} are not "
-                                f"connected to this hotel at Hotel2Sejour (connected: {known}); fix agencies")
+            raise OperatorError(
+                f"operator {self.operator.name}: agencies {', '.join(sorted(missing))} are not "
+                f"connected to this hotel at Hotel2Sejour (connected: {known}); fix agencies"
+            )
         return picked
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
@@ -216,13 +244,30 @@ class Hotel2SejourConnector(Connector):
         async def send() -> None:
             async with httpx.AsyncClient() as http:
                 if reason:
-                    messages = records.not_confirm_messages((await self.call(http, "getnotconfirmmessages", {
-                        "paximumId": self.hotel_code, "langId": str(self.setting("language", "en-US"))},
-                        timeout)).data)
+                    messages = records.not_confirm_messages(
+                        (
+                            await self.call(
+                                http,
+                                "getnotconfirmmessages",
+                                {"paximumId": self.hotel_code, "langId": str(self.setting("language", "en-US"))},
+                                timeout,
+                            )
+                        ).data
+                    )
                     params["notConfirmMessageId"] = closest(messages, reason)
-                await self.call(http, "sendconfirmation", {
-                    "paximumId": self.hotel_code, "agencyId": agency_id, "resNo": res_no, "resOrder": res_order,
-                    "pmsUser": str(self.setting("pms_user", "opdesk")), **params}, timeout)
+                await self.call(
+                    http,
+                    "sendconfirmation",
+                    {
+                        "paximumId": self.hotel_code,
+                        "agencyId": agency_id,
+                        "resNo": res_no,
+                        "resOrder": res_order,
+                        "pmsUser": str(self.setting("pms_user", "opdesk")),
+                        **params,
+                    },
+                    timeout,
+                )
 
         # A confirmation is answered from a thread of its own: the caller may already run an event loop.
         with ThreadPoolExecutor(1) as pool:

@@ -47,20 +47,27 @@ def read_result(body: bytes, *, name: str) -> ServiceResult:
     if not root.tag.startswith("ServiceResult"):
         raise ParseError(f"{name}: answered <{root.tag}>, expected a ServiceResult")
     ok = (root.findtext("IsSuccessful") or "").strip().lower() == "true"
-    error = " ".join(t for t in ((root.findtext("Error/Code") or "").strip(),
-                                 (root.findtext("Error/Message") or "").strip()) if t)
+    error = " ".join(
+        t for t in ((root.findtext("Error/Code") or "").strip(), (root.findtext("Error/Message") or "").strip()) if t
+    )
     return ServiceResult(root.find("Data"), ok, error or (root.findtext("InfoMessage") or "").strip())
 
 
 def agencies(data: etree._Element | None) -> list[Agency]:
-    return [Agency((e.findtext("Id") or "").strip(), (e.findtext("Name") or "").strip())
-            for e in (data if data is not None else []) if e.tag == "DefinitionHotelAgency"]
+    return [
+        Agency((e.findtext("Id") or "").strip(), (e.findtext("Name") or "").strip())
+        for e in (data if data is not None else [])
+        if e.tag == "DefinitionHotelAgency"
+    ]
 
 
 def not_confirm_messages(data: etree._Element | None) -> list[Agency]:
     """The reasons a hotel may give for not confirming (``Id``, ``Name``), as Hotel2Sejour lists them."""
-    return [Agency((e.findtext("Id") or "").strip(), (e.findtext("Name") or "").strip())
-            for e in (data if data is not None else []) if e.tag == "NotConfirmMessage"]
+    return [
+        Agency((e.findtext("Id") or "").strip(), (e.findtext("Name") or "").strip())
+        for e in (data if data is not None else [])
+        if e.tag == "NotConfirmMessage"
+    ]
 
 
 def reservations(data: etree._Element | None) -> list[etree._Element]:
@@ -69,14 +76,19 @@ def reservations(data: etree._Element | None) -> list[etree._Element]:
 
 def reservation_document(element: etree._Element) -> bytes:
     """One reservation as its own document: the same reservation read twice is the same bytes."""
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(element, encoding="unicode",
-                                                                         with_tail=False).encode()
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        + etree.tostring(element, encoding="unicode", with_tail=False).encode()
+    )
 
 
 def identity(element: etree._Element) -> tuple[str, str, str]:
     """``(ResNo, ResOrder, AgencyId)``: what a confirmation names the reservation by."""
-    return ((element.findtext("ResNo") or "").strip(), (element.findtext("ResOrder") or "1").strip() or "1",
-            (element.findtext("AgencyId") or "").strip())
+    return (
+        (element.findtext("ResNo") or "").strip(),
+        (element.findtext("ResOrder") or "1").strip() or "1",
+        (element.findtext("AgencyId") or "").strip(),
+    )
 
 
 def voucher_of(res_no: str, res_order: str) -> str:
@@ -95,16 +107,30 @@ def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> O
     voucher = voucher_of(res_no, res_order)
     res_type = field_text(root, "ResType")
     if res_type not in RES_TYPES:
-        raise ParseError(f"unknown ResType {res_type[:40]!r} (expected Y new, D changed or I cancelled)",
-                         field="ResType", record=voucher)
+        raise ParseError(
+            f"unknown ResType {res_type[:40]!r} (expected Y new, D changed or I cancelled)",
+            field="ResType",
+            record=voucher,
+        )
     hotel = field_text(root, "HotelPaximumID")
     if hotel_code and hotel and hotel != hotel_code:
         raise ParseError(f"for hotel {hotel[:40]}, not this one ({hotel_code})", field="HotelPaximumID", record=voucher)
-    text = {tag: field_text(root, tag) for tag in ("OperatorCode", "Room", "Board", "RateCode", "Market", "Currency",
-                                                   "Note", "OperatorName")}
-    booking = OperatorBooking(voucher=voucher, content=RES_TYPES[res_type], agency=text["OperatorCode"],
-                              room=text["Room"], board=text["Board"], rate=text["RateCode"], market=text["Market"],
-                              currency=text["Currency"], notes=text["Note"], source=text["OperatorName"])
+    text = {
+        tag: field_text(root, tag)
+        for tag in ("OperatorCode", "Room", "Board", "RateCode", "Market", "Currency", "Note", "OperatorName")
+    }
+    booking = OperatorBooking(
+        voucher=voucher,
+        content=RES_TYPES[res_type],
+        agency=text["OperatorCode"],
+        room=text["Room"],
+        board=text["Board"],
+        rate=text["RateCode"],
+        market=text["Market"],
+        currency=text["Currency"],
+        notes=text["Note"],
+        source=text["OperatorName"],
+    )
     booking.check_in = read_day(field_text(root, "CheckIn"), "CheckIn", voucher)
     booking.check_out = read_day(field_text(root, "CheckOut"), "CheckOut", voucher)
     booking.sale_date = read_day(field_text(root, "RecordDate")[:10], "RecordDate", voucher)
@@ -113,8 +139,9 @@ def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> O
     if booking.content != Content.CANCEL and (booking.check_in is None or booking.check_out is None):
         raise ParseError("missing", field="CheckIn" if booking.check_in is None else "CheckOut", record=voucher)
     if booking.check_in and booking.check_out and booking.check_out <= booking.check_in:
-        raise ParseError(f"check-out {booking.check_out} is not after check-in {booking.check_in}",
-                         field="CheckOut", record=voucher)
+        raise ParseError(
+            f"check-out {booking.check_out} is not after check-in {booking.check_in}", field="CheckOut", record=voucher
+        )
     booking.rooms = read_count(field_text(root, "RoomCount") or "1", "RoomCount", voucher)
     booking.adults = read_count(field_text(root, "Adult") or "0", "Adult", voucher)
     booking.total = read_amount(field_text(root, "Price"), "Price", voucher)
@@ -123,20 +150,36 @@ def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> O
         given = field_text(guest, "Age")
         age = read_count(given, f"{where}/Age", voucher) if given else None
         born = read_day(field_text(guest, "BirthDate")[:10], f"{where}/BirthDate", voucher)
-        booking.guests.append(Guest(first_name=field_text(guest, "Name"), last_name=field_text(guest, "Surname"),
-                                    age=age, birth_date=born, nationality=field_text(guest, "Nationality"),
-                                    gender=field_text(guest, "Title")))
+        booking.guests.append(
+            Guest(
+                first_name=field_text(guest, "Name"),
+                last_name=field_text(guest, "Surname"),
+                age=age,
+                birth_date=born,
+                nationality=field_text(guest, "Nationality"),
+                gender=field_text(guest, "Title"),
+            )
+        )
         if field_text(guest, "Title").upper() in CHILD_TITLES:
             if age is None:
                 raise ParseError("a child without an age", field=f"{where}/Age", record=voucher)
             booking.child_ages.append(age)
     children = read_count(field_text(root, "Child") or "0", "Child", voucher)
     if children != len(booking.child_ages):
-        raise ParseError(f"Child says {children}, but {len(booking.child_ages)} child guest(s) have an age",
-                         field="Child", record=voucher)
+        raise ParseError(
+            f"Child says {children}, but {len(booking.child_ages)} child guest(s) have an age",
+            field="Child",
+            record=voucher,
+        )
     booking.nationality = next((g.nationality for g in booking.guests if g.nationality), "")
-    booking.extra = {"res_no": res_no, "res_order": res_order, "agency_id": agency_id, "hotel_code": hotel,
-                     "room_type": field_text(root, "RoomType"), "res_conf": field_text(root, "ResConf")}
+    booking.extra = {
+        "res_no": res_no,
+        "res_order": res_order,
+        "agency_id": agency_id,
+        "hotel_code": hotel,
+        "room_type": field_text(root, "RoomType"),
+        "res_conf": field_text(root, "ResConf"),
+    }
     return booking
 
 
@@ -172,8 +215,9 @@ def read_amount(value: str, field: str, record: str) -> Decimal | None:
 
 
 # -- writing (the simulator's side) -------------------------------------------------------
-def service_result(kind: str, items: list[etree._Element], *, ok: bool = True, code: str = "",
-                   message: str = "") -> bytes:
+def service_result(
+    kind: str, items: list[etree._Element], *, ok: bool = True, code: str = "", message: str = ""
+) -> bytes:
     root = etree.Element(f"ServiceResultOf{kind}")
     data = etree.SubElement(root, "Data")
     data.extend(items)
@@ -192,21 +236,35 @@ def named(tag: str, ident: str, name: str) -> etree._Element:
     return item
 
 
-def reservation_element(booking: OperatorBooking, *, hotel_code: str, agency_id: str, operator_name: str,
-                        res_conf: str = "W") -> etree._Element:
+def reservation_element(
+    booking: OperatorBooking, *, hotel_code: str, agency_id: str, operator_name: str, res_conf: str = "W"
+) -> etree._Element:
     """How a Hotel2Sejour operator would list one of its reservations."""
     res_no, _, res_order = booking.voucher.partition("/")
     item = etree.Element("PmsReservation")
     values = {
-        "OperatorCode": booking.agency, "OperatorName": operator_name, "AgencyId": agency_id, "ResNo": res_no,
-        "ResOrder": res_order or "1", "ResType": RES_TYPE_OF[booking.content], "ResConf": res_conf,
-        "HotelPaximumID": hotel_code, "CheckIn": plain(booking.check_in) or "",
-        "CheckOut": plain(booking.check_out) or "", "Room": booking.room, "Board": booking.board,
-        "RateCode": booking.rate, "RoomCount": str(booking.rooms), "Adult": str(booking.adults),
-        "Child": str(len(booking.child_ages)), "Market": booking.market,
-        "Price": plain(booking.total) or "", "Currency": booking.currency,
+        "OperatorCode": booking.agency,
+        "OperatorName": operator_name,
+        "AgencyId": agency_id,
+        "ResNo": res_no,
+        "ResOrder": res_order or "1",
+        "ResType": RES_TYPE_OF[booking.content],
+        "ResConf": res_conf,
+        "HotelPaximumID": hotel_code,
+        "CheckIn": plain(booking.check_in) or "",
+        "CheckOut": plain(booking.check_out) or "",
+        "Room": booking.room,
+        "Board": booking.board,
+        "RateCode": booking.rate,
+        "RoomCount": str(booking.rooms),
+        "Adult": str(booking.adults),
+        "Child": str(len(booking.child_ages)),
+        "Market": booking.market,
+        "Price": plain(booking.total) or "",
+        "Currency": booking.currency,
         "RecordDate": str(booking.extra.get("create_datetime", ""))[:19],
-        "ChangeDate": str(booking.extra.get("last_modify_datetime", ""))[:19], "Note": booking.notes,
+        "ChangeDate": str(booking.extra.get("last_modify_datetime", ""))[:19],
+        "Note": booking.notes,
     }
     for tag, value in values.items():
         etree.SubElement(item, tag).text = str(value)
@@ -216,9 +274,14 @@ def reservation_element(booking: OperatorBooking, *, hotel_code: str, agency_id:
         g = etree.SubElement(guests, "Guest")
         is_child = guest.age is not None and guest.age in ages
         if is_child:
-            ages.remove(guest.age)   # type: ignore[arg-type]
+            ages.remove(guest.age)  # type: ignore[arg-type]
         title = ("INF" if (guest.age or 0) < 2 else "CHD") if is_child else "MR"
-        for tag, value in (("Title", title), ("Name", guest.first_name), ("Surname", guest.last_name),
-                           ("Age", "" if guest.age is None else str(guest.age)), ("Nationality", guest.nationality)):
+        for tag, value in (
+            ("Title", title),
+            ("Name", guest.first_name),
+            ("Surname", guest.last_name),
+            ("Age", "" if guest.age is None else str(guest.age)),
+            ("Nationality", guest.nationality),
+        ):
             etree.SubElement(g, tag).text = value
     return item

@@ -134,13 +134,16 @@ class JsonApiConnector(Connector):
         """``since_param`` and ``modified_field``: both set, or neither."""
         since_param, modified = str(self.setting("since_param", "")), str(self.setting("modified_field", ""))
         if bool(since_param) != bool(modified):
-            raise OperatorError(f"operator {self.operator.name}: set since_param and modified_field together "
-                                "(the query parameter that asks for changes since a time, and where an item "
-                                "says when it last changed), or neither")
+            raise OperatorError(
+                f"operator {self.operator.name}: set since_param and modified_field together "
+                "(the query parameter that asks for changes since a time, and where an item "
+                "says when it last changed), or neither"
+            )
         return since_param, modified
 
-    async def items(self, ctx: FetchContext, url: str, auth: httpx.Auth | None, headers: dict[str, str],
-                    extra: dict[str, str]) -> AsyncIterator[Any]:
+    async def items(
+        self, ctx: FetchContext, url: str, auth: httpx.Auth | None, headers: dict[str, str], extra: dict[str, str]
+    ) -> AsyncIterator[Any]:
         mode = str(self.setting("pagination", "page"))
         size = int(self.setting("page_size", 100))
         cursor: str | None = None
@@ -175,12 +178,14 @@ class JsonApiConnector(Connector):
             return params
         return {}
 
-    async def get_json(self, ctx: FetchContext, url: str, params: dict[str, Any], auth: httpx.Auth | None,
-                       headers: dict[str, str]) -> Any:
+    async def get_json(
+        self, ctx: FetchContext, url: str, params: dict[str, Any], auth: httpx.Auth | None, headers: dict[str, str]
+    ) -> Any:
         assert ctx.http is not None
         try:
-            response = await ctx.http.get(url, params=params, headers=headers,
-                                          auth=auth or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout)
+            response = await ctx.http.get(
+                url, params=params, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout
+            )
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc
         check_status(response, url)
@@ -194,8 +199,13 @@ class JsonApiConnector(Connector):
     def raw_item(self, item: Any, url: str) -> RawMessage:
         body = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
         voucher = dig(item, self.fields().get("voucher", "voucher")) if isinstance(item, dict) else None
-        return RawMessage(body=body, operator=self.operator.name, channel=self.kind,
-                          source_ref=f"{url}#{voucher or ''}", filename=str(voucher or "booking"))
+        return RawMessage(
+            body=body,
+            operator=self.operator.name,
+            channel=self.kind,
+            source_ref=f"{url}#{voucher or ''}",
+            filename=str(voucher or "booking"),
+        )
 
     # -- parsing -----------------------------------------------------------------------------
     def fields(self) -> dict[str, str]:
@@ -208,13 +218,21 @@ class JsonApiConnector(Connector):
             raise ParseError(f"not valid JSON: {exc}") from exc
         if not isinstance(item, dict):
             raise ParseError("a booking must be a JSON object")
-        return [booking_from_item(item, self.fields(), dict(self.setting("content_values", DEFAULT_CONTENT)),
-                                  dict(self.setting("guest_fields", {})), dict(self.setting("night_fields", {})))]
+        return [
+            booking_from_item(
+                item,
+                self.fields(),
+                dict(self.setting("content_values", DEFAULT_CONTENT)),
+                dict(self.setting("guest_fields", {})),
+                dict(self.setting("night_fields", {})),
+            )
+        ]
 
     # -- answering -----------------------------------------------------------------------------
     def confirm(self, reply: Reply) -> None:
-        self.send(str(self.setting("confirm_path", "")), reply, {"voucher": reply.voucher,
-                                                                   "hotel_number": reply.hotel_number})
+        self.send(
+            str(self.setting("confirm_path", "")), reply, {"voucher": reply.voucher, "hotel_number": reply.hotel_number}
+        )
 
     def reject(self, reply: Reply) -> None:
         self.send(str(self.setting("reject_path", "")), reply, {"voucher": reply.voucher, "reason": reply.reason})
@@ -234,11 +252,15 @@ class JsonApiConnector(Connector):
 
 def check_status(response: httpx.Response, url: str) -> None:
     if response.status_code in (401, 403):
-        raise OperatorError(f"{url}: authentication failed (HTTP {response.status_code}): check this operator's "
-                            "auth settings and secret")
+        raise OperatorError(
+            f"{url}: authentication failed (HTTP {response.status_code}): check this operator's "
+            "auth settings and secret"
+        )
     if response.status_code >= 400:
-        raise OperatorError(f"{url}: HTTP {response.status_code} {response.text[:200].strip()}".strip(),
-                            retryable=response.status_code >= 500 or response.status_code == 429)
+        raise OperatorError(
+            f"{url}: HTTP {response.status_code} {response.text[:200].strip()}".strip(),
+            retryable=response.status_code >= 500 or response.status_code == 429,
+        )
 
 
 # -- mapping one item --------------------------------------------------------------------
@@ -254,20 +276,40 @@ def dig(value: Any, path: str) -> Any:
     return value
 
 
-TEXT_FIELDS = ("agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source",
-               "segment", "promo_code", "rate_type")
+TEXT_FIELDS = (
+    "agency",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "nationality",
+    "currency",
+    "notes",
+    "source",
+    "segment",
+    "promo_code",
+    "rate_type",
+)
 DATE_FIELDS = ("check_in", "check_out", "sale_date", "cancel_date", "option_date")
 
 
-def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_values: dict[str, str],
-                      guest_fields: dict[str, str], night_fields: dict[str, str]) -> OperatorBooking:
+def booking_from_item(
+    item: dict[str, Any],
+    fields: dict[str, str],
+    content_values: dict[str, str],
+    guest_fields: dict[str, str],
+    night_fields: dict[str, str],
+) -> OperatorBooking:
     voucher = read_text(dig(item, fields["voucher"]), fields["voucher"], "").strip()
     if not voucher:
         raise ParseError("no voucher", field=fields["voucher"])
     status = str(dig(item, fields["content"]) or "")
     if status not in content_values:
-        raise ParseError(f"unknown status {status!r}; add it to content_values "
-                         f"(known: {', '.join(content_values)})", field=fields["content"], record=voucher)
+        raise ParseError(
+            f"unknown status {status!r}; add it to content_values (known: {', '.join(content_values)})",
+            field=fields["content"],
+            record=voucher,
+        )
     booking = OperatorBooking(voucher=voucher, content=Content(content_values[status]))
     for name in TEXT_FIELDS:
         if name in fields and dig(item, fields[name]) is not None:
@@ -280,39 +322,61 @@ def booking_from_item(item: dict[str, Any], fields: dict[str, str], content_valu
     if "adults" in fields:
         booking.adults = read_int(dig(item, fields["adults"]), fields["adults"], voucher)
     if "child_ages" in fields:
-        booking.child_ages = [read_int(a, fields["child_ages"], voucher)
-                              for a in read_list(dig(item, fields["child_ages"]), fields["child_ages"], voucher)]
+        booking.child_ages = [
+            read_int(a, fields["child_ages"], voucher)
+            for a in read_list(dig(item, fields["child_ages"]), fields["child_ages"], voucher)
+        ]
     if "total" in fields:
         booking.total = read_money(dig(item, fields["total"]), fields["total"], voucher)
     if "guests" in fields:
-        booking.guests = [read_guest(g, guest_fields, fields["guests"], voucher)
-                          for g in read_list(dig(item, fields["guests"]), fields["guests"], voucher)]
+        booking.guests = [
+            read_guest(g, guest_fields, fields["guests"], voucher)
+            for g in read_list(dig(item, fields["guests"]), fields["guests"], voucher)
+        ]
     if "night_prices" in fields:
         nf = {"date": "date", "amount": "amount", **night_fields}
-        booking.night_prices = [read_night(n, nf, fields["night_prices"], voucher)
-                                for n in read_list(dig(item, fields["night_prices"]), fields["night_prices"], voucher)]
+        booking.night_prices = [
+            read_night(n, nf, fields["night_prices"], voucher)
+            for n in read_list(dig(item, fields["night_prices"]), fields["night_prices"], voucher)
+        ]
     if "flights" in fields:
         try:
             booking.flights = normalise_flights(dig(item, fields["flights"]))
         except FlightError as exc:
-            raise ParseError(str(exc), field=fields["flights"] + exc.field.removeprefix("flights"),
-                             record=voucher) from None
+            raise ParseError(
+                str(exc), field=fields["flights"] + exc.field.removeprefix("flights"), record=voucher
+            ) from None
     if booking.check_in and booking.check_out and booking.check_out <= booking.check_in:
-        raise ParseError(f"stay ends {booking.check_out} on or before it starts {booking.check_in}",
-                         field=fields.get("check_out", "check_out"), record=voucher)
+        raise ParseError(
+            f"stay ends {booking.check_out} on or before it starts {booking.check_in}",
+            field=fields.get("check_out", "check_out"),
+            record=voucher,
+        )
     return booking
 
 
 def read_guest(value: Any, guest_fields: dict[str, str], field: str, voucher: str) -> Guest:
-    gf = {"first_name": "first_name", "last_name": "last_name", "age": "age", "nationality": "nationality",
-          "gender": "gender", "birth_date": "birth_date", **guest_fields}
+    gf = {
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "age": "age",
+        "nationality": "nationality",
+        "gender": "gender",
+        "birth_date": "birth_date",
+        **guest_fields,
+    }
     if not isinstance(value, dict):
         raise ParseError("a guest must be an object", field=field, record=voucher)
     age = dig(value, gf["age"])
-    text = {key: read_text(dig(value, gf[key]), f"{field}.{gf[key]}", voucher)
-            for key in ("first_name", "last_name", "nationality", "gender")}
-    return Guest(**text, age=read_int(age, f"{field}.{gf['age']}", voucher) if age is not None else None,
-                 birth_date=read_date(dig(value, gf["birth_date"]), f"{field}.{gf['birth_date']}", voucher))
+    text = {
+        key: read_text(dig(value, gf[key]), f"{field}.{gf[key]}", voucher)
+        for key in ("first_name", "last_name", "nationality", "gender")
+    }
+    return Guest(
+        **text,
+        age=read_int(age, f"{field}.{gf['age']}", voucher) if age is not None else None,
+        birth_date=read_date(dig(value, gf["birth_date"]), f"{field}.{gf['birth_date']}", voucher),
+    )
 
 
 def read_night(value: Any, nf: dict[str, str], field: str, voucher: str) -> NightPrice:

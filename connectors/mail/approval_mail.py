@@ -83,19 +83,28 @@ def _forecast_lines(store: Store, b: dict) -> list[str]:
     for night in nights:
         after = night.available - b["rooms"]
         warn = "  OVERBOOKED" if after < 0 else ""
-        lines.append(f"  {night.date.isoformat()}  {night.capacity:4d} {night.confirmed:4d} {night.available:4d} "
-                     f"{after:4d}{warn}")
+        lines.append(
+            f"  {night.date.isoformat()}  {night.capacity:4d} {night.confirmed:4d} {night.available:4d} "
+            f"{after:4d}{warn}"
+        )
     return lines
 
 
-def send_requests(store: Store, config: Config, requests: list[ApprovalRequest],
-                  reasons: list[str] | None = None) -> list[str]:
+def send_requests(
+    store: Store, config: Config, requests: list[ApprovalRequest], reasons: list[str] | None = None
+) -> list[str]:
     """Mail every request; returns the Message-IDs. Raises on the first one SMTP refuses."""
     sent = []
     for request in requests:
         booking = reservation_json(store, request.reservation_id)
-        sent.append(send_mail(config, request.approver, request_subject(request, booking),
-                              request_body(store, config, request, reasons)))
+        sent.append(
+            send_mail(
+                config,
+                request.approver,
+                request_subject(request, booking),
+                request_body(store, config, request, reasons),
+            )
+        )
     return sent
 
 

@@ -40,7 +40,9 @@ def approval_reply(mail: MailText) -> ApprovalReply | None:
     if decision is None:
         raise UnparsedMessage(
             f"approval reply for code {code} from {mail.sender or '(no sender)'} does not start with APPROVE or "
-            f"REJECT: decide with: opdesk approval decide {code} approve|reject", text=mail.readable())
+            f"REJECT: decide with: opdesk approval decide {code} approve|reject",
+            text=mail.readable(),
+        )
     rest = [first[1]] if len(first) > 1 else []
     comment = " ".join(part.strip() for part in rest + lines[1:] if part.strip())
     return ApprovalReply(code, decision, sender=mail.sender, comment=comment[:500])
@@ -64,7 +66,7 @@ def own_lines(text: str) -> list[str]:
 
 def _introduces_quote(lines: list[str], index: int) -> bool:
     """Is this line followed (after blank lines) by a quoted line? Then it says who wrote what follows."""
-    for line in lines[index + 1:]:
+    for line in lines[index + 1 :]:
         if line.strip():
             return line.lstrip().startswith(">")
     return False

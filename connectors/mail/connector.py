@@ -69,7 +69,7 @@ class MailConnector(Connector):
         self._profiles: dict[str, Profile] | None = None
         self._mailbox: Mailbox | None = None
         self._uidvalidity: int | None = None
-        self.save_state: StateSaver | None = None   # set by a caller that wants state saved after each mail
+        self.save_state: StateSaver | None = None  # set by a caller that wants state saved after each mail
 
     # -- profiles --------------------------------------------------------
     @property
@@ -80,8 +80,10 @@ class MailConnector(Connector):
             if wanted:
                 unknown = sorted(set(wanted) - set(loaded))
                 if unknown:
-                    raise ConfigError(f"{self.config.path}: operator {self.operator.name}: unknown mail "
-                                      f"profiles {', '.join(unknown)} (see: opdesk mail profiles)")
+                    raise ConfigError(
+                        f"{self.config.path}: operator {self.operator.name}: unknown mail "
+                        f"profiles {', '.join(unknown)} (see: opdesk mail profiles)"
+                    )
                 loaded = {name: loaded[name] for name in wanted}
             self._profiles = loaded
         return list(self._profiles.values())
@@ -130,18 +132,25 @@ class MailConnector(Connector):
         sender = parseaddr(str(headers.get("From", "")))[1]
         subject = str(headers.get("Subject", ""))
         profile = self.profile_for(sender, subject)
-        return RawMessage(body=body, operator=profile.operator if profile else self.operator.name, channel="mail",
-                          source_ref=source_ref, filename=subject[:200])
+        return RawMessage(
+            body=body,
+            operator=profile.operator if profile else self.operator.name,
+            channel="mail",
+            source_ref=source_ref,
+            filename=subject[:200],
+        )
 
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
         mail = read_mail(raw.body)
         if (decision := approval_reply(mail)) is not None:
-            raise decision   # an approver's answer: core.approval records it
+            raise decision  # an approver's answer: core.approval records it
         profile = self.profile_for(mail.sender, mail.subject, prefer=raw.operator)
         if profile is None:
             raise UnparsedMessage(
                 f"no mail profile matches From {mail.sender or '(none)'} / Subject {mail.subject!r}: read it and "
-                "book it by hand, or add a profile (opdesk mail profiles; docs/mail.md)", text=mail.readable())
+                "book it by hand, or add a profile (opdesk mail profiles; docs/mail.md)",
+                text=mail.readable(),
+            )
         return profile.read(mail)
 
     async def acknowledge(self, raw: RawMessage, result: IngestResult, ctx: FetchContext) -> None:
@@ -151,8 +160,11 @@ class MailConnector(Connector):
     async def acknowledge_many(self, pairs: list[tuple[RawMessage, IngestResult]], ctx: FetchContext) -> None:
         """Acknowledge a batch over one connection (the fetch's own while it is still open)."""
         settings = self.settings
-        moves = [(*_split_ref(raw.source_ref)[1:], self._target(settings, result)) for raw, result in pairs
-                 if _split_ref(raw.source_ref)[0] == settings.folder]
+        moves = [
+            (*_split_ref(raw.source_ref)[1:], self._target(settings, result))
+            for raw, result in pairs
+            if _split_ref(raw.source_ref)[0] == settings.folder
+        ]
         if not moves:
             return
         if self._mailbox is not None:
@@ -160,8 +172,11 @@ class MailConnector(Connector):
         else:
             await asyncio.to_thread(_file_away_once, settings, moves)
         key = f"{settings.folder}.last_uid"
-        current = [uid for uidvalidity, uid, _ in moves
-                   if str(ctx.state.get(f"{settings.folder}.uidvalidity")) == str(uidvalidity)]
+        current = [
+            uid
+            for uidvalidity, uid, _ in moves
+            if str(ctx.state.get(f"{settings.folder}.uidvalidity")) == str(uidvalidity)
+        ]
         if current:
             ctx.state[key] = str(max([*current, int(ctx.state.get(key) or 0)]))
             self._save(ctx.state)
@@ -202,13 +217,16 @@ class MailConnector(Connector):
 
     def _answer(self, reply: Reply, kind: str) -> str:
         if reply.raw is None:
-            raise OperatorError(f"{reply.operator} {reply.voucher}: the original mail is not stored, "
-                                "so there is nothing to reply to")
+            raise OperatorError(
+                f"{reply.operator} {reply.voucher}: the original mail is not stored, so there is nothing to reply to"
+            )
         mail = read_mail(reply.raw.body)
         profile = self.profile_for(mail.sender, mail.subject, prefer=reply.operator)
         if profile is None:
-            raise OperatorError(f"{reply.operator} {reply.voucher}: no mail profile matches the original mail "
-                                f"(From {mail.sender}); answer it by hand")
+            raise OperatorError(
+                f"{reply.operator} {reply.voucher}: no mail profile matches the original mail "
+                f"(From {mail.sender}); answer it by hand"
+            )
         message_id = send_reply(self.config, profile, reply, kind)
         return f"sent to {profile.reply_to or mail.reply_to or mail.sender} ({message_id})"
 
@@ -218,7 +236,7 @@ def _split_ref(source_ref: str) -> tuple[str, int, int]:
     return folder, int(uidvalidity), int(uid)
 
 
-Move = tuple[int, int, str]    # (UIDVALIDITY, UID, target folder)
+Move = tuple[int, int, str]  # (UIDVALIDITY, UID, target folder)
 
 
 def _file_away(mailbox: Mailbox, uidvalidity: int | None, moves: list[Move]) -> None:
@@ -270,5 +288,9 @@ def scan_mailbox(store: Store, config: Config, operator_name: str) -> MailScan:
     results: list[IngestResult] = []
     run = scan_with_store(store, config, operator, connect, results)
     failed = run.state == "error"
-    return MailScan(**{**vars(run), "errors": run.errors - failed}, duplicates=sum(r.duplicate for r in results),
-                    error=run.last_error if failed else "", results=results)
+    return MailScan(
+        **{**vars(run), "errors": run.errors - failed},
+        duplicates=sum(r.duplicate for r in results),
+        error=run.last_error if failed else "",
+        results=results,
+    )

@@ -23,8 +23,31 @@ from core.models import Document
 log = logging.getLogger(__name__)
 
 # Elements after which rendered HTML starts a new line.
-_BLOCK_TAGS = {"p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "br",
-               "hr", "section", "header", "footer", "blockquote", "pre", "thead", "tbody", "tfoot"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "tr",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "ul",
+    "ol",
+    "br",
+    "hr",
+    "section",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "thead",
+    "tbody",
+    "tfoot",
+}
 _CELL_TAGS = {"td", "th"}
 
 Table = list[list[str]]
@@ -34,16 +57,16 @@ Table = list[list[str]]
 class MailText:
     """One mail, read: who sent it, what it says, what came with it."""
 
-    sender: str = ""                 # the From address, lower case
+    sender: str = ""  # the From address, lower case
     sender_name: str = ""
     reply_to: str = ""
     subject: str = ""
     message_id: str = ""
     references: str = ""
-    text: str = ""                   # the text part, or the HTML rendered as text
-    html_text: str = ""              # the HTML part rendered as text ('' without HTML)
+    text: str = ""  # the text part, or the HTML rendered as text
+    html_text: str = ""  # the HTML part rendered as text ('' without HTML)
     tables: list[Table] = field(default_factory=list)
-    pdf_text: str = ""               # the text of every PDF attachment, in order
+    pdf_text: str = ""  # the text of every PDF attachment, in order
     documents: list[Document] = field(default_factory=list)
 
     def body(self, source: str) -> str:
@@ -53,8 +76,12 @@ class MailText:
 
     def readable(self) -> str:
         """Everything a person needs to read the mail by hand."""
-        parts = [f"From: {self.sender_name} <{self.sender}>".strip(), f"Subject: {self.subject}", "",
-                 self.text or self.html_text]
+        parts = [
+            f"From: {self.sender_name} <{self.sender}>".strip(),
+            f"Subject: {self.subject}",
+            "",
+            self.text or self.html_text,
+        ]
         if self.pdf_text:
             parts += ["", "--- PDF attachments ---", self.pdf_text]
         return "\n".join(parts).strip()
@@ -64,19 +91,26 @@ def read_mail(body: bytes) -> MailText:
     msg = MailMessage.from_bytes(body)
     html = msg.html
     html_text = html_to_text(html) if html.strip() else ""
-    documents = [Document(a.filename or "attachment", a.content_type or "application/octet-stream", a.payload)
-                 for a in msg.attachments if a.payload]
+    documents = [
+        Document(a.filename or "attachment", a.content_type or "application/octet-stream", a.payload)
+        for a in msg.attachments
+        if a.payload
+    ]
     pdf_texts = [pdf_text(d.body, d.name) for d in documents if _is_pdf(d)]
     sender = msg.from_values
     reply_to = msg.reply_to_values
     return MailText(
-        sender=sender.email.lower() if sender else "", sender_name=sender.name if sender else "",
-        reply_to=reply_to[0].email if reply_to else "", subject=msg.subject,
+        sender=sender.email.lower() if sender else "",
+        sender_name=sender.name if sender else "",
+        reply_to=reply_to[0].email if reply_to else "",
+        subject=msg.subject,
         message_id=str(msg.obj.get("Message-ID", "")).strip(),
         references=str(msg.obj.get("References", "")).strip(),
-        text=_normalise(msg.text) or html_text, html_text=html_text,
+        text=_normalise(msg.text) or html_text,
+        html_text=html_text,
         tables=html_tables(html) if html.strip() else [],
-        pdf_text="\n".join(t for t in pdf_texts if t), documents=documents,
+        pdf_text="\n".join(t for t in pdf_texts if t),
+        documents=documents,
     )
 
 

@@ -28,14 +28,14 @@ T = TypeVar("T")
 class MailboxSettings:
     host: str
     user: str
-    password: str = field(repr=False)   # never shown in logs or errors
+    password: str = field(repr=False)  # never shown in logs or errors
     port: int = 993
     security: str = "tls"
     folder: str = "INBOX"
-    processed_folder: str = "Processed"     # '' leaves handled mail where it is (marked seen)
+    processed_folder: str = "Processed"  # '' leaves handled mail where it is (marked seen)
     failed_folder: str = "Failed"
     timeout: float = 30.0
-    ca_file: str = ""                        # trust this CA (a self-signed server) instead of the system's
+    ca_file: str = ""  # trust this CA (a self-signed server) instead of the system's
 
     @property
     def label(self) -> str:
@@ -54,10 +54,15 @@ class MailboxSettings:
         if not any(k in s for k in ("password_env", "password_file", "password")):
             raise ConfigError(f"{where}: a mailbox needs password_env (an environment variable) or password_file")
         return cls(
-            host=str(s["host"]), user=str(s["user"]), password=config.secret(s, "password"),
-            port=int(s.get("port", DEFAULT_PORTS[security])), security=security,
-            folder=str(s.get("folder", "INBOX")), processed_folder=str(s.get("processed_folder", "Processed")),
-            failed_folder=str(s.get("failed_folder", "Failed")), timeout=float(s.get("timeout", 30)),
+            host=str(s["host"]),
+            user=str(s["user"]),
+            password=config.secret(s, "password"),
+            port=int(s.get("port", DEFAULT_PORTS[security])),
+            security=security,
+            folder=str(s.get("folder", "INBOX")),
+            processed_folder=str(s.get("processed_folder", "Processed")),
+            failed_folder=str(s.get("failed_folder", "Failed")),
+            timeout=float(s.get("timeout", 30)),
             ca_file=str(s.get("ca_file", "")),
         )
 
@@ -87,7 +92,7 @@ class Mailbox:
         try:
             self.box.logout()
         except (ImapToolsError, imaplib.IMAP4.error, OSError):
-            pass   # the server may have dropped us already; nothing is left to tidy
+            pass  # the server may have dropped us already; nothing is left to tidy
 
     def __enter__(self) -> "Mailbox":
         return self
@@ -103,11 +108,13 @@ class Mailbox:
         except MailboxLoginError as exc:
             raise OperatorError(f"mailbox {label}: login refused: check user and password ({_reason(exc)})") from exc
         except ssl.SSLError as exc:
-            raise OperatorError(f"mailbox {label}: TLS failed: {exc} (check security and ca_file)",
-                                retryable=False) from exc
+            raise OperatorError(
+                f"mailbox {label}: TLS failed: {exc} (check security and ca_file)", retryable=False
+            ) from exc
         except TimeoutError as exc:
-            raise OperatorError(f"mailbox {label}: the server did not answer in time to {doing}",
-                                retryable=True) from exc
+            raise OperatorError(
+                f"mailbox {label}: the server did not answer in time to {doing}", retryable=True
+            ) from exc
         except OSError as exc:
             raise OperatorError(f"mailbox {label}: cannot {doing}: {exc.strerror or exc}", retryable=True) from exc
         except (ImapToolsError, imaplib.IMAP4.error) as exc:

@@ -35,11 +35,15 @@ CURRENCY_SIGNS = {"€": "EUR", "£": "GBP", "$": "USD", "₺": "TRY", "TL": "TR
 
 DEFAULT_REPLY = {
     "subject": "Re: {subject}",
-    "confirm": ("Dear {operator_title} team,\n\nWe confirm your booking {voucher} for {guest}, "
-                "{check_in} to {check_out}.\nHotel confirmation number: {hotel_number}\n\n"
-                "Kind regards,\n{hotel_name}\n"),
-    "reject": ("Dear {operator_title} team,\n\nWe cannot accept your booking {voucher} for {guest}, "
-               "{check_in} to {check_out}.\nReason: {reason}\n\nKind regards,\n{hotel_name}\n"),
+    "confirm": (
+        "Dear {operator_title} team,\n\nWe confirm your booking {voucher} for {guest}, "
+        "{check_in} to {check_out}.\nHotel confirmation number: {hotel_number}\n\n"
+        "Kind regards,\n{hotel_name}\n"
+    ),
+    "reject": (
+        "Dear {operator_title} team,\n\nWe cannot accept your booking {voucher} for {guest}, "
+        "{check_in} to {check_out}.\nReason: {reason}\n\nKind regards,\n{hotel_name}\n"
+    ),
 }
 
 
@@ -73,13 +77,13 @@ class Profile:
     operator: str
     title: str = ""
     path: Path | None = None
-    source: str = "text"                                    # text | html | pdf
+    source: str = "text"  # text | html | pdf
     senders: list[re.Pattern] = field(default_factory=list)
     subjects: list[re.Pattern] = field(default_factory=list)
     content_rules: dict[Content, list[re.Pattern]] = field(default_factory=dict)
     date_formats: list[str] = field(default_factory=lambda: list(DEFAULT_DATE_FORMATS))
-    decimal: str = "."                                      # the decimal mark, when no locale is named
-    locale: str = ""                                        # how its amounts are written: "de_DE", "tr_TR" ...
+    decimal: str = "."  # the decimal mark, when no locale is named
+    locale: str = ""  # how its amounts are written: "de_DE", "tr_TR" ...
     fields: dict[str, FieldRule] = field(default_factory=dict)
     required: list[str] = field(default_factory=lambda: ["voucher", "check_in", "check_out", "room"])
     required_cancel: list[str] = field(default_factory=lambda: ["voucher"])
@@ -121,7 +125,7 @@ class Profile:
                 booking.voucher = self.room_voucher.format(voucher=booking.voucher, n=n)
             bookings.append(booking)
         if len(bookings) > 1 and common.get("total"):
-            for booking in bookings:   # a booking total is not a room's price: keep it aside
+            for booking in bookings:  # a booking total is not a room's price: keep it aside
                 booking.extra["booking_total"] = str(booking.total)
                 booking.total = None
         for booking in bookings:
@@ -145,8 +149,10 @@ class Profile:
         by_room: dict[int, list[Guest]] = {}
         if "table" in self.guests:
             columns = self.guests.get("columns", {})
-            rows = [{name: _column(row, spec) for name, spec in columns.items()}
-                    for row in table_rows(mail.tables, self.guests["table"])]
+            rows = [
+                {name: _column(row, spec) for name, spec in columns.items()}
+                for row in table_rows(mail.tables, self.guests["table"])
+            ]
             for values in rows:
                 by_room.setdefault(_room_number(values.get("room", ""), room_count), []).append(self._guest(values))
             return by_room
@@ -164,8 +170,13 @@ class Profile:
         title, name = values.get("title", "").strip(), values.get("name", "").strip()
         if name and not (first or last):
             title, first, last = split_name(name, self.guests.get("name_order", "first last"), title)
-        guest = Guest(first_name=first, last_name=last, gender=_gender(title),
-                      nationality=values.get("nationality", "").strip(), email=values.get("email", "").strip())
+        guest = Guest(
+            first_name=first,
+            last_name=last,
+            gender=_gender(title),
+            nationality=values.get("nationality", "").strip(),
+            email=values.get("email", "").strip(),
+        )
         if values.get("age", "").strip():
             guest.age = _first_int(values["age"])
         if values.get("birth_date", "").strip():
@@ -178,11 +189,22 @@ class Profile:
             if name == "check_out" and values.get("nights"):
                 continue
             if not values.get(name):
-                raise ParseError(f"{self.name}: no value found for {name} ({self._where(name)})",
-                                 field=name, record=record)
+                raise ParseError(
+                    f"{self.name}: no value found for {name} ({self._where(name)})", field=name, record=record
+                )
         b = OperatorBooking(voucher=values.get("voucher", ""), content=content)
-        for name in ("agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
-                     "promo_code"):
+        for name in (
+            "agency",
+            "room",
+            "board",
+            "rate",
+            "market",
+            "nationality",
+            "notes",
+            "source",
+            "segment",
+            "promo_code",
+        ):
             setattr(b, name, values.get(name, ""))
         for name in ("check_in", "check_out", "sale_date", "cancel_date"):
             if values.get(name):
@@ -195,12 +217,18 @@ class Profile:
             b.total, b.currency = self.to_money(values["total"], "total", record)
         if values.get("currency"):
             b.currency = values["currency"].strip().upper()
-        b.flights = [{"direction": d, "number": values[f"{d}_flight"],
-                      **{k: values[f"{d}_{k}"] for k in ("route", "time") if values.get(f"{d}_{k}")}}
-                     for d in ("arrival", "departure") if values.get(f"{d}_flight")]
+        b.flights = [
+            {
+                "direction": d,
+                "number": values[f"{d}_flight"],
+                **{k: values[f"{d}_{k}"] for k in ("route", "time") if values.get(f"{d}_{k}")},
+            }
+            for d in ("arrival", "departure")
+            if values.get(f"{d}_flight")
+        ]
         b.guests = guests
         if values.get("email", "").strip() and guests and not guests[0].email:
-            guests[0].email = values["email"].strip()   # the booking's contact e-mail is the lead guest's
+            guests[0].email = values["email"].strip()  # the booking's contact e-mail is the lead guest's
         self._pax(b, values, record)
         b.extra.update({k: v for k, v in values.items() if k not in _KNOWN and v})
         return b
@@ -242,8 +270,9 @@ class Profile:
                 except ValueError:
                     continue
         formats = ", ".join(self.date_formats)
-        raise ParseError(f"{self.name}: {value!r} is not a date in the profile's formats ({formats})",
-                         field=name, record=record)
+        raise ParseError(
+            f"{self.name}: {value!r} is not a date in the profile's formats ({formats})", field=name, record=record
+        )
 
     def to_int(self, value: str, name: str, record: str) -> int:
         number = _first_int(value)
@@ -264,7 +293,7 @@ class Profile:
         m = re.search(r"-?\d[\d.,' ]*", value)
         if m is None:
             raise ParseError(f"{self.name}: {value!r} is not an amount", field=name, record=record)
-        digits = m.group(0).strip().replace(" ", "").replace("'", "")   # spaces and ' group thousands anywhere
+        digits = m.group(0).strip().replace(" ", "").replace("'", "")  # spaces and ' group thousands anywhere
         try:
             return parse_decimal(digits, locale=self.number_locale), currency
         except NumberFormatError as exc:
@@ -276,10 +305,36 @@ class Profile:
         return self.locale or ("de_DE" if self.decimal == "," else "en_US")
 
 
-_KNOWN = {"voucher", "agency", "room", "board", "rate", "market", "nationality", "notes", "source", "segment",
-          "promo_code", "check_in", "check_out", "sale_date", "cancel_date", "nights", "rooms", "total",
-          "currency", "adults", "child_ages", "arrival_flight", "departure_flight", "arrival_route",
-          "arrival_time", "departure_route", "departure_time", "email"}
+_KNOWN = {
+    "voucher",
+    "agency",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "nationality",
+    "notes",
+    "source",
+    "segment",
+    "promo_code",
+    "check_in",
+    "check_out",
+    "sale_date",
+    "cancel_date",
+    "nights",
+    "rooms",
+    "total",
+    "currency",
+    "adults",
+    "child_ages",
+    "arrival_flight",
+    "departure_flight",
+    "arrival_route",
+    "arrival_time",
+    "departure_route",
+    "departure_time",
+    "email",
+}
 
 
 # -- finding things in text ------------------------------------------------------------
@@ -302,7 +357,7 @@ def find_label(text: str, labels: Iterable[str]) -> str:
     value = m.group(1).strip()
     if value:
         return value
-    for line in text[m.end():].split("\n")[1:]:
+    for line in text[m.end() :].split("\n")[1:]:
         if line.strip():
             return line.strip().split("\t")[0]
     return ""
@@ -344,8 +399,7 @@ def table_rows(tables: list[Table], header: str) -> list[dict[str, str]]:
         for i, row in enumerate(table):
             keys = [_norm(cell) for cell in row]
             if wanted in keys:
-                return [dict(zip(keys, data)) for data in table[i + 1:]
-                        if len(data) >= len(keys) and any(data)]
+                return [dict(zip(keys, data)) for data in table[i + 1 :] if len(data) >= len(keys) and any(data)]
     return []
 
 
@@ -369,8 +423,31 @@ def split_name(name: str, order: str, title: str = "") -> tuple[str, str, str]:
     return title, " ".join(parts[:-1]), parts[-1]
 
 
-_TITLES = {"mr", "mrs", "ms", "miss", "mstr", "chd", "child", "inf", "infant", "dr", "herr", "frau", "bay",
-           "bayan", "pan", "pani", "г-н", "г-жа", "mme", "m", "sig", "sra", "sr"}
+_TITLES = {
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mstr",
+    "chd",
+    "child",
+    "inf",
+    "infant",
+    "dr",
+    "herr",
+    "frau",
+    "bay",
+    "bayan",
+    "pan",
+    "pani",
+    "г-н",
+    "г-жа",
+    "mme",
+    "m",
+    "sig",
+    "sra",
+    "sr",
+}
 
 
 def _gender(title: str) -> str:
@@ -430,14 +507,23 @@ def profile_from_dict(name: str, data: dict[str, Any], path: Path | None = None)
     reply = {**DEFAULT_REPLY, **data.get("reply", {})}
     content = data.get("content", {})
     profile = Profile(
-        name=name, operator=str(data["operator"]), title=str(data.get("title", name)), path=path, source=source,
-        senders=senders, subjects=_patterns(match.get("subject", [])),
+        name=name,
+        operator=str(data["operator"]),
+        title=str(data.get("title", name)),
+        path=path,
+        source=source,
+        senders=senders,
+        subjects=_patterns(match.get("subject", [])),
         content_rules={Content(k): _patterns(v) for k, v in content.items()},
-        date_formats=list(data.get("date_formats", DEFAULT_DATE_FORMATS)), decimal=str(data.get("decimal", ".")),
+        date_formats=list(data.get("date_formats", DEFAULT_DATE_FORMATS)),
+        decimal=str(data.get("decimal", ".")),
         locale=_locale(data.get("locale", "")),
         fields={k: _rule(k, v) for k, v in data.get("fields", {}).items()},
-        rooms=rooms, room_fields={k: _rule(k, v) for k, v in rooms.get("fields", {}).items()},
-        guests=guests, reply=reply, reply_to=str(data.get("reply_to", "")),
+        rooms=rooms,
+        room_fields={k: _rule(k, v) for k, v in rooms.get("fields", {}).items()},
+        guests=guests,
+        reply=reply,
+        reply_to=str(data.get("reply_to", "")),
         room_voucher=str(data.get("room_voucher", "{voucher}-{n}")),
     )
     if "required" in data:
@@ -471,9 +557,12 @@ def _rule(name: str, spec: Any) -> FieldRule:
     if isinstance(spec, dict):
         labels = spec.get("label", [])
         pattern = spec.get("pattern")
-        return FieldRule(name, labels=[labels] if isinstance(labels, str) else list(labels),
-                         pattern=re.compile(pattern, re.MULTILINE | re.IGNORECASE) if pattern else None,
-                         default=str(spec.get("default", "")))
+        return FieldRule(
+            name,
+            labels=[labels] if isinstance(labels, str) else list(labels),
+            pattern=re.compile(pattern, re.MULTILINE | re.IGNORECASE) if pattern else None,
+            default=str(spec.get("default", "")),
+        )
     raise TypeError(f"field {name}: give a label, a list of labels, or a table with label/pattern")
 
 

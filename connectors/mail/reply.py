@@ -31,7 +31,7 @@ class SmtpSettings:
     port: int
     security: str
     user: str
-    password: str = field(repr=False)   # never shown in logs or errors
+    password: str = field(repr=False)  # never shown in logs or errors
     from_address: str
     timeout: float = 30.0
     ca_file: str = ""
@@ -47,14 +47,21 @@ class SmtpSettings:
         security = str(s.get("security", "starttls")).lower()
         if security not in SECURITY:
             raise ConfigError(f"{where}: security must be one of {', '.join(SECURITY)}, not {security!r}")
-        return cls(host=str(s["host"]), port=int(s.get("port", DEFAULT_PORTS[security])), security=security,
-                   user=str(s.get("user", "")), password=config.secret(s, "password") if s.get("user") else "",
-                   from_address=str(s["from_address"]), timeout=float(s.get("timeout", 30)),
-                   ca_file=str(s.get("ca_file", "")))
+        return cls(
+            host=str(s["host"]),
+            port=int(s.get("port", DEFAULT_PORTS[security])),
+            security=security,
+            user=str(s.get("user", "")),
+            password=config.secret(s, "password") if s.get("user") else "",
+            from_address=str(s["from_address"]),
+            timeout=float(s.get("timeout", 30)),
+            ca_file=str(s.get("ca_file", "")),
+        )
 
 
-def send_mail(config: Config, to: str, subject: str, body: str, *, in_reply_to: str | None = None,
-              references: str | None = None) -> str:
+def send_mail(
+    config: Config, to: str, subject: str, body: str, *, in_reply_to: str | None = None, references: str | None = None
+) -> str:
     """Send one plain-text mail through the configured SMTP server; returns its Message-ID.
 
     Raises ``OperatorError`` when the server refuses it or cannot be reached,
@@ -107,18 +114,29 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
-def reply_values(config: Config, profile: Profile, reply: Reply, mail: MailText,
-                 booking: OperatorBooking | None) -> dict[str, Any]:
+def reply_values(
+    config: Config, profile: Profile, reply: Reply, mail: MailText, booking: OperatorBooking | None
+) -> dict[str, Any]:
     row = reply.reservation or {}
     guests = row.get("guests") or []
-    guest = (" ".join(p for p in (guests[0].get("first_name", ""), guests[0].get("last_name", "")) if p)
-             if guests else row.get("guest_names", "")) or (_guest_name(booking) if booking else "")
+    guest = (
+        " ".join(p for p in (guests[0].get("first_name", ""), guests[0].get("last_name", "")) if p)
+        if guests
+        else row.get("guest_names", "")
+    ) or (_guest_name(booking) if booking else "")
     check_in = row.get("check_in") or (booking.check_in.isoformat() if booking and booking.check_in else "")
     check_out = row.get("check_out") or (booking.check_out.isoformat() if booking and booking.check_out else "")
     return {
-        "voucher": reply.voucher, "hotel_number": reply.hotel_number, "reason": reply.reason,
-        "guest": guest, "check_in": check_in, "check_out": check_out, "hotel_name": config.hotel_name,
-        "subject": mail.subject, "operator": reply.operator, "operator_title": profile.title,
+        "voucher": reply.voucher,
+        "hotel_number": reply.hotel_number,
+        "reason": reply.reason,
+        "guest": guest,
+        "check_in": check_in,
+        "check_out": check_out,
+        "hotel_name": config.hotel_name,
+        "subject": mail.subject,
+        "operator": reply.operator,
+        "operator_title": profile.title,
     }
 
 
@@ -132,19 +150,26 @@ def _guest_name(booking: OperatorBooking) -> str:
 def send_reply(config: Config, profile: Profile, reply: Reply, kind: str) -> str:
     """Answer the operator's mail ``reply.raw`` with the profile's ``confirm`` or ``reject`` template."""
     if reply.raw is None:
-        raise OperatorError(f"{reply.operator} {reply.voucher}: the original mail is not at hand, so there is "
-                            "nothing to reply to")
+        raise OperatorError(
+            f"{reply.operator} {reply.voucher}: the original mail is not at hand, so there is nothing to reply to"
+        )
     mail = read_mail(reply.raw.body)
     booking = _booking_of(profile, mail, reply.voucher)
     values = _Keep(reply_values(config, profile, reply, mail, booking))
     template = profile.reply.get(kind) or DEFAULT_REPLY[kind]
-    subject = (profile.reply.get(f"subject_{kind}") or profile.reply.get("subject") or DEFAULT_REPLY["subject"])
+    subject = profile.reply.get(f"subject_{kind}") or profile.reply.get("subject") or DEFAULT_REPLY["subject"]
     to = profile.reply_to or mail.reply_to or mail.sender
     if not to:
         raise OperatorError(f"{reply.operator} {reply.voucher}: the original mail has no sender to reply to")
     references = " ".join(p for p in (mail.references, mail.message_id) if p) or None
-    return send_mail(config, to, subject.format_map(values), template.format_map(values),
-                     in_reply_to=mail.message_id or None, references=references)
+    return send_mail(
+        config,
+        to,
+        subject.format_map(values),
+        template.format_map(values),
+        in_reply_to=mail.message_id or None,
+        references=references,
+    )
 
 
 def _booking_of(profile: Profile, mail: MailText, voucher: str) -> OperatorBooking | None:

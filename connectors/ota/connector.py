@@ -110,8 +110,10 @@ class OtaConnector(Connector):
         """When reservations are acknowledged (``ack``); a wrong value is named with where to fix it."""
         mode = str(self.setting("ack", "on_receipt"))
         if mode not in ACK_MODES:
-            raise OperatorError(f"operator {self.operator.name}: ack = {mode[:40]!r} is not one of "
-                                f"{', '.join(ACK_MODES)}; fix it in its [[operators]] entry")
+            raise OperatorError(
+                f"operator {self.operator.name}: ack = {mode[:40]!r} is not one of "
+                f"{', '.join(ACK_MODES)}; fix it in its [[operators]] entry"
+            )
         return mode
 
     def offered_versions(self) -> tuple[str, ...]:
@@ -140,12 +142,16 @@ class OtaConnector(Connector):
         """The highest version of a handshake answer; ``OperatorError`` when the two sides share none."""
         common = handshake.read_ping_response(answer, name=url)
         if not handshake.highest_version(common):
-            raise OperatorError(f"{url}: the operator speaks none of the AlpineBits versions opdesk speaks "
-                                f"({', '.join(self.offered_versions())}); ask the operator which it supports")
+            raise OperatorError(
+                f"{url}: the operator speaks none of the AlpineBits versions opdesk speaks "
+                f"({', '.join(self.offered_versions())}); ask the operator which it supports"
+            )
         version = handshake.highest_version(common, handshake.ACTION_READ)
         if not version:
-            raise OperatorError(f"{url}: the operator's handshake offers no GuestRequests pull "
-                                f"({handshake.ACTION_READ}); ask the operator whether it pushes instead (ota-push)")
+            raise OperatorError(
+                f"{url}: the operator's handshake offers no GuestRequests pull "
+                f"({handshake.ACTION_READ}); ask the operator whether it pushes instead (ota-push)"
+            )
         return version
 
     # -- answering ---------------------------------------------------------------------
@@ -159,36 +165,51 @@ class OtaConnector(Connector):
         if self.setting("ack", "on_receipt") == "on_decision" and reply.reservation.get("content") != "cancel":
             rejected = [v for v, status in reply.rooms.items() if status == "rejected"]
             if rejected:
-                return Delivery(False, f"not sent: reservation {unique_id[1]} was refused to the operator when "
-                                       f"room {', '.join(rejected)} was rejected")
+                return Delivery(
+                    False,
+                    f"not sent: reservation {unique_id[1]} was refused to the operator when "
+                    f"room {', '.join(rejected)} was rejected",
+                )
             waiting = [v for v, status in reply.rooms.items() if status == "pending"]
             if waiting:
-                return Delivery(False, f"not sent yet: the operator hears when the other rooms of {unique_id[1]} "
-                                       f"({', '.join(waiting)}) are confirmed")
+                return Delivery(
+                    False,
+                    f"not sent yet: the operator hears when the other rooms of {unique_id[1]} "
+                    f"({', '.join(waiting)}) are confirmed",
+                )
         self.send_report(writer.notif_report([unique_id]))
         return Delivery(True, "sent")
 
     def reject(self, reply: Reply) -> Delivery:
         """Refuse the reservation (``Warning Type=3 Code=450``): AlpineBits refuses a reservation as a whole."""
-        self.send_report(writer.notif_report([], [(reply_unique_id(reply)[1],
-                                                   reply.reason or "Unable to process reservation")]))
+        self.send_report(
+            writer.notif_report([], [(reply_unique_id(reply)[1], reply.reason or "Unable to process reservation")])
+        )
         return Delivery(True, "sent")
 
     def send_report(self, request: bytes) -> None:
         url = self.reply_url()
         if not url:
-            raise OperatorError(f"operator {self.operator.name}: no url to answer to; set url (pull) or "
-                                f"confirm_url (push) in its [[operators]] entry")
+            raise OperatorError(
+                f"operator {self.operator.name}: no url to answer to; set url (pull) or "
+                f"confirm_url (push) in its [[operators]] entry"
+            )
         try:
             with httpx.Client(timeout=float(self.setting("timeout", 30))) as client:
+
                 def post(action: str, body: bytes, version: str = "") -> httpx.Response:
-                    response = client.post(url, files=self.form(action, body), headers=self.headers(version),
-                                           auth=self.auth() or httpx.USE_CLIENT_DEFAULT)
+                    response = client.post(
+                        url,
+                        files=self.form(action, body),
+                        headers=self.headers(version),
+                        auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
+                    )
                     check_status(response, url)
                     return response
+
                 try:
                     response = post(ACK_ACTION, request)
-                    read_acknowledgements(response.content, name=url)   # raises on an error answer
+                    read_acknowledgements(response.content, name=url)  # raises on an error answer
                 except VersionRefused:
                     version = self.agreed_version(post(handshake.PING_ACTION, self.ping()).content, url)
                     read_acknowledgements(post(ACK_ACTION, request, version).content, name=url)
@@ -202,19 +223,21 @@ class OtaPullConnector(OtaConnector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.unique_ids: dict[str, tuple[str, str]] = {}   # raw sha256 -> (UniqueID Type, ID)
-        self.read_ahead: dict[str, list[OperatorBooking] | Exception] = {}   # raw sha256 -> what parse answers
-        self.decisions: set[str] = set()   # raw sha256 of new or changed reservations: the hotel decides them
+        self.unique_ids: dict[str, tuple[str, str]] = {}  # raw sha256 -> (UniqueID Type, ID)
+        self.read_ahead: dict[str, list[OperatorBooking] | Exception] = {}  # raw sha256 -> what parse answers
+        self.decisions: set[str] = set()  # raw sha256 of new or changed reservations: the hotel decides them
 
     async def fetch(self, ctx: FetchContext) -> AsyncIterator[RawMessage]:
         url = str(self.setting("url", ""))
         if not url or ctx.http is None:
             raise OperatorError(f"operator {self.operator.name}: set url in its [[operators]] entry")
-        self.ack_mode()   # a wrong setting fails the run before anything is read
+        self.ack_mode()  # a wrong setting fails the run before anything is read
         if not self.setting("hotel_code", ""):
-            raise OperatorError(f"operator {self.operator.name}: set hotel_code in its [[operators]] entry (the "
-                                "HotelCode the operator knows this hotel by): reads ask for it, and reservations "
-                                "for any other hotel are never booked")
+            raise OperatorError(
+                f"operator {self.operator.name}: set hotel_code in its [[operators]] entry (the "
+                "HotelCode the operator knows this hotel by): reads ask for it, and reservations "
+                "for any other hotel are never booked"
+            )
         # Older versions saved the newest stamp seen and asked from it; that cursor is not used any more.
         ctx.state.pop("last_seen", None)
         request = writer.read_request(self.hotel_code, ctx.since or None)
@@ -228,7 +251,7 @@ class OtaPullConnector(OtaConnector):
             except OperatorError as exc:
                 if attempt == 2 or not version_problem(exc):
                     raise
-                await self.handshake(ctx, url)   # the operator changed what it speaks since the last handshake
+                await self.handshake(ctx, url)  # the operator changed what it speaks since the last handshake
         for raw in raws:
             yield raw
 
@@ -253,8 +276,10 @@ class OtaPullConnector(OtaConnector):
             ctx.state["protocol_version"] = self.agreed_version(answer, url)
             return
         ctx.state.pop("protocol_version", None)
-        raise OperatorError(f"{refused}; the operator speaks none of the AlpineBits versions opdesk speaks "
-                            f"({', '.join(self.offered_versions())}); ask the operator which it supports")
+        raise OperatorError(
+            f"{refused}; the operator speaks none of the AlpineBits versions opdesk speaks "
+            f"({', '.join(self.offered_versions())}); ask the operator which it supports"
+        )
 
     def read_answer(self, body: bytes, url: str) -> list[RawMessage]:
         """Cut an answer into one raw message per reservation and read each (CPU work: see ``offload``)."""
@@ -275,8 +300,11 @@ class OtaPullConnector(OtaConnector):
         With ``ack = "on_decision"`` new and changed reservations wait for the hotel's confirmation.
         """
         later = self.decisions if self.ack_mode() == "on_decision" else set()
-        acks = [self.unique_ids[raw.sha256] for raw, result in items
-                if result.ok and raw.sha256 in self.unique_ids and raw.sha256 not in later]
+        acks = [
+            self.unique_ids[raw.sha256]
+            for raw, result in items
+            if result.ok and raw.sha256 in self.unique_ids and raw.sha256 not in later
+        ]
         if not acks:
             return
         body = await self.post(ctx, str(self.setting("url")), ACK_ACTION, writer.notif_report(acks))
@@ -285,9 +313,13 @@ class OtaPullConnector(OtaConnector):
     async def post(self, ctx: FetchContext, url: str, action: str, request: bytes) -> bytes:
         assert ctx.http is not None
         try:
-            response = await ctx.http.post(url, files=self.form(action, request),
-                                           headers=self.headers(str(ctx.state.get("protocol_version", ""))),
-                                           auth=self.auth() or httpx.USE_CLIENT_DEFAULT, timeout=ctx.timeout)
+            response = await ctx.http.post(
+                url,
+                files=self.form(action, request),
+                headers=self.headers(str(ctx.state.get("protocol_version", ""))),
+                auth=self.auth() or httpx.USE_CLIENT_DEFAULT,
+                timeout=ctx.timeout,
+            )
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc
         check_status(response, url)
@@ -312,14 +344,17 @@ class OtaPushConnector(OtaConnector):
 def check_status(response: httpx.Response, url: str) -> None:
     """Raise for an answer that is not a 2xx: ``VersionRefused`` when it is about the protocol version."""
     if response.status_code in (401, 403):
-        raise OperatorError(f"{url}: authentication failed (HTTP {response.status_code}): check username and "
-                            "password of this operator")
+        raise OperatorError(
+            f"{url}: authentication failed (HTTP {response.status_code}): check username and password of this operator"
+        )
     if response.status_code >= 400:
         text = response.text[:200].strip()
         if response.status_code == 400 and any(word in text.lower() for word in VERSION_WORDS):
             raise VersionRefused(f"{url}: HTTP 400 {text}")
-        raise OperatorError(f"{url}: HTTP {response.status_code} {text}".strip(),
-                            retryable=response.status_code >= 500 or response.status_code == 429)
+        raise OperatorError(
+            f"{url}: HTTP {response.status_code} {text}".strip(),
+            retryable=response.status_code >= 500 or response.status_code == 429,
+        )
 
 
 def read_reservation(element: etree._Element) -> list[OperatorBooking] | Exception:
@@ -330,8 +365,9 @@ def read_reservation(element: etree._Element) -> list[OperatorBooking] | Excepti
         return exc
 
 
-def split_reservations(body: bytes, operator: str, channel: str, source: str
-                       ) -> list[tuple[RawMessage, tuple[str, str], etree._Element]]:
+def split_reservations(
+    body: bytes, operator: str, channel: str, source: str
+) -> list[tuple[RawMessage, tuple[str, str], etree._Element]]:
     """One raw message per HotelReservation.
 
     Each part is a complete document of the same kind holding one reservation,
@@ -348,21 +384,29 @@ def split_reservations(body: bytes, operator: str, channel: str, source: str
     for element in children(child(root, BOOKING_ROOTS[kind]), "HotelReservation"):
         uid = child(element, "UniqueID")
         unique_id = (uid.get("Type", "14"), uid.get("ID", "")) if uid is not None else ("14", "")
-        raw = RawMessage(body=single_document(kind, element), operator=operator, channel=channel,
-                         source_ref=f"{source}#{unique_id[1]}",
-                         filename=f"{unique_id[1]} {element.get('ResStatus', '')}".strip())
+        raw = RawMessage(
+            body=single_document(kind, element),
+            operator=operator,
+            channel=channel,
+            source_ref=f"{source}#{unique_id[1]}",
+            filename=f"{unique_id[1]} {element.get('ResStatus', '')}".strip(),
+        )
         parts.append((raw, unique_id, element))
     return parts
 
 
 # The envelope of a one-reservation document, around the reservation's own serialised element.
 ENVELOPES = {
-    "OTA_ResRetrieveRS": (f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="{OTA_NS}" '
-                          f'Version="7.000"><Success/><ReservationsList>'.encode(),
-                          b"</ReservationsList></OTA_ResRetrieveRS>"),
-    "OTA_HotelResNotifRQ": (f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_HotelResNotifRQ xmlns="{OTA_NS}" '
-                            f'Version="1.000"><HotelReservations>'.encode(),
-                            b"</HotelReservations></OTA_HotelResNotifRQ>"),
+    "OTA_ResRetrieveRS": (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="{OTA_NS}" '
+        f'Version="7.000"><Success/><ReservationsList>'.encode(),
+        b"</ReservationsList></OTA_ResRetrieveRS>",
+    ),
+    "OTA_HotelResNotifRQ": (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_HotelResNotifRQ xmlns="{OTA_NS}" '
+        f'Version="1.000"><HotelReservations>'.encode(),
+        b"</HotelReservations></OTA_HotelResNotifRQ>",
+    ),
 }
 
 
@@ -380,8 +424,9 @@ def cancel_type(reply: Reply) -> str:
 def version_problem(exc: OperatorError) -> bool:
     """The server refused the protocol version: HTTP 400 about it, or an ``Errors`` answer about it."""
     text = str(exc).lower()
-    return isinstance(exc, VersionRefused) or (text.startswith("operator answered an error")
-                                               and any(word in text for word in VERSION_WORDS))
+    return isinstance(exc, VersionRefused) or (
+        text.startswith("operator answered an error") and any(word in text for word in VERSION_WORDS)
+    )
 
 
 def reply_unique_id(reply: Reply) -> tuple[str, str]:
@@ -396,14 +441,15 @@ def reply_unique_id(reply: Reply) -> tuple[str, str]:
                     if uid is not None and uid.get("ID"):
                         return uid.get("Type", cancel_type(reply)), uid.get("ID", "")
         except ParseError:
-            pass   # not ours to read: fall back on the voucher
+            pass  # not ours to read: fall back on the voucher
     return cancel_type(reply), reply.voucher
 
 
 def needs_decision(element: etree._Element) -> bool:
     """A new or changed reservation with its rooms: the hotel confirms or rejects it."""
-    return element.get("ResStatus") in ("Reserved", "Modify") and bool(children(child(element, "RoomStays"),
-                                                                                 "RoomStay"))
+    return element.get("ResStatus") in ("Reserved", "Modify") and bool(
+        children(child(element, "RoomStays"), "RoomStay")
+    )
 
 
 def check_hotel(bookings: list[OperatorBooking], hotel_code: str, operator: str) -> None:
@@ -421,9 +467,15 @@ def check_hotel(bookings: list[OperatorBooking], hotel_code: str, operator: str)
         if not theirs:
             booking.extra["known_id_only"] = True
         elif not hotel_code:
-            raise ParseError(f"for hotel {theirs[:64]}, and {operator} has no hotel_code to check it against: set "
-                             f"hotel_code in its [[operators]] entry, then opdesk raw retry --failed",
-                             field="BasicPropertyInfo HotelCode", record=rid)
+            raise ParseError(
+                f"for hotel {theirs[:64]}, and {operator} has no hotel_code to check it against: set "
+                f"hotel_code in its [[operators]] entry, then opdesk raw retry --failed",
+                field="BasicPropertyInfo HotelCode",
+                record=rid,
+            )
         elif theirs != hotel_code:
-            raise ParseError(f"for hotel {theirs[:64]}, not this one ({hotel_code}): never booked",
-                             field="BasicPropertyInfo HotelCode", record=rid)
+            raise ParseError(
+                f"for hotel {theirs[:64]}, not this one ({hotel_code}): never booked",
+                field="BasicPropertyInfo HotelCode",
+                record=rid,
+            )

@@ -30,12 +30,12 @@ PING_ACTION = "OTA_Ping:Handshaking"
 SUPPORTED_VERSIONS = ("2024-10", "2022-10")
 # The handshake names of the actions opdesk speaks (the standard's "action_" names).
 ACTION_PING = "action_OTA_Ping"
-ACTION_READ = "action_OTA_Read"                                         # GuestRequests pull
-ACTION_PUSH = "action_OTA_HotelResNotif_GuestRequests"                  # GuestRequests push
+ACTION_READ = "action_OTA_Read"  # GuestRequests pull
+ACTION_PUSH = "action_OTA_HotelResNotif_GuestRequests"  # GuestRequests push
 ACTION_STATUS_UPDATE = "action_OTA_HotelResNotif_GuestRequests_StatusUpdate"
 PULL_ACTIONS = (ACTION_PING, ACTION_READ)
 PUSH_ACTIONS = (ACTION_PING, ACTION_PUSH, ACTION_STATUS_UPDATE)
-PING_VERSION = "8.000"   # the OTA message version AlpineBits gives OTA_PingRQ/RS
+PING_VERSION = "8.000"  # the OTA message version AlpineBits gives OTA_PingRQ/RS
 
 
 Capabilities = dict[str, Any]
@@ -79,9 +79,13 @@ def intersect(ours: Capabilities, theirs: Capabilities) -> Capabilities:
 
 def highest_version(capable: Capabilities, action: str = "") -> str:
     """The newest version listed (that lists ``action``, when given), or "" for none."""
-    versions = [v["version"] for v in capable.get("versions", []) if isinstance(v, dict) and v.get("version")
-                and (not action or any(isinstance(a, dict) and a.get("action") == action
-                                       for a in v.get("actions", []) or []))]
+    versions = [
+        v["version"]
+        for v in capable.get("versions", [])
+        if isinstance(v, dict)
+        and v.get("version")
+        and (not action or any(isinstance(a, dict) and a.get("action") == action for a in v.get("actions", []) or []))
+    ]
     return max(versions) if versions else ""
 
 

@@ -61,8 +61,9 @@ def parse_ota(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) -
     if kind in NON_BOOKING_ROOTS:
         raise NotABooking(f"{kind} carries no reservation")
     if kind not in BOOKING_ROOTS:
-        raise UnparsedMessage(f"not an AlpineBits GuestRequests message (root element {kind})",
-                              body[:4000].decode("utf-8", "replace"))
+        raise UnparsedMessage(
+            f"not an AlpineBits GuestRequests message (root element {kind})", body[:4000].decode("utf-8", "replace")
+        )
     raise_operator_errors(root)
     holder = child(root, BOOKING_ROOTS[kind])
     reservations = children(holder, "HotelReservation") if holder is not None else []
@@ -93,8 +94,11 @@ def read_acknowledgements(body: bytes, *, name: str = "") -> tuple[list[tuple[st
     """
     root = read_xml(body, name=name)
     raise_operator_errors(root)
-    refusals = [(w.get("RecordID", ""), text_of(w)) for w in children(child(root, "Warnings"), "Warning")
-                if w.get("Code") == "450"]
+    refusals = [
+        (w.get("RecordID", ""), text_of(w))
+        for w in children(child(root, "Warnings"), "Warning")
+        if w.get("Code") == "450"
+    ]
     acks = [(u.get("Type", ""), u.get("ID", "")) for u in root.iter(f"{{{OTA_NS}}}UniqueID")]
     return acks, refusals
 
@@ -104,15 +108,17 @@ def read_xml(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) ->
     """Parse bytes safely, or raise ``ParseError`` naming the file and what is wrong."""
     label = name or "message"
     if len(body) > max_bytes:
-        raise ParseError(f"{label} is {len(body) // (1024 * 1024)} MB, over the "
-                         f"{max_bytes // (1024 * 1024)} MB limit for one OTA message")
+        raise ParseError(
+            f"{label} is {len(body) // (1024 * 1024)} MB, over the "
+            f"{max_bytes // (1024 * 1024)} MB limit for one OTA message"
+        )
     if not body.strip():
         raise ParseError(f"{label} is empty")
     try:
         root = etree.fromstring(body, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
         raise ParseError(f"{label}: not well-formed XML ({exc}); is it truncated or in another encoding?") from exc
-    except (ValueError, LookupError) as exc:   # an encoding lxml does not know
+    except (ValueError, LookupError) as exc:  # an encoding lxml does not know
         raise ParseError(f"{label}: cannot decode XML: {exc}") from exc
     if root.getroottree().docinfo.doctype or root.getroottree().docinfo.internalDTD is not None:
         # Entities were not resolved (parser settings); refusing the DTD keeps it that way downstream.
@@ -126,8 +132,15 @@ def safe_parser() -> etree.XMLParser:
     lxml's C parser is used (not defusedxml's pure-Python tree builder) because a
     scan reads thousands of reservations; these settings give the same protection.
     """
-    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
-                           dtd_validation=False, remove_comments=True, remove_pis=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
 
 
 def raise_operator_errors(root: Element) -> None:
@@ -153,8 +166,11 @@ def reservation_bookings(element: Element, number: int) -> list[OperatorBooking]
     if status == "Requested":
         return None
     if status not in STATUS_CONTENT:
-        raise ParseError(f"unknown ResStatus {status!r} (expected Reserved, Modify, Cancelled or Requested)",
-                         field="ResStatus", record=voucher)
+        raise ParseError(
+            f"unknown ResStatus {status!r} (expected Reserved, Modify, Cancelled or Requested)",
+            field="ResStatus",
+            record=voucher,
+        )
     base = OperatorBooking(voucher=voucher, content=STATUS_CONTENT[status])
     base.extra["unique_id_type"] = id_type
     # The rooms of one reservation share its ID (see combine_stays); core finds them all by it.
@@ -173,7 +189,7 @@ def reservation_bookings(element: Element, number: int) -> list[OperatorBooking]
     stays = [read_room_stay(stay, voucher) for stay in children(parts.get("RoomStays"), "RoomStay")]
     if not stays:
         if base.content != Content.CANCEL:
-            base.extra["status_update"] = True   # a bare StatusUpdate: only the ID and its status
+            base.extra["status_update"] = True  # a bare StatusUpdate: only the ID and its status
         return [base]
     return combine_stays(base, stays)
 
@@ -213,8 +229,9 @@ def read_room_stay(stay: Element, voucher: str) -> dict[str, Any]:
         n = integer(count.get("Count"), "GuestCount Count", voucher)
         if n > MAX_GUEST_COUNT:
             # Read as many ages as it says, 10**10 of them would exhaust memory before any check ran.
-            raise ParseError(f"{n} guests in one room; at most {MAX_GUEST_COUNT}", field="GuestCount Count",
-                             record=voucher)
+            raise ParseError(
+                f"{n} guests in one room; at most {MAX_GUEST_COUNT}", field="GuestCount Count", record=voucher
+            )
         age = count.get("Age")
         if age is None:
             out["adults"] += n
@@ -243,8 +260,9 @@ def read_time_span(span: Element | None, voucher: str, extra: dict[str, Any]) ->
     if start and not end and duration:
         match = re.fullmatch(r"P(\d+)N", duration)
         if not match:
-            raise ParseError(f"bad Duration {duration!r} (expected like P7N)", field="TimeSpan Duration",
-                             record=voucher)
+            raise ParseError(
+                f"bad Duration {duration!r} (expected like P7N)", field="TimeSpan Duration", record=voucher
+            )
         end = start + timedelta(days=int(match.group(1)))
     window = child(span, "StartDateWindow")
     if window is not None:
@@ -270,9 +288,9 @@ def read_room_rates(rates: Element | None, voucher: str) -> list[NightPrice]:
         first_night = day(rate.get("EffectiveDate"), "Rate EffectiveDate", voucher)
         last = day(rate.get("ExpireDate"), "Rate ExpireDate", voucher) or first_night + ONE_DAY
         if rate.get("ExpireDateExclusiveInd") in ("false", "0"):
-            last += ONE_DAY   # an inclusive expire date covers that night too
+            last += ONE_DAY  # an inclusive expire date covers that night too
         amount = ZERO
-        for base in rate[:]:   # usually one Base: a plain loop costs less than a tag matcher
+        for base in rate[:]:  # usually one Base: a plain loop costs less than a tag matcher
             if LOCAL_NAMES[base.tag] == "Base":
                 amount += money(base.get("AmountAfterTax") or "0", "Rate Base AmountAfterTax", voucher)
         night = first_night
@@ -351,17 +369,19 @@ def read_guests(res_guests: Element | None, booking: OperatorBooking) -> None:
     country = child(parts.get("Address"), "CountryName")
     nationality = country.get("Code", "") if country is not None else ""
     email = text_of(parts.get("Email"))
-    booking.guests.append(Guest(
-        first_name=text_of(name.get("GivenName")),
-        last_name=text_of(name.get("Surname")),
-        birth_date=day(customer.get("BirthDate"), "Customer BirthDate", booking.voucher),
-        gender="" if (gender := customer.get("Gender")) in (None, "Unknown") else gender,
-        nationality=nationality,
-        email=email,
-    ))
+    booking.guests.append(
+        Guest(
+            first_name=text_of(name.get("GivenName")),
+            last_name=text_of(name.get("Surname")),
+            birth_date=day(customer.get("BirthDate"), "Customer BirthDate", booking.voucher),
+            gender="" if (gender := customer.get("Gender")) in (None, "Unknown") else gender,
+            nationality=nationality,
+            email=email,
+        )
+    )
     booking.nationality = nationality
     contact: dict[str, Any] = {}
-    if (language := customer.get("Language")):
+    if language := customer.get("Language"):
         contact["language"] = language
     if email:
         contact["email"] = email
@@ -381,14 +401,19 @@ def read_global_info(info: Element | None, booking: OperatorBooking) -> None:
     for comment in children(parts.get("Comments"), "Comment"):
         label = comment.get("Name", "comment")
         items, text = [], None
-        for part in comment[:]:   # its ListItems and (the first) Text, in one walk
+        for part in comment[:]:  # its ListItems and (the first) Text, in one walk
             name = LOCAL_NAMES[part.tag]
             if name == "ListItem":
                 item = text_of(part)
                 guest = GUEST_ITEM.match(item)
                 if guest:
-                    booking.guests.append(Guest(first_name=guest["first"].strip(), last_name=guest["last"].strip(),
-                                                age=int(guest["age"]) if guest["age"] else None))
+                    booking.guests.append(
+                        Guest(
+                            first_name=guest["first"].strip(),
+                            last_name=guest["last"].strip(),
+                            age=int(guest["age"]) if guest["age"] else None,
+                        )
+                    )
                 else:
                     items.append(item)
             elif name == "Text" and text is None:
@@ -413,8 +438,9 @@ def read_global_info(info: Element | None, booking: OperatorBooking) -> None:
     # OTA has no option date of its own: the deadline of the guarantee payment is when an option lapses.
     deadline = path(parts.get("DepositPayments"), "GuaranteePayment", "Deadline")
     if deadline is not None and deadline.get("AbsoluteDeadline"):
-        booking.option_date = day(deadline.get("AbsoluteDeadline", "")[:10], "Deadline AbsoluteDeadline",
-                                  booking.voucher)
+        booking.option_date = day(
+            deadline.get("AbsoluteDeadline", "")[:10], "Deadline AbsoluteDeadline", booking.voucher
+        )
     company = path(parts.get("Profiles"), "ProfileInfo", "Profile", "CompanyInfo", "CompanyName")
     if company is not None:
         booking.agency = company.get("Code", "")
@@ -422,7 +448,7 @@ def read_global_info(info: Element | None, booking: OperatorBooking) -> None:
     prop = parts.get("BasicPropertyInfo")
     if prop is not None:
         booking.extra["hotel_code"] = prop.get("HotelCode", "")
-        if (hotel_name := prop.get("HotelName")):
+        if hotel_name := prop.get("HotelName"):
             booking.extra["hotel_name"] = hotel_name
 
 
@@ -448,15 +474,69 @@ class LocalNames(dict[Any, str]):
 
 
 OTA_NAMES = (
-    "OTA_ResRetrieveRS", "OTA_HotelResNotifRQ", "ReservationsList", "HotelReservations", "HotelReservation",
-    "Errors", "Error", "Warnings", "Warning", "Success", "UniqueID", "RoomStays", "RoomStay", "RoomTypes",
-    "RoomType", "RatePlans", "RatePlan", "MealsIncluded", "Commission", "RoomRates", "RoomRate", "Rates", "Rate",
-    "Base", "GuestCounts", "GuestCount", "TimeSpan", "StartDateWindow", "Total", "Guarantee",
-    "GuaranteesAccepted", "GuaranteeAccepted", "PaymentCard", "CardNumber", "PlainText", "ResGuests", "ResGuest",
-    "Profiles", "ProfileInfo", "Profile", "Customer", "PersonName", "GivenName", "Surname", "Address",
-    "CountryName", "Email", "Telephone", "ResGlobalInfo", "Comments", "Comment", "ListItem", "Text",
-    "SpecialRequests", "SpecialRequest", "CancelPenalties", "CancelPenalty", "PenaltyDescription",
-    "HotelReservationIDs", "HotelReservationID", "CompanyInfo", "CompanyName", "BasicPropertyInfo",
+    "OTA_ResRetrieveRS",
+    "OTA_HotelResNotifRQ",
+    "ReservationsList",
+    "HotelReservations",
+    "HotelReservation",
+    "Errors",
+    "Error",
+    "Warnings",
+    "Warning",
+    "Success",
+    "UniqueID",
+    "RoomStays",
+    "RoomStay",
+    "RoomTypes",
+    "RoomType",
+    "RatePlans",
+    "RatePlan",
+    "MealsIncluded",
+    "Commission",
+    "RoomRates",
+    "RoomRate",
+    "Rates",
+    "Rate",
+    "Base",
+    "GuestCounts",
+    "GuestCount",
+    "TimeSpan",
+    "StartDateWindow",
+    "Total",
+    "Guarantee",
+    "GuaranteesAccepted",
+    "GuaranteeAccepted",
+    "PaymentCard",
+    "CardNumber",
+    "PlainText",
+    "ResGuests",
+    "ResGuest",
+    "Profiles",
+    "ProfileInfo",
+    "Profile",
+    "Customer",
+    "PersonName",
+    "GivenName",
+    "Surname",
+    "Address",
+    "CountryName",
+    "Email",
+    "Telephone",
+    "ResGlobalInfo",
+    "Comments",
+    "Comment",
+    "ListItem",
+    "Text",
+    "SpecialRequests",
+    "SpecialRequest",
+    "CancelPenalties",
+    "CancelPenalty",
+    "PenaltyDescription",
+    "HotelReservationIDs",
+    "HotelReservationID",
+    "CompanyInfo",
+    "CompanyName",
+    "BasicPropertyInfo",
 )
 LOCAL_NAMES = LocalNames({f"{{{OTA_NS}}}{name}": name for name in OTA_NAMES} | {name: name for name in OTA_NAMES})
 
@@ -564,7 +644,7 @@ def integer(value: str | None, field: str, record: str) -> int:
 
 
 def money(value: str | None, field: str, record: str) -> Decimal:
-    found = _amounts.get(value)   # type: ignore[arg-type]  # None is never a key
+    found = _amounts.get(value)  # type: ignore[arg-type]  # None is never a key
     if found is not None:
         return found
     try:

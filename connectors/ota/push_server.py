@@ -50,13 +50,18 @@ def push_limits(config: Config) -> RequestLimits:
     table = config.section("push")
     defaults = RequestLimits()
     values: dict[str, Any] = {}
-    for key, kind in (("max_bytes", int), ("header_timeout", float), ("body_timeout", float),
-                      ("max_connections", int)):
+    for key, kind in (("max_bytes", int), ("header_timeout", float), ("body_timeout", float), ("max_connections", int)):
         value = table.get(key, getattr(defaults, key))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
-                or (kind is int and not isinstance(value, int)):
-            raise ConfigError(f"{config.path}: push.{key} must be a positive "
-                              f"{'whole number' if kind is int else 'number of seconds'}, not {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value <= 0
+            or (kind is int and not isinstance(value, int))
+        ):
+            raise ConfigError(
+                f"{config.path}: push.{key} must be a positive "
+                f"{'whole number' if kind is int else 'number of seconds'}, not {value!r}"
+            )
         values[key] = kind(value)
     return RequestLimits(**values)
 
@@ -70,23 +75,26 @@ def push_credentials(config: Config, operator: OperatorConfig) -> tuple[str, str
         raise ConfigError(f"operator {operator.name}: {exc}; serve-push does not start without it") from exc
     if not username.strip() or not password.strip():
         missing = " and ".join(k for k, v in (("username", username), ("password", password)) if not v.strip())
-        raise ConfigError(f"{config.path}: operator {operator.name}: an ota-push operator needs a {missing} "
-                          "(username = ..., password_env = ...); serve-push does not start without it")
+        raise ConfigError(
+            f"{config.path}: operator {operator.name}: an ota-push operator needs a {missing} "
+            "(username = ..., password_env = ...); serve-push does not start without it"
+        )
     return username, password
 
 
 class PushServer:
     """``opdesk serve-push``: one endpoint per operator at ``/<operator>``, or ``/`` for a single one."""
 
-    def __init__(self, config: Config, operators: list[OperatorConfig], *, host: str = "127.0.0.1",
-                 port: int = 8080) -> None:
+    def __init__(
+        self, config: Config, operators: list[OperatorConfig], *, host: str = "127.0.0.1", port: int = 8080
+    ) -> None:
         self.config = config
         self.operators = {op.name: op for op in operators}
         self.credentials = {op.name: push_credentials(config, op) for op in operators}
         handler = type("Handler", (PushHandler,), {"server_state": self})
         self.httpd = Server((host, port), handler, push_limits(config))
         self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()   # one ingest at a time: SQLite serialises writers anyway
+        self.lock = threading.Lock()  # one ingest at a time: SQLite serialises writers anyway
 
     @property
     def port(self) -> int:
@@ -120,14 +128,18 @@ class PushServer:
         except ParseError as exc:
             return writer.error_response(f"request not readable: {exc}"[:500], code=writer.ERR_UNABLE, push=True)
         if not parts:
-            return writer.error_response("the request lists no HotelReservation", code=writer.ERR_REQUIRED_MISSING,
-                                         push=True)
+            return writer.error_response(
+                "the request lists no HotelReservation", code=writer.ERR_REQUIRED_MISSING, push=True
+            )
         try:
             with self.lock, open_store(self.config) as store:
                 results = Ingestor(store, self.config).ingest_many([(raw, connector.parse) for raw, _, _ in parts])
         except Exception as exc:  # noqa: BLE001 - the operator hears of it and sends again; nothing was stored
-            return writer.error_response(f"system error, nothing stored, send again later: {type(exc).__name__}",
-                                         code=writer.ERR_SYSTEM, push=True)
+            return writer.error_response(
+                f"system error, nothing stored, send again later: {type(exc).__name__}",
+                code=writer.ERR_SYSTEM,
+                push=True,
+            )
         acks, refusals = [], []
         for (_, unique_id, _), result in zip(parts, results):
             if result.ok:
@@ -136,8 +148,9 @@ class PushServer:
                 refusals.append((unique_id[1], result.error[:500] or "Unable to process reservation"))
         return writer.push_response(acks, refusals)
 
-    def store_push(self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
-                   ) -> list[IngestResult]:
+    def store_push(
+        self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
+    ) -> list[IngestResult]:
         """Store the messages of one push of another protocol (SOAP OTA), one push at a time, as ``take`` does."""
         with self.lock, open_store(self.config) as store:
             return Ingestor(store, self.config).ingest_many(parts)
@@ -151,7 +164,7 @@ class PushHandler(GuardedHandler):
             self.take_post()
         except RequestRefused as refused:
             self.refuse(refused)
-        except Exception as exc:   # noqa: BLE001 - a hostile request must not reach a traceback
+        except Exception as exc:  # noqa: BLE001 - a hostile request must not reach a traceback
             log.warning("push to %s failed: %s: %s", self.path[:80], type(exc).__name__, mask_text(str(exc)[:200]))
             self.refuse(RequestRefused(500, "the request could not be processed; it was not stored"))
 
@@ -161,34 +174,42 @@ class PushHandler(GuardedHandler):
         if operator is None:
             self.close_connection = True
             return self.answer(404, b"ERROR:unknown operator path", "text/plain")
-        if operator.kind == "ota-soap":   # SOAP OTA: the credentials travel in the envelope
+        if operator.kind == "ota-soap":  # SOAP OTA: the credentials travel in the envelope
             from connectors.otasoap.push import answer_soap_push
 
             return answer_soap_push(self, state, operator)
         if not self.authorised(operator):
             self.close_connection = True
-            return self.answer(401, b"ERROR:authentication failed", "text/plain",
-                               {"WWW-Authenticate": 'Basic realm="opdesk"'})
+            return self.answer(
+                401, b"ERROR:authentication failed", "text/plain", {"WWW-Authenticate": 'Basic realm="opdesk"'}
+            )
         version = self.headers.get("X-AlpineBits-ClientProtocolVersion", "")
         if not version:
             raise RequestRefused(400, "missing X-AlpineBits-ClientProtocolVersion header")
         form = read_form(self.headers.get("Content-Type", ""), self.read_body())
         action = form.get("action", b"").decode("utf-8", "replace")
-        if action == handshake.PING_ACTION:   # answered whatever version is asked: it is how versions are agreed
+        if action == handshake.PING_ACTION:  # answered whatever version is asked: it is how versions are agreed
             return self.answer(200, answer_ping(form.get("request", b"")), "application/xml")
         if version not in handshake.SUPPORTED_VERSIONS:
             shown = printable(version)
-            return self.answer(400, f"ERROR:unsupported protocol version {shown!r}: this server speaks "
-                                    f"{', '.join(handshake.SUPPORTED_VERSIONS)}; nothing was stored "
-                                    f"(handshake with {handshake.PING_ACTION})".encode(), "text/plain")
+            return self.answer(
+                400,
+                f"ERROR:unsupported protocol version {shown!r}: this server speaks "
+                f"{', '.join(handshake.SUPPORTED_VERSIONS)}; nothing was stored "
+                f"(handshake with {handshake.PING_ACTION})".encode(),
+                "text/plain",
+            )
         if action not in PUSH_ACTIONS:
-            return self.answer(400, f"ERROR:unknown action {printable(action)!r}, expected "
-                                    f"{' or '.join(PUSH_ACTIONS)}".encode(), "text/plain")
+            return self.answer(
+                400,
+                f"ERROR:unknown action {printable(action)!r}, expected {' or '.join(PUSH_ACTIONS)}".encode(),
+                "text/plain",
+            )
         self.answer(200, state.take(operator, form.get("request", b"")), "application/xml")
 
     def authorised(self, operator: OperatorConfig) -> bool:
         username, password = self.server_state.credentials[operator.name]
-        if not username or not password:   # checked at start-up; never let a blank one match
+        if not username or not password:  # checked at start-up; never let a blank one match
             return False
         expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         # Bytes: compare_digest refuses str with non-ASCII, which a hostile header may well carry.

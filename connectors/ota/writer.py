@@ -25,11 +25,11 @@ OTA_NS = "http://www.opentravel.org/OTA/2003/05"
 DEFAULT_HOTEL_CODE = "SUNBEACH"
 
 # OTA error codes (the OTA "ERR" list) an answer uses; the Error's text says which record and why.
-ERR_REQUIRED_MISSING = 321   # a required field is missing
-ERR_HOTEL_CODE = 392         # invalid hotel code: the reservation is for another hotel
-ERR_ADULTS = 397             # invalid number of adults
-ERR_SYSTEM = 448             # system error: nothing was stored, send again
-ERR_UNABLE = 450             # unable to process
+ERR_REQUIRED_MISSING = 321  # a required field is missing
+ERR_HOTEL_CODE = 392  # invalid hotel code: the reservation is for another hotel
+ERR_ADULTS = 397  # invalid number of adults
+ERR_SYSTEM = 448  # system error: nothing was stored, send again
+ERR_UNABLE = 450  # unable to process
 
 STATUS = {Content.NEW: "Reserved", Content.CHANGE: "Modify", Content.CANCEL: "Cancelled"}
 # AlpineBits allows only these meal plan codes; common board names are translated to them.
@@ -37,8 +37,7 @@ MEAL_PLAN_CODES = {"1", "3", "10", "12", "14"}
 BOARD_TO_MEAL_PLAN = {"AI": "1", "UAI": "1", "BB": "3", "FB": "10", "HB": "12", "RO": "14"}
 
 
-def booking_to_ota_xml(bookings: list[OperatorBooking], *, push: bool = False,
-                       hotel_code: str | None = None) -> bytes:
+def booking_to_ota_xml(bookings: list[OperatorBooking], *, push: bool = False, hotel_code: str | None = None) -> bytes:
     """An ``OTA_ResRetrieveRS`` (or, with ``push``, an ``OTA_HotelResNotifRQ``) holding ``bookings``."""
     if push:
         root = element("OTA_HotelResNotifRQ", Version="1.000")
@@ -58,8 +57,10 @@ def retrieve_response(reservations: Iterable[bytes]) -> bytes:
     A server that keeps each reservation's XML answers a read by joining them,
     without building the whole tree again.
     """
-    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="{OTA_NS}" Version="7.000">'
-            "<Success/><ReservationsList>").encode()
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<OTA_ResRetrieveRS xmlns="{OTA_NS}" Version="7.000">'
+        "<Success/><ReservationsList>"
+    ).encode()
     return head + b"".join(reservations) + b"</ReservationsList></OTA_ResRetrieveRS>\n"
 
 
@@ -95,11 +96,18 @@ def room_stay(booking: OperatorBooking, *, first: bool) -> etree._Element:
         if booking.board:
             sub(plan, "MealsIncluded", MealPlanIndicator="true", MealPlanCodes=meal_plan_code(booking.board))
     if first and booking.night_prices and booking.room and booking.rate:
-        rates = sub(sub(sub(stay, "RoomRates"), "RoomRate", RatePlanCode=booking.rate, RoomTypeCode=booking.room),
-                    "Rates")
+        rates = sub(
+            sub(sub(stay, "RoomRates"), "RoomRate", RatePlanCode=booking.rate, RoomTypeCode=booking.room), "Rates"
+        )
         for night in booking.night_prices:
-            rate = sub(rates, "Rate", EffectiveDate=night.date.isoformat(),
-                       ExpireDate=(night.date + timedelta(days=1)).isoformat(), RateTimeUnit="Day", UnitMultiplier="1")
+            rate = sub(
+                rates,
+                "Rate",
+                EffectiveDate=night.date.isoformat(),
+                ExpireDate=(night.date + timedelta(days=1)).isoformat(),
+                RateTimeUnit="Day",
+                UnitMultiplier="1",
+            )
             base = sub(rate, "Base", CurrencyCode=booking.currency or "EUR")
             if night.amount > 0:
                 base.set("AmountAfterTax", amount(night.amount))
@@ -139,15 +147,20 @@ def global_info(booking: OperatorBooking, hotel_code: str) -> etree._Element:
             listing = sub(comments, "Comment", Name="additional info")
             for i, guest in enumerate(extra_guests, start=1):
                 age = f", age {guest.age}" if guest.age is not None else ""
-                sub(listing, "ListItem", ListItem=str(i), Language="en").text = \
-                    f"guest: {guest.last_name}, {guest.first_name}{age}"
+                sub(
+                    listing, "ListItem", ListItem=str(i), Language="en"
+                ).text = f"guest: {guest.last_name}, {guest.first_name}{age}"
         if booking.notes:
             sub(sub(comments, "Comment", Name="customer comment"), "Text").text = booking.notes
     if booking.source:
         sub(sub(info, "HotelReservationIDs"), "HotelReservationID", ResID_Type="13", ResID_Source=booking.source[:64])
     if booking.agency:
-        company = sub(sub(sub(sub(sub(info, "Profiles"), "ProfileInfo"), "Profile", ProfileType="4"), "CompanyInfo"),
-                      "CompanyName", Code=booking.agency, CodeContext="operator")
+        company = sub(
+            sub(sub(sub(sub(info, "Profiles"), "ProfileInfo"), "Profile", ProfileType="4"), "CompanyInfo"),
+            "CompanyName",
+            Code=booking.agency,
+            CodeContext="operator",
+        )
         company.text = str(booking.extra.get("agency_name") or booking.agency)
     sub(info, "BasicPropertyInfo", HotelCode=hotel_code)
     return info
@@ -225,8 +238,9 @@ def add_refusals(root: etree._Element, refusals: Iterable[tuple[str, str]]) -> N
     if refusals:
         warnings = sub(root, "Warnings")
         for voucher, reason in refusals:
-            sub(warnings, "Warning", Type="3", Code="450", RecordID=xml_text(voucher[:64])).text = \
+            sub(warnings, "Warning", Type="3", Code="450", RecordID=xml_text(voucher[:64])).text = (
                 xml_text(reason) or "Unable to process reservation"
+            )
 
 
 # XML 1.0 has no place for control characters other than tab, newline and carriage return.
@@ -261,8 +275,10 @@ def meal_plan_code(board: str) -> str:
         return board
     if board.upper() in BOARD_TO_MEAL_PLAN:
         return BOARD_TO_MEAL_PLAN[board.upper()]
-    raise ValueError(f"board {board!r} has no AlpineBits meal plan code (use one of "
-                     f"{', '.join(sorted(MEAL_PLAN_CODES))} or {', '.join(BOARD_TO_MEAL_PLAN)})")
+    raise ValueError(
+        f"board {board!r} has no AlpineBits meal plan code (use one of "
+        f"{', '.join(sorted(MEAL_PLAN_CODES))} or {', '.join(BOARD_TO_MEAL_PLAN)})"
+    )
 
 
 def create_datetime(booking: OperatorBooking) -> str:

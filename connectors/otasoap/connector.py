@@ -46,9 +46,14 @@ if TYPE_CHECKING:
     from core.ingest import IngestResult
 
 DIALECTS = ("pmsxchange", "synxis")
-ACTIONS = {"OTA_ReadRQ": "OTA_Read", "OTA_NotifReportRQ": "OTA_NotifReport", "OTA_HotelGetMsgRQ": "OTA_HotelGetMsg",
-           "OTA_HotelResNotifRQ": "OTA_HotelResNotifRQ", "OTA_HotelResModifyNotifRQ": "OTA_HotelResModifyNotifRQ",
-           "OTA_CancelRQ": "OTA_CancelRQ"}
+ACTIONS = {
+    "OTA_ReadRQ": "OTA_Read",
+    "OTA_NotifReportRQ": "OTA_NotifReport",
+    "OTA_HotelGetMsgRQ": "OTA_HotelGetMsg",
+    "OTA_HotelResNotifRQ": "OTA_HotelResNotifRQ",
+    "OTA_HotelResModifyNotifRQ": "OTA_HotelResModifyNotifRQ",
+    "OTA_CancelRQ": "OTA_CancelRQ",
+}
 
 
 class OtaSoapConnector(Connector):
@@ -67,20 +72,23 @@ class OtaSoapConnector(Connector):
     def dialect(self) -> str:
         dialect = str(self.setting("dialect", ""))
         if dialect not in DIALECTS:
-            raise OperatorError(f"operator {self.operator.name}: dialect must be \"pmsxchange\" or \"synxis\", "
-                                f"not {dialect!r}")
+            raise OperatorError(
+                f'operator {self.operator.name}: dialect must be "pmsxchange" or "synxis", not {dialect!r}'
+            )
         return dialect
 
     def url(self) -> str:
         url = str(self.setting("url", ""))
         if not url:
-            raise OperatorError(f"operator {self.operator.name}: set url (the operator's SOAP endpoint) in its "
-                                "[[operators]] entry")
+            raise OperatorError(
+                f"operator {self.operator.name}: set url (the operator's SOAP endpoint) in its [[operators]] entry"
+            )
         return url
 
     def wrap(self, payload: etree._Element) -> bytes:
-        return envelope.request(payload, str(self.setting("username", "")),
-                                self.config.secret(self.operator.settings, "password"))
+        return envelope.request(
+            payload, str(self.setting("username", "")), self.config.secret(self.operator.settings, "password")
+        )
 
     def headers(self, payload: etree._Element) -> dict[str, str]:
         name = etree.QName(payload).localname
@@ -99,7 +107,7 @@ class OtaSoapConnector(Connector):
         if ctx.http is None:
             raise OperatorError("no HTTP client")
         if self.dialect == "pmsxchange" and self.setting("delivery", "pull") == "push":
-            return   # reservations arrive at opdesk serve-push
+            return  # reservations arrive at opdesk serve-push
         hotel = str(self.setting("hotel_code", ""))
         if not hotel:
             raise OperatorError(f"operator {self.operator.name}: set hotel_code in its [[operators]] entry")
@@ -107,8 +115,11 @@ class OtaSoapConnector(Connector):
             body = await self.post(ctx, messages.pmsx_read_request(hotel))
             for element in messages.pmsx_reservations(self.read(body, "OTA_ResRetrieveRS")):
                 raw = self.raw(messages.pmsx_document(element), messages.unique_id(element), element.get("ResStatus"))
-                self.pulled[raw.sha256] = (element.get("ResStatus", ""), messages.unique_id(element),
-                                           messages.message_id(element))
+                self.pulled[raw.sha256] = (
+                    element.get("ResStatus", ""),
+                    messages.unique_id(element),
+                    messages.message_id(element),
+                )
                 yield raw
             return
         body = await self.post(ctx, messages.synxis_get_messages(hotel, str(self.setting("chain_code", ""))))
@@ -116,15 +127,21 @@ class OtaSoapConnector(Connector):
             yield self.raw(messages.synxis_document(kind, element), messages.synxis_crs_number(element), kind)
 
     def raw(self, body: bytes, ident: str, label: str | None) -> RawMessage:
-        return RawMessage(body=body, operator=self.operator.name, channel=self.kind,
-                          source_ref=f"{self.url()}#{ident}", filename=f"{ident} {label or ''}".strip())
+        return RawMessage(
+            body=body,
+            operator=self.operator.name,
+            channel=self.kind,
+            source_ref=f"{self.url()}#{ident}",
+            filename=f"{ident} {label or ''}".strip(),
+        )
 
     async def post(self, ctx: FetchContext, payload: etree._Element) -> bytes:
         assert ctx.http is not None
         url = self.url()
         try:
-            response = await ctx.http.post(url, content=self.wrap(payload), headers=self.headers(payload),
-                                           timeout=ctx.timeout)
+            response = await ctx.http.post(
+                url, content=self.wrap(payload), headers=self.headers(payload), timeout=ctx.timeout
+            )
         except httpx.HTTPError as exc:
             raise unreachable(url, exc) from exc
         return check_status(response, url)
@@ -132,7 +149,7 @@ class OtaSoapConnector(Connector):
     def parse(self, raw: RawMessage) -> list[OperatorBooking]:
         bookings = messages.parse_part(raw.body, name=raw.filename or raw.source_ref)
         market = str(self.setting("market", ""))
-        for booking in bookings:   # as for AlpineBits: the guest's country when the operator sends no market
+        for booking in bookings:  # as for AlpineBits: the guest's country when the operator sends no market
             booking.market = booking.market or market or booking.nationality
         return bookings
 
@@ -159,8 +176,9 @@ class OtaSoapConnector(Connector):
         cancellation (nothing to decide) once stored."""
         mode = str(self.setting("ack", "on_receipt"))
         if mode not in ("on_receipt", "on_decision"):
-            raise OperatorError(f"operator {self.operator.name}: ack must be \"on_receipt\" or \"on_decision\", "
-                                f"not {mode!r}")
+            raise OperatorError(
+                f'operator {self.operator.name}: ack must be "on_receipt" or "on_decision", not {mode!r}'
+            )
         return mode
 
     async def acknowledge(self, raw: RawMessage, result: IngestResult, ctx: FetchContext) -> None:
@@ -191,7 +209,6 @@ class OtaSoapConnector(Connector):
             raise unreachable(url, exc) from exc
         self.read(check_status(response, url), expected)
 
-
     @staticmethod
     def pulled_status(reply: Reply, content: str) -> tuple[str, str]:
         """The ResStatus and message ID the reservation came with (from its stored message), to answer in kind."""
@@ -212,10 +229,13 @@ def hotel_number(reply: Reply) -> str:
 def check_status(response: httpx.Response, url: str) -> bytes:
     """The body of an answer; SOAP faults come with HTTP 500 and are read from the envelope."""
     if response.status_code in (401, 403):
-        raise OperatorError(f"{url}: authentication failed (HTTP {response.status_code}): check username and "
-                            "password of this operator")
+        raise OperatorError(
+            f"{url}: authentication failed (HTTP {response.status_code}): check username and password of this operator"
+        )
     is_soap = response.content.lstrip().startswith(b"<")
     if response.status_code >= 400 and not (response.status_code == 500 and is_soap):
-        raise OperatorError(f"{url}: HTTP {response.status_code} {response.text[:200].strip()}".strip(),
-                            retryable=response.status_code >= 500 or response.status_code == 429)
+        raise OperatorError(
+            f"{url}: HTTP {response.status_code} {response.text[:200].strip()}".strip(),
+            retryable=response.status_code >= 500 or response.status_code == 429,
+        )
     return response.content

@@ -41,8 +41,10 @@ PUSH_STATUS = {**PMSX_STATUS, "Reserved": "Reserved", "Cancelled": "Cancelled", 
 
 # SynXis: the kind of a pulled message -> the element holding one reservation, and its holder.
 SYNXIS_NEW, SYNXIS_CHANGE, SYNXIS_CANCEL = "OTA_HotelResNotifRQ", "OTA_HotelResModifyNotifRQ", "OTA_CancelRQ"
-SYNXIS_PARTS = {SYNXIS_NEW: ("HotelReservations", "HotelReservation"),
-                SYNXIS_CHANGE: ("HotelResModifies", "HotelResModify")}
+SYNXIS_PARTS = {
+    SYNXIS_NEW: ("HotelReservations", "HotelReservation"),
+    SYNXIS_CHANGE: ("HotelResModifies", "HotelResModify"),
+}
 SYNXIS_KIND_OF = {Content.NEW: SYNXIS_NEW, Content.CHANGE: SYNXIS_CHANGE, Content.CANCEL: SYNXIS_CANCEL}
 
 
@@ -119,13 +121,16 @@ def status_bookings(element: etree._Element, statuses: dict[str, str]) -> list[O
     """Read a reservation whose ResStatus speaks another vocabulary than AlpineBits'."""
     status = element.get("ResStatus", "")
     if status not in statuses:
-        raise ParseError(f"unknown ResStatus {status[:40]!r} (expected {', '.join(dict.fromkeys(statuses))})",
-                         field="ResStatus", record=unique_id(element) or "?")
+        raise ParseError(
+            f"unknown ResStatus {status[:40]!r} (expected {', '.join(dict.fromkeys(statuses))})",
+            field="ResStatus",
+            record=unique_id(element) or "?",
+        )
     standard = copy.deepcopy(element)
     standard.tag = q("HotelReservation")
     standard.set("ResStatus", statuses[status])
     reservation = next((u for u in standard.findall(q("UniqueID")) if u.get("Type") == "14"), None)
-    if reservation is not None:   # the shared reader takes the first UniqueID as the voucher
+    if reservation is not None:  # the shared reader takes the first UniqueID as the voucher
         standard.insert(0, reservation)
     for count in standard.iter(q("GuestCount")):
         read_age_qualifying_code(count, unique_id(element) or "?")
@@ -150,15 +155,20 @@ def read_age_qualifying_code(count: etree._Element, record: str) -> None:
         count.attrib.pop("Age", None)
     elif code in CHILD_CODES:
         if count.get("Age") is None:
-            raise ParseError(f"a child (AgeQualifyingCode {code}) without an Age", field="GuestCount Age",
-                             record=record)
+            raise ParseError(
+                f"a child (AgeQualifyingCode {code}) without an Age", field="GuestCount Age", record=record
+            )
     else:
-        raise ParseError(f"unknown AgeQualifyingCode {code[:20]!r} (expected 10 adult, 8 child or 7 infant)",
-                         field="GuestCount AgeQualifyingCode", record=record)
+        raise ParseError(
+            f"unknown AgeQualifyingCode {code[:20]!r} (expected 10 adult, 8 child or 7 infant)",
+            field="GuestCount AgeQualifyingCode",
+            record=record,
+        )
 
 
-def pmsx_notif_report(reservations: Iterable[tuple[str, str, str, str]], *, refused: str = "",
-                      now: datetime | None = None) -> etree._Element:
+def pmsx_notif_report(
+    reservations: Iterable[tuple[str, str, str, str]], *, refused: str = "", now: datetime | None = None
+) -> etree._Element:
     """Report ``(ResStatus, ID, message ID, hotel number)`` processed, or with ``refused`` (the reason) not."""
     root = message("OTA_NotifReportRQ", now=now)
     if refused:
@@ -208,8 +218,14 @@ def read_notif_report(payload: etree._Element) -> tuple[list[tuple[str, str, str
     items = []
     for res in payload.iter(q("HotelReservation")):
         number = res.find(f"{q('ResGlobalInfo')}/{q('HotelReservationIDs')}/{q('HotelReservationID')}")
-        items.append((res.get("ResStatus", ""), unique_id(res), message_id(res),
-                      number.get("ResID_Value", "") if number is not None else ""))
+        items.append(
+            (
+                res.get("ResStatus", ""),
+                unique_id(res),
+                message_id(res),
+                number.get("ResID_Value", "") if number is not None else "",
+            )
+        )
     return items, ("" if error is None else (error.text or "refused").strip())
 
 
@@ -276,8 +292,9 @@ def synxis_cancel_booking(element: etree._Element) -> OperatorBooking:
     return booking
 
 
-def synxis_update(kind: str, crs_number: str, hotel_number: str, failure: str = "",
-                  now: datetime | None = None) -> etree._Element:
+def synxis_update(
+    kind: str, crs_number: str, hotel_number: str, failure: str = "", now: datetime | None = None
+) -> etree._Element:
     """The update of one pulled reservation: success with the hotel's number, or the failure text."""
     root = ota(kind, TimeStamp=stamp(now))
     if kind == SYNXIS_CANCEL:
@@ -292,8 +309,14 @@ def synxis_update(kind: str, crs_number: str, hotel_number: str, failure: str = 
     sub(res, "UniqueID", Type="14", ID=crs_number, ID_Context="CrsConfirmNumber")
     if hotel_number:
         ids = sub(sub(res, "ResGlobalInfo"), "HotelReservationIDs")
-        sub(ids, "HotelReservationID", ResID_Type="14", ResID_Value=hotel_number, ResID_Source="Pms",
-            ResID_SourceContext="PmsConfirmNumber")
+        sub(
+            ids,
+            "HotelReservationID",
+            ResID_Type="14",
+            ResID_Value=hotel_number,
+            ResID_Source="Pms",
+            ResID_SourceContext="PmsConfirmNumber",
+        )
     if failure:
         sub(sub(sub(res, "TPA_Extensions"), "Warnings"), "Warning").text = failure[:500]
     return root
@@ -330,8 +353,7 @@ def synxis_answer(kind: str, *, error: str = "", now: datetime | None = None) ->
     return root
 
 
-def synxis_get_msg_response(items: Iterable[tuple[str, etree._Element]], now: datetime | None = None
-                            ) -> etree._Element:
+def synxis_get_msg_response(items: Iterable[tuple[str, etree._Element]], now: datetime | None = None) -> etree._Element:
     """The answer to ``OTA_HotelGetMsgRQ``: new, changed and cancelled, each kind in its own message."""
     root = ota("OTA_HotelGetMsgRS", TimeStamp=stamp(now))
     sub(root, "Success")
@@ -345,7 +367,7 @@ def synxis_get_msg_response(items: Iterable[tuple[str, etree._Element]], now: da
         parts = sub(msg, holder)
         for element in grouped[kind]:
             parts.append(copy.deepcopy(element))
-    for element in grouped[SYNXIS_CANCEL] or [ota(SYNXIS_CANCEL)]:   # an empty one is the placeholder
+    for element in grouped[SYNXIS_CANCEL] or [ota(SYNXIS_CANCEL)]:  # an empty one is the placeholder
         sub(sub(messages, "Message"), "MessageContent").append(copy.deepcopy(element))
     return root
 

@@ -32,18 +32,20 @@ class PushState(Protocol):
 
     config: Config
 
-    def store_push(self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
-                   ) -> list[IngestResult]: ...
+    def store_push(
+        self, parts: list[tuple[RawMessage, Callable[[RawMessage], list[OperatorBooking]]]]
+    ) -> list[IngestResult]: ...
+
 
 PUSH = "OTA_HotelResNotifRQ"
-MAX_PUSH_BYTES = 20 * 1024 * 1024   # as for AlpineBits pushes: no reservation batch comes near it
+MAX_PUSH_BYTES = 20 * 1024 * 1024  # as for AlpineBits pushes: no reservation batch comes near it
 
 
 def answer_soap_push(handler: "AnsweringHandler", state: PushState, operator: OperatorConfig) -> None:
     """Read one SOAP push from ``handler``, store it, and answer it."""
     read_body = getattr(handler, "read_body", None)
     if callable(read_body):
-        body = read_body()   # the push server's own request limits, where it has them
+        body = read_body()  # the push server's own request limits, where it has them
     else:
         length = int(handler.headers.get("Content-Length") or 0)
         if length > MAX_PUSH_BYTES:
@@ -68,14 +70,26 @@ def answer_push(state: PushState, operator: OperatorConfig, body: bytes) -> tupl
     if not elements:
         return 200, envelope.response(refusal(echo, "321", "no HotelReservation in the request"))
     connector = OtaSoapConnector(operator, state.config)
-    parts = [(messages.unique_id(e) or f"#{n}", RawMessage(
-        body=messages.single_document(PUSH, "HotelReservations", e), operator=operator.name, channel="ota-soap",
-        source_ref=f"push#{messages.unique_id(e)}", filename=f"{messages.unique_id(e)} {e.get('ResStatus', '')}"))
-        for n, e in enumerate(elements, start=1)]
+    parts = [
+        (
+            messages.unique_id(e) or f"#{n}",
+            RawMessage(
+                body=messages.single_document(PUSH, "HotelReservations", e),
+                operator=operator.name,
+                channel="ota-soap",
+                source_ref=f"push#{messages.unique_id(e)}",
+                filename=f"{messages.unique_id(e)} {e.get('ResStatus', '')}",
+            ),
+        )
+        for n, e in enumerate(elements, start=1)
+    ]
     results = state.store_push([(raw, connector.parse) for _, raw in parts])
     taken = [ident for (ident, _), result in zip(parts, results) if result.ok]
-    refused = [(ident, result.error[:300] or "Unable to process reservation")
-               for (ident, _), result in zip(parts, results) if not result.ok]
+    refused = [
+        (ident, result.error[:300] or "Unable to process reservation")
+        for (ident, _), result in zip(parts, results)
+        if not result.ok
+    ]
     if not taken:
         return 200, envelope.response(refusal(echo, "450", "; ".join(f"{i}: {r}" for i, r in refused)))
     answer = messages.message("OTA_HotelResNotifRS", echo=echo)

@@ -25,9 +25,28 @@ from core.models import OperatorBooking, plain
 from core.pms import Delivery, DeliveryError, PmsSettings
 
 CSV_NAME = "deliveries.csv"
-CSV_COLUMNS = ("delivery", "hotel_number", "content", "version", "operator", "voucher", "check_in", "check_out",
-               "rooms", "adults", "child_ages", "room", "board", "rate", "market", "agency", "guest_names",
-               "total", "currency", "file")
+CSV_COLUMNS = (
+    "delivery",
+    "hotel_number",
+    "content",
+    "version",
+    "operator",
+    "voucher",
+    "check_in",
+    "check_out",
+    "rooms",
+    "adults",
+    "child_ages",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "agency",
+    "guest_names",
+    "total",
+    "currency",
+    "file",
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = {"hotel_number", "operator", "voucher", "room", "board", "rate", "market", "agency", "guest_names"}
 
@@ -40,17 +59,31 @@ def delivery_name(delivery: Delivery) -> str:
 def delivery_record(delivery: Delivery, booking: OperatorBooking) -> dict[str, Any]:
     """The JSON object of one delivery file."""
     return {
-        "delivery": delivery.id, "hotel_number": delivery.hotel_number, "content": delivery.content,
-        "version": delivery.version, "operator": delivery.operator, "voucher": delivery.voucher,
+        "delivery": delivery.id,
+        "hotel_number": delivery.hotel_number,
+        "content": delivery.content,
+        "version": delivery.version,
+        "operator": delivery.operator,
+        "voucher": delivery.voucher,
         "pms_number": delivery.known_pms_number or None,
-        "check_in": plain(booking.check_in), "check_out": plain(booking.check_out), "rooms": booking.rooms,
-        "adults": booking.adults, "child_ages": booking.child_ages, "room": booking.room, "board": booking.board,
-        "rate": booking.rate, "market": booking.market, "agency": booking.agency,
+        "check_in": plain(booking.check_in),
+        "check_out": plain(booking.check_out),
+        "rooms": booking.rooms,
+        "adults": booking.adults,
+        "child_ages": booking.child_ages,
+        "room": booking.room,
+        "board": booking.board,
+        "rate": booking.rate,
+        "market": booking.market,
+        "agency": booking.agency,
         "nationality": booking.nationality,
         "guests": [{"first_name": g.first_name, "last_name": g.last_name, "age": g.age} for g in booking.guests],
-        "total": f"{booking.total:.2f}" if booking.total is not None else None, "currency": booking.currency,
+        "total": f"{booking.total:.2f}" if booking.total is not None else None,
+        "currency": booking.currency,
         "night_prices": [{"date": n.date.isoformat(), "amount": f"{n.amount:.2f}"} for n in booking.night_prices],
-        "sale_date": plain(booking.sale_date), "notes": booking.notes, "flights": booking.flights,
+        "sale_date": plain(booking.sale_date),
+        "notes": booking.notes,
+        "flights": booking.flights,
     }
 
 
@@ -107,9 +140,12 @@ class FilesSender:
         path = self.folder / CSV_NAME
         if str(delivery.id) in self._delivered(path):
             return
-        values = {**record, "child_ages": ";".join(str(a) for a in record["child_ages"]),
-                  "guest_names": "; ".join(f"{g['last_name']} {g['first_name']}".strip() for g in record["guests"]),
-                  "file": name}
+        values = {
+            **record,
+            "child_ages": ";".join(str(a) for a in record["child_ages"]),
+            "guest_names": "; ".join(f"{g['last_name']} {g['first_name']}".strip() for g in record["guests"]),
+            "file": name,
+        }
         out = io.StringIO()
         writer = csv.writer(out)
         if not path.exists():

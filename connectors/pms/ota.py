@@ -48,10 +48,31 @@ def xml_text(value: str) -> str:
 
 def xml_safe(booking: OperatorBooking) -> OperatorBooking:
     """A copy of ``booking`` whose text XML can hold."""
-    guests = [replace(g, first_name=xml_text(g.first_name), last_name=xml_text(g.last_name),
-                      nationality=xml_text(g.nationality), gender=xml_text(g.gender)) for g in booking.guests]
-    texts = {name: xml_text(getattr(booking, name)) for name in
-             ("voucher", "agency", "room", "board", "rate", "market", "nationality", "currency", "notes", "source")}
+    guests = [
+        replace(
+            g,
+            first_name=xml_text(g.first_name),
+            last_name=xml_text(g.last_name),
+            nationality=xml_text(g.nationality),
+            gender=xml_text(g.gender),
+        )
+        for g in booking.guests
+    ]
+    texts = {
+        name: xml_text(getattr(booking, name))
+        for name in (
+            "voucher",
+            "agency",
+            "room",
+            "board",
+            "rate",
+            "market",
+            "nationality",
+            "currency",
+            "notes",
+            "source",
+        )
+    }
     extra = {k: xml_text(v) if isinstance(v, str) else v for k, v in booking.extra.items()}
     return replace(booking, guests=guests, extra=extra, **texts)
 
@@ -63,7 +84,7 @@ def notif_request(booking: OperatorBooking, settings: PmsSettings) -> bytes:
     holder = writer.sub(root, "HotelReservations")
     try:
         reservation = writer.hotel_reservation(booking, settings.hotel_code or None)
-    except ValueError as exc:   # a hotel code the dialect has no word for (a board without a meal plan code)
+    except ValueError as exc:  # a hotel code the dialect has no word for (a board without a meal plan code)
         raise DeliveryError(f"cannot write the message: {exc}", permanent=True) from exc
     add_reservation_ids(reservation, booking, settings)
     holder.append(reservation)
@@ -73,7 +94,7 @@ def notif_request(booking: OperatorBooking, settings: PmsSettings) -> bytes:
 def add_reservation_ids(reservation: etree._Element, booking: OperatorBooking, settings: PmsSettings) -> None:
     """The operator's voucher and, for HTNG, the PMS's own number, in ``ResGlobalInfo/HotelReservationIDs``."""
     info = child(reservation, "ResGlobalInfo")
-    assert info is not None   # writer.hotel_reservation always writes it
+    assert info is not None  # writer.hotel_reservation always writes it
     ids = child(info, "HotelReservationIDs")
     if ids is None:
         ids = writer.element("HotelReservationIDs")
@@ -84,12 +105,22 @@ def add_reservation_ids(reservation: etree._Element, booking: OperatorBooking, s
         ids.remove(old)
     operator, voucher = str(booking.extra.get("operator", "")), str(booking.extra.get("operator_voucher", ""))
     if voucher:
-        writer.sub(ids, "HotelReservationID", ResID_Type=OPERATOR_RES_ID_TYPE, ResID_Value=voucher[:64],
-                   **({"ResID_Source": operator[:64]} if operator else {}))
+        writer.sub(
+            ids,
+            "HotelReservationID",
+            ResID_Type=OPERATOR_RES_ID_TYPE,
+            ResID_Value=voucher[:64],
+            **({"ResID_Source": operator[:64]} if operator else {}),
+        )
     pms_number = str(booking.extra.get("pms_number") or "")
     if settings.dialect == "htng" and pms_number:
-        writer.sub(ids, "HotelReservationID", ResID_Type=PMS_RES_ID_TYPE, ResID_Value=pms_number[:64],
-                   **({"ResID_Source": settings.name[:64]} if settings.name else {}))
+        writer.sub(
+            ids,
+            "HotelReservationID",
+            ResID_Type=PMS_RES_ID_TYPE,
+            ResID_Value=pms_number[:64],
+            **({"ResID_Source": settings.name[:64]} if settings.name else {}),
+        )
     if not len(ids):
         info.remove(ids)
 
@@ -100,12 +131,17 @@ def read_answer(body: bytes, settings: PmsSettings) -> str:
         root = read_xml(body, name="the PMS's answer")
     except ParseError as exc:
         raise DeliveryError(str(exc)) from exc
-    errors = [f"{' '.join(text_of(e).split())} (type {e.get('Type', '?')}, code {e.get('Code', '')})"
-              for e in children(child(root, "Errors"), "Error")]
+    errors = [
+        f"{' '.join(text_of(e).split())} (type {e.get('Type', '?')}, code {e.get('Code', '')})"
+        for e in children(child(root, "Errors"), "Error")
+    ]
     if errors:
         raise DeliveryError("the PMS answered an error: " + "; ".join(errors))
-    refusals = [f"{' '.join(text_of(w).split())} (code 450)" for w in children(child(root, "Warnings"), "Warning")
-                if w.get("Code") == "450"]
+    refusals = [
+        f"{' '.join(text_of(w).split())} (code 450)"
+        for w in children(child(root, "Warnings"), "Warning")
+        if w.get("Code") == "450"
+    ]
     if refusals:
         raise DeliveryError("the PMS refused the booking: " + "; ".join(refusals))
     if child(root, "Success") is None:
@@ -145,12 +181,18 @@ class OtaSender:
         try:
             if s.dialect == "alpinebits":
                 response = self.client.post(
-                    s.url, files={"action": (None, PUSH_ACTION), "request": (None, body)}, auth=auth,
-                    headers={"X-AlpineBits-ClientProtocolVersion": PROTOCOL_VERSION,
-                             "X-AlpineBits-ClientID": CLIENT_ID})
+                    s.url,
+                    files={"action": (None, PUSH_ACTION), "request": (None, body)},
+                    auth=auth,
+                    headers={
+                        "X-AlpineBits-ClientProtocolVersion": PROTOCOL_VERSION,
+                        "X-AlpineBits-ClientID": CLIENT_ID,
+                    },
+                )
             else:
-                response = self.client.post(s.url, content=body, auth=auth,
-                                            headers={"Content-Type": "application/xml; charset=utf-8"})
+                response = self.client.post(
+                    s.url, content=body, auth=auth, headers={"Content-Type": "application/xml; charset=utf-8"}
+                )
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"{s.url}: no answer within {s.timeout:g}s ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:

@@ -15,21 +15,30 @@ from core import demo
 
 @dataclass(frozen=True)
 class OperatorCatalog:
-    name: str                    # the operator's short name in config
+    name: str  # the operator's short name in config
     title: str
-    kind: str                    # the connector kind the simulator speaks
-    agency: str                  # agency code it sends
-    rate: str                    # its rate plan code
-    hotel_rate: str              # the demo hotel's rate code for it
-    markets: dict[str, str]      # market code it sends -> hotel market
+    kind: str  # the connector kind the simulator speaks
+    agency: str  # agency code it sends
+    rate: str  # its rate plan code
+    hotel_rate: str  # the demo hotel's rate code for it
+    markets: dict[str, str]  # market code it sends -> hotel market
     rooms: dict[str, str] = field(default_factory=dict)
     boards: dict[str, str] = field(default_factory=dict)
 
 
 def _from_demo(op: demo.DemoOperator) -> OperatorCatalog:
     kind = op.demo_kind if op.demo_kind in ("ota-pull", "jsonapi") else "ota-pull"
-    return OperatorCatalog(op.name, op.title, kind, op.agency, op.sent_rate, op.rate_code,
-                           {m: m for m in op.markets}, rooms=dict(op.rooms), boards=dict(op.boards))
+    return OperatorCatalog(
+        op.name,
+        op.title,
+        kind,
+        op.agency,
+        op.sent_rate,
+        op.rate_code,
+        {m: m for m in op.markets},
+        rooms=dict(op.rooms),
+        boards=dict(op.boards),
+    )
 
 
 # The demo hotel's operators (core.demo is the one place their codes are written down).
@@ -46,8 +55,17 @@ def catalog_for(operator: str) -> OperatorCatalog:
         return CATALOG[operator]
     base = CATALOG["tui"]
     code = operator.upper()[:8] or "OP"
-    return OperatorCatalog(operator, operator, base.kind, code, f"{code}26", base.hotel_rate, base.markets,
-                           rooms=base.rooms, boards=base.boards)
+    return OperatorCatalog(
+        operator,
+        operator,
+        base.kind,
+        code,
+        f"{code}26",
+        base.hotel_rate,
+        base.markets,
+        rooms=base.rooms,
+        boards=base.boards,
+    )
 
 
 def demo_mappings() -> list[tuple[str, str, str, str]]:

@@ -18,14 +18,37 @@ from connectors.simulate.catalog import OperatorCatalog
 from core.models import Content, Guest, NightPrice, OperatorBooking
 
 FIRST_NAMES = ["Emma", "Oliver", "Anna", "Lukas", "Olga", "Ivan", "Zofia", "Jan", "Ayse", "Mehmet", "Sophie", "Daan"]
-LAST_NAMES = ["Smith", "Jones", "Muller", "Schmidt", "Ivanova", "Petrov", "Kowalska", "Nowak", "Yilmaz", "Kaya",
-              "de Vries", "Jansen"]
+LAST_NAMES = [
+    "Smith",
+    "Jones",
+    "Muller",
+    "Schmidt",
+    "Ivanova",
+    "Petrov",
+    "Kowalska",
+    "Nowak",
+    "Yilmaz",
+    "Kaya",
+    "de Vries",
+    "Jansen",
+]
 COUNTRY_OF_MARKET = {"UK": "GB", "GB": "GB", "DE": "DE", "RU": "RU", "PL": "PL", "TR": "TR", "NL": "NL"}
 # A plausible price per person per night by hotel room type, when no contract quotes one.
-NIGHT_PRICE = {"SGL": Decimal("95"), "STD": Decimal("70"), "SV": Decimal("82"), "FAM": Decimal("75"),
-               "SUI": Decimal("120"), "VIL": Decimal("150")}
-BOARD_SUPPLEMENT = {"BB": Decimal("0"), "HB": Decimal("12"), "FB": Decimal("20"), "AI": Decimal("30"),
-                    "UAI": Decimal("38")}
+NIGHT_PRICE = {
+    "SGL": Decimal("95"),
+    "STD": Decimal("70"),
+    "SV": Decimal("82"),
+    "FAM": Decimal("75"),
+    "SUI": Decimal("120"),
+    "VIL": Decimal("150"),
+}
+BOARD_SUPPLEMENT = {
+    "BB": Decimal("0"),
+    "HB": Decimal("12"),
+    "FB": Decimal("20"),
+    "AI": Decimal("30"),
+    "UAI": Decimal("38"),
+}
 
 
 @dataclass
@@ -33,21 +56,29 @@ class Event:
     at: datetime
     booking: OperatorBooking
     acked: bool = False
-    rendered: bytes | None = None    # the event as the operator serves it, made once
+    rendered: bytes | None = None  # the event as the operator serves it, made once
 
 
 class BookingFeed:
     """Thread-safe list of booking events for one operator."""
 
-    def __init__(self, catalog: OperatorCatalog, *, seed: int = 1, initial: int = 20, today: date | None = None,
-                 churn: float = 0.0, history: Iterable[OperatorBooking] = (),
-                 supply: Iterator[OperatorBooking] | None = None) -> None:
+    def __init__(
+        self,
+        catalog: OperatorCatalog,
+        *,
+        seed: int = 1,
+        initial: int = 20,
+        today: date | None = None,
+        churn: float = 0.0,
+        history: Iterable[OperatorBooking] = (),
+        supply: Iterator[OperatorBooking] | None = None,
+    ) -> None:
         """``history``: messages waiting before the first read; ``supply``: where churn takes the next
         message from (default: bookings made up here from the catalog)."""
         self.catalog = catalog
         self.random = random.Random(seed)
         self.today = today or date.today()
-        self.churn = churn              # events added per read, on average (0: a fixed feed)
+        self.churn = churn  # events added per read, on average (0: a fixed feed)
         self.supply = supply
         self.events: list[Event] = []
         self.lock = threading.Lock()
@@ -136,7 +167,7 @@ class BookingFeed:
         """
         with self.lock:
             events = self.events if since is None else [e for e in self.events if e.at >= since]
-            return [(e.at, e.booking) for e in events[start:start + size]]
+            return [(e.at, e.booking) for e in events[start : start + size]]
 
     def acknowledge(self, voucher: str, cancelled: bool) -> None:
         """The hotel has it; an acknowledged cancellation settles every earlier event of its voucher too."""
@@ -176,9 +207,20 @@ class BookingFeed:
         guests += [Guest(r.choice(FIRST_NAMES), last) for _ in range(adults - 1)]
         guests += [Guest(r.choice(FIRST_NAMES), last, age=age) for age in children]
         booking = OperatorBooking(
-            voucher=voucher, content=Content.NEW, agency=c.agency, adults=adults, child_ages=children,
-            room=room, board=board, rate=c.rate, market=market, nationality=country, guests=guests,
-            currency="EUR", sale_date=self.today, source=c.title,
+            voucher=voucher,
+            content=Content.NEW,
+            agency=c.agency,
+            adults=adults,
+            child_ages=children,
+            room=room,
+            board=board,
+            rate=c.rate,
+            market=market,
+            nationality=country,
+            guests=guests,
+            currency="EUR",
+            sale_date=self.today,
+            source=c.title,
             notes=r.choice(["", "", "late arrival", "honeymoon", "baby cot please", "quiet room"]),
         )
         check_in = self.today + timedelta(days=r.randint(7, 120))

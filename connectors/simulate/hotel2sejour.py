@@ -22,9 +22,13 @@ from core.models import Content
 if TYPE_CHECKING:
     from connectors.simulate.server import SimHandler, SimOperator
 
-PAXIMUM_ID = "100100"   # the simulated hotel's number at Hotel2Sejour
-NOT_CONFIRM_MESSAGES = [("1", "No availability"), ("2", "Stop sale"), ("3", "Price is not correct"),
-                        ("4", "Other reason")]
+PAXIMUM_ID = "100100"  # the simulated hotel's number at Hotel2Sejour
+NOT_CONFIRM_MESSAGES = [
+    ("1", "No availability"),
+    ("2", "Stop sale"),
+    ("3", "Price is not correct"),
+    ("4", "Other reason"),
+]
 
 
 def agency_id(name: str) -> str:
@@ -52,11 +56,22 @@ def route(handler: SimHandler, op: SimOperator, method: str, rest: list[str], bo
         handler.answer(400, b"only format=xml is simulated", "text/plain")
         return True
     if call == "pax/gethotelagencies":
-        return send(handler, op, records.service_result("ArrayOfDefinitionHotelAgency", [
-            records.named("DefinitionHotelAgency", agency_id(op.name), op.title or catalog_for(op.name).title)]))
+        return send(
+            handler,
+            op,
+            records.service_result(
+                "ArrayOfDefinitionHotelAgency",
+                [records.named("DefinitionHotelAgency", agency_id(op.name), op.title or catalog_for(op.name).title)],
+            ),
+        )
     if call == "pax/getnotconfirmmessages":
-        return send(handler, op, records.service_result("ArrayOfNotConfirmMessage", [
-            records.named("NotConfirmMessage", i, n) for i, n in NOT_CONFIRM_MESSAGES]))
+        return send(
+            handler,
+            op,
+            records.service_result(
+                "ArrayOfNotConfirmMessage", [records.named("NotConfirmMessage", i, n) for i, n in NOT_CONFIRM_MESSAGES]
+            ),
+        )
     if call == "pax/getreservationlist":
         return reservation_list(handler, op, query)
     if call == "pax/sendconfirmation":
@@ -94,9 +109,13 @@ def reservation_list(handler: SimHandler, op: SimOperator, query: dict[str, str]
     title = op.title or catalog_for(op.name).title
     with op.feed.lock:
         latest = [(events[-1].booking, events[-1].acked) for events in op.feed.by_voucher.values()]
-    items = [records.reservation_element(b, hotel_code=PAXIMUM_ID, agency_id=agency_id(op.name), operator_name=title,
-                                         res_conf="Y" if acked else "W")
-             for b, acked in latest if b.check_in is not None and start <= b.check_in <= end]
+    items = [
+        records.reservation_element(
+            b, hotel_code=PAXIMUM_ID, agency_id=agency_id(op.name), operator_name=title, res_conf="Y" if acked else "W"
+        )
+        for b, acked in latest
+        if b.check_in is not None and start <= b.check_in <= end
+    ]
     return send(handler, op, records.service_result("ArrayOfPmsReservation", items))
 
 
@@ -116,15 +135,28 @@ def confirmation(handler: SimHandler, op: SimOperator, query: dict[str, str]) ->
         return refuse(handler, op, "23", "a refusal needs a notConfirmMessageId from getnotconfirmmessages")
     op.feed.acknowledge(voucher, cancelled=events[-1].booking.content == Content.CANCEL)
     with op.lock:
-        op.replies.append({"voucher": voucher, "answer": "confirm" if status == "Y" else "reject",
-                           "hotel_number": query.get("confirmationNote", ""),
-                           "reason": query.get("notconfirmationNote", ""),
-                           "message_id": query.get("notConfirmMessageId", ""), "pms_user": query.get("pmsUser", "")})
+        op.replies.append(
+            {
+                "voucher": voucher,
+                "answer": "confirm" if status == "Y" else "reject",
+                "hotel_number": query.get("confirmationNote", ""),
+                "reason": query.get("notconfirmationNote", ""),
+                "message_id": query.get("notConfirmMessageId", ""),
+                "pms_user": query.get("pmsUser", ""),
+            }
+        )
     return send(handler, op, records.service_result("Boolean", []))
 
 
 def entry(op: SimOperator, base: str) -> dict[str, object]:
     """The ``[[operators]]`` entry that scans this simulated operator."""
-    return {"name": op.name, "kind": "hotel2sejour", "title": f"{catalog_for(op.name).title} (simulated)",
-            "enabled": True, "url": base, "username": op.username, "password": op.password,
-            "hotel_code": PAXIMUM_ID}
+    return {
+        "name": op.name,
+        "kind": "hotel2sejour",
+        "title": f"{catalog_for(op.name).title} (simulated)",
+        "enabled": True,
+        "url": base,
+        "username": op.username,
+        "password": op.password,
+        "hotel_code": PAXIMUM_ID,
+    }

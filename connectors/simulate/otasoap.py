@@ -28,7 +28,7 @@ HOTEL_CODE = "SUNBEACH"
 
 
 def authorised(handler: SimHandler, op: SimOperator) -> bool:
-    return True   # the credentials travel inside the envelope: checked in route()
+    return True  # the credentials travel inside the envelope: checked in route()
 
 
 def route(handler: SimHandler, op: SimOperator, method: str, rest: list[str], body: bytes) -> bool:
@@ -61,8 +61,15 @@ def fault(handler: SimHandler, code: str, text: str) -> bool:
 
 def note_reply(op: SimOperator, voucher: str, number: str, failure: str, message: str) -> None:
     with op.lock:
-        op.replies.append({"voucher": voucher, "answer": "reject" if failure else "confirm",
-                           "hotel_number": number, "reason": failure, "message": message})
+        op.replies.append(
+            {
+                "voucher": voucher,
+                "answer": "reject" if failure else "confirm",
+                "hotel_number": number,
+                "reason": failure,
+                "message": message,
+            }
+        )
 
 
 def pmsxchange(op: SimOperator, name: str, payload: etree._Element) -> etree._Element | None:
@@ -73,8 +80,9 @@ def pmsxchange(op: SimOperator, name: str, payload: etree._Element) -> etree._El
         op.feed.tick()
         with op.feed.lock:
             waiting = [(n, e.booking) for n, e in enumerate(op.feed.events, start=1) if not e.acked]
-        return messages.pmsx_retrieve_response(messages.pmsx_reservation(b, HOTEL_CODE, str(90000 + n))
-                                               for n, b in waiting)
+        return messages.pmsx_retrieve_response(
+            messages.pmsx_reservation(b, HOTEL_CODE, str(90000 + n)) for n, b in waiting
+        )
     if name == "OTA_NotifReportRQ":
         items, refusal = messages.read_notif_report(payload)
         for status, ident, _, number in items:
@@ -111,8 +119,14 @@ def synxis(op: SimOperator, name: str, payload: etree._Element) -> etree._Elemen
 
 
 def entry(op: SimOperator, base: str) -> dict[str, Any]:
-    return {"name": op.name, "kind": "ota-soap", "dialect": op.dialect,
-            "title": f"{catalog_for(op.name).title} (simulated)", "enabled": True, "url": f"{base}/soap",
-            "username": op.username, "password": op.password, "hotel_code": HOTEL_CODE}
-
-
+    return {
+        "name": op.name,
+        "kind": "ota-soap",
+        "dialect": op.dialect,
+        "title": f"{catalog_for(op.name).title} (simulated)",
+        "enabled": True,
+        "url": f"{base}/soap",
+        "username": op.username,
+        "password": op.password,
+        "hotel_code": HOTEL_CODE,
+    }

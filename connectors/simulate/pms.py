@@ -41,7 +41,7 @@ class SimPms:
     password: str = "pms-secret"
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
-    numbers: dict[str, str] = field(default_factory=dict)        # hotel number -> the PMS's number
+    numbers: dict[str, str] = field(default_factory=dict)  # hotel number -> the PMS's number
     received: list[dict[str, Any]] = field(default_factory=list)  # every booking version taken, in order
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # the same version again (an answer was lost)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,18 +55,26 @@ class SimPms:
         """Book one HotelReservation; returns (hotel number, the PMS's number)."""
         uid = child(reservation, "UniqueID")
         ours = uid.get("ID", "") if uid is not None else ""
-        ids = {r.get("ResID_Type"): r for r in children(path(reservation, "ResGlobalInfo", "HotelReservationIDs"),
-                                                          "HotelReservationID")}
+        ids = {
+            r.get("ResID_Type"): r
+            for r in children(path(reservation, "ResGlobalInfo", "HotelReservationIDs"), "HotelReservationID")
+        }
         with self.lock:
             number = self.numbers.setdefault(ours, f"{self.name}-{len(self.numbers) + 1:05d}")
             sent_back = ids["14"].get("ResID_Value") if "14" in ids else None
-            taken = {"id": ours, "status": reservation.get("ResStatus", ""),
-                     "modified": reservation.get("LastModifyDateTime", ""),
-                     "voucher": ids["13"].get("ResID_Value") if "13" in ids else None,
-                     "pms_number_sent": sent_back, "pms_number": number}
+            taken = {
+                "id": ours,
+                "status": reservation.get("ResStatus", ""),
+                "modified": reservation.get("LastModifyDateTime", ""),
+                "voucher": ids["13"].get("ResID_Value") if "13" in ids else None,
+                "pms_number_sent": sent_back,
+                "pms_number": number,
+            }
             # A PMS knows a version by the booking's id, its status and when it was modified.
-            seen = any((r["id"], r["status"], r["modified"]) == (ours, taken["status"], taken["modified"])
-                       for r in self.received)
+            seen = any(
+                (r["id"], r["status"], r["modified"]) == (ours, taken["status"], taken["modified"])
+                for r in self.received
+            )
             (self.duplicates if seen else self.received).append(taken)
         return ours, number
 
@@ -87,8 +95,14 @@ class PmsServer:
 
     def entry(self, dialect: str = "htng") -> dict[str, Any]:
         """The ``[pms]`` section that delivers to this simulator."""
-        return {"kind": "ota", "dialect": dialect, "url": self.url(dialect), "name": self.pms.name,
-                "username": self.pms.username, "password": self.pms.password}
+        return {
+            "kind": "ota",
+            "dialect": dialect,
+            "url": self.url(dialect),
+            "name": self.pms.name,
+            "username": self.pms.username,
+            "password": self.pms.password,
+        }
 
     def start(self) -> "PmsServer":
         self.thread.start()

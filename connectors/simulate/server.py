@@ -47,35 +47,35 @@ PROTOCOLS: dict[str, Any] = {"hotel2sejour": hotel2sejour_sim, "ota-soap": otaso
 
 @dataclass
 class Faults:
-    latency: float = 0.0                 # seconds before every answer
-    status: int | None = None            # answer this HTTP status to every request
-    fail_first: int = 0                  # answer fail_status to the first N requests, then behave
+    latency: float = 0.0  # seconds before every answer
+    status: int | None = None  # answer this HTTP status to every request
+    fail_first: int = 0  # answer fail_status to the first N requests, then behave
     fail_status: int = 503
-    retry_after: float | None = None     # sent with fail_status (e.g. 429)
-    hang: float = 0.0                    # sleep this long first: longer than the client's timeout
-    malformed: bool = False              # answer a truncated body
-    auth_fail: bool = False              # refuse every credential
+    retry_after: float | None = None  # sent with fail_status (e.g. 429)
+    hang: float = 0.0  # sleep this long first: longer than the client's timeout
+    malformed: bool = False  # answer a truncated body
+    auth_fail: bool = False  # refuse every credential
 
 
 @dataclass
 class SimOperator:
     name: str
-    kind: str                            # ota-pull, jsonapi, hotel2sejour or ota-soap
+    kind: str  # ota-pull, jsonapi, hotel2sejour or ota-soap
     feed: BookingFeed
     username: str = ""
     password: str = ""
     token: str = ""
-    pagination: str = "page"             # jsonapi: page, offset or cursor
-    dialect: str = ""                    # ota-soap: pmsxchange or synxis
-    title: str = ""                      # hotel2sejour: the agency name it is listed under (default: the catalog's)
+    pagination: str = "page"  # jsonapi: page, offset or cursor
+    dialect: str = ""  # ota-soap: pmsxchange or synxis
+    title: str = ""  # hotel2sejour: the agency name it is listed under (default: the catalog's)
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
-    replies: list[dict[str, Any]] = field(default_factory=list)   # confirmations and rejections received
-    versions: tuple[str, ...] = handshake.SUPPORTED_VERSIONS      # AlpineBits versions it speaks
-    strict_ping: bool = False                                     # refuse a handshake sent in another version
-    version_error_xml: bool = False                               # refuse a version with an Errors answer, not 400
-    seen: list[tuple[str, str]] = field(default_factory=list)     # (action, protocol version) of each request
-    reports: list[bytes] = field(default_factory=list)            # the OTA_NotifReportRQ bodies received
+    replies: list[dict[str, Any]] = field(default_factory=list)  # confirmations and rejections received
+    versions: tuple[str, ...] = handshake.SUPPORTED_VERSIONS  # AlpineBits versions it speaks
+    strict_ping: bool = False  # refuse a handshake sent in another version
+    version_error_xml: bool = False  # refuse a version with an Errors answer, not 400
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (action, protocol version) of each request
+    reports: list[bytes] = field(default_factory=list)  # the OTA_NotifReportRQ bodies received
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count_request(self) -> int:
@@ -102,7 +102,7 @@ class SimServer:
 
     def start(self) -> "SimServer":
         for op in self.operators.values():
-            if op.kind == "ota-pull":    # render what is waiting now, before anyone asks
+            if op.kind == "ota-pull":  # render what is waiting now, before anyone asks
                 op.feed.pending_rendered(None, writer.reservation_xml)
         self.thread.start()
         return self
@@ -182,8 +182,12 @@ class SimHandler(AnsweringHandler):
         if version not in op.versions and op.version_error_xml:
             return self.xml(op, writer.error_response(f"unsupported protocol version {version[:20]}", code=450))
         if version not in op.versions:
-            return self.answer(400, f"ERROR:unsupported protocol version {version[:20]!r} (this server speaks "
-                                    f"{', '.join(op.versions)})".encode(), "text/plain")
+            return self.answer(
+                400,
+                f"ERROR:unsupported protocol version {version[:20]!r} (this server speaks "
+                f"{', '.join(op.versions)})".encode(),
+                "text/plain",
+            )
         if action == "OTA_Read:GuestRequests":
             since = read_since(form.get("request", b""))
             op.feed.tick()
@@ -192,7 +196,7 @@ class SimHandler(AnsweringHandler):
             acks, refusals = read_acknowledgements(form.get("request", b""))
             for id_type, voucher in acks:
                 op.feed.acknowledge(voucher, cancelled=id_type == "15")
-            for voucher, _ in refusals:   # refused: the operator stops sending it
+            for voucher, _ in refusals:  # refused: the operator stops sending it
                 op.feed.acknowledge(voucher, cancelled=False)
             with op.lock:
                 op.reports.append(form.get("request", b""))
@@ -287,13 +291,19 @@ def booking_json(booking: OperatorBooking, updated: datetime | None = None) -> d
         "tariff": booking.rate,
         "market": booking.market,
         "pax": {"adults": booking.adults, "childAges": booking.child_ages},
-        "travellers": [{"firstName": g.first_name, "lastName": g.last_name, "age": g.age,
-                        "nationality": g.nationality} for g in booking.guests],
-        "price": {"total": plain(booking.total), "currency": booking.currency,
-                  "nights": [{"date": plain(n.date), "amount": plain(n.amount)} for n in booking.night_prices]},
+        "travellers": [
+            {"firstName": g.first_name, "lastName": g.last_name, "age": g.age, "nationality": g.nationality}
+            for g in booking.guests
+        ],
+        "price": {
+            "total": plain(booking.total),
+            "currency": booking.currency,
+            "nights": [{"date": plain(n.date), "amount": plain(n.amount)} for n in booking.night_prices],
+        },
         "bookedOn": plain(booking.sale_date),
         "cancelledOn": plain(booking.cancel_date),
         "remarks": booking.notes,
-        "updatedAt": updated.isoformat() if updated else (booking.extra.get("last_modify_datetime")
-                                                          or booking.extra.get("create_datetime")),
+        "updatedAt": updated.isoformat()
+        if updated
+        else (booking.extra.get("last_modify_datetime") or booking.extra.get("create_datetime")),
     }

@@ -35,8 +35,8 @@ class AgencyRow:
 
     agency: str
     rate_code: str
-    prices: str                     # "contract", "daily", "contract_daily of ONLINE -10%"
-    child_bands: str                # "infant 0-1.99, young 2-6.99, older 7-12.99"
+    prices: str  # "contract", "daily", "contract_daily of ONLINE -10%"
+    child_bands: str  # "infant 0-1.99, young 2-6.99, older 7-12.99"
     rate: RateCode | None
     agency_rate_codes: tuple[str, ...] = ()
 
@@ -45,7 +45,7 @@ class AgencyRow:
 class AgencyEdit:
     agency: str
     rate_codes: list[str]
-    rate_code: str                  # the rate code whose price model and bands are set
+    rate_code: str  # the rate code whose price model and bands are set
     use_prices: str = "contract"
     base_rate_code: str = ""
     adjust_percent: Decimal = Decimal(0)
@@ -69,8 +69,16 @@ def agency_rows(cs: ContractSet) -> list[AgencyRow]:
     for agency, codes in cs.agencies.items():
         for code in codes:
             rate = cs.rate_codes.get(code)
-            rows.append(AgencyRow(agency, code, price_model(rate) if rate else "?",
-                                  bands_text(rate.child_bands) if rate else "", rate, codes))
+            rows.append(
+                AgencyRow(
+                    agency,
+                    code,
+                    price_model(rate) if rate else "?",
+                    bands_text(rate.child_bands) if rate else "",
+                    rate,
+                    codes,
+                )
+            )
     return rows
 
 
@@ -137,7 +145,7 @@ def apply_edit(text: str, edit: AgencyEdit, *, source: str) -> str:
             bands.append(inline)
         rate["child_bands"] = bands
     for entry in created:
-        entry.add(tomlkit.nl())   # a blank line before the table that follows
+        entry.add(tomlkit.nl())  # a blank line before the table that follows
     result = tomlkit.dumps(doc)
     load_contracts(result, source=source)
     return result

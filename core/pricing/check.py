@@ -39,8 +39,11 @@ def check_price(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
     request = request_from_facts(facts, active[1])
     if active[1].counts_arrivals:
         request.previous_stays = earlier_stays(ctx.store, facts)
-    uses = promo_uses(ctx.store, facts.promo_code, operator=facts.operator, voucher=facts.voucher) \
-        if facts.promo_code else 0
+    uses = (
+        promo_uses(ctx.store, facts.promo_code, operator=facts.operator, voucher=facts.voucher)
+        if facts.promo_code
+        else 0
+    )
     answer = quote(active[1], request, promo_uses=uses)
     if not answer.ok:
         return _not_priced(answer, facts)
@@ -49,15 +52,23 @@ def check_price(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 
 def request_from_facts(facts: StayFacts, contracts: ContractSet | None = None) -> QuoteRequest:
     """The quote a booking asks for; the caller fills ``previous_stays`` (it needs the store)."""
-    assert facts.check_in is not None and facts.check_out is not None   # priced only with stay dates
+    assert facts.check_in is not None and facts.check_out is not None  # priced only with stay dates
     rate = contracts.rate_codes.get(facts.hotel_rate or "") if contracts is not None else None
     return QuoteRequest(
-        rate_code=facts.hotel_rate or "", room_type=facts.hotel_room or "", board=facts.hotel_board or "",
-        check_in=facts.check_in, nights=(facts.check_out - facts.check_in).days, adults=facts.adults,
-        child_ages=list(facts.child_ages), booked=facts.sale_date or facts.received or date.today(),
-        market=facts.hotel_market or "", agency=facts.hotel_agency or "",
-        discounts=list(facts.discount_codes), promo=facts.promo_code or "",
-        nationality=stay_nationality(facts), adult_ages=adult_ages(facts, rate),
+        rate_code=facts.hotel_rate or "",
+        room_type=facts.hotel_room or "",
+        board=facts.hotel_board or "",
+        check_in=facts.check_in,
+        nights=(facts.check_out - facts.check_in).days,
+        adults=facts.adults,
+        child_ages=list(facts.child_ages),
+        booked=facts.sale_date or facts.received or date.today(),
+        market=facts.hotel_market or "",
+        agency=facts.hotel_agency or "",
+        discounts=list(facts.discount_codes),
+        promo=facts.promo_code or "",
+        nationality=stay_nationality(facts),
+        adult_ages=adult_ages(facts, rate),
     )
 
 
@@ -108,9 +119,15 @@ def earlier_stays(store: "Store", facts: StayFacts) -> int:
     if not facts.guests or facts.check_in is None:
         return 0
     lead = facts.guests[0]
-    params = {"check_in": facts.check_in.isoformat(), "operator": facts.operator, "voucher": facts.voucher,
-              "email": lead.email.strip().lower(), "birth": lead.birth_date.isoformat() if lead.birth_date else "",
-              "first": fold_name(lead.first_name.strip()), "last": fold_name(lead.last_name.strip())}
+    params = {
+        "check_in": facts.check_in.isoformat(),
+        "operator": facts.operator,
+        "voucher": facts.voucher,
+        "email": lead.email.strip().lower(),
+        "birth": lead.birth_date.isoformat() if lead.birth_date else "",
+        "first": fold_name(lead.first_name.strip()),
+        "last": fold_name(lead.last_name.strip()),
+    }
     if not params["email"] and not (params["birth"] and params["last"]):
         return 0
     return int(store.scalar(EARLIER_STAYS_SQL, params) or 0)
@@ -118,15 +135,22 @@ def earlier_stays(store: "Store", facts: StayFacts) -> int:
 
 def tolerance(ctx: CheckContext) -> tuple[Decimal, Decimal]:
     table = ctx.config.section("pricing")
-    return (Decimal(str(table.get("tolerance_percent", DEFAULT_TOLERANCE_PERCENT))),
-            Decimal(str(table.get("tolerance_amount", DEFAULT_TOLERANCE_AMOUNT))))
+    return (
+        Decimal(str(table.get("tolerance_percent", DEFAULT_TOLERANCE_PERCENT))),
+        Decimal(str(table.get("tolerance_amount", DEFAULT_TOLERANCE_AMOUNT))),
+    )
 
 
 def _not_priced(answer: Quote, facts: StayFacts) -> CheckOutcome:
     first = answer.errors[0]
     details: dict[str, Any] = {
-        "nights": [], "contract_total": None, "currency": facts.currency, "applied": [], "refused": [],
-        "rule": first["rule"], "errors": answer.errors,
+        "nights": [],
+        "contract_total": None,
+        "currency": facts.currency,
+        "applied": [],
+        "refused": [],
+        "rule": first["rule"],
+        "errors": answer.errors,
         "operator_total": money(facts.total) if facts.total is not None else None,
     }
     if first["rule"] == "no_contract":
@@ -140,15 +164,23 @@ def compare(answer: Quote, facts: StayFacts, limits: tuple[Decimal, Decimal]) ->
     sent = {n.date: n.amount for n in facts.night_prices}
     nights = []
     for night in answer.nights:
-        row = {"date": night.date.isoformat(), "contract_price": money(night.contract_price * rooms),
-               "discount": money(night.discount * rooms), "price": money(night.price * rooms)}
+        row = {
+            "date": night.date.isoformat(),
+            "contract_price": money(night.contract_price * rooms),
+            "discount": money(night.discount * rooms),
+            "price": money(night.price * rooms),
+        }
         if night.date in sent:
             row["operator_price"] = money(sent[night.date])
         nights.append(row)
     contract_total = answer.total * rooms
     details: dict[str, Any] = {
-        "nights": nights, "contract_total": money(contract_total), "currency": answer.currency,
-        "applied": answer.applied, "refused": answer.refused, "rooms": rooms,
+        "nights": nights,
+        "contract_total": money(contract_total),
+        "currency": answer.currency,
+        "applied": answer.applied,
+        "refused": answer.refused,
+        "rooms": rooms,
         "operator_total": money(facts.total) if facts.total is not None else None,
     }
     if facts.total is None:
@@ -156,8 +188,9 @@ def compare(answer: Quote, facts: StayFacts, limits: tuple[Decimal, Decimal]) ->
         return CheckOutcome(CheckState.WARN, "operator sent no price", details)
     if facts.currency and facts.currency != answer.currency:
         details["difference"] = None
-        return CheckOutcome(CheckState.MISMATCH, f"operator priced in {facts.currency}; "
-                                                 f"the contract is in {answer.currency}", details)
+        return CheckOutcome(
+            CheckState.MISMATCH, f"operator priced in {facts.currency}; the contract is in {answer.currency}", details
+        )
     difference = facts.total - contract_total
     details["difference"] = money(difference)
     percent, amount = limits

@@ -31,7 +31,7 @@ class CopyError(InvalidInput):
 
 @dataclass
 class CopyPlan:
-    code: str                               # the contract to copy
+    code: str  # the contract to copy
     new_code: str
     stay: tuple[date, date]
     sales: tuple[date, date] | None = None  # else the sales dates move with the stay
@@ -40,8 +40,8 @@ class CopyPlan:
 
 @dataclass
 class CopyResult:
-    text: str                               # the whole file with the new entry
-    entry: str                              # the new entry alone, as TOML
+    text: str  # the whole file with the new entry
+    entry: str  # the new entry alone, as TOML
 
 
 def moved(amount: Decimal, percent: Decimal) -> int | float:
@@ -101,8 +101,9 @@ def _fill(entry: Table, plan: CopyPlan, original: Table) -> None:
     if plan.sales is not None:
         if periods:
             raise CopyError(f"contract {plan.code} has sales_periods: leave out --sales and they move with the stay")
-        entry["sales"] = [plan.sales[0], plan.sales[1]] if "sales" not in original \
-            else _dates_like(original["sales"], plan.sales)
+        entry["sales"] = (
+            [plan.sales[0], plan.sales[1]] if "sales" not in original else _dates_like(original["sales"], plan.sales)
+        )
     else:
         if "sales" in entry:
             first, last = _span(entry["sales"], "sales", plan.code)
@@ -131,8 +132,9 @@ def _fill(entry: Table, plan: CopyPlan, original: Table) -> None:
                 table[key] = _moved_value(table[key], percent, f"supplements.{board}.{key}", plan.code)
     for n, case in enumerate(entry.get("special_cases", []), start=1):
         if "night_total" in case:
-            case["night_total"] = _moved_value(case["night_total"], percent, f"special_cases[{n}].night_total",
-                                               plan.code)
+            case["night_total"] = _moved_value(
+                case["night_total"], percent, f"special_cases[{n}].night_total", plan.code
+            )
 
 
 def _plain(value: Any) -> Any:

@@ -43,14 +43,25 @@ from core.pricing.model import (
 )
 
 _MISSING = object()
-TOP_LEVEL = ("hotel", "room_types", "boards", "agencies", "rate_codes", "contracts", "daily_rates",
-             "discounts", "promotions")
+TOP_LEVEL = (
+    "hotel",
+    "room_types",
+    "boards",
+    "agencies",
+    "rate_codes",
+    "contracts",
+    "daily_rates",
+    "discounts",
+    "promotions",
+)
 USE_PRICES = ("contract", "daily", "contract_daily")
 # The hotel's own sales: agencies (and rate codes of the same name, on daily rates) every file has.
 DEFAULT_AGENCIES = ("ONLINE", "WALKIN")
-DEFAULT_CHILD_BANDS = (ChildBand("infant", Decimal(0), Decimal("1.99")),
-                       ChildBand("young", Decimal(2), Decimal("6.99")),
-                       ChildBand("older", Decimal(7), Decimal("12.99")))
+DEFAULT_CHILD_BANDS = (
+    ChildBand("infant", Decimal(0), Decimal("1.99")),
+    ChildBand("young", Decimal(2), Decimal("6.99")),
+    ChildBand("older", Decimal(7), Decimal("12.99")),
+)
 
 
 class ContractsError(InvalidInput):
@@ -211,7 +222,7 @@ def to_decimal(value: Any) -> Decimal | None:
     return _to_decimal(value) if isinstance(value, (int, float, str)) else None
 
 
-@functools.lru_cache(maxsize=None, typed=True)   # typed: 1, 1.0 and True stay apart
+@functools.lru_cache(maxsize=None, typed=True)  # typed: 1, 1.0 and True stay apart
 def _to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
@@ -282,8 +293,9 @@ class Reader:
         self._add_default_agencies(agencies)
         # Contracts name discounts (allowed_discounts) that are read after them.
         discounts_raw = data.get("discounts", [])
-        self.discount_codes = {d.get("code") for d in discounts_raw if isinstance(d, dict)} \
-            if isinstance(discounts_raw, list) else set()
+        self.discount_codes = (
+            {d.get("code") for d in discounts_raw if isinstance(d, dict)} if isinstance(discounts_raw, list) else set()
+        )
         contracts = self._entries(data, "contracts", self._contract)
         daily = self._entries(data, "daily_rates", self._daily_rate)
         discounts = self._entries(data, "discounts", self._discount)
@@ -291,9 +303,16 @@ class Reader:
         if self.problems:
             raise ContractsError(self.problems)
         result = ContractSet(
-            source=self.source, hotel=hotel, room_types=room_types, boards=self.boards, agencies=agencies,
-            rate_codes=self.rate_codes, contracts=contracts, daily_rates=daily,
-            discounts=sorted(discounts, key=lambda d: (d.order, d.code)), promotions=promotions,
+            source=self.source,
+            hotel=hotel,
+            room_types=room_types,
+            boards=self.boards,
+            agencies=agencies,
+            rate_codes=self.rate_codes,
+            contracts=contracts,
+            daily_rates=daily,
+            discounts=sorted(discounts, key=lambda d: (d.order, d.code)),
+            promotions=promotions,
         )
         result.index()
         return result
@@ -324,7 +343,8 @@ class Reader:
     def _hotel(self, raw: Any) -> Hotel:
         entry = Entry(self.problems, self.source, "hotel", raw)
         hotel = Hotel(
-            code=entry.text("code", ""), currency=entry.text("currency", "EUR"),
+            code=entry.text("code", ""),
+            currency=entry.text("currency", "EUR"),
             vat_percent=entry.number("vat_percent", 0, minimum=Decimal(0)) or Decimal(0),
         )
         entry.get("name", "")
@@ -333,9 +353,12 @@ class Reader:
 
     def _room_type(self, e: Entry) -> RoomType:
         e.get("name", "")
-        return RoomType(code=e.text("code"), capacity=e.integer("capacity", 0) or 0,
-                        max_adults=e.integer("max_adults", None, minimum=1),
-                        max_persons=e.integer("max_persons", None, minimum=1))
+        return RoomType(
+            code=e.text("code"),
+            capacity=e.integer("capacity", 0) or 0,
+            max_adults=e.integer("max_adults", None, minimum=1),
+            max_persons=e.integer("max_persons", None, minimum=1),
+        )
 
     def _board(self, e: Entry) -> str:
         e.get("name", "")
@@ -352,10 +375,12 @@ class Reader:
         e.get("name", "")
         bands = self._bands(e)
         rate = RateCode(
-            code=e.text("code"), use_prices=e.text("use_prices", "contract", USE_PRICES),
+            code=e.text("code"),
+            use_prices=e.text("use_prices", "contract", USE_PRICES),
             base_rate_code=e.text("base_rate_code", ""),
             adjust_percent=e.number("adjust_percent", 0, minimum=Decimal(-100)) or Decimal(0),
-            order_children_by_age=e.flag("order_children_by_age", True), child_bands=bands,
+            order_children_by_age=e.flag("order_children_by_age", True),
+            child_bands=bands,
         )
         self.rate_entries[rate.code] = e
         return rate
@@ -379,8 +404,10 @@ class Reader:
                 if high < low:
                     band.problem("max", f"is below min ({low})")
                 elif bands and low <= bands[-1].max:
-                    band.problem("min", f"overlaps the band before ({bands[-1].name} up to {bands[-1].max}); "
-                                        "list bands youngest first")
+                    band.problem(
+                        "min",
+                        f"overlaps the band before ({bands[-1].name} up to {bands[-1].max}); list bands youngest first",
+                    )
                 bands.append(ChildBand(name, low, high))
         if len({b.name for b in bands}) != len(bands):
             e.problem("child_bands", "band names must differ")
@@ -400,8 +427,12 @@ class Reader:
             e = self.rate_entries[rate.code]
             base = self.rate_codes.get(rate.base_rate_code)
             if base is None:
-                e.problem("base_rate_code", f"unknown rate code {_shown(rate.base_rate_code)}"
-                          if rate.base_rate_code else "is required when use_prices = \"contract_daily\"")
+                e.problem(
+                    "base_rate_code",
+                    f"unknown rate code {_shown(rate.base_rate_code)}"
+                    if rate.base_rate_code
+                    else 'is required when use_prices = "contract_daily"',
+                )
             elif base.use_prices != "daily":
                 e.problem("base_rate_code", f"rate code {base.code} does not use daily prices")
 
@@ -422,22 +453,34 @@ class Reader:
     def _price_parts(self, e: Entry, rate: RateCode | None) -> dict[str, Any]:
         bands = tuple(b.name for b in rate.child_bands) if rate else ()
         return dict(
-            prices=self._prices(e.child("prices")), children=self._children(e.child("children", {}), bands),
+            prices=self._prices(e.child("prices")),
+            children=self._children(e.child("children", {}), bands),
             supplements=self._supplements(e.child("supplements", {}), bands),
             currency=e.text("currency", self.hotel.currency),
             commission_percent=e.number("commission_percent", 0, minimum=Decimal(0)) or Decimal(0),
-            include_commission=e.flag("include_commission", True), add_vat=e.flag("add_vat", False),
+            include_commission=e.flag("include_commission", True),
+            add_vat=e.flag("add_vat", False),
         )
 
     def _prices(self, e: Entry) -> Prices:
         keys = set(e.data)
-        forms = [name for name, marks in (("occupancy", set(OCCUPANCY_KEYS)), ("per_person", {"pp_dbl", "multipliers"}),
-                                          ("unit", {"unit"})) if keys & marks]
+        forms = [
+            name
+            for name, marks in (
+                ("occupancy", set(OCCUPANCY_KEYS)),
+                ("per_person", {"pp_dbl", "multipliers"}),
+                ("unit", {"unit"}),
+            )
+            if keys & marks
+        ]
         positive = Decimal(0)
         extra = e.number("extra_bed", None, minimum=positive)
         if len(forms) != 1:
-            e.problem("", "give one price form: sgl/dbl/trp/quad, or pp_dbl with multipliers, or unit"
-                      + (f" (found {', '.join(forms)})" if forms else ""))
+            e.problem(
+                "",
+                "give one price form: sgl/dbl/trp/quad, or pp_dbl with multipliers, or unit"
+                + (f" (found {', '.join(forms)})" if forms else ""),
+            )
             e.done()
             return Prices("unit", {}, unit=Decimal(0))
         form = forms[0]
@@ -446,15 +489,21 @@ class Reader:
             e.done()
             return Prices("unit", {}, unit=unit or Decimal(0))
         if form == "occupancy":
-            by_adults = {n: v for n, key in enumerate(OCCUPANCY_KEYS, start=1)
-                         if (v := e.number(key, None, minimum=positive)) is not None}
+            by_adults = {
+                n: v
+                for n, key in enumerate(OCCUPANCY_KEYS, start=1)
+                if (v := e.number(key, None, minimum=positive)) is not None
+            }
             e.done()
             dbl = by_adults.get(2)
             return Prices(form, by_adults, extra, pp_dbl=dbl / 2 if dbl is not None else None)
         pp_dbl = e.number("pp_dbl", minimum=positive)
         multipliers = e.child("multipliers")
-        factors = {n: v for n, key in enumerate(OCCUPANCY_KEYS, start=1)
-                   if (v := multipliers.number(key, None, minimum=positive)) is not None}
+        factors = {
+            n: v
+            for n, key in enumerate(OCCUPANCY_KEYS, start=1)
+            if (v := multipliers.number(key, None, minimum=positive)) is not None
+        }
         multipliers.done()
         e.done()
         if not factors:
@@ -476,7 +525,7 @@ class Reader:
                     continue
                 price = _child_price(value)
                 if price is None:
-                    table.problem(band, f"must be an amount or \"N%\", got {_shown(value)}")
+                    table.problem(band, f'must be an amount or "N%", got {_shown(value)}')
                 else:
                     rows[row][band] = price
         e.done()
@@ -491,7 +540,7 @@ class Reader:
             for key in table.data:
                 if key != ADULT and key not in bands:
                     table.seen.add(key)
-                    table.problem(key, f"must be \"adult\" or a child band ({', '.join(bands) or 'none'})")
+                    table.problem(key, f'must be "adult" or a child band ({", ".join(bands) or "none"})')
                     continue
                 amount = table.number(key)
                 if amount is not None:
@@ -528,13 +577,18 @@ class Reader:
 
     def _rules(self, e: Entry) -> StayRules:
         rules = StayRules(
-            min_stay=e.integer("min_stay", None, minimum=1), max_stay=e.integer("max_stay", None, minimum=1),
+            min_stay=e.integer("min_stay", None, minimum=1),
+            max_stay=e.integer("max_stay", None, minimum=1),
             min_persons=e.integer("min_persons", None, minimum=1),
             max_persons=e.integer("max_persons", None, minimum=1),
-            check_in_days=e.weekdays("check_in_days"), check_out_days=e.weekdays("check_out_days"),
-            stay_days=e.weekdays("stay_days"), release_days=e.integer("release_days", None),
-            min_arrival=e.integer("min_arrival", None), max_arrival=e.integer("max_arrival", None),
-            cancellation_days=e.integer("cancellation_days", None), prepayment_days=e.integer("prepayment_days", None),
+            check_in_days=e.weekdays("check_in_days"),
+            check_out_days=e.weekdays("check_out_days"),
+            stay_days=e.weekdays("stay_days"),
+            release_days=e.integer("release_days", None),
+            min_arrival=e.integer("min_arrival", None),
+            max_arrival=e.integer("max_arrival", None),
+            cancellation_days=e.integer("cancellation_days", None),
+            prepayment_days=e.integer("prepayment_days", None),
             prepayment_percent=e.number("prepayment_percent", None, minimum=Decimal(0)),
         )
         e.done()
@@ -579,16 +633,22 @@ class Reader:
         e.get("name", "")
         e.get("notes", "")
         return Contract(
-            label=e.text("code"), rate_code=rate.code if rate else "", board=self._board_code(e),
+            label=e.text("code"),
+            rate_code=rate.code if rate else "",
+            board=self._board_code(e),
             **self._price_parts(e, rate),
             special_cases=self._special_cases(e, bands),
-            rate_type=e.text("rate_type", ""), room_types=room_types,
-            stay=e.date_range("stay") or (date.min, date.min), sales=e.date_range("sales", None),
+            rate_type=e.text("rate_type", ""),
+            room_types=room_types,
+            stay=e.date_range("stay") or (date.min, date.min),
+            sales=e.date_range("sales", None),
             price_basis=e.text("price_basis", "stay_date", ("stay_date", "check_in")),
-            markets=frozenset(e.codes("markets")), agencies=frozenset(e.codes("agencies")),
+            markets=frozenset(e.codes("markets")),
+            agencies=frozenset(e.codes("agencies")),
             nationalities=e.nationalities(),
             allowed_discounts=frozenset(e.codes("allowed_discounts", self.discount_codes_known, "discount")),
-            rules=self._rules(e.child("rules", {})), inactive=e.flag("inactive", False),
+            rules=self._rules(e.child("rules", {})),
+            inactive=e.flag("inactive", False),
             sales_periods=self._sales_periods(e),
         )
 
@@ -601,16 +661,24 @@ class Reader:
     def _daily_rate(self, e: Entry) -> DailyRate:
         rate = self._rate_of(e)
         if rate is not None and rate.use_prices != "daily":
-            e.problem("rate_code", f"rate code {rate.code} uses {rate.use_prices} prices; "
-                                   "daily rates belong to a rate code with use_prices = \"daily\"")
+            e.problem(
+                "rate_code",
+                f"rate code {rate.code} uses {rate.use_prices} prices; "
+                'daily rates belong to a rate code with use_prices = "daily"',
+            )
         room = e.text("room_type")
         if room and not self._known_room(room):
             e.problem("room_type", f"unknown room type {_shown(room)}")
         first, last = e.get("from"), e.get("to")
         span = e.date_range("from", value=[first, last]) if first is not None and last is not None else None
-        return DailyRate(label=e.where.split(" ")[0], rate_code=rate.code if rate else "",
-                         board=self._board_code(e), **self._price_parts(e, rate),
-                         room_type=room, span=span or (date.min, date.min))
+        return DailyRate(
+            label=e.where.split(" ")[0],
+            rate_code=rate.code if rate else "",
+            board=self._board_code(e),
+            **self._price_parts(e, rate),
+            room_type=room,
+            span=span or (date.min, date.min),
+        )
 
     # -- discounts and promotions -------------------------------------------------
     def _discount(self, e: Entry) -> Discount:
@@ -628,23 +696,34 @@ class Reader:
         incompatible = e.codes("incompatible_with", self.discount_codes_known, "discount")
         rules = e.child("rules", {})
         discount = Discount(
-            code=e.text("code"), type=dtype, value=value, kind=kind,
+            code=e.text("code"),
+            type=dtype,
+            value=value,
+            kind=kind,
             rate_codes=frozenset(e.codes("rate_codes", self.rate_codes.__contains__, "rate code")),
             room_types=frozenset(e.codes("room_types", self._known_room, "room type")),
-            stay=e.date_range("stay", None), sales=e.date_range("sales", None),
+            stay=e.date_range("stay", None),
+            sales=e.date_range("sales", None),
             applies_by=e.text("applies_by", "stay_date", ("stay_date", "check_in")),
-            order=e.integer("order", 0, minimum=-10**9) or 0, apply_alone=e.flag("apply_alone", False),
-            manual=e.flag("manual", False), inactive=e.flag("inactive", False),
-            incompatible_with=frozenset(incompatible), nationalities=e.nationalities(),
+            order=e.integer("order", 0, minimum=-(10**9)) or 0,
+            apply_alone=e.flag("apply_alone", False),
+            manual=e.flag("manual", False),
+            inactive=e.flag("inactive", False),
+            incompatible_with=frozenset(incompatible),
+            nationalities=e.nationalities(),
             rules=DiscountRules(
                 min_stay=rules.integer("min_stay", None, minimum=1),
                 max_stay=rules.integer("max_stay", None, minimum=1),
                 min_days_before=rules.integer("min_days_before", None),
                 max_days_before=rules.integer("max_days_before", None),
-                check_in_days=rules.weekdays("check_in_days"), min_adults=rules.integer("min_adults", None),
-                max_adults=rules.integer("max_adults", None), min_persons=rules.integer("min_persons", None),
-                max_persons=rules.integer("max_persons", None), check_out_days=rules.weekdays("check_out_days"),
-                stay_days=rules.weekdays("stay_days"), min_age=rules.number("min_age", None, minimum=Decimal(0)),
+                check_in_days=rules.weekdays("check_in_days"),
+                min_adults=rules.integer("min_adults", None),
+                max_adults=rules.integer("max_adults", None),
+                min_persons=rules.integer("min_persons", None),
+                max_persons=rules.integer("max_persons", None),
+                check_out_days=rules.weekdays("check_out_days"),
+                stay_days=rules.weekdays("stay_days"),
+                min_age=rules.number("min_age", None, minimum=Decimal(0)),
                 max_age=rules.number("max_age", None, minimum=Decimal(0)),
             ),
         )
@@ -670,13 +749,20 @@ class Reader:
                 if found:
                     excluded.append(found)
         return Promotion(
-            code=e.text("code"), type=ptype, value=value, stay=e.date_range("stay", None),
-            sales=e.date_range("sales", None), min_stay=e.integer("min_stay", None, minimum=1),
-            min_total=e.number("min_total", None, minimum=Decimal(0)), max_uses=e.integer("max_uses", None),
+            code=e.text("code"),
+            type=ptype,
+            value=value,
+            stay=e.date_range("stay", None),
+            sales=e.date_range("sales", None),
+            min_stay=e.integer("min_stay", None, minimum=1),
+            min_total=e.number("min_total", None, minimum=Decimal(0)),
+            max_uses=e.integer("max_uses", None),
             room_types=frozenset(e.codes("room_types", self._known_room, "room type")),
             rate_codes=frozenset(e.codes("rate_codes", self.rate_codes.__contains__, "rate code")),
-            excluded=tuple(excluded), markets=frozenset(e.codes("markets")),
-            rate_types=frozenset(e.codes("rate_types")), currency=e.text("currency", ""),
+            excluded=tuple(excluded),
+            markets=frozenset(e.codes("markets")),
+            rate_types=frozenset(e.codes("rate_types")),
+            currency=e.text("currency", ""),
             application_area=e.text("application_area", "both", ("accommodation", "extras", "both")),
         )
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-OCCUPANCY_KEYS = ("sgl", "dbl", "trp", "quad")       # 1..4 adults
+OCCUPANCY_KEYS = ("sgl", "dbl", "trp", "quad")  # 1..4 adults
 CHILD_ROWS = ("first", "second", "sgl_first", "sgl_second")
 ADULT = "adult"
 
@@ -50,7 +50,7 @@ class ChildBand:
 @dataclass(frozen=True)
 class RateCode:
     code: str
-    use_prices: str = "contract"            # contract | daily | contract_daily
+    use_prices: str = "contract"  # contract | daily | contract_daily
     base_rate_code: str = ""
     adjust_percent: Decimal = Decimal(0)
     order_children_by_age: bool = True
@@ -77,10 +77,10 @@ class RateCode:
 class Prices:
     """One of the three price forms, reduced to a room price per number of adults."""
 
-    form: str                               # occupancy | per_person | unit
-    by_adults: dict[int, Decimal]           # 1..4 adults -> room price (forms a and b)
-    extra_bed: Decimal | None = None        # each adult beyond 4
-    pp_dbl: Decimal | None = None           # base of a child's "N%"
+    form: str  # occupancy | per_person | unit
+    by_adults: dict[int, Decimal]  # 1..4 adults -> room price (forms a and b)
+    extra_bed: Decimal | None = None  # each adult beyond 4
+    pp_dbl: Decimal | None = None  # base of a child's "N%"
     unit: Decimal | None = None
 
     def room_price(self, adults: int) -> Decimal | None:
@@ -97,13 +97,13 @@ class Prices:
 @dataclass(frozen=True)
 class ChildPrice:
     value: Decimal
-    percent: bool = False                   # value is a share of pp_dbl
+    percent: bool = False  # value is a share of pp_dbl
 
 
 @dataclass(frozen=True)
 class SpecialCase:
     adults: int
-    children: tuple[tuple[str, int], ...]   # (band, count) with count > 0, sorted
+    children: tuple[tuple[str, int], ...]  # (band, count) with count > 0, sorted
     night_total: Decimal
 
 
@@ -113,12 +113,12 @@ class StayRules:
     max_stay: int | None = None
     min_persons: int | None = None
     max_persons: int | None = None
-    check_in_days: frozenset[int] = frozenset()     # weekday numbers, Monday 0
+    check_in_days: frozenset[int] = frozenset()  # weekday numbers, Monday 0
     check_out_days: frozenset[int] = frozenset()
     stay_days: frozenset[int] = frozenset()
     release_days: int | None = None
-    min_arrival: int | None = None           # the guest's earlier stays at the hotel, at least ...
-    max_arrival: int | None = None           # ... and at most
+    min_arrival: int | None = None  # the guest's earlier stays at the hotel, at least ...
+    max_arrival: int | None = None  # ... and at most
     cancellation_days: int | None = None
     prepayment_days: int | None = None
     prepayment_percent: Decimal | None = None
@@ -128,7 +128,7 @@ class StayRules:
 class PriceSource:
     """What prices a night: a contract or a daily-rates row."""
 
-    label: str                              # contract code, or daily_rates[n]
+    label: str  # contract code, or daily_rates[n]
     rate_code: str
     board: str
     prices: Prices
@@ -161,14 +161,14 @@ class Contract(PriceSource):
     room_types: tuple[str, ...] = ()
     stay: DateRange = (date.min, date.max)
     sales: DateRange | None = None
-    price_basis: str = "stay_date"          # stay_date | check_in
+    price_basis: str = "stay_date"  # stay_date | check_in
     markets: frozenset[str] = frozenset()
     agencies: frozenset[str] = frozenset()
     nationalities: frozenset[str] = frozenset()
     allowed_discounts: frozenset[str] = frozenset()
     rules: StayRules = field(default_factory=StayRules)
     inactive: bool = False
-    sales_periods: tuple[SalesPeriod, ...] = ()   # when given, they replace ``sales``
+    sales_periods: tuple[SalesPeriod, ...] = ()  # when given, they replace ``sales``
 
     def sales_period(self, booked: date) -> SalesPeriod | None:
         """The first sales period the booking date falls in."""
@@ -219,21 +219,21 @@ class DiscountRules:
     max_persons: int | None = None
     check_out_days: frozenset[int] = frozenset()
     stay_days: frozenset[int] = frozenset()  # only nights on these weekdays are eligible
-    min_age: Decimal | None = None           # some guest of known age is at least ...
-    max_age: Decimal | None = None           # ... and at most this old at check-in
+    min_age: Decimal | None = None  # some guest of known age is at least ...
+    max_age: Decimal | None = None  # ... and at most this old at check-in
 
 
 @dataclass(frozen=True)
 class Discount:
     code: str
-    type: str                               # percent | amount | free_nights
+    type: str  # percent | amount | free_nights
     value: Decimal
-    kind: str = "discount"                  # discount | addon
+    kind: str = "discount"  # discount | addon
     rate_codes: frozenset[str] = frozenset()
     room_types: frozenset[str] = frozenset()
     stay: DateRange | None = None
     sales: DateRange | None = None
-    applies_by: str = "stay_date"           # stay_date | check_in
+    applies_by: str = "stay_date"  # stay_date | check_in
     order: int = 0
     apply_alone: bool = False
     manual: bool = False
@@ -246,7 +246,7 @@ class Discount:
 @dataclass(frozen=True)
 class Promotion:
     code: str
-    type: str                               # percent | per_reservation | per_night | per_person_night
+    type: str  # percent | per_reservation | per_night | per_person_night
     value: Decimal
     stay: DateRange | None = None
     sales: DateRange | None = None
@@ -258,8 +258,8 @@ class Promotion:
     excluded: tuple[DateRange, ...] = ()
     markets: frozenset[str] = frozenset()
     rate_types: frozenset[str] = frozenset()
-    currency: str = ""                      # for amount types: must be the contract's currency
-    application_area: str = "both"          # accommodation | extras | both
+    currency: str = ""  # for amount types: must be the contract's currency
+    application_area: str = "both"  # accommodation | extras | both
 
 
 @dataclass(eq=False)
@@ -268,11 +268,11 @@ class ContractSet:
     hotel: Hotel
     room_types: dict[str, RoomType]
     boards: frozenset[str]
-    agencies: dict[str, tuple[str, ...]]     # agency -> its rate codes, first is the default
+    agencies: dict[str, tuple[str, ...]]  # agency -> its rate codes, first is the default
     rate_codes: dict[str, RateCode]
     contracts: list[Contract]
     daily_rates: list[DailyRate]
-    discounts: list[Discount]                # sorted by (order, code): the order they apply in
+    discounts: list[Discount]  # sorted by (order, code): the order they apply in
     promotions: dict[str, Promotion]
     # (rate code, room type, board) -> price sources in file order
     by_key: dict[tuple[str, str, str], list[Contract]] = field(default_factory=dict)

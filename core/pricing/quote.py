@@ -53,9 +53,9 @@ class QuoteRequest:
     agency: str = ""
     discounts: list[str] = field(default_factory=list)
     promo: str = ""
-    nationality: str = ""                   # ISO 3166-1 alpha-2; empty = unknown
-    previous_stays: int = 0                 # the guest's earlier stays at the hotel
-    adult_ages: list[int | Decimal] = field(default_factory=list)   # ages of the adults whose age is known
+    nationality: str = ""  # ISO 3166-1 alpha-2; empty = unknown
+    previous_stays: int = 0  # the guest's earlier stays at the hotel
+    adult_ages: list[int | Decimal] = field(default_factory=list)  # ages of the adults whose age is known
 
     @property
     def check_out(self) -> date:
@@ -70,8 +70,12 @@ class Night:
     price: Decimal = ZERO
 
     def as_dict(self) -> dict[str, str]:
-        return {"date": self.date.isoformat(), "contract_price": money(self.contract_price),
-                "discount": money(self.discount), "price": money(self.price)}
+        return {
+            "date": self.date.isoformat(),
+            "contract_price": money(self.contract_price),
+            "discount": money(self.discount),
+            "price": money(self.price),
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,11 @@ class Totals:
         return value
 
     def as_dict(self) -> dict[str, str]:
-        return {"contract_price": money(self.contract_price), "discount": money(self.discount),
-                "price": money(self.price)}
+        return {
+            "contract_price": money(self.contract_price),
+            "discount": money(self.discount),
+            "price": money(self.price),
+        }
 
 
 @dataclass
@@ -101,14 +108,16 @@ class Quote:
     terms: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
     rate_code: str = ""
-    contract: str = ""                      # the check-in night's contract code
-    rate_type: str | None = None            # the sales period's, else the check-in contract's
+    contract: str = ""  # the check-in night's contract code
+    rate_type: str | None = None  # the sales period's, else the check-in contract's
 
     @property
     def totals(self) -> Totals:
-        return Totals(contract_price=sum((n.contract_price for n in self.nights), ZERO),
-                      discount=sum((n.discount for n in self.nights), ZERO),
-                      price=sum((n.price for n in self.nights), ZERO))
+        return Totals(
+            contract_price=sum((n.contract_price for n in self.nights), ZERO),
+            discount=sum((n.discount for n in self.nights), ZERO),
+            price=sum((n.price for n in self.nights), ZERO),
+        )
 
     @property
     def total(self) -> Decimal:
@@ -118,9 +127,13 @@ class Quote:
         if not self.ok:
             return {"ok": False, "errors": list(self.errors)}
         return {
-            "ok": True, "currency": self.currency, "nights": [n.as_dict() for n in self.nights],
+            "ok": True,
+            "currency": self.currency,
+            "nights": [n.as_dict() for n in self.nights],
             "totals": self.totals.as_dict(),
-            "applied": list(self.applied), "refused": list(self.refused), "terms": dict(self.terms),
+            "applied": list(self.applied),
+            "refused": list(self.refused),
+            "terms": dict(self.terms),
             "rate_type": self.rate_type,
         }
 
@@ -161,15 +174,25 @@ def quote(contract_set: ContractSet, request: QuoteRequest, *, promo_uses: int =
         return Quote(ok=False, errors=errors, rate_code=rate.code)
     currencies = {src.currency for src in sources}
     if len(currencies) > 1:
-        return _refused("currency", f"the stay's nights are priced in {', '.join(sorted(currencies))}: "
-                                    "one stay must be priced in one currency")
+        return _refused(
+            "currency",
+            f"the stay's nights are priced in {', '.join(sorted(currencies))}: one stay must be priced in one currency",
+        )
     nights = [Night(d, p) for d, p in zip(dates, prices)]
     left = list(prices)
     period = contract.sales_period(booked) if contract is not None else None
-    rate_type = (period.rate_type if period is not None and period.rate_type else None) \
-        or (contract.rate_type if contract is not None and contract.rate_type else None)
-    result = Quote(ok=True, currency=sources[0].currency, nights=nights, rate_code=rate.code,
-                   contract=contract.label if contract else "", terms=_terms(contract), rate_type=rate_type)
+    rate_type = (period.rate_type if period is not None and period.rate_type else None) or (
+        contract.rate_type if contract is not None and contract.rate_type else None
+    )
+    result = Quote(
+        ok=True,
+        currency=sources[0].currency,
+        nights=nights,
+        rate_code=rate.code,
+        contract=contract.label if contract else "",
+        terms=_terms(contract),
+        rate_type=rate_type,
+    )
     if period is not None and period.eb_percent is not None:
         _take_sales_period_cut(period.eb_percent, left)
         result.applied.append(f"sales_period:{period.span[0].isoformat()}")
@@ -249,20 +272,26 @@ def _sources(cs: ContractSet, rate: RateCode, request: QuoteRequest, dates: list
             found.append(src)
     if missing:
         shown = ", ".join(d.isoformat() for d in missing[:3]) + (" …" if len(missing) > 3 else "")
-        raise _Refusal("no_contract", f"no {rate.use_prices.replace('_', ' ')} price for {rate.code} "
-                                      f"{request.room_type}/{request.board} on {shown}")
+        raise _Refusal(
+            "no_contract",
+            f"no {rate.use_prices.replace('_', ' ')} price for {rate.code} "
+            f"{request.room_type}/{request.board} on {shown}",
+        )
     return found
 
 
 def _left_out_message(contract: Contract, key: str, request: QuoteRequest, night: date) -> str:
     allowed = {"markets": contract.markets, "agencies": contract.agencies, "nationalities": contract.nationalities}
     given = {"markets": request.market, "agencies": request.agency, "nationalities": request.nationality.upper()}
-    return (f"{contract.label}, the contract for {night}, is for {key} {', '.join(sorted(allowed[key]))}, "
-            f"not {given[key] or '(unknown)'}; no other contract admits the stay")
+    return (
+        f"{contract.label}, the contract for {night}, is for {key} {', '.join(sorted(allowed[key]))}, "
+        f"not {given[key] or '(unknown)'}; no other contract admits the stay"
+    )
 
 
-def _night_price(cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int,
-                 children: tuple[str, ...]) -> Decimal:
+def _night_price(
+    cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int, children: tuple[str, ...]
+) -> Decimal:
     """One night's contract price for the room; the same pax on the same source is worked out once."""
     key = (board, adults, children, rate.code)
     price = src.night_cache.get(key)
@@ -274,8 +303,9 @@ def _night_price(cs: ContractSet, rate: RateCode, src: PriceSource, board: str, 
     return price
 
 
-def _work_out_night(cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int,
-                    children: tuple[str, ...]) -> Decimal | _Refusal:
+def _work_out_night(
+    cs: ContractSet, rate: RateCode, src: PriceSource, board: str, adults: int, children: tuple[str, ...]
+) -> Decimal | _Refusal:
     try:
         amount = _special_case(src, adults, children)
         if amount is None:
@@ -323,8 +353,11 @@ def _children_price(src: PriceSource, adults: int, children: tuple[str, ...]) ->
             raise _Refusal("no_price", f"{src.label}: no child price children.{row}.{band}")
         if price.percent:
             if src.prices.pp_dbl is None:
-                raise _Refusal("no_price", f"{src.label}: children.{row}.{band} is a share of the double "
-                                           "price, and the contract has no dbl price")
+                raise _Refusal(
+                    "no_price",
+                    f"{src.label}: children.{row}.{band} is a share of the double "
+                    "price, and the contract has no dbl price",
+                )
             total += src.prices.pp_dbl * price.value / HUNDRED
         else:
             total += price.value
@@ -332,8 +365,15 @@ def _children_price(src: PriceSource, adults: int, children: tuple[str, ...]) ->
 
 
 # -- step 4: the check-in contract's rules ----------------------------------------------
-def _stay_errors(cs: ContractSet, contract: Contract | None, request: QuoteRequest, adults: int,
-                 children: tuple[str, ...], dates: list[date], booked: date) -> list[dict[str, str]]:
+def _stay_errors(
+    cs: ContractSet,
+    contract: Contract | None,
+    request: QuoteRequest,
+    adults: int,
+    children: tuple[str, ...],
+    dates: list[date],
+    booked: date,
+) -> list[dict[str, str]]:
     errors: list[dict[str, str]] = []
 
     def broken(rule: str, message: str) -> None:
@@ -344,17 +384,27 @@ def _stay_errors(cs: ContractSet, contract: Contract | None, request: QuoteReque
         label = contract.label
         if not contract.sells_on(booked):
             spans = [p.span for p in contract.sales_periods] or ([contract.sales] if contract.sales else [])
-            broken("sales", f"{label} sells bookings made {' or '.join(_span(s) for s in spans)}; "
-                            f"this one was made {booked}")
+            broken(
+                "sales",
+                f"{label} sells bookings made {' or '.join(_span(s) for s in spans)}; this one was made {booked}",
+            )
         if contract.markets and request.market not in contract.markets:
-            broken("markets", f"{label} is for markets {', '.join(sorted(contract.markets))}, "
-                              f"not {request.market or '(none given)'}")
+            broken(
+                "markets",
+                f"{label} is for markets {', '.join(sorted(contract.markets))}, not {request.market or '(none given)'}",
+            )
         if contract.agencies and request.agency not in contract.agencies:
-            broken("agencies", f"{label} is for agencies {', '.join(sorted(contract.agencies))}, "
-                               f"not {request.agency or '(none given)'}")
+            broken(
+                "agencies",
+                f"{label} is for agencies {', '.join(sorted(contract.agencies))}, "
+                f"not {request.agency or '(none given)'}",
+            )
         if contract.nationalities and request.nationality.upper() not in contract.nationalities:
-            broken("nationalities", f"{label} is for nationalities {', '.join(sorted(contract.nationalities))}, "
-                                    f"not {request.nationality.upper() or '(unknown)'}")
+            broken(
+                "nationalities",
+                f"{label} is for nationalities {', '.join(sorted(contract.nationalities))}, "
+                f"not {request.nationality.upper() or '(unknown)'}",
+            )
         _rule_errors(contract, request, persons, dates, booked, broken)
     room = cs.room_types.get(request.room_type)
     if room is not None:
@@ -365,8 +415,9 @@ def _stay_errors(cs: ContractSet, contract: Contract | None, request: QuoteReque
     return errors
 
 
-def _rule_errors(contract: Contract, request: QuoteRequest, persons: int, dates: list[date], booked: date,
-                 broken: Any) -> None:
+def _rule_errors(
+    contract: Contract, request: QuoteRequest, persons: int, dates: list[date], booked: date, broken: Any
+) -> None:
     rules, label, nights = contract.rules, contract.label, len(dates)
     if rules.min_stay is not None and nights < rules.min_stay:
         broken("min_stay", f"{label} needs at least {rules.min_stay} nights, got {nights}")
@@ -377,29 +428,43 @@ def _rule_errors(contract: Contract, request: QuoteRequest, persons: int, dates:
     if rules.max_persons is not None and persons > rules.max_persons:
         broken("max_persons", f"{label} allows at most {rules.max_persons} persons, got {persons}")
     if rules.check_in_days and request.check_in.weekday() not in rules.check_in_days:
-        broken("check_in_days", f"{label} allows check-in on {_days(rules.check_in_days)}, "
-                                f"not {WEEKDAYS[request.check_in.weekday()]} {request.check_in}")
+        broken(
+            "check_in_days",
+            f"{label} allows check-in on {_days(rules.check_in_days)}, "
+            f"not {WEEKDAYS[request.check_in.weekday()]} {request.check_in}",
+        )
     check_out = request.check_out
     if rules.check_out_days and check_out.weekday() not in rules.check_out_days:
-        broken("check_out_days", f"{label} allows check-out on {_days(rules.check_out_days)}, "
-                                 f"not {WEEKDAYS[check_out.weekday()]} {check_out}")
+        broken(
+            "check_out_days",
+            f"{label} allows check-out on {_days(rules.check_out_days)}, "
+            f"not {WEEKDAYS[check_out.weekday()]} {check_out}",
+        )
     if rules.stay_days:
         off = [d for d in dates if d.weekday() not in rules.stay_days]
         if off:
-            broken("stay_days", f"{label} sells nights on {_days(rules.stay_days)} only; "
-                                f"{WEEKDAYS[off[0].weekday()]} {off[0]} is not one")
+            broken(
+                "stay_days",
+                f"{label} sells nights on {_days(rules.stay_days)} only; "
+                f"{WEEKDAYS[off[0].weekday()]} {off[0]} is not one",
+            )
     if rules.release_days is not None:
         lead = (request.check_in - booked).days
         if lead < rules.release_days:
-            broken("release_days", f"{label} closes {rules.release_days} days before check-in; "
-                                   f"booked {lead} days before")
+            broken(
+                "release_days", f"{label} closes {rules.release_days} days before check-in; booked {lead} days before"
+            )
     stays = request.previous_stays
     if rules.min_arrival is not None and stays < rules.min_arrival:
-        broken("min_arrival", f"{label} is for guests with at least {rules.min_arrival} earlier stay(s); "
-                              f"this guest has {stays}")
+        broken(
+            "min_arrival",
+            f"{label} is for guests with at least {rules.min_arrival} earlier stay(s); this guest has {stays}",
+        )
     if rules.max_arrival is not None and stays > rules.max_arrival:
-        broken("max_arrival", f"{label} is for guests with at most {rules.max_arrival} earlier stay(s); "
-                              f"this guest has {stays}")
+        broken(
+            "max_arrival",
+            f"{label} is for guests with at most {rules.max_arrival} earlier stay(s); this guest has {stays}",
+        )
 
 
 def _days(days: frozenset[int]) -> str:
@@ -451,7 +516,7 @@ def _apply_discounts(stay: _Stay, left: list[Decimal], result: Quote) -> None:
     applied: list[Discount] = []
     for discount in stay.cs.discounts:
         if discount.rate_codes and stay.rate.code not in discount.rate_codes:
-            continue   # not a candidate for this rate code: neither applied nor refused
+            continue  # not a candidate for this rate code: neither applied nor refused
         reason, eligible = _discount_refusal(stay, discount, named)
         reason = reason or _discount_conflict(discount, applied)
         if reason is not None:
@@ -462,8 +527,9 @@ def _apply_discounts(stay: _Stay, left: list[Decimal], result: Quote) -> None:
         result.applied.append(discount.code)
     if stay.request.discounts:
         known = {d.code for d in stay.cs.discounts}
-        result.refused.extend({"code": code, "reason": "unknown"} for code in stay.request.discounts
-                              if code not in known)
+        result.refused.extend(
+            {"code": code, "reason": "unknown"} for code in stay.request.discounts if code not in known
+        )
 
 
 def _discount_refusal(stay: _Stay, d: Discount, named: set[str]) -> tuple[str | None, list[int]]:
@@ -483,8 +549,7 @@ def _discount_refusal(stay: _Stay, d: Discount, named: set[str]) -> tuple[str | 
     in_stay = _nights_in_stay(stay, d)
     if not in_stay:
         return "stay", []
-    if stay.contract is not None and stay.contract.allowed_discounts \
-            and d.code not in stay.contract.allowed_discounts:
+    if stay.contract is not None and stay.contract.allowed_discounts and d.code not in stay.contract.allowed_discounts:
         return "allowed_discounts", []
     if d.nationalities and request.nationality.upper() not in d.nationalities:
         return "nationalities", []
@@ -514,8 +579,7 @@ def _discount_rule(stay: _Stay, d: Discount) -> str | None:
         ("min_persons", rules.min_persons is not None and stay.persons < rules.min_persons),
         ("max_persons", rules.max_persons is not None and stay.persons > rules.max_persons),
         ("check_in_days", bool(rules.check_in_days) and stay.request.check_in.weekday() not in rules.check_in_days),
-        ("check_out_days", bool(rules.check_out_days)
-         and stay.request.check_out.weekday() not in rules.check_out_days),
+        ("check_out_days", bool(rules.check_out_days) and stay.request.check_out.weekday() not in rules.check_out_days),
     )
     return next((key for key, broken in checks if broken), None)
 
@@ -592,8 +656,9 @@ def _promo_night(promo: Promotion, night: date) -> bool:
 AMOUNT_PROMOTIONS = ("per_reservation", "per_night", "per_person_night")
 
 
-def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal], uses: int,
-                   currency: str) -> str | None:
+def _promo_refusal(
+    stay: _Stay, promo: Promotion, eligible: list[int], left: list[Decimal], uses: int, currency: str
+) -> str | None:
     if not in_range(stay.booked, promo.sales):
         return "sales"
     if not eligible:
@@ -611,7 +676,7 @@ def _promo_refusal(stay: _Stay, promo: Promotion, eligible: list[int], left: lis
     if promo.type in AMOUNT_PROMOTIONS and promo.currency and promo.currency != currency:
         return "currency"
     if promo.application_area == "extras":
-        return "application_area"   # a quote prices accommodation only
+        return "application_area"  # a quote prices accommodation only
     if promo.max_uses is not None and uses >= promo.max_uses:
         return "max_uses"
     if promo.min_total is not None and sum(left, ZERO) < promo.min_total:

@@ -32,7 +32,7 @@ class PriceChange:
     id: int
     voucher: str
     check_in: str
-    old: str | None            # the expected (contract) total before, as text with two decimals
+    old: str | None  # the expected (contract) total before, as text with two decimals
     new: str | None
 
     @property
@@ -42,8 +42,14 @@ class PriceChange:
         return f"{Decimal(self.new) - Decimal(self.old):.2f}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "voucher": self.voucher, "check_in": self.check_in, "old": self.old,
-                "new": self.new, "difference": self.difference}
+        return {
+            "id": self.id,
+            "voucher": self.voucher,
+            "check_in": self.check_in,
+            "old": self.old,
+            "new": self.new,
+            "difference": self.difference,
+        }
 
 
 @dataclass
@@ -68,14 +74,22 @@ def recheck_saved(store: "Store", config: "Config", actor: Actor, since: date | 
             old, new = before.get("contract_total"), outcome.details.get("contract_total")
             checks = json.loads(row["checks"] or "{}")
             checks["price"] = outcome.as_dict()
-            c.execute("UPDATE operator_reservations SET checks = ?, price_table = ? WHERE id = ?",
-                      (dumps(checks), dumps(outcome.details), row["id"]))
+            c.execute(
+                "UPDATE operator_reservations SET checks = ?, price_table = ? WHERE id = ?",
+                (dumps(checks), dumps(outcome.details), row["id"]),
+            )
             if old == new:
                 continue
             change = PriceChange(row["id"], row["voucher"], row["check_in"], old, new)
             changed.append(change)
-            record(store, actor, "recheck.price", reservation_id=row["id"],
-                   hotel_reservation_id=row["hotel_reservation_id"], before={"price_table": before},
-                   after={"price_table": outcome.details},
-                   detail=f"expected price {old or 'none'} -> {new or 'none'} {row['currency']}")
+            record(
+                store,
+                actor,
+                "recheck.price",
+                reservation_id=row["id"],
+                hotel_reservation_id=row["hotel_reservation_id"],
+                before={"price_table": before},
+                after={"price_table": outcome.details},
+                detail=f"expected price {old or 'none'} -> {new or 'none'} {row['currency']}",
+            )
     return RecheckReport(len(rows), changed)

@@ -30,7 +30,7 @@ class LoadedContracts:
     set_id: int
     contracts: ContractSet
     rechecked: int = 0
-    saved: int = 0                          # saved bookings not re-checked (opdesk recheck --saved)
+    saved: int = 0  # saved bookings not re-checked (opdesk recheck --saved)
 
 
 def active_set_id(store: "Store") -> int | None:
@@ -56,7 +56,7 @@ def active_contracts(store: "Store", cache: dict[str, Any] | None = None) -> tup
     if cache is not None and key in cache:
         return set_id, cache[key]
     row = store.one("SELECT body, source_path FROM contract_sets WHERE id = ?", (set_id,))
-    assert row is not None      # its id was just read
+    assert row is not None  # its id was just read
     contracts = load_contracts(row["body"], source=row["source_path"] or f"contract set #{set_id}")
     if cache is not None:
         cache[key] = contracts
@@ -75,12 +75,21 @@ def activate_contracts(store: "Store", text: str, *, source: str, actor: Actor |
     with store.transaction() as c:
         before = active_set_id(store)
         c.execute("UPDATE contract_sets SET active = 0 WHERE active = 1")
-        set_id = rowid(c.execute(
-            "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
-            "VALUES (?, ?, ?, ?, ?, 1)", (now_iso(), who.name, source, digest, text),
-        ))
-        record(store, who, "contracts.load", before={"contract_set": before}, after={"contract_set": set_id},
-               detail=f"{source}: {len(contracts.contracts)} contracts")
+        set_id = rowid(
+            c.execute(
+                "INSERT INTO contract_sets(loaded_at, loaded_by, source_path, sha256, body, active) "
+                "VALUES (?, ?, ?, ?, ?, 1)",
+                (now_iso(), who.name, source, digest, text),
+            )
+        )
+        record(
+            store,
+            who,
+            "contracts.load",
+            before={"contract_set": before},
+            after={"contract_set": set_id},
+            detail=f"{source}: {len(contracts.contracts)} contracts",
+        )
     return set_id
 
 
@@ -89,8 +98,11 @@ def promo_uses(store: "Store", code: str, *, operator: str = "", voucher: str = 
 
     The booking being checked (``operator``, ``voucher``) is not counted against itself.
     """
-    return int(store.scalar(
-        "SELECT COUNT(*) FROM operator_reservations WHERE promo_code = ? AND is_latest = 1 "
-        "AND content != 'cancel' AND status != 'rejected' AND NOT (operator = ? AND voucher = ?)",
-        (code, operator, voucher),
-    ) or 0)
+    return int(
+        store.scalar(
+            "SELECT COUNT(*) FROM operator_reservations WHERE promo_code = ? AND is_latest = 1 "
+            "AND content != 'cancel' AND status != 'rejected' AND NOT (operator = ? AND voucher = ?)",
+            (code, operator, voucher),
+        )
+        or 0
+    )

@@ -43,8 +43,12 @@ def children_rows(bands: list[str]) -> dict[str, dict[str, Any]]:
             values[oldest] = old
         return values
 
-    return {"first": row(0, "50%"), "second": row("50%", "70%"), "sgl_first": row("50%", "70%"),
-            "sgl_second": row("70%", "70%")}
+    return {
+        "first": row(0, "50%"),
+        "second": row("50%", "70%"),
+        "sgl_first": row("50%", "70%"),
+        "sgl_second": row("70%", "70%"),
+    }
 
 
 class WizardError(InvalidInput, ValueError):
@@ -75,12 +79,12 @@ class ContractPlan:
     board: str
     seasons: list[Season]
     sales_periods: list[SalesPeriod]
-    room_differences: dict[str, Decimal]            # room type -> per-person difference to pp_dbl
+    room_differences: dict[str, Decimal]  # room type -> per-person difference to pp_dbl
     multipliers: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_MULTIPLIERS))
-    unit_rooms: set[str] = field(default_factory=set)   # sold per room: unit = dbl price of the room
+    unit_rooms: set[str] = field(default_factory=set)  # sold per room: unit = dbl price of the room
     supplements: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     rules: dict[str, Any] = field(default_factory=dict)
-    children: dict[str, dict[str, Any]] | None = None   # child rows as written; None = the usual ones
+    children: dict[str, dict[str, Any]] | None = None  # child rows as written; None = the usual ones
 
     def check(self) -> None:
         if not self.seasons:
@@ -111,12 +115,16 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def plan_entries(plan: ContractPlan,
-                 bands: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_entries(
+    plan: ContractPlan, bands: list[str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(contracts, discounts) as plain TOML-ready tables; ``bands`` are the rate code's child bands."""
     plan.check()
-    children = plan.children if plan.children is not None else \
-        children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)
+    children = (
+        plan.children
+        if plan.children is not None
+        else children_rows([b[0] for b in DEFAULT_BANDS] if bands is None else bands)
+    )
     periods = sorted(plan.sales_periods, key=lambda p: p.start)
     base_type = next((p.rate_type for p in periods if not p.early_booking_percent), "")
     contracts = []
@@ -131,8 +139,11 @@ def plan_entries(plan: ContractPlan,
             else:
                 prices = {"pp_dbl": number(pp), "multipliers": {k: number(v) for k, v in plan.multipliers.items()}}
             entry: dict[str, Any] = {
-                "code": f"{plan.rate_code}-{season.name}-{room}", "rate_code": plan.rate_code,
-                "rate_type": base_type, "room_types": [room], "board": plan.board,
+                "code": f"{plan.rate_code}-{season.name}-{room}",
+                "rate_code": plan.rate_code,
+                "rate_type": base_type,
+                "room_types": [room],
+                "board": plan.board,
                 "stay": [season.start, season.end],
             }
             if periods:
@@ -145,7 +156,7 @@ def plan_entries(plan: ContractPlan,
             if plan.rules:
                 entry["rules"] = plan.rules
             contracts.append(entry)
-    discounts: list[dict[str, Any]] = []   # early booking is the sales periods' cut, not a discount
+    discounts: list[dict[str, Any]] = []  # early booking is the sales periods' cut, not a discount
     return contracts, discounts
 
 
@@ -205,7 +216,7 @@ def _append(doc: tomlkit.TOMLDocument, key: str, entries: list[dict[str, Any]]) 
     for entry in entries:
         table = toml_table(entry)
         if not any(isinstance(v, dict) for v in entry.values()):
-            table.add(tomlkit.nl())   # tables with sub-tables get their blank lines from tomlkit
+            table.add(tomlkit.nl())  # tables with sub-tables get their blank lines from tomlkit
         doc[key].append(table)
 
 

@@ -17,12 +17,26 @@ def _closed_port() -> int:
 
 def test_a_server_that_is_down_is_named_with_what_to_check(tmp_path):
     port = _closed_port()
-    config = Config(tmp_path / "opdesk.toml", {
-        "store": {"path": str(tmp_path / "opdesk.db")},
-        "scan": {"retries": 1, "backoff": 0.01, "backoff_max": 0.02, "request_timeout": 2, "operator_timeout": 5},
-        "operators": [{"name": "tui", "kind": "ota-pull", "url": f"http://127.0.0.1:{port}/alpinebits",
-                       "username": "u", "password": "p", "hotel_code": "H"}]})
+    config = Config(
+        tmp_path / "opdesk.toml",
+        {
+            "store": {"path": str(tmp_path / "opdesk.db")},
+            "scan": {"retries": 1, "backoff": 0.01, "backoff_max": 0.02, "request_timeout": 2, "operator_timeout": 5},
+            "operators": [
+                {
+                    "name": "tui",
+                    "kind": "ota-pull",
+                    "url": f"http://127.0.0.1:{port}/alpinebits",
+                    "username": "u",
+                    "password": "p",
+                    "hotel_code": "H",
+                }
+            ],
+        },
+    )
     [run] = asyncio.run(scan(config))
     assert run.state == "error"
-    assert run.last_error == (f"http://127.0.0.1:{port}/alpinebits: cannot connect: the server refused or is "
-                              "down (is the address right, is it up?)")
+    assert run.last_error == (
+        f"http://127.0.0.1:{port}/alpinebits: cannot connect: the server refused or is "
+        "down (is the address right, is it up?)"
+    )

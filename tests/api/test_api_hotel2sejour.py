@@ -32,8 +32,9 @@ def make_config(tmp_path: Path, server: SimServer, **overrides: dict) -> Config:
     entries = [operator_entry(op, server) for op in server.operators.values()]
     for entry in entries:
         entry.update(overrides.get(entry["name"], {}))
-    return Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST,
-                                            "operators": entries})
+    return Config(
+        tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST, "operators": entries}
+    )
 
 
 def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
@@ -44,8 +45,13 @@ def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
 def reply_for(config: Config, voucher: str, **reservation: str) -> Reply:
     [row] = rows(config, "SELECT * FROM operator_reservations WHERE voucher = ? ORDER BY id DESC LIMIT 1", (voucher,))
     [raw] = rows(config, "SELECT * FROM raw_messages WHERE id = ?", (row["raw_id"],))
-    return Reply(row["operator"], voucher, hotel_number="SB000042", raw=raw_from_row(raw),
-                 reservation={"content": row["content"], **reservation})
+    return Reply(
+        row["operator"],
+        voucher,
+        hotel_number="SB000042",
+        raw=raw_from_row(raw),
+        reservation={"content": row["content"], **reservation},
+    )
 
 
 def test_a_scan_logs_in_reads_every_agency_and_stores_each_reservation_once(tmp_path):
@@ -55,11 +61,12 @@ def test_a_scan_logs_in_reads_every_agency_and_stores_each_reservation_once(tmp_
         [first] = asyncio.run(scan(config))
         [again] = asyncio.run(scan(config))
     assert (first.state, first.new, first.errors) == ("ok", 4, 0), first.last_error
-    assert (again.state, again.total, again.new) == ("ok", 4, 0)   # listed again, the same bytes: stored once
+    assert (again.state, again.total, again.new) == ("ok", 4, 0)  # listed again, the same bytes: stored once
     stored = rows(config, "SELECT voucher, content, room, board, adults FROM operator_reservations ORDER BY voucher")
     expected = sorted(loti.feed.latest.values(), key=lambda b: b.voucher)
     assert [(r["voucher"], r["content"], r["room"], r["board"], r["adults"]) for r in stored] == [
-        (b.voucher, "new", b.room, b.board, b.adults) for b in expected]
+        (b.voucher, "new", b.room, b.board, b.adults) for b in expected
+    ]
     assert len(rows(config, "SELECT id FROM raw_messages")) == 4
 
 
@@ -76,8 +83,10 @@ def test_changes_and_cancellations_are_read_by_date_range_and_become_versions(tm
             loti.feed._record(cancelled)
         [run] = asyncio.run(scan(config))
     assert (run.state, run.changed, run.cancelled) == ("ok", 1, 1), run.last_error
-    contents = {r["voucher"]: r["content"] for r in rows(
-        config, "SELECT voucher, content FROM operator_reservations ORDER BY id")}
+    contents = {
+        r["voucher"]: r["content"]
+        for r in rows(config, "SELECT voucher, content FROM operator_reservations ORDER BY id")
+    }
     assert contents[cancelled.voucher] == "cancel"
 
 
@@ -93,8 +102,8 @@ def test_the_check_in_window_runs_from_the_injected_day(tmp_path):
             async with httpx.AsyncClient() as http:
                 return [raw.filename async for raw in connector.fetch(FetchContext(http=http, config=config))]
 
-        assert len(asyncio.run(fetch(DAY))) == 3            # check-ins 7 to 120 days after DAY
-        assert asyncio.run(fetch(date(2027, 9, 1))) == []   # all of them before the window
+        assert len(asyncio.run(fetch(DAY))) == 3  # check-ins 7 to 120 days after DAY
+        assert asyncio.run(fetch(date(2027, 9, 1))) == []  # all of them before the window
 
 
 def test_confirm_sends_the_pms_number_once_given_else_the_hotel_number_and_reject_a_listed_reason(tmp_path):
@@ -109,9 +118,12 @@ def test_confirm_sends_the_pms_number_once_given_else_the_hotel_number_and_rejec
         connector.reject(replace(reply_for(config, third), reason="No availability on these dates", hotel_number=""))
         [after] = asyncio.run(scan(config))
     assert [(r["voucher"], r["answer"], r["hotel_number"], r["message_id"]) for r in loti.replies] == [
-        (first, "confirm", "PMS-7781", ""), (second, "confirm", "SB000042", ""), (third, "reject", "", "1")]
+        (first, "confirm", "PMS-7781", ""),
+        (second, "confirm", "SB000042", ""),
+        (third, "reject", "", "1"),
+    ]
     assert loti.replies[2]["reason"] == "No availability on these dates"
-    assert after.total == 0   # answered reservations are no longer listed as waiting
+    assert after.total == 0  # answered reservations are no longer listed as waiting
 
 
 def test_a_reservation_for_another_hotel_is_kept_as_failed_not_booked(tmp_path):
@@ -120,7 +132,7 @@ def test_a_reservation_for_another_hotel_is_kept_as_failed_not_booked(tmp_path):
         config = make_config(tmp_path, server)
         asyncio.run(scan(config))
         [raw_row, _] = rows(config, "SELECT * FROM raw_messages")
-        other = make_config(tmp_path, server, loti={"hotel_code": "555"})   # the same message, read for another hotel
+        other = make_config(tmp_path, server, loti={"hotel_code": "555"})  # the same message, read for another hotel
         with pytest.raises(ParseError, match=r"for hotel 100100, not this one \(555\)") as caught:
             connector_for(other.operator("loti"), other).parse(raw_from_row(raw_row))
     assert caught.value.field == "HotelPaximumID"
@@ -152,12 +164,27 @@ def test_the_password_is_masked_in_errors_and_log_lines(tmp_path, caplog):
     httpd = Server(("127.0.0.1", 0), EchoHandler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     secret = "S3cr3t&pass=x"
-    entries = [{"name": "echo", "kind": "hotel2sejour", "url": f"http://127.0.0.1:{httpd.server_address[1]}",
-                "username": "u", "password": secret, "hotel_code": "1"},
-               {"name": "closed", "kind": "hotel2sejour", "url": "http://127.0.0.1:9", "username": "u",
-                "password": secret, "hotel_code": "1"}]
-    config = Config(tmp_path / "o.toml", {"store": {"path": str(tmp_path / "o.db")}, "scan": FAST,
-                                          "operators": entries})
+    entries = [
+        {
+            "name": "echo",
+            "kind": "hotel2sejour",
+            "url": f"http://127.0.0.1:{httpd.server_address[1]}",
+            "username": "u",
+            "password": secret,
+            "hotel_code": "1",
+        },
+        {
+            "name": "closed",
+            "kind": "hotel2sejour",
+            "url": "http://127.0.0.1:9",
+            "username": "u",
+            "password": secret,
+            "hotel_code": "1",
+        },
+    ]
+    config = Config(
+        tmp_path / "o.toml", {"store": {"path": str(tmp_path / "o.db")}, "scan": FAST, "operators": entries}
+    )
     try:
         with caplog.at_level(logging.INFO, logger="httpx"):
             runs = asyncio.run(scan(config))
@@ -184,8 +211,9 @@ def test_mask_and_token_reading():
 def test_the_simulator_takes_the_same_fault_switches(tmp_path):
     garbled = sim_operator("garbled", kind="hotel2sejour", initial=2, faults=Faults(malformed=True))
     down = sim_operator("down", kind="hotel2sejour", initial=2, faults=Faults(status=500))
-    busy = sim_operator("busy", kind="hotel2sejour", initial=2, faults=Faults(fail_first=1, fail_status=429,
-                                                                             retry_after=0.1))
+    busy = sim_operator(
+        "busy", kind="hotel2sejour", initial=2, faults=Faults(fail_first=1, fail_status=429, retry_after=0.1)
+    )
     with SimServer([garbled, down, busy]) as server:
         runs = {r.operator: r for r in asyncio.run(scan(make_config(tmp_path, server)))}
     assert runs["garbled"].state == "error" and "not well-formed" in runs["garbled"].last_error
@@ -199,8 +227,10 @@ HOSTILE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Child>0</Child><Price>PRICE</Price></PmsReservation>"""
 
 
-@pytest.mark.parametrize(("adults", "price", "field"), [
-    ("9" * 5000, "10", "Adult"), ("2", "1" * 5000, "Price"), ("2", "-5", "Price"), ("-1", "10", "Adult")])
+@pytest.mark.parametrize(
+    ("adults", "price", "field"),
+    [("9" * 5000, "10", "Adult"), ("2", "1" * 5000, "Price"), ("2", "-5", "Price"), ("-1", "10", "Adult")],
+)
 def test_impossible_values_are_refused_naming_the_field(adults, price, field):
     from connectors.hotel2sejour.records import parse_reservation
 

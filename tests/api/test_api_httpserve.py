@@ -16,7 +16,7 @@ def connections_taken(server_class: type[ThreadingHTTPServer], count: int) -> in
     try:
         for _ in range(count):
             sock = socket.socket()
-            sock.settimeout(0.5)   # a dropped SYN is retried only after a second
+            sock.settimeout(0.5)  # a dropped SYN is retried only after a second
             sockets.append(sock)
             try:
                 sock.connect(server.server_address)

@@ -22,16 +22,43 @@ from core.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
-FAST = {"retries": 1, "backoff": 0.01, "backoff_max": 0.05, "request_timeout": 5, "operator_timeout": 20,
-        "processes": 1}   # in this process: the passwords are set in its environment
-ASKED_FOR = ("url", "username", "hotel_code")   # what the hotel gets from the operator, with the password
-PROFILES = {"alltours": "ota-pull", "sejour": "hotel2sejour", "loti": "hotel2sejour", "novanta": "hotel2sejour",
-            "jil": "hotel2sejour", "suntalya": "hotel2sejour", "intourist": "hotel2sejour", "odeon": "hotel2sejour",
-            "sedna": "hotel2sejour", "tatilbudur": "hotel2sejour", "joinup": "hotel2sejour",
-            "turprego": "hotel2sejour"}
-TITLES = {"sejour": "Hotel 2 Sejour", "loti": "LOTİ", "novanta": "Novanta", "jil": "JIL", "suntalya": "Suntalya",
-          "intourist": "Intourist", "odeon": "Odeon Tours", "sedna": "Sedna", "tatilbudur": "Tatilbudur",
-          "joinup": "JoinUP!", "turprego": "Tur Prego", "alltours": "alltours"}
+FAST = {
+    "retries": 1,
+    "backoff": 0.01,
+    "backoff_max": 0.05,
+    "request_timeout": 5,
+    "operator_timeout": 20,
+    "processes": 1,
+}  # in this process: the passwords are set in its environment
+ASKED_FOR = ("url", "username", "hotel_code")  # what the hotel gets from the operator, with the password
+PROFILES = {
+    "alltours": "ota-pull",
+    "sejour": "hotel2sejour",
+    "loti": "hotel2sejour",
+    "novanta": "hotel2sejour",
+    "jil": "hotel2sejour",
+    "suntalya": "hotel2sejour",
+    "intourist": "hotel2sejour",
+    "odeon": "hotel2sejour",
+    "sedna": "hotel2sejour",
+    "tatilbudur": "hotel2sejour",
+    "joinup": "hotel2sejour",
+    "turprego": "hotel2sejour",
+}
+TITLES = {
+    "sejour": "Hotel 2 Sejour",
+    "loti": "LOTİ",
+    "novanta": "Novanta",
+    "jil": "JIL",
+    "suntalya": "Suntalya",
+    "intourist": "Intourist",
+    "odeon": "Odeon Tours",
+    "sedna": "Sedna",
+    "tatilbudur": "Tatilbudur",
+    "joinup": "JoinUP!",
+    "turprego": "Tur Prego",
+    "alltours": "alltours",
+}
 
 
 def example_entries() -> dict[str, dict]:
@@ -56,32 +83,43 @@ def test_every_profile_scans_and_confirms_against_its_simulator(tmp_path, monkey
     profiles = example_entries()
     ops = [sim_operator(name, kind=kind, initial=2) for name, kind in PROFILES.items()]
     for op in ops:
-        op.title = TITLES[op.name]     # the agency name Hotel2Sejour lists the operator under
+        op.title = TITLES[op.name]  # the agency name Hotel2Sejour lists the operator under
     with SimServer(ops) as server:
         entries = []
         for op in ops:
             simulated = operator_entry(op, server)
-            monkeypatch.setenv(profiles[op.name]["password_env"], simulated["password"])   # as the profile reads it
+            monkeypatch.setenv(profiles[op.name]["password_env"], simulated["password"])  # as the profile reads it
             entries.append({**profiles[op.name], **{k: simulated[k] for k in ASKED_FOR}, "enabled": True})
-        config = Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST,
-                                                   "operators": entries})
+        config = Config(
+            tmp_path / "opdesk.toml",
+            {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST, "operators": entries},
+        )
         runs = {r.operator: r for r in asyncio.run(scan(config))}
         for op in ops:
             assert (runs[op.name].state, runs[op.name].new, runs[op.name].errors) == ("ok", 2, 0), (
-                op.name, runs[op.name].last_error)
+                op.name,
+                runs[op.name].last_error,
+            )
         with Store(config.store_path) as store:
             for op in ops:
-                row = store.one("SELECT * FROM operator_reservations WHERE operator = ? ORDER BY id LIMIT 1",
-                                (op.name,))
+                row = store.one(
+                    "SELECT * FROM operator_reservations WHERE operator = ? ORDER BY id LIMIT 1", (op.name,)
+                )
                 raw = store.one("SELECT * FROM raw_messages WHERE id = ?", (row["raw_id"],))
-                connector_for(config.operator(op.name), config).confirm(Reply(
-                    op.name, row["voucher"], hotel_number="SB000001", raw=raw_from_row(raw),
-                    reservation={"content": row["content"]}))
+                connector_for(config.operator(op.name), config).confirm(
+                    Reply(
+                        op.name,
+                        row["voucher"],
+                        hotel_number="SB000001",
+                        raw=raw_from_row(raw),
+                        reservation={"content": row["content"]},
+                    )
+                )
     for op in ops:
         if op.kind == "hotel2sejour":
             assert [(r["answer"], r["hotel_number"]) for r in op.replies] == [("confirm", "SB000001")], op.name
         else:
-            assert op.feed.unacked() == 0   # AlpineBits: read, acknowledged, confirmed
+            assert op.feed.unacked() == 0  # AlpineBits: read, acknowledged, confirmed
 
 
 @pytest.mark.parametrize("path", ["config.example.toml", "docs/config-operators.toml"])

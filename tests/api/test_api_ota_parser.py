@@ -36,10 +36,13 @@ def assert_valid(schema: etree.XMLSchema, body: bytes) -> None:
 
 
 # -- the sample files ---------------------------------------------------------------
-@pytest.mark.parametrize("name, stay", [
-    ("OTA_ResRetrieveRS-reservation", (date(2022, 1, 1), date(2022, 1, 12))),
-    ("Push-OTA_HotelResNotifRQ", (date(2023, 1, 1), date(2023, 1, 12))),
-])
+@pytest.mark.parametrize(
+    "name, stay",
+    [
+        ("OTA_ResRetrieveRS-reservation", (date(2022, 1, 1), date(2022, 1, 12))),
+        ("Push-OTA_HotelResNotifRQ", (date(2023, 1, 1), date(2023, 1, 12))),
+    ],
+)
 def test_reservation_sample_reads_every_field(name, stay):
     [booking] = parse_ota(sample(name))
     assert booking.voucher == "6b34fe24ac2ff810"
@@ -51,8 +54,16 @@ def test_reservation_sample_reads_every_field(name, stay):
     assert booking.total == Decimal("299") and booking.currency == "EUR"
     assert booking.sale_date == date(2022, 3, 21)
     assert booking.agency == "123"
-    assert booking.guests == [Guest(first_name="Otto", last_name="Mustermann", birth_date=date(1980, 1, 1),
-                                    gender="Male", nationality="DE", email="otto.mustermann@example.com")]
+    assert booking.guests == [
+        Guest(
+            first_name="Otto",
+            last_name="Mustermann",
+            birth_date=date(1980, 1, 1),
+            gender="Male",
+            nationality="DE",
+            email="otto.mustermann@example.com",
+        )
+    ]
     assert booking.nationality == "DE"
     assert "included services: Parkplatz, Schwimmbad, Skipass" in booking.notes
     assert "\nSind Hunde erlaubt?\n\nMfg.\nOtto Mustermann." in booking.notes
@@ -96,9 +107,17 @@ def test_status_update_push_has_a_reservation_and_a_cancellation():
     assert second.cancel_date == date(2023, 6, 12)
 
 
-@pytest.mark.parametrize("name", ["OTA_ResRetrieveRS-quote-request", "OTA_ResRetrieveRS-newsletter",
-                                  "OTA_ResRetrieveRS-empty", "Push-OTA_HotelResNotifRS",
-                                  "Acknowledgments-OTA_NotifReportRQ", "OTA_ReadRQ-selection-criteria"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OTA_ResRetrieveRS-quote-request",
+        "OTA_ResRetrieveRS-newsletter",
+        "OTA_ResRetrieveRS-empty",
+        "Push-OTA_HotelResNotifRS",
+        "Acknowledgments-OTA_NotifReportRQ",
+        "OTA_ReadRQ-selection-criteria",
+    ],
+)
 def test_messages_without_a_booking(name):
     with pytest.raises(NotABooking):
         parse_ota(sample(name))
@@ -151,8 +170,10 @@ def test_oversized_file_is_refused_before_parsing():
 def test_external_entity_is_refused(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET")
-    body = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
-            f'<OTA_HotelResNotifRQ xmlns="http://www.opentravel.org/OTA/2003/05"><r>&x;</r></OTA_HotelResNotifRQ>')
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
+        f'<OTA_HotelResNotifRQ xmlns="http://www.opentravel.org/OTA/2003/05"><r>&x;</r></OTA_HotelResNotifRQ>'
+    )
     with pytest.raises(ParseError, match="unsafe XML") as caught:
         parse_ota(body.encode())
     assert "TOPSECRET" not in str(caught.value)
@@ -175,13 +196,16 @@ def test_xml_that_is_not_alpinebits_needs_a_person():
     assert "<voucher>1" in caught.value.text
 
 
-@pytest.mark.parametrize("old, new, field", [
-    ('Start="2022-01-01"', 'Start="2022-13-01"', "TimeSpan Start"),
-    ('AmountAfterTax="299"', 'AmountAfterTax="lots"', "Total AmountAfterTax"),
-    ('<GuestCount Count="2"/>', '<GuestCount Count="two"/>', "GuestCount Count"),
-    ('ResStatus="Reserved"', 'ResStatus="Pending"', "ResStatus"),
-    ('End="2022-01-12"', 'End="2021-12-30"', "TimeSpan End"),
-])
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ('Start="2022-01-01"', 'Start="2022-13-01"', "TimeSpan Start"),
+        ('AmountAfterTax="299"', 'AmountAfterTax="lots"', "Total AmountAfterTax"),
+        ('<GuestCount Count="2"/>', '<GuestCount Count="two"/>', "GuestCount Count"),
+        ('ResStatus="Reserved"', 'ResStatus="Pending"', "ResStatus"),
+        ('End="2022-01-12"', 'End="2021-12-30"', "TimeSpan End"),
+    ],
+)
 def test_broken_field_names_record_and_field(old, new, field):
     body = sample("OTA_ResRetrieveRS-reservation").replace(old.encode(), new.encode())
     with pytest.raises(ParseError) as caught:
@@ -199,13 +223,31 @@ def test_missing_voucher_names_the_record_number():
 # -- the writer -----------------------------------------------------------------------
 def full_booking(content: Content = Content.NEW, voucher: str = "TUI-1001") -> OperatorBooking:
     return OperatorBooking(
-        voucher=voucher, content=content, agency="TUI", check_in=date(2026, 7, 1), check_out=date(2026, 7, 4),
-        adults=2, child_ages=[8, 4, 4], room="DZX", board="1", rate="TUI26", nationality="GB",
-        guests=[Guest("Jane", "Smith", gender="Female", nationality="GB", birth_date=date(1985, 5, 2)),
-                Guest("John", "Smith"), Guest("Amy", "Smith", age=8)],
-        total=Decimal("931.50"), currency="EUR", sale_date=date(2026, 3, 1), notes="late arrival",
-        night_prices=[NightPrice(date(2026, 7, 1), Decimal("310.50")), NightPrice(date(2026, 7, 2), Decimal("310.50")),
-                      NightPrice(date(2026, 7, 3), Decimal("310.50"))],
+        voucher=voucher,
+        content=content,
+        agency="TUI",
+        check_in=date(2026, 7, 1),
+        check_out=date(2026, 7, 4),
+        adults=2,
+        child_ages=[8, 4, 4],
+        room="DZX",
+        board="1",
+        rate="TUI26",
+        nationality="GB",
+        guests=[
+            Guest("Jane", "Smith", gender="Female", nationality="GB", birth_date=date(1985, 5, 2)),
+            Guest("John", "Smith"),
+            Guest("Amy", "Smith", age=8),
+        ],
+        total=Decimal("931.50"),
+        currency="EUR",
+        sale_date=date(2026, 3, 1),
+        notes="late arrival",
+        night_prices=[
+            NightPrice(date(2026, 7, 1), Decimal("310.50")),
+            NightPrice(date(2026, 7, 2), Decimal("310.50")),
+            NightPrice(date(2026, 7, 3), Decimal("310.50")),
+        ],
         source="tui.co.uk",
     )
 
@@ -218,12 +260,31 @@ def test_writer_output_validates_and_reads_back(schema, push, content):
     assert_valid(schema, body)
     first, second = parse_ota(body)
     assert second.voucher == "TUI-1002"
-    for name in ("voucher", "content", "agency", "check_in", "check_out", "adults", "room", "board", "rate",
-                 "total", "currency", "sale_date", "notes", "night_prices", "nationality", "source"):
+    for name in (
+        "voucher",
+        "content",
+        "agency",
+        "check_in",
+        "check_out",
+        "adults",
+        "room",
+        "board",
+        "rate",
+        "total",
+        "currency",
+        "sale_date",
+        "notes",
+        "night_prices",
+        "nationality",
+        "source",
+    ):
         assert getattr(first, name) == getattr(original, name), name
     assert sorted(first.child_ages) == sorted(original.child_ages)
-    assert [(g.first_name, g.last_name) for g in first.guests] == [("Jane", "Smith"), ("John", "Smith"),
-                                                                  ("Amy", "Smith")]
+    assert [(g.first_name, g.last_name) for g in first.guests] == [
+        ("Jane", "Smith"),
+        ("John", "Smith"),
+        ("Amy", "Smith"),
+    ]
     assert first.guests[2].age == 8
 
 

@@ -42,12 +42,16 @@ def sample(name: str) -> bytes:
 
 
 # -- finding children ---------------------------------------------------------------
-MIXED = (f'<r {OTA} xmlns:x="urn:other"><a/><!-- note --><x:a/><b><a/></b><?pi x?><a/>'
-         f'<c xmlns=""><a/></c></r>').encode()
+MIXED = (
+    f'<r {OTA} xmlns:x="urn:other"><a/><!-- note --><x:a/><b><a/></b><?pi x?><a/><c xmlns=""><a/></c></r>'
+).encode()
 
 
-@pytest.mark.parametrize("body", [MIXED] + [p.read_bytes() for p in sorted(SAMPLES.glob("*.xml"))],
-                         ids=["mixed"] + [p.stem for p in sorted(SAMPLES.glob("*.xml"))])
+@pytest.mark.parametrize(
+    "body",
+    [MIXED] + [p.read_bytes() for p in sorted(SAMPLES.glob("*.xml"))],
+    ids=["mixed"] + [p.stem for p in sorted(SAMPLES.glob("*.xml"))],
+)
 def test_child_lookups_match_find(body):
     # Comments and processing instructions kept, to show they are never taken for children.
     root = etree.fromstring(body, parser=etree.XMLParser(remove_comments=False, remove_pis=False))
@@ -80,11 +84,13 @@ def test_reservation_reads_the_same_without_namespace_or_with_a_prefix():
 
 
 # -- splitting an answer --------------------------------------------------------------
-@pytest.mark.parametrize("name, kind", [("Push-OTA_HotelResNotifRQ", "OTA_HotelResNotifRQ"),
-                                        ("OTA_ResRetrieveRS-reservation", "OTA_ResRetrieveRS")])
+@pytest.mark.parametrize(
+    "name, kind",
+    [("Push-OTA_HotelResNotifRQ", "OTA_HotelResNotifRQ"), ("OTA_ResRetrieveRS-reservation", "OTA_ResRetrieveRS")],
+)
 def test_parts_are_the_utf8_serialisation(name, kind):
     body = sample(name)
-    assert "ß".encode() in body   # the sample has text outside ASCII
+    assert "ß".encode() in body  # the sample has text outside ASCII
     parts = split_reservations(body, "op", "ota-pull", "u")
     head, tail = ENVELOPES[kind]
     for raw, _, element in parts:
@@ -105,7 +111,7 @@ def test_every_reservation_becomes_a_part_whatever_its_stamps():
     body = answer(
         reservation("A", CreateDateTime="2026-01-01T10:00:00+00:00"),
         reservation("B", CreateDateTime="2026-01-03T00:00:00+00:00", LastModifyDateTime="not a stamp"),
-        reservation("C", CreateDateTime="2999-01-02T07:00:00"),            # far ahead of any clock
+        reservation("C", CreateDateTime="2999-01-02T07:00:00"),  # far ahead of any clock
         reservation("E"),
     )
     parts = split_reservations(body, "op", "ota-pull", "u")
@@ -118,7 +124,7 @@ def test_dates_and_amounts_read_again_are_the_same_and_bad_ones_still_fail(monke
     for _ in range(2):
         assert day(" 2022-01-05 ", "f", "r") == date(2022, 1, 5)
         assert money("12.50", "f", "r") == Decimal("12.50") and str(money("12.50", "f", "r")) == "12.50"
-    for n in range(1, 8):   # past the limit: the cache is emptied, values stay right
+    for n in range(1, 8):  # past the limit: the cache is emptied, values stay right
         assert day(f"2022-01-0{n}", "f", "r") == date(2022, 1, n)
         assert money(f"{n}.5", "f", "r") == Decimal(f"{n}.5")
     assert len(parser._days) <= 3 and len(parser._amounts) <= 3
@@ -136,12 +142,15 @@ def old_block_text(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-@pytest.mark.parametrize("text", [
-    "\n      Sind Hunde erlaubt?\n\n      Mfg.\n        Otto\n    ",
-    "first\n\t  second \r\n   \n third\u2028fourth \u00a0",
-    "  \n \t \n",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n      Sind Hunde erlaubt?\n\n      Mfg.\n        Otto\n    ",
+        "first\n\t  second \r\n   \n third\u2028fourth \u00a0",
+        "  \n \t \n",
+        "",
+    ],
+)
 def test_block_text_strips_each_line(text):
     element = etree.fromstring(b"<Text/>")
     element.text = text

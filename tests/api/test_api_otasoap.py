@@ -32,8 +32,9 @@ NS = {"o": OTA_NS, "s": envelope.SOAP_NS, "w": envelope.WSSE_NS}
 
 def make_config(tmp_path: Path, server: SimServer) -> Config:
     entries = [operator_entry(op, server) for op in server.operators.values()]
-    return Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST,
-                                            "operators": entries})
+    return Config(
+        tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}, "scan": FAST, "operators": entries}
+    )
 
 
 def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
@@ -44,8 +45,13 @@ def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
 def reply_for(config: Config, voucher: str, **reservation: str) -> Reply:
     [row] = rows(config, "SELECT * FROM operator_reservations WHERE voucher = ? ORDER BY id DESC LIMIT 1", (voucher,))
     [raw] = rows(config, "SELECT * FROM raw_messages WHERE id = ?", (row["raw_id"],))
-    return Reply(row["operator"], voucher, hotel_number="SB000042", raw=raw_from_row(raw),
-                 reservation={"content": row["content"], **reservation})
+    return Reply(
+        row["operator"],
+        voucher,
+        hotel_number="SB000042",
+        raw=raw_from_row(raw),
+        reservation={"content": row["content"], **reservation},
+    )
 
 
 def family_feed(name: str) -> BookingFeed:
@@ -80,46 +86,72 @@ def test_a_soap_fault_is_an_operator_error_and_a_non_envelope_a_parse_error():
 # -- documented shapes -------------------------------------------------------------------------
 def shape(element: etree._Element) -> list[tuple[str, dict[str, str]]]:
     """Every element's local name and attributes, in document order, without time stamps."""
-    return [(etree.QName(e).localname, {k: v for k, v in e.attrib.items() if k not in ("TimeStamp", "EchoToken")})
-            for e in element.iter() if isinstance(e.tag, str)]
+    return [
+        (etree.QName(e).localname, {k: v for k, v in e.attrib.items() if k not in ("TimeStamp", "EchoToken")})
+        for e in element.iter()
+        if isinstance(e.tag, str)
+    ]
 
 
 def test_synxis_updates_have_the_documented_shape():
     new = messages.synxis_update(messages.SYNXIS_NEW, "10001SY000001", "12345")
     assert shape(new) == [
-        ("OTA_HotelResNotifRQ", {}), ("HotelReservations", {}), ("HotelReservation", {}),
+        ("OTA_HotelResNotifRQ", {}),
+        ("HotelReservations", {}),
+        ("HotelReservation", {}),
         ("UniqueID", {"Type": "14", "ID": "10001SY000001", "ID_Context": "CrsConfirmNumber"}),
-        ("ResGlobalInfo", {}), ("HotelReservationIDs", {}),
-        ("HotelReservationID", {"ResID_Type": "14", "ResID_Value": "12345", "ResID_Source": "Pms",
-                                "ResID_SourceContext": "PmsConfirmNumber"})]
+        ("ResGlobalInfo", {}),
+        ("HotelReservationIDs", {}),
+        (
+            "HotelReservationID",
+            {
+                "ResID_Type": "14",
+                "ResID_Value": "12345",
+                "ResID_Source": "Pms",
+                "ResID_SourceContext": "PmsConfirmNumber",
+            },
+        ),
+    ]
     failed = messages.synxis_update(messages.SYNXIS_CHANGE, "10001SY000002", "", "no such room")
-    assert shape(failed)[:4] == [("OTA_HotelResModifyNotifRQ", {}), ("HotelResModifies", {}),
-                                 ("HotelResModify", {}), ("UniqueID", {"Type": "14", "ID": "10001SY000002",
-                                                                        "ID_Context": "CrsConfirmNumber"})]
+    assert shape(failed)[:4] == [
+        ("OTA_HotelResModifyNotifRQ", {}),
+        ("HotelResModifies", {}),
+        ("HotelResModify", {}),
+        ("UniqueID", {"Type": "14", "ID": "10001SY000002", "ID_Context": "CrsConfirmNumber"}),
+    ]
     assert failed.findtext(".//o:TPA_Extensions/o:Warnings/o:Warning", namespaces=NS) == "no such room"
     cancel = messages.synxis_update(messages.SYNXIS_CANCEL, "10001SY000001", "12345")
-    assert shape(cancel) == [("OTA_CancelRQ", {}),
-                             ("UniqueID", {"Type": "14", "ID": "10001SY000001", "ID_Context": "CrsConfirmNumber"}),
-                             ("UniqueID", {"Type": "14", "ID": "12345", "ID_Context": "PmsConfirmNumber"})]
+    assert shape(cancel) == [
+        ("OTA_CancelRQ", {}),
+        ("UniqueID", {"Type": "14", "ID": "10001SY000001", "ID_Context": "CrsConfirmNumber"}),
+        ("UniqueID", {"Type": "14", "ID": "12345", "ID_Context": "PmsConfirmNumber"}),
+    ]
 
 
 def test_pmsxchange_lists_commit_modify_cancel_and_counts_guests_by_age_qualifying_code():
     feed = family_feed("smx")
     booking = feed.add_new()
     booking.adults, booking.child_ages = 2, [4, 9]
-    booking.guests = [Guest("Ada", "Kaya"), Guest("Ali", "Kaya"), Guest("Can", "Kaya", age=4),
-                      Guest("Ece", "Kaya", age=9)]
+    booking.guests = [
+        Guest("Ada", "Kaya"),
+        Guest("Ali", "Kaya"),
+        Guest("Can", "Kaya", age=4),
+        Guest("Ece", "Kaya", age=9),
+    ]
     changed = replace(booking, content=Content.CHANGE, extra=dict(booking.extra))
     cancelled = replace(booking, content=Content.CANCEL, extra=dict(booking.extra))
     elements = [messages.pmsx_reservation(b, "SUNBEACH") for b in (booking, changed, cancelled)]
     assert [e.get("ResStatus") for e in elements] == ["Commit", "Modify", "Cancel"]
-    counts = sorted((c.get("AgeQualifyingCode"), c.get("Count"), c.get("Age"))
-                    for c in elements[0].iter(f"{{{OTA_NS}}}GuestCount"))
+    counts = sorted(
+        (c.get("AgeQualifyingCode"), c.get("Count"), c.get("Age")) for c in elements[0].iter(f"{{{OTA_NS}}}GuestCount")
+    )
     assert counts == [("10", "2", None), ("8", "1", "4"), ("8", "1", "9")]
     [read] = messages.parse_part(messages.pmsx_document(elements[0]))
     assert (read.content, read.adults, sorted(read.child_ages)) == (Content.NEW, 2, [4, 9])
     assert [messages.parse_part(messages.pmsx_document(e))[0].content for e in elements[1:]] == [
-        Content.CHANGE, Content.CANCEL]
+        Content.CHANGE,
+        Content.CANCEL,
+    ]
     unknown = elements[0]
     unknown.set("ResStatus", "Reserved")
     with pytest.raises(Exception, match="unknown ResStatus 'Reserved' \\(expected Commit, Book, Modify, Cancel\\)"):
@@ -133,14 +165,26 @@ def test_a_retrieve_answer_shaped_like_siteminders_samples_reads_and_is_reported
     [new] = messages.parse_part(messages.pmsx_document(booked))
     [gone] = messages.parse_part(messages.pmsx_document(cancelled))
     assert (new.voucher, new.content, new.adults, new.child_ages, new.room, new.rate) == (
-        "BKS-7781", Content.NEW, 2, [6], "DBL", "BAR")
+        "BKS-7781",
+        Content.NEW,
+        2,
+        [6],
+        "DBL",
+        "BAR",
+    )
     assert (gone.voucher, gone.content, gone.extra["message_id"]) == ("BKS-7702", Content.CANCEL, "99002")
-    report = messages.pmsx_notif_report([(booked.get("ResStatus"), messages.unique_id(booked),
-                                          messages.message_id(booked), "")])
+    report = messages.pmsx_notif_report(
+        [(booked.get("ResStatus"), messages.unique_id(booked), messages.message_id(booked), "")]
+    )
     assert shape(report)[1:] == [
-        ("Success", {}), ("NotifDetails", {}), ("HotelNotifReport", {}), ("HotelReservations", {}),
-        ("HotelReservation", {"ResStatus": "Book"}), ("UniqueID", {"Type": "14", "ID": "BKS-7781"}),
-        ("UniqueID", {"Type": "16", "ID": "99001", "ID_Context": "MESSAGE_UNIQUE_ID"})]
+        ("Success", {}),
+        ("NotifDetails", {}),
+        ("HotelNotifReport", {}),
+        ("HotelReservations", {}),
+        ("HotelReservation", {"ResStatus": "Book"}),
+        ("UniqueID", {"Type": "14", "ID": "BKS-7781"}),
+        ("UniqueID", {"Type": "16", "ID": "99001", "ID_Context": "MESSAGE_UNIQUE_ID"}),
+    ]
 
 
 # -- pmsXchange pull ---------------------------------------------------------------------------
@@ -154,7 +198,7 @@ def test_pmsxchange_pull_stores_then_reports_processed_and_stops_getting_them(tm
         smx.feed.add_cancel()
         [third] = asyncio.run(scan(config))
     assert (first.state, first.new) == ("ok", 4), first.last_error
-    assert again.total == 0                        # reported processed: pmsXchange does not send them again
+    assert again.total == 0  # reported processed: pmsXchange does not send them again
     assert (third.changed + third.cancelled, third.total) == (2, 2), third.last_error
     assert smx.feed.unacked() == 0
 
@@ -162,28 +206,30 @@ def test_pmsxchange_pull_stores_then_reports_processed_and_stops_getting_them(tm
 def test_pmsxchange_does_not_report_a_reservation_it_could_not_read(tmp_path):
     feed_op = sim_operator("smx", kind="ota-soap", initial=2)
     broken = feed_op.feed.add_new()
-    broken.check_out = broken.check_in          # no night: the parser refuses it
+    broken.check_out = broken.check_in  # no night: the parser refuses it
     with SimServer([feed_op]) as server:
         config = make_config(tmp_path, server)
         [run] = asyncio.run(scan(config))
         [again] = asyncio.run(scan(config))
     assert (run.new, run.errors) == (2, 1)
-    assert again.total == 1 and feed_op.feed.unacked() == 1   # it comes again until it can be read
-    assert len(rows(config, "SELECT id FROM raw_messages")) == 3   # and is stored once
+    assert again.total == 1 and feed_op.feed.unacked() == 1  # it comes again until it can be read
+    assert len(rows(config, "SELECT id FROM raw_messages")) == 3  # and is stored once
 
 
 def test_pmsxchange_on_decision_reports_new_ones_when_the_hotel_answers_and_cancellations_at_once(tmp_path):
     smx = sim_operator("smx", kind="ota-soap", initial=2)
     with SimServer([smx]) as server:
         config = make_config(tmp_path, server)
-        config = Config(config.path, {**config.data, "operators": [
-            {**e, "ack": "on_decision"} for e in config.data["operators"]]})
+        config = Config(
+            config.path, {**config.data, "operators": [{**e, "ack": "on_decision"} for e in config.data["operators"]]}
+        )
         [first] = asyncio.run(scan(config))
-        assert first.new == 2 and smx.feed.unacked() == 2         # stored, not reported: the hotel has not decided
+        assert first.new == 2 and smx.feed.unacked() == 2  # stored, not reported: the hotel has not decided
         cancelled = smx.feed.add_cancel()
         [second] = asyncio.run(scan(config))
-        assert second.cancelled == 1 and not any(e.acked is False and e.booking is cancelled
-                                                 for e in smx.feed.events)   # nothing to decide: reported
+        assert second.cancelled == 1 and not any(
+            e.acked is False and e.booking is cancelled for e in smx.feed.events
+        )  # nothing to decide: reported
         waiting = sorted(v for v in smx.feed.latest if v != cancelled.voucher)
         connector = connector_for(config.operator("smx"), config)
         for voucher in waiting:
@@ -203,7 +249,9 @@ def test_pmsxchange_confirm_carries_the_pms_number_and_reject_the_reason(tmp_pat
         connector.confirm(reply_for(config, first, pms_number="PMS-1"))
         connector.reject(replace(reply_for(config, second), reason="overbooked"))
     assert [(r["voucher"], r["answer"], r["hotel_number"], r["reason"]) for r in smx.replies] == [
-        (first, "confirm", "PMS-1", ""), (second, "reject", "", "overbooked")]
+        (first, "confirm", "PMS-1", ""),
+        (second, "reject", "", "overbooked"),
+    ]
 
 
 def test_a_wrong_password_is_a_soap_fault_named_on_the_board(tmp_path):
@@ -211,8 +259,15 @@ def test_a_wrong_password_is_a_soap_fault_named_on_the_board(tmp_path):
     locked = sim_operator("locked", kind="ota-soap", initial=1, faults=Faults(auth_fail=True))
     with SimServer([smx, locked]) as server:
         config = make_config(tmp_path, server)
-        config = Config(config.path, {**config.data, "operators": [
-            {**e, "password": "guess"} if e["name"] == "smx" else e for e in config.data["operators"]]})
+        config = Config(
+            config.path,
+            {
+                **config.data,
+                "operators": [
+                    {**e, "password": "guess"} if e["name"] == "smx" else e for e in config.data["operators"]
+                ],
+            },
+        )
         runs = {r.operator: r for r in asyncio.run(scan(config))}
     assert runs["smx"].state == "error" and "SOAP fault soap:Client: authentication failed" in runs["smx"].last_error
     assert runs["locked"].state == "error" and "authentication failed (HTTP 401)" in runs["locked"].last_error
@@ -224,13 +279,20 @@ def test_a_get_messages_answer_shaped_like_sabres_samples_reads_new_and_cancelle
     root = etree.fromstring((Path(__file__).parent / "fixtures" / "soap" / "synxis-getmsg.xml").read_bytes())
     pulled = messages.synxis_pulled(root)
     assert [(kind, messages.synxis_crs_number(e)) for kind, e in pulled] == [
-        ("OTA_HotelResNotifRQ", "95049SY000123"), ("OTA_CancelRQ", "95049SY000099")]   # placeholders skipped
+        ("OTA_HotelResNotifRQ", "95049SY000123"),
+        ("OTA_CancelRQ", "95049SY000099"),
+    ]  # placeholders skipped
     [new] = messages.parse_part(messages.synxis_document(*pulled[0]))
     [gone] = messages.parse_part(messages.synxis_document(*pulled[1]))
     assert (new.voucher, new.content, new.adults, new.room, new.rate, str(new.total)) == (
-        "95049SY000123", Content.NEW, 2, "KING", "RACK", "660.00")
+        "95049SY000123",
+        Content.NEW,
+        2,
+        "KING",
+        "RACK",
+        "660.00",
+    )
     assert (gone.voucher, gone.content) == ("95049SY000099", Content.CANCEL)
-
 
 
 def test_synxis_new_change_and_cancel_each_confirmed_with_its_own_message(tmp_path):
@@ -239,12 +301,12 @@ def test_synxis_new_change_and_cancel_each_confirmed_with_its_own_message(tmp_pa
         config = make_config(tmp_path, server)
         [run] = asyncio.run(scan(config))
         [again] = asyncio.run(scan(config))
-        assert (run.new, again.total, again.new) == (3, 3, 0), run.last_error   # no receipt: offered again, stored once
+        assert (run.new, again.total, again.new) == (3, 3, 0), run.last_error  # no receipt: offered again, stored once
         a, b, c = sorted(sabre.feed.latest)
         connector = connector_for(config.operator("sabre"), config)
         connector.confirm(reply_for(config, a, pms_number="PMS-55"))
         connector.confirm(reply_for(config, b))
-        with sabre.feed.lock:   # one night more
+        with sabre.feed.lock:  # one night more
             before = sabre.feed.latest[c]
             longer = replace(before, content=Content.CHANGE, extra={}, guests=list(before.guests))
             sabre.feed._price_stay(longer, before.check_in, (before.check_out - before.check_in).days + 1)
@@ -261,16 +323,29 @@ def test_synxis_new_change_and_cancel_each_confirmed_with_its_own_message(tmp_pa
         (a, "OTA_HotelResNotifRQ", "confirm", "PMS-55", ""),
         (b, "OTA_HotelResNotifRQ", "confirm", "SB000042", ""),
         (c, "OTA_HotelResModifyNotifRQ", "confirm", "PMS-57", ""),
-        (a, "OTA_CancelRQ", "reject", "", "guest unknown")]
+        (a, "OTA_CancelRQ", "reject", "", "guest unknown"),
+    ]
 
 
 # -- SOAP push -----------------------------------------------------------------------------------
 @pytest.fixture
 def pushed(tmp_path):
-    config = Config(tmp_path / "opdesk.toml", {
-        "store": {"path": str(tmp_path / "opdesk.db")},
-        "operators": [{"name": "smx", "kind": "ota-soap", "dialect": "pmsxchange", "delivery": "push",
-                       "username": "siteminder", "password": "Str0ng!Pass#1"}]})
+    config = Config(
+        tmp_path / "opdesk.toml",
+        {
+            "store": {"path": str(tmp_path / "opdesk.db")},
+            "operators": [
+                {
+                    "name": "smx",
+                    "kind": "ota-soap",
+                    "dialect": "pmsxchange",
+                    "delivery": "push",
+                    "username": "siteminder",
+                    "password": "Str0ng!Pass#1",
+                }
+            ],
+        },
+    )
     server = PushServer(config, config.operators, port=0).start()
     yield config, f"http://127.0.0.1:{server.port}/smx"
     server.stop()
@@ -287,8 +362,9 @@ def push_request(bookings: list, *, password: str = "Str0ng!Pass#1", broken: str
 
 
 def post(url: str, body: bytes) -> tuple[int, etree._Element]:
-    response = httpx.post(url, content=body, headers={"Content-Type": envelope.CONTENT_TYPE,
-                                                      "SOAPAction": '"OTA_HotelResNotifRQ"'})
+    response = httpx.post(
+        url, content=body, headers={"Content-Type": envelope.CONTENT_TYPE, "SOAPAction": '"OTA_HotelResNotifRQ"'}
+    )
     return response.status_code, etree.fromstring(response.content)
 
 
@@ -328,19 +404,29 @@ def test_a_missing_dialect_or_hotel_code_says_what_to_set(tmp_path):
     sabre = sim_operator("sabre", kind="ota-soap", initial=1, dialect="synxis")
     with SimServer([smx, sabre]) as server:
         config = make_config(tmp_path, server)
-        config = Config(config.path, {**config.data, "operators": [
-            {k: v for k, v in e.items() if k != ("dialect" if e["name"] == "smx" else "hotel_code")}
-            for e in config.data["operators"]]})
+        config = Config(
+            config.path,
+            {
+                **config.data,
+                "operators": [
+                    {k: v for k, v in e.items() if k != ("dialect" if e["name"] == "smx" else "hotel_code")}
+                    for e in config.data["operators"]
+                ],
+            },
+        )
         runs = {r.operator: r for r in asyncio.run(scan(config))}
     assert 'dialect must be "pmsxchange" or "synxis"' in runs["smx"].last_error
     assert "set hotel_code" in runs["sabre"].last_error
 
 
-@pytest.mark.parametrize(("count", "message"), [
-    ('<GuestCount AgeQualifyingCode="8" Count="1"/>', r"a child \(AgeQualifyingCode 8\) without an Age"),
-    ('<GuestCount AgeQualifyingCode="99" Count="1"/>', "unknown AgeQualifyingCode '99'"),
-    ('<GuestCount AgeQualifyingCode="10" Count="' + "9" * 5000 + '"/>', "GuestCount Count"),
-])
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        ('<GuestCount AgeQualifyingCode="8" Count="1"/>', r"a child \(AgeQualifyingCode 8\) without an Age"),
+        ('<GuestCount AgeQualifyingCode="99" Count="1"/>', "unknown AgeQualifyingCode '99'"),
+        ('<GuestCount AgeQualifyingCode="10" Count="' + "9" * 5000 + '"/>', "GuestCount Count"),
+    ],
+)
 def test_impossible_guest_counts_fail_the_reservation_naming_the_field(count, message):
     body = (Path(__file__).parent / "fixtures" / "soap" / "pmsxchange-retrieve.xml").read_bytes()
     body = body.replace(b'<GuestCount AgeQualifyingCode="8" Count="1" Age="6"/>', count.encode())

@@ -36,8 +36,9 @@ def test_stamps_ahead_of_our_clock_do_not_hide_later_changes(tmp_path):
         [second] = asyncio.run(scan(config))
     assert (first.state, first.new) == ("ok", 4)
     assert (second.state, second.total, second.changed, second.cancelled) == ("ok", 2, 1, 1)
-    latest = {r["voucher"]: r["content"] for r in rows(config,
-                                                       "SELECT * FROM operator_reservations WHERE is_latest = 1")}
+    latest = {
+        r["voucher"]: r["content"] for r in rows(config, "SELECT * FROM operator_reservations WHERE is_latest = 1")
+    }
     assert latest[cancelled.voucher] == "cancel"
     assert op.feed.unacked() == 0
     with Store(config.store_path) as store:
@@ -55,7 +56,7 @@ def test_an_explicit_reread_asks_from_a_time_and_stores_nothing_twice(tmp_path):
         [again] = asyncio.run(scan(config, since=an_hour_ago))
         tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
         [none] = asyncio.run(scan(config, since=tomorrow))
-    assert (first.new, quiet.total) == (3, 0)           # acknowledged ones are not sent again
+    assert (first.new, quiet.total) == (3, 0)  # acknowledged ones are not sent again
     assert (again.state, again.total, again.new, again.changed) == ("ok", 3, 0, 0)
     assert none.total == 0
     assert rows(config, "SELECT COUNT(*) AS n FROM raw_messages")[0]["n"] == 3
@@ -67,13 +68,14 @@ def test_a_reservation_that_cannot_be_read_comes_again_and_is_kept_once_as_faile
 
     bad = op.feed.events[1]
     bad.rendered = writer.reservation_xml(bad.booking).replace(
-        f'Start="{bad.booking.check_in.isoformat()}"'.encode(), b'Start="soon"')
+        f'Start="{bad.booking.check_in.isoformat()}"'.encode(), b'Start="soon"'
+    )
     with SimServer([op]) as server:
         config = make_config(tmp_path, server)
         [first] = asyncio.run(scan(config))
         [second] = asyncio.run(scan(config))
-    assert first.errors == 1 and op.feed.unacked() == 1   # the other two are acknowledged
-    assert second.total == 1                               # sent again, since never acknowledged
+    assert first.errors == 1 and op.feed.unacked() == 1  # the other two are acknowledged
+    assert second.total == 1  # sent again, since never acknowledged
     raws = rows(config, "SELECT parse_state, parse_error FROM raw_messages ORDER BY id")
     assert len(raws) == 3
     assert [r["parse_state"] for r in raws].count("failed") == 1
@@ -84,18 +86,18 @@ def test_a_reservation_that_cannot_be_read_comes_again_and_is_kept_once_as_faile
 def json_operator(initial: int):
     op = sim_operator("pegas", initial=initial)
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    for i, event in enumerate(op.feed.events):   # made over the last half hour
+    for i, event in enumerate(op.feed.events):  # made over the last half hour
         event.at = now - timedelta(minutes=30 - i)
     return op, now
 
 
 def test_json_cursor_never_runs_ahead_of_our_clock(tmp_path):
     op, now = json_operator(5)
-    op.feed.events[-1].at = now + timedelta(days=1)     # one booking stamped by a clock a day ahead
+    op.feed.events[-1].at = now + timedelta(days=1)  # one booking stamped by a clock a day ahead
     with SimServer([op]) as server:
         config = make_config(tmp_path, server)
         [first] = asyncio.run(scan(config))
-        added = op.feed.add_new()                        # stamped now, before that future stamp
+        added = op.feed.add_new()  # stamped now, before that future stamp
         [second] = asyncio.run(scan(config))
     assert first.new == 5
     assert second.new == 1
@@ -109,11 +111,11 @@ def test_json_cursor_looks_back_for_a_late_booking_with_an_older_stamp(tmp_path)
         config = make_config(tmp_path, server, pegas={"since_overlap_seconds": 300})
         asyncio.run(scan(config))
         late = op.feed.add_new()
-        op.feed.events[-1].at = newest - timedelta(minutes=2)   # arrived late, stamped before the newest seen
+        op.feed.events[-1].at = newest - timedelta(minutes=2)  # arrived late, stamped before the newest seen
         [second] = asyncio.run(scan(config))
     assert second.new == 1
     assert late.voucher in {r["voucher"] for r in rows(config, "SELECT voucher FROM operator_reservations")}
-    assert rows(config, "SELECT COUNT(*) AS n FROM operator_reservations")[0]["n"] == 6   # repeats stored once
+    assert rows(config, "SELECT COUNT(*) AS n FROM operator_reservations")[0]["n"] == 6  # repeats stored once
 
 
 def test_scan_since_must_be_a_time(tmp_path):

@@ -22,11 +22,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture
 def served(tmp_path):
-    config = Config(tmp_path / "opdesk.toml", {
-        "store": {"path": str(tmp_path / "opdesk.db")},
-        "operators": [{"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret",
-                       "hotel_code": "SUNBEACH"}],
-    })
+    config = Config(
+        tmp_path / "opdesk.toml",
+        {
+            "store": {"path": str(tmp_path / "opdesk.db")},
+            "operators": [
+                {"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret", "hotel_code": "SUNBEACH"}
+            ],
+        },
+    )
     server = PushServer(config, config.operators, port=0).start()
     yield config, f"http://127.0.0.1:{server.port}/jet2"
     server.stop()
@@ -52,8 +56,12 @@ def test_an_unreadable_reservation_alone_is_refused_with_an_error_naming_it(serv
     config, url = served
     body = (FIXTURES / "alpinebits-2024-10" / "GuestRequests-Push-OTA_HotelResNotifRQ.xml").read_bytes()
     body = body.replace(b'Start="2023-01-01"', b'Start="2023-02-30"')
-    response = httpx.post(url, files={"action": (None, PUSH_ACTION), "request": (None, body)},
-                          auth=("jet2", "s3cret"), headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"})
+    response = httpx.post(
+        url,
+        files={"action": (None, PUSH_ACTION), "request": (None, body)},
+        auth=("jet2", "s3cret"),
+        headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"},
+    )
     answer = etree.fromstring(response.content)
     schema = etree.XMLSchema(etree.parse(str(FIXTURES / "alpinebits-2024-10.xsd")))
     assert schema.validate(answer), schema.error_log
@@ -62,14 +70,18 @@ def test_an_unreadable_reservation_alone_is_refused_with_an_error_naming_it(serv
     [error] = answer.iter("{*}Error")
     assert (error.get("Type"), error.get("Code")) == ("13", "450")
     assert "6b34fe24ac2ff810" in error.text and "TimeSpan Start" in error.text
-    with Store(config.store_path) as store:   # kept, with its error, for a person or a fixed parser
+    with Store(config.store_path) as store:  # kept, with its error, for a person or a fixed parser
         assert store.one("SELECT parse_state FROM raw_messages")["parse_state"] == "failed"
 
 
 def test_push_needs_credentials_and_the_protocol_header(served):
     config, url = served
     form = {"action": (None, PUSH_ACTION), "request": (None, b"<x/>")}
-    assert httpx.post(url, files=form, auth=("jet2", "wrong"),
-                      headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"}).status_code == 401
+    assert (
+        httpx.post(
+            url, files=form, auth=("jet2", "wrong"), headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"}
+        ).status_code
+        == 401
+    )
     assert httpx.post(url, files=form, auth=("jet2", "s3cret")).status_code == 400
     assert count(config, "raw_messages") == 0

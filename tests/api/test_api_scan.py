@@ -24,8 +24,14 @@ def make_config(tmp_path: Path, server: SimServer, scan_settings: dict | None = 
     entries = [operator_entry(op, server) for op in server.operators.values()]
     for entry in entries:
         entry.update(overrides.get(entry["name"], {}))
-    return Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")},
-                                            "scan": {**FAST, **(scan_settings or {})}, "operators": entries})
+    return Config(
+        tmp_path / "opdesk.toml",
+        {
+            "store": {"path": str(tmp_path / "opdesk.db")},
+            "scan": {**FAST, **(scan_settings or {})},
+            "operators": entries,
+        },
+    )
 
 
 def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
@@ -35,9 +41,11 @@ def rows(config: Config, sql: str, params: tuple = ()) -> list[dict]:
 
 def test_25_operators_3_failing(tmp_path):
     good = [sim_operator(f"op{i:02d}", kind="ota-pull" if i % 2 else "jsonapi", initial=4) for i in range(22)]
-    bad = [sim_operator("down", initial=4, faults=Faults(status=500)),
-           sim_operator("locked", initial=4),
-           sim_operator("garbled", initial=4, faults=Faults(malformed=True))]
+    bad = [
+        sim_operator("down", initial=4, faults=Faults(status=500)),
+        sim_operator("locked", initial=4),
+        sim_operator("garbled", initial=4, faults=Faults(malformed=True)),
+    ]
     with SimServer(good + bad) as server:
         config = make_config(tmp_path, server, locked={"password": "wrong"})
         runs = asyncio.run(scan(config))
@@ -63,7 +71,7 @@ def test_auth_failure_is_not_retried_but_500_is(tmp_path):
     with SimServer([locked, down]) as server:
         asyncio.run(scan(make_config(tmp_path, server)))
     assert locked.requests == 1
-    assert down.requests == 3   # the first try and two retries
+    assert down.requests == 3  # the first try and two retries
 
 
 def test_retry_after_is_honoured_then_bookings_arrive(tmp_path):
@@ -73,7 +81,7 @@ def test_retry_after_is_honoured_then_bookings_arrive(tmp_path):
         [run] = asyncio.run(scan(config))
     # With a 5 s backoff the 5 s operator timeout would end the run; Retry-After 0.3 s lets it through.
     assert run.state == "ok" and run.new == 3
-    assert busy.requests == 5   # two 429s, the handshake, the read, the acknowledgement
+    assert busy.requests == 5  # two 429s, the handshake, the read, the acknowledgement
 
 
 def test_a_hanging_operator_times_out_alone(tmp_path):
@@ -101,7 +109,7 @@ def test_killed_before_acknowledging_fetches_again_and_keeps_one_version(tmp_pat
         [first] = asyncio.run(scan(config, connectors={"tui": crashing}))
         assert first.state == "error" and "process killed" in first.last_error
         assert op.feed.unacked() == 5
-        assert rows(config, "SELECT * FROM connector_state") == []   # last seen not moved on
+        assert rows(config, "SELECT * FROM connector_state") == []  # last seen not moved on
         [second] = asyncio.run(scan(config))
     assert second.state == "ok" and second.total == 5 and second.new == 0
     assert op.feed.unacked() == 0
@@ -134,12 +142,16 @@ def test_json_api_pages_through_every_booking(tmp_path, pagination):
         [run] = asyncio.run(scan(config))
         [again] = asyncio.run(scan(config))
     assert run.state == "ok" and run.new == 23
-    assert again.new == 0 and again.changed == 0   # the same bytes again are one message
+    assert again.new == 0 and again.changed == 0  # the same bytes again are one message
     stored = rows(config, "SELECT * FROM operator_reservations ORDER BY voucher")
     first = op.feed.events[0].booking
     row = next(r for r in stored if r["voucher"] == first.voucher)
-    assert (row["room"], row["board"], row["rate"], row["adults"]) == (first.room, first.board, first.rate,
-                                                                       first.adults)
+    assert (row["room"], row["board"], row["rate"], row["adults"]) == (
+        first.room,
+        first.board,
+        first.rate,
+        first.adults,
+    )
     assert row["check_in"] == first.check_in.isoformat()
     assert row["total_minor"] == int(first.total * 100)
 
@@ -149,7 +161,7 @@ def test_json_api_asks_only_for_what_changed_since_the_last_scan(tmp_path, pagin
     op = sim_operator("pegas", initial=23)
     op.pagination = pagination
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    for i, event in enumerate(op.feed.events):   # the operator's bookings were made over the last half hour
+    for i, event in enumerate(op.feed.events):  # the operator's bookings were made over the last half hour
         event.at = now - timedelta(minutes=30 - i)
     newest = op.feed.events[-1].at
     with SimServer([op]) as server:
@@ -176,10 +188,13 @@ def test_json_api_since_needs_the_field_that_says_when_a_booking_changed(tmp_pat
     assert "set since_param and modified_field together" in run.last_error
 
 
-@pytest.mark.parametrize("field, error", [
-    ("status", "modified_field of pegas"),                      # a field that holds no time
-    ("stay.updated", "none of 7 booking(s) has stay.updated"),  # a path no booking has
-])
+@pytest.mark.parametrize(
+    "field, error",
+    [
+        ("status", "modified_field of pegas"),  # a field that holds no time
+        ("stay.updated", "none of 7 booking(s) has stay.updated"),  # a path no booking has
+    ],
+)
 def test_json_api_with_a_wrong_modified_field_stores_everything_and_says_what_to_fix(tmp_path, field, error):
     op = sim_operator("pegas", initial=7)
     with SimServer([op]) as server:
@@ -189,8 +204,8 @@ def test_json_api_with_a_wrong_modified_field_stores_everything_and_says_what_to
         with Store(config.store_path) as store:
             state = store.connector_state("pegas")
     assert run.state == "error" and error in run.last_error
-    assert run.new == 7   # what arrived is kept, the run still fails
-    assert again.state == "error" and again.total == 7 and again.new == 0   # asked for everything again
+    assert run.new == 7  # what arrived is kept, the run still fails
+    assert again.state == "error" and again.total == 7 and again.new == 0  # asked for everything again
     assert state == {}
     assert len(rows(config, "SELECT id FROM operator_reservations")) == 7
 
@@ -204,8 +219,10 @@ def test_confirm_and_reject_reach_the_operator(tmp_path):
         connector_for(config.operator("pegas"), config).confirm(Reply("pegas", "P-1", hotel_number="H-77"))
         connector_for(config.operator("pegas"), config).reject(Reply("pegas", "P-2", reason="no rooms"))
         connector_for(config.operator("tui"), config).reject(Reply("tui", "T-9", reason="stop sale"))
-    assert json_op.replies == [{"voucher": "P-1", "answer": "confirm", "hotel_number": "H-77"},
-                               {"voucher": "P-2", "answer": "reject", "reason": "no rooms"}]
+    assert json_op.replies == [
+        {"voucher": "P-1", "answer": "confirm", "hotel_number": "H-77"},
+        {"voucher": "P-2", "answer": "reject", "reason": "no rooms"},
+    ]
     assert ota_op.replies == [{"voucher": "T-9", "reason": "stop sale", "answer": "reject"}]
 
 
@@ -233,11 +250,15 @@ def test_a_really_killed_scan_leaves_a_sound_store_and_the_next_one_fetches_agai
     with SimServer([op]) as server:
         config = make_config(tmp_path, server)
         (tmp_path / "opdesk.toml").write_text(tomlkit.dumps(config.data))
-        killed = subprocess.run([sys.executable, "-c", KILLED_SCAN, str(tmp_path / "opdesk.toml")],
-                                capture_output=True, text=True, timeout=60)
+        killed = subprocess.run(
+            [sys.executable, "-c", KILLED_SCAN, str(tmp_path / "opdesk.toml")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert killed.returncode == -9, killed.stderr
         assert op.feed.unacked() == 5
-        assert len(rows(config, "SELECT id FROM raw_messages")) == 5      # committed before the kill
+        assert len(rows(config, "SELECT id FROM raw_messages")) == 5  # committed before the kill
         assert rows(config, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
         [again] = asyncio.run(scan(config))
     assert again.state == "ok" and again.total == 5 and again.new == 0
@@ -254,7 +275,7 @@ def test_operators_are_dealt_out_over_processes_only_when_there_are_many():
     groups = shard(ops, ScanSettings(processes=2))
     assert [[o.name for o in g] for g in groups] == [["op0", "op2", "op4", "op6", "op8"], ["op1", "op3", "op5", "op7"]]
     assert shard(ops, ScanSettings(processes=1)) == [ops]
-    assert shard(ops[:7], ScanSettings(processes=2)) == [ops[:7]]          # below shard_min: one process
+    assert shard(ops[:7], ScanSettings(processes=2)) == [ops[:7]]  # below shard_min: one process
     assert len(shard(ops, ScanSettings(processes=4, shard_min=2))) == 4
 
 
@@ -264,10 +285,10 @@ def test_a_scan_over_two_processes_stores_everything_once_and_reports_every_oper
         config = make_config(tmp_path, server, {"processes": 2})
         seen: dict[str, list[str]] = {}
         runs = asyncio.run(scan(config, progress=lambda run: seen.setdefault(run.operator, []).append(run.state)))
-        again = asyncio.run(scan(config))   # the worker process stays for the next scan
+        again = asyncio.run(scan(config))  # the worker process stays for the next scan
     assert [r.operator for r in runs] == [op.name for op in ops]
     assert all(r.state == "ok" and r.new == 6 for r in runs)
-    assert all(r.state == "ok" and r.total == 0 for r in again)   # everything was acknowledged
+    assert all(r.state == "ok" and r.total == 0 for r in again)  # everything was acknowledged
     # Progress came for the worker's operators too: read from the store as they went, then their result.
     assert set(seen) == {op.name for op in ops} and all(states[-1] == "ok" for states in seen.values())
     stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
@@ -288,7 +309,7 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
         worker_ops = {op.name for op in ops[1::2]}
         killed: list[int] = []
 
-        def progress(run):   # a worker's operator started: it waits on the operator now; kill its process
+        def progress(run):  # a worker's operator started: it waits on the operator now; kill its process
             if run.operator in worker_ops and run.state == "running" and not killed:
                 pid = next(iter(scanner._POOL._processes))
                 os.kill(pid, signal.SIGKILL)
@@ -298,10 +319,10 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
         assert killed
         assert all(runs[name].state == "error" and "scan process" in runs[name].last_error for name in worker_ops)
         assert all(runs[op.name].state == "ok" and runs[op.name].new == 3 for op in ops[0::2])
-        with Store(config.store_path) as store:   # the status board does not show them running forever
+        with Store(config.store_path) as store:  # the status board does not show them running forever
             board = {r["operator"]: r for r in scanlog.last_runs(store)}
         assert all(board[name]["state"] == "error" and board[name]["finished_at"] for name in worker_ops)
-        again = {r.operator: r for r in asyncio.run(scan(config))}   # new workers; nothing was acknowledged
+        again = {r.operator: r for r in asyncio.run(scan(config))}  # new workers; nothing was acknowledged
     assert all(again[name].state == "ok" and again[name].new == 3 for name in worker_ops)
     stored = rows(config, "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
     assert {r["operator"]: r["n"] for r in stored} == {op.name: 3 for op in ops}
@@ -310,12 +331,14 @@ def test_a_worker_process_killed_mid_scan_fails_its_operators_and_the_next_scan_
 def test_a_dead_workers_operators_all_end_as_errors_on_the_board_started_or_not(tmp_path):
     config = Config(tmp_path / "opdesk.toml", {"store": {"path": str(tmp_path / "opdesk.db")}})
     with Store(config.store_path) as store:
-        scanlog.finish_run(store, scanlog.start_run(store, "late"), "ok")   # an earlier scan's run stays as it was
+        scanlog.finish_run(store, scanlog.start_run(store, "late"), "ok")  # an earlier scan's run stays as it was
     since = last_run_id(config)
     with Store(config.store_path) as store:
-        scanlog.start_run(store, "begun")          # the worker died while waiting on this operator
-    failed = [OperatorRun("begun", state="error", last_error="the scan process died"),
-              OperatorRun("late", state="error", last_error="the scan process died")]   # never reached
+        scanlog.start_run(store, "begun")  # the worker died while waiting on this operator
+    failed = [
+        OperatorRun("begun", state="error", last_error="the scan process died"),
+        OperatorRun("late", state="error", last_error="the scan process died"),
+    ]  # never reached
     close_orphan_runs(config, failed, since)
     with Store(config.store_path) as store:
         board = {r["operator"]: r for r in scanlog.last_runs(store)}

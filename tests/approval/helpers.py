@@ -16,11 +16,21 @@ from tui.cli import app
 runner = CliRunner()
 
 
-def add_booking(store: Store, config: Config, booking: OperatorBooking, *, operator: str = "tui",
-                received_at: datetime | None = None) -> int:
+def add_booking(
+    store: Store,
+    config: Config,
+    booking: OperatorBooking,
+    *,
+    operator: str = "tui",
+    received_at: datetime | None = None,
+) -> int:
     """Ingest one booking as if ``operator`` had sent it; returns the inbox row id."""
-    raw = RawMessage(body=f"{booking.voucher} {booking.content} {received_at} {booking.total}".encode(),
-                     operator=operator, channel="test", received_at=received_at or datetime.now(timezone.utc))
+    raw = RawMessage(
+        body=f"{booking.voucher} {booking.content} {received_at} {booking.total}".encode(),
+        operator=operator,
+        channel="test",
+        received_at=received_at or datetime.now(timezone.utc),
+    )
     result = Ingestor(store, config).ingest(raw, lambda _raw: [booking])
     assert result.reservation_ids, result.error
     return result.reservation_ids[-1]

@@ -14,8 +14,12 @@ from tui.widgets.approvals import ApprovalsSection, AskApproval
 
 
 def test_dashboard_key_and_approval_from_the_detail_screen(desk, smtp_sink):
-    desk.data["smtp"] = {"host": smtp_sink.host, "port": smtp_sink.port, "security": "none",
-                         "from_address": "Desk <desk@hotel.example>"}
+    desk.data["smtp"] = {
+        "host": smtp_sink.host,
+        "port": smtp_sink.port,
+        "security": "none",
+        "from_address": "Desk <desk@hotel.example>",
+    }
     desk.data["approval"] = {"secret": "test-secret"}
     drop(desk, "a.json", booking("V1"))
     scan(desk)

@@ -26,8 +26,12 @@ def desk_mail(mail_config):
     write_config(mail_config)
     with Store(mail_config.store_path, mail_config.documents_dir) as store:
         set_room_type(store, "STD", "Standard", 10)
-        for kind, code, hotel in (("room", "DZ", "STD"), ("board", "AI", "AI"), ("rate", "TUI26", "TUI26"),
-                                  ("agency", "TUI", "TUI")):
+        for kind, code, hotel in (
+            ("room", "DZ", "STD"),
+            ("board", "AI", "AI"),
+            ("rate", "TUI26", "TUI26"),
+            ("agency", "TUI", "TUI"),
+        ):
             set_mapping(store, "tui", kind, code, hotel)
         assert add_booking(store, mail_config, booking("V77", surname="Kaya")) == 1
     return mail_config
@@ -52,10 +56,11 @@ def append(dovecot, config, message: bytes) -> None:
 
 
 def test_approval_by_reply_through_dovecot_then_the_next_approver_by_cli(desk_mail, dovecot, smtp_sink):
-    started = cli(desk_mail, "approval", "start", "1", "--approver", BOSS, "--approver", GM, "--note", "VIP group",
-                  "--json")
+    started = cli(
+        desk_mail, "approval", "start", "1", "--approver", BOSS, "--approver", GM, "--note", "VIP group", "--json"
+    )
     assert started.exit_code == 0, started.output
-    assert [m["To"] for m in smtp_sink.messages] == [BOSS]     # in order: the second one is asked later
+    assert [m["To"] for m in smtp_sink.messages] == [BOSS]  # in order: the second one is asked later
     request = smtp_sink.messages[0]
     body = request.get_content()
     assert "tui V77" in request["Subject"] and "Kaya" in body and "VIP group" in body
@@ -97,8 +102,10 @@ def test_a_reply_from_someone_else_or_with_a_used_code_is_refused(desk_mail, dov
     append(dovecot, desk_mail, reply_to(request, BOSS, "APPROVE changed my mind"))
     with Store(desk_mail.store_path, desk_mail.documents_dir) as store:
         assert scan_mailbox(store, desk_mail, "mailbox").ok
-        errors = [r["parse_error"] for r in store.all("SELECT parse_error FROM raw_messages WHERE channel = 'mail' "
-                                                        "ORDER BY id")]
+        errors = [
+            r["parse_error"]
+            for r in store.all("SELECT parse_error FROM raw_messages WHERE channel = 'mail' ORDER BY id")
+        ]
         assert errors[0].startswith("approval reply refused: the answer for #1 came from intruder@elsewhere")
         assert errors[1].startswith(f"rejected #1 by {BOSS}")
         assert errors[2].startswith("approval reply refused: this code was already used")
@@ -119,7 +126,7 @@ def test_a_reply_without_a_decision_word_goes_to_a_person(desk_mail, dovecot, sm
 
 def test_start_reports_a_mail_that_could_not_be_sent_and_send_tries_again(desk_mail, smtp_sink):
     good_port = desk_mail.data["smtp"]["port"]
-    desk_mail.data["smtp"]["port"] = 9   # nothing listens on discard
+    desk_mail.data["smtp"]["port"] = 9  # nothing listens on discard
     write_config(desk_mail)
     result = cli(desk_mail, "approval", "start", "1", "--approver", BOSS)
     assert result.exit_code == 1 and "opdesk approval send 1" in result.output

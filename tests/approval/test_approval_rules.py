@@ -47,8 +47,7 @@ def test_price_mismatch_over_the_percentage(rules_config):
     big = {"price": price(CheckState.MISMATCH, "1000.00", "-50.10")}
     assert needs_approval(facts(), ok, rules_config) == []
     assert needs_approval(facts(), small, rules_config) == []
-    assert needs_approval(facts(), big, rules_config) == [
-        "price differs from the contract by 5.0% (approval over 5%)"]
+    assert needs_approval(facts(), big, rules_config) == ["price differs from the contract by 5.0% (approval over 5%)"]
 
 
 def test_stop_sale_group_size_and_operator(rules_config):
@@ -56,7 +55,8 @@ def test_stop_sale_group_size_and_operator(rules_config):
     assert needs_approval(facts(), stop, rules_config) == ["stop-sale: stop-sale on STD 2025-06-01..2025-06-10"]
     assert needs_approval(facts(adults=5), {}, rules_config) == []
     assert needs_approval(facts(adults=4, child_ages=[5, 8]), {}, rules_config) == [
-        "group of 6 persons (approval from 6)"]
+        "group of 6 persons (approval from 6)"
+    ]
     pegas = facts()
     pegas.operator = "pegas"
     assert needs_approval(pegas, {}, rules_config) == ["operator pegas always needs approval"]
@@ -70,10 +70,15 @@ def test_rules_read_a_stored_row_and_its_stored_checks(rules_config, store):
     rid = add_booking(store, rules_config, booking("V1", adults=6))
     row = store.one("SELECT * FROM operator_reservations WHERE id = ?", (rid,))
     checks = json.loads(row["checks"])
-    checks["price"] = {"state": "mismatch", "message": "", "details": {"contract_total": "100.00",
-                                                                       "difference": "20.00"}}
+    checks["price"] = {
+        "state": "mismatch",
+        "message": "",
+        "details": {"contract_total": "100.00", "difference": "20.00"},
+    }
     assert needs_approval(row, checks, rules_config) == [
-        "group of 6 persons (approval from 6)", "price differs from the contract by 20.0% (approval over 5%)"]
+        "group of 6 persons (approval from 6)",
+        "price differs from the contract by 20.0% (approval over 5%)",
+    ]
 
 
 def test_a_bad_mode_is_a_config_error_naming_the_choices(config):
@@ -91,18 +96,26 @@ def mail(subject: str, text: str, sender: str = "boss@hotel.example") -> bytes:
 
 
 def test_first_word_decides_and_the_rest_is_the_comment():
-    reply = approval_reply(read_mail(mail(f"Re: Approval needed: #4 tui V1 [{CODE}]", "approved, ok for me\n"
-                                                                                      "-- \nThe Boss")))
-    assert (reply.code, reply.decision, reply.sender, reply.comment) == (CODE, "approve", "boss@hotel.example",
-                                                                          "ok for me")
+    reply = approval_reply(
+        read_mail(mail(f"Re: Approval needed: #4 tui V1 [{CODE}]", "approved, ok for me\n-- \nThe Boss"))
+    )
+    assert (reply.code, reply.decision, reply.sender, reply.comment) == (
+        CODE,
+        "approve",
+        "boss@hotel.example",
+        "ok for me",
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "Reject\n\nAm 02.06.2025 um 09:00 schrieb Sunbeach:\n> Reply with APPROVE or REJECT\n",
-    "> Reply with APPROVE or REJECT\n> Code ...\n\nreject - overbooked\n",
-    "REJECT\n\n-----Original Message-----\nFrom: Sunbeach\nApprove or reject this booking\n",
-    "\n\nReject\n2 Haz 2025 Pzt 09:00 tarihinde Sunbeach şunu yazdı:\n\n> APPROVE or REJECT\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reject\n\nAm 02.06.2025 um 09:00 schrieb Sunbeach:\n> Reply with APPROVE or REJECT\n",
+        "> Reply with APPROVE or REJECT\n> Code ...\n\nreject - overbooked\n",
+        "REJECT\n\n-----Original Message-----\nFrom: Sunbeach\nApprove or reject this booking\n",
+        "\n\nReject\n2 Haz 2025 Pzt 09:00 tarihinde Sunbeach şunu yazdı:\n\n> APPROVE or REJECT\n",
+    ],
+)
 def test_quoted_requests_in_many_styles_are_skipped(text):
     reply = approval_reply(read_mail(mail(f"AW: [{CODE.lower()}]", text)))
     assert reply.decision == "reject" and reply.code == CODE

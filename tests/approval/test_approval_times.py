@@ -38,7 +38,7 @@ def _started(desk):
 
 def test_app_cli_and_mail_show_the_same_local_time_and_name_the_zone(desk):
     rid, request, shape, body = _started(desk)
-    asked = hotel_time(shape["approvers"][0]["requested_at"], ISTANBUL)   # "YYYY-MM-DD HH:MM Europe/Istanbul"
+    asked = hotel_time(shape["approvers"][0]["requested_at"], ISTANBUL)  # "YYYY-MM-DD HH:MM Europe/Istanbul"
     local = asked.rsplit(" ", 1)[0]
     console = Console(width=120, record=True, file=open("/dev/null", "w"), color_system=None)
     console.print(approvals_table(shape, ISTANBUL))

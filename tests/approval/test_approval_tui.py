@@ -68,7 +68,7 @@ async def test_dashboard_shows_the_hand_counted_figures_and_the_trend(history): 
         assert [d["new"] for d in screen.trend] == [2, 1, 1]
         assert "Messages per day" in screen_text(app)
 
-        await pilot.press("left_square_bracket")     # three days earlier: nothing arrived then
+        await pilot.press("left_square_bracket")  # three days earlier: nothing arrived then
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert table.row_count == 0 and screen.start == date(2025, 2, 26)
@@ -77,7 +77,7 @@ async def test_dashboard_shows_the_hand_counted_figures_and_the_trend(history): 
 
 
 async def test_the_approval_section_lists_each_approver_with_state(desk, monkeypatch):
-    monkeypatch.setattr(detail_pane, "SECTIONS", list(detail_pane.SECTIONS))   # install() must not leak
+    monkeypatch.setattr(detail_pane, "SECTIONS", list(detail_pane.SECTIONS))  # install() must not leak
     with Store(desk.store_path, desk.documents_dir) as store:
         rid = add_booking(store, desk, booking("V1"))
         other = add_booking(store, desk, booking("V2"))
@@ -101,7 +101,7 @@ async def test_the_approval_section_lists_each_approver_with_state(desk, monkeyp
             assert "gm@hotel.example" in lines[1] and "waiting" in lines[1]
             assert "good rate" in shown
 
-            pane.show(ReservationDetail.load(store, other))   # no approval: no section
+            pane.show(ReservationDetail.load(store, other))  # no approval: no section
             await pilot.pause()
             assert not section.display
 
@@ -114,7 +114,7 @@ async def test_ask_for_approval_dialog_returns_approvers_and_note(desk):
         async with app.run_test(size=(80, 24)) as pilot:
             app.push_screen(AskApproval(rid), answers.append)
             await pilot.pause()
-            await pilot.click("#approval-ask")           # nobody named yet: it says so and stays
+            await pilot.click("#approval-ask")  # nobody named yet: it says so and stays
             await pilot.pause()
             assert isinstance(app.screen, AskApproval) and answers == []
             app.screen.query_one("#approval-approvers", Input).value = "boss@hotel.example, gm@hotel.example"
@@ -125,8 +125,9 @@ async def test_ask_for_approval_dialog_returns_approvers_and_note(desk):
         assert answers == [ApprovalAsk(["boss@hotel.example", "gm@hotel.example"], "big group")]
 
         # Without [smtp] the round starts, and the line says the mail did not go and how to send it.
-        started = ask_approval(store, desk, rid, answers[0].approvers, Actor("desk", "app"),
-                               note=answers[0].note).outcome()
+        started = ask_approval(
+            store, desk, rid, answers[0].approvers, Actor("desk", "app"), note=answers[0].note
+        ).outcome()
         assert started.ok and started.sent is False
         line = started.message
         assert line.startswith("approval started but not mailed:") and "needs 'host'" in line

@@ -24,8 +24,14 @@ def test_map_set_and_unset_print_json_and_say_what_was_rechecked(desk):
     scan(desk)
     result = run(desk, "map", "set", "tui", "room", "DZX", "STD", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"operator": "tui", "kind": "room", "code": "DZX", "hotel_code": "STD",
-                                         "before": None, "rechecked": 1}
+    assert json.loads(result.output) == {
+        "operator": "tui",
+        "kind": "room",
+        "code": "DZX",
+        "hotel_code": "STD",
+        "before": None,
+        "rechecked": 1,
+    }
     result = run(desk, "map", "unset", "tui", "room", "DZX", "--json")
     assert result.exit_code == 0
     assert json.loads(result.output)["removed"] == "STD"
@@ -36,17 +42,21 @@ def test_map_set_and_unset_print_json_and_say_what_was_rechecked(desk):
 
 def test_stopsale_add_list_remove_in_json(desk):
     first = (TODAY + timedelta(days=30)).isoformat()
-    result = run(desk, "stopsale", "add", "--from", first, "--to", first, "--room", "STD", "--reason", "[/]works",
-                 "--json")
+    result = run(
+        desk, "stopsale", "add", "--from", first, "--to", first, "--room", "STD", "--reason", "[/]works", "--json"
+    )
     assert result.exit_code == 0, result.output
     added = json.loads(result.output)
-    assert (added["room"], added["start"], added["reason"], added["created_by"]) == ("STD", first, "[/]works",
-                                                                                     "night-audit")
+    assert (added["room"], added["start"], added["reason"], added["created_by"]) == (
+        "STD",
+        first,
+        "[/]works",
+        "night-audit",
+    )
     listed = json.loads(run(desk, "stopsale", "list", "--json").output)
     assert [s["id"] for s in listed] == [added["id"]]
     result = run(desk, "stopsale", "remove", str(added["id"]), "--json")
-    assert result.exit_code == 0 and json.loads(result.output) == {"id": added["id"], "removed": True,
-                                                                   "rechecked": 0}
+    assert result.exit_code == 0 and json.loads(result.output) == {"id": added["id"], "removed": True, "rechecked": 0}
     assert run(desk, "stopsale", "remove", str(added["id"]), "--json").exit_code == 2
     assert run(desk, "stopsale", "add", "--from", first, "--to", "2000-01-01", "--json").exit_code == 2
 
@@ -93,13 +103,39 @@ def test_approval_send_json_refuses_when_nobody_waits(desk):
 
 def test_contracts_wizard_json_carries_the_toml(desk, tmp_path):
     out = tmp_path / "w.toml"
-    result = run(desk, "contracts", "wizard", "--rate-code", "W26", "--board", "AI",
-                 "--season", "LOW:2026-05-01:2026-06-15:50", "--room", "STD=0", "--output", str(out), "--json")
+    result = run(
+        desk,
+        "contracts",
+        "wizard",
+        "--rate-code",
+        "W26",
+        "--board",
+        "AI",
+        "--season",
+        "LOW:2026-05-01:2026-06-15:50",
+        "--room",
+        "STD=0",
+        "--output",
+        str(out),
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     shape = json.loads(result.output)
     assert shape["output"] == str(out) and shape["seasons"] == 1 and shape["toml"] == out.read_text()
-    bad = run(desk, "contracts", "wizard", "--rate-code", "W26", "--board", "AI", "--season", "LOW", "--room",
-              "STD=0", "--json")
+    bad = run(
+        desk,
+        "contracts",
+        "wizard",
+        "--rate-code",
+        "W26",
+        "--board",
+        "AI",
+        "--season",
+        "LOW",
+        "--room",
+        "STD=0",
+        "--json",
+    )
     assert bad.exit_code == 2 and bad.stdout == ""
 
 
@@ -110,9 +146,22 @@ def test_mail_scan_without_a_mailbox_is_bad_input(desk):
 
 def test_docs_json_describes_each_of_these_commands():
     text = DOCS.read_text()
-    for command in ("map set", "map unset", "stopsale add", "stopsale remove", "stopsale list",
-                    "import-reservations", "raw show", "raw retry", "approval send", "contracts wizard",
-                    "mail scan", "pause", "resume", "scan"):
+    for command in (
+        "map set",
+        "map unset",
+        "stopsale add",
+        "stopsale remove",
+        "stopsale list",
+        "import-reservations",
+        "raw show",
+        "raw retry",
+        "approval send",
+        "contracts wizard",
+        "mail scan",
+        "pause",
+        "resume",
+        "scan",
+    ):
         assert f"`opdesk {command}" in text, command
     assert "--override" in text
 
@@ -127,7 +176,7 @@ def test_cli_inbox_fits_80_columns_and_uses_full_words_when_there_is_room(desk, 
     assert narrow.exit_code == 0, narrow.output
     assert max(len(line) for line in narrow.output.splitlines()) <= 80
     assert "TUI100107" in narrow.output and "Hofer[/]" in narrow.output
-    assert "pending" not in narrow.output.split("\n", 1)[1]      # the status by its letter
+    assert "pending" not in narrow.output.split("\n", 1)[1]  # the status by its letter
     monkeypatch.setenv("COLUMNS", "160")
     wide = run(desk, "inbox")
     assert max(len(line) for line in wide.output.splitlines()) <= 160

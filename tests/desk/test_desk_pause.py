@@ -41,7 +41,7 @@ def test_a_paused_operator_is_skipped_by_scan_which_says_so(desk):
     assert run(desk, "resume", "--operator", "tui").exit_code == 0
     [tui] = json.loads(run(desk, "scan", "--json").output)
     assert tui["state"] == "ok" and tui["new"] == 1
-    assert run(desk, "resume", "--operator", "tui").exit_code == 1     # not paused any more
+    assert run(desk, "resume", "--operator", "tui").exit_code == 1  # not paused any more
 
 
 def test_pause_all_then_resume_one_keeps_the_others_paused(desk):

@@ -33,16 +33,35 @@ def run(desk, *args):
 
 
 def facts(**kw) -> StayFacts:
-    values = dict(operator="tui", voucher="V1", content=Content.NEW, hotel_room="STD", hotel_board="AI",
-                  hotel_rate="R", hotel_market=None, hotel_agency=None, check_in=date(2026, 7, 1),
-                  check_out=date(2026, 7, 8), rooms=1, adults=2, child_ages=[], sale_date=date(2026, 5, 1),
-                  total=Decimal("100"), currency="EUR")
+    values = dict(
+        operator="tui",
+        voucher="V1",
+        content=Content.NEW,
+        hotel_room="STD",
+        hotel_board="AI",
+        hotel_rate="R",
+        hotel_market=None,
+        hotel_agency=None,
+        check_in=date(2026, 7, 1),
+        check_out=date(2026, 7, 8),
+        rooms=1,
+        adults=2,
+        child_ages=[],
+        sale_date=date(2026, 5, 1),
+        total=Decimal("100"),
+        currency="EUR",
+    )
     values.update(kw)
     return StayFacts(**values)
 
 
-def problems(today: date = NOW.date(), limits: IntakeLimits = IntakeLimits(), max_adults: int | None = 3,
-             rooms_of_type: int | None = 10, **kw) -> dict[str, str]:
+def problems(
+    today: date = NOW.date(),
+    limits: IntakeLimits = IntakeLimits(),
+    max_adults: int | None = 3,
+    rooms_of_type: int | None = 10,
+    **kw,
+) -> dict[str, str]:
     return dict(value_problems(facts(**kw), today, limits, max_adults, rooms_of_type))
 
 
@@ -50,16 +69,27 @@ def test_a_possible_booking_has_no_problem():
     assert problems() == {}
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"adults": 0}, "adults"), ({"adults": -5}, "adults"), ({"adults": 4}, "adults"),
-    ({"rooms": 0}, "rooms"), ({"rooms": -3}, "rooms"), ({"rooms": 11, "adults": 22}, "rooms"),
-    ({"child_ages": [4, 18]}, "child_ages[2]"), ({"child_ages": [-1]}, "child_ages[1]"),
-    ({"child_ages": ["12"]}, "child_ages[1]"),
-    ({"check_out": date(2026, 7, 1)}, "check_out"), ({"check_out": date(2026, 10, 1)}, "check_out"),
-    ({"check_in": date(1999, 12, 31), "check_out": date(2000, 1, 2)}, "check_in"),
-    ({"check_in": date(9999, 1, 1), "check_out": date(9999, 1, 5)}, "check_in"),
-    ({"total": Decimal("-1")}, "total"), ({"currency": "EUX"}, "currency"), ({"currency": ""}, "currency"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"adults": 0}, "adults"),
+        ({"adults": -5}, "adults"),
+        ({"adults": 4}, "adults"),
+        ({"rooms": 0}, "rooms"),
+        ({"rooms": -3}, "rooms"),
+        ({"rooms": 11, "adults": 22}, "rooms"),
+        ({"child_ages": [4, 18]}, "child_ages[2]"),
+        ({"child_ages": [-1]}, "child_ages[1]"),
+        ({"child_ages": ["12"]}, "child_ages[1]"),
+        ({"check_out": date(2026, 7, 1)}, "check_out"),
+        ({"check_out": date(2026, 10, 1)}, "check_out"),
+        ({"check_in": date(1999, 12, 31), "check_out": date(2000, 1, 2)}, "check_in"),
+        ({"check_in": date(9999, 1, 1), "check_out": date(9999, 1, 5)}, "check_in"),
+        ({"total": Decimal("-1")}, "total"),
+        ({"currency": "EUX"}, "currency"),
+        ({"currency": ""}, "currency"),
+    ],
+)
 def test_each_impossible_value_is_named_by_its_field(change, field):
     found = problems(**change)
     assert field in found, found
@@ -89,13 +119,24 @@ def _ingest(desk: Config, body: dict, now: datetime = NOW) -> dict:
         return store.one("SELECT * FROM operator_reservations WHERE id = ?", (result.reservation_ids[0],))
 
 
-BODY = {"voucher": "X1", "check_in": "2026-07-01", "check_out": "2026-07-08", "adults": 2, "room": "DZ",
-        "board": "AI", "rate": "TUI26", "agency": "TUI", "total": "500", "currency": "EUR"}
+BODY = {
+    "voucher": "X1",
+    "check_in": "2026-07-01",
+    "check_out": "2026-07-08",
+    "adults": 2,
+    "room": "DZ",
+    "board": "AI",
+    "rate": "TUI26",
+    "agency": "TUI",
+    "total": "500",
+    "currency": "EUR",
+}
 
 
 def test_child_ages_sent_as_a_string_are_never_split_into_digits(desk):
-    raw = RawMessage(json.dumps({**BODY, "child_ages": "12"}).encode(), operator="tui", channel="folder",
-                     filename="x.json")
+    raw = RawMessage(
+        json.dumps({**BODY, "child_ages": "12"}).encode(), operator="tui", channel="folder", filename="x.json"
+    )
     with Store(desk.store_path) as store:
         [result] = Ingestor(store, desk, now=NOW).ingest_many([(raw, lambda r: parse_canonical(r.body))])
         assert result.reservation_ids == [] and "child_ages" in result.error
@@ -139,8 +180,11 @@ def test_only_values_and_stop_sale_can_be_overridden_and_always_with_a_reason():
         Overrides.of(["price"], "because")
     with pytest.raises(OverrideError, match="--reason"):
         Overrides.of(["values"], " ")
-    checks = {"values": {"state": "fail", "message": "adults -5"}, "stop_sale": {"state": "fail", "message": "s"},
-              "price": {"state": "mismatch", "message": "p"}}
+    checks = {
+        "values": {"state": "fail", "message": "adults -5"},
+        "stop_sale": {"state": "fail", "message": "s"},
+        "price": {"state": "mismatch", "message": "p"},
+    }
     decision = blocking_checks(checks, Overrides.of(["values"], "phoned the operator"))
     assert decision.blocking == {"stop_sale": "s"} and decision.overridden == {"values": "adults -5"}
     assert blocking_checks(checks, Overrides.of(["values", "stop_sale"], "ok")).blocking == {}
@@ -161,8 +205,9 @@ def test_save_and_confirm_refuse_impossible_values_until_overridden_with_a_reaso
     assert run(desk, "confirm", str(rid), "--yes").exit_code == 1
     assert run(desk, "save", str(rid), "--override", "values").exit_code == 2
     assert run(desk, "save", str(rid), "--override", "price", "--reason", "x").exit_code == 2
-    result = run(desk, "confirm", str(rid), "--yes", "--override", "values", "--reason",
-                 "operator phoned: 2 adults", "--json")
+    result = run(
+        desk, "confirm", str(rid), "--yes", "--override", "values", "--reason", "operator phoned: 2 adults", "--json"
+    )
     assert result.exit_code == 0, result.output
     audit = json.loads(run(desk, "audit", str(rid), "--action", "override", "--json").output)
     assert audit[0]["after"]["reason"] == "operator phoned: 2 adults" and "values" in audit[0]["after"]["checks"]
@@ -181,8 +226,12 @@ def test_confirm_yes_refuses_a_booking_under_a_stop_sale_naming_it(desk):
     [result] = scan(desk)
     rid = result.reservation_ids[0]
     first = (TODAY + timedelta(days=31)).isoformat()
-    assert run(desk, "stopsale", "add", "--from", first, "--to", first, "--room", "STD",
-               "--reason", "renovation").exit_code == 0
+    assert (
+        run(
+            desk, "stopsale", "add", "--from", first, "--to", first, "--room", "STD", "--reason", "renovation"
+        ).exit_code
+        == 0
+    )
     result = run(desk, "confirm", str(rid), "--yes")
     assert result.exit_code == 1
     assert "stop-sale on STD" in result.output and "renovation" in result.output
@@ -191,8 +240,7 @@ def test_confirm_yes_refuses_a_booking_under_a_stop_sale_naming_it(desk):
     assert result.exit_code == 0, result.output
     with Store(desk.store_path) as store:
         assert store.scalar("SELECT status FROM operator_reservations WHERE id = ?", (rid,)) == "confirmed"
-        detail = store.scalar("SELECT detail FROM audit_log WHERE action = 'override' AND reservation_id = ?",
-                              (rid,))
+        detail = store.scalar("SELECT detail FROM audit_log WHERE action = 'override' AND reservation_id = ?", (rid,))
     assert "stop_sale" in detail and "sales manager agreed" in detail
 
 
@@ -200,9 +248,11 @@ def test_a_stop_sale_added_after_the_last_check_still_stops_the_action(desk):
     drop(desk, "a.json", booking("LATE"))
     [result] = scan(desk)
     first = (TODAY + timedelta(days=30)).isoformat()
-    with Store(desk.store_path) as store:   # as another desk would: no re-check of the inbox
-        store.conn.execute("INSERT INTO stop_sales(room, start, \"end\", created_at) VALUES ('', ?, ?, ?)",
-                           (first, first, NOW.isoformat()))
+    with Store(desk.store_path) as store:  # as another desk would: no re-check of the inbox
+        store.conn.execute(
+            "INSERT INTO stop_sales(room, start, \"end\", created_at) VALUES ('', ?, ?, ?)",
+            (first, first, NOW.isoformat()),
+        )
     assert run(desk, "save", str(result.reservation_ids[0])).exit_code == 1
 
 
@@ -223,11 +273,15 @@ def test_the_room_types_maximum_comes_from_the_loaded_contracts(desk):
 
     spec = Path(__file__).resolve().parents[1] / "pricing" / "data" / "spec.toml"
     with Store(desk.store_path) as store:
-        store.conn.execute("INSERT INTO mappings(operator, kind, code, hotel_code, updated_at) "
-                           "VALUES ('tui', 'room', 'DBLX', 'DBL', '2026-01-01T00:00:00+00:00')")
+        store.conn.execute(
+            "INSERT INTO mappings(operator, kind, code, hotel_code, updated_at) "
+            "VALUES ('tui', 'room', 'DBLX', 'DBL', '2026-01-01T00:00:00+00:00')"
+        )
         load_contracts_text(store, desk, spec.read_text(), source=str(spec))
     row = _ingest(desk, {**BODY, "room": "DBLX", "adults": 4})
     check = json.loads(row["checks"])["values"]
     assert check["state"] == "fail" and "at most 3 adult(s) per room" in check["details"]["fields"]["adults"]
-    assert json.loads(_ingest(desk, {**BODY, "voucher": "X2", "room": "DBLX", "adults": 3})["checks"])["values"][
-        "state"] == "ok"
+    assert (
+        json.loads(_ingest(desk, {**BODY, "voucher": "X2", "room": "DBLX", "adults": 3})["checks"])["values"]["state"]
+        == "ok"
+    )

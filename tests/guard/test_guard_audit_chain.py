@@ -90,8 +90,11 @@ def test_rows_removed_from_the_end_are_named(desk):
 def test_an_inserted_row_is_named(desk):
     write_rows(desk, 3)
     end = last_id(desk)
-    tamper(desk, "INSERT INTO audit_log(at, actor, origin, action, os_user, hmac) "
-                 f"VALUES ('2026-01-01T00:00:00', 'gm', 'cli', 'save', 'gm', '{'0' * 64}')")
+    tamper(
+        desk,
+        "INSERT INTO audit_log(at, actor, origin, action, os_user, hmac) "
+        f"VALUES ('2026-01-01T00:00:00', 'gm', 'cli', 'save', 'gm', '{'0' * 64}')",
+    )
     code, verdict = verify(desk)
     assert code == 1
     assert verdict["problem"]["kind"] == "inserted" and verdict["problem"]["row"] == end + 1
@@ -101,8 +104,7 @@ def test_a_rewritten_row_with_a_renumbered_tail_is_named(desk):
     write_rows(desk, 4)
     target = last_id(desk) - 1
     # Remove a row and close the gap by moving every later row down one: no hole left in the ids.
-    tamper(desk, f"DELETE FROM audit_log WHERE id = {target}",
-           f"UPDATE audit_log SET id = id - 1 WHERE id > {target}")
+    tamper(desk, f"DELETE FROM audit_log WHERE id = {target}", f"UPDATE audit_log SET id = id - 1 WHERE id > {target}")
     code, verdict = verify(desk)
     assert code == 1 and verdict["problem"]["row"] == target
 
@@ -123,13 +125,16 @@ def test_a_store_from_before_the_chain_is_chained_on_first_start(tmp_path, monke
     (tmp_path / "older" / "opdesk.toml").write_text('[store]\npath = "older.db"\n')
     desk = load_config(tmp_path / "older" / "opdesk.toml")
     older = desk.store_path
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:3])   # the schema before the chain
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:3])  # the schema before the chain
     with Store(older) as store, store.transaction():
         for i in range(3):
-            store.conn.execute("INSERT INTO audit_log(at, actor, origin, action, detail) "
-                               "VALUES ('2026-01-01T00:00:00', 'desk', 'cli', 'save', ?)", (f"old {i}",))
+            store.conn.execute(
+                "INSERT INTO audit_log(at, actor, origin, action, detail) "
+                "VALUES ('2026-01-01T00:00:00', 'desk', 'cli', 'save', ?)",
+                (f"old {i}",),
+            )
     monkeypatch.undo()
-    write_rows(desk, 2)   # the first start with this opdesk: migrates, chains the old rows, adds new ones
+    write_rows(desk, 2)  # the first start with this opdesk: migrates, chains the old rows, adds new ones
     code, verdict = verify(desk)
     assert code == 0, verdict
     assert verdict["rows"] == 5
@@ -148,12 +153,42 @@ def test_the_key_and_head_live_outside_the_store(desk):
 
 def test_staff_names_restrict_as_and_the_os_user_is_recorded(desk):
     desk.path.write_text(desk.path.read_text() + '\n[staff]\nnames = ["ayse", "night-audit"]\n')
-    refused = runner.invoke(app, ["--config", str(desk.path), "--as", "mallory", "stopsale", "add", "--room", "STD",
-                                  "--from", "2030-01-01", "--to", "2030-01-05"])
+    refused = runner.invoke(
+        app,
+        [
+            "--config",
+            str(desk.path),
+            "--as",
+            "mallory",
+            "stopsale",
+            "add",
+            "--room",
+            "STD",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-05",
+        ],
+    )
     assert refused.exit_code == 1
     assert "mallory" in refused.stderr and "staff.names" in refused.stderr
-    done = runner.invoke(app, ["--config", str(desk.path), "--as", "ayse", "stopsale", "add", "--room", "STD",
-                               "--from", "2030-01-01", "--to", "2030-01-05"])
+    done = runner.invoke(
+        app,
+        [
+            "--config",
+            str(desk.path),
+            "--as",
+            "ayse",
+            "stopsale",
+            "add",
+            "--room",
+            "STD",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-05",
+        ],
+    )
     assert done.exit_code == 0, done.output
     listed = runner.invoke(app, ["--config", str(desk.path), "audit", "--json", "-n", "1"])
     [row] = json.loads(listed.stdout)
@@ -165,7 +200,7 @@ def test_a_missing_head_with_sealed_rows_is_not_resealed_silently(desk, missing)
     write_rows(desk, 2)
     tamper(desk, "UPDATE audit_log SET detail = 'edited' WHERE id = 1")
     (desk.base_dir / missing).unlink()
-    code, verdict = verify(desk)   # opening the store does not bless the edited row
+    code, verdict = verify(desk)  # opening the store does not bless the edited row
     assert code == 1 and verdict["problem"]["row"] == 1
 
 
@@ -175,8 +210,9 @@ def test_a_lost_audit_key_is_named_not_replaced(desk):
     result = runner.invoke(app, ["--config", str(desk.path), "audit", "--verify", "--json"])
     assert result.exit_code == 2
     assert "audit key is missing" in result.stderr and not (desk.base_dir / "audit.key").exists()
-    other = runner.invoke(app, ["--config", str(desk.path), "stopsale", "add", "--from", "2030-01-01",
-                                "--to", "2030-01-02"])
+    other = runner.invoke(
+        app, ["--config", str(desk.path), "stopsale", "add", "--from", "2030-01-01", "--to", "2030-01-02"]
+    )
     assert other.exit_code == 2 and "audit key is missing" in other.stderr and "Traceback" not in other.output
 
 

@@ -18,14 +18,19 @@ TOKEN = "tok-5f1e9a7c2b"
 
 def test_known_secrets_url_passwords_and_secret_parameters_are_masked():
     redact.remember("Very-Secret-77")
-    text = ("login failed for https://sunbeach:hunter22@api.example/v1?api_key=abc123&page=2 "
-            "with Very-Secret-77; Authorization: Bearer eyJhbGciOi")
+    text = (
+        "login failed for https://sunbeach:hunter22@api.example/v1?api_key=abc123&page=2 "
+        "with Very-Secret-77; Authorization: Bearer eyJhbGciOi"
+    )
     masked = redact.mask_text(text)
     for secret in ("hunter22", "abc123", "Very-Secret-77", "eyJhbGciOi"):
         assert secret not in masked
     assert "https://sunbeach:********@api.example/v1?api_key=********&page=2" in masked
-    assert redact.mask_value({"password": "x" * 3, "auth": "bearer", "password_env": "OPDESK_PW"}) == \
-        {"password": "********", "auth": "bearer", "password_env": "OPDESK_PW"}
+    assert redact.mask_value({"password": "x" * 3, "auth": "bearer", "password_env": "OPDESK_PW"}) == {
+        "password": "********",
+        "auth": "bearer",
+        "password_env": "OPDESK_PW",
+    }
 
 
 class EchoingOperator(BaseHTTPRequestHandler):
@@ -47,10 +52,12 @@ def test_a_token_quoted_back_by_an_operator_never_reaches_the_output_or_the_stor
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("OPDESK_TEST_TOKEN", TOKEN)
     config = tmp_path / "opdesk.toml"
-    config.write_text(f'[store]\npath = "opdesk.db"\n[scan]\nretries = 0\nprocesses = 1\n'
-                      f'[[operators]]\nname = "pegas"\nkind = "jsonapi"\n'
-                      f'base_url = "http://127.0.0.1:{server.server_port}"\nbookings_path = "/bookings"\n'
-                      f'items = "data"\nauth = "bearer"\ntoken_env = "OPDESK_TEST_TOKEN"\n')
+    config.write_text(
+        f'[store]\npath = "opdesk.db"\n[scan]\nretries = 0\nprocesses = 1\n'
+        f'[[operators]]\nname = "pegas"\nkind = "jsonapi"\n'
+        f'base_url = "http://127.0.0.1:{server.server_port}"\nbookings_path = "/bookings"\n'
+        f'items = "data"\nauth = "bearer"\ntoken_env = "OPDESK_TEST_TOKEN"\n'
+    )
     try:
         as_json = runner.invoke(app, ["--config", str(config), "scan", "--json"])
         as_text = runner.invoke(app, ["--config", str(config), "scan"])

@@ -63,10 +63,10 @@ def test_init_writes_the_config_0600(tmp_path, open_umask):
 def test_doctor_warns_about_files_others_can_read(desk):
     with open_store(desk):
         pass
-    desk.path.chmod(0o600)   # the fixture wrote the config as any editor would: 0644
+    desk.path.chmod(0o600)  # the fixture wrote the config as any editor would: 0644
     ok = runner.invoke(app, ["--config", str(desk.path), "doctor", "--json"])
-    assert ok.exit_code == 0, ok.output   # what opdesk made itself is private already
-    (desk.base_dir / "tui.password").write_text("s3cret\n")   # 0644, as echo leaves it
+    assert ok.exit_code == 0, ok.output  # what opdesk made itself is private already
+    (desk.base_dir / "tui.password").write_text("s3cret\n")  # 0644, as echo leaves it
     with_file = desk.path.read_text().replace('path = "drop"', 'path = "drop"\npassword_file = "tui.password"')
     desk.path.write_text(with_file)
     desk.path.chmod(0o644)
@@ -76,8 +76,12 @@ def test_doctor_warns_about_files_others_can_read(desk):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     warned = {(w["what"], Path(w["path"]).name) for w in report["warnings"]}
-    assert {("config", "opdesk.toml"), ("store", "opdesk.db"), ("key", "audit.key"),
-            ("secret file", "tui.password")} <= warned
+    assert {
+        ("config", "opdesk.toml"),
+        ("store", "opdesk.db"),
+        ("key", "audit.key"),
+        ("secret file", "tui.password"),
+    } <= warned
     assert report["ok"] is False
     text = runner.invoke(app, ["--config", str(desk.path), "doctor"])
     assert text.exit_code == 1 and "chmod 600" in text.stderr
@@ -92,11 +96,12 @@ def test_a_key_found_in_the_store_is_moved_out_and_codes_already_sent_keep_worki
         [request] = approval.start(store, desk, rid, ["boss@hotel.example"], Actor("desk"))
         store.set_connector_state(APPROVAL_STATE_KEY, {"secret": old_key})
     del desk.data["approval"]
-    with open_store(desk) as store:   # the first start of the new opdesk
+    with open_store(desk) as store:  # the first start of the new opdesk
         assert store.connector_state(APPROVAL_STATE_KEY) == {}
         assert (desk.base_dir / "approval.key").read_text().strip() == old_key
-        decision = approval.decide(store, desk, request.code, "approve", Actor("boss@hotel.example", "email"),
-                                   sender="boss@hotel.example")
+        decision = approval.decide(
+            store, desk, request.code, "approve", Actor("boss@hotel.example", "email"), sender="boss@hotel.example"
+        )
         assert decision.ok, decision.message
 
 

@@ -12,6 +12,7 @@ Fixtures
   smtp_sink    (function) the same sink, emptied before each test
   mail_config  (function) a Config with a mail operator on imap_user's mailbox and [smtp] on the sink
 """
+
 from __future__ import annotations
 
 import email
@@ -61,13 +62,13 @@ def _read_greeting(port: int) -> bytes:
 @dataclass
 class DovecotServer:
     host: str
-    port: int            # plain IMAP (+ STARTTLS)
-    imaps_port: int      # implicit TLS, self-signed cert at cert_path
+    port: int  # plain IMAP (+ STARTTLS)
+    imaps_port: int  # implicit TLS, self-signed cert at cert_path
     base_dir: Path
     users: dict = field(default_factory=dict)
     pid: int = 0
-    pool: list = field(default_factory=list)   # pre-created, never-used users
-    lmtp_port: int | None = None   # set when dovecot-lmtpd is installed
+    pool: list = field(default_factory=list)  # pre-created, never-used users
+    lmtp_port: int | None = None  # set when dovecot-lmtpd is installed
 
     def deliver(self, message: bytes, rcpt: str, mail_from: str = "sender@example.com") -> None:
         """Deliver like an MTA would (LMTP -> Maildir), instead of IMAP APPEND.
@@ -122,8 +123,10 @@ class DovecotServer:
 def dovecot():
     binary = _find_dovecot()
     if binary is None:
-        pytest.skip("dovecot binary not found (looked at $DOVECOT_BIN, PATH, /usr/sbin): "
-                    "install it with `apt-get install -y dovecot-imapd`")
+        pytest.skip(
+            "dovecot binary not found (looked at $DOVECOT_BIN, PATH, /usr/sbin): "
+            "install it with `apt-get install -y dovecot-imapd`"
+        )
     if not TEMPLATE.is_file():
         pytest.skip(f"Dovecot config template missing: {TEMPLATE}")
     openssl = shutil.which("openssl")
@@ -150,11 +153,28 @@ def dovecot():
     run_group = grp.getgrgid(pw.pw_gid).gr_name
 
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "3650",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", str(base / "tls" / "key.pem"), "-out", str(base / "tls" / "cert.pem")],
-        check=True, capture_output=True,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(base / "tls" / "key.pem"),
+            "-out",
+            str(base / "tls" / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
     )
     (base / "tls" / "key.pem").chmod(0o600)
 
@@ -169,10 +189,15 @@ def dovecot():
     has_lmtp = (Path(binary).resolve().parent.parent / "lib" / "dovecot" / "lmtp").exists()
     conf = TEMPLATE.read_text()
     for key, value in {
-        "@BASE@": str(base), "@IMAP_PORT@": str(port), "@IMAPS_PORT@": str(imaps_port),
-        "@LMTP_PORT@": str(lmtp_port), "@PROTOCOLS@": "imap lmtp" if has_lmtp else "imap",
-        "@RUN_USER@": run_user, "@RUN_GROUP@": run_group,
-        "@MAIL_UID@": str(pw.pw_uid), "@MAIL_GID@": str(pw.pw_gid),
+        "@BASE@": str(base),
+        "@IMAP_PORT@": str(port),
+        "@IMAPS_PORT@": str(imaps_port),
+        "@LMTP_PORT@": str(lmtp_port),
+        "@PROTOCOLS@": "imap lmtp" if has_lmtp else "imap",
+        "@RUN_USER@": run_user,
+        "@RUN_GROUP@": run_group,
+        "@MAIL_UID@": str(pw.pw_uid),
+        "@MAIL_GID@": str(pw.pw_gid),
     }.items():
         conf = conf.replace(key, value)
     (base / "dovecot.conf").write_text(conf)
@@ -181,7 +206,9 @@ def dovecot():
     console = open(base / "console.log", "wb")
     proc = subprocess.Popen(
         [binary, "-F", "-c", str(base / "dovecot.conf")],
-        stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=console,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C in pytest does not hit Dovecot directly
     )
 
@@ -209,8 +236,7 @@ def dovecot():
     while True:
         if proc.poll() is not None:
             _stop()
-            pytest.fail(f"dovecot exited with {proc.returncode} during startup "
-                        f"(files kept in {base})\n{_logs()}")
+            pytest.fail(f"dovecot exited with {proc.returncode} during startup (files kept in {base})\n{_logs()}")
         try:
             if _read_greeting(port).startswith(b"* OK"):
                 break
@@ -218,12 +244,12 @@ def dovecot():
             pass
         if time.monotonic() > deadline:
             _stop()
-            pytest.fail(f"dovecot gave no IMAP greeting on port {port} in {START_TIMEOUT}s "
-                        f"(files kept in {base})\n{_logs()}")
+            pytest.fail(
+                f"dovecot gave no IMAP greeting on port {port} in {START_TIMEOUT}s (files kept in {base})\n{_logs()}"
+            )
         time.sleep(0.05)
 
-    server = DovecotServer("127.0.0.1", port, imaps_port, base, users, proc.pid, pool,
-                           lmtp_port if has_lmtp else None)
+    server = DovecotServer("127.0.0.1", port, imaps_port, base, users, proc.pid, pool, lmtp_port if has_lmtp else None)
     try:
         yield server
     finally:
@@ -245,12 +271,11 @@ def imap_user(dovecot) -> tuple[str, str]:
 class SmtpSink:
     host: str
     port: int
-    messages: list = field(default_factory=list)   # email.message.EmailMessage
+    messages: list = field(default_factory=list)  # email.message.EmailMessage
     envelopes: list = field(default_factory=list)  # (mail_from, rcpt_tos)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        msg = email.message_from_bytes(envelope.original_content or envelope.content,
-                                       policy=email.policy.default)
+        msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(msg)
         return "250 OK"
@@ -293,14 +318,30 @@ def mail_config(config, dovecot, imap_user, smtp_sink):
     user, password = imap_user
     config.data["hotel"] = {"name": "Sunbeach Resort Side", "currency": "EUR", "timezone": "Europe/Istanbul"}
     config.data["operators"] = [
-        {"name": "mailbox", "kind": "mail", "title": "Reservations mailbox", "host": dovecot.host,
-         "port": dovecot.port, "security": "none", "user": user, "password": password, "folder": "INBOX",
-         "processed_folder": "Processed", "failed_folder": "Failed", "timeout": 5},
+        {
+            "name": "mailbox",
+            "kind": "mail",
+            "title": "Reservations mailbox",
+            "host": dovecot.host,
+            "port": dovecot.port,
+            "security": "none",
+            "user": user,
+            "password": password,
+            "folder": "INBOX",
+            "processed_folder": "Processed",
+            "failed_folder": "Failed",
+            "timeout": 5,
+        },
         {"name": "jet2", "kind": "mail", "title": "Jet2holidays"},
         {"name": "hotelbeds", "kind": "mail", "title": "Hotelbeds"},
     ]
-    config.data["smtp"] = {"host": smtp_sink.host, "port": smtp_sink.port, "security": "none",
-                           "from_address": "Sunbeach Reservations <reservations@sunbeach.example>", "timeout": 5}
+    config.data["smtp"] = {
+        "host": smtp_sink.host,
+        "port": smtp_sink.port,
+        "security": "none",
+        "from_address": "Sunbeach Reservations <reservations@sunbeach.example>",
+        "timeout": 5,
+    }
     return config
 
 

@@ -46,8 +46,10 @@ def test_mail_test_names_the_missing_field(run):
 
 def test_mail_test_with_a_draft_profile_file_that_does_not_match(run):
     draft = run.dir / "draft.toml"
-    draft.write_text('operator = "nordic"\nrequired = ["voucher"]\n[match]\nfrom = ["@nordicsun\\\\.example$"]\n'
-                     '[fields]\nvoucher = { pattern = "(JLY-\\\\d+)" }\n')
+    draft.write_text(
+        'operator = "nordic"\nrequired = ["voucher"]\n[match]\nfrom = ["@nordicsun\\\\.example$"]\n'
+        '[fields]\nvoucher = { pattern = "(JLY-\\\\d+)" }\n'
+    )
     result = run("mail", "test", str(draft), str(FIXTURES / "jolly_new.eml"))
     assert result.exit_code == 0, result.output
     assert "do not match this mail" in result.output and "JLY-441902 (new)" in result.output
@@ -74,8 +76,10 @@ def test_mail_scan_reads_the_mailbox(run, dovecot, imap_user):
     with dovecot.mailbox(user) as mb:
         mb.append((FIXTURES / "webbeds_new.eml").read_bytes())
     with run.config.open("a") as fh:
-        fh.write(f'[[operators]]\nname = "mailbox"\nkind = "mail"\nhost = "{dovecot.host}"\nport = {dovecot.port}\n'
-                 f'security = "none"\nuser = "{user}"\npassword_env = "OPDESK_TEST_IMAP_PW"\n')
+        fh.write(
+            f'[[operators]]\nname = "mailbox"\nkind = "mail"\nhost = "{dovecot.host}"\nport = {dovecot.port}\n'
+            f'security = "none"\nuser = "{user}"\npassword_env = "OPDESK_TEST_IMAP_PW"\n'
+        )
     import os
 
     os.environ["OPDESK_TEST_IMAP_PW"] = password
@@ -84,5 +88,16 @@ def test_mail_scan_reads_the_mailbox(run, dovecot, imap_user):
     finally:
         del os.environ["OPDESK_TEST_IMAP_PW"]
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == [{"operator": "mailbox", "total": 1, "new": 1, "changed": 0,
-                                          "cancelled": 0, "errors": 0, "error": "", "quarantined": 0, "again": 0}]
+    assert json.loads(result.output) == [
+        {
+            "operator": "mailbox",
+            "total": 1,
+            "new": 1,
+            "changed": 0,
+            "cancelled": 0,
+            "errors": 0,
+            "error": "",
+            "quarantined": 0,
+            "again": 0,
+        }
+    ]

@@ -27,8 +27,10 @@ def folder_count(dovecot, user, folder: str) -> int:
 
 
 def reservations(store: Store) -> list[tuple[str, str, str]]:
-    return [(r["operator"], r["voucher"], r["content"]) for r in store.all(
-        "SELECT operator, voucher, content FROM operator_reservations ORDER BY id")]
+    return [
+        (r["operator"], r["voucher"], r["content"])
+        for r in store.all("SELECT operator, voucher, content FROM operator_reservations ORDER BY id")
+    ]
 
 
 def test_scan_reads_files_away_and_never_twice(mail_config, store, dovecot, imap_user, eml):
@@ -39,8 +41,11 @@ def test_scan_reads_files_away_and_never_twice(mail_config, store, dovecot, imap
 
     assert scan.ok and scan.total == 3 and scan.new == 4 and scan.errors == 1
     assert sorted(reservations(store)) == [
-        ("hotelbeds", "1-9938271-1", "new"), ("hotelbeds", "1-9938271-2", "new"),
-        ("jet2", "J2H7731952-1", "new"), ("jet2", "J2H7731952-2", "new")]
+        ("hotelbeds", "1-9938271-1", "new"),
+        ("hotelbeds", "1-9938271-2", "new"),
+        ("jet2", "J2H7731952-1", "new"),
+        ("jet2", "J2H7731952-2", "new"),
+    ]
     raw = {r["filename"]: r for r in store.all("SELECT * FROM raw_messages")}
     unknown = raw["Group request October 2026"]
     assert unknown["parse_state"] == "unparsed" and unknown["operator"] == "mailbox"
@@ -157,11 +162,12 @@ def test_fetch_and_acknowledge_with_the_scanner_state(mail_config, dovecot, imap
     [raw] = asyncio.run(fetch_all())
     assert raw.operator == "bahols" and raw.channel == "mail" and raw.filename == "Hotel Booking Request - BAH/KX9312"
     assert raw.source_ref.startswith("INBOX/") and raw.source_ref.endswith("/1")
-    assert raw.body == eml("bahols_new")   # the bytes exactly as the server holds them
-    assert asyncio.run(fetch_all())[0].sha256 == raw.sha256   # not acknowledged: offered again
+    assert raw.body == eml("bahols_new")  # the bytes exactly as the server holds them
+    assert asyncio.run(fetch_all())[0].sha256 == raw.sha256  # not acknowledged: offered again
 
     from core.ingest import IngestResult
     from core.models import ParseState
+
     asyncio.run(connector.acknowledge(raw, IngestResult(1, raw.sha256, state=ParseState.PARSED), ctx))
     assert ctx.state["INBOX.last_uid"] == "1"
     assert asyncio.run(fetch_all()) == []
@@ -171,12 +177,20 @@ def test_fetch_and_acknowledge_with_the_scanner_state(mail_config, dovecot, imap
 def test_tls_and_starttls_logins(dovecot, imap_user, tmp_path):
     user, password = imap_user
     for security, port in (("tls", dovecot.imaps_port), ("starttls", dovecot.port)):
-        settings = MailboxSettings(host="127.0.0.1", user=user, password=password, port=port, security=security,
-                                   ca_file=str(dovecot.cert_path), timeout=5)
+        settings = MailboxSettings(
+            host="127.0.0.1",
+            user=user,
+            password=password,
+            port=port,
+            security=security,
+            ca_file=str(dovecot.cert_path),
+            timeout=5,
+        )
         with Mailbox(settings) as mailbox:
             assert mailbox.status()[0] > 0
-    untrusted = MailboxSettings(host="127.0.0.1", user=user, password=password, port=dovecot.imaps_port,
-                                security="tls", timeout=5)
+    untrusted = MailboxSettings(
+        host="127.0.0.1", user=user, password=password, port=dovecot.imaps_port, security="tls", timeout=5
+    )
     with pytest.raises(OperatorError, match="TLS failed"):
         Mailbox(untrusted)
 
@@ -207,8 +221,12 @@ def test_the_scanner_reads_the_mailbox_and_keeps_its_state(mail_config, store, d
     runs = {r.operator: r for r in asyncio.run(scan(mail_config, ["mailbox"]))}
     again = {r.operator: r for r in asyncio.run(scan(mail_config, ["mailbox"]))}
 
-    assert (runs["mailbox"].state, runs["mailbox"].total, runs["mailbox"].new, runs["mailbox"].errors) == ("ok", 4, 4,
-                                                                                                           1)
+    assert (runs["mailbox"].state, runs["mailbox"].total, runs["mailbox"].new, runs["mailbox"].errors) == (
+        "ok",
+        4,
+        4,
+        1,
+    )
     assert again["mailbox"].total == 0
     assert folder_count(dovecot, user, "Processed") == 3 and folder_count(dovecot, user, "Failed") == 1
     assert store.connector_state("mailbox")["INBOX.last_uid"] == "4"

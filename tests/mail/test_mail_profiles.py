@@ -56,8 +56,10 @@ def test_jet2_plain_text_two_rooms():
     assert guests(first) == [("THOMAS", "MÜLLER", 45), ("ANNA-LENA", "MÜLLER", 43)]
     assert guests(second)[2:] == [("LUKAS", "SCHÄFER", 9), ("SOPHIE", "SCHÄFER", 4)]
     assert first.sale_date == date(2026, 5, 28) and first.currency == "GBP"
-    assert first.flights == [{"direction": "arrival", "number": "LS1733"},
-                             {"direction": "departure", "number": "LS1734"}]
+    assert first.flights == [
+        {"direction": "arrival", "number": "LS1733"},
+        {"direction": "departure", "number": "LS1734"},
+    ]
     assert "late arrival 23:30" in first.notes
 
 
@@ -66,8 +68,10 @@ def test_jet2_amendment_and_cancellation():
     assert [b.content for b in amended] == [Content.CHANGE, Content.CHANGE]
     assert amended[0].check_out == date(2026, 6, 20)
     _, cancelled = bookings_of("jet2_cancel")
-    assert [(b.voucher, b.content) for b in cancelled] == [("J2H7731952-1", Content.CANCEL),
-                                                           ("J2H7731952-2", Content.CANCEL)]
+    assert [(b.voucher, b.content) for b in cancelled] == [
+        ("J2H7731952-1", Content.CANCEL),
+        ("J2H7731952-2", Content.CANCEL),
+    ]
     assert cancelled[0].cancel_date == date(2026, 6, 3)
 
 
@@ -101,8 +105,7 @@ def test_jolly_turkish_text():
     assert (b.check_in, b.check_out) == (date(2026, 7, 18), date(2026, 7, 25))
     assert (b.room, b.board, b.adults, b.child_ages) == ("STANDART ODA", "HER ŞEY DAHİL", 2, [3, 8])
     assert (b.total, b.currency) == (Decimal("48650.00"), "TRY")
-    assert guests(b) == [("Mehmet", "Şahin", None), ("Ayşe", "Şahin", None), ("Elif", "Şahin", 8),
-                         ("Oğuz", "Şahin", 3)]
+    assert guests(b) == [("Mehmet", "Şahin", None), ("Ayşe", "Şahin", None), ("Elif", "Şahin", 8), ("Oğuz", "Şahin", 3)]
     _, [cancel] = bookings_of("jolly_cancel")
     assert cancel.content == Content.CANCEL
 
@@ -112,8 +115,11 @@ def test_w2m_pdf_voucher_with_polish_names():
     assert profile.operator == "w2m" and profile.source == "pdf"
     assert (b.voucher, b.room, b.board) == ("7781234", "SUI", "Full Board")
     assert (b.check_in, b.check_out, b.total) == (date(2026, 9, 5), date(2026, 9, 12), Decimal("2310.00"))
-    assert guests(b) == [("Krzysztof", "Wiśniewski", 41), ("Małgorzata", "Wiśniewska", 40), ("Łukasz", "Wiśniewski",
-                                                                                             15)]
+    assert guests(b) == [
+        ("Krzysztof", "Wiśniewski", 41),
+        ("Małgorzata", "Wiśniewska", 40),
+        ("Łukasz", "Wiśniewski", 15),
+    ]
     assert (b.adults, b.child_ages) == (2, [15])
     assert [(d.name, d.content_type) for d in b.documents] == [("voucher_7781234.pdf", "application/pdf")]
 
@@ -191,12 +197,15 @@ def test_html_rendered_as_label_lines():
     assert html_to_text(html) == "Check-in:\t2026-07-03\nGuests\t2"
 
 
-@pytest.mark.parametrize("name, order, expected", [
-    ("SMITH/JOHN MR", "first last", ("MR", "JOHN", "SMITH")),
-    ("Kowalska, Anna", "first last", ("", "Anna", "Kowalska")),
-    ("Mrs Anna Maria Nowak", "first last", ("Mrs", "Anna Maria", "Nowak")),
-    ("ПЕТРОВ АЛЕКСЕЙ", "last first", ("", "АЛЕКСЕЙ", "ПЕТРОВ")),
-])
+@pytest.mark.parametrize(
+    "name, order, expected",
+    [
+        ("SMITH/JOHN MR", "first last", ("MR", "JOHN", "SMITH")),
+        ("Kowalska, Anna", "first last", ("", "Anna", "Kowalska")),
+        ("Mrs Anna Maria Nowak", "first last", ("Mrs", "Anna Maria", "Nowak")),
+        ("ПЕТРОВ АЛЕКСЕЙ", "last first", ("", "АЛЕКСЕЙ", "ПЕТРОВ")),
+    ],
+)
 def test_split_name(name, order, expected):
     assert split_name(name, order) == expected
 
@@ -233,10 +242,17 @@ def test_mail_connector_keeps_out_of_textual():
     import subprocess
     import sys
 
-    code = ("import sys, connectors.mail.connector, connectors.mail.reply; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent.parent.parent)
+    code = (
+        "import sys, connectors.mail.connector, connectors.mail.reply; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent.parent,
+    )
     assert "textual" not in out.stdout
 
 
@@ -257,16 +273,31 @@ def test_amounts_are_read_by_the_profiles_locale():
 
 
 def test_profile_reads_a_guests_email_as_a_field_or_a_guest_column():
-    body = ("From: Bookings <res@mailop.example>\nTo: hotel@sunbeach.example\nSubject: New booking M1\n"
-            "Content-Type: text/plain; charset=utf-8\nMIME-Version: 1.0\n\n"
-            "Booking Ref: M1\nArrival: 12/06/2026\nDeparture: 19/06/2026\nRoom: STD\nBoard: AI\n"
-            "Contact e-mail: lead@guest.example\n"
-            "Guests:\n  MR THOMAS MULLER (45) <thomas@guest.example>\n  MRS ANNA MULLER (43)\n")
-    spec = {"operator": "mailop", "source": "text", "date_formats": ["%d/%m/%Y"], "match": {"from": "@mailop"},
-            "fields": {"voucher": "Booking Ref", "check_in": "Arrival", "check_out": "Departure", "room": "Room",
-                       "board": "Board", "email": "Contact e-mail"},
-            "guests": {"pattern": r"^\s*(?P<title>MR|MRS)\s+(?P<first_name>\S+)\s+(?P<last_name>\S+)\s+"
-                                  r"\((?P<age>\d+)\)(?:\s+<(?P<email>[^>]+)>)?\s*$"}}
+    body = (
+        "From: Bookings <res@mailop.example>\nTo: hotel@sunbeach.example\nSubject: New booking M1\n"
+        "Content-Type: text/plain; charset=utf-8\nMIME-Version: 1.0\n\n"
+        "Booking Ref: M1\nArrival: 12/06/2026\nDeparture: 19/06/2026\nRoom: STD\nBoard: AI\n"
+        "Contact e-mail: lead@guest.example\n"
+        "Guests:\n  MR THOMAS MULLER (45) <thomas@guest.example>\n  MRS ANNA MULLER (43)\n"
+    )
+    spec = {
+        "operator": "mailop",
+        "source": "text",
+        "date_formats": ["%d/%m/%Y"],
+        "match": {"from": "@mailop"},
+        "fields": {
+            "voucher": "Booking Ref",
+            "check_in": "Arrival",
+            "check_out": "Departure",
+            "room": "Room",
+            "board": "Board",
+            "email": "Contact e-mail",
+        },
+        "guests": {
+            "pattern": r"^\s*(?P<title>MR|MRS)\s+(?P<first_name>\S+)\s+(?P<last_name>\S+)\s+"
+            r"\((?P<age>\d+)\)(?:\s+<(?P<email>[^>]+)>)?\s*$"
+        },
+    }
     [booking] = profile_from_dict("mailop", spec).read(read_mail(body.encode()))
     assert [g.email for g in booking.guests] == ["thomas@guest.example", ""]
     spec["guests"]["pattern"] = r"^\s*(?P<title>MR|MRS)\s+(?P<first_name>\S+)\s+(?P<last_name>\S+)\s+\((?P<age>\d+)\)"

@@ -21,18 +21,33 @@ def raw(name: str, operator: str) -> RawMessage:
 @pytest.fixture
 def smtp_config(config, smtp_sink):
     config.data["hotel"] = {"name": "Sunbeach Resort Side"}
-    config.data["operators"] = [{"name": "jet2", "kind": "mail", "title": "Jet2holidays"},
-                                {"name": "jolly", "kind": "mail", "title": "Jolly Tur"}]
-    config.data["smtp"] = {"host": smtp_sink.host, "port": smtp_sink.port, "security": "none",
-                           "from_address": "Sunbeach Reservations <reservations@sunbeach.example>", "timeout": 5}
+    config.data["operators"] = [
+        {"name": "jet2", "kind": "mail", "title": "Jet2holidays"},
+        {"name": "jolly", "kind": "mail", "title": "Jolly Tur"},
+    ]
+    config.data["smtp"] = {
+        "host": smtp_sink.host,
+        "port": smtp_sink.port,
+        "security": "none",
+        "from_address": "Sunbeach Reservations <reservations@sunbeach.example>",
+        "timeout": 5,
+    }
     return config
 
 
 def test_confirm_replies_in_the_operators_thread(smtp_config, smtp_sink):
     mail = connector_for(smtp_config.operator("jet2"), smtp_config)
-    reply = Reply(operator="jet2", voucher="J2H7731952-2", hotel_number="SB-2026-00042", raw=raw("jet2_new", "jet2"),
-                  reservation={"guests": [{"first_name": "JÜRGEN", "last_name": "SCHÄFER"}],
-                               "check_in": "2026-06-12", "check_out": "2026-06-19"})
+    reply = Reply(
+        operator="jet2",
+        voucher="J2H7731952-2",
+        hotel_number="SB-2026-00042",
+        raw=raw("jet2_new", "jet2"),
+        reservation={
+            "guests": [{"first_name": "JÜRGEN", "last_name": "SCHÄFER"}],
+            "check_in": "2026-06-12",
+            "check_out": "2026-06-19",
+        },
+    )
 
     outcome = mail.confirm(reply)
 
@@ -50,8 +65,9 @@ def test_confirm_replies_in_the_operators_thread(smtp_config, smtp_sink):
 
 def test_reject_uses_the_profiles_template_and_reads_the_guest_from_the_mail(smtp_config, smtp_sink):
     mail = connector_for(smtp_config.operator("jolly"), smtp_config)
-    mail.reject(Reply(operator="jolly", voucher="JLY-441902", reason="Otel bu tarihlerde dolu",
-                      raw=raw("jolly_new", "jolly")))
+    mail.reject(
+        Reply(operator="jolly", voucher="JLY-441902", reason="Otel bu tarihlerde dolu", raw=raw("jolly_new", "jolly"))
+    )
     [sent] = smtp_sink.messages
     body = sent.get_content()
     assert sent["To"] == "otel.operasyon@jollytur.com"
@@ -75,8 +91,14 @@ def test_reply_without_the_original_mail_says_so(smtp_config):
 
 
 def test_send_mail_for_other_areas(smtp_config, smtp_sink):
-    message_id = send_mail(smtp_config, "gm@sunbeach.example", "Approval needed: J2H7731952",
-                           "Please approve.", in_reply_to="<a@b>", references="<a@b>")
+    message_id = send_mail(
+        smtp_config,
+        "gm@sunbeach.example",
+        "Approval needed: J2H7731952",
+        "Please approve.",
+        in_reply_to="<a@b>",
+        references="<a@b>",
+    )
     [sent] = smtp_sink.messages
     assert sent["Message-ID"] == message_id and sent["In-Reply-To"] == "<a@b>"
     assert sent["Subject"] == "Approval needed: J2H7731952" and sent.get_content().strip() == "Please approve."

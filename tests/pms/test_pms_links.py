@@ -18,8 +18,10 @@ def test_a_saved_booking_linked_to_a_pms_number_passes_its_voucher_check(desk, t
         assert run_json(cfg, "pms", "send")[1]["items"][0]["pms_number"] == "SIMPMS-00001"
     # The hotel imports the PMS's own list: the same booking, under the PMS's number.
     export = tmp_path / "pms.csv"
-    export.write_text("number,room,check_in,check_out,operator,voucher,guest_names\n"
-                      f"SIMPMS-00001,STD,{booking().check_in},{booking().check_out},tui,V1,Yılmaz Ayşe\n")
+    export.write_text(
+        "number,room,check_in,check_out,operator,voucher,guest_names\n"
+        f"SIMPMS-00001,STD,{booking().check_in},{booking().check_out},tui,V1,Yılmaz Ayşe\n"
+    )
     result = run(cfg, "import-reservations", str(export))
     assert result.exit_code == 0, result.output
     shown = run_json(cfg, "show", "1")[1]
@@ -38,8 +40,10 @@ def test_voucher_check_knows_a_booking_held_under_the_pms_number(desk):
         run(cfg, "pms", "send")
     with Store(cfg.store_path) as store, store.transaction() as c:
         # A copy under the PMS's number that holds the voucher (imported before opdesk knew the number).
-        hid = c.execute("INSERT INTO hotel_reservations(number, check_in, check_out, created_at, updated_at) "
-                        "VALUES ('SIMPMS-00001', '2030-01-01', '2030-01-02', 'x', 'x')").lastrowid
+        hid = c.execute(
+            "INSERT INTO hotel_reservations(number, check_in, check_out, created_at, updated_at) "
+            "VALUES ('SIMPMS-00001', '2030-01-01', '2030-01-02', 'x', 'x')"
+        ).lastrowid
         c.execute("UPDATE hotel_vouchers SET hotel_reservation_id = ? WHERE voucher = 'V1'", (hid,))
     from core.ingest import recheck
 
@@ -67,8 +71,10 @@ def test_a_voucher_saved_onto_a_booking_imported_from_the_pms_changes_the_pms_s_
     with PmsServer(SimPms()) as server:
         cfg = with_pms(desk, **server.entry())
         export = tmp_path / "pms.csv"
-        export.write_text("number,room,check_in,check_out,operator,voucher\n"
-                          f"PR-5,STD,{booking().check_in},{booking().check_out},tui,V1\n")
+        export.write_text(
+            "number,room,check_in,check_out,operator,voucher\n"
+            f"PR-5,STD,{booking().check_in},{booking().check_out},tui,V1\n"
+        )
         assert run(cfg, "import-reservations", str(export)).exit_code == 0
         drop(cfg, "a.json", booking("V1"))
         scan(cfg)

@@ -60,8 +60,11 @@ def test_new_change_and_cancel_are_valid_alpinebits(desk, schema):
         [uid] = document.findall(".//o:UniqueID", ns)
         assert uid.get("ID") == "T000001"
         [voucher] = document.findall(".//o:HotelReservationID", ns)
-        assert (voucher.get("ResID_Type"), voucher.get("ResID_Value"), voucher.get("ResID_Source")) == \
-            ("13", "V1", "tui")
+        assert (voucher.get("ResID_Type"), voucher.get("ResID_Value"), voucher.get("ResID_Source")) == (
+            "13",
+            "V1",
+            "tui",
+        )
 
 
 def test_alpinebits_push_over_http_is_sent_and_has_no_pms_number(desk):
@@ -74,16 +77,20 @@ def test_alpinebits_push_over_http_is_sent_and_has_no_pms_number(desk):
 
 
 def test_htng_answer_gives_the_number_from_the_named_pms_only():
-    answer = (b'<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0"><Success/>'
-              b'<HotelReservations><HotelReservation><UniqueID Type="14" ID="T1"/><ResGlobalInfo>'
-              b'<HotelReservationIDs><HotelReservationID ResID_Type="14" ResID_Value="OTHER-1" ResID_Source="CRS"/>'
-              b'<HotelReservationID ResID_Type="14" ResID_Value="PMS-77" ResID_Source="PROTEL"/>'
-              b'</HotelReservationIDs></ResGlobalInfo></HotelReservation></HotelReservations></OTA_HotelResNotifRS>')
+    answer = (
+        b'<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0"><Success/>'
+        b'<HotelReservations><HotelReservation><UniqueID Type="14" ID="T1"/><ResGlobalInfo>'
+        b'<HotelReservationIDs><HotelReservationID ResID_Type="14" ResID_Value="OTHER-1" ResID_Source="CRS"/>'
+        b'<HotelReservationID ResID_Type="14" ResID_Value="PMS-77" ResID_Source="PROTEL"/>'
+        b"</HotelReservationIDs></ResGlobalInfo></HotelReservation></HotelReservations></OTA_HotelResNotifRS>"
+    )
     htng = PmsSettings(kind="ota", dialect="htng", url="http://x", name="PROTEL")
     assert read_answer(answer, htng) == "PMS-77"
     assert read_answer(answer, PmsSettings(kind="ota", dialect="alpinebits", url="http://x")) == ""
-    error = (b'<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0">'
-             b'<Errors><Error Type="13" Code="450">room type unknown</Error></Errors></OTA_HotelResNotifRS>')
+    error = (
+        b'<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0">'
+        b'<Errors><Error Type="13" Code="450">room type unknown</Error></Errors></OTA_HotelResNotifRS>'
+    )
     with pytest.raises(DeliveryError, match="room type unknown"):
         read_answer(error, htng)
     with pytest.raises(DeliveryError, match="not well-formed"):
@@ -103,7 +110,7 @@ def test_files_kind_writes_one_json_file_and_one_csv_row_per_delivery(desk):
     assert files[0].stat().st_mode & 0o077 == 0
     rows = list(csv.DictReader((folder / "deliveries.csv").open()))
     assert [r["voucher"] for r in rows] == ["V1", "V2"]
-    assert rows[0]["guest_names"].startswith("'=HYPERLINK")     # never a formula in a spreadsheet
+    assert rows[0]["guest_names"].startswith("'=HYPERLINK")  # never a formula in a spreadsheet
     assert run_json(cfg, "pms", "send")[1]["sent"] == 0
     assert len(list(csv.DictReader((folder / "deliveries.csv").open()))) == 2
 
@@ -114,14 +121,17 @@ def test_files_delivery_tried_again_after_a_crash_adds_no_second_row(desk):
     cfg = with_pms(desk, kind="files", folder="pms-out")
     store = _saved(cfg, booking("V1"))
     [d] = deliveries(store)
-    FilesSender(pms_settings(cfg))(d, delivery_booking(store, d))     # written, then the process died
+    FilesSender(pms_settings(cfg))(d, delivery_booking(store, d))  # written, then the process died
     assert run_json(cfg, "pms", "send")[1]["sent"] == 1
     assert len(list(csv.DictReader((cfg.base_dir / "pms-out" / "deliveries.csv").open()))) == 1
 
 
 def test_simulate_pms_prints_its_entry_then_a_blank_line_and_takes_deliveries(desk):
-    process = subprocess.Popen([sys.executable, "-m", "tui.cli", "simulate", "--kind", "pms", "--port", "0",
-                                "--fail-first", "1"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "simulate", "--kind", "pms", "--port", "0", "--fail-first", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []
         head = process.stdout.readline()
@@ -161,7 +171,7 @@ def test_control_characters_in_operator_text_never_stop_the_message(desk, schema
 
 def test_what_the_save_was_to_the_pms_names_the_content(desk):
     cfg = with_pms(desk, kind="files", folder="out")
-    drop(cfg, "a.json", booking("V1", Content.CHANGE))      # a change that came before its booking
+    drop(cfg, "a.json", booking("V1", Content.CHANGE))  # a change that came before its booking
     scan(cfg)
     store = _saved(cfg)
     assert [d.content for d in deliveries(store)] == ["new"]
@@ -169,10 +179,12 @@ def test_what_the_save_was_to_the_pms_names_the_content(desk):
 
 def test_a_hostile_pms_number_is_kept_as_short_printable_text():
     long = "9" * 5000
-    answer = ('<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0"><Success/>'
-              '<HotelReservations><HotelReservation><ResGlobalInfo><HotelReservationIDs>'
-              f'<HotelReservationID ResID_Type="14" ResID_Value="[b]&#9;&#x85;{long}" ResID_Source="P"/>'
-              '</HotelReservationIDs></ResGlobalInfo></HotelReservation></HotelReservations>'
-              '</OTA_HotelResNotifRS>').encode()
+    answer = (
+        '<OTA_HotelResNotifRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="1.0"><Success/>'
+        "<HotelReservations><HotelReservation><ResGlobalInfo><HotelReservationIDs>"
+        f'<HotelReservationID ResID_Type="14" ResID_Value="[b]&#9;&#x85;{long}" ResID_Source="P"/>'
+        "</HotelReservationIDs></ResGlobalInfo></HotelReservation></HotelReservations>"
+        "</OTA_HotelResNotifRS>"
+    ).encode()
     number = read_answer(answer, PmsSettings(kind="ota", dialect="htng", url="http://x"))
     assert number == ("[b]" + long)[:64]

@@ -22,8 +22,10 @@ def pms():
 
 def _ids(cfg) -> dict[str, int]:
     with Store(cfg.store_path) as store:
-        return {r["voucher"] + f"/v{r['version']}": r["id"] for r in
-                store.all("SELECT id, voucher, version FROM operator_reservations ORDER BY id")}
+        return {
+            r["voucher"] + f"/v{r['version']}": r["id"]
+            for r in store.all("SELECT id, voucher, version FROM operator_reservations ORDER BY id")
+        }
 
 
 def test_new_change_cancel_each_reach_the_pms_once_with_its_number_linked(desk, pms):
@@ -54,8 +56,10 @@ def test_new_change_cancel_each_reach_the_pms_once_with_its_number_linked(desk, 
     assert run(cfg, "save", str(ids["V1/v2"]), str(ids["V2/v2"])).exit_code == 0
     code, later = run_json(cfg, "pms", "send")
     assert code == 0 and later["sent"] == 2
-    assert {(i["voucher"], i["content"], i["version"]) for i in later["items"]} == {("V1", "change", 2),
-                                                                                    ("V2", "cancel", 2)}
+    assert {(i["voucher"], i["content"], i["version"]) for i in later["items"]} == {
+        ("V1", "change", 2),
+        ("V2", "cancel", 2),
+    }
     received = pms.pms.received
     assert [r["status"] for r in received] == ["Reserved", "Reserved", "Modify", "Cancelled"]
     # The change and the cancellation carry the PMS's own number back, and the operator's voucher.
@@ -85,7 +89,7 @@ def test_a_pms_that_fails_then_recovers_gets_everything_once(desk, pms):
     code, up = run_json(cfg, "pms", "send")
     assert code == 0 and (up["sent"], up["failed"], up["waiting"]) == (4, 0, 0)
     assert run_json(cfg, "pms", "send")[1]["sent"] == 0
-    assert sorted(r["voucher"] for r in pms.pms.received) == ["V0", "V1", "V2", "V3"]   # once each
+    assert sorted(r["voucher"] for r in pms.pms.received) == ["V0", "V1", "V2", "V3"]  # once each
 
 
 def test_wrong_password_fails_and_gives_up_after_max_attempts(desk, pms):
@@ -138,8 +142,13 @@ def test_the_example_config_describes_a_usable_pms_section(monkeypatch):
     monkeypatch.setenv("OPDESK_PMS_PASSWORD", "s3cret")
     example = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
     settings = pms_settings(example)
-    assert (settings.kind, settings.dialect, settings.password, settings.max_attempts, settings.retry_seconds) == \
-        ("ota", "htng", "s3cret", 5, 60.0)
+    assert (settings.kind, settings.dialect, settings.password, settings.max_attempts, settings.retry_seconds) == (
+        "ota",
+        "htng",
+        "s3cret",
+        5,
+        60.0,
+    )
 
 
 def test_an_answer_lost_on_the_way_back_is_sent_again_and_the_pms_knows_the_version(desk, pms):
@@ -149,7 +158,7 @@ def test_an_answer_lost_on_the_way_back_is_sent_again_and_the_pms_knows_the_vers
     drop(cfg, "a.json", booking("V1"))
     scan(cfg)
     run(cfg, "save", "1")
-    pms.pms.faults.hang = 1.0                 # it books, but answers after we stopped waiting
+    pms.pms.faults.hang = 1.0  # it books, but answers after we stopped waiting
     code, lost = run_json(cfg, "pms", "send")
     assert code == 1 and "no answer within 0.3s" in lost["items"][0]["error"]
     for _ in range(100):

@@ -102,7 +102,7 @@ def test_a_change_waits_while_its_booking_s_first_version_is_unsent(desk):
         return ""
 
     report = send_waiting(store, settings, first_version_of_v1_fails, now, ACTOR)
-    assert calls == [("V1", 1), ("V2", 1)]          # V1's change was not sent before V1 itself
+    assert calls == [("V1", 1), ("V2", 1)]  # V1's change was not sent before V1 itself
     assert (report.sent, report.failed, report.waiting) == (1, 1, 2)
     calls.clear()
     send_waiting(store, settings, lambda d, b: calls.append((d.voucher, d.version)) or "", now, ACTOR)

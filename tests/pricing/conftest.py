@@ -50,11 +50,24 @@ child_bands = [
 OCCUPANCY = "sgl = 70\ndbl = 100\ntrp = 140\nquad = 170\nextra_bed = 30"
 
 
-def contract(code: str = "C1", *, stay: tuple[str, str] = ("2026-06-01", "2026-06-30"), prices: str = OCCUPANCY,
-             keys: str = "", rules: str = "", children: str = "", supplements: str = "", special: str = "",
-             rate_code: str = "R", rooms: str = '["DBL", "FAM"]', board: str = "BB") -> str:
-    text = (f'\n[[contracts]]\ncode = "{code}"\nrate_code = "{rate_code}"\nroom_types = {rooms}\n'
-            f'board = "{board}"\nstay = ["{stay[0]}", "{stay[1]}"]\n{keys}\n[contracts.prices]\n{prices}\n')
+def contract(
+    code: str = "C1",
+    *,
+    stay: tuple[str, str] = ("2026-06-01", "2026-06-30"),
+    prices: str = OCCUPANCY,
+    keys: str = "",
+    rules: str = "",
+    children: str = "",
+    supplements: str = "",
+    special: str = "",
+    rate_code: str = "R",
+    rooms: str = '["DBL", "FAM"]',
+    board: str = "BB",
+) -> str:
+    text = (
+        f'\n[[contracts]]\ncode = "{code}"\nrate_code = "{rate_code}"\nroom_types = {rooms}\n'
+        f'board = "{board}"\nstay = ["{stay[0]}", "{stay[1]}"]\n{keys}\n[contracts.prices]\n{prices}\n'
+    )
     for name, body in (("children", children), ("supplements", supplements), ("rules", rules)):
         if body:
             text += f"[contracts.{name}]\n{body}\n"
@@ -77,8 +90,16 @@ def contracts_set(*pieces: str, head: str = HEAD) -> ContractSet:
 
 
 def stay(**changes: Any) -> QuoteRequest:
-    values: dict[str, Any] = dict(rate_code="R", room_type="DBL", board="BB", check_in=date(2026, 6, 1), nights=3,
-                                  adults=2, child_ages=[], booked=date(2026, 1, 10))
+    values: dict[str, Any] = dict(
+        rate_code="R",
+        room_type="DBL",
+        board="BB",
+        check_in=date(2026, 6, 1),
+        nights=3,
+        adults=2,
+        child_ages=[],
+        booked=date(2026, 1, 10),
+    )
     values.update(changes)
     return QuoteRequest(**values)
 
@@ -97,5 +118,14 @@ def spec_set() -> ContractSet:
 @pytest.fixture
 def pr() -> SimpleNamespace:
     """The builders, as one fixture (test modules cannot import each other under importlib mode)."""
-    return SimpleNamespace(contract=contract, discount=discount, promotion=promotion, set=contracts_set,
-                           stay=stay, priced=priced, quote=quote, OCCUPANCY=OCCUPANCY, HEAD=HEAD)
+    return SimpleNamespace(
+        contract=contract,
+        discount=discount,
+        promotion=promotion,
+        set=contracts_set,
+        stay=stay,
+        priced=priced,
+        quote=quote,
+        OCCUPANCY=OCCUPANCY,
+        HEAD=HEAD,
+    )

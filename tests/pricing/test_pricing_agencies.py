@@ -41,16 +41,21 @@ def test_online_and_walkin_exist_by_default_priced_from_daily_rates():
 
 
 def test_a_file_may_define_its_own_online_rate_code():
-    own = SPEC.read_text() + '\n[[rate_codes]]\ncode = "ONLINE"\nuse_prices = "contract_daily"\nbase_rate_code = ' \
-                             '"WALKIN"\n'
+    own = (
+        SPEC.read_text() + '\n[[rate_codes]]\ncode = "ONLINE"\nuse_prices = "contract_daily"\nbase_rate_code = '
+        '"WALKIN"\n'
+    )
     cs = load_contracts(own, source="own")
     assert cs.rate_codes["ONLINE"].use_prices == "contract_daily" and cs.agencies["ONLINE"] == ("ONLINE",)
 
 
 def test_apply_edit_keeps_comments_and_refuses_what_would_not_load():
     text = SPEC.read_text()
-    edited = apply_edit(text, AgencyEdit("ONLINE", ["ONLINE"], "ONLINE", "daily",
-                                         child_bands=parse_bands("baby 0-2.99, kid 3-11.99")), source="x")
+    edited = apply_edit(
+        text,
+        AgencyEdit("ONLINE", ["ONLINE"], "ONLINE", "daily", child_bands=parse_bands("baby 0-2.99, kid 3-11.99")),
+        source="x",
+    )
     for line in text.splitlines():
         assert line in edited.splitlines(), line
     cs = load_contracts(edited, source="x")
@@ -65,8 +70,10 @@ def test_apply_edit_keeps_comments_and_refuses_what_would_not_load():
 def hotel(tmp_path):
     contracts = tmp_path / "contracts.toml"
     contracts.write_text(SPEC.read_text())
-    config = Config(path=tmp_path / "opdesk.toml", data={"store": {"path": str(tmp_path / "opdesk.db")},
-                                                         "hotel": {"name": "Sunbeach"}})
+    config = Config(
+        path=tmp_path / "opdesk.toml",
+        data={"store": {"path": str(tmp_path / "opdesk.db")}, "hotel": {"name": "Sunbeach"}},
+    )
     store = Store(config.store_path, config.documents_dir)
     load_contracts_text(store, config, contracts.read_text(), source=str(contracts), actor="tester")
     store.close()
@@ -86,9 +93,11 @@ async def test_agencies_screen_lists_and_edits_writing_the_file(hotel):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("g")
         await pilot.pause()
-        assert rows(app) == [["TUI", "TUI26", "contract", "infant 0-1.99, young 2-5.99, older 6-12.99"],
-                             ["ONLINE", "ONLINE", "daily", "infant 0-1.99, young 2-6.99, older 7-12.99"],
-                             ["WALKIN", "WALKIN", "daily", "infant 0-1.99, young 2-6.99, older 7-12.99"]]
+        assert rows(app) == [
+            ["TUI", "TUI26", "contract", "infant 0-1.99, young 2-5.99, older 6-12.99"],
+            ["ONLINE", "ONLINE", "daily", "infant 0-1.99, young 2-6.99, older 7-12.99"],
+            ["WALKIN", "WALKIN", "daily", "infant 0-1.99, young 2-6.99, older 7-12.99"],
+        ]
         await pilot.press("down", "e")
         await pilot.pause()
         app.screen.query_one("#agency-bands", Input).value = "baby 0-2.99, kid 3-11.99"
@@ -105,8 +114,12 @@ async def test_agencies_screen_lists_and_edits_writing_the_file(hotel):
         app.screen.query_one("#agency-adjust", Input).value = "-10"
         await pilot.click("#agency-save")
         await pilot.pause()
-        assert ["STAFF", "STAFF", "contract_daily of WALKIN -10%", "infant 0-1.99, young 2-6.99, older 7-12.99"] \
-            in rows(app)
+        assert [
+            "STAFF",
+            "STAFF",
+            "contract_daily of WALKIN -10%",
+            "infant 0-1.99, young 2-6.99, older 7-12.99",
+        ] in rows(app)
         # a bad value is said in the dialog and nothing is written
         before = contracts.read_text()
         await pilot.press("n")

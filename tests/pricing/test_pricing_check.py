@@ -24,9 +24,18 @@ SPEC = Path(__file__).parent / "data" / "spec.toml"
 
 
 def booking(voucher: str = "V1", total: str | None = "672.00", **changes) -> OperatorBooking:
-    values = dict(voucher=voucher, check_in=date(2026, 5, 1), check_out=date(2026, 5, 8), adults=2, room="DZ",
-                  board="AL", rate="T", currency="EUR", sale_date=date(2025, 12, 1),
-                  total=Decimal(total) if total is not None else None)
+    values = dict(
+        voucher=voucher,
+        check_in=date(2026, 5, 1),
+        check_out=date(2026, 5, 8),
+        adults=2,
+        room="DZ",
+        board="AL",
+        rate="T",
+        currency="EUR",
+        sale_date=date(2025, 12, 1),
+        total=Decimal(total) if total is not None else None,
+    )
     values.update(changes)
     return OperatorBooking(**values)
 
@@ -35,8 +44,12 @@ def ingest(store, config, *bookings: OperatorBooking) -> list[dict]:
     ingestor = Ingestor(store, config)
     ids = []
     for n, b in enumerate(bookings):
-        raw = RawMessage(body=f"{b.voucher}-{n}-{b.total}-{b.adults}-{b.promo_code}".encode(), operator="tui",
-                         channel="folder", received_at=datetime(2025, 12, 1, tzinfo=timezone.utc))
+        raw = RawMessage(
+            body=f"{b.voucher}-{n}-{b.total}-{b.adults}-{b.promo_code}".encode(),
+            operator="tui",
+            channel="folder",
+            received_at=datetime(2025, 12, 1, tzinfo=timezone.utc),
+        )
         ids += ingestor.ingest(raw, lambda _raw, b=b: [b]).reservation_ids
     return [price_of(store, rid) for rid in ids]
 
@@ -69,8 +82,13 @@ def test_exact_price_is_ok_with_the_night_table(mapped, config):
     table = price["table"]
     assert table["contract_total"] == "672.00" and table["operator_total"] == "672.00"
     assert table["difference"] == "0.00" and table["currency"] == "EUR" and table["applied"] == ["EB20"]
-    assert table["nights"][0] == {"date": "2026-05-01", "contract_price": "120.00", "discount": "24.00",
-                                  "price": "96.00", "operator_price": "96.00"}
+    assert table["nights"][0] == {
+        "date": "2026-05-01",
+        "contract_price": "120.00",
+        "discount": "24.00",
+        "price": "96.00",
+        "operator_price": "96.00",
+    }
     assert "operator_price" not in table["nights"][1]
 
 
@@ -160,8 +178,11 @@ def test_parsed_set_is_cached_by_its_id(mapped, config):
 
 
 def test_promotion_uses_are_counted_from_the_store(mapped, config):
-    text = SPEC.read_text().replace("max_uses = 100", "max_uses = 2").replace(
-        'sales = ["2026-01-01", "2026-04-30"]', 'sales = ["2025-01-01", "2026-04-30"]')
+    text = (
+        SPEC.read_text()
+        .replace("max_uses = 100", "max_uses = 2")
+        .replace('sales = ["2026-01-01", "2026-04-30"]', 'sales = ["2025-01-01", "2026-04-30"]')
+    )
     load_spec(mapped, config, text)
     # SPRING5 5% on nights outside 05-15..05-20 of 672: 7 nights x 96 -> 91.20 a night = 638.40
     a, b, c = ingest(mapped, config, *(booking(f"P{i}", "638.40", promo_code="SPRING5") for i in range(3)))
@@ -175,9 +196,24 @@ def test_promotion_uses_are_counted_from_the_store(mapped, config):
 
 
 def test_check_price_skips_without_stay_dates(store, config):
-    facts = StayFacts(operator="tui", voucher="X", content=Content.NEW, hotel_room="DBL", hotel_board="AI",
-                      hotel_rate="TUI26", hotel_market=None, hotel_agency=None, check_in=None, check_out=None,
-                      rooms=1, adults=2, child_ages=[], sale_date=None, total=None, currency="EUR")
+    facts = StayFacts(
+        operator="tui",
+        voucher="X",
+        content=Content.NEW,
+        hotel_room="DBL",
+        hotel_board="AI",
+        hotel_rate="TUI26",
+        hotel_market=None,
+        hotel_agency=None,
+        check_in=None,
+        check_out=None,
+        rooms=1,
+        adults=2,
+        child_ages=[],
+        sale_date=None,
+        total=None,
+        currency="EUR",
+    )
     assert check_price(facts, CheckContext(store, config)).state == CheckState.SKIPPED
 
 
@@ -187,6 +223,9 @@ def test_activate_contracts_records_who_loaded_them(store):
 
     set_id = activate_contracts(store, SPEC.read_text(), source="demo contracts", actor=Actor("demo", "system"))
     assert store.one("SELECT loaded_by, source_path, active FROM contract_sets WHERE id = ?", (set_id,)) == {
-        "loaded_by": "demo", "source_path": "demo contracts", "active": 1}
+        "loaded_by": "demo",
+        "source_path": "demo contracts",
+        "active": 1,
+    }
     audit = store.one("SELECT actor, origin, action FROM audit_log")
     assert audit == {"actor": "demo", "origin": "system", "action": "contracts.load"}

@@ -58,15 +58,46 @@ def test_load_then_show_then_quote_from_the_store(cli):
     assert cli("contracts", "show", "--rate-code", "NOPE").exit_code == 2
     table = cli("contracts", "show")
     assert "TUI26-S1" in table.stdout and "EB20" in table.stdout
-    priced = cli("quote", "--rate-code", "TUI26", "--room", "DBL", "--board", "AI", "--check-in", "2026-05-01",
-                 "--nights", "7", "--adults", "2", "--booked", "2025-12-01", "--json")
+    priced = cli(
+        "quote",
+        "--rate-code",
+        "TUI26",
+        "--room",
+        "DBL",
+        "--board",
+        "AI",
+        "--check-in",
+        "2026-05-01",
+        "--nights",
+        "7",
+        "--adults",
+        "2",
+        "--booked",
+        "2025-12-01",
+        "--json",
+    )
     assert priced.exit_code == 0
     assert json.loads(priced.stdout)["totals"]["price"] == "672.00"
 
 
 def test_quote_without_contracts_anywhere_says_what_to_do(cli):
-    result = cli("quote", "--rate-code", "TUI26", "--room", "DBL", "--board", "AI", "--check-in", "2026-05-01",
-                 "--nights", "7", "--adults", "2", "--booked", "2025-12-01")
+    result = cli(
+        "quote",
+        "--rate-code",
+        "TUI26",
+        "--room",
+        "DBL",
+        "--board",
+        "AI",
+        "--check-in",
+        "2026-05-01",
+        "--nights",
+        "7",
+        "--adults",
+        "2",
+        "--booked",
+        "2025-12-01",
+    )
     assert result.exit_code == 2 and "opdesk contracts load FILE" in result.stderr
 
 
@@ -79,10 +110,30 @@ def test_load_of_a_broken_file_keeps_the_loaded_contracts(cli, tmp_path):
     assert Store(cli.db).all("SELECT id, active FROM contract_sets") == [{"id": 1, "active": 1}]
 
 
-WIZARD = ["contracts", "wizard", "--rate-code", "W26", "--board", "AI",
-          "--season", "LOW:2026-05-01:2026-06-15:50", "--season", "HIGH:2026-06-16:2026-09-15:70",
-          "--room", "STD=0", "--room", "SV=8", "--room", "VIL=40", "--unit", "VIL",
-          "--sales", "2025-10-01:2026-01-31:EB1:20", "--sales", "2026-02-01:2026-09-15:NORMAL"]
+WIZARD = [
+    "contracts",
+    "wizard",
+    "--rate-code",
+    "W26",
+    "--board",
+    "AI",
+    "--season",
+    "LOW:2026-05-01:2026-06-15:50",
+    "--season",
+    "HIGH:2026-06-16:2026-09-15:70",
+    "--room",
+    "STD=0",
+    "--room",
+    "SV=8",
+    "--room",
+    "VIL=40",
+    "--unit",
+    "VIL",
+    "--sales",
+    "2025-10-01:2026-01-31:EB1:20",
+    "--sales",
+    "2026-02-01:2026-09-15:NORMAL",
+]
 
 
 def test_wizard_writes_contracts_that_load_and_price(cli, tmp_path):
@@ -90,12 +141,20 @@ def test_wizard_writes_contracts_that_load_and_price(cli, tmp_path):
     result = cli(*WIZARD, "--output", str(out))
     assert result.exit_code == 0, result.output
     cs = load_contracts(out)
-    assert [c.label for c in cs.contracts] == ["W26-LOW-STD", "W26-LOW-SV", "W26-LOW-VIL",
-                                                "W26-HIGH-STD", "W26-HIGH-SV", "W26-HIGH-VIL"]
+    assert [c.label for c in cs.contracts] == [
+        "W26-LOW-STD",
+        "W26-LOW-SV",
+        "W26-LOW-VIL",
+        "W26-HIGH-STD",
+        "W26-HIGH-SV",
+        "W26-HIGH-VIL",
+    ]
     assert cs.contracts[4].prices.pp_dbl == 78 and cs.contracts[5].prices.unit == 220
     assert cs.contracts[0].rate_type == "NORMAL" and cs.contracts[0].sales is None
     assert [(p.span, p.rate_type, p.eb_percent) for p in cs.contracts[0].sales_periods] == [
-        ((date(2025, 10, 1), date(2026, 1, 31)), "EB1", 20), ((date(2026, 2, 1), date(2026, 9, 15)), "NORMAL", None)]
+        ((date(2025, 10, 1), date(2026, 1, 31)), "EB1", 20),
+        ((date(2026, 2, 1), date(2026, 9, 15)), "NORMAL", None),
+    ]
     assert cs.discounts == []
     early = quote(cs, QuoteRequest("W26", "SV", "AI", date(2026, 7, 1), 2, 3, [], date(2025, 12, 1)))
     assert [n.contract_price for n in early.nights] == [78 * 2.75] * 2
@@ -109,8 +168,10 @@ def test_wizard_writes_contracts_that_load_and_price(cli, tmp_path):
 
 def test_wizard_adds_to_a_base_file_keeping_its_comments(cli, tmp_path):
     base = tmp_path / "base.toml"
-    base.write_text(SPEC.read_text().replace('code = "DBL"', 'code = "STD"').replace('["DBL"]', '["STD"]')
-                    + '\n[[room_types]]\ncode = "SV"\n')
+    base.write_text(
+        SPEC.read_text().replace('code = "DBL"', 'code = "STD"').replace('["DBL"]', '["STD"]')
+        + '\n[[room_types]]\ncode = "SV"\n'
+    )
     result = cli(*WIZARD, "--base", str(base))
     assert result.exit_code == 0, result.output
     assert "# the board the prices are for" in result.stdout
@@ -122,19 +183,24 @@ def test_wizard_adds_to_a_base_file_keeping_its_comments(cli, tmp_path):
 
 def test_wizard_children_follow_the_base_rate_codes_bands(cli, tmp_path):
     base = tmp_path / "base.toml"
-    base.write_text('[[rate_codes]]\ncode = "W26"\nchild_bands = [{ name = "baby", min = 0, max = 2.99 }, '
-                    '{ name = "kid", min = 3, max = 13.99 }]\n')
+    base.write_text(
+        '[[rate_codes]]\ncode = "W26"\nchild_bands = [{ name = "baby", min = 0, max = 2.99 }, '
+        '{ name = "kid", min = 3, max = 13.99 }]\n'
+    )
     result = cli(*WIZARD, "--base", str(base))
     assert result.exit_code == 0, result.output
     cs = load_contracts(result.stdout, source="stdout")
     assert cs.contracts[0].children["first"]["kid"].percent and cs.contracts[0].children["first"]["baby"].value == 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--season", "LOW:2026-05-01:2026-04-01:50"], "ends 2026-04-01 before it starts"),
-    (["--season", "LOW:2026-05-01"], "expected NAME:FROM:TO:PP_DBL"),
-    (["--multipliers", "sgl=1.5,dbl=x"], "--multipliers dbl: expected a number"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--season", "LOW:2026-05-01:2026-04-01:50"], "ends 2026-04-01 before it starts"),
+        (["--season", "LOW:2026-05-01"], "expected NAME:FROM:TO:PP_DBL"),
+        (["--multipliers", "sgl=1.5,dbl=x"], "--multipliers dbl: expected a number"),
+    ],
+)
 def test_wizard_bad_input_exits_2(cli, args, message):
     base = ["contracts", "wizard", "--rate-code", "W", "--board", "AI", "--room", "STD=0"]
     if not any(a == "--season" for a in args):
@@ -167,13 +233,22 @@ def test_demo_has_a_rate_code_per_operator_discounts_and_a_promotion(demo):
 
 
 @pytest.mark.parametrize("rate", ["TUI26", "JET26", "PEG26", "ANX26", "HBD26", "ETS26", "ONLINE", "WALKIN"])
-@pytest.mark.parametrize("room, board, adults, ages", [
-    ("SGL", "BB", 1, [5]), ("STD", "HB", 2, [8]), ("SV", "AI", 3, []), ("FAM", "UAI", 2, [1, 4, 9]),
-    ("SUI", "FB", 2, []), ("VIL", "AI", 6, [3, 10]),
-])
+@pytest.mark.parametrize(
+    "room, board, adults, ages",
+    [
+        ("SGL", "BB", 1, [5]),
+        ("STD", "HB", 2, [8]),
+        ("SV", "AI", 3, []),
+        ("FAM", "UAI", 2, [1, 4, 9]),
+        ("SUI", "FB", 2, []),
+        ("VIL", "AI", 6, [3, 10]),
+    ],
+)
 def test_demo_prices_every_room_board_and_operator_through_the_year(demo, rate, room, board, adults, ages):
     for offset in (3, 140, 300, 380):
-        answer = quote(demo, QuoteRequest(rate, room, board, TODAY + timedelta(days=offset), 7, adults, ages,
-                                          TODAY, promo="SUNNY5"))
+        answer = quote(
+            demo,
+            QuoteRequest(rate, room, board, TODAY + timedelta(days=offset), 7, adults, ages, TODAY, promo="SUNNY5"),
+        )
         assert answer.ok, (offset, answer.errors)
         assert answer.total > 0

@@ -31,8 +31,11 @@ def test_percent_takes_its_share_of_each_night(pr):
 
 
 def test_amount_takes_its_value_at_most_what_is_left(pr):
-    answer = run(pr, pr.discount("A", 'type = "amount"\nvalue = 30\norder = 1'),
-                 pr.discount("B", 'type = "amount"\nvalue = 90\norder = 2'))
+    answer = run(
+        pr,
+        pr.discount("A", 'type = "amount"\nvalue = 30\norder = 1'),
+        pr.discount("B", 'type = "amount"\nvalue = 90\norder = 2'),
+    )
     assert prices(answer) == [0, 0, 0]
     assert [n.discount for n in answer.nights] == [100] * 3
 
@@ -49,8 +52,9 @@ def test_free_nights_take_the_cheapest_nights_later_first_on_a_tie(pr):
 def test_stay_7_pay_6(pr):
     answer = run(pr, pr.discount("S7P6", 'type = "free_nights"\nvalue = 1', rules="min_stay = 7"), nights=7)
     assert answer.totals["price"] == 600
-    assert reasons(run(pr, pr.discount("S7P6", 'type = "free_nights"\nvalue = 1', rules="min_stay = 7"),
-                       nights=6)) == {"S7P6": "min_stay"}
+    assert reasons(run(pr, pr.discount("S7P6", 'type = "free_nights"\nvalue = 1', rules="min_stay = 7"), nights=6)) == {
+        "S7P6": "min_stay"
+    }
 
 
 def test_addon_adds_instead_of_taking(pr):
@@ -60,9 +64,12 @@ def test_addon_adds_instead_of_taking(pr):
 
 
 def test_later_discounts_apply_on_what_is_left_in_order_then_code(pr):
-    answer = run(pr, pr.discount("B", 'type = "amount"\nvalue = 10\norder = 1'),
-                 pr.discount("A", 'type = "percent"\nvalue = 10\norder = 2'),
-                 pr.discount("C", 'type = "percent"\nvalue = 50\norder = 1'))
+    answer = run(
+        pr,
+        pr.discount("B", 'type = "amount"\nvalue = 10\norder = 1'),
+        pr.discount("A", 'type = "percent"\nvalue = 10\norder = 2'),
+        pr.discount("C", 'type = "percent"\nvalue = 50\norder = 1'),
+    )
     # order 1: B (10) then C (50% of 90 = 45); order 2: A (10% of 45 = 4.50)
     assert answer.applied == ["B", "C", "A"]
     assert prices(answer) == [Decimal("40.50")] * 3
@@ -86,21 +93,30 @@ def test_check_in_discount_on_all_nights_when_check_in_is_inside(pr):
 
 
 def test_apply_alone_first_keeps_the_others_out(pr):
-    answer = run(pr, pr.discount("ALONE", 'type = "percent"\nvalue = 10\norder = 1\napply_alone = true'),
-                 pr.discount("OTHER", 'type = "percent"\nvalue = 5\norder = 2'))
+    answer = run(
+        pr,
+        pr.discount("ALONE", 'type = "percent"\nvalue = 10\norder = 1\napply_alone = true'),
+        pr.discount("OTHER", 'type = "percent"\nvalue = 5\norder = 2'),
+    )
     assert answer.applied == ["ALONE"] and reasons(answer) == {"OTHER": "apply_alone"}
 
 
 def test_apply_alone_after_another_is_refused(pr):
-    answer = run(pr, pr.discount("FIRST", 'type = "percent"\nvalue = 5\norder = 1'),
-                 pr.discount("ALONE", 'type = "percent"\nvalue = 10\norder = 2\napply_alone = true'))
+    answer = run(
+        pr,
+        pr.discount("FIRST", 'type = "percent"\nvalue = 5\norder = 1'),
+        pr.discount("ALONE", 'type = "percent"\nvalue = 10\norder = 2\napply_alone = true'),
+    )
     assert answer.applied == ["FIRST"] and reasons(answer) == {"ALONE": "apply_alone"}
 
 
 @pytest.mark.parametrize("first, second", [('incompatible_with = ["B"]', ""), ("", 'incompatible_with = ["A"]')])
 def test_incompatible_either_way(pr, first, second):
-    answer = run(pr, pr.discount("A", f'type = "percent"\nvalue = 10\norder = 1\n{first}'),
-                 pr.discount("B", f'type = "percent"\nvalue = 10\norder = 2\n{second}'))
+    answer = run(
+        pr,
+        pr.discount("A", f'type = "percent"\nvalue = 10\norder = 1\n{first}'),
+        pr.discount("B", f'type = "percent"\nvalue = 10\norder = 2\n{second}'),
+    )
     assert answer.applied == ["A"] and reasons(answer) == {"B": "incompatible"}
 
 
@@ -119,21 +135,25 @@ def test_unknown_named_discount_is_refused(pr):
     assert reasons(run(pr, discounts=["NOPE"])) == {"NOPE": "unknown"}
 
 
-@pytest.mark.parametrize("body, rules, request_, reason", [
-    ('room_types = ["FAM"]', "", {}, "room_types"),
-    ('sales = ["2026-02-01", "2026-03-01"]', "", {}, "sales"),
-    ('stay = ["2026-07-01", "2026-07-31"]', "", {}, "stay"),
-    ("", "min_stay = 4", {}, "min_stay"),
-    ("", "max_stay = 2", {}, "max_stay"),
-    ("", "min_days_before = 200", {}, "min_days_before"),
-    ("", "max_days_before = 100", {}, "max_days_before"),
-    ("", 'check_in_days = ["sat"]', {}, "check_in_days"),
-    ("", "min_adults = 3", {}, "min_adults"),
-])
+@pytest.mark.parametrize(
+    "body, rules, request_, reason",
+    [
+        ('room_types = ["FAM"]', "", {}, "room_types"),
+        ('sales = ["2026-02-01", "2026-03-01"]', "", {}, "sales"),
+        ('stay = ["2026-07-01", "2026-07-31"]', "", {}, "stay"),
+        ("", "min_stay = 4", {}, "min_stay"),
+        ("", "max_stay = 2", {}, "max_stay"),
+        ("", "min_days_before = 200", {}, "min_days_before"),
+        ("", "max_days_before = 100", {}, "max_days_before"),
+        ("", 'check_in_days = ["sat"]', {}, "check_in_days"),
+        ("", "min_adults = 3", {}, "min_adults"),
+    ],
+)
 def test_each_discount_rule_refuses_with_its_reason(pr, body, rules, request_, reason):
     head_extra = '\n[[rate_codes]]\ncode = "R2"\n'
-    cs = pr.set(pr.contract(), pr.discount("D", f'type = "percent"\nvalue = 10\n{body}', rules),
-                head=pr.HEAD + head_extra)
+    cs = pr.set(
+        pr.contract(), pr.discount("D", f'type = "percent"\nvalue = 10\n{body}', rules), head=pr.HEAD + head_extra
+    )
     answer = pr.quote(cs, pr.stay(**request_))
     assert answer.ok and reasons(answer) == {"D": reason}
     assert prices(answer) == [100] * 3
@@ -141,8 +161,9 @@ def test_each_discount_rule_refuses_with_its_reason(pr, body, rules, request_, r
 
 def test_contract_allowed_discounts(pr):
     c = pr.contract(keys='allowed_discounts = ["OK"]')
-    answer = run(pr, pr.discount("OK", 'type = "amount"\nvalue = 5'), pr.discount("NO", 'type = "amount"\nvalue = 5'),
-                 contract=c)
+    answer = run(
+        pr, pr.discount("OK", 'type = "amount"\nvalue = 5'), pr.discount("NO", 'type = "amount"\nvalue = 5'), contract=c
+    )
     assert answer.applied == ["OK"] and reasons(answer) == {"NO": "allowed_discounts"}
 
 
@@ -153,12 +174,15 @@ def promo_run(pr, body, *extra, **request):
     return run(pr, pr.promotion("PR", body), *extra, promo_uses=uses, **request)
 
 
-@pytest.mark.parametrize("body, expected", [
-    ('type = "percent"\nvalue = 10', [90, 90, 90]),
-    ('type = "per_night"\nvalue = 7.5', [Decimal("92.50")] * 3),
-    ('type = "per_person_night"\nvalue = 3', [94, 94, 94]),
-    ('type = "per_reservation"\nvalue = 10', [Decimal("96.67"), Decimal("96.67"), Decimal("96.66")]),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ('type = "percent"\nvalue = 10', [90, 90, 90]),
+        ('type = "per_night"\nvalue = 7.5', [Decimal("92.50")] * 3),
+        ('type = "per_person_night"\nvalue = 3', [94, 94, 94]),
+        ('type = "per_reservation"\nvalue = 10', [Decimal("96.67"), Decimal("96.67"), Decimal("96.66")]),
+    ],
+)
 def test_promotion_types(pr, body, expected):
     answer = promo_run(pr, body)
     assert prices(answer) == expected and answer.applied == ["PR"]
@@ -174,23 +198,27 @@ def test_promotion_skips_excluded_nights(pr):
     assert prices(answer) == [90, 100, 90]
 
 
-@pytest.mark.parametrize("body, request_, reason", [
-    ('sales = ["2026-03-01", "2026-03-31"]', {}, "sales"),
-    ('stay = ["2026-07-01", "2026-07-31"]', {}, "stay"),
-    ('excluded = [["2026-05-01", "2026-06-30"]]', {}, "stay"),
-    ("min_stay = 4", {}, "min_stay"),
-    ('room_types = ["FAM"]', {}, "room_types"),
-    ("min_total = 301", {}, "min_total"),
-    ("max_uses = 5", {"uses": 5}, "max_uses"),
-])
+@pytest.mark.parametrize(
+    "body, request_, reason",
+    [
+        ('sales = ["2026-03-01", "2026-03-31"]', {}, "sales"),
+        ('stay = ["2026-07-01", "2026-07-31"]', {}, "stay"),
+        ('excluded = [["2026-05-01", "2026-06-30"]]', {}, "stay"),
+        ("min_stay = 4", {}, "min_stay"),
+        ('room_types = ["FAM"]', {}, "room_types"),
+        ("min_total = 301", {}, "min_total"),
+        ("max_uses = 5", {"uses": 5}, "max_uses"),
+    ],
+)
 def test_promotion_refusals_leave_the_stay_priced(pr, body, request_, reason):
     answer = promo_run(pr, f'type = "percent"\nvalue = 10\n{body}', **request_)
     assert answer.ok and reasons(answer) == {"PR": reason} and prices(answer) == [100] * 3
 
 
 def test_promotion_min_total_counts_what_is_left_after_discounts(pr):
-    answer = promo_run(pr, 'type = "percent"\nvalue = 10\nmin_total = 300', pr.discount("D",
-                                                                                        'type = "amount"\nvalue = 1'))
+    answer = promo_run(
+        pr, 'type = "percent"\nvalue = 10\nmin_total = 300', pr.discount("D", 'type = "amount"\nvalue = 1')
+    )
     assert reasons(answer) == {"PR": "min_total"}
 
 

@@ -19,8 +19,7 @@ def test_the_whole_file_example_loads_and_prices_as_the_page_says():
     whole = load_contracts(toml_blocks("contracts.md")[0], source="docs/contracts.md")
     answer = quote(whole, QuoteRequest("TUI26", "DBL", "AI", date(2026, 5, 1), 7, 2, [], date(2025, 12, 1)))
     assert answer.as_dict()["totals"] == {"contract_price": "840.00", "discount": "168.00", "price": "672.00"}
-    with_children = quote(whole, QuoteRequest("TUI26", "DBL", "AI", date(2026, 5, 1), 7, 2, [4, 8],
-                                              date(2025, 12, 1)))
+    with_children = quote(whole, QuoteRequest("TUI26", "DBL", "AI", date(2026, 5, 1), 7, 2, [4, 8], date(2025, 12, 1)))
     assert with_children.total == 1008 and answer.rate_type == "NRF"
 
 
@@ -28,8 +27,17 @@ def test_the_web_rate_example_gives_the_figures_of_the_page():
     web = load_contracts(next(b for b in toml_blocks("contracts.md") if 'code = "WEB-DE"' in b), source="web")
 
     def ask(**changes):
-        values = dict(rate_code="WEB", room_type="DBL", board="BB", adults=2, check_in=date(2026, 7, 1), nights=4,
-                      booked=date(2026, 2, 10), nationality="DE", promo="NRF5")
+        values = dict(
+            rate_code="WEB",
+            room_type="DBL",
+            board="BB",
+            adults=2,
+            check_in=date(2026, 7, 1),
+            nights=4,
+            booked=date(2026, 2, 10),
+            nationality="DE",
+            promo="NRF5",
+        )
         values.update(changes)
         return quote(web, QuoteRequest(**values))
 

@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 
 PER_PERSON = "pp_dbl = 60\nmultipliers = { sgl = 1.5, dbl = 2, trp = 2.75, quad = 3.4 }\nextra_bed = 25"
-CHILDREN = ('first = { infant = 0, young = 10, older = "50%" }\nsecond = { infant = 0, young = "50%", older = "70%" }\n'
-            'sgl_first = { infant = 0, young = "50%", older = "70%" }\n'
-            'sgl_second = { infant = 5, young = 15, older = 20 }')
+CHILDREN = (
+    'first = { infant = 0, young = 10, older = "50%" }\nsecond = { infant = 0, young = "50%", older = "70%" }\n'
+    'sgl_first = { infant = 0, young = "50%", older = "70%" }\n'
+    "sgl_second = { infant = 5, young = 15, older = 20 }"
+)
 
 
 def night(pr, *pieces, **request):
@@ -29,8 +31,7 @@ def test_occupancy_form_prices_by_adults(pr, adults, expected):
     assert night(pr, pr.contract(), adults=adults, room_type="FAM") == expected
 
 
-@pytest.mark.parametrize("adults, expected", [(1, "90.00"), (2, "120.00"), (3, "165.00"), (4, "204.00"),
-                                              (5, "229.00")])
+@pytest.mark.parametrize("adults, expected", [(1, "90.00"), (2, "120.00"), (3, "165.00"), (4, "204.00"), (5, "229.00")])
 def test_per_person_form_multiplies_pp_dbl(pr, adults, expected):
     assert night(pr, pr.contract(prices=PER_PERSON), adults=adults, room_type="FAM") == Decimal(expected)
 
@@ -81,18 +82,18 @@ def test_child_older_than_last_band_counts_as_adult(pr):
 
 def test_band_edges_are_inclusive_with_decimals(pr):
     c = pr.contract(children=CHILDREN)
-    assert night(pr, c, child_ages=[Decimal("1.99")]) == 100      # infant 0
-    assert night(pr, c, child_ages=[2]) == 110                     # young 10
-    assert night(pr, c, child_ages=[Decimal("12.99")]) == 125     # older 50%
+    assert night(pr, c, child_ages=[Decimal("1.99")]) == 100  # infant 0
+    assert night(pr, c, child_ages=[2]) == 110  # young 10
+    assert night(pr, c, child_ages=[Decimal("12.99")]) == 125  # older 50%
 
 
 def test_missing_child_entry_is_no_price(pr):
-    assert refusal(pr, pr.contract(children='first = { older = 20 }'), child_ages=[4]) == ["no_price"]
+    assert refusal(pr, pr.contract(children="first = { older = 20 }"), child_ages=[4]) == ["no_price"]
 
 
 def test_percent_child_under_per_person_form_uses_its_pp_dbl(pr):
     c = pr.contract(prices=PER_PERSON, children=CHILDREN)
-    assert night(pr, c, child_ages=[8]) == 150   # 120 + 50% of 60
+    assert night(pr, c, child_ages=[8]) == 150  # 120 + 50% of 60
 
 
 # -- supplements, special cases, commission, VAT ----------------------------------------
@@ -107,11 +108,14 @@ def test_board_without_contract_or_supplement_is_no_contract(pr):
 
 
 def test_special_case_replaces_occupancy_and_children_only_on_exact_mix(pr):
-    c = pr.contract(children=CHILDREN, special="adults = 2\nolder = 1\nyoung = 1\nnight_total = 111",
-                    supplements="AI = { adult = 20, older = 10, young = 5 }")
+    c = pr.contract(
+        children=CHILDREN,
+        special="adults = 2\nolder = 1\nyoung = 1\nnight_total = 111",
+        supplements="AI = { adult = 20, older = 10, young = 5 }",
+    )
     assert night(pr, c, child_ages=[8, 4]) == 111
     assert night(pr, c, child_ages=[8, 4], board="AI") == 111 + 40 + 10 + 5
-    assert night(pr, c, child_ages=[8]) == 125          # a band not named must have no child
+    assert night(pr, c, child_ages=[8]) == 125  # a band not named must have no child
     assert night(pr, c, child_ages=[8, 4, 1], room_type="FAM") == 150
 
 
@@ -196,25 +200,36 @@ def test_contract_daily_moves_the_base_rates(pr):
 
 
 # -- rules of the check-in contract --------------------------------------------------------
-@pytest.mark.parametrize("rules, request_, rule", [
-    ("min_stay = 4", {}, "min_stay"),
-    ("max_stay = 2", {}, "max_stay"),
-    ("min_persons = 3", {}, "min_persons"),
-    ("max_persons = 2", {"child_ages": [1]}, "max_persons"),
-    ('check_in_days = ["sat"]', {}, "check_in_days"),
-    ('check_out_days = ["sun"]', {}, "check_out_days"),   # 2026-06-04 is a Thursday
-    ('stay_days = ["mon", "tue"]', {}, "stay_days"),
-    ("release_days = 7", {"booked": date(2026, 5, 28)}, "release_days"),
-])
+@pytest.mark.parametrize(
+    "rules, request_, rule",
+    [
+        ("min_stay = 4", {}, "min_stay"),
+        ("max_stay = 2", {}, "max_stay"),
+        ("min_persons = 3", {}, "min_persons"),
+        ("max_persons = 2", {"child_ages": [1]}, "max_persons"),
+        ('check_in_days = ["sat"]', {}, "check_in_days"),
+        ('check_out_days = ["sun"]', {}, "check_out_days"),  # 2026-06-04 is a Thursday
+        ('stay_days = ["mon", "tue"]', {}, "stay_days"),
+        ("release_days = 7", {"booked": date(2026, 5, 28)}, "release_days"),
+    ],
+)
 def test_each_rule_refuses_naming_its_key(pr, rules, request_, rule):
     assert refusal(pr, pr.contract(rules=rules, children=CHILDREN), **request_) == [rule]
 
 
-@pytest.mark.parametrize("rules, request_", [
-    ("min_stay = 3", {}), ("max_stay = 3", {}), ("min_persons = 2", {}), ("max_persons = 3", {"child_ages": [1]}),
-    ('check_in_days = ["mon"]', {}), ('check_out_days = ["thu"]', {}), ('stay_days = ["mon", "tue", "wed"]', {}),
-    ("release_days = 7", {"booked": date(2026, 5, 25)}),
-])
+@pytest.mark.parametrize(
+    "rules, request_",
+    [
+        ("min_stay = 3", {}),
+        ("max_stay = 3", {}),
+        ("min_persons = 2", {}),
+        ("max_persons = 3", {"child_ages": [1]}),
+        ('check_in_days = ["mon"]', {}),
+        ('check_out_days = ["thu"]', {}),
+        ('stay_days = ["mon", "tue", "wed"]', {}),
+        ("release_days = 7", {"booked": date(2026, 5, 25)}),
+    ],
+)
 def test_each_rule_lets_a_stay_that_keeps_it(pr, rules, request_):
     assert pr.quote(pr.set(pr.contract(rules=rules, children=CHILDREN)), pr.stay(**request_)).ok
 

@@ -21,12 +21,31 @@ SPEC_V2 = Path(__file__).parent / "data" / "spec_v2.toml"
 TESTER = Actor("tester", "cli")
 
 
-@pytest.mark.parametrize("sent, code", [
-    ("DE", "DE"), ("de", "DE"), ("DEU", "DE"), ("Germany", "DE"), ("  GERMANY ", "DE"), ("Russia", "RU"),
-    ("Russian Federation", "RU"), ("GBR", "GB"), ("United Kingdom", "GB"), ("UK", "GB"), ("Türkiye", "TR"),
-    ("Turkey", "TR"), ("XX", ""), ("EU", ""), ("Atlantis", ""), ("276", ""), ("[/]", ""), ("\x1b[31mDE", ""),
-    ("9" * 5000, ""), ("", ""),
-])
+@pytest.mark.parametrize(
+    "sent, code",
+    [
+        ("DE", "DE"),
+        ("de", "DE"),
+        ("DEU", "DE"),
+        ("Germany", "DE"),
+        ("  GERMANY ", "DE"),
+        ("Russia", "RU"),
+        ("Russian Federation", "RU"),
+        ("GBR", "GB"),
+        ("United Kingdom", "GB"),
+        ("UK", "GB"),
+        ("Türkiye", "TR"),
+        ("Turkey", "TR"),
+        ("XX", ""),
+        ("EU", ""),
+        ("Atlantis", ""),
+        ("276", ""),
+        ("[/]", ""),
+        ("\x1b[31mDE", ""),
+        ("9" * 5000, ""),
+        ("", ""),
+    ],
+)
 def test_nationality_to_alpha2(sent, code):
     assert to_alpha2(sent) == code
 
@@ -42,10 +61,10 @@ def hotel(store, config):
 def arrive(store, config, *records: dict) -> list[int]:
     ids = []
     for n, record in enumerate(records):
-        body = json.dumps({"room": "DZ", "board": "BB", "rate": "W", "adults": 2, "currency": "EUR",
-                           **record}).encode()
-        raw = RawMessage(body=body, operator="web", channel="folder",
-                         received_at=datetime(2026, 5, 2, 9, n, tzinfo=timezone.utc))
+        body = json.dumps({"room": "DZ", "board": "BB", "rate": "W", "adults": 2, "currency": "EUR", **record}).encode()
+        raw = RawMessage(
+            body=body, operator="web", channel="folder", received_at=datetime(2026, 5, 2, 9, n, tzinfo=timezone.utc)
+        )
         ids += Ingestor(store, config).ingest(raw, lambda r: parse_canonical(r.body)).reservation_ids
     return ids
 
@@ -56,21 +75,39 @@ def price(store, rid: int) -> dict:
 
 ANNA = {"first_name": "Anna", "last_name": "Müller", "birth_date": "1958-03-01", "email": "Anna@Example.com"}
 # Example 3 of the spec's v2 section: a 67-or-older adult, a German guest, booked in the second sales period.
-STAY = {"voucher": "NOW", "check_in": "2026-07-02", "check_out": "2026-07-04", "sale_date": "2026-05-02",
-        "total": "171.00", "nationality": "DEU", "guests": [ANNA]}
+STAY = {
+    "voucher": "NOW",
+    "check_in": "2026-07-02",
+    "check_out": "2026-07-04",
+    "sale_date": "2026-05-02",
+    "total": "171.00",
+    "nationality": "DEU",
+    "guests": [ANNA],
+}
 
 
 def earlier(voucher: str, guest: dict, check_in: str = "2025-08-01", check_out: str = "2025-08-08") -> dict:
-    return {"voucher": voucher, "check_in": check_in, "check_out": check_out, "sale_date": "2025-05-01",
-            "guests": [guest]}
+    return {
+        "voucher": voucher,
+        "check_in": check_in,
+        "check_out": check_out,
+        "sale_date": "2025-05-01",
+        "guests": [guest],
+    }
 
 
 def test_nationality_is_stored_as_alpha2_and_the_unknown_kept_as_sent(store, config):
-    rid, other = arrive(store, config, {**STAY, "guests": [{**ANNA, "nationality": "Germany"}]},
-                        {**STAY, "voucher": "ODD", "nationality": "Kurdistan"})
+    rid, other = arrive(
+        store,
+        config,
+        {**STAY, "guests": [{**ANNA, "nationality": "Germany"}]},
+        {**STAY, "voucher": "ODD", "nationality": "Kurdistan"},
+    )
     assert store.scalar("SELECT nationality FROM operator_reservations WHERE id = ?", (rid,)) == "DE"
     assert store.one("SELECT nationality, email FROM guests WHERE reservation_id = ?", (rid,)) == {
-        "nationality": "DE", "email": "Anna@Example.com"}
+        "nationality": "DE",
+        "email": "Anna@Example.com",
+    }
     row = store.one("SELECT nationality, extra FROM operator_reservations WHERE id = ?", (other,))
     assert row["nationality"] == "" and json.loads(row["extra"])["nationality_sent"] == "Kurdistan"
 
@@ -83,8 +120,11 @@ def test_price_check_takes_nationality_and_adult_age_from_the_booking(hotel, con
 
 
 def test_price_check_falls_back_to_the_lead_guests_nationality(hotel, config):
-    gb = arrive(hotel, config, {**STAY, "voucher": "GB", "nationality": "", "total": "200.00",
-                                "guests": [{**ANNA, "nationality": "GBR"}]})
+    gb = arrive(
+        hotel,
+        config,
+        {**STAY, "voucher": "GB", "nationality": "", "total": "200.00", "guests": [{**ANNA, "nationality": "GBR"}]},
+    )
     # WEB-DE leaves a British guest out: WEB-ALL prices 110 a night. Thu 110 - SEN 11 = 99;
     # Fri 110 - WKEND 10 = 100 - SEN 10 = 90.
     details = price(hotel, gb[0])["details"]
@@ -113,7 +153,7 @@ def test_earlier_stays_are_counted_by_email_else_name_and_birth_date(hotel, conf
     ]
     save_all(hotel, config, arrive(hotel, config, *counted, *not_counted))
     save_all(hotel, config, arrive(hotel, config, {"voucher": "E6", "content": "cancel"}))
-    arrive(hotel, config, earlier("PENDING", ANNA))   # in the inbox, not in the hotel book
+    arrive(hotel, config, earlier("PENDING", ANNA))  # in the inbox, not in the hotel book
     from core.ingest import facts_from_row
     from core.pricing.check import earlier_stays
     from core.stay import CheckContext

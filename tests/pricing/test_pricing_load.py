@@ -34,33 +34,44 @@ def test_the_spec_file_loads_with_its_entries():
 
 def test_problem_names_file_entry_and_field():
     assert problems(spec_with("dbl = 120", 'dbl = "abc"')) == [
-        'f.toml: contracts[1] (code "TUI26-S1"): prices.dbl: must be a number, got "abc"']
+        'f.toml: contracts[1] (code "TUI26-S1"): prices.dbl: must be a number, got "abc"'
+    ]
 
 
 def test_every_problem_is_listed():
-    text = spec_with("dbl = 120", 'dbl = "abc"').replace('value = 20', 'value = "x"').replace(
-        'check_in_days = ["mon", "fri"]', 'check_in_days = ["monday"]')
+    text = (
+        spec_with("dbl = 120", 'dbl = "abc"')
+        .replace("value = 20", 'value = "x"')
+        .replace('check_in_days = ["mon", "fri"]', 'check_in_days = ["monday"]')
+    )
     found = problems(text)
     assert len(found) == 3
-    assert any("discounts[1] (code \"EB20\"): value: must be a number" in p for p in found)
+    assert any('discounts[1] (code "EB20"): value: must be a number' in p for p in found)
     assert any("rules.check_in_days: must be a list of weekdays" in p for p in found)
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    ('rate_code = "TUI26"', 'rate_code = "XX"', 'rate_code: unknown rate code "XX"'),
-    ('room_types = ["DBL"]\nboard', 'room_types = ["SUITE"]\nboard', 'room_types: unknown room type "SUITE"'),
-    ('board = "AI"', 'board = "XX"', 'board: unknown board "XX"'),
-    ('stay = ["2026-05-01", "2026-06-30"]', 'stay = ["2026-06-30", "2026-05-01"]', "stay: ends (2026-05-01) before"),
-    ('stay = ["2026-05-01", "2026-06-30"]', 'stay = ["2026-05-01", "2026-02-30"]', "stay: must be a date"),
-    ('price_basis = "stay_date"', 'price_basis = "nightly"', "price_basis: must be one of stay_date, check_in"),
-    ("min_stay = 3", "min_stay = 3\nmin_sty = 4", "rules.min_sty: unknown key"),
-    ('older = "50%" }', 'older = "half" }', 'children.first.older: must be an amount or "N%"'),
-    ('UAI = { adult = 20', 'UAI = { adults = 20', 'supplements.UAI.adults: must be "adult" or a child band'),
-    ("night_total = 500", "", "special_cases[1].night_total: is required"),
-    ('incompatible_with = []', 'incompatible_with = ["EB99"]', 'incompatible_with: unknown discount "EB99"'),
-    ('type = "percent"            #', 'type = "pct"            #', "type: must be one of percent"),
-    ('excluded = [["2026-05-15", "2026-05-20"]]', 'excluded = [["2026-05-15"]]', "excluded: must be [first, last]"),
-])
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ('rate_code = "TUI26"', 'rate_code = "XX"', 'rate_code: unknown rate code "XX"'),
+        ('room_types = ["DBL"]\nboard', 'room_types = ["SUITE"]\nboard', 'room_types: unknown room type "SUITE"'),
+        ('board = "AI"', 'board = "XX"', 'board: unknown board "XX"'),
+        (
+            'stay = ["2026-05-01", "2026-06-30"]',
+            'stay = ["2026-06-30", "2026-05-01"]',
+            "stay: ends (2026-05-01) before",
+        ),
+        ('stay = ["2026-05-01", "2026-06-30"]', 'stay = ["2026-05-01", "2026-02-30"]', "stay: must be a date"),
+        ('price_basis = "stay_date"', 'price_basis = "nightly"', "price_basis: must be one of stay_date, check_in"),
+        ("min_stay = 3", "min_stay = 3\nmin_sty = 4", "rules.min_sty: unknown key"),
+        ('older = "50%" }', 'older = "half" }', 'children.first.older: must be an amount or "N%"'),
+        ("UAI = { adult = 20", "UAI = { adults = 20", 'supplements.UAI.adults: must be "adult" or a child band'),
+        ("night_total = 500", "", "special_cases[1].night_total: is required"),
+        ("incompatible_with = []", 'incompatible_with = ["EB99"]', 'incompatible_with: unknown discount "EB99"'),
+        ('type = "percent"            #', 'type = "pct"            #', "type: must be one of percent"),
+        ('excluded = [["2026-05-15", "2026-05-20"]]', 'excluded = [["2026-05-15"]]', "excluded: must be [first, last]"),
+    ],
+)
 def test_named_problems(old, new, expected):
     found = problems(spec_with(old, new))
     assert any(expected in p for p in found), found
@@ -94,8 +105,9 @@ def test_missing_file_names_it(tmp_path):
 
 
 def test_contract_daily_needs_a_daily_base():
-    text = ('[[rate_codes]]\ncode = "A"\n[[rate_codes]]\ncode = "B"\nuse_prices = "contract_daily"\n'
-            'base_rate_code = "A"\n')
+    text = (
+        '[[rate_codes]]\ncode = "A"\n[[rate_codes]]\ncode = "B"\nuse_prices = "contract_daily"\nbase_rate_code = "A"\n'
+    )
     assert any("base_rate_code: rate code A does not use daily prices" in p for p in problems(text))
 
 

@@ -27,36 +27,45 @@ code = "R"
 child_bands = [{ name = "young", min = 0, max = 5.99 }, { name = "older", min = 6, max = 11.99 }]
 """
 
-SEASONS = [("2026-05-01", "2026-05-31", "100.10"), ("2026-06-01", "2026-06-30", "133.33"),
-           ("2026-07-01", "2026-08-31", "151.05")]
+SEASONS = [
+    ("2026-05-01", "2026-05-31", "100.10"),
+    ("2026-06-01", "2026-06-30", "133.33"),
+    ("2026-07-01", "2026-08-31", "151.05"),
+]
 
-discount_st = st.fixed_dictionaries({
-    "kind": st.sampled_from(["discount", "discount", "addon"]),
-    "type": st.sampled_from(["percent", "amount", "free_nights"]),
-    "value": st.integers(min_value=1, max_value=100),
-    "order": st.integers(min_value=0, max_value=3),
-    "apply_alone": st.booleans(),
-    "min_stay": st.integers(min_value=1, max_value=8),
-    "start": st.integers(min_value=0, max_value=90),
-})
+discount_st = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["discount", "discount", "addon"]),
+        "type": st.sampled_from(["percent", "amount", "free_nights"]),
+        "value": st.integers(min_value=1, max_value=100),
+        "order": st.integers(min_value=0, max_value=3),
+        "apply_alone": st.booleans(),
+        "min_stay": st.integers(min_value=1, max_value=8),
+        "start": st.integers(min_value=0, max_value=90),
+    }
+)
 
 
 def contract_toml(n: int, first: str, last: str, dbl: str, vat: bool = False) -> str:
-    return (f'[[contracts]]\ncode = "C{n}"\nrate_code = "R"\nroom_types = ["DBL"]\nboard = "BB"\n'
-            f'stay = ["{first}", "{last}"]\nadd_vat = {str(vat).lower()}\n'
-            f'[contracts.prices]\nsgl = {dbl}\ndbl = {dbl}\ntrp = {dbl}\nquad = {dbl}\nextra_bed = 20\n'
-            f'[contracts.children]\nfirst = {{ young = 5, older = "33.3%" }}\n'
-            f'second = {{ young = "17%", older = 9.99 }}\n'
-            f'sgl_first = {{ young = 5, older = 9 }}\nsgl_second = {{ young = 5, older = 9 }}\n')
+    return (
+        f'[[contracts]]\ncode = "C{n}"\nrate_code = "R"\nroom_types = ["DBL"]\nboard = "BB"\n'
+        f'stay = ["{first}", "{last}"]\nadd_vat = {str(vat).lower()}\n'
+        f"[contracts.prices]\nsgl = {dbl}\ndbl = {dbl}\ntrp = {dbl}\nquad = {dbl}\nextra_bed = 20\n"
+        f'[contracts.children]\nfirst = {{ young = 5, older = "33.3%" }}\n'
+        f'second = {{ young = "17%", older = 9.99 }}\n'
+        f"sgl_first = {{ young = 5, older = 9 }}\nsgl_second = {{ young = 5, older = 9 }}\n"
+    )
 
 
 def discount_toml(n: int, d: dict) -> str:
     value = min(d["value"], 3) if d["type"] == "free_nights" else d["value"]
     kind = "discount" if d["type"] == "free_nights" else d["kind"]
     start = date(2026, 5, 1) + timedelta(days=d["start"])
-    return (f'[[discounts]]\ncode = "D{n}"\nkind = "{kind}"\ntype = "{d["type"]}"\nvalue = {value}\n'
-            f'order = {d["order"]}\napply_alone = {str(d["apply_alone"]).lower()}\n'
-            f'stay = ["{start}", "2026-08-31"]\n[discounts.rules]\nmin_stay = {d["min_stay"]}\n')
+    return (
+        f'[[discounts]]\ncode = "D{n}"\nkind = "{kind}"\ntype = "{d["type"]}"\nvalue = {value}\n'
+        f"order = {d['order']}\napply_alone = {str(d['apply_alone']).lower()}\n"
+        f'stay = ["{start}", "2026-08-31"]\n[discounts.rules]\nmin_stay = {d["min_stay"]}\n'
+    )
 
 
 def build(discounts: list[dict], shuffle: random.Random | None = None, vat: bool = False):
@@ -65,25 +74,28 @@ def build(discounts: list[dict], shuffle: random.Random | None = None, vat: bool
     if shuffle is not None:
         shuffle.shuffle(contracts)
         shuffle.shuffle(entries)
-    promo = ('[[promotions]]\ncode = "P"\ntype = "per_reservation"\nvalue = 77.77\n'
-             'excluded = [["2026-06-10", "2026-06-12"]]\n')
+    promo = (
+        '[[promotions]]\ncode = "P"\ntype = "per_reservation"\nvalue = 77.77\n'
+        'excluded = [["2026-06-10", "2026-06-12"]]\n'
+    )
     return load_contracts(HEAD + "\n".join(contracts + entries) + promo, source="prop.toml")
 
 
-stay_st = st.fixed_dictionaries({
-    "offset": st.integers(min_value=0, max_value=100),
-    "nights": st.integers(min_value=1, max_value=21),
-    "adults": st.integers(min_value=1, max_value=3),
-    "ages": st.lists(st.integers(min_value=0, max_value=15), max_size=2),
-    "promo": st.sampled_from(["", "P"]),
-})
+stay_st = st.fixed_dictionaries(
+    {
+        "offset": st.integers(min_value=0, max_value=100),
+        "nights": st.integers(min_value=1, max_value=21),
+        "adults": st.integers(min_value=1, max_value=3),
+        "ages": st.lists(st.integers(min_value=0, max_value=15), max_size=2),
+        "promo": st.sampled_from(["", "P"]),
+    }
+)
 
 
 def request(s: dict) -> QuoteRequest:
     check_in = date(2026, 5, 1) + timedelta(days=s["offset"])
     nights = min(s["nights"], (date(2026, 8, 31) - check_in).days + 1)
-    return QuoteRequest("R", "DBL", "BB", check_in, nights, s["adults"], s["ages"], date(2026, 1, 1),
-                        promo=s["promo"])
+    return QuoteRequest("R", "DBL", "BB", check_in, nights, s["adults"], s["ages"], date(2026, 1, 1), promo=s["promo"])
 
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -41,11 +41,24 @@ def desk(tmp_path):
 
 
 def arrive(desk, voucher: str, check_in: date, check_out: date, *, saved: bool = True) -> int:
-    booking = OperatorBooking(voucher=voucher, check_in=check_in, check_out=check_out, adults=2, room="DZ",
-                              board="AL", rate="T", currency="EUR", sale_date=date(2025, 12, 1),
-                              total=Decimal("672.00"))
-    raw = RawMessage(body=f"{voucher}[/]\x1b[31m".encode(), operator="tui", channel="folder",
-                     received_at=datetime(2025, 12, 1, tzinfo=timezone.utc))
+    booking = OperatorBooking(
+        voucher=voucher,
+        check_in=check_in,
+        check_out=check_out,
+        adults=2,
+        room="DZ",
+        board="AL",
+        rate="T",
+        currency="EUR",
+        sale_date=date(2025, 12, 1),
+        total=Decimal("672.00"),
+    )
+    raw = RawMessage(
+        body=f"{voucher}[/]\x1b[31m".encode(),
+        operator="tui",
+        channel="folder",
+        received_at=datetime(2025, 12, 1, tzinfo=timezone.utc),
+    )
     [rid] = Ingestor(desk.store, desk.config).ingest(raw, lambda _raw: [booking]).reservation_ids
     if saved:
         [outcome] = save(desk.store, desk.config, [rid], Actor("tester", "cli"))
@@ -68,16 +81,31 @@ def test_saved_bookings_whose_price_changed_are_listed_and_exit_1(desk):
     assert result.exit_code == 1, result.output
     # 110 a night, EB20 takes 22: 88 x 7 = 616
     assert json.loads(result.stdout) == [
-        {"id": may, "voucher": "V-MAY[/]", "check_in": "2026-05-01", "old": "672.00", "new": "616.00",
-         "difference": "-56.00"},
-        {"id": june, "voucher": "V-JUNE", "check_in": "2026-06-05", "old": "672.00", "new": "616.00",
-         "difference": "-56.00"}]
+        {
+            "id": may,
+            "voucher": "V-MAY[/]",
+            "check_in": "2026-05-01",
+            "old": "672.00",
+            "new": "616.00",
+            "difference": "-56.00",
+        },
+        {
+            "id": june,
+            "voucher": "V-JUNE",
+            "check_in": "2026-06-05",
+            "old": "672.00",
+            "new": "616.00",
+            "difference": "-56.00",
+        },
+    ]
     row = desk.store.one("SELECT price_table, checks FROM operator_reservations WHERE id = ?", (may,))
     assert json.loads(row["price_table"])["contract_total"] == "616.00"
     assert json.loads(row["checks"])["price"]["state"] == "mismatch"
     audit = desk.store.all("SELECT actor, action, reservation_id FROM audit_log WHERE action = 'recheck.price'")
-    assert audit == [{"actor": "tester", "action": "recheck.price", "reservation_id": may},
-                     {"actor": "tester", "action": "recheck.price", "reservation_id": june}]
+    assert audit == [
+        {"actor": "tester", "action": "recheck.price", "reservation_id": may},
+        {"actor": "tester", "action": "recheck.price", "reservation_id": june},
+    ]
     again = desk("recheck", "--saved", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout) == []
 
@@ -123,8 +151,9 @@ def test_loading_contracts_leaves_saved_bookings_to_recheck_saved(desk):
     assert json.loads(loaded.stdout)["rechecked"] == 1 and json.loads(loaded.stdout)["saved"] == 1
 
     def total(rid):
-        return json.loads(desk.store.scalar("SELECT price_table FROM operator_reservations WHERE id = ?",
-                                            (rid,)))["contract_total"]
+        return json.loads(desk.store.scalar("SELECT price_table FROM operator_reservations WHERE id = ?", (rid,)))[
+            "contract_total"
+        ]
 
     assert (total(saved), total(pending)) == ("672.00", "616.00")
     assert "opdesk recheck --saved" in desk("contracts", "load", str(path)).stdout

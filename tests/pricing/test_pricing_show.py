@@ -58,7 +58,8 @@ def test_show_lists_daily_rates(cli):
     shown = json.loads(cli("contracts", "show", "--json").stdout)
     assert [(r["rate_code"], r["from"], r["to"], r["prices"]) for r in shown["daily_rates"]] == [
         ("ONLINE", "2026-07-01", "2026-07-15", "sgl 75 dbl 105"),
-        ("ONLINE", "2026-07-16", "2026-07-31", "sgl 85 dbl 125")]
+        ("ONLINE", "2026-07-16", "2026-07-31", "sgl 85 dbl 125"),
+    ]
     table = cli("contracts", "show").stdout
     assert "Daily rates" in table and "2026-07-16" in table and "2026-07-31" in table and "125" in table
 
@@ -73,8 +74,12 @@ def test_show_gives_the_v2_keys_of_contracts(cli):
     shown = json.loads(cli("contracts", "show", "--rate-code", "WEB", "--json").stdout)
     web_de = shown["contracts"][0]
     assert web_de["nationalities"] == ["AT", "DE"] and web_de["inactive"] is False
-    assert web_de["sales_periods"][0] == {"from": "2026-01-01", "to": "2026-03-31", "rate_type": "NRF",
-                                          "eb_percent": "10"}
+    assert web_de["sales_periods"][0] == {
+        "from": "2026-01-01",
+        "to": "2026-03-31",
+        "rate_type": "NRF",
+        "eb_percent": "10",
+    }
 
 
 HOSTILE = """
@@ -105,6 +110,21 @@ def test_codes_from_the_file_are_shown_as_text(tmp_path):
 
     assert run("contracts", "load", str(path)).exit_code == 0
     assert "C[bold]X[/bold]" in run("contracts", "show").stdout
-    refused = run("quote", "--rate-code", "R[/]", "--room", "D[/]", "--board", "B[/]", "--adults", "2",
-                  "--check-in", "2026-06-01", "--nights", "2", "--booked", "2026-01-01")
+    refused = run(
+        "quote",
+        "--rate-code",
+        "R[/]",
+        "--room",
+        "D[/]",
+        "--board",
+        "B[/]",
+        "--adults",
+        "2",
+        "--check-in",
+        "2026-06-01",
+        "--nights",
+        "2",
+        "--booked",
+        "2026-01-01",
+    )
     assert refused.exit_code == 1 and "C[bold]X[/bold] needs at least 5 nights" in refused.stdout

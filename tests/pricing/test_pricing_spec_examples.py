@@ -15,8 +15,16 @@ SPEC = Path(__file__).parent / "data" / "spec.toml"
 
 
 def ask(spec_set, **changes):
-    values = dict(rate_code="TUI26", room_type="DBL", board="AI", check_in=date(2026, 5, 1), nights=7, adults=2,
-                  child_ages=[], booked=date(2025, 12, 1))
+    values = dict(
+        rate_code="TUI26",
+        room_type="DBL",
+        board="AI",
+        check_in=date(2026, 5, 1),
+        nights=7,
+        adults=2,
+        child_ages=[],
+        booked=date(2025, 12, 1),
+    )
     values.update(changes)
     return quote(spec_set, QuoteRequest(**values))
 
@@ -24,8 +32,12 @@ def ask(spec_set, **changes):
 def test_example_1_two_adults_early_booking(spec_set):
     answer = ask(spec_set).as_dict()
     assert answer["totals"] == {"contract_price": "840.00", "discount": "168.00", "price": "672.00"}
-    assert answer["nights"][0] == {"date": "2026-05-01", "contract_price": "120.00", "discount": "24.00",
-                                   "price": "96.00"}
+    assert answer["nights"][0] == {
+        "date": "2026-05-01",
+        "contract_price": "120.00",
+        "discount": "24.00",
+        "price": "96.00",
+    }
     assert len(answer["nights"]) == 7 and answer["applied"] == ["EB20"]
     assert answer["terms"] == {"cancellation_days": 14, "prepayment_days": 30, "prepayment_percent": 30}
 
@@ -55,8 +67,23 @@ def test_example_5_check_in_day_refuses(spec_set):
 
 
 def run(*args: str):
-    return CliRunner().invoke(app, ["quote", "--contracts", str(SPEC), "--rate-code", "TUI26", "--room", "DBL",
-                                    "--board", "AI", "--adults", "2", *args])
+    return CliRunner().invoke(
+        app,
+        [
+            "quote",
+            "--contracts",
+            str(SPEC),
+            "--rate-code",
+            "TUI26",
+            "--room",
+            "DBL",
+            "--board",
+            "AI",
+            "--adults",
+            "2",
+            *args,
+        ],
+    )
 
 
 def test_cli_json_shape_matches_the_spec():
@@ -83,9 +110,29 @@ def test_cli_refused_stay_exits_1():
 def test_cli_bad_file_exits_2_naming_file_entry_and_field(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(SPEC.read_text().replace("dbl = 120", 'dbl = "abc"'))
-    result = CliRunner().invoke(app, ["quote", "--contracts", str(bad), "--rate-code", "TUI26", "--room", "DBL",
-                                      "--board", "AI", "--adults", "2", "--check-in", "2026-05-01", "--nights", "7",
-                                      "--booked", "2025-12-01", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "quote",
+            "--contracts",
+            str(bad),
+            "--rate-code",
+            "TUI26",
+            "--room",
+            "DBL",
+            "--board",
+            "AI",
+            "--adults",
+            "2",
+            "--check-in",
+            "2026-05-01",
+            "--nights",
+            "7",
+            "--booked",
+            "2025-12-01",
+            "--json",
+        ],
+    )
     assert result.exit_code == 2
     assert f'{bad}: contracts[1] (code "TUI26-S1"): prices.dbl: must be a number, got "abc"' in result.stderr
     assert result.stdout == ""

@@ -7,9 +7,11 @@ from support.desk import booking, drop, scan
 
 from core.store import Store
 
-GOOD_XML_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
-                 b'<OTA_ResRetrieveRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="7.000"><Success/>'
-                 b'<ReservationsList><HotelReservation')
+GOOD_XML_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<OTA_ResRetrieveRS xmlns="http://www.opentravel.org/OTA/2003/05" Version="7.000"><Success/>'
+    b"<ReservationsList><HotelReservation"
+)
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
@@ -60,7 +62,7 @@ def test_a_50_mb_file_fails_cleanly_and_the_next_file_still_goes_through(desk):
 
 
 def test_a_failed_message_is_parsed_again_after_a_fix(desk):
-    (desk.base_dir / "drop" / "x.json").write_bytes(b'{"voucher": "V1"}')   # no stay dates
+    (desk.base_dir / "drop" / "x.json").write_bytes(b'{"voucher": "V1"}')  # no stay dates
     [result] = scan(desk)
     assert result.state == "failed" and "check_in" in result.error
     from core.ingest import Ingestor

@@ -20,8 +20,10 @@ from tui.widgets import cells
 
 runner = CliRunner()
 
-FLIGHTS = [{"direction": "arrival", "number": "LS1733", "from": "MAN", "to": "AYT", "time": "2026-06-12T10:25"},
-           {"direction": "return", "flight_no": "LS1734", "route": "AYT-MAN", "departure_time": "2026-06-19 18:05"}]
+FLIGHTS = [
+    {"direction": "arrival", "number": "LS1733", "from": "MAN", "to": "AYT", "time": "2026-06-12T10:25"},
+    {"direction": "return", "flight_no": "LS1734", "route": "AYT-MAN", "departure_time": "2026-06-19 18:05"},
+]
 
 
 def run(desk, *args):
@@ -34,9 +36,18 @@ def _write(desk, name: str, records: list[dict]) -> None:
 
 def _record(voucher: str, **extra) -> dict:
     b = booking(voucher)
-    return {"voucher": voucher, "check_in": str(b.check_in), "check_out": str(b.check_out), "room": "DZ",
-            "board": "AI", "rate": "TUI26", "agency": "TUI", "adults": 2,
-            "guests": [{"first_name": "Ann", "last_name": "Brown"}], **extra}
+    return {
+        "voucher": voucher,
+        "check_in": str(b.check_in),
+        "check_out": str(b.check_out),
+        "room": "DZ",
+        "board": "AI",
+        "rate": "TUI26",
+        "agency": "TUI",
+        "adults": 2,
+        "guests": [{"first_name": "Ann", "last_name": "Brown"}],
+        **extra,
+    }
 
 
 def test_flights_show_in_show_text_and_json(desk):
@@ -45,7 +56,8 @@ def test_flights_show_in_show_text_and_json(desk):
     shown = json.loads(run(desk, "show", "1", "--json").stdout)
     assert shown["flights"] == [
         {"direction": "arrival", "number": "LS1733", "route": "MAN-AYT", "time": "2026-06-12T10:25"},
-        {"direction": "departure", "number": "LS1734", "route": "AYT-MAN", "time": "2026-06-19 18:05"}]
+        {"direction": "departure", "number": "LS1734", "route": "AYT-MAN", "time": "2026-06-19 18:05"},
+    ]
     text = run(desk, "show", "1").stdout
     assert "flight   arrival LS1733 MAN-AYT 2026-06-12T10:25" in text
     assert "flight   departure LS1734 AYT-MAN 2026-06-19 18:05" in text
@@ -69,29 +81,48 @@ def test_a_flight_that_is_not_a_flight_is_refused_naming_the_field(desk):
 
 def test_flights_from_mail_and_json_api_mappings():
     assert normalise_flights([{"direction": "arrival", "number": "BA2672"}]) == [
-        {"direction": "arrival", "number": "BA2672", "route": "", "time": ""}]
-    item = {"ref": "J1", "state": "OK", "travel": {"legs": [{"leg": "outbound", "flightNumber": "TOM123",
-                                                             "origin": "LGW", "destination": "DLM"}]}}
-    b = booking_from_item(item, {"voucher": "ref", "content": "state", "flights": "travel.legs"}, {"OK": "new"}, {},
-                          {})
+        {"direction": "arrival", "number": "BA2672", "route": "", "time": ""}
+    ]
+    item = {
+        "ref": "J1",
+        "state": "OK",
+        "travel": {"legs": [{"leg": "outbound", "flightNumber": "TOM123", "origin": "LGW", "destination": "DLM"}]},
+    }
+    b = booking_from_item(item, {"voucher": "ref", "content": "state", "flights": "travel.legs"}, {"OK": "new"}, {}, {})
     assert b.flights == [{"direction": "arrival", "number": "TOM123", "route": "LGW-DLM", "time": ""}]
 
 
 def test_rate_type_source_segment_and_option_date_are_carried_and_shown(desk):
-    _write(desk, "a.json", [_record("V1", rate_type="package", source="B2B", segment="leisure",
-                                    option_date="2026-05-20")])
+    _write(
+        desk, "a.json", [_record("V1", rate_type="package", source="B2B", segment="leisure", option_date="2026-05-20")]
+    )
     scan(desk)
     shown = json.loads(run(desk, "show", "1", "--json").stdout)
-    assert (shown["rate_type"], shown["source"], shown["segment"], shown["option_date"]) == \
-        ("package", "B2B", "leisure", "2026-05-20")
+    assert (shown["rate_type"], shown["source"], shown["segment"], shown["option_date"]) == (
+        "package",
+        "B2B",
+        "leisure",
+        "2026-05-20",
+    )
     text = run(desk, "show", "1").stdout
     assert "source   B2B   segment leisure   rate type package" in text and "option   until 2026-05-20" in text
 
 
 def test_rate_type_and_option_date_from_a_json_api_mapping():
     item = {"ref": "J1", "state": "OK", "tariff": {"kind": "room only"}, "optionUntil": "2026-05-01T12:00:00"}
-    b = booking_from_item(item, {"voucher": "ref", "content": "state", "rate_type": "tariff.kind",
-                                 "option_date": "optionUntil", "segment": "tariff.kind"}, {"OK": "new"}, {}, {})
+    b = booking_from_item(
+        item,
+        {
+            "voucher": "ref",
+            "content": "state",
+            "rate_type": "tariff.kind",
+            "option_date": "optionUntil",
+            "segment": "tariff.kind",
+        },
+        {"OK": "new"},
+        {},
+        {},
+    )
     assert (b.rate_type, b.option_date, b.segment) == ("room only", date(2026, 5, 1), "room only")
 
 
@@ -122,9 +153,11 @@ def test_bookings_without_the_new_fields_keep_their_fingerprint():
 def test_possible_matches_count_and_best_reason_in_show_and_inbox_cell(desk, tmp_path):
     first = booking("V1")
     export = tmp_path / "pms.csv"
-    export.write_text("number,room,check_in,check_out,guest_names\n"
-                      f"PMS-9,STD,{first.check_in},{first.check_out},Brown Ann\n"
-                      f"PMS-10,STD,{first.check_in},{first.check_out},Brown Bob\n")
+    export.write_text(
+        "number,room,check_in,check_out,guest_names\n"
+        f"PMS-9,STD,{first.check_in},{first.check_out},Brown Ann\n"
+        f"PMS-10,STD,{first.check_in},{first.check_out},Brown Bob\n"
+    )
     assert run(desk, "import-reservations", str(export)).exit_code == 0
     _write(desk, "a.json", [_record("V1")])
     scan(desk)

@@ -13,10 +13,37 @@ from tui.cli import app
 
 runner = CliRunner()
 
-SHOW_KEYS = {"id", "operator", "agency", "voucher", "content", "status", "version", "check_in", "check_out",
-             "nights", "adults", "child_ages", "rooms", "room", "board", "rate", "market", "hotel_room",
-             "hotel_board", "hotel_rate", "nationality", "guests", "total", "currency", "sale_date", "created_at",
-             "notes", "missing_mappings", "checks"}
+SHOW_KEYS = {
+    "id",
+    "operator",
+    "agency",
+    "voucher",
+    "content",
+    "status",
+    "version",
+    "check_in",
+    "check_out",
+    "nights",
+    "adults",
+    "child_ages",
+    "rooms",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "hotel_room",
+    "hotel_board",
+    "hotel_rate",
+    "nationality",
+    "guests",
+    "total",
+    "currency",
+    "sale_date",
+    "created_at",
+    "notes",
+    "missing_mappings",
+    "checks",
+}
 
 
 def run(desk, *args, input=None):
@@ -63,8 +90,10 @@ def test_confirm_clean_dry_run_then_for_real(desk):
     from core.store import Store
 
     with Store(desk.store_path) as store:
-        store.conn.execute("UPDATE operator_reservations SET clean = 1, checks = json_set(checks, '$.price.state', "
-                           "'ok') WHERE voucher = 'V1'")
+        store.conn.execute(
+            "UPDATE operator_reservations SET clean = 1, checks = json_set(checks, '$.price.state', "
+            "'ok') WHERE voucher = 'V1'"
+        )
     dry = json.loads(run(desk, "confirm", "--clean", "--dry-run", "--json").output)
     assert [d["id"] for d in dry["done"]] == [1] and dry["dry_run"]
     real = run(desk, "confirm", "--clean", "--yes", "--json")
@@ -113,8 +142,22 @@ def test_reject_and_inbox_status_filter(desk):
 
 def test_stopsale_forecast_and_import(desk, tmp_path):
     start = TODAY + timedelta(days=30)
-    assert run(desk, "stopsale", "add", "--from", start.isoformat(), "--to", (start + timedelta(days=2)).isoformat(),
-               "--room", "STD", "--reason", "pool works").exit_code == 0
+    assert (
+        run(
+            desk,
+            "stopsale",
+            "add",
+            "--from",
+            start.isoformat(),
+            "--to",
+            (start + timedelta(days=2)).isoformat(),
+            "--room",
+            "STD",
+            "--reason",
+            "pool works",
+        ).exit_code
+        == 0
+    )
     drop(desk, "a.json", booking("V1"))
     scan(desk)
     row = json.loads(run(desk, "show", "1", "--json").output)
@@ -124,17 +167,36 @@ def test_stopsale_forecast_and_import(desk, tmp_path):
     assert json.loads(run(desk, "show", "1", "--json").output)["checks"]["stop_sale"]["state"] == "ok"
 
     csv = tmp_path / "pms.csv"
-    csv.write_text("number,operator,voucher,room,check_in,check_out,adults,guest_names\n"
-                   f"PMS7,tui,V1,STD,{start.isoformat()},{(start + timedelta(days=7)).isoformat()},2,Yılmaz Ayşe\n"
-                   f"PMS8,,,STD,{start.isoformat()},{(start + timedelta(days=3)).isoformat()},2,Kaya Ali\n")
+    csv.write_text(
+        "number,operator,voucher,room,check_in,check_out,adults,guest_names\n"
+        f"PMS7,tui,V1,STD,{start.isoformat()},{(start + timedelta(days=7)).isoformat()},2,Yılmaz Ayşe\n"
+        f"PMS8,,,STD,{start.isoformat()},{(start + timedelta(days=3)).isoformat()},2,Kaya Ali\n"
+    )
     result = run(desk, "import-reservations", str(csv))
     assert result.exit_code == 0 and "2 created" in result.output
     assert json.loads(run(desk, "show", "1", "--json").output)["checks"]["voucher"]["state"] == "fail"
 
-    nights = json.loads(run(desk, "forecast", "STD", "--from", start.isoformat(), "--to",
-                            (start + timedelta(days=1)).isoformat(), "--json").output)
-    assert nights[0] == {"date": start.isoformat(), "capacity": 10, "confirmed": 2, "available": 8, "pending": 1,
-                         "total": 3, "expected_available": 7}
+    nights = json.loads(
+        run(
+            desk,
+            "forecast",
+            "STD",
+            "--from",
+            start.isoformat(),
+            "--to",
+            (start + timedelta(days=1)).isoformat(),
+            "--json",
+        ).output
+    )
+    assert nights[0] == {
+        "date": start.isoformat(),
+        "capacity": 10,
+        "confirmed": 2,
+        "available": 8,
+        "pending": 1,
+        "total": 3,
+        "expected_available": 7,
+    }
 
 
 def test_import_with_a_bad_row_imports_nothing_and_names_line_and_field(desk, tmp_path):
@@ -157,7 +219,7 @@ def test_ingest_by_hand_picks_the_parser_from_the_content(desk, tmp_path):
     bad = tmp_path / "junk.bin"
     bad.write_bytes(b"\x00\x01 not a booking")
     result = run(desk, "ingest", "--operator", "walkin", str(f), str(bad), "--json")
-    assert result.exit_code == 1   # one of two failed
+    assert result.exit_code == 1  # one of two failed
     out = json.loads(result.output)
     assert out[0]["new"] == 1 and out[1]["state"] == "unparsed"
     listed = json.loads(run(desk, "raw", "list", "--json").output)

@@ -55,10 +55,23 @@ def test_two_ingesting_processes_and_a_confirming_one(desk, tmp_path):
     per_process = 150
     env = {**os.environ, "PYTHONPATH": "tests"}
     cfg = str(desk.path)
-    procs = [subprocess.Popen([sys.executable, "-c", INGEST, cfg, p, str(per_process)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in ("A", "B")]
-    confirmer = subprocess.Popen([sys.executable, "-c", CONFIRM, cfg, str(2 * per_process)], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", INGEST, cfg, p, str(per_process)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in ("A", "B")
+    ]
+    confirmer = subprocess.Popen(
+        [sys.executable, "-c", CONFIRM, cfg, str(2 * per_process)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err

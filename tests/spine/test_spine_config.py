@@ -18,9 +18,29 @@ def test_the_example_config_loads_and_names_known_connector_kinds():
         assert op.kind in kinds, f"{op.name}: unknown kind {op.kind}"
     assert config.section("hotel")["currency"] == "EUR"
     titles = " ".join(op.title for op in config.operators)
-    for brief in ("alltours", "Anex", "easyJet", "ETS", "LOT", "Novanta", "Sejour", "JIL", "Suntalya", "Intourist",
-                  "Odeon", "Pegas", "Sedna", "Tatilbudur", "TUI Destimo", "TUI partners", "Ving", "Otelsnet",
-                  "JoinUP", "Sabre", "Prego"):
+    for brief in (
+        "alltours",
+        "Anex",
+        "easyJet",
+        "ETS",
+        "LOT",
+        "Novanta",
+        "Sejour",
+        "JIL",
+        "Suntalya",
+        "Intourist",
+        "Odeon",
+        "Pegas",
+        "Sedna",
+        "Tatilbudur",
+        "TUI Destimo",
+        "TUI partners",
+        "Ving",
+        "Otelsnet",
+        "JoinUP",
+        "Sabre",
+        "Prego",
+    ):
         assert brief.lower() in titles.lower(), f"{brief} missing from config.example.toml"
 
 

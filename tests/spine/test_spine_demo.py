@@ -18,8 +18,10 @@ def test_demo_builds_a_realistic_hotel_and_scans_its_simulated_operators(tmp_pat
     assert "pending" in result.output and f"--config {config}" in result.output
     with Store(folder / "opdesk.db") as store:
         rows = store.all("SELECT * FROM operator_reservations")
-        kinds = {r["operator"]: r for r in store.all(
-            "SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")}
+        kinds = {
+            r["operator"]: r
+            for r in store.all("SELECT operator, COUNT(*) AS n FROM operator_reservations GROUP BY operator")
+        }
         runs = store.all("SELECT operator, state, total FROM scan_runs")
         assert store.scalar("SELECT COUNT(*) FROM room_types") == 6
         assert store.scalar("SELECT COUNT(*) FROM hotel_reservations WHERE origin = 'import'") >= 60
@@ -47,7 +49,8 @@ def test_demo_builds_a_realistic_hotel_and_scans_its_simulated_operators(tmp_pat
     assert again.exit_code == 0, again.output
     with Store(folder / "opdesk.db") as store:
         later = store.all("SELECT voucher FROM operator_reservations WHERE id > ?", (max(r["id"] for r in rows),))
-        assert all(r["voucher"][:3].isalpha() and r["voucher"][3:].isdigit() for r in later), \
+        assert all(r["voucher"][:3].isalpha() and r["voucher"][3:].isdigit() for r in later), (
             "a second start only adds the demo operators' own later messages"
+        )
         assert store.scalar("SELECT COUNT(*) FROM hotel_reservations WHERE origin = 'import'") >= 60
         assert store.scalar("SELECT COUNT(*) FROM stop_sales") == 2, "a second start reuses the demo hotel"

@@ -26,8 +26,8 @@ def _callers(pattern: str) -> set[str]:
 
 
 def test_screens_and_commands_call_the_desk_operations_and_send_nothing_themselves():
-    assert _callers(r"\brecord\(") == set()                                    # audit rows: core only
-    assert _callers(r"\b(un)?set_mapping\(") == {"tui/demo.py"}                # the demo seeds its mappings
+    assert _callers(r"\brecord\(") == set()  # audit rows: core only
+    assert _callers(r"\b(un)?set_mapping\(") == {"tui/demo.py"}  # the demo seeds its mappings
     assert _callers(r"\bConnectorReplier\(") <= {"tui/desk_actions.py", "tui/app.py"}
     assert _callers(r"\.answer\(action") == {"tui/desk_actions.py"}
     assert _callers(r"\bsend_requests\(") == {"tui/desk_actions.py", "connectors/mail/approval_mail.py"}
@@ -36,8 +36,9 @@ def test_screens_and_commands_call_the_desk_operations_and_send_nothing_themselv
 def test_the_cli_and_the_app_map_a_code_through_the_same_operation(desk):
     drop(desk, "a.json", booking("V1", room="XX"), booking("V2", room="YY"))
     scan(desk)
-    result = CliRunner().invoke(app, ["--config", str(desk.path), "--as", "night", "map", "set", "tui", "room", "XX",
-                                      "STD"])
+    result = CliRunner().invoke(
+        app, ["--config", str(desk.path), "--as", "night", "map", "set", "tui", "room", "XX", "STD"]
+    )
     assert result.exit_code == 0 and "1 pending row(s) re-mapped" in result.output
     with Store(desk.store_path) as store:
         done = desk_map(store, desk)

@@ -39,8 +39,11 @@ def test_every_exception_class_of_the_project_has_the_one_root():
     import importlib
 
     roots = []
-    for path in sorted((ROOT / "core").rglob("*.py")) + sorted((ROOT / "connectors").rglob("*.py")) + \
-            sorted((ROOT / "tui").rglob("*.py")):
+    for path in (
+        sorted((ROOT / "core").rglob("*.py"))
+        + sorted((ROOT / "connectors").rglob("*.py"))
+        + sorted((ROOT / "tui").rglob("*.py"))
+    ):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and node.bases:
@@ -60,7 +63,7 @@ def test_the_kinds_a_caller_tells_apart():
     assert issubclass(ActionRefused, Refused) and issubclass(ApprovalError, Refused)
     assert issubclass(ApprovalNotFound, NotFound) and issubclass(ApproverError, InvalidInput)
     assert issubclass(BookError, InvalidInput) and issubclass(ParseError, InvalidInput)
-    assert not issubclass(NotFound, KeyError)       # "not found" is its own kind, not a dict's KeyError
+    assert not issubclass(NotFound, KeyError)  # "not found" is its own kind, not a dict's KeyError
 
 
 def test_a_locked_store_is_told_by_sqlites_code_not_by_the_words(tmp_path):
@@ -71,7 +74,7 @@ def test_a_locked_store_is_told_by_sqlites_code_not_by_the_words(tmp_path):
     with pytest.raises(sqlite3.OperationalError) as caught:
         other.execute("BEGIN IMMEDIATE")
     assert is_busy(caught.value)
-    assert not is_busy(sqlite3.OperationalError("database is locked"))   # the same words, no code
+    assert not is_busy(sqlite3.OperationalError("database is locked"))  # the same words, no code
     holder.close()
     other.close()
 
@@ -196,7 +199,8 @@ async def test_an_app_worker_that_fails_shows_it_and_the_app_goes_on(one_row):
 def test_an_error_quoting_hostile_text_is_printed_as_text(desk):
     drop(desk, "a.json", booking("V1"))
     scan(desk)
-    result = CliRunner().invoke(app, ["--config", str(desk.path), "approval", "start", "1", "--approver", "x[/]y",
-                                      "--no-mail"])
+    result = CliRunner().invoke(
+        app, ["--config", str(desk.path), "approval", "start", "1", "--approver", "x[/]y", "--no-mail"]
+    )
     assert result.exit_code == 2 and "not an e-mail address: x[/]y" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -15,8 +15,7 @@ def _modules(package) -> list[str]:
 
 
 def _loaded_after_import(modules: list[str]) -> set[str]:
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)
-            + "print('\\n'.join(sorted(sys.modules)))")
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print('\\n'.join(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return set(out.split())
 

@@ -24,7 +24,7 @@ class Overtaken(Ingestor):
     def _versions(self, parsed):
         versions = super()._versions(parsed)
         if self.other:
-            with Store(self.config.store_path) as elsewhere:   # a second connection: another process
+            with Store(self.config.store_path) as elsewhere:  # a second connection: another process
                 Ingestor(elsewhere, self.config).ingest_many([(raw, parse) for raw in self.other])
             self.other = []
         return versions
@@ -32,8 +32,13 @@ class Overtaken(Ingestor):
 
 def versions(config) -> list[tuple]:
     with Store(config.store_path) as store:
-        return [tuple(r) for r in store.conn.execute(
-            "SELECT voucher, version, content, is_latest, notes FROM operator_reservations ORDER BY voucher, version")]
+        return [
+            tuple(r)
+            for r in store.conn.execute(
+                "SELECT voucher, version, content, is_latest, notes FROM operator_reservations "
+                "ORDER BY voucher, version"
+            )
+        ]
 
 
 def test_a_version_stored_meanwhile_becomes_the_one_this_batch_changes(desk):

@@ -34,7 +34,7 @@ def test_dropped_file_becomes_an_inbox_row_and_is_filed(desk):
     assert row["voucher"] == "V1" and row["content"] == "new" and row["status"] == "pending"
     assert row["hotel_room"] == "STD" and row["missing_mappings"] == []
     assert row["guests"][0] == {"first_name": "Ayşe", "last_name": "Yılmaz", "age": None}
-    assert row["checks"]["price"]["state"] == "no contract"   # never "ok" without contracts
+    assert row["checks"]["price"]["state"] == "no contract"  # never "ok" without contracts
     assert set(row["checks"]) == {"price", "values", "stop_sale", "voucher", "release", "overbooking"}
 
 
@@ -46,7 +46,7 @@ def test_same_file_dropped_five_times_is_one_message_and_one_version(desk):
         assert store.scalar("SELECT COUNT(*) FROM raw_messages") == 1
         assert store.scalar("SELECT COUNT(*) FROM operator_reservations") == 1
     processed = list((desk.base_dir / "drop" / "processed").iterdir())
-    assert len(processed) == 5   # every copy is kept, none deleted
+    assert len(processed) == 5  # every copy is kept, none deleted
 
 
 def test_unchanged_resend_in_other_bytes_adds_no_version(desk):
@@ -193,15 +193,20 @@ def test_reject_needs_a_reason_and_records_it(desk):
 def test_checks_stop_sale_release_overbooking_and_duplicate_voucher(desk):
     with Store(desk.store_path) as store:
         add_stop_sale(store, ACTOR, TODAY + timedelta(days=60), TODAY + timedelta(days=62), "STD", reason="pool")
-    drop(desk, "a.json",
-         booking("STOP", days_ahead=58),                    # overlaps the stop-sale
-         booking("LATE", days_ahead=0, nights=2),           # release: booked today for today
-         booking("BIG", days_ahead=100, rooms=11),          # 11 rooms of 10
-         booking("OK1", days_ahead=200))
+    drop(
+        desk,
+        "a.json",
+        booking("STOP", days_ahead=58),  # overlaps the stop-sale
+        booking("LATE", days_ahead=0, nights=2),  # release: booked today for today
+        booking("BIG", days_ahead=100, rooms=11),  # 11 rooms of 10
+        booking("OK1", days_ahead=200),
+    )
     scan(desk)
     with Store(desk.store_path) as store:
-        checks = {r["voucher"]: json.loads(r["checks"]) for r in
-                  store.all("SELECT voucher, checks FROM operator_reservations")}
+        checks = {
+            r["voucher"]: json.loads(r["checks"])
+            for r in store.all("SELECT voucher, checks FROM operator_reservations")
+        }
     assert checks["STOP"]["stop_sale"]["state"] == "fail" and "pool" in checks["STOP"]["stop_sale"]["message"]
     assert checks["OK1"]["stop_sale"]["state"] == "ok"
     assert checks["BIG"]["overbooking"]["state"] == "fail"
@@ -214,8 +219,10 @@ def test_release_days_from_config(desk):
     drop(desk, "a.json", booking("SOON", days_ahead=3), booking("FAR", days_ahead=30))
     scan(desk)
     with Store(desk.store_path) as store:
-        checks = {r["voucher"]: json.loads(r["checks"])["release"]["state"] for r in
-                  store.all("SELECT voucher, checks FROM operator_reservations")}
+        checks = {
+            r["voucher"]: json.loads(r["checks"])["release"]["state"]
+            for r in store.all("SELECT voucher, checks FROM operator_reservations")
+        }
     assert checks == {"SOON": "fail", "FAR": "ok"}
 
 
@@ -224,12 +231,15 @@ def test_possible_match_by_surname_and_dates(desk):
         store.conn.execute(
             "INSERT INTO hotel_reservations(number, room, check_in, check_out, guest_names, created_at, updated_at) "
             "VALUES ('PMS1', 'STD', ?, ?, 'YILMAZ Ayse', '', '')",
-            ((TODAY + timedelta(days=31)).isoformat(), (TODAY + timedelta(days=35)).isoformat()))
+            ((TODAY + timedelta(days=31)).isoformat(), (TODAY + timedelta(days=35)).isoformat()),
+        )
     drop(desk, "a.json", booking("NEWV"), booking("OTHER", surname="Kaya"))
     scan(desk)
     with Store(desk.store_path) as store:
-        checks = {r["voucher"]: json.loads(r["checks"])["voucher"] for r in
-                  store.all("SELECT voucher, checks FROM operator_reservations")}
+        checks = {
+            r["voucher"]: json.loads(r["checks"])["voucher"]
+            for r in store.all("SELECT voucher, checks FROM operator_reservations")
+        }
     assert checks["NEWV"]["state"] == "warn" and "PMS1" in checks["NEWV"]["message"]
     assert checks["OTHER"]["state"] == "ok"
 
@@ -238,8 +248,10 @@ def test_clean_selection_skips_rows_with_reasons(desk):
     drop(desk, "a.json", booking("V1"), booking("V2", room="XX"))
     scan(desk)
     with Store(desk.store_path) as store:
-        store.conn.execute("UPDATE operator_reservations SET checks = json_set(checks, '$.price.state', 'ok'), "
-                           "clean = 1 WHERE voucher = 'V1'")
+        store.conn.execute(
+            "UPDATE operator_reservations SET checks = json_set(checks, '$.price.state', 'ok'), "
+            "clean = 1 WHERE voucher = 'V1'"
+        )
         selection = clean_selection(store)
     assert selection.ready == [1]
     [skipped] = selection.skipped
@@ -263,8 +275,10 @@ def test_approval_rules_flag_rows_at_ingest_and_block_confirmation(desk):
     drop(desk, "a.json", booking("GROUP", adults=4), booking("COUPLE"))
     scan(desk)
     with Store(desk.store_path) as store:
-        flags = {r["voucher"]: r["needs_approval"] for r in
-                 store.all("SELECT voucher, needs_approval FROM operator_reservations")}
+        flags = {
+            r["voucher"]: r["needs_approval"]
+            for r in store.all("SELECT voucher, needs_approval FROM operator_reservations")
+        }
         assert flags == {"GROUP": 1, "COUPLE": 0}
         [refused] = confirm(store, desk, [1], ACTOR, ok_replier)
         assert not refused.ok and "opdesk approval start 1" in refused.message
@@ -277,14 +291,28 @@ def test_approval_rules_flag_rows_at_ingest_and_block_confirmation(desk):
 
 def test_a_stop_sale_for_one_operator_leaves_the_others_open(desk):
     with Store(desk.store_path) as store:
-        add_stop_sale(store, ACTOR, TODAY + timedelta(days=30), TODAY + timedelta(days=31), "STD",
-                      operator="other", reason="allotment used up")
+        add_stop_sale(
+            store,
+            ACTOR,
+            TODAY + timedelta(days=30),
+            TODAY + timedelta(days=31),
+            "STD",
+            operator="other",
+            reason="allotment used up",
+        )
     drop(desk, "a.json", booking("V1"))
     scan(desk)
     with Store(desk.store_path) as store:
         assert json.loads(store.scalar("SELECT checks FROM operator_reservations"))["stop_sale"]["state"] == "ok"
-        add_stop_sale(store, ACTOR, TODAY + timedelta(days=30), TODAY + timedelta(days=31), "STD",
-                      operator="tui", reason="allotment used up")
+        add_stop_sale(
+            store,
+            ACTOR,
+            TODAY + timedelta(days=30),
+            TODAY + timedelta(days=31),
+            "STD",
+            operator="tui",
+            reason="allotment used up",
+        )
         from core.ingest import recheck
 
         recheck(store, desk)

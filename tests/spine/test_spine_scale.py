@@ -30,9 +30,18 @@ GUESTS = {
 
 
 def booking(voucher: str, guests: list[Guest], content: Content = Content.NEW, nights: int = 7) -> OperatorBooking:
-    return OperatorBooking(voucher=voucher, content=content, check_in=date(2026, 7, 1),
-                           check_out=date(2026, 7, 1 + nights), adults=len(guests), guests=guests, room="STD",
-                           board="AI", rate="R", agency="AG")
+    return OperatorBooking(
+        voucher=voucher,
+        content=content,
+        check_in=date(2026, 7, 1),
+        check_out=date(2026, 7, 1 + nights),
+        adults=len(guests),
+        guests=guests,
+        room="STD",
+        board="AI",
+        rate="R",
+        agency="AG",
+    )
 
 
 def ingest(store: Store, tmp_path: Path, *bookings: OperatorBooking) -> None:
@@ -50,7 +59,8 @@ def counted(store: Store, flt: InboxFilter) -> dict[str, int]:
     where, params = flt.where(with_status=False)
     counts = {s: 0 for s in STATUSES}
     for status, n in store.conn.execute(
-            f"SELECT r.status, COUNT(*) FROM operator_reservations r WHERE {where} GROUP BY r.status", params):
+        f"SELECT r.status, COUNT(*) FROM operator_reservations r WHERE {where} GROUP BY r.status", params
+    ):
         counts[status] = n
     counts["all"] = sum(counts[s] for s in STATUSES)
     return counts
@@ -64,12 +74,25 @@ def store(tmp_path):
 
 
 # -- folded search through the trigram index ----------------------------------------------------
-@pytest.mark.parametrize("term, vouchers", [
-    ("yilmaz", ["PEG2", "TUI1"]), ("YILMAZ", ["PEG2", "TUI1"]), ("Yılmaz", ["PEG2", "TUI1"]),
-    ("muller", ["HBD3"]), ("MÜLLER", ["HBD3"]), ("jurgen", ["HBD3"]),
-    ("ivanov", ["PEG4"]), ("ivanova olga", ["PEG4"]), ("IVANOV", ["PEG4"]), ("Иванов", ["PEG4"]),
-    ("petr", ["PEG4"]), ("o'brien", ["JET5"]), ("peg", ["PEG2", "PEG4"]), ("zzyzx", []),
-])
+@pytest.mark.parametrize(
+    "term, vouchers",
+    [
+        ("yilmaz", ["PEG2", "TUI1"]),
+        ("YILMAZ", ["PEG2", "TUI1"]),
+        ("Yılmaz", ["PEG2", "TUI1"]),
+        ("muller", ["HBD3"]),
+        ("MÜLLER", ["HBD3"]),
+        ("jurgen", ["HBD3"]),
+        ("ivanov", ["PEG4"]),
+        ("ivanova olga", ["PEG4"]),
+        ("IVANOV", ["PEG4"]),
+        ("Иванов", ["PEG4"]),
+        ("petr", ["PEG4"]),
+        ("o'brien", ["JET5"]),
+        ("peg", ["PEG2", "PEG4"]),
+        ("zzyzx", []),
+    ],
+)
 def test_surnames_typed_without_case_accents_or_cyrillic_are_found(store, term, vouchers):
     assert found(store, term) == vouchers
 
@@ -77,25 +100,33 @@ def test_surnames_typed_without_case_accents_or_cyrillic_are_found(store, term, 
 def test_terms_of_three_characters_or_more_are_answered_by_the_trigram_index(store):
     assert "opres_search_fts MATCH" in matching_ids("yilmaz")[0]
     assert matching_ids("Yılmaz")[1] == '"yilmaz"'
-    assert matching_ids('say "hi"')[1] == '"say ""hi"""'       # quotes are text, not query syntax
+    assert matching_ids('say "hi"')[1] == '"say ""hi"""'  # quotes are text, not query syntax
     # Shorter terms and LIKE's wildcards go through LIKE over the narrow search table.
     assert "LIKE" in matching_ids("ow")[0] and "LIKE" in matching_ids("TUI_1")[0]
     # The index holds what the search table holds: the rows are found by the index alone.
-    ids = [r[0] for r in store.conn.execute("SELECT rowid FROM opres_search_fts WHERE opres_search_fts MATCH ?",
-                                            ('"ivanov"',))]
+    ids = [
+        r[0]
+        for r in store.conn.execute("SELECT rowid FROM opres_search_fts WHERE opres_search_fts MATCH ?", ('"ivanov"',))
+    ]
     assert [store.scalar("SELECT voucher FROM operator_reservations WHERE id = ?", (i,)) for i in ids] == ["PEG4"]
 
 
 def test_the_search_text_keeps_the_folded_names_and_adds_a_latin_spelling():
     assert search_fold("PEG4 Иванов Пётр") == "peg4 иванов петр peg4 ivanov petr"
-    assert search_fold("Yılmaz Ayşe") == "yilmaz ayse"          # Latin already: nothing added
-    assert search_fold("Ольга") == "ольга olga"                  # the soft sign is not typed
+    assert search_fold("Yılmaz Ayşe") == "yilmaz ayse"  # Latin already: nothing added
+    assert search_fold("Ольга") == "ольга olga"  # the soft sign is not typed
 
 
 # -- tab counts kept as rows change -----------------------------------------------------------------
 def test_tab_counts_stay_right_across_new_rows_versions_and_decisions(store, tmp_path):
-    filters = [InboxFilter(), InboxFilter(status="all", latest_only=False), InboxFilter(operator="op"),
-               InboxFilter(content="change"), InboxFilter(clean_only=True), InboxFilter(operator="nobody")]
+    filters = [
+        InboxFilter(),
+        InboxFilter(status="all", latest_only=False),
+        InboxFilter(operator="op"),
+        InboxFilter(content="change"),
+        InboxFilter(clean_only=True),
+        InboxFilter(operator="nobody"),
+    ]
 
     def check() -> None:
         for flt in filters:
@@ -105,15 +136,15 @@ def test_tab_counts_stay_right_across_new_rows_versions_and_decisions(store, tmp
 
     check()
     assert counts_by_status(store, InboxFilter())["pending"] == 5
-    ingest(store, tmp_path, booking("HBD3", GUESTS["HBD3"], Content.CHANGE, nights=9))    # a new version
+    ingest(store, tmp_path, booking("HBD3", GUESTS["HBD3"], Content.CHANGE, nights=9))  # a new version
     check()
     assert counts_by_status(store, InboxFilter())["pending"] == 5
     assert counts_by_status(store, InboxFilter(latest_only=False))["pending"] == 6
     ingest(store, tmp_path, booking("TUI1", GUESTS["TUI1"], Content.CANCEL))
-    with store.transaction() as c:                                                         # the desk decides
+    with store.transaction() as c:  # the desk decides
         c.execute("UPDATE operator_reservations SET status = 'confirmed' WHERE voucher = 'PEG2'")
         c.execute("UPDATE operator_reservations SET status = 'rejected' WHERE voucher = 'JET5'")
-    recheck(store, Config(tmp_path / "c.toml", {}))                                        # clean may change
+    recheck(store, Config(tmp_path / "c.toml", {}))  # clean may change
     check()
     assert counts_by_status(store, InboxFilter()) == {"pending": 3, "confirmed": 1, "rejected": 1, "all": 5}
     assert store.scalar("SELECT COUNT(*) FROM inbox_counts WHERE rows < 0") == 0
@@ -136,13 +167,17 @@ def test_the_migration_builds_the_index_and_counts_of_an_old_store(tmp_path):
         for statement in _split_sql(script):
             conn.execute(statement)
     conn.execute("PRAGMA user_version = 3")
-    for i, (voucher, names, status) in enumerate([("PEG1", "Иванов Пётр", "pending"), ("TUI2", "Yılmaz Ayşe",
-                                                  "confirmed"), ("TUI3", "Müller Anna", "pending")]):
-        conn.execute("INSERT INTO operator_reservations(operator, voucher, version, content, status, guest_names, "
-                     "created_at, fingerprint) VALUES (?, ?, 1, 'new', ?, ?, ?, ?)",
-                     (voucher[:3].lower(), voucher, status, names, f"2026-03-0{i + 1}T09:00:00+00:00", voucher))
-    conn.execute("INSERT INTO opres_search(id, text) SELECT id, lower(voucher || ' ' || guest_names) "
-                 "FROM operator_reservations")
+    for i, (voucher, names, status) in enumerate(
+        [("PEG1", "Иванов Пётр", "pending"), ("TUI2", "Yılmaz Ayşe", "confirmed"), ("TUI3", "Müller Anna", "pending")]
+    ):
+        conn.execute(
+            "INSERT INTO operator_reservations(operator, voucher, version, content, status, guest_names, "
+            "created_at, fingerprint) VALUES (?, ?, 1, 'new', ?, ?, ?, ?)",
+            (voucher[:3].lower(), voucher, status, names, f"2026-03-0{i + 1}T09:00:00+00:00", voucher),
+        )
+    conn.execute(
+        "INSERT INTO opres_search(id, text) SELECT id, lower(voucher || ' ' || guest_names) FROM operator_reservations"
+    )
     conn.commit()
     conn.close()
     with Store(path) as store:
@@ -164,8 +199,13 @@ def test_bulk_history_has_the_mix_of_a_chain_and_is_searchable(tmp_path):
         contents = {r[0] for r in store.conn.execute("SELECT DISTINCT content FROM operator_reservations")}
         assert contents == {"new", "change", "cancel"}
         # One latest version per voucher, its earlier versions kept.
-        assert store.scalar("SELECT COUNT(*) FROM (SELECT operator, voucher FROM operator_reservations "
-                            "GROUP BY operator, voucher HAVING SUM(is_latest) != 1)") == 0
+        assert (
+            store.scalar(
+                "SELECT COUNT(*) FROM (SELECT operator, voucher FROM operator_reservations "
+                "GROUP BY operator, voucher HAVING SUM(is_latest) != 1)"
+            )
+            == 0
+        )
         assert store.scalar("SELECT COUNT(*) FROM raw_messages") == 3000
         assert store.scalar("SELECT COUNT(*) FROM guests") >= 3000
         assert counts_by_status(store, InboxFilter()) == counted(store, InboxFilter())
@@ -175,14 +215,13 @@ def test_bulk_history_has_the_mix_of_a_chain_and_is_searchable(tmp_path):
             rows = list_rows(store, InboxFilter(status="all", search=term), limit=1000)
             assert rows and all(term in search_fold(r["voucher"] + " " + r["guest_names"]) for r in rows)
             assert any(spelled in r["guest_names"].lower() for r in rows)
-        assert bulk.fill(store, 100, today=TODAY) == 100                 # more history goes after the rows held
+        assert bulk.fill(store, 100, today=TODAY) == 100  # more history goes after the rows held
         assert bulk.reservation_count(store) == 3100
 
 
 def test_demo_rows_fills_the_demo_store_up_to_that_many_bookings(tmp_path):
     folder = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--no-app", "--bookings", "100",
-                                      "--rows", "2500"])
+    result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--no-app", "--bookings", "100", "--rows", "2500"])
     assert result.exit_code == 0, result.output
     assert "2,500 rows in the store" in result.output
     with Store(folder / "opdesk.db") as store:
@@ -204,11 +243,13 @@ def test_the_report_counts_rows_by_their_message_or_their_own_creation(tmp_path)
         for voucher, day in (("IN1", 2), ("OUT1", 9)):
             raw = RawMessage(voucher.encode(), "op", "test", received_at=datetime(2026, 3, day, 9, tzinfo=timezone.utc))
             ingestor.ingest(raw, lambda raw, v=voucher: [booking(v, [Guest("A", "B")])])
-        with store.transaction() as c:      # rows without a raw message (loaded in bulk by an older opdesk)
+        with store.transaction() as c:  # rows without a raw message (loaded in bulk by an older opdesk)
             for voucher, day in (("IN2", 3), ("OUT2", 10)):
-                c.execute("INSERT INTO operator_reservations(operator, voucher, version, content, guest_names, "
-                          "created_at, fingerprint) VALUES ('bulk', ?, 1, 'new', '', ?, ?)",
-                          (voucher, f"2026-03-{day:02d}T09:00:00+00:00", voucher))
+                c.execute(
+                    "INSERT INTO operator_reservations(operator, voucher, version, content, guest_names, "
+                    "created_at, fingerprint) VALUES ('bulk', ?, 1, 'new', '', ?, ?)",
+                    (voucher, f"2026-03-{day:02d}T09:00:00+00:00", voucher),
+                )
         report = operator_report(store, date(2026, 3, 1), date(2026, 3, 5))
         assert {r["operator"]: r["new"] for r in report} == {"bulk": 1, "op": 1}
         assert [r["operator"] for r in operator_report(store, date(2026, 3, 1), date(2026, 3, 5), "op")] == ["op"]
@@ -217,13 +258,18 @@ def test_the_report_counts_rows_by_their_message_or_their_own_creation(tmp_path)
 
 def test_versions_of_one_voucher_in_one_batch_leave_one_latest_and_right_counts(store, tmp_path):
     ingestor = Ingestor(store, Config(tmp_path / "c.toml", {}))
-    sent = [booking("ANX9", [Guest("Elif", "Demir")]), booking("ANX9", [Guest("Elif", "Demir")], Content.CHANGE, 8),
-            booking("ANX9", [Guest("Elif", "Demir")], Content.CHANGE, 9)]
-    results = ingestor.ingest_many([(RawMessage(f"v{i}".encode(), "op", "test"), lambda raw, b=b: [b])
-                                    for i, b in enumerate(sent)])
+    sent = [
+        booking("ANX9", [Guest("Elif", "Demir")]),
+        booking("ANX9", [Guest("Elif", "Demir")], Content.CHANGE, 8),
+        booking("ANX9", [Guest("Elif", "Demir")], Content.CHANGE, 9),
+    ]
+    results = ingestor.ingest_many(
+        [(RawMessage(f"v{i}".encode(), "op", "test"), lambda raw, b=b: [b]) for i, b in enumerate(sent)]
+    )
     assert [r.new + r.changed for r in results] == [1, 1, 1]
-    rows = store.all("SELECT id, version, is_latest, raw_id FROM operator_reservations WHERE voucher = 'ANX9' "
-                     "ORDER BY version")
+    rows = store.all(
+        "SELECT id, version, is_latest, raw_id FROM operator_reservations WHERE voucher = 'ANX9' ORDER BY version"
+    )
     assert [(r["version"], r["is_latest"]) for r in rows] == [(1, 0), (2, 0), (3, 1)]
     assert [r["raw_id"] for r in rows] == [r.raw_id for r in results] and len(set(r.raw_id for r in results)) == 3
     assert [r["id"] for r in rows] == [rid for r in results for rid in r.reservation_ids]

@@ -25,18 +25,21 @@ def test_only_the_scan_loop_fetches_stores_and_acknowledges():
     assert callers[r"connector\.acknowledge(_many)?\("] == {"connectors/scan_loop.py"}
     # Besides: `opdesk ingest` stores files by hand (nothing to acknowledge), and the AlpineBits push
     # endpoint stores what an operator sends it and answers in the same HTTP response (nothing to fetch).
-    assert callers[r"\.ingest(_many)?\("] == {"connectors/scan_loop.py", "tui/commands/raw.py",
-                                               "connectors/ota/push_server.py"}
+    assert callers[r"\.ingest(_many)?\("] == {
+        "connectors/scan_loop.py",
+        "tui/commands/raw.py",
+        "connectors/ota/push_server.py",
+    }
 
 
 def test_the_tests_helper_scans_as_a_scan_does_with_a_run_on_the_board(desk):
     drop(desk, "a.json", booking("V1"), booking("V2"))
-    drop(desk, "b.json", booking("V1"))           # the same voucher again, unchanged
+    drop(desk, "b.json", booking("V1"))  # the same voucher again, unchanged
     results = scan(desk)
     assert [r.new for r in results] == [2, 0]
     with Store(desk.store_path) as store:
         [run] = scanlog.last_runs(store)
         state = store.connector_state("tui")
     assert run["operator"] == "tui" and run["state"] == "ok" and run["total"] == 2 and run["new"] == 2
-    assert not list((desk.base_dir / "drop").glob("*.json"))     # acknowledged: filed away from the drop
+    assert not list((desk.base_dir / "drop").glob("*.json"))  # acknowledged: filed away from the drop
     assert state == {}

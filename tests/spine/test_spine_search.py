@@ -26,8 +26,15 @@ def add(conn: sqlite3.Connection, voucher: str, names: str, *, status: str = "pe
     cur = conn.execute(
         "INSERT INTO operator_reservations(operator, voucher, version, content, status, guest_names, created_at, "
         "fingerprint) VALUES (?, ?, 1, 'new', ?, ?, ?, ?)",
-        (voucher[:3].lower(), voucher, status, names, f"2026-03-02T09:{minute // 60:02d}:{minute % 60:02d}+00:00",
-         f"fp-{voucher}"))
+        (
+            voucher[:3].lower(),
+            voucher,
+            status,
+            names,
+            f"2026-03-02T09:{minute // 60:02d}:{minute % 60:02d}+00:00",
+            f"fp-{voucher}",
+        ),
+    )
     return int(cur.lastrowid)
 
 
@@ -46,28 +53,68 @@ def found(store: Store, term: str, **kw) -> list[str]:
 
 def like(store: Store, term: str) -> list[str]:
     """What the inbox found before the index: LIKE, case-insensitive for ASCII letters only."""
-    rows = store.conn.execute("SELECT voucher FROM operator_reservations WHERE voucher LIKE ? OR guest_names LIKE ?",
-                              (f"%{term}%", f"%{term}%"))
+    rows = store.conn.execute(
+        "SELECT voucher FROM operator_reservations WHERE voucher LIKE ? OR guest_names LIKE ?",
+        (f"%{term}%", f"%{term}%"),
+    )
     return sorted(r[0] for r in rows)
 
 
-@pytest.mark.parametrize("term, vouchers", [
-    ("kowal", ["TUI1001"]), ("KOWALSK", ["TUI1001"]), ("owalska", ["TUI1001"]),
-    ("TUI100", ["TUI1001", "TUI1002", "TUI1003"]), ("et2", ["JET2001", "JET2002", "JET2003"]),
-    ("müller", ["TUI1002"]), ("MÜLL", ["TUI1002"]), ("straße", ["PEG3001"]),
-    ("иванов", ["TUI1003"]), ("ИВАНОВА", ["TUI1003"]), ("пётр", ["TUI1003"]),
-    ("wiśniew", ["JET2001"]), ("ŁUKASZ", ["JET2001"]), ("żółkiewska", ["JET2001"]),
-    ("yılmaz", ["JET2002"]), ("Ayşe", ["JET2002"]), ("AYŞE", ["JET2002"]), ("Şahin", ["JET2002"]),
-    ("İsmail", ["JET2002"]), ("o'brien", ["JET2003"]), ("sz; ż", ["JET2001"]),
-])
+@pytest.mark.parametrize(
+    "term, vouchers",
+    [
+        ("kowal", ["TUI1001"]),
+        ("KOWALSK", ["TUI1001"]),
+        ("owalska", ["TUI1001"]),
+        ("TUI100", ["TUI1001", "TUI1002", "TUI1003"]),
+        ("et2", ["JET2001", "JET2002", "JET2003"]),
+        ("müller", ["TUI1002"]),
+        ("MÜLL", ["TUI1002"]),
+        ("straße", ["PEG3001"]),
+        ("иванов", ["TUI1003"]),
+        ("ИВАНОВА", ["TUI1003"]),
+        ("пётр", ["TUI1003"]),
+        ("wiśniew", ["JET2001"]),
+        ("ŁUKASZ", ["JET2001"]),
+        ("żółkiewska", ["JET2001"]),
+        ("yılmaz", ["JET2002"]),
+        ("Ayşe", ["JET2002"]),
+        ("AYŞE", ["JET2002"]),
+        ("Şahin", ["JET2002"]),
+        ("İsmail", ["JET2002"]),
+        ("o'brien", ["JET2003"]),
+        ("sz; ż", ["JET2001"]),
+    ],
+)
 def test_a_part_of_a_voucher_or_a_name_is_found_in_any_case(store, term, vouchers):
     assert found(store, term) == vouchers
 
 
-@pytest.mark.parametrize("term", [
-    "kowal", "Kowalski Jan", "Müller", "Иванов", "Wiśniewski", "Yılmaz", "Şahin", "İsmail", "Straße", "TUI",
-    "jet2002", "Ayşe", "O'Brien", "zzz", "ow", "Ż", "ka", "%a", "n_e", "2_0",
-])
+@pytest.mark.parametrize(
+    "term",
+    [
+        "kowal",
+        "Kowalski Jan",
+        "Müller",
+        "Иванов",
+        "Wiśniewski",
+        "Yılmaz",
+        "Şahin",
+        "İsmail",
+        "Straße",
+        "TUI",
+        "jet2002",
+        "Ayşe",
+        "O'Brien",
+        "zzz",
+        "ow",
+        "Ż",
+        "ka",
+        "%a",
+        "n_e",
+        "2_0",
+    ],
+)
 def test_every_row_like_found_is_still_found(store, term):
     assert set(like(store, term)) <= set(found(store, term))
 
@@ -76,7 +123,7 @@ def test_short_terms_and_like_wildcards(store):
     assert "opres_search WHERE text LIKE ?" in InboxFilter(search="ow").where()[0]
     assert found(store, "ow") == ["TUI1001"]
     assert found(store, "J") == ["JET2001", "JET2002", "JET2003", "TUI1001"]
-    assert found(store, "JET200_") == ["JET2001", "JET2002", "JET2003"]    # _ is any one character, as before
+    assert found(store, "JET200_") == ["JET2001", "JET2002", "JET2003"]  # _ is any one character, as before
     assert found(store, "T%1") == ["JET2001", "TUI1001", "TUI1002", "TUI1003"]
 
 
@@ -101,8 +148,13 @@ def test_rows_stored_by_ingest_are_searchable_at_once(store, tmp_path):
     from core.ingest import Ingestor
     from core.models import Guest, OperatorBooking, RawMessage
 
-    booking = OperatorBooking(voucher="ANX4001", check_in=date(2027, 5, 1), check_out=date(2027, 5, 8), adults=2,
-                              guests=[Guest("Elif", "Demir"), Guest("Ömer", "Çelik")])
+    booking = OperatorBooking(
+        voucher="ANX4001",
+        check_in=date(2027, 5, 1),
+        check_out=date(2027, 5, 8),
+        adults=2,
+        guests=[Guest("Elif", "Demir"), Guest("Ömer", "Çelik")],
+    )
     Ingestor(store, Config(tmp_path / "c.toml", {})).ingest(RawMessage(b"x", "anx", "test"), lambda raw: [booking])
     assert found(store, "demir") == ["ANX4001"] and found(store, "CELIK OM") == ["ANX4001"]
     assert found(store, "x4001") == ["ANX4001"]
@@ -143,16 +195,24 @@ def test_dense_and_sparse_terms_page_and_count_alike(tmp_path):
         index_for_search(store)
         for term, dense in (("Nowak", True), ("Guest3 Kaya", False), ("TUI1000", False)):
             flt = InboxFilter(search=term, sort="created", descending=True)
-            expected = [r[0] for r in store.conn.execute(
-                "SELECT id FROM operator_reservations WHERE status = 'pending' AND (guest_names LIKE ? OR "
-                "voucher LIKE ?) ORDER BY created_at DESC, id DESC", (f"%{term}%", f"%{term}%"))]
+            expected = [
+                r[0]
+                for r in store.conn.execute(
+                    "SELECT id FROM operator_reservations WHERE status = 'pending' AND (guest_names LIKE ? OR "
+                    "voucher LIKE ?) ORDER BY created_at DESC, id DESC",
+                    (f"%{term}%", f"%{term}%"),
+                )
+            ]
             assert search_is_dense(store, flt) == dense
-            pages = [r["id"] for offset in range(0, len(expected), 100)
-                     for r in list_rows(store, flt, limit=100, offset=offset)]
+            pages = [
+                r["id"]
+                for offset in range(0, len(expected), 100)
+                for r in list_rows(store, flt, limit=100, offset=offset)
+            ]
             assert pages == expected
             assert row_ids(store, flt) == expected
             assert count_rows(store, flt) == len(expected) == counts_by_status(store, flt)["pending"]
             by_voucher = InboxFilter(search=term, sort="voucher", descending=False)
             assert [r["id"] for r in list_rows(store, by_voucher, limit=50, offset=10)] == sorted(
-                expected, key=lambda i: store.scalar("SELECT voucher FROM operator_reservations WHERE id = ?",
-                                                     (i,)))[10:60]
+                expected, key=lambda i: store.scalar("SELECT voucher FROM operator_reservations WHERE id = ?", (i,))
+            )[10:60]

@@ -52,20 +52,23 @@ def test_audit_rows_can_be_neither_changed_nor_deleted(store):
 def _fill(store: Store, rows: int) -> None:
     for n in range(rows):
         with store.transaction() as c:
-            c.execute("INSERT INTO raw_messages(sha256, operator, channel, received_at, stored_at, size, body) "
-                      "VALUES (?, 'op', 'test', '2026-01-01', '2026-01-01', 4000, ?)", (f"{n}", b"x" * 4000))
+            c.execute(
+                "INSERT INTO raw_messages(sha256, operator, channel, received_at, stored_at, size, body) "
+                "VALUES (?, 'op', 'test', '2026-01-01', '2026-01-01', 4000, ?)",
+                (f"{n}", b"x" * 4000),
+            )
 
 
 @pytest.mark.parametrize("background", [False, True])
 def test_a_bulk_writer_leaves_checkpoints_to_a_thread_of_their_own(tmp_path, background):
     path = tmp_path / "bulk.db"
     Store(path).close()
-    reader = sqlite3.connect(path)   # held open, so closing the writer does not checkpoint by itself
+    reader = sqlite3.connect(path)  # held open, so closing the writer does not checkpoint by itself
     reader.execute("SELECT COUNT(*) FROM raw_messages").fetchone()
     with Store(path) as store:
         if background:
             store.checkpoint_in_background()
-            assert store.scalar("PRAGMA wal_autocheckpoint") == 0   # the writer never stops to copy pages
+            assert store.scalar("PRAGMA wal_autocheckpoint") == 0  # the writer never stops to copy pages
         else:
             store.conn.execute("PRAGMA wal_autocheckpoint = 0")
         _fill(store, 300)

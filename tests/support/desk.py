@@ -22,15 +22,35 @@ from core.store import Store
 TODAY = date.today()
 
 
-def booking(voucher: str = "V100", content: Content = Content.NEW, *, room: str = "DZ", days_ahead: int = 30,
-            nights: int = 7, adults: int = 2, surname: str = "Yılmaz", total: str | None = "980.00",
-            **kw) -> OperatorBooking:
+def booking(
+    voucher: str = "V100",
+    content: Content = Content.NEW,
+    *,
+    room: str = "DZ",
+    days_ahead: int = 30,
+    nights: int = 7,
+    adults: int = 2,
+    surname: str = "Yılmaz",
+    total: str | None = "980.00",
+    **kw,
+) -> OperatorBooking:
     check_in = TODAY + timedelta(days=days_ahead)
     return OperatorBooking(
-        voucher=voucher, content=content, agency="TUI", check_in=check_in,
-        check_out=check_in + timedelta(days=nights), adults=adults, room=room, board="AI", rate="TUI26",
-        guests=[Guest("Ayşe", surname), Guest("Mehmet", surname)], total=Decimal(total) if total else None,
-        currency="EUR", sale_date=TODAY, **kw)
+        voucher=voucher,
+        content=content,
+        agency="TUI",
+        check_in=check_in,
+        check_out=check_in + timedelta(days=nights),
+        adults=adults,
+        room=room,
+        board="AI",
+        rate="TUI26",
+        guests=[Guest("Ayşe", surname), Guest("Mehmet", surname)],
+        total=Decimal(total) if total else None,
+        currency="EUR",
+        sale_date=TODAY,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -39,12 +59,17 @@ def desk(tmp_path: Path) -> Config:
     (tmp_path / "drop").mkdir()
     (tmp_path / "opdesk.toml").write_text(
         '[hotel]\nname = "Test Hotel"\nnumber_prefix = "T"\n[store]\npath = "opdesk.db"\n'
-        '[[operators]]\nname = "tui"\nkind = "folder"\npath = "drop"\n')
+        '[[operators]]\nname = "tui"\nkind = "folder"\npath = "drop"\n'
+    )
     cfg = load_config(tmp_path / "opdesk.toml")
     with Store(cfg.store_path, cfg.documents_dir) as store:
         set_room_type(store, "STD", "Standard", 10)
-        for kind, code, hotel in (("room", "DZ", "STD"), ("board", "AI", "AI"), ("rate", "TUI26", "TUI26"),
-                                  ("agency", "TUI", "TUI")):
+        for kind, code, hotel in (
+            ("room", "DZ", "STD"),
+            ("board", "AI", "AI"),
+            ("rate", "TUI26", "TUI26"),
+            ("agency", "TUI", "TUI"),
+        ):
             set_mapping(store, "tui", kind, code, hotel)
     return cfg
 

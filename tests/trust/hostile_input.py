@@ -10,10 +10,20 @@ CHECK_IN = date(2027, 5, 10)
 
 
 def good_record(voucher: str) -> dict[str, Any]:
-    return {"voucher": voucher, "content": "new", "agency": "TUI", "check_in": CHECK_IN.isoformat(),
-            "check_out": (CHECK_IN + timedelta(days=7)).isoformat(), "adults": 2, "room": "DZ", "board": "AI",
-            "rate": "TUI26", "currency": "EUR", "total": "980.00",
-            "guests": [{"first_name": "Ayşe", "last_name": "Yılmaz"}]}
+    return {
+        "voucher": voucher,
+        "content": "new",
+        "agency": "TUI",
+        "check_in": CHECK_IN.isoformat(),
+        "check_out": (CHECK_IN + timedelta(days=7)).isoformat(),
+        "adults": 2,
+        "room": "DZ",
+        "board": "AI",
+        "rate": "TUI26",
+        "currency": "EUR",
+        "total": "980.00",
+        "guests": [{"first_name": "Ayşe", "last_name": "Yılmaz"}],
+    }
 
 
 def _with(voucher: str, **changes: Any) -> dict[str, Any]:
@@ -43,8 +53,10 @@ HOSTILE_JSON: dict[str, tuple[Callable[[], bytes], str]] = {
     "nan": (lambda: _raw_number("H4", "NaN"), "total"),
     "infinity": (lambda: _raw_number("H5", "Infinity"), "total"),
     "nested-5000": (lambda: _nested(5000), ""),
-    "invalid-utf8-name": (lambda: _dumps(_with("H7", guests=[{"last_name": "@@"}])).replace(b"@@", b"Hofer\xff\xfe"),
-                          "UTF-8"),
+    "invalid-utf8-name": (
+        lambda: _dumps(_with("H7", guests=[{"last_name": "@@"}])).replace(b"@@", b"Hofer\xff\xfe"),
+        "UTF-8",
+    ),
     "field-20mb": (lambda: _dumps(_with("H8", notes="x" * (20 * 1024 * 1024))), ""),
     "int-too-large": (lambda: _dumps(_with("H9", adults=10**30)), "adults"),
     "age-too-large": (lambda: _dumps(_with("H10", guests=[{"last_name": "A", "age": 2**70}])), "age"),

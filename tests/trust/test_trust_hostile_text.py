@@ -43,15 +43,21 @@ def run(cfg: Config, *args: str):
 
 def assert_shown_as_text(output: str) -> None:
     assert "\x1b" not in output and "\u009b" not in output and RTL not in output
-    assert "\u241b" in output                    # ESC is shown as ␛
-    assert "Hofer[/]" in output and "Hofer\\[/]" not in output   # literal, never an escaped form
+    assert "\u241b" in output  # ESC is shown as ␛
+    assert "Hofer[/]" in output and "Hofer\\[/]" not in output  # literal, never an escaped form
     assert "[@click=app.quit]" in output
 
 
 @pytest.fixture
 def hostile_desk(desk: Config) -> tuple[Config, int]:
-    b = booking(hostile("voucher")[:60] + "V1", room="DZ", notes=hostile("notes") + LONG,
-                market=hostile("market"), source=hostile("source"), segment=hostile("segment"))
+    b = booking(
+        hostile("voucher")[:60] + "V1",
+        room="DZ",
+        notes=hostile("notes") + LONG,
+        market=hostile("market"),
+        source=hostile("source"),
+        segment=hostile("segment"),
+    )
     b.agency = hostile("agency")
     b.guests = [Guest(hostile("first"), hostile("last") + LONG, nationality=hostile("nat")), Guest("Ann", "Lee")]
     drop(desk, "hostile[bold]\x1b[2J.json", b)
@@ -67,15 +73,26 @@ def test_every_command_shows_hostile_text_as_text(hostile_desk):
     with Store(cfg.store_path, cfg.documents_dir) as store:
         raw_failed = int(store.one("SELECT id FROM raw_messages WHERE parse_state = 'failed'")["id"])
     outputs = {}
-    for args in (["inbox"], ["inbox", "--status", "all"], ["show", str(rid)], ["raw", "list"],
-                 ["raw", "show", str(raw_failed)], ["raw", "show", str(raw_failed), "--body"],
-                 ["map", "missing"], ["map", "list"], ["audit"], ["audit", str(rid)], ["documents", str(rid)],
-                 ["report"], ["raw", "retry", str(raw_failed)]):
+    for args in (
+        ["inbox"],
+        ["inbox", "--status", "all"],
+        ["show", str(rid)],
+        ["raw", "list"],
+        ["raw", "show", str(raw_failed)],
+        ["raw", "show", str(raw_failed), "--body"],
+        ["map", "missing"],
+        ["map", "list"],
+        ["audit"],
+        ["audit", str(rid)],
+        ["documents", str(rid)],
+        ["report"],
+        ["raw", "retry", str(raw_failed)],
+    ):
         result = run(cfg, *args)
         assert result.exit_code in (0, 1), (args, result.output[-2000:])
         assert "\x1b" not in result.output and RTL not in result.output, args
         outputs[" ".join(args)] = result.output
-    assert "Hofer[/]" in outputs["inbox"]            # cut to the column's width, but literal
+    assert "Hofer[/]" in outputs["inbox"]  # cut to the column's width, but literal
     assert_shown_as_text(outputs[f"show {rid}"])
     assert "Hofer[/] [bold red]x notes" in outputs[f"show {rid}"]
     assert "broken ␛[2J[bold].json" in outputs[f"raw show {raw_failed}"]
@@ -87,7 +104,7 @@ def test_json_output_keeps_the_text_and_never_a_raw_control(hostile_desk):
     assert result.exit_code == 0
     assert "\x1b" not in result.output and RTL not in result.output
     data = json.loads(result.output)
-    assert data["notes"].startswith(hostile("notes"))          # the data itself is kept as sent
+    assert data["notes"].startswith(hostile("notes"))  # the data itself is kept as sent
     assert data["guests"][0]["last_name"].startswith(hostile("last"))
 
 
@@ -125,7 +142,7 @@ async def test_every_screen_shows_hostile_text_as_text(hostile_desk):
             await pilot.pause()
             shown.append(screen_text(app_))
             notified += [n.message for n in app_._notifications]
-        assert app_.is_running                   # [@click=app.quit] did not quit it
+        assert app_.is_running  # [@click=app.quit] did not quit it
     everything = "\n".join(shown + notified)
     assert "\x1b" not in everything and RTL not in everything
     assert "␛[2J" in everything

@@ -51,7 +51,7 @@ def drop_all(cfg: Config) -> Path:
 
 def assert_quarantined_by_name(cfg: Config) -> None:
     by_file = {r["filename"]: r for r in raws(cfg)}
-    assert len(by_file) == len(HOSTILE_JSON) + len(ODD_BUT_READABLE) + 2      # every message stored
+    assert len(by_file) == len(HOSTILE_JSON) + len(ODD_BUT_READABLE) + 2  # every message stored
     for name, (_, word) in HOSTILE_JSON.items():
         row = by_file[f"{name}.json"]
         assert row["parse_state"] == "failed", name
@@ -63,11 +63,11 @@ def assert_quarantined_by_name(cfg: Config) -> None:
 def test_drop_folder_quarantines_each_bad_file_and_takes_the_good_ones(desk):
     drop = drop_all(desk)
     result = run(desk, "scan", "--json")
-    assert result.exit_code == 1                                  # a new message was quarantined
+    assert result.exit_code == 1  # a new message was quarantined
     [summary] = json.loads(result.output)
     assert summary["state"] == "ok" and summary["quarantined"] == len(HOSTILE_JSON)
     assert_quarantined_by_name(desk)
-    assert [p.name for p in drop.iterdir() if p.is_file()] == []     # every file filed away
+    assert [p.name for p in drop.iterdir() if p.is_file()] == []  # every file filed away
     failed = {p.name for p in (drop / "failed").iterdir()}
     assert {f"{n}.json" for n in HOSTILE_JSON} | {f"{n}.json.error.txt" for n in HOSTILE_JSON} == failed
     assert {p.name for p in (drop / "processed").iterdir()} == {"good-1.json", "good-2.json", "nul-in-name.json"}
@@ -76,12 +76,12 @@ def test_drop_folder_quarantines_each_bad_file_and_takes_the_good_ones(desk):
 def test_a_quarantined_message_sent_again_is_counted_apart_and_does_not_fail_the_run(desk):
     drop = drop_all(desk)
     run(desk, "scan")
-    (drop / "resent.json").write_bytes(HOSTILE_JSON["int-too-large"][0]())     # the same bytes once more
+    (drop / "resent.json").write_bytes(HOSTILE_JSON["int-too-large"][0]())  # the same bytes once more
     result = run(desk, "scan", "--json")
     [summary] = json.loads(result.output)
     assert (summary["quarantined"], summary["again"]) == (0, 1)
     assert result.exit_code == 0
-    assert len(raws(desk)) == len(HOSTILE_JSON) + len(ODD_BUT_READABLE) + 2   # stored once
+    assert len(raws(desk)) == len(HOSTILE_JSON) + len(ODD_BUT_READABLE) + 2  # stored once
 
 
 def test_ingest_command_quarantines_and_goes_on(desk, tmp_path):
@@ -93,8 +93,9 @@ def test_ingest_command_quarantines_and_goes_on(desk, tmp_path):
     good = tmp_path / "good-1.json"
     good.write_text(json.dumps(good_record("GOOD1")))
     missing = tmp_path / "gone.json"
-    result = run(desk, "ingest", "--operator", "tui", "--json", str(files[0]), str(good), str(missing),
-                 *map(str, files[1:]))
+    result = run(
+        desk, "ingest", "--operator", "tui", "--json", str(files[0]), str(good), str(missing), *map(str, files[1:])
+    )
     assert result.exit_code == 1
     out = {Path(r["file"]).name: r for r in json.loads(result.output)}
     assert out["good-1.json"]["new"] == 1
@@ -125,45 +126,59 @@ OTA_NS = "http://www.opentravel.org/OTA/2003/05"
 
 
 def ota_push_body(reservations: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><OTA_HotelResNotifRQ xmlns="{OTA_NS}" Version="1.000">'
-            f"<HotelReservations>{reservations}</HotelReservations></OTA_HotelResNotifRQ>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><OTA_HotelResNotifRQ xmlns="{OTA_NS}" Version="1.000">'
+        f"<HotelReservations>{reservations}</HotelReservations></OTA_HotelResNotifRQ>"
+    ).encode()
 
 
 def ota_reservation(res_id: str, total: str = "980.00", surname: str = "Yılmaz", adults: str = "2") -> str:
-    return (f'<HotelReservation CreateDateTime="2026-11-01T10:00:00Z" ResStatus="Reserved">'
-            f'<UniqueID Type="14" ID="{res_id}"/><RoomStays><RoomStay><RoomTypes><RoomType RoomTypeCode="DZ"/>'
-            f'</RoomTypes><GuestCounts><GuestCount Count="{adults}"/></GuestCounts>'
-            f'<TimeSpan Start="2027-05-10" End="2027-05-17"/><Total AmountAfterTax="{total}" CurrencyCode="EUR"/>'
-            f'</RoomStay></RoomStays><ResGuests><ResGuest><Profiles><ProfileInfo><Profile><Customer>'
-            f'<PersonName><GivenName>Ayşe</GivenName><Surname>{surname}</Surname></PersonName></Customer>'
-            f'</Profile></ProfileInfo></Profiles></ResGuest></ResGuests>'
-            f'<ResGlobalInfo><BasicPropertyInfo HotelCode="SUNBEACH"/></ResGlobalInfo></HotelReservation>')
+    return (
+        f'<HotelReservation CreateDateTime="2026-11-01T10:00:00Z" ResStatus="Reserved">'
+        f'<UniqueID Type="14" ID="{res_id}"/><RoomStays><RoomStay><RoomTypes><RoomType RoomTypeCode="DZ"/>'
+        f'</RoomTypes><GuestCounts><GuestCount Count="{adults}"/></GuestCounts>'
+        f'<TimeSpan Start="2027-05-10" End="2027-05-17"/><Total AmountAfterTax="{total}" CurrencyCode="EUR"/>'
+        f"</RoomStay></RoomStays><ResGuests><ResGuest><Profiles><ProfileInfo><Profile><Customer>"
+        f"<PersonName><GivenName>Ayşe</GivenName><Surname>{surname}</Surname></PersonName></Customer>"
+        f"</Profile></ProfileInfo></Profiles></ResGuest></ResGuests>"
+        f'<ResGlobalInfo><BasicPropertyInfo HotelCode="SUNBEACH"/></ResGlobalInfo></HotelReservation>'
+    )
 
 
 @pytest.fixture
 def push_desk(tmp_path):
     from connectors.ota.push_server import PushServer
 
-    config = Config(tmp_path / "opdesk.toml", {
-        "store": {"path": str(tmp_path / "opdesk.db")},
-        "operators": [{"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret",
-                       "hotel_code": "SUNBEACH"}],
-    })
+    config = Config(
+        tmp_path / "opdesk.toml",
+        {
+            "store": {"path": str(tmp_path / "opdesk.db")},
+            "operators": [
+                {"name": "jet2", "kind": "ota-push", "username": "jet2", "password": "s3cret", "hotel_code": "SUNBEACH"}
+            ],
+        },
+    )
     server = PushServer(config, config.operators, port=0).start()
     yield config, f"http://127.0.0.1:{server.port}/jet2"
     server.stop()
 
 
-@pytest.mark.parametrize("total, adults", [("1" + "0" * 5000, "2"), ("1e400", "2"), ("NaN", "2"),
-                                           ("Infinity", "2"), ("980.00", "9" * 30)],
-                         ids=["digits-5000", "1e400", "nan", "infinity", "adults-30-digits"])
+@pytest.mark.parametrize(
+    "total, adults",
+    [("1" + "0" * 5000, "2"), ("1e400", "2"), ("NaN", "2"), ("Infinity", "2"), ("980.00", "9" * 30)],
+    ids=["digits-5000", "1e400", "nan", "infinity", "adults-30-digits"],
+)
 def test_push_quarantines_the_bad_reservation_and_acknowledges_the_good_one(push_desk, total, adults):
     from connectors.ota.connector import PUSH_ACTION
 
     config, url = push_desk
     body = ota_push_body(ota_reservation("GOODPUSH") + ota_reservation("BADPUSH", total=total, adults=adults))
-    response = httpx.post(url, files={"action": (None, PUSH_ACTION), "request": (None, body)},
-                          auth=("jet2", "s3cret"), headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"})
+    response = httpx.post(
+        url,
+        files={"action": (None, PUSH_ACTION), "request": (None, body)},
+        auth=("jet2", "s3cret"),
+        headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"},
+    )
     assert response.status_code == 200
     assert b"GOODPUSH" in response.content
     states = {r["filename"].split()[0]: r for r in raws(config)}
@@ -177,8 +192,12 @@ def test_push_of_xml_nested_5000_deep_is_refused_without_a_traceback(push_desk):
 
     config, url = push_desk
     body = ota_push_body("<X>" * 5000 + "</X>" * 5000)
-    response = httpx.post(url, files={"action": (None, PUSH_ACTION), "request": (None, body)},
-                          auth=("jet2", "s3cret"), headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"})
+    response = httpx.post(
+        url,
+        files={"action": (None, PUSH_ACTION), "request": (None, body)},
+        auth=("jet2", "s3cret"),
+        headers={"X-AlpineBits-ClientProtocolVersion": "2024-10"},
+    )
     assert response.status_code in (200, 400)
     assert b"Traceback" not in response.content
     assert vouchers(config) == set()
@@ -204,22 +223,55 @@ def test_json_api_pull_quarantines_each_bad_item_and_takes_the_good_ones(tmp_pat
 
     from connectors.scan import scan
 
-    items = [good_record("API1"), {**good_record("API2"), "total": "1" + "0" * 5000},
-             {**good_record("API3"), "adults": 10**30}, {**good_record("API4"), "total": "NaN"},
-             {**good_record("API5"), "guests": [{"last_name": "Ho\u0000fer\u202e"}]}, good_record("API6")]
+    items = [
+        good_record("API1"),
+        {**good_record("API2"), "total": "1" + "0" * 5000},
+        {**good_record("API3"), "adults": 10**30},
+        {**good_record("API4"), "total": "NaN"},
+        {**good_record("API5"), "guests": [{"last_name": "Ho\u0000fer\u202e"}]},
+        good_record("API6"),
+    ]
     body = json.dumps(items).encode()
     handler = type("Hostile", (Page,), {"body": body})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        fields = {k: k for k in ("voucher", "content", "agency", "check_in", "check_out", "adults", "room", "board",
-                                 "rate", "currency", "total", "guests")}
-        config = Config(tmp_path / "opdesk.toml", {
-            "store": {"path": str(tmp_path / "opdesk.db")},
-            "scan": {"retries": 0, "request_timeout": 2, "operator_timeout": 5},
-            "operators": [{"name": "pegas", "kind": "jsonapi", "base_url": f"http://127.0.0.1:{server.server_port}",
-                           "bookings_path": "/bookings", "auth": "none", "pagination": "none", "fields": fields,
-                           "guest_fields": {"first_name": "first_name", "last_name": "last_name"}}]})
+        fields = {
+            k: k
+            for k in (
+                "voucher",
+                "content",
+                "agency",
+                "check_in",
+                "check_out",
+                "adults",
+                "room",
+                "board",
+                "rate",
+                "currency",
+                "total",
+                "guests",
+            )
+        }
+        config = Config(
+            tmp_path / "opdesk.toml",
+            {
+                "store": {"path": str(tmp_path / "opdesk.db")},
+                "scan": {"retries": 0, "request_timeout": 2, "operator_timeout": 5},
+                "operators": [
+                    {
+                        "name": "pegas",
+                        "kind": "jsonapi",
+                        "base_url": f"http://127.0.0.1:{server.server_port}",
+                        "bookings_path": "/bookings",
+                        "auth": "none",
+                        "pagination": "none",
+                        "fields": fields,
+                        "guest_fields": {"first_name": "first_name", "last_name": "last_name"},
+                    }
+                ],
+            },
+        )
         [run_] = asyncio.run(scan(config))
     finally:
         server.shutdown()

@@ -28,22 +28,35 @@ from core.storable import check_storable
 
 NAMED = (ParseError, UnparsedMessage, NotABooking, OperatorError)
 FIXTURES = Path(__file__).parent.parent
-OTA_SAMPLE = (FIXTURES / "api" / "fixtures" / "alpinebits-2024-10" / "GuestRequests-Push-OTA_HotelResNotifRQ.xml"
-              ).read_bytes()
+OTA_SAMPLE = (
+    FIXTURES / "api" / "fixtures" / "alpinebits-2024-10" / "GuestRequests-Push-OTA_HotelResNotifRQ.xml"
+).read_bytes()
 MAIL_SAMPLE = (FIXTURES / "fixtures" / "mail" / "jet2_new.eml").read_bytes()
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
 
 # What operators send where a value belongs: numbers of any size, words, markup, controls, nothing.
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**18, max_value=10**40),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
-    st.sampled_from(["", "NaN", "Infinity", "-1", "1e400", "2027-02-30", "9999-12-31", "12", "[/]", "\x1b[2J",
-                     "1" + "0" * 5000]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**18, max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(
+        ["", "NaN", "Infinity", "-1", "1e400", "2027-02-30", "9999-12-31", "12", "[/]", "\x1b[2J", "1" + "0" * 5000]
+    ),
 )
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
-hostile_text = st.one_of(st.text(max_size=60), st.sampled_from(
-    ["", "NaN", "1e400", "-5", "9" * 40, "1" + "0" * 5000, "2027-02-30", "\x00", "\ud800", "]]>", "&bad;", "<x>"]))
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+hostile_text = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(
+        ["", "NaN", "1e400", "-5", "9" * 40, "1" + "0" * 5000, "2027-02-30", "\x00", "\ud800", "]]>", "&bad;", "<x>"]
+    ),
+)
 
 
 def parsed_or_named(parse, *args) -> list[OperatorBooking]:
@@ -125,7 +138,7 @@ MAIL_LINES = MAIL.text.splitlines()
 
 @SETTINGS
 @given(st.integers(min_value=0, max_value=len(MAIL_LINES) - 1), hostile_text, st.sampled_from(sorted(PROFILES)))
-@example(16, "1" + "0" * 5000, "jet2")   # a 5,001-digit number where a count is read: int() refuses it
+@example(16, "1" + "0" * 5000, "jet2")  # a 5,001-digit number where a count is read: int() refuses it
 def test_mail_profile_any_value_on_any_line(line, value, profile):
     lines = list(MAIL_LINES)
     label = lines[line].split(":")[0]

@@ -56,7 +56,7 @@ async def test_reject_needs_a_reason_and_tells_the_operator(desk, settle):
         await _open_inbox_on(pilot, desk, "JET2001", settle)
         await pilot.press("x")
         assert isinstance(app.screen, RejectModal)
-        await pilot.press("enter")             # no reason yet: refused, the modal stays
+        await pilot.press("enter")  # no reason yet: refused, the modal stays
         assert isinstance(app.screen, RejectModal)
         await pilot.press(*"no rooms left", "enter")
         await settle(pilot)
@@ -103,14 +103,19 @@ async def test_confirm_all_clean_rows(desk, settle):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("A")
-        await settle(pilot)          # the clean rows are found in a worker, then the modal asks
+        await settle(pilot)  # the clean rows are found in a worker, then the modal asks
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await settle(pilot)
         statuses = {v: desk.row(v)["status"] for v in ("TUI1001", "TUI1002", "TUI1003", "JET2001", "JET2002")}
         # TUI1003 misses its room mapping; JET2002 is a change of a voucher the hotel book does not hold.
-        assert statuses == {"TUI1001": "confirmed", "TUI1002": "confirmed", "TUI1003": "pending",
-                            "JET2001": "confirmed", "JET2002": "pending"}
+        assert statuses == {
+            "TUI1001": "confirmed",
+            "TUI1002": "confirmed",
+            "TUI1003": "pending",
+            "JET2001": "confirmed",
+            "JET2002": "pending",
+        }
 
 
 async def test_save_keeps_the_row_pending(desk, settle):
@@ -137,8 +142,10 @@ async def test_mapping_fix_remaps_every_affected_row(desk, settle):
         assert modal.query_one("#hotel-code").value == "SUI"
         await pilot.press("enter")
         await settle(pilot)
-        assert desk.store.scalar("SELECT hotel_code FROM mappings WHERE operator='tui' AND kind='room' "
-                                 "AND code='DZX9'") == "SUI"
+        assert (
+            desk.store.scalar("SELECT hotel_code FROM mappings WHERE operator='tui' AND kind='room' AND code='DZX9'")
+            == "SUI"
+        )
         row = desk.row("TUI1003")
         assert row["hotel_room"] == "SUI" and json.loads(row["missing_mappings"]) == []
         assert "tui room DZX9 -> SUI" in _audit(desk, "map_set")[0]["detail"]
@@ -162,8 +169,10 @@ async def test_confirm_under_a_stop_sale_names_it_and_asks_for_the_override_reas
     from tui.widgets.confirmation import OverrideModal
 
     with desk.store.transaction() as c:
-        c.execute("INSERT INTO stop_sales(room, start, \"end\", reason, created_at) VALUES "
-                  "('STD', '2026-07-02', '2026-07-03', 'pool works', '2026-03-01T00:00:00+00:00')")
+        c.execute(
+            'INSERT INTO stop_sales(room, start, "end", reason, created_at) VALUES '
+            "('STD', '2026-07-02', '2026-07-03', 'pool works', '2026-03-01T00:00:00+00:00')"
+        )
     recheck(desk.store, desk.config)
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -171,7 +180,7 @@ async def test_confirm_under_a_stop_sale_names_it_and_asks_for_the_override_reas
         await pilot.press("c")
         assert isinstance(app.screen, OverrideModal)
         assert "stop-sale on STD 2026-07-02..2026-07-03 (pool works)" in app.screen.body
-        await pilot.press("enter")             # no reason: the dialog stays, nothing is sent
+        await pilot.press("enter")  # no reason: the dialog stays, nothing is sent
         assert isinstance(app.screen, OverrideModal) and desk.replier.sent == []
         await pilot.press(*"manager agreed", "enter")
         await settle(pilot)

@@ -16,10 +16,25 @@ def _card_text(app, name: str) -> str:
 
 def _drop(folder, voucher: str, surname: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{voucher}.json").write_text(json.dumps({
-        "voucher": voucher, "content": "new", "agency": "TUI", "check_in": "2026-07-01", "check_out": "2026-07-04",
-        "adults": 2, "room": "STD", "board": "AI", "rate": "TUI26", "market": "UK", "currency": "EUR",
-        "total": "300.00", "guests": [{"first_name": "Ann", "last_name": surname}]}))
+    (folder / f"{voucher}.json").write_text(
+        json.dumps(
+            {
+                "voucher": voucher,
+                "content": "new",
+                "agency": "TUI",
+                "check_in": "2026-07-01",
+                "check_out": "2026-07-04",
+                "adults": 2,
+                "room": "STD",
+                "board": "AI",
+                "rate": "TUI26",
+                "market": "UK",
+                "currency": "EUR",
+                "total": "300.00",
+                "guests": [{"first_name": "Ann", "last_name": surname}],
+            }
+        )
+    )
 
 
 async def test_board_shows_each_operator_and_its_last_scan(desk, settle):
@@ -117,7 +132,7 @@ async def test_pause_on_the_board_is_kept_across_restarts_and_skips_the_scan(des
     assert (drop / "P100.json").exists()
     assert desk.store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE voucher = 'P100'") == 0
     again = desk.app()
-    async with again.run_test(size=(80, 24)) as pilot:   # a new app on the same store: still paused
+    async with again.run_test(size=(80, 24)) as pilot:  # a new app on the same store: still paused
         await pilot.press("b")
         await settle(pilot)
         assert "‖ paused" in _card_text(again, "tui") and "paused" not in _card_text(again, "jet2")
@@ -125,17 +140,24 @@ async def test_pause_on_the_board_is_kept_across_restarts_and_skips_the_scan(des
         await settle(pilot)
         assert "● ok" in _card_text(again, "tui")
     assert desk.store.scalar("SELECT COUNT(*) FROM operator_reservations WHERE voucher = 'P100'") == 1
-    actions = [r["action"] for r in desk.store.all("SELECT action FROM audit_log WHERE action IN "
-                                                   "('pause', 'resume') ORDER BY id")]
+    actions = [
+        r["action"]
+        for r in desk.store.all("SELECT action FROM audit_log WHERE action IN ('pause', 'resume') ORDER BY id")
+    ]
     assert actions == ["pause", "resume"]
 
 
 async def test_the_focused_card_shows_the_whole_error_reason_wrapped(desk, settle):
-    reason = ("the operator answered 401: credentials refused for user hotel-7731; ask the operator to renew "
-              "the API key and set password_env for tui, then scan again")
+    reason = (
+        "the operator answered 401: credentials refused for user hotel-7731; ask the operator to renew "
+        "the API key and set password_env for tui, then scan again"
+    )
     with desk.store.transaction() as c:
-        c.execute("INSERT INTO scan_runs(operator, started_at, finished_at, state, errors, last_error) VALUES "
-                  "('tui', '2026-03-02T10:00:00+00:00', '2026-03-02T10:00:01+00:00', 'error', 1, ?)", (reason,))
+        c.execute(
+            "INSERT INTO scan_runs(operator, started_at, finished_at, state, errors, last_error) VALUES "
+            "('tui', '2026-03-02T10:00:00+00:00', '2026-03-02T10:00:01+00:00', 'error', 1, ?)",
+            (reason,),
+        )
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("b")
@@ -146,6 +168,6 @@ async def test_the_focused_card_shows_the_whole_error_reason_wrapped(desk, settl
         lines = [line for line in card.render_lines(card.region.reset_offset) if line.text.strip()]
         shown = " ".join("".join(line.text for line in lines).replace("│", " ").split())
         assert "then scan again" in shown and card.outer_size.height > 7
-        await pilot.press("right")          # another card takes the focus: this one shows one line again
+        await pilot.press("right")  # another card takes the focus: this one shows one line again
         await settle(pilot)
         assert card.outer_size.height == 7

@@ -32,8 +32,17 @@ async def test_detail_shows_the_booking_and_its_mappings(desk, settle):
         await _open(pilot, desk, "TUI1003", settle)
         assert isinstance(app.screen, DetailScreen)
         text = _section_text(app.screen, SummarySection)
-        for expected in ("tui / TUI", "TUI1003 v1", "2026-07-05 → 2026-07-09", "DZX9 → not mapped (m)",
-                         "AI → AI", "TUI26 → TUI26", "B2B / package", "2026-02-20", "400.00 EUR"):
+        for expected in (
+            "tui / TUI",
+            "TUI1003 v1",
+            "2026-07-05 → 2026-07-09",
+            "DZX9 → not mapped (m)",
+            "AI → AI",
+            "TUI26 → TUI26",
+            "B2B / package",
+            "2026-02-20",
+            "400.00 EUR",
+        ):
             assert expected in text, expected
 
 
@@ -104,8 +113,6 @@ def test_a_child_counted_as_an_adult_is_never_shown_as_no_children():
     assert children_label(["2", "0", "0", "0"], []) == "none"
 
 
-
-
 async def test_detail_shows_a_fifteen_year_old_among_the_children(desk, settle):
     from datetime import date
     from decimal import Decimal
@@ -113,9 +120,21 @@ async def test_detail_shows_a_fifteen_year_old_among_the_children(desk, settle):
     from core.ingest import Ingestor
     from core.models import Guest, OperatorBooking, RawMessage
 
-    teen = OperatorBooking("TUI1015", agency="TUI", check_in=date(2026, 7, 1), check_out=date(2026, 7, 4), adults=2,
-                           child_ages=[15], room="STD", board="AI", rate="TUI26", market="UK",
-                           guests=[Guest("Tom", "Teen")], total=Decimal("300"), currency="EUR")
+    teen = OperatorBooking(
+        "TUI1015",
+        agency="TUI",
+        check_in=date(2026, 7, 1),
+        check_out=date(2026, 7, 4),
+        adults=2,
+        child_ages=[15],
+        room="STD",
+        board="AI",
+        rate="TUI26",
+        market="UK",
+        guests=[Guest("Tom", "Teen")],
+        total=Decimal("300"),
+        currency="EUR",
+    )
     Ingestor(desk.store, desk.config).ingest(RawMessage(b"teen", "tui", "folder"), lambda raw: [teen])
     app = desk.app()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -131,9 +150,20 @@ async def test_the_forecast_of_a_stay_in_year_9999_opens_and_moves_without_a_cra
     from core.ingest import Ingestor
     from core.models import Guest, OperatorBooking, RawMessage
 
-    far = OperatorBooking("TUI9999", agency="TUI", check_in=date(9999, 12, 27), check_out=date(9999, 12, 31),
-                          adults=2, room="STD", board="AI", rate="TUI26", market="UK", guests=[Guest("A", "Far")],
-                          total=Decimal("300"), currency="EUR")
+    far = OperatorBooking(
+        "TUI9999",
+        agency="TUI",
+        check_in=date(9999, 12, 27),
+        check_out=date(9999, 12, 31),
+        adults=2,
+        room="STD",
+        board="AI",
+        rate="TUI26",
+        market="UK",
+        guests=[Guest("A", "Far")],
+        total=Decimal("300"),
+        currency="EUR",
+    )
     Ingestor(desk.store, desk.config).ingest(RawMessage(b"far", "tui", "folder"), lambda raw: [far])
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:

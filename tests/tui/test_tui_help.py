@@ -11,9 +11,16 @@ from tui.screens.detail import DetailScreen
 from tui.screens.help import HELP
 from tui.screens.inbox import InboxScreen
 
-SHOWN_AS = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
-            "escape": "esc", "space": "space", "enter": "enter"}
-NOT_IN_HELP = {"right", "left", "up", "down", "backspace", "ctrl+r", "ctrl+t"}   # arrows, aliases, reloads
+SHOWN_AS = {
+    "slash": "/",
+    "question_mark": "?",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "escape": "esc",
+    "space": "space",
+    "enter": "enter",
+}
+NOT_IN_HELP = {"right", "left", "up", "down", "backspace", "ctrl+r", "ctrl+t"}  # arrows, aliases, reloads
 
 
 @pytest.mark.parametrize("owner", [OpdeskApp, InboxScreen, DetailScreen, BoardScreen, DashboardScreen])

@@ -43,13 +43,13 @@ async def test_operator_filter_and_status_tabs(desk, settle, vouchers):
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("o")          # first operator of the config: tui
+        await pilot.press("o")  # first operator of the config: tui
         await settle(pilot)
         assert sorted(vouchers(app)) == ["TUI1001", "TUI1003"]
-        await pilot.press("2")          # confirmed tab
+        await pilot.press("2")  # confirmed tab
         await settle(pilot)
         assert vouchers(app) == ["TUI1002"]
-        await pilot.press("4")          # all, still of tui
+        await pilot.press("4")  # all, still of tui
         await settle(pilot)
         assert sorted(vouchers(app)) == ["TUI1001", "TUI1002", "TUI1003"]
 
@@ -87,7 +87,7 @@ async def test_sort_by_voucher_both_ways(desk, settle, vouchers):
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("t", "t")     # created -> check_in -> voucher
+        await pilot.press("t", "t")  # created -> check_in -> voucher
         await settle(pilot)
         assert vouchers(app) == ["TUI1003", "TUI1002", "TUI1001", "JET2002", "JET2001"]
         await pilot.press("r")
@@ -110,7 +110,7 @@ async def test_pages_hold_one_page_of_rows(big_desk, settle, vouchers):
         last = vouchers(app)
         assert len(last) == 450 % PAGE_SIZE
         assert not set(first) & set(last)
-        await pilot.press("right_square_bracket")    # past the end: stays on the last page
+        await pilot.press("right_square_bracket")  # past the end: stays on the last page
         await settle(pilot)
         assert vouchers(app) == last
 
@@ -128,7 +128,7 @@ async def test_clicking_a_header_sorts_and_clicking_again_reverses(desk, settle,
         await pilot.click(InboxTable, offset=(voucher_x, 0))
         await settle(pilot)
         assert vouchers(app) == ["JET2001", "JET2002", "TUI1001", "TUI1002", "TUI1003"]
-        await pilot.click(InboxTable, offset=(1, 0))        # the mark column does not sort
+        await pilot.click(InboxTable, offset=(1, 0))  # the mark column does not sort
         await settle(pilot)
         assert app.screen.flt.sort == "voucher"
 
@@ -140,7 +140,7 @@ async def test_click_moves_the_cursor_and_a_second_click_opens_the_row(desk, set
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(InboxTable)
-        await pilot.click(InboxTable, offset=(20, 3))       # the third row under the header
+        await pilot.click(InboxTable, offset=(20, 3))  # the third row under the header
         assert table.cursor_row == 2
         assert isinstance(app.screen, InboxScreen)
         await pilot.click(InboxTable, offset=(20, 3))
@@ -177,8 +177,7 @@ async def test_the_table_draws_only_the_columns_on_screen(desk, settle):
         table = app.screen.query_one(InboxTable)
         assert table.render_line(0).text.startswith("    Status     Oper     Voucher")
         assert table.render_line(0).cell_length == table.scrollable_content_region.width
-        assert not any(key[0] == table.page_ids[0] and table.columns[key[1]].key == "created"
-                       for key in table._cells)
+        assert not any(key[0] == table.page_ids[0] and table.columns[key[1]].key == "created" for key in table._cells)
         await pilot.press("end")
         await pilot.pause()
         last = table.render_line(0).text.rstrip()
@@ -195,9 +194,11 @@ async def test_a_newer_search_interrupts_the_older_query(desk, settle, vouchers,
     def slow_counts(store, flt):
         if flt.search == "smith":
             started.set()
-            try:     # minutes of counting, unless something stops it
-                store.conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 2000000000) "
-                                   "SELECT COUNT(*) FROM n").fetchone()
+            try:  # minutes of counting, unless something stops it
+                store.conn.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 2000000000) "
+                    "SELECT COUNT(*) FROM n"
+                ).fetchone()
             except sqlite3.OperationalError as exc:
                 interrupted.append(str(exc))
                 raise
@@ -230,7 +231,7 @@ async def test_at_80x24_the_inbox_keeps_operator_voucher_guest_dates_status_and_
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(InboxTable)
-        visible = table.scrollable_content_region.width          # 450 rows: a vertical scrollbar is there
+        visible = table.scrollable_content_region.width  # 450 rows: a vertical scrollbar is there
         assert visible < 80
         ends = {c.key: c.end for c in table.columns}
         for key in ("status", "operator", "voucher", "guest", "check_in", "nights", "mapping", "checks"):

@@ -65,8 +65,9 @@ async def test_app_save_sends_to_the_pms_with_auto_and_the_detail_shows_its_numb
         section.show(detail)
         text = _text(section.content)
         assert "PMS no." in text and "SIMPMS-00001" in text
-        section.show(ReservationDetail({**detail.shape, "rate_type": "package", "option_date": "2026-05-20"},
-                                       [], [], []))
+        section.show(
+            ReservationDetail({**detail.shape, "rate_type": "package", "option_date": "2026-05-20"}, [], [], [])
+        )
         text = _text(section.content)
         assert "Rate type" in text and "package" in text and "Option date" in text and "2026-05-20" in text
 
@@ -76,8 +77,7 @@ async def test_the_app_retries_a_delivery_once_its_backoff_ran_out(desk, settle)
 
     with PmsServer(SimPms()) as server:
         server.pms.faults.status = 503
-        desk.config.data["pms"] = {**server.entry(), "auto": True, "retry_seconds": 0.2,
-                                   "max_attempts": 1000}
+        desk.config.data["pms"] = {**server.entry(), "auto": True, "retry_seconds": 0.2, "max_attempts": 1000}
         app = desk.app()
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
@@ -85,7 +85,7 @@ async def test_the_app_retries_a_delivery_once_its_backoff_ran_out(desk, settle)
             await settle(pilot)
             assert desk.store.scalar("SELECT state FROM pms_deliveries") == "waiting"
             server.pms.faults.status = None
-            for _ in range(100):          # the app's own timer sends it; no key is pressed
+            for _ in range(100):  # the app's own timer sends it; no key is pressed
                 if desk.store.scalar("SELECT state FROM pms_deliveries") == "sent":
                     break
                 await asyncio.sleep(0.05)

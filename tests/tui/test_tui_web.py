@@ -21,8 +21,12 @@ def test_web_serves_the_app_page(tmp_path: Path):
     config = tmp_path / "opdesk.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "opdesk.db"}"\n[hotel]\nname = "Sunbeach Resort Side"\n')
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     try:
         page = None
         for _ in range(100):
@@ -40,7 +44,12 @@ def test_web_serves_the_app_page(tmp_path: Path):
 
 
 def test_web_needs_a_config_file(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(tmp_path / "none.toml"), "web"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--config", str(tmp_path / "none.toml"), "web"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "config file not found" in done.stderr and "Traceback" not in done.stderr

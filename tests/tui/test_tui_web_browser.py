@@ -19,11 +19,18 @@ import aiohttp
 import httpx
 import pytest
 
-pytestmark = pytest.mark.xdist_group("browser")   # one browser for the file, in one worker
+pytestmark = pytest.mark.xdist_group("browser")  # one browser for the file, in one worker
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "night-desk-4821"
 SHOTS = Path(os.environ.get("OPDESK_SCREENSHOTS", "/tmp/opdesk-web-shots"))
 
@@ -96,11 +103,16 @@ def serve(tmp_path: Path) -> Iterator:
     def start(*args: str, web: str = "", env: dict[str, str] | None = None) -> Served:
         config = write_config(tmp_path, web)
         port = free_port()
-        process = subprocess.Popen([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port",
-                                    str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   cwd=tmp_path, env={**os.environ, **(env or {})}, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port", str(port), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
         started.append(process)
-        deadline = time.monotonic() + 120   # a loaded machine starts Python slowly; a start is seconds
+        deadline = time.monotonic() + 120  # a loaded machine starts Python slowly; a start is seconds
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"http://127.0.0.1:{port}/static/css/xterm.css", timeout=2)
@@ -141,7 +153,7 @@ def test_the_app_loads_in_a_browser_on_loopback(browser, serve):
         try:
             page.goto(served.url + "/", wait_until="domcontentloaded")
             wait_for_app(page)
-            page.wait_for_timeout(1500)   # let the first screen paint before the picture
+            page.wait_for_timeout(1500)  # let the first screen paint before the picture
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "loopback.png"))
             assert page.title() == "opdesk — Sunbeach Resort Side"
@@ -152,14 +164,18 @@ def test_the_app_loads_in_a_browser_on_loopback(browser, serve):
 
 
 def test_with_a_password_the_browser_signs_in_before_the_app_loads_on_0_0_0_0(browser, serve):
-    served = serve("--host", "0.0.0.0", web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
-                   env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
+    served = serve(
+        "--host",
+        "0.0.0.0",
+        web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
+        env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD},
+    )
 
     def steps(chromium: Any) -> None:
         page = chromium.new_page()
         try:
             page.goto(served.url + "/", wait_until="domcontentloaded")
-            assert page.url.endswith("/login")   # the app's page is not served before the password
+            assert page.url.endswith("/login")  # the app's page is not served before the password
             assert page.locator("#terminal").count() == 0
             page.fill("#password", "guess")
             page.click("#sign-in")
@@ -167,7 +183,7 @@ def test_with_a_password_the_browser_signs_in_before_the_app_loads_on_0_0_0_0(br
             assert page.locator("#terminal").count() == 0
             page.fill("#password", PASSWORD)
             page.click("#sign-in")
-            wait_for_app(page)   # the WebSocket URL follows the address the browser used, not 0.0.0.0
+            wait_for_app(page)  # the WebSocket URL follows the address the browser used, not 0.0.0.0
             ws_url = page.locator("#terminal").get_attribute("data-session-websocket-url")
             assert ws_url == f"ws://127.0.0.1:{served.port}/ws"
             page.wait_for_timeout(1500)
@@ -180,21 +196,47 @@ def test_with_a_password_the_browser_signs_in_before_the_app_loads_on_0_0_0_0(br
 
 
 def test_a_tablet_shows_the_page_at_its_own_width(browser, serve, tmp_path):
-    bookings = [{"voucher": f"TUI10{i}", "check_in": f"2030-06-0{i}", "check_out": f"2030-06-1{i}", "adults": 2,
-                 "room": "DZ", "board": "AI", "guests": [{"first_name": "Ayşe", "last_name": f"Yılmaz{i}"}],
-                 "total": "980.00", "currency": "EUR"} for i in range(1, 4)]
+    bookings = [
+        {
+            "voucher": f"TUI10{i}",
+            "check_in": f"2030-06-0{i}",
+            "check_out": f"2030-06-1{i}",
+            "adults": 2,
+            "room": "DZ",
+            "board": "AI",
+            "guests": [{"first_name": "Ayşe", "last_name": f"Yılmaz{i}"}],
+            "total": "980.00",
+            "currency": "EUR",
+        }
+        for i in range(1, 4)
+    ]
     (tmp_path / "bookings.json").write_text(json.dumps(bookings))
     write_config(tmp_path)
-    taken = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(tmp_path / "opdesk.toml"), "ingest",
-                            "--operator", "tui", str(tmp_path / "bookings.json")], capture_output=True, text=True,
-                           timeout=120, cwd=tmp_path)
+    taken = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "--config",
+            str(tmp_path / "opdesk.toml"),
+            "ingest",
+            "--operator",
+            "tui",
+            str(tmp_path / "bookings.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert taken.returncode == 0 and "3 new" in taken.stdout, taken.stdout + taken.stderr
     served = serve()
 
     def steps(chromium: Any) -> None:
         # Scale 1: headless chromium without a GPU draws xterm's canvas at a quarter size when emulating scale 2.
-        context = chromium.new_context(viewport={"width": 768, "height": 1024}, is_mobile=True, has_touch=True,
-                                       device_scale_factor=1)
+        context = chromium.new_context(
+            viewport={"width": 768, "height": 1024}, is_mobile=True, has_touch=True, device_scale_factor=1
+        )
         page = context.new_page()
         try:
             page.goto(served.url + "/", wait_until="domcontentloaded")
@@ -202,7 +244,7 @@ def test_a_tablet_shows_the_page_at_its_own_width(browser, serve, tmp_path):
             # Without a viewport meta a mobile browser lays the page out 980 px wide and shrinks it.
             assert page.evaluate("window.innerWidth") == 768
             assert page.evaluate("document.querySelector('#terminal').getBoundingClientRect().width") == 768
-            page.wait_for_timeout(5000)   # the inbox's rows arrive from a worker after the first screen
+            page.wait_for_timeout(5000)  # the inbox's rows arrive from a worker after the first screen
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "tablet.png"))
         finally:
@@ -243,8 +285,12 @@ def test_the_websocket_checks_its_origin(serve):
 
 
 def test_the_websocket_needs_the_session_cookie_when_a_password_is_set(serve):
-    served = serve("--host", "0.0.0.0", web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
-                   env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
+    served = serve(
+        "--host",
+        "0.0.0.0",
+        web='[web]\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
+        env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD},
+    )
     ws = f"ws://127.0.0.1:{served.port}/ws?width=80&height=24"
     origin = f"http://127.0.0.1:{served.port}"
     assert ws_status((ws, origin)) == 401
@@ -257,12 +303,15 @@ def test_the_websocket_needs_the_session_cookie_when_a_password_is_set(serve):
 
 
 def test_public_url_gives_the_proxy_s_addresses_and_origin(serve):
-    served = serve(web='[web]\npublic_url = "https://desk.sunbeach.example/opdesk"\n'
-                       'password_env = "OPDESK_TEST_WEB_PASSWORD"\n', env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD})
-    signed = httpx.post(served.url + "/login", data={"password": PASSWORD},
-                        headers={"Origin": "https://desk.sunbeach.example"})
+    served = serve(
+        web='[web]\npublic_url = "https://desk.sunbeach.example/opdesk"\npassword_env = "OPDESK_TEST_WEB_PASSWORD"\n',
+        env={"OPDESK_TEST_WEB_PASSWORD": PASSWORD},
+    )
+    signed = httpx.post(
+        served.url + "/login", data={"password": PASSWORD}, headers={"Origin": "https://desk.sunbeach.example"}
+    )
     assert signed.headers["location"] == "https://desk.sunbeach.example/opdesk/"
-    assert "Secure" in signed.headers["set-cookie"]   # the proxy speaks HTTPS: the cookie never goes in clear
+    assert "Secure" in signed.headers["set-cookie"]  # the proxy speaks HTTPS: the cookie never goes in clear
     cookies = {"opdesk_session": signed.cookies["opdesk_session"]}
     page = httpx.get(served.url + "/", cookies=cookies)
     assert 'data-session-websocket-url="wss://desk.sunbeach.example/opdesk/ws"' in page.text
@@ -275,15 +324,36 @@ def test_public_url_gives_the_proxy_s_addresses_and_origin(serve):
 
 def test_public_url_beyond_this_machine_needs_a_password(tmp_path):
     config = write_config(tmp_path, '[web]\npublic_url = "https://desk.sunbeach.example"\n')
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port",
-                           str(free_port())], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1 and "password_env" in done.stderr
 
 
 def test_any_address_but_loopback_is_refused_without_a_password(tmp_path):
     config = write_config(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "--config", str(config), "web", "--host", "0.0.0.0",
-                           "--port", str(free_port())], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "--config",
+            str(config),
+            "web",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     assert "password_env" in done.stderr and "Traceback" not in done.stderr
 
@@ -292,8 +362,9 @@ def test_a_sign_in_lasts_session_hours():
     from tui.web import GuardedServer
 
     now = [1000.0]
-    server = GuardedServer("true", host="127.0.0.1", port=0, title="t", password=PASSWORD, session_hours=12,
-                           clock=lambda: now[0])
+    server = GuardedServer(
+        "true", host="127.0.0.1", port=0, title="t", password=PASSWORD, session_hours=12, clock=lambda: now[0]
+    )
     token = server.new_session()
     assert server.session_valid(token) and not server.session_valid("forged") and not server.session_valid("")
     now[0] += 12 * 3600 - 1

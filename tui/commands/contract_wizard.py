@@ -73,6 +73,7 @@ def day_from(first: date) -> Callable[[str], date]:
         if value < first:
             raise typer.BadParameter(f"must be on or after {first}")
         return value
+
     return parse
 
 
@@ -120,31 +121,52 @@ def _bands_of(base: Path | None, rate_code: str) -> list[str]:
 
 def ask_plan(base_default: Path | None) -> tuple[ContractPlan, Path | None]:
     """Every value of a plan, asked in turn: rate code, rooms, board, prices, seasons, children, sales periods."""
-    base = ask("Add to an existing contracts file (empty: a new file)", base_file,
-               str(base_default) if base_default else "")
+    base = ask(
+        "Add to an existing contracts file (empty: a new file)", base_file, str(base_default) if base_default else ""
+    )
     rate_code = ask("Rate code", code, "W27")
     rooms = ask("Room types, separated by commas", codes, "STD")
     board = ask("Board the prices are for (BB, HB, AI ...)", code, "BB")
-    form = ask("Price form: pp (per-person double price with multipliers) or occupancy (sgl/dbl/trp/quad)",
-               _choice("pp", "occupancy"), "pp")
+    form = ask(
+        "Price form: pp (per-person double price with multipliers) or occupancy (sgl/dbl/trp/quad)",
+        _choice("pp", "occupancy"),
+        "pp",
+    )
     factors, differences, unit_rooms = dict(DEFAULT_MULTIPLIERS), {room: Decimal(0) for room in rooms}, set()
     if form == "pp":
         shown = ",".join(f"{k}={v}" for k, v in DEFAULT_MULTIPLIERS.items())
         factors = ask("Multipliers of pp_dbl by occupancy", multipliers, shown)
         for room in rooms[1:]:
             differences[room] = ask(f"{room}: per-person difference to the {rooms[0]} price", _signed, "0")
-        unit_rooms = set(ask("Rooms sold per unit whoever stays, separated by commas (empty: none)",
-                             _subset(rooms), ""))
+        unit_rooms = set(
+            ask("Rooms sold per unit whoever stays, separated by commas (empty: none)", _subset(rooms), "")
+        )
     seasons = _ask_seasons(form, rooms)
-    plan = ContractPlan(rate_code=rate_code, board=board, seasons=seasons, sales_periods=[],
-                        room_differences=differences, multipliers=factors, unit_rooms=unit_rooms)
+    plan = ContractPlan(
+        rate_code=rate_code,
+        board=board,
+        seasons=seasons,
+        sales_periods=[],
+        room_differences=differences,
+        multipliers=factors,
+        unit_rooms=unit_rooms,
+    )
     bands = _bands_of(base, rate_code)
-    if bands and not typer.confirm(f"Usual child prices for bands {', '.join(bands)} (youngest free, "
-                                   "the oldest 50% as first child, 70% otherwise)?", default=True):
+    if bands and not typer.confirm(
+        f"Usual child prices for bands {', '.join(bands)} (youngest free, "
+        "the oldest 50% as first child, 70% otherwise)?",
+        default=True,
+    ):
         usual = children_rows(bands)
-        plan.children = {row: {band: ask(f"Child price, {row} child, {band} (an amount or N% of pp_dbl)",
-                                         child_price, str(usual[row][band])) for band in bands}
-                         for row in CHILD_ROWS}
+        plan.children = {
+            row: {
+                band: ask(
+                    f"Child price, {row} child, {band} (an amount or N% of pp_dbl)", child_price, str(usual[row][band])
+                )
+                for band in bands
+            }
+            for row in CHILD_ROWS
+        }
     plan.sales_periods = _ask_periods()
     return plan, base
 
@@ -165,8 +187,11 @@ def _ask_seasons(form: str, rooms: list[str]) -> list[Season]:
                 prices: dict[str, Decimal] = {}
                 for key in (*OCCUPANCY_KEYS, "extra_bed"):
                     required = key == "dbl"
-                    value = ask(f"Season {name}, {room}: {key} price{'' if required else ' (empty: none)'}",
-                                _positive if required else _optional, None if required else "")
+                    value = ask(
+                        f"Season {name}, {room}: {key} price{'' if required else ' (empty: none)'}",
+                        _positive if required else _optional,
+                        None if required else "",
+                    )
                     if value is not None:
                         prices[key] = value
                 season.occupancy[room] = prices
@@ -179,7 +204,8 @@ def _ask_seasons(form: str, rooms: list[str]) -> list[Season]:
 def _ask_periods() -> list[SalesPeriod]:
     periods: list[SalesPeriod] = []
     while len(periods) < MAX_PERIODS and typer.confirm(
-            "Add a sales period?" if not periods else "Another sales period?", default=False):
+        "Add a sales period?" if not periods else "Another sales period?", default=False
+    ):
         n = len(periods) + 1
         start_default = str(periods[-1].end + timedelta(days=1)) if periods else None
         first = ask(f"Sales period {n}: first booking date (YYYY-MM-DD)", day, start_default)
@@ -196,6 +222,7 @@ def _choice(*choices: str) -> Callable[[str], str]:
         if value not in choices:
             raise typer.BadParameter(f"one of {', '.join(choices)}")
         return value
+
     return parse
 
 
@@ -208,6 +235,7 @@ def _subset(allowed: list[str]) -> Callable[[str], list[str]]:
         if unknown:
             raise typer.BadParameter(f"{unknown[0]} is not one of the room types ({', '.join(allowed)})")
         return values
+
     return parse
 
 
@@ -216,7 +244,7 @@ def _positive(text: str) -> Decimal:
 
 
 def _signed(text: str) -> Decimal:
-    return number(text, minimum=Decimal(-10**6))
+    return number(text, minimum=Decimal(-(10**6)))
 
 
 def _percent(text: str) -> Decimal:

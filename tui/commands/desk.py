@@ -66,8 +66,14 @@ def inbox(
     as_json: bool = typer.Option(False, "--json", help="Print JSON rows (the shape of `show --json`)."),
 ) -> None:
     """List operator reservations, newest first."""
-    flt = InboxFilter(status=status, operator=operator, since=parse_date(since, "--since"), search=search,
-                      latest_only=not all_versions, sort=sort)
+    flt = InboxFilter(
+        status=status,
+        operator=operator,
+        since=parse_date(since, "--since"),
+        search=search,
+        latest_only=not all_versions,
+        sort=sort,
+    )
     store = open_store()
     try:
         total = count_rows(store, flt)
@@ -89,14 +95,39 @@ def inbox(
         console.print(f"[yellow]{len(failed)} message(s) could not be read: opdesk raw list[/]")
 
 
-WIDE_INBOX = 134   # columns from which the inbox prints status, content, operator and agency in full words
+WIDE_INBOX = 134  # columns from which the inbox prints status, content, operator and agency in full words
 
 # (label, width): a width of 0 lets the column take what is left (the guest).
-NARROW_COLUMNS = (("ID", 5), ("S", 1), ("C", 1), ("Oper", 6), ("Voucher", 11), ("Guest", 0), ("Check-in", 10),
-                  ("N", 2), ("Room", 5), ("Pax", 7), ("Map", 3), ("Chk", 6))
-WIDE_COLUMNS = (("ID", 6), ("Status", 9), ("Content", 7), ("Operator", 10), ("Agency", 16), ("Voucher", 14),
-                ("Guest", 0), ("Check-in", 10), ("Check-out", 10), ("Nts", 3), ("Room", 6), ("Pax", 7),
-                ("Map", 3), ("Checks", 6))
+NARROW_COLUMNS = (
+    ("ID", 5),
+    ("S", 1),
+    ("C", 1),
+    ("Oper", 6),
+    ("Voucher", 11),
+    ("Guest", 0),
+    ("Check-in", 10),
+    ("N", 2),
+    ("Room", 5),
+    ("Pax", 7),
+    ("Map", 3),
+    ("Chk", 6),
+)
+WIDE_COLUMNS = (
+    ("ID", 6),
+    ("Status", 9),
+    ("Content", 7),
+    ("Operator", 10),
+    ("Agency", 16),
+    ("Voucher", 14),
+    ("Guest", 0),
+    ("Check-in", 10),
+    ("Check-out", 10),
+    ("Nts", 3),
+    ("Room", 6),
+    ("Pax", 7),
+    ("Map", 3),
+    ("Checks", 6),
+)
 
 
 def terminal_width() -> int:
@@ -110,15 +141,22 @@ def _inbox_table(rows: list[dict], width: int = 80) -> Table:
     Operator text goes in as ``Text``: a guest called ``[/]`` is a name, not markup.
     """
     wide = width >= WIDE_INBOX
-    table = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold", caption_justify="left",
-                  caption=("Checks" if wide else "Chk") + ": Price values(I) Stop-sale Voucher reLease Overbooking "
-                  "(green ok, yellow look, red fail)" + ("" if wide else "; S status, C content"))
+    table = Table(
+        box=None,
+        pad_edge=False,
+        collapse_padding=True,
+        header_style="bold",
+        caption_justify="left",
+        caption=("Checks" if wide else "Chk") + ": Price values(I) Stop-sale Voucher reLease Overbooking "
+        "(green ok, yellow look, red fail)" + ("" if wide else "; S status, C content"),
+    )
     columns = WIDE_COLUMNS if wide else NARROW_COLUMNS
     # Each column is followed by one space; the guest gets what the others leave (never less than 6).
     guest_width = max(6, min(width, 160) - sum(size + 1 for _, size in columns) - 1)
     for col, size in columns:
-        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=size or guest_width,
-                         max_width=size or guest_width)
+        table.add_column(
+            col, no_wrap=True, overflow="ellipsis", min_width=size or guest_width, max_width=size or guest_width
+        )
     for r in rows:
         mapping = Text()
         for kind in r["missing_mappings"]:
@@ -131,18 +169,45 @@ def _inbox_table(rows: list[dict], width: int = 80) -> Table:
         room = shown.text(r["hotel_room"]) if r["hotel_room"] else shown.text(r["room"], "red")
         guest = shown.text(r["guest_names"].split(";")[0])
         if wide:
-            table.add_row(str(r["id"]), r["status"], r["content"], shown.text(r["operator"]),
-                          shown.text(r["agency"] or ""), shown.text(r["voucher"]), guest, r["check_in"] or "",
-                          r["check_out"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
+            table.add_row(
+                str(r["id"]),
+                r["status"],
+                r["content"],
+                shown.text(r["operator"]),
+                shown.text(r["agency"] or ""),
+                shown.text(r["voucher"]),
+                guest,
+                r["check_in"] or "",
+                r["check_out"] or "",
+                str(r["nights"] or ""),
+                room,
+                r["pax"],
+                mapping,
+                checks,
+            )
         else:
             content = "x" if r["content"] == "cancel" else r["content"][0]
-            table.add_row(str(r["id"]), r["status"][0], content, shown.text(r["operator"]), shown.text(r["voucher"]),
-                          guest, r["check_in"] or "", str(r["nights"] or ""), room, r["pax"], mapping, checks)
+            table.add_row(
+                str(r["id"]),
+                r["status"][0],
+                content,
+                shown.text(r["operator"]),
+                shown.text(r["voucher"]),
+                guest,
+                r["check_in"] or "",
+                str(r["nights"] or ""),
+                room,
+                r["pax"],
+                mapping,
+                checks,
+            )
     return table
 
 
-def show(reservation_id: int = typer.Argument(..., metavar="ID"),
-         as_json: bool = typer.Option(False, "--json", help="Print the documented JSON shape.")) -> None:
+def show(
+    reservation_id: int = typer.Argument(..., metavar="ID"),
+    as_json: bool = typer.Option(False, "--json", help="Print the documented JSON shape."),
+) -> None:
     """Show one operator reservation with its checks and price table."""
     store = open_store()
     try:
@@ -164,15 +229,22 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
         ("board", f"{d['board']} → {d['hotel_board'] or unmapped}"),
         ("rate", f"{d['rate']} → {d['hotel_rate'] or unmapped}"),
         ("agency", f"{d['agency']}   market {d['market'] or '-'}   nationality {d['nationality'] or '-'}"),
-        ("guests", "; ".join(shown.markup(f"{g['last_name']} {g['first_name']}") +
-                             (f" ({g['age']})" if g['age'] is not None else "") for g in data["guests"]) or "-"),
+        (
+            "guests",
+            "; ".join(
+                shown.markup(f"{g['last_name']} {g['first_name']}") + (f" ({g['age']})" if g["age"] is not None else "")
+                for g in data["guests"]
+            )
+            or "-",
+        ),
         ("total", f"{d['total'] or '-'} {d['currency']}   sale date {d['sale_date'] or '-'}"),
         ("hotel", d["hotel_number"] or "not saved"),
     ]
     if data["pms_number"]:
         lines.append(("pms", d["pms_number"]))
-    lines.append(("source", f"{d['source'] or '-'}   segment {d['segment'] or '-'}   "
-                            f"rate type {d['rate_type'] or '-'}"))
+    lines.append(
+        ("source", f"{d['source'] or '-'}   segment {d['segment'] or '-'}   rate type {d['rate_type'] or '-'}")
+    )
     if data["option_date"]:
         lines.append(("option", f"until {d['option_date']}"))
     if data["possible_matches"]:
@@ -185,14 +257,23 @@ def show(reservation_id: int = typer.Argument(..., metavar="ID"),
         console.print(f"  {key:8} {value}", highlight=False)
     for name, check in data["checks"].items():
         style = STATE_STYLE.get(check["state"], "red")
-        console.print(f"  [{style}]{name:12} {shown.markup(check['state']):12}[/] {shown.markup(check['message'])}",
-                      highlight=False)
+        console.print(
+            f"  [{style}]{name:12} {shown.markup(check['state']):12}[/] {shown.markup(check['message'])}",
+            highlight=False,
+        )
     nights = data["price_table"].get("nights") if data["price_table"] else None
     if nights:
         table = Table("date", "contract", "discount", "price", "operator", box=None)
         for n in nights:
-            table.add_row(*shown.cells(n["date"], n.get("contract_price", ""), n.get("discount", ""),
-                                       n.get("price", ""), n.get("operator_price", "")))
+            table.add_row(
+                *shown.cells(
+                    n["date"],
+                    n.get("contract_price", ""),
+                    n.get("discount", ""),
+                    n.get("price", ""),
+                    n.get("operator_price", ""),
+                )
+            )
         console.print(table)
     if data["diff"]:
         changes = ", ".join(shown.markup(f"{k} {_brief(v[0])} → {_brief(v[1])}") for k, v in data["diff"].items())
@@ -207,11 +288,14 @@ def _brief(value) -> str:
 
 
 # -- actions ---------------------------------------------------------------------
-def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | None = None,
-            dry_run: bool = False) -> None:
+def _report(
+    outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | None = None, dry_run: bool = False
+) -> None:
     if as_json:
-        payload = {"done": [o.as_dict() for o in outcomes if o.ok],
-                   "failed": [o.as_dict() for o in outcomes if not o.ok]}
+        payload = {
+            "done": [o.as_dict() for o in outcomes if o.ok],
+            "failed": [o.as_dict() for o in outcomes if not o.ok],
+        }
         if skipped is not None:
             payload["skipped"] = skipped
         if dry_run:
@@ -223,8 +307,11 @@ def _report(outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | 
             mark = "[green]✓[/]" if o.ok else "[red]✗[/]"
             console.print(f"{mark} #{o.id} {shown.markup(o.voucher)} {shown.markup(o.message)}", highlight=False)
         for s in skipped or []:
-            console.print(f"[yellow]-[/] #{s['id']} {shown.markup(s['voucher'])} skipped: "
-                          f"{shown.markup('; '.join(s['reasons']))}", highlight=False)
+            console.print(
+                f"[yellow]-[/] #{s['id']} {shown.markup(s['voucher'])} skipped: "
+                f"{shown.markup('; '.join(s['reasons']))}",
+                highlight=False,
+            )
     if any(not o.ok for o in outcomes):
         raise typer.Exit(EXIT_REFUSED)
 
@@ -247,10 +334,12 @@ def _overrides(checks: list[str] | None, reason: str) -> Overrides:
         fail(str(exc), EXIT_BAD_INPUT)
 
 
-def save_cmd(ids: list[int] = typer.Argument(..., metavar="ID..."),
-             override: Optional[list[str]] = typer.Option(None, "--override", metavar="CHECK", help=OVERRIDE_HELP),
-             reason: str = typer.Option("", "--reason", "-r", help=REASON_HELP),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def save_cmd(
+    ids: list[int] = typer.Argument(..., metavar="ID..."),
+    override: Optional[list[str]] = typer.Option(None, "--override", metavar="CHECK", help=OVERRIDE_HELP),
+    reason: str = typer.Option("", "--reason", "-r", help=REASON_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Save rows into the hotel book (create or update; a cancellation cancels). Nothing is sent."""
     overrides = _overrides(override, reason)
     store = open_store()
@@ -314,24 +403,41 @@ def reject_cmd(
     _report(outcomes, as_json)
 
 
-def documents_cmd(reservation_id: int = typer.Argument(..., metavar="ID"),
-                  text: bool = typer.Option(False, "--text", help="Print each document's text (a PDF's text too)."),
-                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def documents_cmd(
+    reservation_id: int = typer.Argument(..., metavar="ID"),
+    text: bool = typer.Option(False, "--text", help="Print each document's text (a PDF's text too)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """The documents that came with a reservation: where they are kept, and their text with --text."""
     store = open_store()
     if reservation_row(store, reservation_id) is None:
         fail(f"no operator reservation #{reservation_id}")
     docs = documents_of(store, reservation_id)
     if as_json:
-        print_json([{"id": d["id"], "name": d["name"], "content_type": d["content_type"], "size": d["size"],
-                     "sha256": d["sha256"], "path": str(document_path(store, d)),
-                     **({"text": document_text(store, d)} if text else {})} for d in docs])
+        print_json(
+            [
+                {
+                    "id": d["id"],
+                    "name": d["name"],
+                    "content_type": d["content_type"],
+                    "size": d["size"],
+                    "sha256": d["sha256"],
+                    "path": str(document_path(store, d)),
+                    **({"text": document_text(store, d)} if text else {}),
+                }
+                for d in docs
+            ]
+        )
         return
     if not docs:
         console.print(f"#{reservation_id} has no documents (opdesk show {reservation_id} for the message)")
         return
     for d in docs:
-        console.print(f"[bold]{shown.markup(d['name'])}[/] ({shown.markup(d['content_type'])}, {d['size']:,} bytes) "
-                      f"{shown.markup(document_path(store, d))}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[bold]{shown.markup(d['name'])}[/] ({shown.markup(d['content_type'])}, {d['size']:,} bytes) "
+            f"{shown.markup(document_path(store, d))}",
+            highlight=False,
+            soft_wrap=True,
+        )
         if text:
             console.print(shown.text(document_text(store, d), lines=True), highlight=False)

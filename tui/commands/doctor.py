@@ -52,15 +52,21 @@ def secret_files(table: Any, base: Path) -> list[Path]:
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Warn about private files (store, config, documents, keys) that others can read; exit 1 if any."""
     cfg = cli_common.config()
-    warnings = [{"what": what, "path": str(path), "problem": problem}
-                for what, path in private_paths(cfg) if (problem := exposed(path))]
+    warnings = [
+        {"what": what, "path": str(path), "problem": problem}
+        for what, path in private_paths(cfg)
+        if (problem := exposed(path))
+    ]
     if as_json:
         cli_common.print_json({"ok": not warnings, "warnings": warnings})
     elif not warnings:
         cli_common.console.print("private files: only their owner can read them", highlight=False)
     for warning in warnings if not as_json else []:
-        cli_common.err_console.print(f"[yellow]warning:[/] {warning['what']} {warning['path']}: {warning['problem']}",
-                                     highlight=False, markup=True)
+        cli_common.err_console.print(
+            f"[yellow]warning:[/] {warning['what']} {warning['path']}: {warning['problem']}",
+            highlight=False,
+            markup=True,
+        )
     raise typer.Exit(cli_common.EXIT_REFUSED if warnings else cli_common.EXIT_OK)
 
 

@@ -11,8 +11,9 @@ from rich.table import Table
 from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, console, fail, print_json
 
-mail_app = typer.Typer(help="Booking mail: try parsing profiles on a mail, list them, read the mailboxes.",
-                       no_args_is_help=True)
+mail_app = typer.Typer(
+    help="Booking mail: try parsing profiles on a mail, list them, read the mailboxes.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -48,8 +49,10 @@ def _profile(name_or_path: str):
             fail(str(exc))
     profiles = _profiles()
     if name_or_path not in profiles:
-        fail(f"no mail profile {name_or_path!r} (known: {', '.join(sorted(profiles))}); "
-             "give a profile name or a .toml file")
+        fail(
+            f"no mail profile {name_or_path!r} (known: {', '.join(sorted(profiles))}); "
+            "give a profile name or a .toml file"
+        )
     return profiles[name_or_path]
 
 
@@ -79,8 +82,14 @@ def test_command(
             cli_common.err_console.print(f"[bold red]error:[/] {shown.markup(exc)}", highlight=False)
         raise typer.Exit(EXIT_REFUSED) from None
     if as_json:
-        print_json({"profile": chosen.name, "operator": chosen.operator, "matches": matches,
-                    "bookings": [_booking_dict(plain(b)) for b in bookings]})
+        print_json(
+            {
+                "profile": chosen.name,
+                "operator": chosen.operator,
+                "matches": matches,
+                "bookings": [_booking_dict(plain(b)) for b in bookings],
+            }
+        )
         return
     _print_match(chosen, mail, matches)
     for booking in bookings:
@@ -88,24 +97,35 @@ def test_command(
 
 
 def _booking_dict(values: dict[str, Any]) -> dict[str, Any]:
-    values["documents"] = [{"name": d["name"], "content_type": d["content_type"], "size": len(d["body"])}
-                           for d in values.get("documents", [])]
+    values["documents"] = [
+        {"name": d["name"], "content_type": d["content_type"], "size": len(d["body"])}
+        for d in values.get("documents", [])
+    ]
     return values
 
 
 def _print_match(profile, mail, matches: bool) -> None:
     say = {"highlight": False, "soft_wrap": True}
-    console.print(f"profile [bold]{shown.markup(profile.name)}[/] (operator {shown.markup(profile.operator)}, "
-                  f"reads {shown.markup(profile.source)})", **say)
+    console.print(
+        f"profile [bold]{shown.markup(profile.name)}[/] (operator {shown.markup(profile.operator)}, "
+        f"reads {shown.markup(profile.source)})",
+        **say,
+    )
     console.print(f"mail from {shown.markup(mail.sender)}: {shown.markup(mail.subject)}", **say)
     if not matches:
-        console.print("[yellow]note:[/] the profile's From/Subject patterns do not match this mail, "
-                      "so a scan would not pick this profile for it", **say)
+        console.print(
+            "[yellow]note:[/] the profile's From/Subject patterns do not match this mail, "
+            "so a scan would not pick this profile for it",
+            **say,
+        )
 
 
 def _print_booking(values: dict[str, Any]) -> None:
-    console.print(f"[bold]{shown.markup(values['voucher'])}[/] ({shown.markup(values['content'])})", highlight=False,
-                  soft_wrap=True)
+    console.print(
+        f"[bold]{shown.markup(values['voucher'])}[/] ({shown.markup(values['content'])})",
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table(show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
@@ -126,17 +146,29 @@ def profiles_command(as_json: bool = typer.Option(False, "--json", help="Print a
     """List the parsing profiles: built-in ones and the user's (profiles_dir)."""
     from connectors.mail.profiles import BUILTIN_DIR
 
-    rows = [{"name": p.name, "operator": p.operator, "title": p.title, "source": p.source,
-             "from": [s.pattern for s in p.senders], "subject": [s.pattern for s in p.subjects],
-             "builtin": p.path is not None and p.path.parent == BUILTIN_DIR, "path": str(p.path or "")}
-            for p in _profiles().values()]
+    rows = [
+        {
+            "name": p.name,
+            "operator": p.operator,
+            "title": p.title,
+            "source": p.source,
+            "from": [s.pattern for s in p.senders],
+            "subject": [s.pattern for s in p.subjects],
+            "builtin": p.path is not None and p.path.parent == BUILTIN_DIR,
+            "path": str(p.path or ""),
+        }
+        for p in _profiles().values()
+    ]
     if as_json:
         print_json(rows)
         return
     table = Table("name", "operator", "reads", "from", "file")
     for r in rows:
-        table.add_row(*shown.cells(r["name"], r["operator"], r["source"], " | ".join(r["from"]),
-                                   "built-in" if r["builtin"] else r["path"]))
+        table.add_row(
+            *shown.cells(
+                r["name"], r["operator"], r["source"], " | ".join(r["from"]), "built-in" if r["builtin"] else r["path"]
+            )
+        )
     console.print(table)
 
 
@@ -150,8 +182,11 @@ def scan_command(
     from core.config import ConfigError
 
     cfg = cli_common.config()
-    names = [operator] if operator else [o.name for o in cfg.operators
-                                         if o.kind == "mail" and o.enabled and o.settings.get("host")]
+    names = (
+        [operator]
+        if operator
+        else [o.name for o in cfg.operators if o.kind == "mail" and o.enabled and o.settings.get("host")]
+    )
     if not names:
         fail("no mail operator with a mailbox in the config (see docs/config-mail.toml)")
     store = cli_common.open_store()
@@ -164,17 +199,31 @@ def scan_command(
                 fail(str(exc))
     finally:
         store.close()
-    rows = [{"operator": s.operator, "total": s.total, "new": s.new, "changed": s.changed,
-             "cancelled": s.cancelled, "errors": s.errors, "error": s.error,
-             "quarantined": sum(r.quarantined for r in s.results),
-             "again": sum(not r.ok and r.again for r in s.results)} for s in outcomes]
+    rows = [
+        {
+            "operator": s.operator,
+            "total": s.total,
+            "new": s.new,
+            "changed": s.changed,
+            "cancelled": s.cancelled,
+            "errors": s.errors,
+            "error": s.error,
+            "quarantined": sum(r.quarantined for r in s.results),
+            "again": sum(not r.ok and r.again for r in s.results),
+        }
+        for s in outcomes
+    ]
     if as_json:
         print_json(rows)
     else:
         for r in rows:
-            line = (f"{r['operator']}: {r['total']} mails, {r['new']} new, {r['changed']} changed, "
-                    f"{r['cancelled']} cancelled, {r['errors']} to read by hand")
-            console.print(shown.markup(line) + (f" [red]error: {shown.markup(r['error'])}[/]" if r["error"] else ""),
-                          highlight=False)
+            line = (
+                f"{r['operator']}: {r['total']} mails, {r['new']} new, {r['changed']} changed, "
+                f"{r['cancelled']} cancelled, {r['errors']} to read by hand"
+            )
+            console.print(
+                shown.markup(line) + (f" [red]error: {shown.markup(r['error'])}[/]" if r["error"] else ""),
+                highlight=False,
+            )
     if any(r["error"] or r["quarantined"] for r in rows):
         raise typer.Exit(EXIT_REFUSED)

@@ -15,8 +15,9 @@ from core.store import Store
 from tui import shown
 from tui.cli_common import EXIT_OK, EXIT_REFUSED, cli_actor, config, console, err_console, fail, open_store, print_json
 
-pms_app = typer.Typer(help="Hand saved bookings to the hotel's PMS (the [pms] section; see docs/pms.md).",
-                      no_args_is_help=True)
+pms_app = typer.Typer(
+    help="Hand saved bookings to the hotel's PMS (the [pms] section; see docs/pms.md).", no_args_is_help=True
+)
 
 STATE_STYLE = {"waiting": "yellow", "sent": "green", "failed": "red"}
 
@@ -29,8 +30,10 @@ def _settings_or_fail(cfg: Config) -> None:
 
 
 @pms_app.command("send")
-def send_cmd(failed: bool = typer.Option(False, "--failed", help="Also try again the deliveries that gave up."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON: sent, failed, waiting, items.")) -> None:
+def send_cmd(
+    failed: bool = typer.Option(False, "--failed", help="Also try again the deliveries that gave up."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: sent, failed, waiting, items."),
+) -> None:
     """Deliver every saved booking version still waiting (retries too, at once); exit 1 when one failed now."""
     from connectors.pms.send import send
 
@@ -46,9 +49,12 @@ def send_cmd(failed: bool = typer.Option(False, "--failed", help="Also try again
 
 
 @pms_app.command("status")
-def status_cmd(state: Optional[list[str]] = typer.Option(None, "--state", help="waiting, sent or failed "
-                                                                                "(repeat for several; default: all)."),
-               as_json: bool = typer.Option(False, "--json", help="Print JSON: the items.")) -> None:
+def status_cmd(
+    state: Optional[list[str]] = typer.Option(
+        None, "--state", help="waiting, sent or failed (repeat for several; default: all)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: the items."),
+) -> None:
     """Every delivery to the PMS: waiting, sent or failed, with the PMS's number and the last error."""
     wanted = tuple(state or STATES)
     unknown = [s for s in wanted if s not in STATES]
@@ -60,8 +66,14 @@ def status_cmd(state: Optional[list[str]] = typer.Option(None, "--state", help="
         print_json({**counts(store), "items": [d.item() for d in items]})
         return
     if not items:
-        console.print("no deliveries" + ("" if pms_configured(config()) else
-                                         " (no [pms] section: saved bookings are not queued; see docs/pms.md)"))
+        console.print(
+            "no deliveries"
+            + (
+                ""
+                if pms_configured(config())
+                else " (no [pms] section: saved bookings are not queued; see docs/pms.md)"
+            )
+        )
         return
     _print_items(items)
 
@@ -72,9 +84,15 @@ def _print_items(items: list[Any]) -> None:
     table = Table("id", "voucher", "v", "content", "state", "pms no.", "error", box=None)
     for d in items:
         item = d.item()
-        table.add_row(str(item["id"]), shown.text(item["voucher"]), str(item["version"]), item["content"],
-                      shown.text(item["state"], STATE_STYLE[item["state"]]), shown.text(item["pms_number"] or ""),
-                      shown.text(item["error"] or ""))
+        table.add_row(
+            str(item["id"]),
+            shown.text(item["voucher"]),
+            str(item["version"]),
+            item["content"],
+            shown.text(item["state"], STATE_STYLE[item["state"]]),
+            shown.text(item["pms_number"] or ""),
+            shown.text(item["error"] or ""),
+        )
     console.print(table)
 
 
@@ -135,8 +153,9 @@ def simulate_pms(port: int, faults: Any) -> None:
         server = PmsServer(SimPms(faults=faults), port=port).start()
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}")
-    console.print(f"simulating a PMS (HTNG-style) at {server.url()}; add to your config:\n", highlight=False,
-                  soft_wrap=True)
+    console.print(
+        f"simulating a PMS (HTNG-style) at {server.url()}; add to your config:\n", highlight=False, soft_wrap=True
+    )
     document = tomlkit.document()
     document["pms"] = server.entry()
     console.print(tomlkit.dumps(document), highlight=False, markup=False)

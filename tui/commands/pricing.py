@@ -38,8 +38,9 @@ from tui import cli_common, shown
 from tui.cli_common import EXIT_REFUSED, cli_actor, console, fail, parse_date, print_json
 from tui.commands.contract_wizard import ask, ask_plan
 
-contracts_app = typer.Typer(help="The hotel's contracts: check a file, load it, show it, build one.",
-                            no_args_is_help=True)
+contracts_app = typer.Typer(
+    help="The hotel's contracts: check a file, load it, show it, build one.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -58,8 +59,9 @@ def _load_file(path: Path) -> ContractSet:
 
 # -- opdesk quote ---------------------------------------------------------------------
 def quote_command(
-    contracts: Optional[Path] = typer.Option(None, "--contracts", metavar="FILE",
-                                             help="Contracts file (else the contracts loaded in the store)."),
+    contracts: Optional[Path] = typer.Option(
+        None, "--contracts", metavar="FILE", help="Contracts file (else the contracts loaded in the store)."
+    ),
     rate_code: str = typer.Option("", "--rate-code", metavar="CODE", help="Rate code (or give --agency)."),
     room: str = typer.Option(..., "--room", metavar="ROOM", help="Room type."),
     board: str = typer.Option(..., "--board", metavar="BOARD", help="Board (meal plan)."),
@@ -73,12 +75,15 @@ def quote_command(
     agency: str = typer.Option("", "--agency", metavar="A"),
     discount: list[str] = typer.Option([], "--discount", metavar="CODE", help="A manual discount; repeatable."),
     promo: str = typer.Option("", "--promo", metavar="CODE", help="Promotion code."),
-    nationality: str = typer.Option("", "--nationality", metavar="CC",
-                                    help="The guest's nationality (ISO code such as DE, or DEU, or Germany)."),
-    previous_stays: int = typer.Option(0, "--previous-stays", metavar="N", min=0,
-                                       help="The guest's earlier stays at the hotel."),
-    adult_age: list[float] = typer.Option([], "--adult-age", metavar="A",
-                                          help="An adult's age, when known; once per adult, at most --adults times."),
+    nationality: str = typer.Option(
+        "", "--nationality", metavar="CC", help="The guest's nationality (ISO code such as DE, or DEU, or Germany)."
+    ),
+    previous_stays: int = typer.Option(
+        0, "--previous-stays", metavar="N", min=0, help="The guest's earlier stays at the hotel."
+    ),
+    adult_age: list[float] = typer.Option(
+        [], "--adult-age", metavar="A", help="An adult's age, when known; once per adult, at most --adults times."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Price a stay night by night from the hotel's contracts (exit 0 priced, 1 refused, 2 bad input)."""
@@ -96,11 +101,23 @@ def quote_command(
     country = to_alpha2(nationality) if nationality else ""
     if nationality and not country:
         fail(f"--nationality {nationality!r}: not a country (give an ISO code such as DE, DEU, or a name)")
-    request = QuoteRequest(rate_code=rate_code, room_type=room, board=board, check_in=first, nights=nights,
-                           adults=adults, child_ages=_ages(child_age, "--child-age"),
-                           booked=parse_date(booked, "--booked"), market=market,
-                           agency=agency, discounts=list(discount), promo=promo, nationality=country,
-                           previous_stays=previous_stays, adult_ages=_ages(adult_age, "--adult-age"))
+    request = QuoteRequest(
+        rate_code=rate_code,
+        room_type=room,
+        board=board,
+        check_in=first,
+        nights=nights,
+        adults=adults,
+        child_ages=_ages(child_age, "--child-age"),
+        booked=parse_date(booked, "--booked"),
+        market=market,
+        agency=agency,
+        discounts=list(discount),
+        promo=promo,
+        nationality=country,
+        previous_stays=previous_stays,
+        adult_ages=_ages(adult_age, "--adult-age"),
+    )
     contract_set, uses = _quote_source(contracts, promo)
     answer = quote(contract_set, request, promo_uses=uses)
     if as_json:
@@ -138,21 +155,28 @@ def _quote_source(path: Path | None, promo: str) -> tuple[ContractSet, int]:
 def _show_quote(answer: Quote, request: QuoteRequest) -> None:
     if not answer.ok:
         stay = f"{request.rate_code or request.agency} {request.room_type}/{request.board}"
-        console.print(f"[bold red]refused[/] {shown.markup(stay)} from {request.check_in}, {request.nights} nights:",
-                      highlight=False)
+        console.print(
+            f"[bold red]refused[/] {shown.markup(stay)} from {request.check_in}, {request.nights} nights:",
+            highlight=False,
+        )
         for error in answer.errors:
             console.print(f"  [red]{shown.markup(error['rule'])}[/]: {shown.markup(error['message'])}", highlight=False)
         return
     rate_type = f" · rate type {answer.rate_type}" if answer.rate_type else ""
-    table = Table(title=shown.markup(f"{answer.rate_code} {request.room_type}/{request.board} · "
-                               f"{answer.contract or 'daily rates'} · {answer.currency}{rate_type}"),
-                  title_justify="left")
+    table = Table(
+        title=shown.markup(
+            f"{answer.rate_code} {request.room_type}/{request.board} · "
+            f"{answer.contract or 'daily rates'} · {answer.currency}{rate_type}"
+        ),
+        title_justify="left",
+    )
     table.add_column("Night")
     for name in ("Contract", "Discount", "Price"):
         table.add_column(name, justify="right")
     for night in answer.nights:
-        table.add_row(f"{night.date:%a %Y-%m-%d}", money(night.contract_price), money(night.discount),
-                      money(night.price))
+        table.add_row(
+            f"{night.date:%a %Y-%m-%d}", money(night.contract_price), money(night.discount), money(night.price)
+        )
     totals = answer.totals
     table.add_section()
     table.add_row("[bold]Total", *(f"[bold]{money(totals[k])}" for k in ("contract_price", "discount", "price")))
@@ -162,15 +186,17 @@ def _show_quote(answer: Quote, request: QuoteRequest) -> None:
         refused = ", ".join(f"{r['code']} ({r['reason']})" for r in answer.refused)
         console.print(shown.text(f"Refused: {refused}"), highlight=False)
     if answer.terms:
-        console.print("Terms: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in answer.terms.items()),
-                      highlight=False)
+        console.print(
+            "Terms: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in answer.terms.items()), highlight=False
+        )
 
 
 # -- opdesk recheck ----------------------------------------------------------------------
 def recheck_command(
     saved: bool = typer.Option(False, "--saved", help="Price saved bookings again and list those that changed."),
-    since: Optional[str] = typer.Option(None, "--since", metavar="DATE",
-                                        help="With --saved: only check-ins on or after DATE (YYYY-MM-DD)."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="DATE", help="With --saved: only check-ins on or after DATE (YYYY-MM-DD)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check pending rows not yet saved again; with --saved, re-price saved bookings (exit 1 when a price changed)."""
@@ -200,33 +226,58 @@ def _show_price_changes(report: RecheckReport) -> None:
     if not report.changed:
         console.print(f"{report.checked} saved booking(s) priced again: no expected price changed", highlight=False)
         return
-    table = Table(title=f"{len(report.changed)} of {report.checked} saved booking(s) now price differently",
-                  title_justify="left")
-    for name, justify in (("ID", "right"), ("Voucher", "left"), ("Check-in", "left"), ("Old", "right"),
-                          ("New", "right"), ("Difference", "right")):
+    table = Table(
+        title=f"{len(report.changed)} of {report.checked} saved booking(s) now price differently", title_justify="left"
+    )
+    for name, justify in (
+        ("ID", "right"),
+        ("Voucher", "left"),
+        ("Check-in", "left"),
+        ("Old", "right"),
+        ("New", "right"),
+        ("Difference", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for change in report.changed:
-        table.add_row(str(change.id), shown.text(change.voucher), change.check_in, change.old or "none",
-                      change.new or "none", change.difference or "")
+        table.add_row(
+            str(change.id),
+            shown.text(change.voucher),
+            change.check_in,
+            change.old or "none",
+            change.new or "none",
+            change.difference or "",
+        )
     console.print(table)
 
 
 # -- opdesk contracts check | load | show ------------------------------------------------
 def _summary(cs: ContractSet) -> dict[str, Any]:
-    return {"source": cs.source, "rate_codes": sorted(cs.rate_codes), "contracts": len(cs.contracts),
-            "daily_rates": len(cs.daily_rates), "discounts": len(cs.discounts), "promotions": len(cs.promotions)}
+    return {
+        "source": cs.source,
+        "rate_codes": sorted(cs.rate_codes),
+        "contracts": len(cs.contracts),
+        "daily_rates": len(cs.daily_rates),
+        "discounts": len(cs.discounts),
+        "promotions": len(cs.promotions),
+    }
 
 
 def _say_summary(cs: ContractSet, verb: str) -> None:
     s = _summary(cs)
-    console.print(shown.text(f"{s['source']}: {verb} {s['contracts']} contracts, {s['daily_rates']} daily rates, "
-                  f"{s['discounts']} discounts, {s['promotions']} promotions "
-                  f"(rate codes {', '.join(s['rate_codes']) or 'none'})"), highlight=False)
+    console.print(
+        shown.text(
+            f"{s['source']}: {verb} {s['contracts']} contracts, {s['daily_rates']} daily rates, "
+            f"{s['discounts']} discounts, {s['promotions']} promotions "
+            f"(rate codes {', '.join(s['rate_codes']) or 'none'})"
+        ),
+        highlight=False,
+    )
 
 
 @contracts_app.command("check")
-def check_command(path: Path = typer.Argument(..., metavar="FILE"),
-                  as_json: bool = typer.Option(False, "--json")) -> None:
+def check_command(
+    path: Path = typer.Argument(..., metavar="FILE"), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Validate a contracts file without loading it (exit 2 and every problem when it has any)."""
     cs = _load_file(path)
     if as_json:
@@ -236,8 +287,9 @@ def check_command(path: Path = typer.Argument(..., metavar="FILE"),
 
 
 @contracts_app.command("load")
-def load_command(path: Path = typer.Argument(..., metavar="FILE"),
-                 as_json: bool = typer.Option(False, "--json")) -> None:
+def load_command(
+    path: Path = typer.Argument(..., metavar="FILE"), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Make FILE the hotel's contracts (replacing the loaded ones) and re-check every pending reservation."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -253,19 +305,31 @@ def load_command(path: Path = typer.Argument(..., metavar="FILE"),
     finally:
         store.close()
     if as_json:
-        print_json({"ok": True, "contract_set": loaded.set_id, "rechecked": loaded.rechecked, "saved": loaded.saved,
-                    **_summary(loaded.contracts)})
+        print_json(
+            {
+                "ok": True,
+                "contract_set": loaded.set_id,
+                "rechecked": loaded.rechecked,
+                "saved": loaded.saved,
+                **_summary(loaded.contracts),
+            }
+        )
         return
     _say_summary(loaded.contracts, f"loaded as contract set #{loaded.set_id}:")
     console.print(f"re-checked {loaded.rechecked} pending reservation(s)", highlight=False)
     if loaded.saved:
-        console.print(f"{loaded.saved} saved booking(s) keep their price check: opdesk recheck --saved "
-                      "lists those whose expected price changes", highlight=False)
+        console.print(
+            f"{loaded.saved} saved booking(s) keep their price check: opdesk recheck --saved "
+            "lists those whose expected price changes",
+            highlight=False,
+        )
 
 
 @contracts_app.command("show")
-def show_command(rate_code: str = typer.Option("", "--rate-code", metavar="X", help="Only this rate code."),
-                 as_json: bool = typer.Option(False, "--json")) -> None:
+def show_command(
+    rate_code: str = typer.Option("", "--rate-code", metavar="X", help="Only this rate code."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """The contracts loaded in the store, their discounts and promotions."""
     store = cli_common.open_store()
     try:
@@ -284,11 +348,16 @@ def show_command(rate_code: str = typer.Option("", "--rate-code", metavar="X", h
     discounts = [d for d in cs.discounts if not rate_code or not d.rate_codes or rate_code in d.rate_codes]
     promotions = [p for p in cs.promotions.values() if not rate_code or not p.rate_codes or rate_code in p.rate_codes]
     if as_json:
-        print_json({"contract_set": active[0], "source": cs.source,
-                    "contracts": [_contract_row(c) for c in contracts],
-                    "daily_rates": [_daily_row(r) for r in daily],
-                    "discounts": [_discount_row(d) for d in discounts],
-                    "promotions": [_promotion_row(p) for p in promotions]})
+        print_json(
+            {
+                "contract_set": active[0],
+                "source": cs.source,
+                "contracts": [_contract_row(c) for c in contracts],
+                "daily_rates": [_daily_row(r) for r in daily],
+                "discounts": [_discount_row(d) for d in discounts],
+                "promotions": [_promotion_row(p) for p in promotions],
+            }
+        )
         return
     _show_tables(active[0], cs, contracts, daily, discounts, promotions)
 
@@ -309,37 +378,84 @@ def _prices_text(c: PriceSource) -> str:
 
 
 def _contract_row(c: Contract) -> dict[str, Any]:
-    return {"code": c.label, "rate_code": c.rate_code, "rate_type": c.rate_type, "room_types": list(c.room_types),
-            "board": c.board, "supplements": sorted(c.supplements), "stay": [c.stay[0], c.stay[1]],
-            "sales": [c.sales[0], c.sales[1]] if c.sales else None, "price_basis": c.price_basis,
-            "prices": _prices_text(c), "currency": c.currency, "inactive": c.inactive,
-            "markets": sorted(c.markets), "agencies": sorted(c.agencies), "nationalities": sorted(c.nationalities),
-            "sales_periods": [{"from": p.span[0], "to": p.span[1], "rate_type": p.rate_type or None,
-                               "eb_percent": str(p.eb_percent) if p.eb_percent is not None else None}
-                              for p in c.sales_periods]}
+    return {
+        "code": c.label,
+        "rate_code": c.rate_code,
+        "rate_type": c.rate_type,
+        "room_types": list(c.room_types),
+        "board": c.board,
+        "supplements": sorted(c.supplements),
+        "stay": [c.stay[0], c.stay[1]],
+        "sales": [c.sales[0], c.sales[1]] if c.sales else None,
+        "price_basis": c.price_basis,
+        "prices": _prices_text(c),
+        "currency": c.currency,
+        "inactive": c.inactive,
+        "markets": sorted(c.markets),
+        "agencies": sorted(c.agencies),
+        "nationalities": sorted(c.nationalities),
+        "sales_periods": [
+            {
+                "from": p.span[0],
+                "to": p.span[1],
+                "rate_type": p.rate_type or None,
+                "eb_percent": str(p.eb_percent) if p.eb_percent is not None else None,
+            }
+            for p in c.sales_periods
+        ],
+    }
 
 
 def _daily_row(r: DailyRate) -> dict[str, Any]:
-    return {"row": r.label, "rate_code": r.rate_code, "room_type": r.room_type, "board": r.board,
-            "supplements": sorted(r.supplements), "from": r.span[0], "to": r.span[1], "prices": _prices_text(r),
-            "currency": r.currency}
+    return {
+        "row": r.label,
+        "rate_code": r.rate_code,
+        "room_type": r.room_type,
+        "board": r.board,
+        "supplements": sorted(r.supplements),
+        "from": r.span[0],
+        "to": r.span[1],
+        "prices": _prices_text(r),
+        "currency": r.currency,
+    }
 
 
 def _discount_row(d: Discount) -> dict[str, Any]:
-    return {"code": d.code, "kind": d.kind, "type": d.type, "value": str(d.value), "order": d.order,
-            "rate_codes": sorted(d.rate_codes), "stay": list(d.stay) if d.stay else None,
-            "sales": list(d.sales) if d.sales else None, "manual": d.manual, "inactive": d.inactive,
-            "apply_alone": d.apply_alone}
+    return {
+        "code": d.code,
+        "kind": d.kind,
+        "type": d.type,
+        "value": str(d.value),
+        "order": d.order,
+        "rate_codes": sorted(d.rate_codes),
+        "stay": list(d.stay) if d.stay else None,
+        "sales": list(d.sales) if d.sales else None,
+        "manual": d.manual,
+        "inactive": d.inactive,
+        "apply_alone": d.apply_alone,
+    }
 
 
 def _promotion_row(p: Promotion) -> dict[str, Any]:
-    return {"code": p.code, "type": p.type, "value": str(p.value), "stay": list(p.stay) if p.stay else None,
-            "sales": list(p.sales) if p.sales else None, "max_uses": p.max_uses,
-            "min_total": str(p.min_total) if p.min_total is not None else None}
+    return {
+        "code": p.code,
+        "type": p.type,
+        "value": str(p.value),
+        "stay": list(p.stay) if p.stay else None,
+        "sales": list(p.sales) if p.sales else None,
+        "max_uses": p.max_uses,
+        "min_total": str(p.min_total) if p.min_total is not None else None,
+    }
 
 
-def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily: list[DailyRate],
-                 discounts: list[Discount], promotions: list[Promotion]) -> None:
+def _show_tables(
+    set_id: int,
+    cs: ContractSet,
+    contracts: list[Contract],
+    daily: list[DailyRate],
+    discounts: list[Discount],
+    promotions: list[Promotion],
+) -> None:
     table = Table(title=shown.markup(f"Contract set #{set_id} · {cs.source}"), title_justify="left")
     for name in ("Code", "Rate", "Rooms", "Board", "Stay", "Sales", "Prices"):
         table.add_column(name)
@@ -349,9 +465,15 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
         sales = f"{c.sales[0]}..{c.sales[1]}" if c.sales else "any"
         if c.sales_periods:
             sales = f"{len(c.sales_periods)} periods {c.sales_periods[0].span[0]}..{c.sales_periods[-1].span[1]}"
-        table.add_row(shown.text(c.label + (" (inactive)" if c.inactive else "")), shown.text(c.rate_code),
-                      shown.text(",".join(c.room_types)), shown.text(boards), f"{c.stay[0]}..{c.stay[1]}", sales,
-                      row["prices"])
+        table.add_row(
+            shown.text(c.label + (" (inactive)" if c.inactive else "")),
+            shown.text(c.rate_code),
+            shown.text(",".join(c.room_types)),
+            shown.text(boards),
+            f"{c.stay[0]}..{c.stay[1]}",
+            sales,
+            row["prices"],
+        )
     if contracts:
         console.print(table)
     if daily:
@@ -360,14 +482,28 @@ def _show_tables(set_id: int, cs: ContractSet, contracts: list[Contract], daily:
             rates.add_column(name)
         for r in daily:
             boards = r.board + (f" +{len(r.supplements)}" if r.supplements else "")
-            rates.add_row(r.label.removeprefix("daily_rates[").rstrip("]"), shown.text(r.rate_code),
-                          shown.text(r.room_type), shown.text(boards),
-                          str(r.span[0]), str(r.span[1]), _prices_text(r))
+            rates.add_row(
+                r.label.removeprefix("daily_rates[").rstrip("]"),
+                shown.text(r.rate_code),
+                shown.text(r.room_type),
+                shown.text(boards),
+                str(r.span[0]),
+                str(r.span[1]),
+                _prices_text(r),
+            )
         console.print(rates)
     if discounts:
-        console.print(shown.text("Discounts: " + "; ".join(
-            f"{d.code} {d.type} {d.value}{' addon' if d.kind == 'addon' else ''}"
-            f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}" for d in discounts)), highlight=False)
+        console.print(
+            shown.text(
+                "Discounts: "
+                + "; ".join(
+                    f"{d.code} {d.type} {d.value}{' addon' if d.kind == 'addon' else ''}"
+                    f"{' manual' if d.manual else ''}{' inactive' if d.inactive else ''}"
+                    for d in discounts
+                )
+            ),
+            highlight=False,
+        )
     if promotions:
         listed = "; ".join(f"{p.code} {p.type} {p.value}" for p in promotions)
         console.print(shown.text(f"Promotions: {listed}"), highlight=False)
@@ -380,20 +516,25 @@ def copy_command(
     contracts: Path = typer.Option(..., "--contracts", metavar="FILE", help="The contracts file."),
     stay: tuple[str, str] = typer.Option(..., "--stay", metavar="FROM TO", help="The new contract's stay dates."),
     new_code: str = typer.Option(..., "--code", metavar="NEW", help="The new contract's code."),
-    sales: Optional[tuple[str, str]] = typer.Option(None, "--sales", metavar="FROM TO",
-                                                    help="Its sales dates (else they move with the stay)."),
-    change_percent: str = typer.Option("0", "--change-percent", metavar="P",
-                                       help="Move every amount by P % (e.g. 5 or -3.5)."),
+    sales: Optional[tuple[str, str]] = typer.Option(
+        None, "--sales", metavar="FROM TO", help="Its sales dates (else they move with the stay)."
+    ),
+    change_percent: str = typer.Option(
+        "0", "--change-percent", metavar="P", help="Move every amount by P % (e.g. 5 or -3.5)."
+    ),
     write: bool = typer.Option(False, "--write", help="Add it to FILE after CODE (else print it)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """A new season from an old contract: dates moved, amounts moved by a percent (exit 2 if NEW exists)."""
     if not new_code.strip():
         fail("--code: give the new contract's code")
-    plan = CopyPlan(code=code, new_code=new_code.strip(),
-                    stay=(parse_date(stay[0], "--stay"), parse_date(stay[1], "--stay")),
-                    sales=(parse_date(sales[0], "--sales"), parse_date(sales[1], "--sales")) if sales else None,
-                    change_percent=Decimal(0))
+    plan = CopyPlan(
+        code=code,
+        new_code=new_code.strip(),
+        stay=(parse_date(stay[0], "--stay"), parse_date(stay[1], "--stay")),
+        sales=(parse_date(sales[0], "--sales"), parse_date(sales[1], "--sales")) if sales else None,
+        change_percent=Decimal(0),
+    )
     try:
         plan.change_percent = parse_percent(change_percent)
         text = contracts.read_text(encoding="utf-8")
@@ -408,14 +549,19 @@ def copy_command(
         fail(f"the copy would not load:\n{exc}")
     if write:
         contracts.write_text(result.text, encoding="utf-8")
-        reloaded = _load_file(contracts)   # read back from disk: what was written loads
+        reloaded = _load_file(contracts)  # read back from disk: what was written loads
         if plan.new_code not in {c.label for c in reloaded.contracts}:
             fail(f"{contracts}: {plan.new_code} is not in the file after writing it")
     if as_json:
         print_json({"code": plan.new_code, "copied_from": code, "file": str(contracts), "written": write})
     elif write:
-        console.print(shown.text(f"{contracts}: added {plan.new_code} (copied from {code}) and loaded the file "
-                                 f"again: ok; opdesk contracts load {contracts} to use it"), highlight=False)
+        console.print(
+            shown.text(
+                f"{contracts}: added {plan.new_code} (copied from {code}) and loaded the file "
+                f"again: ok; opdesk contracts load {contracts} to use it"
+            ),
+            highlight=False,
+        )
     else:
         typer.echo(mask_text(result.entry), nl=False)
 
@@ -425,19 +571,26 @@ def copy_command(
 def wizard_command(
     rate_code: Optional[str] = typer.Option(None, "--rate-code", metavar="CODE"),
     board: Optional[str] = typer.Option(None, "--board", metavar="BOARD", help="The board the prices are for."),
-    season: list[str] = typer.Option([], "--season", metavar="NAME:FROM:TO:PP_DBL",
-                                     help="A season and its per-person double price; repeatable."),
-    room: list[str] = typer.Option([], "--room", metavar="ROOM=DIFF",
-                                   help="A room type and its per-person difference to pp_dbl; repeatable."),
-    multipliers: str = typer.Option("sgl=1.5,dbl=2,trp=2.75,quad=3.4", "--multipliers", metavar="K=V,...",
-                                    help="Occupancy multipliers of pp_dbl."),
+    season: list[str] = typer.Option(
+        [], "--season", metavar="NAME:FROM:TO:PP_DBL", help="A season and its per-person double price; repeatable."
+    ),
+    room: list[str] = typer.Option(
+        [], "--room", metavar="ROOM=DIFF", help="A room type and its per-person difference to pp_dbl; repeatable."
+    ),
+    multipliers: str = typer.Option(
+        "sgl=1.5,dbl=2,trp=2.75,quad=3.4", "--multipliers", metavar="K=V,...", help="Occupancy multipliers of pp_dbl."
+    ),
     unit: list[str] = typer.Option([], "--unit", metavar="ROOM", help="Price this room type per unit; repeatable."),
-    sales: list[str] = typer.Option([], "--sales", metavar="FROM:TO:RATE_TYPE[:EB%]",
-                                    help="A sales period, its rate type and early-booking percent; repeatable."),
-    base: Optional[Path] = typer.Option(None, "--base", metavar="FILE",
-                                        help="Add the new entries to this contracts file (comments kept)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                          help="Write here (else print)."),
+    sales: list[str] = typer.Option(
+        [],
+        "--sales",
+        metavar="FROM:TO:RATE_TYPE[:EB%]",
+        help="A sales period, its rate type and early-booking percent; repeatable.",
+    ),
+    base: Optional[Path] = typer.Option(
+        None, "--base", metavar="FILE", help="Add the new entries to this contracts file (comments kept)."
+    ),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write here (else print)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: the TOML built and where it was written."),
 ) -> None:
     """Build season contracts and write them as TOML to review, then load. Without flags it asks for each value."""
@@ -449,8 +602,11 @@ def wizard_command(
     if missing:
         fail(f"give {', '.join(missing)} too (or no flags at all, and the wizard asks for each value)")
     plan = ContractPlan(
-        rate_code=str(rate_code), board=str(board), seasons=[_season(s) for s in season],
-        sales_periods=[_sales(s) for s in sales], room_differences=dict(_pair(r, "--room") for r in room),
+        rate_code=str(rate_code),
+        board=str(board),
+        seasons=[_season(s) for s in season],
+        sales_periods=[_sales(s) for s in sales],
+        room_differences=dict(_pair(r, "--room") for r in room),
         multipliers=dict(_pair(m, "--multipliers") for m in multipliers.split(",") if m.strip()),
         unit_rooms=set(unit),
     )
@@ -461,8 +617,15 @@ def wizard_command(
         except OSError as exc:
             fail(f"{output}: cannot write: {exc.strerror or exc}", EXIT_REFUSED)
     if as_json:
-        print_json({"rate_code": rate_code, "board": board, "seasons": len(plan.seasons),
-                    "output": str(output) if output is not None else None, "toml": text})
+        print_json(
+            {
+                "rate_code": rate_code,
+                "board": board,
+                "seasons": len(plan.seasons),
+                "output": str(output) if output is not None else None,
+                "toml": text,
+            }
+        )
         return
     if output is None:
         typer.echo(mask_text(text), nl=False)
@@ -535,8 +698,12 @@ def _season(text: str) -> Season:
     if len(parts) != 4:
         fail(f"--season: expected NAME:FROM:TO:PP_DBL, got {text!r}")
     name, first, last, price = parts
-    return Season(name, parse_date(first, f"--season {name}"), parse_date(last, f"--season {name}"),
-                  _number(price, f"--season {name}"))
+    return Season(
+        name,
+        parse_date(first, f"--season {name}"),
+        parse_date(last, f"--season {name}"),
+        _number(price, f"--season {name}"),
+    )
 
 
 def _sales(text: str) -> SalesPeriod:

@@ -36,13 +36,21 @@ def runs_table(runs: dict[str, OperatorRun]) -> Table:
     table = Table(box=None, pad_edge=False)
     for column in ("operator", "state", "total", "new", "changed", "cancelled", "errors", "last error"):
         numeric = column in ("total", "new", "changed", "cancelled", "errors")
-        table.add_column(column, justify="right" if numeric else "left",
-                         overflow="fold" if column == "last error" else "ellipsis")
+        table.add_column(
+            column, justify="right" if numeric else "left", overflow="fold" if column == "last error" else "ellipsis"
+        )
     style = {"ok": "green", "error": "red", "running": "yellow", "paused": "dim"}
     for run in sorted(runs.values(), key=lambda r: r.operator):
-        table.add_row(shown.text(run.operator), shown.text(run.state, style.get(run.state, "")), str(run.total),
-                      str(run.new), str(run.changed), str(run.cancelled), str(run.errors),
-                      shown.text(run.last_error[:200]))
+        table.add_row(
+            shown.text(run.operator),
+            shown.text(run.state, style.get(run.state, "")),
+            str(run.total),
+            str(run.new),
+            str(run.changed),
+            str(run.cancelled),
+            str(run.errors),
+            shown.text(run.last_error[:200]),
+        )
     return table
 
 
@@ -56,9 +64,11 @@ def run_once(names: list[str] | None, as_json: bool, since: str = "") -> list[Op
         return asyncio.run(scan_operators(cfg, names, since=since))
     live_runs: dict[str, OperatorRun] = {}
     with Live(runs_table(live_runs), console=console, refresh_per_second=8, transient=False) as live:
+
         def progress(run: OperatorRun) -> None:
             live_runs[run.operator] = run
             live.update(runs_table(live_runs))
+
         runs = asyncio.run(scan_operators(cfg, names, progress=progress, since=since))
         live.update(runs_table({r.operator: r for r in runs}))
     return runs
@@ -70,9 +80,12 @@ def scan(
     interval: float = typer.Option(60.0, "--interval", help="Seconds between scans with --watch.", min=1),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     since: Optional[str] = typer.Option(
-        None, "--since", metavar="DATETIME",
+        None,
+        "--since",
+        metavar="DATETIME",
         help="Read again everything changed since this ISO 8601 time (e.g. 2026-12-01T00:00:00Z), "
-             "acknowledged or not. A regular scan needs no time: it gets what was not acknowledged yet."),
+        "acknowledged or not. A regular scan needs no time: it gets what was not acknowledged yet.",
+    ),
 ) -> None:
     """Fetch new bookings, changes and cancellations from every enabled operator at once."""
     since_text = reread_since(since) if since else ""
@@ -86,9 +99,11 @@ def scan(
         quarantined = sum(r.quarantined for r in runs)
         if quarantined and not as_json:
             again = sum(r.again for r in runs)
-            err_console.print(f"[yellow]{quarantined} new message(s) could not be taken in and are kept as "
-                              f"failed" + (f" ({again} sent again that failed before)" if again else "") +
-                              ": opdesk raw list[/]", highlight=False)
+            err_console.print(
+                f"[yellow]{quarantined} new message(s) could not be taken in and are kept as "
+                f"failed" + (f" ({again} sent again that failed before)" if again else "") + ": opdesk raw list[/]",
+                highlight=False,
+            )
         if not watch:
             raise typer.Exit(EXIT_REFUSED if quarantined or any(r.state == "error" for r in runs) else EXIT_OK)
         try:
@@ -115,11 +130,18 @@ def serve_push(
     from connectors.ota.push_server import PushServer
 
     cfg = config()
-    ops = [op for op in cfg.operators if op.enabled and (not operator or op.name in operator)
-           and (op.kind == "ota-push" or (op.kind == "ota-soap" and op.settings.get("delivery") == "push"))]
+    ops = [
+        op
+        for op in cfg.operators
+        if op.enabled
+        and (not operator or op.name in operator)
+        and (op.kind == "ota-push" or (op.kind == "ota-soap" and op.settings.get("delivery") == "push"))
+    ]
     if not ops:
-        fail("no enabled ota-push operator (or ota-soap with delivery = \"push\") in the config: add one with "
-             "kind = \"ota-push\", username and password_env")
+        fail(
+            'no enabled ota-push operator (or ota-soap with delivery = "push") in the config: add one with '
+            'kind = "ota-push", username and password_env'
+        )
     try:
         server = PushServer(cfg, ops, host=host, port=port)
     except ConfigError as exc:
@@ -136,8 +158,9 @@ def serve_push(
 
 def simulate(
     port: int = typer.Option(8765, "--port", help="Port for the simulated operator (ota-push: the hotel's port)."),
-    kind: str = typer.Option("ota-pull", "--kind",
-                             help="ota-pull, ota-push, jsonapi, hotel2sejour, ota-soap, or pms (the hotel's PMS)."),
+    kind: str = typer.Option(
+        "ota-pull", "--kind", help="ota-pull, ota-push, jsonapi, hotel2sejour, ota-soap, or pms (the hotel's PMS)."
+    ),
     dialect: str = typer.Option("pmsxchange", "--dialect", help="ota-soap: pmsxchange or synxis."),
     operator: str = typer.Option("tui", "--operator", help="Which operator's codes to send."),
     bookings: int = typer.Option(20, "--bookings", help="Bookings waiting at the start.", min=0),
@@ -157,25 +180,46 @@ def simulate(
 
     if kind not in SIM_KINDS:
         fail(f"--kind must be one of {', '.join(SIM_KINDS)}, not {kind!r}")
-    faults = Faults(latency=latency, status=status, fail_first=fail_first, fail_status=429,
-                    retry_after=retry_after, hang=hang, malformed=malformed, auth_fail=auth_fail)
+    faults = Faults(
+        latency=latency,
+        status=status,
+        fail_first=fail_first,
+        fail_status=429,
+        retry_after=retry_after,
+        hang=hang,
+        malformed=malformed,
+        auth_fail=auth_fail,
+    )
     if dialect not in ("pmsxchange", "synxis"):
         fail(f"--dialect must be pmsxchange or synxis, not {dialect!r}", code=EXIT_BAD_INPUT)
     if kind == "pms":
         from tui.commands.pms import simulate_pms
 
         return simulate_pms(port, faults)
-    op = sim_operator(operator, kind="ota-pull" if kind == "ota-push" else kind, initial=bookings, churn=churn,
-                      faults=faults, dialect=dialect)
+    op = sim_operator(
+        operator,
+        kind="ota-pull" if kind == "ota-push" else kind,
+        initial=bookings,
+        churn=churn,
+        faults=faults,
+        dialect=dialect,
+    )
     if kind == "ota-push":
         from connectors.simulate.push import push_forever
 
         url = f"http://127.0.0.1:{port}/{operator}"
-        console.print(f"pushing {operator} bookings to {url} as {op.username}/{op.password}; Ctrl-C stops",
-                      highlight=False)
+        console.print(
+            f"pushing {operator} bookings to {url} as {op.username}/{op.password}; Ctrl-C stops", highlight=False
+        )
         try:
-            push_forever(url, op.feed, username=op.username, password=op.password, interval=interval,
-                         report=lambda line: console.print(line, highlight=False))
+            push_forever(
+                url,
+                op.feed,
+                username=op.username,
+                password=op.password,
+                interval=interval,
+                report=lambda line: console.print(line, highlight=False),
+            )
         except KeyboardInterrupt:
             return
         return
@@ -183,8 +227,9 @@ def simulate(
         server = SimServer([op], port=port).start()
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}")
-    console.print(f"simulating {operator} ({kind}) at {server.base_url(operator)}; add to your config:\n",
-                  highlight=False)
+    console.print(
+        f"simulating {operator} ({kind}) at {server.base_url(operator)}; add to your config:\n", highlight=False
+    )
     print_toml(operator_entry(op, server))
     try:
         while True:
@@ -220,10 +265,11 @@ def _pauses_json() -> list[dict]:
         store.close()
 
 
-def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
-                                                     help="Only this operator (default: all)."),
-              reason: str = typer.Option("", "--reason", help="Why, for colleagues (shown on the board)."),
-              as_json: bool = typer.Option(False, "--json", help="Print JSON: every pause now in force.")) -> None:
+def pause_cmd(
+    operator: Optional[str] = typer.Option(None, "--operator", "-o", help="Only this operator (default: all)."),
+    reason: str = typer.Option("", "--reason", help="Why, for colleagues (shown on the board)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: every pause now in force."),
+) -> None:
     """Pause scanning one operator, or all: scans skip it (and say so) until resumed, across restarts."""
     from core.pauses import pause
 
@@ -236,14 +282,17 @@ def pause_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
     if as_json:
         print_json({"paused": _pauses_json()})
         return
-    console.print(f"{name or 'every operator'} paused; resume with: opdesk resume"
-                  + (f" --operator {name}" if name else ""), highlight=False, markup=False)
+    console.print(
+        f"{name or 'every operator'} paused; resume with: opdesk resume" + (f" --operator {name}" if name else ""),
+        highlight=False,
+        markup=False,
+    )
 
 
-def resume_cmd(operator: Optional[str] = typer.Option(None, "--operator", "-o",
-                                                      help="Only this operator (default: all)."),
-               as_json: bool = typer.Option(False, "--json",
-                                            help="Print JSON: what was lifted and what stays.")) -> None:
+def resume_cmd(
+    operator: Optional[str] = typer.Option(None, "--operator", "-o", help="Only this operator (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: what was lifted and what stays."),
+) -> None:
     """Resume scanning one operator, or all. Exit 1 when it was not paused."""
     from core.pauses import resume
 

@@ -26,15 +26,19 @@ def init(force: bool = typer.Option(False, "--force", help="Overwrite an existin
     if path.exists() and not force:
         fail(f"{path} already exists (use --force to overwrite)", EXIT_REFUSED)
     starter = Path(__file__).resolve().parent.parent / "starter.toml"
-    write_private(path, starter.read_bytes())   # 0600: a config names where the secrets are
+    write_private(path, starter.read_bytes())  # 0600: a config names where the secrets are
     console.print(f"wrote {path}\nedit it, then try: opdesk inbox", highlight=False)
 
 
 def locate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Print where the config, the store and the documents live."""
     cfg = config()
-    where = {"config": str(cfg.path), "config_exists": cfg.path.exists(), "store": str(cfg.store_path),
-             "documents": str(cfg.documents_dir)}
+    where = {
+        "config": str(cfg.path),
+        "config_exists": cfg.path.exists(),
+        "store": str(cfg.store_path),
+        "documents": str(cfg.documents_dir),
+    }
     if as_json:
         print_json(where)
         return
@@ -44,14 +48,20 @@ def locate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 
 def demo_cmd(
-    folder: Optional[Path] = typer.Option(None, "--dir",
-                                          help="Where the demo hotel lives (default: the user data dir)."),
+    folder: Optional[Path] = typer.Option(
+        None, "--dir", help="Where the demo hotel lives (default: the user data dir)."
+    ),
     no_app: bool = typer.Option(False, "--no-app", help="Print the inbox summary instead of opening the app."),
     fresh: bool = typer.Option(False, "--fresh", help="Throw the old demo away and make a new one."),
     bookings: int = typer.Option(500, "--bookings", help="How many operator messages the history holds."),
-    rows: int = typer.Option(0, "--rows", min=0, metavar="N",
-                             help="Fill the store up to N bookings (every version a row) with a chain's years of "
-                                  "history, written in bulk, to feel a big store."),
+    rows: int = typer.Option(
+        0,
+        "--rows",
+        min=0,
+        metavar="N",
+        help="Fill the store up to N bookings (every version a row) with a chain's years of "
+        "history, written in bulk, to feel a big store.",
+    ),
 ) -> None:
     """Make a demo hotel with operators, contracts and bookings, scan them, and open the app.
 
@@ -60,8 +70,13 @@ def demo_cmd(
     from tui import demo
 
     folder = (folder or locations.default_data_dir() / "demo").resolve()
-    running = demo.start(folder, fresh=fresh, count=bookings, rows=rows,
-                         progress=lambda line: console.print(f"[dim]demo:[/] {line}", highlight=False))
+    running = demo.start(
+        folder,
+        fresh=fresh,
+        count=bookings,
+        rows=rows,
+        progress=lambda line: console.print(f"[dim]demo:[/] {line}", highlight=False),
+    )
     try:
         STATE.config_path = str(running.config.path)
         from tui.cli_common import reset_state

@@ -61,7 +61,7 @@ class AgenciesScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         try:
-            active = active_contracts(self.app.store)   # type: ignore[attr-defined]
+            active = active_contracts(self.app.store)  # type: ignore[attr-defined]
         except ContractsError as exc:
             title.update(f"the loaded contracts no longer load: {exc.problems[0]}")
             return
@@ -75,8 +75,13 @@ class AgenciesScreen(Screen[None]):
         title.update(f"Agencies and rate codes · {where}")
         self.rows = agency_rows(cs)
         for n, row in enumerate(self.rows):
-            table.add_row(shown.text(row.agency), shown.text(row.rate_code), shown.text(row.prices),
-                          shown.text(row.child_bands or "none: children count as adults"), key=str(n))
+            table.add_row(
+                shown.text(row.agency),
+                shown.text(row.rate_code),
+                shown.text(row.prices),
+                shown.text(row.child_bands or "none: children count as adults"),
+                key=str(n),
+            )
 
     def _selected(self) -> AgencyRow | None:
         table = self.query_one(DataTable)
@@ -94,8 +99,11 @@ class AgenciesScreen(Screen[None]):
 
     def _open(self, agency: str, codes: tuple[str, ...], row: AgencyRow | None) -> None:
         if self.path is None:
-            self.notify("The loaded contracts are not a file: opdesk contracts load FILE first",
-                        severity="warning", markup=False)
+            self.notify(
+                "The loaded contracts are not a file: opdesk contracts load FILE first",
+                severity="warning",
+                markup=False,
+            )
             return
         self.app.push_screen(AgencyModal(agency, codes, row), self._save)
 
@@ -135,22 +143,59 @@ class AgencyModal(ModalScreen[AgencyEdit | None]):
         if not self.agency:
             fields.append(("Agency code", Input(placeholder="e.g. B2C", id="agency-code", compact=True)))
         fields += [
-            ("Rate codes", Input(", ".join(self.codes), placeholder="first is the default", id="agency-rates",
-                                 compact=True)),
-            ("Set up", Input(self.row.rate_code if self.row else "", placeholder="which of them (default: first)",
-                             id="agency-rate", compact=True)),
-            ("Priced from", Select([(u, u) for u in USE_PRICES], value=rate.use_prices if rate else "daily",
-                                   allow_blank=False, id="agency-prices", compact=True)),
-            ("Base rate code", Input(rate.base_rate_code if rate else "", placeholder="contract_daily only",
-                                     id="agency-base", compact=True)),
-            ("Adjust %", Input(str(rate.adjust_percent) if rate else "0", placeholder="contract_daily only",
-                               id="agency-adjust", compact=True)),
-            ("Child bands", Input(bands_text(rate.child_bands) if rate else "infant 0-1.99, young 2-6.99, "
-                                  "older 7-12.99", placeholder="name min-max, ...", id="agency-bands", compact=True)),
+            (
+                "Rate codes",
+                Input(", ".join(self.codes), placeholder="first is the default", id="agency-rates", compact=True),
+            ),
+            (
+                "Set up",
+                Input(
+                    self.row.rate_code if self.row else "",
+                    placeholder="which of them (default: first)",
+                    id="agency-rate",
+                    compact=True,
+                ),
+            ),
+            (
+                "Priced from",
+                Select(
+                    [(u, u) for u in USE_PRICES],
+                    value=rate.use_prices if rate else "daily",
+                    allow_blank=False,
+                    id="agency-prices",
+                    compact=True,
+                ),
+            ),
+            (
+                "Base rate code",
+                Input(
+                    rate.base_rate_code if rate else "",
+                    placeholder="contract_daily only",
+                    id="agency-base",
+                    compact=True,
+                ),
+            ),
+            (
+                "Adjust %",
+                Input(
+                    str(rate.adjust_percent) if rate else "0",
+                    placeholder="contract_daily only",
+                    id="agency-adjust",
+                    compact=True,
+                ),
+            ),
+            (
+                "Child bands",
+                Input(
+                    bands_text(rate.child_bands) if rate else "infant 0-1.99, young 2-6.99, older 7-12.99",
+                    placeholder="name min-max, ...",
+                    id="agency-bands",
+                    compact=True,
+                ),
+            ),
         ]
         with Vertical(classes="dialog", id="agency-dialog"):
-            yield Label(f"Agency {self.agency}" if self.agency else "New agency", classes="dialog-title",
-                        markup=False)
+            yield Label(f"Agency {self.agency}" if self.agency else "New agency", classes="dialog-title", markup=False)
             for label, widget in fields:
                 with Horizontal(classes="agency-field"):
                     yield Label(label)
@@ -184,11 +229,15 @@ class AgencyModal(ModalScreen[AgencyEdit | None]):
             rate_code = self._value("agency-rate").strip() or codes[0]
             if rate_code not in codes:
                 raise AgencyEditError(f"rate code to set up: {rate_code} is not among the agency's rate codes")
-            edit = AgencyEdit(agency=agency, rate_codes=codes, rate_code=rate_code,
-                              use_prices=str(self.query_one("#agency-prices", Select).value),
-                              base_rate_code=self._value("agency-base").strip(),
-                              adjust_percent=parse_percent(self._value("agency-adjust")),
-                              child_bands=parse_bands(self._value("agency-bands")))
+            edit = AgencyEdit(
+                agency=agency,
+                rate_codes=codes,
+                rate_code=rate_code,
+                use_prices=str(self.query_one("#agency-prices", Select).value),
+                base_rate_code=self._value("agency-base").strip(),
+                adjust_percent=parse_percent(self._value("agency-adjust")),
+                child_bands=parse_bands(self._value("agency-bands")),
+            )
         except AgencyEditError as exc:
             self.query_one("#agency-error", Static).update(str(exc))
             return

@@ -21,10 +21,21 @@ class BoardScreen(Screen):
     BINDINGS = [
         Binding("s", "scan_one", "Scan this", id="board.scan", tooltip="Scan the operator of the focused card"),
         Binding("a", "scan_all", "Scan all", id="board.scan_all", tooltip="Scan every enabled operator"),
-        Binding("p", "toggle_pause", "Pause", id="board.pause",
-                tooltip="Pause or resume scanning the focused operator (kept across restarts)"),
-        Binding("P", "toggle_pause_all", "Pause all", show=False, id="board.pause_all",
-                tooltip="Pause or resume scanning every operator"),
+        Binding(
+            "p",
+            "toggle_pause",
+            "Pause",
+            id="board.pause",
+            tooltip="Pause or resume scanning the focused operator (kept across restarts)",
+        ),
+        Binding(
+            "P",
+            "toggle_pause_all",
+            "Pause all",
+            show=False,
+            id="board.pause_all",
+            tooltip="Pause or resume scanning every operator",
+        ),
         Binding("right,down", "app.focus_next", "Next", show=False, id="board.next"),
         Binding("left,up", "app.focus_previous", "Previous", show=False, id="board.previous"),
         Binding("enter", "open_inbox", "Inbox", id="board.inbox", tooltip="Inbox of this operator"),
@@ -38,8 +49,10 @@ class BoardScreen(Screen):
             for op in operators:
                 yield OperatorCard(op, self.app.config.timezone)
         if not operators:
-            yield Static("No operators configured: add [[operators]] tables to the config "
-                         "(see config.example.toml).", id="no-operators")
+            yield Static(
+                "No operators configured: add [[operators]] tables to the config (see config.example.toml).",
+                id="no-operators",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -69,8 +82,13 @@ class BoardScreen(Screen):
         self._show_pms_line()
         for card in self.query(OperatorCard):
             name = card.operator.name
-            card.show(runs.get(name), self.app.scanning.get(name), pending.get(name, 0),
-                      self.app.scan_errors.get(name, ""), pause_of(pauses, name))
+            card.show(
+                runs.get(name),
+                self.app.scanning.get(name),
+                pending.get(name, 0),
+                self.app.scan_errors.get(name, ""),
+                pause_of(pauses, name),
+            )
 
     def _show_pms_line(self) -> None:
         from core.pms import board_line, pms_configured

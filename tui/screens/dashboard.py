@@ -23,9 +23,18 @@ from core.store import open_store
 from tui import shown
 
 PERIODS = (7, 30, 90)
-COLUMNS = (("operator", "operator"), ("new", "new"), ("changes", "chg"), ("cancellations", "cxl"),
-           ("room_nights", "rn"), ("revenue", "revenue"), ("lead_time_days", "lead d"),
-           ("cancellation_rate", "cxl%"), ("price_mismatch_rate", "price≠%"), ("median_confirm_minutes", "conf min"))
+COLUMNS = (
+    ("operator", "operator"),
+    ("new", "new"),
+    ("changes", "chg"),
+    ("cancellations", "cxl"),
+    ("room_nights", "rn"),
+    ("revenue", "revenue"),
+    ("lead_time_days", "lead d"),
+    ("cancellation_rate", "cxl%"),
+    ("price_mismatch_rate", "price≠%"),
+    ("median_confirm_minutes", "conf min"),
+)
 TREND_LINES = (("new", "new"), ("changes", "changes"), ("cancellations", "cancellations"), ("confirmed", "confirmed"))
 
 
@@ -87,7 +96,8 @@ class DashboardScreen(Screen):
     def action_reload(self) -> None:
         who = f" - {self.operator}" if self.operator else ""
         self.query_one("#dashboard-title", Static).update(
-            f"Operators {self.start} → {self.end} ({self.days} days, by arrival){who}   counting…")
+            f"Operators {self.start} → {self.end} ({self.days} days, by arrival){who}   counting…"
+        )
         self._load(self.start, self.end, self.operator)
 
     @work(thread=True, exclusive=True, group="dashboard")
@@ -107,9 +117,12 @@ class DashboardScreen(Screen):
                 table.add_row(*(shown.app_markup(cell(row, key)) for key, _ in COLUMNS), key=row["operator"])
         self._draw_trend()
         who = f" - {self.operator}" if self.operator else ""
-        self.query_one("#dashboard-title", Static).update(shown.text(
-            f"Operators {self.start} → {self.end} ({self.days} days, by arrival){who}"
-            + ("" if self.figures else "   no messages in this period")))
+        self.query_one("#dashboard-title", Static).update(
+            shown.text(
+                f"Operators {self.start} → {self.end} ({self.days} days, by arrival){who}"
+                + ("" if self.figures else "   no messages in this period")
+            )
+        )
 
     def _draw_trend(self) -> None:
         widget = self.query_one(PlotextPlot)

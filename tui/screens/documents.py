@@ -27,10 +27,13 @@ class DocumentsScreen(Screen):
         else:
             names = ", ".join(d["name"] for d in docs)
             yield Static(visible(f"{len(docs)} document(s): {names}"), id="documents-head", markup=False)
-            text = "\n\n".join(f"── {d['name']} ({d['content_type']}) · {document_path(store, d)}\n\n"
-                               f"{document_text(store, d)}" for d in docs)
-            yield TextArea(visible(text, lines=True), read_only=True, soft_wrap=True, show_line_numbers=False,
-                           id="documents-text")
+            text = "\n\n".join(
+                f"── {d['name']} ({d['content_type']}) · {document_path(store, d)}\n\n{document_text(store, d)}"
+                for d in docs
+            )
+            yield TextArea(
+                visible(text, lines=True), read_only=True, soft_wrap=True, show_line_numbers=False, id="documents-text"
+            )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -13,8 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from core.inbox import InboxFilter
 
-DATE_FIELDS = (("since", "Created from"), ("until", "Created to"), ("stay_from", "Stay from"),
-               ("stay_to", "Stay to"))
+DATE_FIELDS = (("since", "Created from"), ("until", "Created to"), ("stay_from", "Stay from"), ("stay_to", "Stay to"))
 
 
 def _select(options: list[tuple[str, str]], value: str | None, widget_id: str) -> Select:
@@ -45,8 +44,7 @@ class FilterModal(ModalScreen[InboxFilter | None]):
                 for key, label in DATE_FIELDS:
                     value = getattr(self.flt, key)
                     yield Label(label)
-                    yield Input(value.isoformat() if value else "", placeholder="YYYY-MM-DD", id=key,
-                                compact=True)
+                    yield Input(value.isoformat() if value else "", placeholder="YYYY-MM-DD", id=key, compact=True)
             yield Checkbox("Clean rows only", self.flt.clean_only, id="clean", compact=True)
             yield Checkbox("Latest version only", self.flt.latest_only, id="latest", compact=True)
             yield Static("", id="filter-error", classes="dialog-error")
@@ -60,8 +58,11 @@ class FilterModal(ModalScreen[InboxFilter | None]):
         if event.button.id == "apply":
             self._apply()
         elif event.button.id == "clear":
-            self.dismiss(InboxFilter(status=self.flt.status, search=self.flt.search, sort=self.flt.sort,
-                                     descending=self.flt.descending))
+            self.dismiss(
+                InboxFilter(
+                    status=self.flt.status, search=self.flt.search, sort=self.flt.sort, descending=self.flt.descending
+                )
+            )
         else:
             self.dismiss(None)
 
@@ -80,11 +81,16 @@ class FilterModal(ModalScreen[InboxFilter | None]):
                 return
         operator = self.query_one("#operator", Select).value
         content = self.query_one("#content", Select).value
-        self.dismiss(replace(
-            self.flt, operator=operator if isinstance(operator, str) else None,
-            content=content if isinstance(content, str) else None,
-            clean_only=self.query_one("#clean", Checkbox).value,
-            latest_only=self.query_one("#latest", Checkbox).value, **dates))
+        self.dismiss(
+            replace(
+                self.flt,
+                operator=operator if isinstance(operator, str) else None,
+                content=content if isinstance(content, str) else None,
+                clean_only=self.query_one("#clean", Checkbox).value,
+                latest_only=self.query_one("#latest", Checkbox).value,
+                **dates,
+            )
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

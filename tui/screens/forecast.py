@@ -47,7 +47,8 @@ class ForecastScreen(Screen):
     def show(self) -> None:
         nights = forecast(self.app.store, self.room, self.start, self.end)
         self.query_one("#forecast-title", Static).update(
-            f"{self.room}  {self.start} → {self.end}   (stay {self.stay_start} → {self.stay_end})")
+            f"{self.room}  {self.start} → {self.end}   (stay {self.stay_start} → {self.stay_end})"
+        )
         self.query_one("#forecast-table", Static).update(forecast_table(nights))
 
     def action_next_room(self) -> None:
@@ -58,6 +59,6 @@ class ForecastScreen(Screen):
 
     def action_shift(self, days: int) -> None:
         start, end = shifted(self.start, days), shifted(self.end, days)
-        if (end - start) == (self.end - self.start):      # at the calendar's edge the window stays put
+        if (end - start) == (self.end - self.start):  # at the calendar's edge the window stays put
             self.start, self.end = start, end
         self.show()

@@ -24,7 +24,7 @@ from tui.widgets.confirmation import ConfirmModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
 
 PAGE_SIZE = 100
-SEARCH_DEBOUNCE = 0.05          # seconds of quiet typing before the search runs
+SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before the search runs
 STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("all", "All"))
 SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date", "nights", "status")
 
@@ -39,8 +39,13 @@ class InboxScreen(Screen):
         Binding("c", "confirm", "Confirm", id="inbox.confirm", tooltip="Confirm the marked rows, else this row"),
         Binding("x", "reject", "Reject", id="inbox.reject", tooltip="Reject with a reason"),
         Binding("s", "save", "Save", id="inbox.save", show=False, tooltip="Save into the hotel book only"),
-        Binding("A", "confirm_clean", "Confirm clean", id="inbox.confirm_clean",
-                tooltip="Confirm every clean pending row (of the operator filter)"),
+        Binding(
+            "A",
+            "confirm_clean",
+            "Confirm clean",
+            id="inbox.confirm_clean",
+            tooltip="Confirm every clean pending row (of the operator filter)",
+        ),
         Binding("m", "fix_mapping", "Map", id="inbox.map", tooltip="Fix a missing (red) mapping"),
         Binding("f", "filters", "Filter", id="inbox.filter", tooltip="Operator, dates, content"),
         Binding("o", "next_operator", "Operator", id="inbox.operator", show=False),
@@ -63,12 +68,12 @@ class InboxScreen(Screen):
         self.counts: dict[str, int] = {}
         self.selected: set[int] = set()
         self._token = 0
-        self._loading: dict[int, Store] = {}     # the stores of loads still running, by token
+        self._loading: dict[int, Store] = {}  # the stores of loads still running, by token
         self._loading_lock = threading.Lock()
         self._search_timer: Timer | None = None
         self._shown_status: str | None = None
         self._shown_summary: str | None = None
-        self.loaded = False         # the first page has been shown (tests and the bench wait on it)
+        self.loaded = False  # the first page has been shown (tests and the bench wait on it)
         self.pages_shown = 0
 
     def compose(self) -> ComposeResult:
@@ -159,8 +164,11 @@ class InboxScreen(Screen):
         last = min((self.page + 1) * PAGE_SIZE, self.total)
         pages = max(1, -(-self.total // PAGE_SIZE))
         arrow = "↓" if self.flt.descending else "↑"
-        parts = [f"{first:,}–{last:,} of {self.total:,}", f"page {self.page + 1}/{pages}",
-                 f"sort {self.flt.sort} {arrow}"]
+        parts = [
+            f"{first:,}–{last:,} of {self.total:,}",
+            f"page {self.page + 1}/{pages}",
+            f"sort {self.flt.sort} {arrow}",
+        ]
         if self.selected:
             parts.append(f"{len(self.selected)} marked")
         status, summary = "  ·  ".join(parts), filter_summary(self.flt)
@@ -319,12 +327,13 @@ class InboxScreen(Screen):
     def _ask_confirm_clean(self, selection: CleanSelection, operator: str | None) -> None:
         scope = f"of {operator}" if operator else "of every operator"
         if not selection.ready:
-            self.app.notify(f"No clean pending rows {scope} ({len(selection.skipped)} need a look)",
-                            severity="warning")
+            self.app.notify(f"No clean pending rows {scope} ({len(selection.skipped)} need a look)", severity="warning")
             return
-        body = (f"{len(selection.ready)} clean pending row(s) {scope} will be saved into the hotel book and "
-                f"confirmed to their operators.\n{len(selection.skipped)} other pending row(s) are skipped: "
-                f"a check or mapping needs a look.")
+        body = (
+            f"{len(selection.ready)} clean pending row(s) {scope} will be saved into the hotel book and "
+            f"confirmed to their operators.\n{len(selection.skipped)} other pending row(s) are skipped: "
+            f"a check or mapping needs a look."
+        )
 
         def go(yes: bool | None) -> None:
             if yes:

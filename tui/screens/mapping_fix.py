@@ -48,8 +48,9 @@ class MappingFixModal(RequiredTextModal):
         with Vertical(classes="dialog", id="mapping-dialog"):
             yield Label(visible(f"Map {self.operator} {self.kind} {self.code}"), classes="dialog-title", markup=False)
             yield Static(f"{waiting} pending row(s) use this code; saving re-maps them all.", classes="dialog-body")
-            yield OptionList(*(Option(shown.text(f"{c['code']:<6} {c.get('name') or ''}"), id=c["code"])
-                               for c in codes), id="codes")
+            yield OptionList(
+                *(Option(shown.text(f"{c['code']:<6} {c.get('name') or ''}"), id=c["code"]) for c in codes), id="codes"
+            )
             yield Input(placeholder="hotel code", id="hotel-code", compact=True)
             yield Static("", id="mapping-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):

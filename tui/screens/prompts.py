@@ -35,13 +35,18 @@ def _ask_override(app: Any, action: str, ids: list[int], blocking: dict[str, lis
     if not blocking:
         return False
     what = " and ".join({"stop_sale": "a stop-sale", "values": "impossible values"}.get(k, k) for k in blocking)
-    lines = [f"{'Stop-sale' if name == 'stop_sale' else 'Values'}: {line}"
-             for name, found in blocking.items() for line in found[:5]]
+    lines = [
+        f"{'Stop-sale' if name == 'stop_sale' else 'Values'}: {line}"
+        for name, found in blocking.items()
+        for line in found[:5]
+    ]
     verb = action.capitalize()
-    body = "\n".join(lines) + (f"\n\n{verb} anyway? The reason is kept in the audit log with the override."
-                               if action == "save" else
-                               f"\n\n{verb} anyway? It is saved into the hotel book and the operator is told; "
-                               "the reason is kept in the audit log with the override.")
+    body = "\n".join(lines) + (
+        f"\n\n{verb} anyway? The reason is kept in the audit log with the override."
+        if action == "save"
+        else f"\n\n{verb} anyway? It is saved into the hotel book and the operator is told; "
+        "the reason is kept in the audit log with the override."
+    )
 
     def go(reason: str | None) -> None:
         if reason:
@@ -59,9 +64,11 @@ def ask_confirm(app: Any, ids: list[int]) -> None:
         if row is None:
             return
         title = f"Confirm {row['voucher']} to {row['operator']}?"
-        body = (f"{row['guest_names'] or 'no guest names'}\n{row['check_in']} → {row['check_out']}, "
-                f"{row['rooms']} × {row['hotel_room'] or row['room']}\n\n"
-                f"It is saved into the hotel book and the operator is told.\n{confirm_effect(app.store, row)}")
+        body = (
+            f"{row['guest_names'] or 'no guest names'}\n{row['check_in']} → {row['check_out']}, "
+            f"{row['rooms']} × {row['hotel_room'] or row['room']}\n\n"
+            f"It is saved into the hotel book and the operator is told.\n{confirm_effect(app.store, row)}"
+        )
     else:
         title = f"Confirm {len(ids)} marked rows?"
         body = "Each is saved into the hotel book and its operator is told. Rows that fail a check stay pending."

@@ -34,13 +34,20 @@ class RawMessageScreen(Screen):
         if row is None:
             yield Static(f"No raw message #{self.raw_id}")
         else:
-            head = (f"#{row['id']} {row['operator']} · {row['channel']} · {row['filename'] or row['source_ref']} · "
-                    f"{row['parse_state']}")
+            head = (
+                f"#{row['id']} {row['operator']} · {row['channel']} · {row['filename'] or row['source_ref']} · "
+                f"{row['parse_state']}"
+            )
             yield Static(visible(head), id="raw-head", markup=False)
             if row["parse_error"]:
                 yield Static(visible(row["parse_error"]), id="raw-error", classes="error-line", markup=False)
-            yield TextArea(visible(message_text(row), lines=True), read_only=True, soft_wrap=True,
-                           show_line_numbers=False, id="raw-text")
+            yield TextArea(
+                visible(message_text(row), lines=True),
+                read_only=True,
+                soft_wrap=True,
+                show_line_numbers=False,
+                id="raw-text",
+            )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -23,8 +23,14 @@ class UnparsedScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label, width in (("id", "#", 5), ("operator", "Operator", 9), ("received", "Received", 11),
-                                  ("state", "State", 8), ("name", "Message", 20), ("error", "Error", 60)):
+        for key, label, width in (
+            ("id", "#", 5),
+            ("operator", "Operator", 9),
+            ("received", "Received", 11),
+            ("state", "State", 8),
+            ("name", "Message", 20),
+            ("error", "Error", 60),
+        ):
             table.add_column(label, key=key, width=width)
         self.reload()
         table.focus()
@@ -44,11 +50,20 @@ class UnparsedScreen(Screen):
         table.clear()
         tz = self.app.config.timezone
         for r in rows:
-            table.add_row(*shown.cells(r["id"], r["operator"], local_time(r["received_at"], tz), r["parse_state"],
-                                       r["filename"] or r["source_ref"] or r["channel"], r["parse_error"]),
-                          key=str(r["id"]))
-        title = (f"{len(rows)} message(s) need a person — enter reads one" if rows
-                 else "Every message was read by a parser.")
+            table.add_row(
+                *shown.cells(
+                    r["id"],
+                    r["operator"],
+                    local_time(r["received_at"], tz),
+                    r["parse_state"],
+                    r["filename"] or r["source_ref"] or r["channel"],
+                    r["parse_error"],
+                ),
+                key=str(r["id"]),
+            )
+        title = (
+            f"{len(rows)} message(s) need a person — enter reads one" if rows else "Every message was read by a parser."
+        )
         self.query_one("#unparsed-title", Static).update(title)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

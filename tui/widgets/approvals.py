@@ -33,8 +33,15 @@ from tui.widgets.detail_pane import (
     add_section,
 )
 
-STATE_STYLE = {"approved": "green", "rejected": "bold red", "waiting": "yellow", "queued": "dim",
-               "withdrawn": "dim", "expired": "red", "none": "yellow"}
+STATE_STYLE = {
+    "approved": "green",
+    "rejected": "bold red",
+    "waiting": "yellow",
+    "queued": "dim",
+    "withdrawn": "dim",
+    "expired": "red",
+    "none": "yellow",
+}
 
 
 def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
@@ -48,13 +55,29 @@ def approvals_table(shape: dict[str, Any], tz=None) -> RenderableType:
     if not shape["approvers"]:
         return head
     zone = zone_label(tz or timezone.utc)
-    table = Table("#", "approver", "state", "asked", "decided", "via", box=None, padding=(0, 1), expand=True,
-                  caption=f"times in {zone}", caption_justify="left")
+    table = Table(
+        "#",
+        "approver",
+        "state",
+        "asked",
+        "decided",
+        "via",
+        box=None,
+        padding=(0, 1),
+        expand=True,
+        caption=f"times in {zone}",
+        caption_justify="left",
+    )
     for a in shape["approvers"]:
         # The approver's address and comment came by e-mail: shown as text (core/shown.py).
-        table.add_row(str(a["position"]), Text(visible(a["approver"])),
-                      Text(visible(a["state"]), style=STATE_STYLE.get(a["state"], "")),
-                      _when(a["requested_at"], tz), _when(a["decided_at"], tz), Text(visible(a["decided_via"])))
+        table.add_row(
+            str(a["position"]),
+            Text(visible(a["approver"])),
+            Text(visible(a["state"]), style=STATE_STYLE.get(a["state"], "")),
+            _when(a["requested_at"], tz),
+            _when(a["decided_at"], tz),
+            Text(visible(a["decided_via"])),
+        )
         if a["comment"]:
             table.add_row("", Text(f"“{visible(a['comment'], lines=True)}”", style="italic"), "", "", "", "")
     return Group(head, table)

@@ -10,14 +10,13 @@ from rich.text import Text
 
 from core.models import CHECK_NAMES
 
-STATUS_STYLE = {"pending": ("pending", "yellow"), "confirmed": ("confirmed", "green"),
-                "rejected": ("rejected", "red")}
+STATUS_STYLE = {"pending": ("pending", "yellow"), "confirmed": ("confirmed", "green"), "rejected": ("rejected", "red")}
 CONTENT_LABEL = {"new": ("new", "cyan"), "change": ("change", "magenta"), "cancel": ("cancel", "red")}
 
 # One letter per mapping kind the inbox shows, and per check, in the inbox's order.
 MAPPING_LETTERS = (("room", "R"), ("board", "B"), ("rate", "T"))
 CHECK_LETTERS = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
-CHECK_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow"}   # anything else is red
+CHECK_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow"}  # anything else is red
 
 
 def status_text(status: str) -> Text:

@@ -113,8 +113,12 @@ class OverrideModal(RequiredTextModal):
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
-    INPUT_ID, ERROR_ID, SUBMIT_ID, EMPTY = ("override-reason", "override-error", "override",
-                                           "An override needs a reason (it is kept in the audit log).")
+    INPUT_ID, ERROR_ID, SUBMIT_ID, EMPTY = (
+        "override-reason",
+        "override-error",
+        "override",
+        "An override needs a reason (it is kept in the audit log).",
+    )
 
     def __init__(self, title: str, body: str, verb: str = "Confirm") -> None:
         super().__init__(classes="dialog-screen")

@@ -50,8 +50,13 @@ class ReservationDetail:
         # Everything here came from outside: every string is made visible once, here (core/shown.py).
         forecast = stay_forecast(store, shape)
         versions = inbox.versions(store, shape["operator"], shape["voucher"])
-        return cls(visible_values(shape), visible_values(versions), visible_values(documents_of(store, reservation_id)),
-                   forecast, visible_values(raw))
+        return cls(
+            visible_values(shape),
+            visible_values(versions),
+            visible_values(documents_of(store, reservation_id)),
+            forecast,
+            visible_values(raw),
+        )
 
 
 class DetailSection(Static):
@@ -80,7 +85,7 @@ def _pairs(rows: list[tuple[str, Any]], columns: int = 2) -> Table:
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
     for i in range(0, len(rows), columns):
-        chunk = rows[i:i + columns]
+        chunk = rows[i : i + columns]
         cells_: list[Any] = []
         for label, value in chunk:
             cells_ += [label, value if isinstance(value, Text) else Text(str(value if value is not None else ""))]
@@ -119,19 +124,28 @@ class SummarySection(DetailSection):
         ages = ", ".join(str(a) for a in s["child_ages"])
         created = cells.local_time(s["created_at"], _tz(self), "%Y-%m-%d %H:%M")
         rows: list[tuple[str, Any]] = [
-            ("Operator", f"{s['operator']} / {s['agency'] or '—'}"), ("Voucher", f"{s['voucher']} v{s['version']}"),
-            ("Status", cells.status_text(s["status"])), ("Content", cells.content_text(s["content"])),
-            ("Stay", f"{s['check_in'] or '—'} → {s['check_out'] or '—'}"), ("Nights", s["nights"]),
-            ("Pax", f"{s['pax']} ({pax[0]} adults)"), ("Rooms", s["rooms"]),
-            ("Children", children + (f" ({ages})" if ages else "")), ("Nationality", s["nationality"] or "—"),
+            ("Operator", f"{s['operator']} / {s['agency'] or '—'}"),
+            ("Voucher", f"{s['voucher']} v{s['version']}"),
+            ("Status", cells.status_text(s["status"])),
+            ("Content", cells.content_text(s["content"])),
+            ("Stay", f"{s['check_in'] or '—'} → {s['check_out'] or '—'}"),
+            ("Nights", s["nights"]),
+            ("Pax", f"{s['pax']} ({pax[0]} adults)"),
+            ("Rooms", s["rooms"]),
+            ("Children", children + (f" ({ages})" if ages else "")),
+            ("Nationality", s["nationality"] or "—"),
             ("Room type", _mapped(s["room"], s["hotel_room"], "room", missing)),
             ("Board", _mapped(s["board"], s["hotel_board"], "board", missing)),
             ("Price code", _mapped(s["rate"], s["hotel_rate"], "rate", missing)),
             ("Market", _mapped(s["market"], s["hotel_market"], "market", missing)),
-            ("Source", f"{s['source'] or '—'} / {s['segment'] or '—'}"), ("Sale date", s["sale_date"] or "—"),
-            ("Created", created), ("Cancel date", s["cancel_date"] or "—"),
-            ("Total", f"{s['total'] or '—'} {s['currency']}"), ("Hotel no.", s["hotel_number"] or "—"),
-            ("Promo", s["promo_code"] or "—"), ("Agency", _mapped(s["agency"], s["hotel_agency"], "agency", missing)),
+            ("Source", f"{s['source'] or '—'} / {s['segment'] or '—'}"),
+            ("Sale date", s["sale_date"] or "—"),
+            ("Created", created),
+            ("Cancel date", s["cancel_date"] or "—"),
+            ("Total", f"{s['total'] or '—'} {s['currency']}"),
+            ("Hotel no.", s["hotel_number"] or "—"),
+            ("Promo", s["promo_code"] or "—"),
+            ("Agency", _mapped(s["agency"], s["hotel_agency"], "agency", missing)),
         ]
         rows.append(("PMS no.", s["pms_number"] or "—"))
         rows.append(("Rate type", s["rate_type"] or "—"))
@@ -139,8 +153,9 @@ class SummarySection(DetailSection):
         if s["possible_matches"]:
             rows.append(("Match", Text(f"{s['possible_matches']} possible: {s['best_match']}", style="yellow")))
         if s["decided_at"]:
-            rows.append(("Decided", f"{cells.local_time(s['decided_at'], _tz(self), '%Y-%m-%d %H:%M')} "
-                                    f"by {s['decided_by']}"))
+            rows.append(
+                ("Decided", f"{cells.local_time(s['decided_at'], _tz(self), '%Y-%m-%d %H:%M')} by {s['decided_by']}")
+            )
             rows.append(("Reply", s["reply_state"] or "—"))
         if s["reject_reason"]:
             rows.append(("Reason", s["reject_reason"]))
@@ -171,8 +186,11 @@ class ChecksSection(DetailSection):
         grid.add_column(no_wrap=True)
         grid.add_column(ratio=1)
         for name, check in s["checks"].items():
-            grid.add_row(name.replace("_", "-"), Text(check["state"], style=cells.check_style(check["state"])),
-                         Text(check.get("message", "")))
+            grid.add_row(
+                name.replace("_", "-"),
+                Text(check["state"], style=cells.check_style(check["state"])),
+                Text(check.get("message", "")),
+            )
         for flag in s["flags"]:
             grid.add_row("flag", Text(flag.replace("_", " "), style="yellow"), "")
         return grid if grid.row_count else Text("no checks ran", style="dim")
@@ -189,8 +207,9 @@ class GuestsSection(DetailSection):
         for column in ("#", "Last name", "First name", "Age"):
             table.add_column(column)
         for i, g in enumerate(guests, start=1):
-            table.add_row(str(i), Text(g["last_name"]), Text(g["first_name"]),
-                          "" if g["age"] is None else str(g["age"]))
+            table.add_row(
+                str(i), Text(g["last_name"]), Text(g["first_name"]), "" if g["age"] is None else str(g["age"])
+            )
         return table
 
 
@@ -207,8 +226,9 @@ class FlightsSection(DetailSection):
         for column in ("Leg", "Flight", "Route", "Time"):
             table.add_column(column)
         for f in flights:
-            table.add_row(Text(f["direction"] or "—"), Text(f["number"] or "—"), Text(f["route"] or "—"),
-                          Text(f["time"] or "—"))
+            table.add_row(
+                Text(f["direction"] or "—"), Text(f["number"] or "—"), Text(f["route"] or "—"), Text(f["time"] or "—")
+            )
         return table
 
 
@@ -228,9 +248,13 @@ class PricesSection(DetailSection):
             table.add_column(column, justify="left" if column == "Date" else "right")
         if nights:
             for n in nights:
-                table.add_row(Text(str(n.get("date", ""))), _money(n.get("contract_price")), _money(n.get("discount")),
-                              _money(n.get("price")), _money(n.get("operator_price",
-                                                                   operator_by_date.get(n.get("date")))))
+                table.add_row(
+                    Text(str(n.get("date", ""))),
+                    _money(n.get("contract_price")),
+                    _money(n.get("discount")),
+                    _money(n.get("price")),
+                    _money(n.get("operator_price", operator_by_date.get(n.get("date")))),
+                )
         else:
             for d, amount in operator_by_date.items():
                 table.add_row(Text(d), "", "", "", _money(amount))
@@ -238,14 +262,21 @@ class PricesSection(DetailSection):
         operator_total = table_data.get("operator_total", s["total"])
         difference = table_data.get("difference")
         before, discounts = _column_sum(nights, "contract_price"), _column_sum(nights, "discount")
-        table.add_row(Text("Total", style="bold"), _money(before), _money(discounts), _money(contract_total),
-                      _money(operator_total))
+        table.add_row(
+            Text("Total", style="bold"),
+            _money(before),
+            _money(discounts),
+            _money(contract_total),
+            _money(operator_total),
+        )
         price_check = s["checks"].get("price", {})
         summary = Text(f"Operator total {operator_total or '—'} {s['currency']}")
         if contract_total is not None:
             summary.append(f" · contract {contract_total} · difference ")
-            summary.append(str(difference if difference is not None else "—"),
-                           style=cells.check_style(price_check.get("state", "ok")))
+            summary.append(
+                str(difference if difference is not None else "—"),
+                style=cells.check_style(price_check.get("state", "ok")),
+            )
         else:
             summary.append(f" · {price_check.get('message') or 'no contract price'}", style="dim")
         return Group(table, summary)
@@ -280,11 +311,19 @@ def forecast_table(nights: list[ForecastNight]) -> Table:
     for column in ("Date", "Capacity", "Confirmed", "Available", "Pending", "Total", "Expected"):
         table.add_column(column, justify="left" if column == "Date" else "right")
     for n in nights:
-        expected = Text(str(n.expected_available),
-                        style="bold red" if n.expected_available < 0 else ("yellow" if n.expected_available < 3
-                                                                            else "green"))
-        table.add_row(n.date.isoformat(), str(n.capacity), str(n.confirmed), str(n.available), str(n.pending),
-                      str(n.total), expected)
+        expected = Text(
+            str(n.expected_available),
+            style="bold red" if n.expected_available < 0 else ("yellow" if n.expected_available < 3 else "green"),
+        )
+        table.add_row(
+            n.date.isoformat(),
+            str(n.capacity),
+            str(n.confirmed),
+            str(n.available),
+            str(n.pending),
+            str(n.total),
+            expected,
+        )
     return table
 
 
@@ -296,8 +335,12 @@ class DocumentsSection(DetailSection):
         lines = []
         raw = detail.raw
         if raw:
-            lines.append(Text(f"raw message #{raw['id']}: {raw['filename'] or raw['source_ref'] or raw['channel']} "
-                              f"({raw['size']:,} bytes, {raw['channel']}) — press d to read it"))
+            lines.append(
+                Text(
+                    f"raw message #{raw['id']}: {raw['filename'] or raw['source_ref'] or raw['channel']} "
+                    f"({raw['size']:,} bytes, {raw['channel']}) — press d to read it"
+                )
+            )
         for doc in detail.documents:
             lines.append(Text(f"{doc['name']} ({doc['content_type']}, {doc['size']:,} bytes) — press o to read"))
         return Group(*lines) if lines else Text("no documents", style="dim")
@@ -335,8 +378,15 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-SECTIONS: list[type[DetailSection]] = [SummarySection, ChecksSection, GuestsSection, PricesSection, ForecastSection,
-                                       DocumentsSection, HistorySection]
+SECTIONS: list[type[DetailSection]] = [
+    SummarySection,
+    ChecksSection,
+    GuestsSection,
+    PricesSection,
+    ForecastSection,
+    DocumentsSection,
+    HistorySection,
+]
 
 
 def add_section(section: type[DetailSection], *, after: type[DetailSection] | None = None) -> None:

@@ -58,7 +58,7 @@ COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
 NARROW_VISIBLE = 78
 """Cells the inbox shows without scrolling at 80 columns with a vertical scrollbar."""
 SORTABLE = {key: sort for key, _, _, sort in COLUMNS if sort}
-CELL_PADDING = 1                 # spaces each side of a cell, as DataTable draws them
+CELL_PADDING = 1  # spaces each side of a cell, as DataTable draws them
 MARK = Text("●", style="bold yellow")
 
 
@@ -101,8 +101,8 @@ def row_cells(row: dict[str, Any], tz: ZoneInfo, selected: bool) -> tuple[Text, 
 class Column:
     key: str
     label: Text
-    width: int               # of the content, without padding
-    start: int               # x of the cell's left edge in the table
+    width: int  # of the content, without padding
+    start: int  # x of the cell's left edge in the table
 
     @property
     def end(self) -> int:
@@ -135,7 +135,10 @@ class InboxTable(ScrollView, can_focus=True):
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "inbox-table--header", "inbox-table--cursor", "inbox-table--hover", "inbox-table--even-row",
+        "inbox-table--header",
+        "inbox-table--cursor",
+        "inbox-table--hover",
+        "inbox-table--even-row",
         "inbox-table--odd-row",
     }
 
@@ -183,7 +186,7 @@ class InboxTable(ScrollView, can_focus=True):
     """
 
     cursor_row: reactive[int] = reactive(0)
-    hover_row: reactive[int] = reactive(-1)      # -1: the mouse is not over a row
+    hover_row: reactive[int] = reactive(-1)  # -1: the mouse is not over a row
 
     class RowSelected(Message):
         """Enter, or a click on the cursor row: open this reservation."""
@@ -218,10 +221,10 @@ class InboxTable(ScrollView, can_focus=True):
         self.rows_by_id: dict[int, dict[str, Any]] = {}
         self.page_ids: list[int] = []
         self.marked: set[int] = set()
-        self._cells: dict[tuple[int, int], list[Segment]] = {}      # by (reservation id, column)
+        self._cells: dict[tuple[int, int], list[Segment]] = {}  # by (reservation id, column)
         self._styles: dict[tuple[str, bool], Style] = {}
         self._lines: LRUCache[tuple, Strip] = LRUCache(256)
-        self._version = 0            # bumped when what the lines show changes
+        self._version = 0  # bumped when what the lines show changes
 
     def on_mount(self) -> None:
         self.virtual_size = Size(self.table_width, len(self.page_ids) + 1)
@@ -232,8 +235,11 @@ class InboxTable(ScrollView, can_focus=True):
         ids = [r["id"] for r in rows]
         marked = {i for i in ids if i in selected}
         if ids == self.page_ids:
-            changed = [i for i, r in enumerate(rows)
-                       if r != self.rows_by_id.get(r["id"]) or (r["id"] in marked) != (r["id"] in self.marked)]
+            changed = [
+                i
+                for i, r in enumerate(rows)
+                if r != self.rows_by_id.get(r["id"]) or (r["id"] in marked) != (r["id"] in self.marked)
+            ]
             self.rows_by_id = {r["id"]: r for r in rows}
             self.marked = marked
             for index in changed:
@@ -389,7 +395,7 @@ class InboxTable(ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        if hasattr(self, "_lines"):          # styles are set once before __init__ is done
+        if hasattr(self, "_lines"):  # styles are set once before __init__ is done
             self._styles.clear()
             self._forget_lines()
         self.refresh()

@@ -14,9 +14,15 @@ from core.config import OperatorConfig
 from core.shown import visible
 from core.store import Store
 
-STATE_STYLE = {"scanning": ("● scanning", "bold yellow"), "ok": ("● ok", "green"), "error": ("● error", "bold red"),
-               "never": ("○ never scanned", "dim"), "disabled": ("○ disabled", "dim"),
-               "running": ("● scanning", "bold yellow"), "paused": ("‖ paused", "bold magenta")}
+STATE_STYLE = {
+    "scanning": ("● scanning", "bold yellow"),
+    "ok": ("● ok", "green"),
+    "error": ("● error", "bold red"),
+    "never": ("○ never scanned", "dim"),
+    "disabled": ("○ disabled", "dim"),
+    "running": ("● scanning", "bold yellow"),
+    "paused": ("‖ paused", "bold magenta"),
+}
 
 
 def last_runs(store: Store) -> dict[str, dict[str, Any]]:
@@ -24,8 +30,7 @@ def last_runs(store: Store) -> dict[str, dict[str, Any]]:
     return {r["operator"]: r for r in scanlog.last_runs(store)}
 
 
-def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None,
-               paused: bool = False) -> str:
+def card_state(operator: OperatorConfig, run: dict[str, Any] | None, live: str | None, paused: bool = False) -> str:
     if live == "scanning":
         return "scanning"
     if not operator.enabled:
@@ -60,8 +65,14 @@ class OperatorCard(Static, can_focus=True):
         self._shown: tuple[Any, ...] | None = None
         self.border_title = operator.label
 
-    def show(self, run: dict[str, Any] | None, live: str | None, pending: int, live_error: str = "",
-             pause: dict[str, Any] | None = None) -> None:
+    def show(
+        self,
+        run: dict[str, Any] | None,
+        live: str | None,
+        pending: int,
+        live_error: str = "",
+        pause: dict[str, Any] | None = None,
+    ) -> None:
         self._shown = (run, live, pending, live_error, pause)
         self._draw()
 
@@ -90,8 +101,12 @@ class OperatorCard(Static, can_focus=True):
         head.append(f"   {self.operator.name} · {self.operator.kind}", style="dim")
         run = run or {}
         counts = [Text(), Text()]
-        for line, name, key, colour in ((0, "Total", "total", ""), (0, "New", "new", "cyan"),
-                                        (1, "Changed", "changed", "magenta"), (1, "Error", "errors", "red")):
+        for line, name, key, colour in (
+            (0, "Total", "total", ""),
+            (0, "New", "new", "cyan"),
+            (1, "Changed", "changed", "magenta"),
+            (1, "Error", "errors", "red"),
+        ):
             value = run.get(key, 0) or 0
             counts[line].append(f"{name:<8}")
             counts[line].append(f"{value:<8}", style=f"bold {colour}" if value and colour else "bold")
@@ -101,14 +116,24 @@ class OperatorCard(Static, can_focus=True):
         foot = Text(f"{pending} pending in the inbox")
         if pause is not None:
             since = local_time(pause["paused_at"], self.tz, "%m-%d %H:%M")
-            foot = Text(f"paused {since}" + (f" by {pause['paused_by']}" if pause["paused_by"] else "")
-                        + (f": {pause['reason']}" if pause["reason"] else "") + " · p resumes",
-                        style="magenta", overflow="ellipsis", no_wrap=True)
+            foot = Text(
+                f"paused {since}"
+                + (f" by {pause['paused_by']}" if pause["paused_by"] else "")
+                + (f": {pause['reason']}" if pause["reason"] else "")
+                + " · p resumes",
+                style="magenta",
+                overflow="ellipsis",
+                no_wrap=True,
+            )
         error = "" if pause is not None else live_error or run.get("last_error") or ""
         lines = [head, *counts, when, foot]
         if error:
             # An ok run may still have met a message it could not read: worth a look, not an alarm.
             whole = self.has_focus
-            lines[-1] = Text(visible(error), style="red" if state == "error" else "yellow",
-                             overflow="fold" if whole else "ellipsis", no_wrap=not whole)
+            lines[-1] = Text(
+                visible(error),
+                style="red" if state == "error" else "yellow",
+                overflow="fold" if whole else "ellipsis",
+                no_wrap=not whole,
+            )
         self.update(Group(*lines))

@@ -35,5 +35,7 @@ def confirm_effect(store: Store, row: dict[str, Any]) -> str:
     # A pending row is already counted in "pending"; expected available is what remains after it.
     left = tightest.expected_available
     warning = "  OVERBOOKED" if left < 0 else ""
-    return (f"{row['hotel_room']}: tightest night {tightest.date.isoformat()}, "
-            f"{left} of {tightest.capacity} left after pending rows{warning}")
+    return (
+        f"{row['hotel_room']}: tightest night {tightest.date.isoformat()}, "
+        f"{left} of {tightest.capacity} left after pending rows{warning}"
+    )
