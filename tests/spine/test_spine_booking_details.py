@@ -168,6 +168,10 @@ def test_possible_matches_count_and_best_reason_in_show_and_inbox_cell(desk, tmp
     cell = cells.matches_text(shown["checks"])
     assert cell.plain.startswith("2 · PMS-9: guest Brown stays")
     assert cells.matches_text({"voucher": {"state": "ok", "message": "new voucher"}}).plain == ""
+    wide = runner.invoke(app, ["--config", str(desk.path), "inbox"], env={"COLUMNS": "160"}).stdout
+    assert "Possible match" in wide.splitlines()[1]
+    assert "2 · PMS-9" in wide.splitlines()[2]
+    assert max(len(line) for line in wide.splitlines()) <= 160
 
 
 def test_a_saved_row_with_flights_shows_them_in_the_detail_pane(desk):

@@ -40,6 +40,7 @@ from tui.cli_common import (
     print_json,
 )
 from tui.commands.pms import say_after_save
+from tui.widgets import cells
 
 CHECK_SHORT = {"price": "P", "values": "I", "stop_sale": "S", "voucher": "V", "release": "L", "overbooking": "O"}
 STATE_STYLE = {"ok": "green", "skipped": "dim", "warn": "yellow", "no contract": "yellow"}
@@ -95,7 +96,7 @@ def inbox(
         console.print(f"[yellow]{len(failed)} message(s) could not be read: opdesk raw list[/]")
 
 
-WIDE_INBOX = 134  # columns from which the inbox prints status, content, operator and agency in full words
+WIDE_INBOX = 152  # columns from which the inbox prints status, content, operator and agency in full words
 
 # (label, width): a width of 0 lets the column take what is left (the guest).
 NARROW_COLUMNS = (
@@ -127,6 +128,7 @@ WIDE_COLUMNS = (
     ("Pax", 7),
     ("Map", 3),
     ("Checks", 6),
+    ("Possible match", 16),
 )
 
 
@@ -184,6 +186,7 @@ def _inbox_table(rows: list[dict], width: int = 80) -> Table:
                 r["pax"],
                 mapping,
                 checks,
+                cells.matches_text(r["checks"]),
             )
         else:
             content = "x" if r["content"] == "cancel" else r["content"][0]
