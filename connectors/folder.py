@@ -11,6 +11,7 @@ folder), optional ``processed``, ``failed`` and ``outbox`` folders.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -95,7 +96,7 @@ class FolderConnector(Connector):
             "reason": reply.reason,
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-        path = _free_name(outbox / f"{reply.voucher}-{action}.json")
+        path = _free_name(outbox / f"{file_safe(reply.voucher)}-{action}.json")
         path.write_text(json.dumps(payload, ensure_ascii=False, indent=2))
         return f"written to {path.name}"
 
@@ -104,6 +105,12 @@ class FolderConnector(Connector):
 
     def reject(self, reply: Reply) -> str:
         return self._reply(reply, "reject")
+
+
+def file_safe(name: str) -> str:
+    """A voucher as part of a file name: an operator's ``../x`` or ``a/b`` never leaves the outbox."""
+    safe = re.sub(r"[^\w.-]", "_", name)[:100].lstrip(".")
+    return safe or "reply"
 
 
 def _free_name(path: Path) -> Path:

@@ -298,3 +298,23 @@ def test_mailbox_quarantines_the_bad_mail_and_reads_the_rest(mail_config, store,
     assert "adults" in bad["parse_error"]
     with dovecot.mailbox(user) as mb:
         assert mb.folder.status("Failed")["MESSAGES"] == 1 and mb.folder.status("Processed")["MESSAGES"] == 1
+
+
+def test_a_reply_file_for_a_voucher_with_slashes_stays_in_the_outbox(desk):
+    from support.desk import booking, drop, scan
+
+    from core.audit import Actor
+    from core.desk import confirm
+    from tui.desk_actions import ConnectorReplier
+
+    drop(desk, "a.json", booking("../../../escaped/[/]V1"))
+    scan(desk)
+    with Store(desk.store_path, desk.documents_dir) as store:
+        rid = int(store.one("SELECT id FROM operator_reservations")["id"])
+        [outcome] = confirm(store, desk, [rid], Actor("night", "cli"), ConnectorReplier(store, desk))
+    assert outcome.ok, outcome.message
+    outbox = desk.base_dir / "drop" / "outbox"
+    [reply] = list(outbox.iterdir())
+    assert reply.name.endswith("-confirm.json") and "/" not in reply.name
+    assert json.loads(reply.read_text())["voucher"] == "../../../escaped/[/]V1"
+    assert not (desk.base_dir / "escaped").exists()
