@@ -14,24 +14,9 @@ from typing import Any, Callable, TypeVar
 
 from core import values
 from core.flights import FlightError, normalise_flights
-from core.models import Content, Guest, NightPrice, OperatorBooking, ParseError, plain
+from core.models import BOOKING_TEXT_FIELDS, Content, Guest, NightPrice, OperatorBooking, ParseError, plain
 
 MAX_BYTES = 20 * 1024 * 1024
-
-_TEXT_FIELDS = (
-    "agency",
-    "room",
-    "board",
-    "rate",
-    "market",
-    "nationality",
-    "currency",
-    "notes",
-    "source",
-    "segment",
-    "promo_code",
-    "rate_type",
-)
 
 
 def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
@@ -71,7 +56,7 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
             f"must be new, change or cancel, got {_shown(rec.get('content'))}", record=record, field="content"
         ) from None
     booking = OperatorBooking(voucher=voucher, content=content)
-    for key in _TEXT_FIELDS:
+    for key in BOOKING_TEXT_FIELDS:
         if key in rec and rec[key] is not None:
             setattr(booking, key, _text(rec[key], record, key))
     for key in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):

@@ -37,6 +37,21 @@ class ParseState(StrEnum):
 
 
 MAPPING_KINDS = ("room", "board", "rate", "market", "agency")
+# The booking's plain text fields, as every reader of an operator's record fills them.
+BOOKING_TEXT_FIELDS = (
+    "agency",
+    "room",
+    "board",
+    "rate",
+    "market",
+    "nationality",
+    "currency",
+    "notes",
+    "source",
+    "segment",
+    "promo_code",
+    "rate_type",
+)
 CHECK_NAMES = ("price", "values", "stop_sale", "voucher", "release", "overbooking")
 
 

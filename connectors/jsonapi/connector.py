@@ -44,6 +44,7 @@ from connectors.httperrors import unreachable
 from core import values
 from core.flights import FlightError, normalise_flights
 from core.models import (
+    BOOKING_TEXT_FIELDS,
     Content,
     Guest,
     NightPrice,
@@ -276,20 +277,6 @@ def dig(value: Any, path: str) -> Any:
     return value
 
 
-TEXT_FIELDS = (
-    "agency",
-    "room",
-    "board",
-    "rate",
-    "market",
-    "nationality",
-    "currency",
-    "notes",
-    "source",
-    "segment",
-    "promo_code",
-    "rate_type",
-)
 DATE_FIELDS = ("check_in", "check_out", "sale_date", "cancel_date", "option_date")
 
 
@@ -311,7 +298,7 @@ def booking_from_item(
             record=voucher,
         )
     booking = OperatorBooking(voucher=voucher, content=Content(content_values[status]))
-    for name in TEXT_FIELDS:
+    for name in BOOKING_TEXT_FIELDS:
         if name in fields and dig(item, fields[name]) is not None:
             setattr(booking, name, read_text(dig(item, fields[name]), fields[name], voucher))
     for name in DATE_FIELDS:
