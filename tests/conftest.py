@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from core.config import Config
 from core.store import Store
@@ -24,11 +26,8 @@ def store(config: Config):
 
 # Hypothesis: a small profile in CI (`CI=true`, as .ci/run is started) keeps the suite short;
 # HYPOTHESIS_PROFILE=deep looks much harder, for a run by hand.
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
-_hypothesis_settings.register_profile("ci", max_examples=30, deadline=None)
-_hypothesis_settings.register_profile("dev", max_examples=60, deadline=None)
-_hypothesis_settings.register_profile("deep", max_examples=2000, deadline=None)
-_hypothesis_settings.load_profile(
-    __import__("os").environ.get("HYPOTHESIS_PROFILE") or ("ci" if __import__("os").environ.get("CI") else "dev")
-)
+settings.register_profile("ci", max_examples=30, deadline=None)
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
