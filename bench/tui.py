@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import Config  # noqa: E402
-from core.ingest import index_for_search  # noqa: E402
+from core.kept import catch_up  # noqa: E402
 from core.store import Store  # noqa: E402
 
 SURNAMES = (
@@ -122,7 +122,7 @@ def fill(store: Store, rows: int) -> None:
             "INSERT INTO room_types(code, name, capacity) VALUES (?, ?, ?)",
             [("STD", "Standard", 80), ("SV", "Sea view", 40), ("FAM", "Family", 30)],
         )
-    index_for_search(store)  # rows loaded in bulk, not through ingest
+    catch_up(store)  # rows loaded in bulk, not through ingest: their search text and counts
     store.conn.execute("ANALYZE")
 
 

@@ -98,16 +98,16 @@ def _guest(g: Any, record: str, i: int) -> Guest:
     if not isinstance(g, dict):
         raise ParseError("a guest must be an object", record=record, field=f"guests[{i}]")
     age = g.get("age")
-    text = {
-        key: _text(g.get(key), record, f"guests[{i}].{key}")
-        for key in ("first_name", "last_name", "gender", "nationality", "email")
-    }
+    text = {key: _text(g.get(key), record, f"guests[{i}].{key}") for key in _GUEST_TEXT}
     text["email"] = text["email"].strip()
     return Guest(
         **text,
         age=_int(age, record, f"guests[{i}].age") if age is not None else None,
         birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"),
     )
+
+
+_GUEST_TEXT = ("first_name", "last_name", "gender", "nationality", "email")
 
 
 def _night(n: Any, record: str, i: int) -> NightPrice:
@@ -124,6 +124,8 @@ def _list(rec: dict[str, Any], key: str, record: str) -> list[Any]:
 
 
 def _text(value: Any, record: str, field: str) -> str:
+    if value.__class__ is str:  # the usual case, read without a call per field (every booking has dozens)
+        return value  # type: ignore[no-any-return]
     return _read(values.text, value, record, field)
 
 
@@ -142,10 +144,17 @@ def _read(reader: Callable[[Any], T], value: Any, record: str, field: str) -> T:
 
 
 def _date(value: Any, record: str, field: str) -> date | None:
+    if value.__class__ is str and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # the reader says why
     return _read(values.iso_date, value, record, field)
 
 
 def _int(value: Any, record: str, field: str) -> int:
+    if value.__class__ is int:
+        return value  # type: ignore[no-any-return]
     return _read(values.whole_number, value, record, field)
 
 

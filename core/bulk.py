@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from core.kept import COUNT_KEY, add_search, count_added
 from core.store import Store, dumps
 from core.text import search_fold
 
@@ -150,6 +151,7 @@ RAW_COLUMNS = (
     "parsed_at",
     "attempts",
 )
+_COUNT_AT = tuple(RESERVATION_COLUMNS.index(name) for name in COUNT_KEY)
 GUEST_COLUMNS = ("reservation_id", "position", "first_name", "last_name", "age", "nationality")
 
 
@@ -176,7 +178,8 @@ def fill(store: Store, rows: int, *, today: date, seed: int = 18, progress: Call
             c.executemany(_insert("raw_messages", RAW_COLUMNS), batch.raws)
             c.executemany(_insert("operator_reservations", RESERVATION_COLUMNS), batch.reservations)
             c.executemany(_insert("guests", GUEST_COLUMNS), batch.guests)
-            c.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", batch.search)
+            add_search(store, batch.search)
+            count_added(store, (tuple(row[i] for i in _COUNT_AT) for row in batch.reservations))
         written += len(batch.reservations)
         if progress is not None:
             progress(written)

@@ -36,7 +36,9 @@ _TEXT = tuple(f.name for f in fields(OperatorBooking) if f.type in ("str", str))
 def check_storable(booking: OperatorBooking, record: str) -> None:
     """Raise ``ParseError`` naming the record and field of the first value the store cannot hold."""
     for name in _TEXT:
-        _text(getattr(booking, name), record, name)
+        value = getattr(booking, name)
+        if not _plain_text(value):
+            _text(value, record, name)
     for name in ("rooms", "adults"):
         _whole(getattr(booking, name), record, name)
     for i, age in enumerate(booking.child_ages, start=1):
@@ -46,7 +48,9 @@ def check_storable(booking: OperatorBooking, record: str) -> None:
         _money(night.amount, record, f"night_prices[{i}].amount")
     for i, guest in enumerate(booking.guests, start=1):
         for name in ("first_name", "last_name", "gender", "nationality"):
-            _text(getattr(guest, name), record, f"guests[{i}].{name}")
+            value = getattr(guest, name)
+            if not _plain_text(value):
+                _text(value, record, f"guests[{i}].{name}")
         if guest.age is not None:
             _whole(guest.age, record, f"guests[{i}].age")
     for i, code in enumerate(booking.discount_codes, start=1):
@@ -70,6 +74,11 @@ def _money(value: Decimal | None, record: str, field: str) -> None:
             record=record,
             field=field,
         )
+
+
+def _plain_text(value: Any) -> bool:
+    """Short ASCII text, as nearly every field is: nothing more to look at."""
+    return value.__class__ is str and len(value) <= MAX_FIELD_CHARS and value.isascii()
 
 
 def _text(value: Any, record: str, field: str) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from core.inbox import DENSE_SEARCH, InboxFilter, count_rows, counts_by_status, list_rows, row_ids, search_is_dense
-from core.ingest import index_for_search
+from core.kept import catch_up
 from core.schema import MIGRATIONS
 from core.store import Store, _split_sql
 
@@ -43,7 +43,7 @@ def store(tmp_path):
     with Store(tmp_path / "opdesk.db") as store:
         for minute, (voucher, names) in enumerate(NAMES.items()):
             add(store.conn, voucher, names, minute=minute)
-        index_for_search(store)
+        catch_up(store)
         yield store
 
 
@@ -163,7 +163,7 @@ def test_rows_stored_by_ingest_are_searchable_at_once(store, tmp_path):
 def test_rows_loaded_in_bulk_are_added_once(store):
     rid = add(store.conn, "ANX4002", "Kaya Deniz")
     assert found(store, "kaya") == []
-    assert index_for_search(store) == 1 and index_for_search(store) == 0
+    assert catch_up(store) == 1 and catch_up(store) == 0
     assert found(store, "kaya") == ["ANX4002"]
     assert store.scalar("SELECT text FROM opres_search WHERE id = ?", (rid,)) == "anx4002 kaya deniz"
 
@@ -192,7 +192,7 @@ def test_dense_and_sparse_terms_page_and_count_alike(tmp_path):
             for i in range(DENSE_SEARCH * 3):
                 name = f"Guest{i % 7} {'Nowak' if i % 3 else 'Kaya'}"
                 add(c, f"TUI{10000 + i}", name, status=("pending", "confirmed", "rejected")[i % 5 % 3], minute=i)
-        index_for_search(store)
+        catch_up(store)
         for term, dense in (("Nowak", True), ("Guest3 Kaya", False), ("TUI1000", False)):
             flt = InboxFilter(search=term, sort="created", descending=True)
             expected = [
