@@ -7,6 +7,7 @@ numbers). ``docs/json.md`` documents it. Errors name the record and field.
 
 from __future__ import annotations
 
+import codecs
 import json
 from datetime import date
 from decimal import Decimal
@@ -26,10 +27,11 @@ def parse_canonical(body: bytes, *, name: str = "") -> list[OperatorBooking]:
         )
     if not body.strip():
         raise ParseError("empty file")
+    bom = len(codecs.BOM_UTF8) if body.startswith(codecs.BOM_UTF8) else 0
     try:
-        data = json.loads(body.decode("utf-8-sig"))
+        data = json.loads(body[bom:].decode() if bom else body.decode())
     except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text (byte {exc.start}): save the file as UTF-8") from exc
+        raise ParseError(f"not UTF-8 text (byte {exc.start + bom}): save the file as UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise ParseError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError:

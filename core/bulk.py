@@ -178,8 +178,8 @@ def fill(store: Store, rows: int, *, today: date, seed: int = 18, progress: Call
             c.executemany(_insert("raw_messages", RAW_COLUMNS), batch.raws)
             c.executemany(_insert("operator_reservations", RESERVATION_COLUMNS), batch.reservations)
             c.executemany(_insert("guests", GUEST_COLUMNS), batch.guests)
-            add_search(store, batch.search)
-            count_added(store, (tuple(row[i] for i in _COUNT_AT) for row in batch.reservations))
+            add_search(c, batch.search)
+            count_added(c, (tuple(row[i] for i in _COUNT_AT) for row in batch.reservations))
         written += len(batch.reservations)
         if progress is not None:
             progress(written)

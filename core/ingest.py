@@ -22,12 +22,12 @@ this operator, else its message is kept as failed, "unknown reservation".
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
 import sqlite3
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -142,19 +142,6 @@ class _Version:
     rid: int = 0
 
 
-@dataclass
-class _Worked:
-    """A batch worked out before the write lock: what ``_commit`` writes."""
-
-    results: list[IngestResult]
-    parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
-    versions: list[_Version]
-    read: dict[tuple[str, str], dict[str, Any]]  # the stored latest versions the work was based on
-    now: str
-    mappings: MappingTable
-    approval: ApprovalSettings
-
-
 class Ingestor:
     """Puts raw messages through the pipeline. One per thread; reuse it for a batch."""
 
@@ -188,69 +175,15 @@ class Ingestor:
         items = list(items)
         try:
             with _collector_paused():
-                return self._commit(self._work_out(items))
+                return self._ingest_batch(items)
         except QUARANTINED as exc:
-            return self._one_by_one(items, exc)
-
-    def ingest_batches(self, batches: Iterable[Iterable[tuple[RawMessage, Parser]]]) -> Iterator[list[IngestResult]]:
-        """``ingest_many`` for batch after batch, each worked out while the one before it is written.
-
-        The writing (and a quarantined batch's one-by-one retry) is done on a
-        connection and thread of its own, so SQLite writes one batch while Python
-        parses and checks the next: a bulk load keeps both cores busy. Each batch's
-        results are given in order, once that batch is committed; if writing fails,
-        the error is raised here and no later batch is written. A batch worked out
-        before the one ahead of it was committed is checked again under the lock,
-        as a batch of another writer would be.
-        """
-        writer = Ingestor(
-            Store(self.store.path, self.store.documents_dir, keys=self.store.keys),
-            self.config,
-            self.actor,
-            now=self.checks.now,
-        )
-        writer.store.one_step_writes = True
-        if self.store.checkpoints_in_background:
-            writer.store.checkpoint_in_background()
-        try:
-            with ThreadPoolExecutor(1, thread_name_prefix="opdesk-ingest-writer") as pool:
-                pending: Future[list[IngestResult]] | None = None
-                for batch in batches:
-                    items = list(batch)
-                    worked: _Worked | None
-                    try:
-                        with _collector_paused():
-                            worked = self._work_out(items)
-                    except QUARANTINED:
-                        worked = None  # the writer takes them one by one
-                    if pending is not None:
-                        yield pending.result()
-                    pending = pool.submit(writer._commit_worked, items, worked)
-                if pending is not None:
-                    yield pending.result()
-        finally:
-            writer.store.close()
-
-    def _commit_worked(self, items: list[tuple[RawMessage, Parser]], worked: "_Worked | None") -> list[IngestResult]:
-        """Write a batch another ingestor worked out (``ingest_batches``); one by one if it cannot be."""
-        if worked is None:
+            # Something in the batch cannot be written (checked values should not get here). Take the
+            # messages in one by one, so only the one at fault is quarantined and the rest are stored.
+            if len(items) == 1:
+                return [self._quarantine_alone(items[0], exc)]
             return [result for item in items for result in self.ingest_many([item])]
-        self.mappings, self.approval = worked.mappings, worked.approval
-        try:
-            with _collector_paused():
-                return self._commit(worked)
-        except QUARANTINED as exc:
-            return self._one_by_one(items, exc)
 
-    def _one_by_one(self, items: list[tuple[RawMessage, Parser]], exc: BaseException) -> list[IngestResult]:
-        # Something in the batch cannot be written (checked values should not get here). Take the
-        # messages in one by one, so only the one at fault is quarantined and the rest are stored.
-        if len(items) == 1:
-            return [self._quarantine_alone(items[0], exc)]
-        return [result for item in items for result in self.ingest_many([item])]
-
-    def _work_out(self, items: list[tuple[RawMessage, Parser]]) -> "_Worked":
-        """A batch parsed, versioned, mapped and checked against what is stored: everything but the writing."""
+    def _ingest_batch(self, items: list[tuple[RawMessage, Parser]]) -> list[IngestResult]:
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
@@ -276,23 +209,17 @@ class Ingestor:
             results.append(result)
             parsed.append((result, raw, self._parse(result, raw, parse)))
         versions = self._versions(parsed)
-        return _Worked(results, parsed, versions, self._read, self._now, self.mappings, self.approval)
-
-    def _commit(self, worked: "_Worked") -> list[IngestResult]:
-        """Write a worked-out batch under the lock, worked out again if another writer was quicker."""
-        self._now = worked.now
-        versions = worked.versions
         with self.store.transaction():
-            self._store_raw(worked.parsed)
+            self._store_raw(parsed)
             keys = {(v.raw.operator, v.voucher) for v in versions}
-            if self._latest_versions(keys) != {k: worked.read[k] for k in keys if k in worked.read}:
-                versions = self._versions(worked.parsed)  # another writer was quicker: work it out again, locked
+            if self._latest_versions(keys) != {k: self._read[k] for k in keys if k in self._read}:
+                versions = self._versions(parsed)  # another writer was quicker: work it out again, locked
             self._write(versions)
-            for result in worked.results:
+            for result in results:
                 if result.twin is not None:
                     result.raw_id = result.twin.raw_id
-            self._audit("ingest", worked.results)
-        return worked.results
+            self._audit("ingest", results)
+        return results
 
     def _versions(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]) -> list[_Version]:
         """The new versions a batch makes, checked, against what the store holds now."""
@@ -491,7 +418,7 @@ class Ingestor:
         c = self.store.conn
         fresh = [v for v in versions if not v.result.duplicate]  # a duplicate's versions are another writer's
         next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM operator_reservations").fetchone()[0]) + 1
-        replaced: list[int] = []
+        replaced: list[tuple[int]] = []
         for v in fresh:
             v.rid, next_id = next_id, next_id + 1
             v.row.update(id=v.rid, raw_id=v.result.raw_id, is_latest=1)
@@ -499,17 +426,13 @@ class Ingestor:
             if isinstance(previous, _Version):
                 previous.row["is_latest"] = 0
             elif previous is not None:
-                replaced.append(previous["id"])
-        for i in range(0, len(replaced), 500):
-            chunk = replaced[i : i + 500]
-            c.execute(
-                f"UPDATE operator_reservations SET is_latest = 0 WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-            )
+                replaced.append((previous["id"],))
+        c.executemany("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", replaced)
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for v in fresh:
             by_columns.setdefault(tuple(v.row), []).append(tuple(v.row.values()))
         for columns, rows in by_columns.items():
-            self.store.write_rows(f"INSERT INTO operator_reservations({', '.join(columns)})", rows)
+            c.executemany(_insert_sql(columns), rows)
         guests: list[tuple[Any, ...]] = []
         nights: list[tuple[Any, ...]] = []
         search: list[tuple[Any, ...]] = []
@@ -527,16 +450,17 @@ class Ingestor:
                 result.changed += 1
             else:
                 result.cancelled += 1
-        self.store.write_rows(
+        c.executemany(
             "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
-            "nationality, email)",
+            "nationality, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             guests,
         )
-        self.store.write_rows(
-            "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency)", nights
+        c.executemany(
+            "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
+            nights,
         )
-        add_search(self.store, search)
-        count_added(self.store, (tuple(v.row[k] for k in COUNT_KEY) for v in fresh))
+        add_search(c, search)
+        count_added(c, (tuple(v.row[k] for k in COUNT_KEY) for v in fresh))
 
     def _audit(self, action: str, results: list[IngestResult]) -> None:
         """One audit row per batch: what arrived, from whom, and what became of it."""
@@ -621,7 +545,6 @@ class Ingestor:
                             len(raw.body),
                             raw.body,
                             *state,
-                            1,
                         )
                     )
                     continue
@@ -630,9 +553,10 @@ class Ingestor:
                     result.duplicate = True
                     continue
             updates.append((*state, result.raw_id))
-        self.store.write_rows(
+        c.executemany(
             "INSERT INTO raw_messages(id, sha256, operator, channel, received_at, stored_at, source_ref, filename, "
-            "size, body, parse_state, parse_error, text_preview, parsed_at, attempts)",
+            "size, body, parse_state, parse_error, text_preview, parsed_at, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             inserts,
         )
         c.executemany(
@@ -871,6 +795,11 @@ def _collector_paused() -> Iterator[None]:
             _paused -= 1
             if _paused == 0 and _was_enabled:
                 gc.enable()
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO operator_reservations({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:

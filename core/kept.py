@@ -25,20 +25,22 @@ if TYPE_CHECKING:
 COUNT_KEY = ("operator", "status", "content", "is_latest", "clean")
 
 
-def count_added(store: Store, keys: Iterable[tuple[str, str, str, int, int]]) -> None:
-    """Count rows just inserted, each given by its ``COUNT_KEY`` values: one row per kind of row."""
+_COUNT_SQL = (
+    "INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + excluded.rows"
+)
+
+
+def count_added(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str, int, int]]) -> None:
+    """Count rows just inserted, each given by its ``COUNT_KEY`` values: one statement per kind of row."""
     counted = Counter(keys)
-    store.write_rows(
-        "INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows)",
-        [(*key, rows) for key, rows in counted.items()],
-        "ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + excluded.rows",
-    )
+    conn.executemany(_COUNT_SQL, [(*key, rows) for key, rows in counted.items()])
 
 
-def add_search(store: Store, rows: list[tuple[int, str]]) -> None:
+def add_search(conn: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
     """Store rows' search text (``(id, folded text)``) and index it for the trigram search."""
-    store.write_rows("INSERT INTO opres_search(id, text)", rows)
-    store.write_rows("INSERT INTO opres_search_fts(rowid, text)", rows)
+    conn.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", rows)
+    conn.executemany("INSERT INTO opres_search_fts(rowid, text) VALUES (?, ?)", rows)
 
 
 def recount(conn: sqlite3.Connection) -> None:
@@ -79,6 +81,6 @@ def catch_up(store: Store) -> int:
                 "WHERE NOT EXISTS (SELECT 1 FROM opres_search s WHERE s.id = r.id)"
             )
         ]
-        add_search(store, missing)
+        add_search(c, missing)
         recount(c)
     return len(missing)

@@ -89,8 +89,11 @@ class CheckContext:
 
     @property
     def today(self) -> date:
-        """Today in the hotel's time zone (stay dates are hotel-local)."""
-        return (self.now or clock.now()).astimezone(self.config.timezone).date()
+        """Today in the hotel's time zone (stay dates are hotel-local); read once per batch (``reset``)."""
+        today = self.cache.get("today")
+        if today is None:
+            today = self.cache["today"] = (self.now or clock.now()).astimezone(self.config.timezone).date()
+        return today
 
     def reset(self) -> None:
         self.cache.clear()

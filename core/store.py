@@ -95,9 +95,6 @@ class Store:
         self.documents_dir = Path(documents_dir) if documents_dir else self.path.parent / "documents"
         self.keys = keys  # core.keys.KeyRing: seals audit rows (None: rows left unsealed)
         self.after_commit: list[Any] = []  # run once the outermost transaction has committed
-        # Set on a store that writes while other threads of the process run Python (Ingestor.ingest_batches):
-        # see ``write_rows``.
-        self.one_step_writes = False
         try:
             # 0600 before SQLite opens it: the WAL and shared-memory files take the same mode.
             create_private_file(self.path)
@@ -165,10 +162,6 @@ class Store:
             self.conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpointer = Checkpointer(self.path)
 
-    @property
-    def checkpoints_in_background(self) -> bool:
-        return self._checkpointer is not None
-
     def __enter__(self) -> "Store":
         return self
 
@@ -218,27 +211,6 @@ class Store:
                 if time.monotonic() > deadline:
                     raise StoreError(f"{self.path}: the store stayed locked for {BUSY_TIMEOUT_MS // 1000}s") from exc
                 time.sleep(0.01)
-
-    def write_rows(self, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
-        """``head VALUES (?, ...) tail`` for each of ``rows`` (tuples of one width).
-
-        Normally one ``executemany``. On a store with ``one_step_writes``, as few
-        multi-row statements as SQLite's limit on parameters allows: the sqlite3
-        module lets go of Python's lock for every step of a statement and must
-        win it back after, which beside a thread busy in Python costs up to a
-        switch interval (5 ms) a step, so a step per row would starve the writer.
-        """
-        if not rows:
-            return
-        width = len(rows[0])
-        one = "(" + ", ".join("?" * width) + ")"
-        if not self.one_step_writes:
-            self.conn.executemany(f"{head} VALUES {one} {tail}", rows)
-            return
-        per = max(1, min(1000, self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
-        for i in range(0, len(rows), per):
-            chunk = rows[i : i + per]
-            self.conn.execute(f"{head} VALUES {', '.join([one] * len(chunk))} {tail}", [v for r in chunk for v in r])
 
     # -- small reads -----------------------------------------------------
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from anyascii import anyascii
@@ -11,6 +12,7 @@ _FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "
 _DROP_MARKS = dict.fromkeys(range(0x0300, 0x0370))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same names come again and again (surnames, the hotel book's rows)
 def fold_name(name: str) -> str:
     """Lower case, no accents: Yılmaz, YILMAZ and Yilmaz fold alike, as do Müller and MULLER, Иванов and ИВАНОВ."""
     if name.isascii():

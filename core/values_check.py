@@ -137,7 +137,9 @@ def check_values(facts: "StayFacts", ctx: "CheckContext") -> CheckOutcome:
     """Fail, naming each field, when the booking holds a value no real booking has."""
     if facts.content == Content.CANCEL:
         return CheckOutcome(CheckState.SKIPPED, "cancellation")
-    limits = IntakeLimits.from_section(ctx.config.section("intake"))
+    limits = ctx.cache.get("intake_limits")
+    if limits is None:
+        limits = ctx.cache["intake_limits"] = IntakeLimits.from_section(ctx.config.section("intake"))
     problems = value_problems(facts, ctx.today, limits, _max_adults(facts, ctx), _rooms_of_type(facts, ctx))
     if not problems:
         return CheckOutcome(CheckState.OK, "every value possible")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Optional
 
 import typer
 from rich.table import Table
@@ -42,32 +42,40 @@ def ingest_cmd(
         store.checkpoint_in_background()  # a bulk load: the writer never stops to checkpoint
     ingestor = Ingestor(store, cfg, cli_actor())
     parse_any = parser_for(cfg)
-    results: list[dict[str, Any]] = []
-    bad = 0
-    readable: list[Path] = []  # the files read, in the order their results come
-
-    def batches() -> Iterator[list[tuple[RawMessage, Any]]]:
-        nonlocal bad
-        for first in range(0, len(files), INGEST_BATCH):
-            items = []
-            for path in files[first : first + INGEST_BATCH]:
-                try:
-                    body = path.read_bytes()
-                except OSError as exc:  # nothing to keep: say so, and go on with the other files
-                    bad += 1
-                    results.append(_unreadable(path, exc))
-                    continue
-                raw = RawMessage(
-                    body=body, operator=operator, channel="manual", source_ref=str(path), filename=path.name
+    results, bad = [], 0
+    for first in range(0, len(files), INGEST_BATCH):
+        chunk = files[first : first + INGEST_BATCH]
+        raws, readable = [], []
+        for path in chunk:
+            try:
+                raws.append(
+                    RawMessage(
+                        body=path.read_bytes(),
+                        operator=operator,
+                        channel="manual",
+                        source_ref=str(path),
+                        filename=path.name,
+                    )
                 )
-                items.append((raw, parse_any))
                 readable.append(path)
-            yield items
-
-    # Each batch of files is read and worked out while the one before it is written.
-    done = 0
-    for stored in ingestor.ingest_batches(batches()):
-        for path, result in zip(readable[done : done + len(stored)], stored):
+            except OSError as exc:  # nothing to keep: say so, and go on with the other files
+                bad += 1
+                results.append(
+                    {
+                        "file": str(path),
+                        "raw_id": None,
+                        "duplicate": False,
+                        "state": "unreadable",
+                        "error": f"cannot read: {exc.strerror}",
+                        "new": 0,
+                        "changed": 0,
+                        "cancelled": 0,
+                        "unchanged": 0,
+                        "reservation_ids": [],
+                        "again": False,
+                    }
+                )
+        for path, result in zip(readable, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
             bad += result.quarantined
             results.append(
                 {
@@ -84,9 +92,6 @@ def ingest_cmd(
                     "again": result.again,
                 }
             )
-        done += len(stored)
-    place = {str(path): i for i, path in enumerate(files)}
-    results.sort(key=lambda r: place[r["file"]])  # as the files were named
     if as_json:
         print_json(results)
     else:
@@ -108,22 +113,6 @@ def ingest_cmd(
                 )
                 console.print(f"[green]✓[/] {shown.markup(r['file'])}: {what}", highlight=False)
     raise typer.Exit(EXIT_REFUSED if bad else EXIT_OK)
-
-
-def _unreadable(path: Path, exc: OSError) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "raw_id": None,
-        "duplicate": False,
-        "state": "unreadable",
-        "error": f"cannot read: {exc.strerror}",
-        "new": 0,
-        "changed": 0,
-        "cancelled": 0,
-        "unchanged": 0,
-        "reservation_ids": [],
-        "again": False,
-    }
 
 
 @raw_app.command("list")
