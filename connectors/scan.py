@@ -12,7 +12,7 @@ This is where a scan starts (``scan``, ``watch``); the work is split by role:
 
 ``[scan]`` settings: ``operator_timeout`` (s, default 120), ``request_timeout``
 (s, 30), ``retries`` (4), ``backoff`` (s, 0.5), ``backoff_max`` (s, 30),
-``retry_after_max`` (s, 60), ``max_connections`` (50), ``batch`` (200), ``processes``
+``retry_after_max`` (s, 60), ``max_connections`` (50 per operator), ``batch`` (200), ``processes``
 (0: one per CPU core), ``shard_min`` (8: fewer operators are scanned in one process).
 """
 

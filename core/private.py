@@ -46,15 +46,20 @@ def create_private_file(path: Path) -> bool:
     return True
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` as a 0600 file, whole or not at all (a temporary file, then a rename)."""
+def write_private(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` as a 0600 file, whole or not at all (a temporary file, then a rename).
+
+    ``durable``: on the disk before this returns (fsync); without it the file may be the one before
+    it after a power cut, never half of one.
+    """
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
         os.write(fd, data)
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
