@@ -17,7 +17,7 @@ from core.forecast import confirmed_rooms_by_night
 from core.models import CheckState, Content
 from core.pricing.check import check_price
 from core.stay import CheckContext, CheckOutcome, StayFacts
-from core.text import fold_name
+from core.text import fold_repeated
 from core.values_check import check_values
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def prefetch_book_stays(ctx: CheckContext, stays: list[tuple[date | None, date |
                 "room": r["room"],
                 "rooms": r["rooms"],
                 "guest_names": r["guest_names"],
-                "names": fold_name(r["guest_names"]),
+                "names": fold_repeated(r["guest_names"]),
                 "check_in": date.fromisoformat(r["check_in"]),
                 "check_out": date.fromisoformat(r["check_out"]),
             }
@@ -227,7 +227,7 @@ def _surname_matches(facts: StayFacts, ctx: CheckContext) -> list[dict[str, str]
         [
             {
                 "number": r["number"],
-                "names": fold_name(r["guest_names"]),
+                "names": fold_repeated(r["guest_names"]),
                 "check_in": r["check_in"],
                 "check_out": r["check_out"],
             }
@@ -241,7 +241,7 @@ def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str,
     if not rows:
         return []
     found = []
-    wanted = {fold_name(s) for s in facts.surnames}
+    wanted = {fold_repeated(s) for s in facts.surnames}
     for r in rows:
         names = r["names"]
         hit = next((s for s in wanted if s and s in names), None)

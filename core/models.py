@@ -168,7 +168,8 @@ class OperatorBooking:
         Guests and nights are turned into plain values here, so the encoder (orjson:
         this runs for every booking stored) never calls back into Python for them.
         """
-        values = {name: getattr(self, name) for name in _COMPARED}
+        own = self.__dict__
+        values = {name: own[name] for name in _COMPARED}
         # A guest's e-mail is compared only when sent, so versions stored before guests had one keep
         # their fingerprints.
         values["guests"] = [

@@ -12,13 +12,16 @@ _FOLD_EXTRA = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "
 _DROP_MARKS = dict.fromkeys(range(0x0300, 0x0370))
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same names come again and again (surnames, the hotel book's rows)
 def fold_name(name: str) -> str:
     """Lower case, no accents: Yılmaz, YILMAZ and Yilmaz fold alike, as do Müller and MULLER, Иванов and ИВАНОВ."""
     if name.isascii():
         return name.lower()
     decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_FOLD_EXTRA))
     return decomposed.translate(_DROP_MARKS).translate(_FOLD_EXTRA)
+
+
+#: ``fold_name`` for text that comes again and again (surnames, the hotel book's guests, read per batch).
+fold_repeated = functools.lru_cache(maxsize=1 << 16)(fold_name)
 
 
 # What a Latin spelling of a name leaves out: the soft and hard signs come out of anyascii as quotes
