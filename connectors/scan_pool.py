@@ -11,9 +11,13 @@ and the next scan starts new workers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import sys
+import types
 from concurrent.futures import ProcessPoolExecutor
+from typing import Iterator
 
 from connectors.scan_loop import ScanSettings, pick_operators, scan_here
 from connectors.scan_runs import (
@@ -56,6 +60,23 @@ def worker_pool(size: int) -> ProcessPoolExecutor:
     return _POOL
 
 
+@contextlib.contextmanager
+def workers_skip_main() -> Iterator[None]:
+    """Worker processes started meanwhile import what a scan needs, not this program's main module.
+
+    A spawned process imports the main module of the program that started it first: for
+    ``opdesk`` that is the whole CLI and the app, half a second before a worker scans anything
+    (a worker needs connectors.scan_pool, which takes a third of that). Work is handed to
+    workers by reference to functions of this package, so they never need the main module.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")  # no file, no spec: nothing to import
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def discard_pool() -> None:
     """Stop the worker processes (one died or hangs); the next sharded scan starts new ones."""
     global _POOL, _POOL_SIZE
@@ -87,10 +108,11 @@ async def scan_sharded(
     loop = asyncio.get_running_loop()
     before = await asyncio.to_thread(last_run_id, config)
     pool = worker_pool(len(groups) - 1)
-    away = [
-        (group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group], since))
-        for group in groups[1:]
-    ]
+    with workers_skip_main():  # the pool starts its processes as work is handed to it
+        away = [
+            (group, loop.run_in_executor(pool, scan_in_worker, config, [op.name for op in group], since))
+            for group in groups[1:]
+        ]
     relay = (
         asyncio.ensure_future(relay_progress(config, [op.name for g in groups[1:] for op in g], before, progress))
         if progress is not None

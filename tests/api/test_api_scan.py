@@ -360,3 +360,36 @@ def test_the_retry_policy_retries_posts_caps_its_waits_and_never_retries_a_refus
     assert all(0.25 <= policy.increment().backoff_strategy() <= 0.75 for _ in range(50))  # 0.25..0.5 + 0..0.25
     assert all(later.backoff_strategy() <= 2.25 for _ in range(50))
     assert later.parse_retry_after("3600") == 5.0 and later.parse_retry_after("0.3") == 0.3
+
+
+def _main_module_loaded() -> bool:
+    import sys
+
+    return getattr(sys.modules.get("__mp_main__"), "__file__", None) is not None
+
+
+def test_worker_processes_do_not_import_the_main_module_of_the_program(tmp_path, monkeypatch):
+    """A worker spawned for a scan imports what it needs, not the program that started it (opdesk's whole CLI)."""
+    import multiprocessing
+    import sys
+    import types
+    from concurrent.futures import ProcessPoolExecutor
+
+    from connectors.scan_pool import workers_skip_main
+
+    marker = tmp_path / "imported"
+    program = tmp_path / "program.py"
+    program.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(program)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:  # as the program would: its main module runs first
+        assert pool.submit(_main_module_loaded).result(timeout=60) is True
+    assert marker.exists()
+    marker.unlink()
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        with workers_skip_main():
+            started = pool.submit(_main_module_loaded)
+        assert started.result(timeout=60) is False
+    assert not marker.exists() and sys.modules["__main__"] is main
