@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 
 from textual import on, work
@@ -69,7 +68,7 @@ class InboxScreen(Screen):
         self.counts: dict[str, int] = {}
         self.selected: set[int] = set()
         self._token = 0
-        self._loading: dict[tuple[int, str], Store] = {}  # the stores of loads still running, by token and kind
+        self._loading: dict[int, Store] = {}  # the stores of loads still running, by token
         self._loading_lock = threading.Lock()
         self._search_timer: Timer | None = None
         self._shown_status: str | None = None
@@ -104,53 +103,37 @@ class InboxScreen(Screen):
         self._token += 1
         self._stop_older_loads()
         self._load(self._token, self.flt, self.page * PAGE_SIZE)
-        self._count(self._token, self.flt)
 
     def _stop_older_loads(self) -> None:
         """Interrupt the queries of loads a newer one replaced, so they do not hold up its answer."""
         with self._loading_lock:
-            for (token, _), store in self._loading.items():
+            for token, store in self._loading.items():
                 if token != self._token:
                     store.conn.interrupt()
 
     @work(thread=True, exclusive=True, group="inbox")
     def _load(self, token: int, flt: InboxFilter, offset: int) -> None:
-        """The page of rows (the counts come from ``_count`` at the same time, on a connection of its own)."""
-        self._query(
-            token,
-            "page",
-            lambda store: InboxPage(token, inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset), None, None),
-        )
-
-    @work(thread=True, exclusive=True, group="inbox-counts")
-    def _count(self, token: int, flt: InboxFilter) -> None:
-        """The tabs' counts, beside the page: on a big store under a search they take as long as the page,
-        and SQLite counts on the other core while the page is read and drawn."""
-
-        def counted(store: Store) -> InboxPage:
-            counts = inbox.counts_by_status(store, flt)
-            total = counts[flt.status] if flt.status in counts else inbox.count_rows(store, flt)
-            return InboxPage(token, [], total, counts)
-
-        self._query(token, "counts", counted)
-
-    def _query(self, token: int, kind: str, read: Callable[[Store], InboxPage]) -> None:
         store = self.app.worker_store()
         with self._loading_lock:
-            self._loading[(token, kind)] = store
+            self._loading[token] = store
         try:
             if token != self._token:
                 return
-            page = read(store)
-            if token == self._token:
-                self.post_message(page)
+            rows = inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset)
+            if token != self._token:
+                return
+            # The first page goes up before the counts: on a big store the counts take longer.
+            self.post_message(InboxPage(token, rows, None, None))
+            counts = inbox.counts_by_status(store, flt)
+            total = counts[flt.status] if flt.status in counts else inbox.count_rows(store, flt)
+            self.post_message(InboxPage(token, rows, total, counts))
         except sqlite3.OperationalError:
             if token == self._token:
                 raise
             # else: interrupted, a newer load replaced this one
         finally:
             with self._loading_lock:
-                del self._loading[(token, kind)]
+                del self._loading[token]
             store.close()
 
     def on_inbox_page(self, message: InboxPage) -> None:
