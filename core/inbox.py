@@ -167,7 +167,7 @@ def search_is_dense(store: Store, flt: InboxFilter) -> bool:
 
 
 def _kept_counts(store: Store, flt: InboxFilter) -> dict[str, int]:
-    """Rows per status from ``inbox_counts`` (kept as rows are added and change: core.kept), for a filter without search or dates."""
+    """Rows per status from ``inbox_counts`` (kept as rows come and change: core.kept), without search or dates."""
     clauses, params = ["1=1"], []
     if flt.latest_only:
         clauses.append("is_latest = 1")
