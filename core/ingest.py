@@ -776,8 +776,8 @@ def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a batch is worked out and written.
 
     A batch makes tens of thousands of small objects, none of them in cycles, and each
-    few hundred of them start a collection that walks every object the process holds
-    (in an app or a bulk load, millions): that walking was a third of ingest's time.
+    few hundred of them start a collection that walks every object the process holds: in a
+    process holding millions (an app, a bulk load) that walking was a third of ingest's time.
     Memory is still freed as each object is let go; cycles left by anything else are
     collected once the collector is back on. Batches in several threads share one
     pause: the collector comes back with the last of them, as it was before the first.

@@ -152,9 +152,9 @@ class KeyRing:
             if current is not None and current.last_id >= last_id:
                 return
             rows = current.rows + last_id - current.last_id if current is not None else last_id
-            # Not synced to disk: the store commits with synchronous=NORMAL, so after a power cut its newest
-            # rows may be gone too; a head synced ahead of them would cry "rows removed" where none were.
-            # A head that lags only leaves the newest rows to the chain's own check.
+            # Not forced to the disk, as the store's commits are not (synchronous=NORMAL): a head synced
+            # after every commit would be on the disk before the rows it names, and a power cut would
+            # leave it reporting them cut off. The rename still makes it whole or the one before.
             head = json.dumps({"last_id": last_id, "hmac": hmac, "rows": rows}).encode()
             write_private(self.head_path, head, durable=False)
 
