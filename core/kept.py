@@ -43,29 +43,28 @@ def add_search(conn: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
     conn.executemany("INSERT INTO opres_search_fts(rowid, text) VALUES (?, ?)", rows)
 
 
+_COUNTED = (
+    "SELECT operator, status, content, is_latest, clean, COUNT(*) FROM operator_reservations "
+    "GROUP BY operator, status, content, is_latest, clean"
+)
+
+
 def recount(conn: sqlite3.Connection) -> None:
     """Count every row again (the tabs' counts from scratch)."""
     conn.execute("DELETE FROM inbox_counts")
-    conn.execute(
-        "INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows) "
-        "SELECT operator, status, content, is_latest, clean, COUNT(*) FROM operator_reservations "
-        "GROUP BY operator, status, content, is_latest, clean"
-    )
+    conn.execute(f"INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows) {_COUNTED}")
 
 
 def counts_drift(store: Store) -> list[tuple[str, ...]]:
     """Where the kept counts differ from the rows counted now: ``(operator, status, content, is_latest, clean,
     kept, counted)`` as text, empty when they agree."""
-    rows = store.conn.execute(
-        "WITH counted AS (SELECT operator, status, content, is_latest, clean, COUNT(*) AS n "
-        "FROM operator_reservations GROUP BY 1, 2, 3, 4, 5) "
-        "SELECT c.operator, c.status, c.content, c.is_latest, c.clean, COALESCE(k.rows, 0), c.n FROM counted c "
-        "LEFT JOIN inbox_counts k USING (operator, status, content, is_latest, clean) WHERE c.n != COALESCE(k.rows, 0) "
-        "UNION ALL SELECT k.operator, k.status, k.content, k.is_latest, k.clean, k.rows, 0 FROM inbox_counts k "
-        "WHERE k.rows != 0 AND NOT EXISTS (SELECT 1 FROM counted c WHERE c.operator = k.operator AND "
-        "c.status = k.status AND c.content = k.content AND c.is_latest = k.is_latest AND c.clean = k.clean)"
-    ).fetchall()
-    return [tuple(str(v) for v in row) for row in rows]
+    kept = {tuple(r[:5]): r[5] for r in store.conn.execute(f"SELECT {', '.join(COUNT_KEY)}, rows FROM inbox_counts")}
+    counted = {tuple(r[:5]): r[5] for r in store.conn.execute(_COUNTED)}
+    return [
+        tuple(str(v) for v in (*key, kept.get(key, 0), counted.get(key, 0)))
+        for key in sorted(kept.keys() | counted.keys())
+        if kept.get(key, 0) != counted.get(key, 0)
+    ]
 
 
 def catch_up(store: Store) -> int:

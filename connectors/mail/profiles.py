@@ -193,18 +193,7 @@ class Profile:
                     f"{self.name}: no value found for {name} ({self._where(name)})", field=name, record=record
                 )
         b = OperatorBooking(voucher=values.get("voucher", ""), content=content)
-        for name in (
-            "agency",
-            "room",
-            "board",
-            "rate",
-            "market",
-            "nationality",
-            "notes",
-            "source",
-            "segment",
-            "promo_code",
-        ):
+        for name in _TEXT_FIELDS:
             setattr(b, name, values.get(name, ""))
         for name in ("check_in", "check_out", "sale_date", "cancel_date"):
             if values.get(name):
@@ -305,8 +294,8 @@ class Profile:
         return self.locale or ("de_DE" if self.decimal == "," else "en_US")
 
 
-_KNOWN = {
-    "voucher",
+#: The booking's text fields a mail profile fills (currency comes from the money reader; a mail has no rate type).
+_TEXT_FIELDS = (
     "agency",
     "room",
     "board",
@@ -317,6 +306,11 @@ _KNOWN = {
     "source",
     "segment",
     "promo_code",
+)
+#: Every value a profile reads into the booking itself; any other goes to its ``extra``.
+_KNOWN = {
+    "voucher",
+    *_TEXT_FIELDS,
     "check_in",
     "check_out",
     "sale_date",
