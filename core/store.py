@@ -270,6 +270,9 @@ class Checkpointer:
     last checkpoint, so the WAL does not stay large after a bulk write.
     """
 
+    LAST_TRIES = 20  # the last round's retries while frames are held back ...
+    LAST_WAIT = 0.05  # ... this many seconds apart
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.wanted = threading.Event()
@@ -291,11 +294,24 @@ class Checkpointer:
             while True:
                 self.wanted.wait()
                 self.wanted.clear()
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    pass  # busy or interrupted: the next nudge (or SQLite's own close) tries again
+                done = self._checkpoint(conn)
                 if self.stopping and not self.wanted.is_set():
+                    # The last round: a reader or writer of another process may hold frames back for a
+                    # moment; try a little longer, so a bulk write does not leave its WAL behind.
+                    for _ in range(self.LAST_TRIES):
+                        if done:
+                            break
+                        time.sleep(self.LAST_WAIT)
+                        done = self._checkpoint(conn)
                     return  # a stop (or commit) during that round asks for one more: the last commits too
         finally:
             conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> bool:
+        """One PASSIVE checkpoint; whether it copied the whole WAL into the database file."""
+        try:
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            return False  # busy or interrupted: the next nudge (or SQLite's own close) tries again
+        return bool(busy == 0 and frames == copied)

@@ -77,3 +77,30 @@ def test_a_bulk_writer_leaves_checkpoints_to_a_thread_of_their_own(tmp_path, bac
     assert (size > 1_000_000) == background, size
     assert reader.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0] == 300
     reader.close()
+
+
+def test_a_reader_holding_the_wal_back_does_not_keep_a_bulk_writer_from_closing(tmp_path, monkeypatch):
+    from core.store import Checkpointer
+
+    monkeypatch.setattr(Checkpointer, "LAST_WAIT", 0.001)
+    tries = []
+    checkpoint = Checkpointer._checkpoint
+    monkeypatch.setattr(Checkpointer, "_checkpoint", staticmethod(lambda conn: tries.append(1) or checkpoint(conn)))
+    at_stop = []
+    stop = Checkpointer.stop
+    monkeypatch.setattr(Checkpointer, "stop", lambda self: at_stop.append(len(tries)) or stop(self))
+    path = tmp_path / "held.db"
+    Store(path).close()
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0] == 0  # a snapshot from before
+    with Store(path) as store:
+        store.checkpoint_in_background()
+        _fill(store, 300)
+    # The last round tried again while the reader held the frames back, then gave up: nothing lost.
+    assert len(tries) - at_stop[0] >= Checkpointer.LAST_TRIES + 1
+    assert path.stat().st_size < 1_000_000
+    assert reader.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0] == 0
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0] == 300
+    reader.close()
