@@ -88,7 +88,9 @@ def test_a_hanging_operator_times_out_alone(tmp_path):
     slow = sim_operator("slow", initial=2, faults=Faults(hang=3))
     quick = sim_operator("quick", initial=2)
     with SimServer([slow, quick]) as server:
-        config = make_config(tmp_path, server, {"request_timeout": 0.2, "retries": 0, "operator_timeout": 1})
+        # The slow one's request is cut after 0.2 s; the quick one has the whole 2.5 s of its own
+        # (a loaded machine may take a second to store its two bookings).
+        config = make_config(tmp_path, server, {"request_timeout": 0.2, "retries": 0, "operator_timeout": 2.5})
         runs = {r.operator: r for r in asyncio.run(scan(config))}
     assert runs["quick"].state == "ok" and runs["quick"].new == 2
     assert runs["slow"].state == "error" and "did not answer within the time allowed" in runs["slow"].last_error

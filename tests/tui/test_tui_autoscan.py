@@ -17,10 +17,10 @@ def test_the_app_scans_on_its_own_when_configured(desk):  # noqa: F811
     async def drive() -> None:
         app = OpdeskApp(desk)
         async with app.run_test(size=(80, 24)) as pilot:
-            for _ in range(100):  # bounded wait for the timer's scan to store the file
+            for _ in range(400):  # bounded wait (20 s: a loaded machine) for the timer's scan to finish
                 await pilot.pause(0.05)
                 with Store(desk.store_path) as store:
-                    if store.scalar("SELECT COUNT(*) FROM operator_reservations"):
+                    if store.scalar("SELECT COUNT(*) FROM scan_runs WHERE state = 'ok'"):
                         break
             await app.workers.wait_for_complete()
 
