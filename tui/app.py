@@ -14,6 +14,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from core import desk
 from core.approval import ApprovalSettings
@@ -166,7 +167,7 @@ class OpdeskApp(App):
         yield SystemCommand("Toggle dark / light", "Switch the theme", self.action_toggle_theme)
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
-    def _mode(self, mode: str) -> Callable[[], None]:
+    def _mode(self, mode: str) -> Callable[[], AwaitMount]:
         return lambda: self.switch_mode(mode)
 
     # -- actions on inbox rows ------------------------------------------------------
