@@ -66,7 +66,7 @@ def parse_ota(body: bytes, *, name: str = "", max_bytes: int = MAX_BODY_BYTES) -
         )
     raise_operator_errors(root)
     holder = child(root, BOOKING_ROOTS[kind])
-    reservations = children(holder, "HotelReservation") if holder is not None else []
+    reservations: list[Element] = children(holder, "HotelReservation") if holder is not None else []
     if not reservations:
         raise NotABooking(f"{kind} lists no reservation")
     return reservations_bookings(reservations)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.table import Table
@@ -42,7 +42,8 @@ def ingest_cmd(
         store.checkpoint_in_background()  # a bulk load: the writer never stops to checkpoint
     ingestor = Ingestor(store, cfg, cli_actor())
     parse_any = parser_for(cfg)
-    results, bad = [], 0
+    results: list[dict[str, Any]] = []
+    bad = 0
     for first in range(0, len(files), INGEST_BATCH):
         chunk = files[first : first + INGEST_BATCH]
         raws, readable = [], []
