@@ -80,8 +80,9 @@ class ScanRetry(Retry):
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
 
-    def copy_with(self, **kwargs: Any) -> "ScanRetry":
-        copy = super().copy_with(**kwargs)
+    def increment(self) -> "ScanRetry":
+        # The library's copy (copy_with, whose parameters change between releases) drops our caps: carry them over.
+        copy = super().increment()
         assert isinstance(copy, ScanRetry)
         copy.backoff_max, copy.retry_after_max = self.backoff_max, self.retry_after_max
         return copy

@@ -231,13 +231,13 @@ class Hotel2SejourConnector(Connector):
     # -- answering -----------------------------------------------------------------------------
     def confirm(self, reply: Reply) -> None:
         number = str(reply.reservation.get("pms_number") or "") or reply.hotel_number
-        self.answer(reply, {"confirmationStatus": "Y", "confirmationNote": number})
+        self.send_answer(reply, {"confirmationStatus": "Y", "confirmationNote": number})
 
     def reject(self, reply: Reply) -> None:
         reason = reply.reason or "Unable to process reservation"
-        self.answer(reply, {"confirmationStatus": "N", "notconfirmationNote": reason}, reason=reason)
+        self.send_answer(reply, {"confirmationStatus": "N", "notconfirmationNote": reason}, reason=reason)
 
-    def answer(self, reply: Reply, params: dict[str, str], *, reason: str = "") -> None:
+    def send_answer(self, reply: Reply, params: dict[str, str], *, reason: str = "") -> None:
         res_no, res_order, agency_id = self.identify(reply)
         timeout = float(self.setting("timeout", 30))
 

@@ -186,12 +186,12 @@ class OtaSoapConnector(Connector):
 
     # -- answering ----------------------------------------------------------------------------------
     def confirm(self, reply: Reply) -> None:
-        self.answer(reply, hotel_number(reply), "")
+        self.send_answer(reply, hotel_number(reply), "")
 
     def reject(self, reply: Reply) -> None:
-        self.answer(reply, "", reply.reason or "Unable to process reservation")
+        self.send_answer(reply, "", reply.reason or "Unable to process reservation")
 
-    def answer(self, reply: Reply, number: str, failure: str) -> None:
+    def send_answer(self, reply: Reply, number: str, failure: str) -> None:
         content = str(reply.reservation.get("content", "new"))
         if self.dialect == "pmsxchange":
             status, delivery = self.pulled_status(reply, content)
