@@ -16,5 +16,6 @@ def read_form(content_type: str, body: bytes) -> dict[str, bytes]:
     for part in message.iter_parts() if message.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")
         if name:
-            fields[str(name)] = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)  # bytes for a leaf part, None for a nested multipart
+            fields[str(name)] = payload if isinstance(payload, bytes) else b""
     return fields

@@ -70,9 +70,9 @@ def start_cmd(
             shape["codes"] = {r.approver: r.code for r in requests}
         print_json(shape)
     else:
-        asked = ", ".join(r.approver for r in requests)
+        names = ", ".join(r.approver for r in requests)
         console.print(
-            shown.markup(f"approval of #{reservation_id} started ({shape['mode']}); asked: {asked}"), highlight=False
+            shown.markup(f"approval of #{reservation_id} started ({shape['mode']}); asked: {names}"), highlight=False
         )
         if no_mail:
             for r in requests:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -295,7 +295,7 @@ def _report(
     outcomes: list[ActionOutcome], as_json: bool, skipped: list[dict] | None = None, dry_run: bool = False
 ) -> None:
     if as_json:
-        payload = {
+        payload: dict[str, Any] = {
             "done": [o.as_dict() for o in outcomes if o.ok],
             "failed": [o.as_dict() for o in outcomes if not o.ok],
         }

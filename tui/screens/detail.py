@@ -47,7 +47,8 @@ class DetailScreen(Screen):
         self.query_one(DetailPane).show(self.detail)
 
     def on_screen_resume(self) -> None:
-        self.app.sub_title = self.sub_title
+        if self.sub_title is not None:  # set by load(), which on_mount runs first
+            self.app.sub_title = self.sub_title
 
     def on_screen_suspend(self) -> None:
         self.app.sub_title = self.app.config.hotel_name
