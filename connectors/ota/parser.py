@@ -183,7 +183,8 @@ def reservation_bookings(element: Element, number: int) -> list[OperatorBooking]
     if modified:
         base.extra["last_modify_datetime"] = modified.isoformat()
     if base.content == Content.CANCEL:
-        base.cancel_date = (modified or created).date() if (modified or created) else None
+        cancelled = modified or created
+        base.cancel_date = cancelled.date() if cancelled else None
     read_guests(parts.get("ResGuests"), base)
     read_global_info(parts.get("ResGlobalInfo"), base)
     stays = [read_room_stay(stay, voucher) for stay in children(parts.get("RoomStays"), "RoomStay")]
@@ -201,7 +202,7 @@ def unique_id(element: Element, number: int) -> tuple[str, str]:
 def read_unique_id(uid: Element | None, number: int) -> tuple[str, str]:
     """``(Type, ID)`` of a UniqueID element; its ID is the voucher and must be there."""
     voucher = (uid.get("ID", "") if uid is not None else "").strip()
-    if not voucher:
+    if uid is None or not voucher:
         raise ParseError("missing UniqueID ID (the voucher)", field="UniqueID", record=f"#{number}")
     return uid.get("Type", ""), voucher
 

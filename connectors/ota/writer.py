@@ -86,6 +86,8 @@ def hotel_reservation(booking: OperatorBooking, hotel_code: str | None = None) -
 
 def room_stay(booking: OperatorBooking, *, first: bool) -> etree._Element:
     """One room. Guests, prices and the total ride on the first room so they are counted once."""
+    if booking.check_in is None or booking.check_out is None:  # hotel_reservation writes no RoomStays then
+        raise ValueError(f"booking {booking.voucher} has no stay dates for a RoomStay")
     stay = element("RoomStay")
     if booking.room:
         sub(sub(stay, "RoomTypes"), "RoomType", RoomTypeCode=booking.room)
