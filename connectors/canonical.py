@@ -84,9 +84,10 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
         raise ParseError("must be an object", record=record, field="extra")
     booking.extra = dict(extra)
     if content != Content.CANCEL:
-        for key in ("check_in", "check_out"):
-            if getattr(booking, key) is None:
-                raise ParseError("missing", record=record, field=key)
+        if booking.check_in is None:
+            raise ParseError("missing", record=record, field="check_in")
+        if booking.check_out is None:
+            raise ParseError("missing", record=record, field="check_out")
         if booking.check_out <= booking.check_in:
             raise ParseError(
                 f"check-out {booking.check_out} is not after check-in {booking.check_in}",

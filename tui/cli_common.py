@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 import typer
 from rich.console import Console
@@ -96,6 +96,12 @@ def open_store() -> Store:
         fail(str(exc))
 
 
+@overload
+def parse_date(value: str, option: str) -> date: ...
+@overload
+def parse_date(value: None, option: str) -> None: ...
+@overload
+def parse_date(value: str | None, option: str) -> date | None: ...
 def parse_date(value: str | None, option: str) -> date | None:
     """A ``YYYY-MM-DD`` option's value, or a bad-input exit naming the option."""
     if value is None:

@@ -104,7 +104,9 @@ class BookingFeed:
             if not open_ones:
                 return None
             old = self.random.choice(open_ones)
-            nights = (old.check_out - old.check_in).days + self.random.choice([-1, 1, 2]) if old.check_in else 7
+            if old.check_in is None or old.check_out is None:  # _price_stay gives every booking here both dates
+                raise RuntimeError(f"simulated booking {old.voucher} has no stay dates")
+            nights = (old.check_out - old.check_in).days + self.random.choice([-1, 1, 2])
             changed = replace(old, content=Content.CHANGE, extra=dict(old.extra), guests=list(old.guests))
             self._price_stay(changed, old.check_in, max(nights, 2))
             self._record(changed)
