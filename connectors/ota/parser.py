@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeAlias
 
 from lxml import etree
 
@@ -32,7 +32,7 @@ from core.models import (
     UnparsedMessage,
 )
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 OTA_NS = "http://www.opentravel.org/OTA/2003/05"
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
@@ -287,6 +287,8 @@ def read_room_rates(rates: Element | None, voucher: str) -> list[NightPrice]:
     # or none, like ``children``), cheaper than looking at each child's tag here.
     for rate in rates.iterchildren(RATE_TAG):
         first_night = day(rate.get("EffectiveDate"), "Rate EffectiveDate", voucher)
+        if first_night is None:
+            raise ParseError("missing Rate EffectiveDate (its first night)", field="Rate EffectiveDate", record=voucher)
         last = day(rate.get("ExpireDate"), "Rate ExpireDate", voucher) or first_night + ONE_DAY
         if rate.get("ExpireDateExclusiveInd") in ("false", "0"):
             last += ONE_DAY  # an inclusive expire date covers that night too
