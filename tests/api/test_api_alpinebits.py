@@ -18,6 +18,7 @@ import pytest
 from api.test_api_ota_parser import full_booking
 from api.test_api_scan import make_config, rows
 from lxml import etree
+from support.mapped import map_everything
 
 from connectors.ota import handshake, writer
 from connectors.ota.connector import PUSH_ACTION, STATUS_UPDATE_ACTION
@@ -378,18 +379,6 @@ def test_rooms_dropped_added_and_cancelled_with_their_reservation(served, schema
 
 
 # -- item 3: acknowledged on the hotel's decision ------------------------------------------
-def map_everything(config: Config) -> None:
-    """Map every code the rows use to itself, so they can be saved and confirmed."""
-    from core.ingest import recheck
-    from core.mapping import set_mapping
-
-    with Store(config.store_path) as store:
-        for row in store.all("SELECT * FROM operator_reservations WHERE is_latest = 1"):
-            for kind in json.loads(row["missing_mappings"]):
-                set_mapping(store, row["operator"], kind, row[kind], row[kind] or "ANY")
-        recheck(store, config)
-
-
 def test_on_decision_acks_when_the_hotel_confirms_and_refuses_when_it_rejects(tmp_path, schema):
     from core.audit import Actor
     from tui import desk_actions
