@@ -364,18 +364,14 @@ def test_the_retry_policy_retries_posts_caps_its_waits_and_never_retries_a_refus
     assert later.parse_retry_after("3600") == 5.0 and later.parse_retry_after("0.3") == 0.3
 
 
-def _main_module_loaded() -> bool:
-    import sys
-
-    return getattr(sys.modules.get("__mp_main__"), "__file__", None) is not None
-
-
 def test_worker_processes_do_not_import_the_main_module_of_the_program(tmp_path, monkeypatch):
     """A worker spawned for a scan imports what it needs, not the program that started it (opdesk's whole CLI)."""
     import multiprocessing
     import sys
     import types
     from concurrent.futures import ProcessPoolExecutor
+
+    from support.workers import main_module_loaded
 
     from connectors.scan_pool import workers_skip_main
 
@@ -387,11 +383,11 @@ def test_worker_processes_do_not_import_the_main_module_of_the_program(tmp_path,
     monkeypatch.setitem(sys.modules, "__main__", main)
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:  # as the program would: its main module runs first
-        assert pool.submit(_main_module_loaded).result(timeout=60) is True
+        assert pool.submit(main_module_loaded).result(timeout=60) is True
     assert marker.exists()
     marker.unlink()
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
         with workers_skip_main():
-            started = pool.submit(_main_module_loaded)
+            started = pool.submit(main_module_loaded)
         assert started.result(timeout=60) is False
     assert not marker.exists() and sys.modules["__main__"] is main
