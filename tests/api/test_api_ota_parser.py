@@ -320,3 +320,12 @@ def test_protocol_messages_validate(schema):
     assert_valid(schema, writer.error_response("try later", push=True))
     acks, refusals = read_acknowledgements(writer.push_response([("14", "A1")], [("A2", "stop sale")]))
     assert acks == [("14", "A1")] and refusals == [("A2", "stop sale")]
+
+
+def test_a_rate_without_its_first_night_is_an_error_naming_the_field():
+    body = writer.booking_to_ota_xml([full_booking()])
+    first = full_booking().night_prices[0].date.isoformat()
+    assert f'EffectiveDate="{first}"'.encode() in body
+    with pytest.raises(ParseError) as caught:
+        parse_ota(body.replace(f'EffectiveDate="{first}"'.encode(), b"", 1))
+    assert caught.value.field == "Rate EffectiveDate" and caught.value.record == "TUI-1001"
