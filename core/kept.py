@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 
 #: What ``inbox_counts`` counts rows by, in its key's order.
 COUNT_KEY = ("operator", "status", "content", "is_latest", "clean")
-
+_KEY = ", ".join(COUNT_KEY)
 
 _COUNT_SQL = (
-    "INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (operator, status, content, is_latest, clean) DO UPDATE SET rows = rows + excluded.rows"
+    f"INSERT INTO inbox_counts({_KEY}, rows) VALUES ({', '.join('?' * (len(COUNT_KEY) + 1))}) "
+    f"ON CONFLICT ({_KEY}) DO UPDATE SET rows = rows + excluded.rows"
 )
 
 
@@ -43,23 +43,21 @@ def add_search(conn: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
     conn.executemany("INSERT INTO opres_search_fts(rowid, text) VALUES (?, ?)", rows)
 
 
-_COUNTED = (
-    "SELECT operator, status, content, is_latest, clean, COUNT(*) FROM operator_reservations "
-    "GROUP BY operator, status, content, is_latest, clean"
-)
+_COUNTED = f"SELECT {_KEY}, COUNT(*) FROM operator_reservations GROUP BY {_KEY}"
 
 
 def recount(conn: sqlite3.Connection) -> None:
     """Count every row again (the tabs' counts from scratch)."""
     conn.execute("DELETE FROM inbox_counts")
-    conn.execute(f"INSERT INTO inbox_counts(operator, status, content, is_latest, clean, rows) {_COUNTED}")
+    conn.execute(f"INSERT INTO inbox_counts({_KEY}, rows) {_COUNTED}")
 
 
 def counts_drift(store: Store) -> list[tuple[str, ...]]:
     """Where the kept counts differ from the rows counted now: ``(operator, status, content, is_latest, clean,
     kept, counted)`` as text, empty when they agree."""
-    kept = {tuple(r[:5]): r[5] for r in store.conn.execute(f"SELECT {', '.join(COUNT_KEY)}, rows FROM inbox_counts")}
-    counted = {tuple(r[:5]): r[5] for r in store.conn.execute(_COUNTED)}
+    width = len(COUNT_KEY)
+    kept = {tuple(r[:width]): r[width] for r in store.conn.execute(f"SELECT {_KEY}, rows FROM inbox_counts")}
+    counted = {tuple(r[:width]): r[width] for r in store.conn.execute(_COUNTED)}
     return [
         tuple(str(v) for v in (*key, kept.get(key, 0), counted.get(key, 0)))
         for key in sorted(kept.keys() | counted.keys())
