@@ -253,12 +253,12 @@ def _names_found(facts: StayFacts, rows: list[dict[str, Any]]) -> list[dict[str,
 
 
 def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
-    stops = ctx.cache.get("stop_sales")
-    if stops is None:
-        stops = ctx.store.all(
+    stops = ctx.once(
+        "stop_sales",
+        lambda: ctx.store.all(
             'SELECT id, room, start, "end", operator, reason FROM stop_sales WHERE removed_at IS NULL'
-        )
-        ctx.cache["stop_sales"] = stops
+        ),
+    )
     if not stops:
         return CheckOutcome(CheckState.OK, "open for sale")
     assert facts.check_in is not None  # run_checks skips this check without stay dates
@@ -317,10 +317,7 @@ def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 
 
 def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
-    capacities = ctx.cache.get("capacities")
-    if capacities is None:
-        capacities = dict(ctx.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())
-        ctx.cache["capacities"] = capacities
+    capacities = ctx.capacities()
     assert facts.hotel_room is not None and facts.check_in is not None and facts.check_out is not None
     capacity = capacities.get(facts.hotel_room)
     if capacity is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from core import clock
 from core.models import CheckState, Content, Guest, NightPrice
@@ -17,6 +17,8 @@ from core.models import CheckState, Content, Guest, NightPrice
 if TYPE_CHECKING:
     from core.config import Config
     from core.store import Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -87,13 +89,23 @@ class CheckContext:
     cache: dict[str, Any] = field(default_factory=dict)
     now: datetime | None = None  # injected by tests; else the clock (core.clock)
 
+    def once(self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, worked out once per batch and kept under ``key`` until ``reset``."""
+        if key not in self.cache:
+            self.cache[key] = make()
+        value: T = self.cache[key]
+        return value
+
     @property
     def today(self) -> date:
         """Today in the hotel's time zone (stay dates are hotel-local); read once per batch (``reset``)."""
-        today = self.cache.get("today")
-        if today is None:
-            today = self.cache["today"] = (self.now or clock.now()).astimezone(self.config.timezone).date()
-        return today
+        return self.once("today", lambda: (self.now or clock.now()).astimezone(self.config.timezone).date())
+
+    def capacities(self) -> dict[str, int]:
+        """Rooms of each room type (``room_types.capacity``), by code."""
+        return self.once(
+            "capacities", lambda: dict(self.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())
+        )
 
     def reset(self) -> None:
         self.cache.clear()

@@ -137,9 +137,7 @@ def check_values(facts: "StayFacts", ctx: "CheckContext") -> CheckOutcome:
     """Fail, naming each field, when the booking holds a value no real booking has."""
     if facts.content == Content.CANCEL:
         return CheckOutcome(CheckState.SKIPPED, "cancellation")
-    limits = ctx.cache.get("intake_limits")
-    if limits is None:
-        limits = ctx.cache["intake_limits"] = IntakeLimits.from_section(ctx.config.section("intake"))
+    limits = ctx.once("intake_limits", lambda: IntakeLimits.from_section(ctx.config.section("intake")))
     problems = value_problems(facts, ctx.today, limits, _max_adults(facts, ctx), _rooms_of_type(facts, ctx))
     if not problems:
         return CheckOutcome(CheckState.OK, "every value possible")
@@ -163,9 +161,5 @@ def _max_adults(facts: "StayFacts", ctx: "CheckContext") -> int | None:
 def _rooms_of_type(facts: "StayFacts", ctx: "CheckContext") -> int | None:
     if not facts.hotel_room:
         return None
-    capacities = ctx.cache.get("capacities")
-    if capacities is None:
-        capacities = dict(ctx.store.conn.execute("SELECT code, capacity FROM room_types").fetchall())
-        ctx.cache["capacities"] = capacities
-    count = capacities.get(facts.hotel_room)
+    count = ctx.capacities().get(facts.hotel_room)
     return int(count) if count else None
