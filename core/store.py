@@ -5,8 +5,8 @@ writer wait its turn instead of failing with "database is locked". Writes go
 through ``transaction()`` (``BEGIN IMMEDIATE``), so a writer takes the lock
 up front rather than failing half-way when it upgrades from reading.
 
-Open one ``Store`` per thread: a SQLite connection belongs to the thread that
-opened it.
+Use one ``Store`` in one thread at a time: open one per thread, or borrow one
+from a ``StorePool``, which hands each idle connection to one thread at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import orjson
 
@@ -261,6 +261,51 @@ def open_store(config: Any) -> Store:
     store = Store(config.store_path, config.documents_dir, keys=KeyRing(config))
     store.keys.settle(store)
     return store
+
+
+class StorePool:
+    """Idle connections to one store, lent to worker threads one at a time.
+
+    A connection keeps what it read in its page cache (``cache_size``) for as
+    long as it lives; SQLite drops what another writer changed meanwhile. The
+    app's inbox asks the store again on every keystroke of a search: on a
+    connection it used before, the indexes it walks are already in memory.
+    """
+
+    def __init__(self, opener: Callable[[], Store], keep: int = 4) -> None:
+        self._opener = opener
+        self._keep = keep  # idle connections kept; more are opened when needed and closed after
+        self._idle: list[Store] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextmanager
+    def borrow(self) -> Iterator[Store]:
+        with self._lock:
+            store = self._idle.pop() if self._idle else None
+        if store is None:
+            store = self._opener()
+        try:
+            yield store
+        finally:
+            self._give_back(store)
+
+    def _give_back(self, store: Store) -> None:
+        if store.conn.in_transaction:  # left half-way by an error: never lend it on
+            store.close()
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < self._keep:
+                self._idle.append(store)
+                return
+        store.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for store in idle:
+            store.close()
 
 
 class Checkpointer:

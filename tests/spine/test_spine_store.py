@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from core.schema import MIGRATIONS
-from core.store import Store, StoreError, _split_sql
+from core.store import Store, StoreError, StorePool, _split_sql
 
 
 def test_a_store_of_an_older_version_is_migrated_on_open(tmp_path):
@@ -104,3 +104,36 @@ def test_a_reader_holding_the_wal_back_does_not_keep_a_bulk_writer_from_closing(
     reader.execute("COMMIT")
     assert reader.execute("SELECT COUNT(*) FROM raw_messages").fetchone()[0] == 300
     reader.close()
+
+
+def test_a_pool_lends_each_connection_to_one_borrower_and_reuses_it_after(tmp_path):
+    path = tmp_path / "pool.db"
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        opened.append(Store(path))
+        return opened[-1]
+
+    pool = StorePool(opener, keep=1)
+    with pool.borrow() as first, pool.borrow() as second:
+        assert first is not second  # two at once: two connections
+        first.conn.execute("CREATE TABLE t (x)")
+    # The second came back first and is kept (one idle at most); the first, given back after it, was closed.
+    with pool.borrow() as again:
+        assert again is second
+        assert again.scalar("SELECT COUNT(*) FROM t") == 0  # sees what the other connection wrote
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.conn.execute("SELECT 1")
+    with pytest.raises(RuntimeError), pool.borrow() as broken:
+        broken.conn.execute("BEGIN IMMEDIATE")
+        raise RuntimeError("left in a transaction")
+    with pool.borrow() as fresh:
+        assert fresh is not broken  # a connection left in a transaction is closed, never lent again
+    pool.close()
+    assert len(opened) == 3
+    with pytest.raises(sqlite3.ProgrammingError):
+        fresh.conn.execute("SELECT 1")  # closed with the pool
+    with pool.borrow() as late:
+        late.conn.execute("SELECT 1")
+    with pytest.raises(sqlite3.ProgrammingError):
+        late.conn.execute("SELECT 1")  # given back after the pool closed: closed, not kept
