@@ -216,3 +216,45 @@ def test_dense_and_sparse_terms_page_and_count_alike(tmp_path):
             assert [r["id"] for r in list_rows(store, by_voucher, limit=50, offset=10)] == sorted(
                 expected, key=lambda i: store.scalar("SELECT voucher FROM operator_reservations WHERE id = ?", (i,))
             )[10:60]
+
+
+def test_a_searchs_counts_by_tab_keep_the_other_conditions(tmp_path):
+    """Counted from the index's matches (trigram terms) or by LIKE (short ones), with operator, content,
+    clean and latest conditions as the page applies them: the same figures as counting the rows one by one."""
+    with Store(tmp_path / "opdesk.db") as store:
+        with store.transaction() as c:
+            for i in range(300):
+                rid = add(
+                    c,
+                    f"{('TUI', 'JET')[i % 2]}{5000 + i}",
+                    f"Guest{i % 4} {('Nowak', 'Kaya')[i % 3 == 0]}",
+                    status=("pending", "confirmed", "rejected")[i % 3],
+                    minute=i,
+                )
+                c.execute(
+                    "UPDATE operator_reservations SET content = ?, clean = ?, is_latest = ? WHERE id = ?",
+                    (("new", "change")[i % 5 == 0], i % 2, int(i % 7 != 0), rid),
+                )
+        catch_up(store)
+        filters = [
+            InboxFilter(search="nowak"),
+            InboxFilter(search="Kaya", operator="jet"),
+            InboxFilter(search="guest1 no", content="change"),
+            InboxFilter(search="nowak", clean_only=True, latest_only=False),
+            InboxFilter(search="ka", operator="tui"),  # two characters: below the trigram index, read by LIKE
+        ]
+        for flt in filters:
+            expected = {"pending": 0, "confirmed": 0, "rejected": 0}
+            for r in store.conn.execute("SELECT * FROM operator_reservations"):
+                text = f"{r['voucher']} {r['guest_names']}".lower()
+                if (
+                    flt.search.lower() in text
+                    and (flt.operator is None or r["operator"] == flt.operator)
+                    and (flt.content is None or r["content"] == flt.content)
+                    and (not flt.clean_only or r["clean"] == 1)
+                    and (not flt.latest_only or r["is_latest"] == 1)
+                ):
+                    expected[r["status"]] += 1
+            expected["all"] = sum(expected.values())
+            assert expected["all"] > 0, flt
+            assert counts_by_status(store, flt) == expected, flt
