@@ -25,7 +25,7 @@ from core.errors import OpdeskError
 from core.overrides import Overrides
 from core.redact import mask_text
 from core.shown import visible
-from core.store import Store, open_store
+from core.store import Store, StorePool, open_store
 from tui import desk_actions
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.agencies import AgenciesScreen
@@ -92,6 +92,7 @@ class OpdeskApp(App):
         super().__init__(**kwargs)
         self.config = config
         self.store = open_store(config)
+        self._store_pool: StorePool | None = None
         self.replier_factory = replier_factory or _connector_replier(config)
         self.actor = actor or Actor.current("app")
         self.scanning: dict[str, str] = {}  # operator -> scanning | done | error (this session)
@@ -128,7 +129,16 @@ class OpdeskApp(App):
         """A store for the calling worker thread (a connection belongs to its thread)."""
         return open_store(self.config)
 
+    @property
+    def store_pool(self) -> StorePool:
+        """Connections kept for the workers that read on every keystroke (the inbox's page and counts)."""
+        if self._store_pool is None:
+            self._store_pool = StorePool(self.worker_store)
+        return self._store_pool
+
     def on_unmount(self) -> None:
+        if self._store_pool is not None:
+            self._store_pool.close()
         self.store.close()
 
     # -- app-wide actions ------------------------------------------------------------

@@ -38,9 +38,16 @@ class ActionsDone(Message):
 
 @dataclass
 class InboxPage(Message):
-    """One page of inbox rows loaded by a worker, with the counts that go with it."""
+    """One page of inbox rows, loaded by a worker for the load numbered ``token``."""
 
     token: int
     rows: list[dict[str, Any]]
-    total: int | None
-    counts: dict[str, int] | None
+
+
+@dataclass
+class InboxCounts(Message):
+    """The tabs' counts and the shown tab's total for the load numbered ``token``, counted beside its page."""
+
+    token: int
+    total: int
+    counts: dict[str, int]

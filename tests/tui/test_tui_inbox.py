@@ -224,6 +224,39 @@ async def test_a_newer_search_interrupts_the_older_query(desk, settle, vouchers,
         assert app.screen.counts["pending"] == 1
 
 
+async def test_the_tabs_counts_are_read_beside_the_page_not_after_it(desk, settle, vouchers, monkeypatch):
+    """The counts of a search come on a connection of their own: a page still loading does not hold them up."""
+    from core import inbox
+
+    real_rows = inbox.list_rows
+    counted, page_held = threading.Event(), []
+
+    def held_rows(store, flt, **kw):
+        if flt.search == "yilmaz":
+            page_held.append(counted.wait(timeout=10))  # the page waits for its counts
+        return real_rows(store, flt, **kw)
+
+    def counts_then_signal(store, flt):
+        counts = real_counts(store, flt)
+        if flt.search == "yilmaz":
+            counted.set()
+        return counts
+
+    real_counts = inbox.counts_by_status
+    monkeypatch.setattr(inbox, "list_rows", held_rows)
+    monkeypatch.setattr(inbox, "counts_by_status", counts_then_signal)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"yilmaz")
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert page_held == [True]  # counted while the page was still being read
+        assert vouchers(app) == ["JET2002"]
+        assert app.screen.counts == {"pending": 1, "confirmed": 0, "rejected": 0, "all": 1}
+        assert app.screen.total == 1
+
+
 async def test_at_80x24_the_inbox_keeps_operator_voucher_guest_dates_status_and_mapping_in_view(big_desk, settle):
     from tui.widgets.inbox_table import InboxTable
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from textual import on, work
@@ -18,7 +20,7 @@ from core import inbox
 from core.desk import CleanSelection, clean_selection
 from core.inbox import InboxFilter
 from core.store import Store
-from tui.messages import ActionsDone, InboxPage
+from tui.messages import ActionsDone, InboxCounts, InboxPage
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.confirmation import ConfirmModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
@@ -68,7 +70,7 @@ class InboxScreen(Screen):
         self.counts: dict[str, int] = {}
         self.selected: set[int] = set()
         self._token = 0
-        self._loading: dict[int, Store] = {}  # the stores of loads still running, by token
+        self._loading: dict[tuple[int, str], Store] = {}  # the stores of loads still running, by token and part
         self._loading_lock = threading.Lock()
         self._search_timer: Timer | None = None
         self._shown_status: str | None = None
@@ -100,53 +102,76 @@ class InboxScreen(Screen):
 
     # -- loading ----------------------------------------------------------------
     def reload(self) -> None:
+        """Load the page and the tabs' counts of the filter, on two threads at once.
+
+        A page of a search on a big store comes quickly; its counts (every match, by
+        tab) take longer. Each has its own connection, so the counts are read while
+        the page is, and they go up when ready instead of after it.
+        """
         self._token += 1
         self._stop_older_loads()
         self._load(self._token, self.flt, self.page * PAGE_SIZE)
+        self._count(self._token, self.flt)
 
     def _stop_older_loads(self) -> None:
         """Interrupt the queries of loads a newer one replaced, so they do not hold up its answer."""
         with self._loading_lock:
-            for token, store in self._loading.items():
+            for (token, _), store in self._loading.items():
                 if token != self._token:
                     store.conn.interrupt()
 
+    @contextmanager
+    def _loading_store(self, token: int, part: str) -> Iterator[Store]:
+        """A connection for one part of a load, known to ``_stop_older_loads`` while it runs.
+
+        Borrowed from the app's pool: the next keystroke's load finds the indexes this one read in memory.
+        """
+        with self.app.store_pool.borrow() as store:
+            with self._loading_lock:
+                self._loading[(token, part)] = store
+            try:
+                yield store
+            except sqlite3.OperationalError:
+                if token == self._token:
+                    raise
+                # else: interrupted, a newer load replaced this one
+            finally:
+                with self._loading_lock:
+                    del self._loading[(token, part)]
+
     @work(thread=True, exclusive=True, group="inbox")
     def _load(self, token: int, flt: InboxFilter, offset: int) -> None:
-        store = self.app.worker_store()
-        with self._loading_lock:
-            self._loading[token] = store
-        try:
+        with self._loading_store(token, "page") as store:
             if token != self._token:
                 return
             rows = inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset)
+            if token == self._token:
+                self.post_message(InboxPage(token, rows))
+
+    @work(thread=True, exclusive=True, group="inbox-counts")
+    def _count(self, token: int, flt: InboxFilter) -> None:
+        with self._loading_store(token, "counts") as store:
             if token != self._token:
                 return
-            # The first page goes up before the counts: on a big store the counts take longer.
-            self.post_message(InboxPage(token, rows, None, None))
             counts = inbox.counts_by_status(store, flt)
             total = counts[flt.status] if flt.status in counts else inbox.count_rows(store, flt)
-            self.post_message(InboxPage(token, rows, total, counts))
-        except sqlite3.OperationalError:
             if token == self._token:
-                raise
-            # else: interrupted, a newer load replaced this one
-        finally:
-            with self._loading_lock:
-                del self._loading[token]
-            store.close()
+                self.post_message(InboxCounts(token, total, counts))
 
     def on_inbox_page(self, message: InboxPage) -> None:
         if message.token != self._token:
             return
-        if message.counts is None:
-            self.table.show_page(message.rows, self.selected)
-            self.loaded = True
-            self.pages_shown += 1
-        else:
-            self.total = message.total or 0
-            self.counts = message.counts
-            self._show_counts()
+        self.table.show_page(message.rows, self.selected)
+        self.loaded = True
+        self.pages_shown += 1
+        self._show_status()
+
+    def on_inbox_counts(self, message: InboxCounts) -> None:
+        if message.token != self._token:
+            return
+        self.total = message.total
+        self.counts = message.counts
+        self._show_counts()
         self._show_status()
 
     def _show_counts(self) -> None:
