@@ -13,11 +13,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from trust.hostile_input import good_record
 
-from connectors.canonical import parse_canonical
+from connectors.canonical import _loads, parse_canonical
 from connectors.jsonapi.connector import booking_from_item
 from connectors.mail.extract import MailText, pdf_text, read_mail
 from connectors.mail.profiles import load_profiles
@@ -89,6 +90,39 @@ def test_opdesk_json_any_value_in_any_field(field, value):
     record[field] = value
     body = json.dumps({"bookings": [record]}, allow_nan=True).encode()
     parsed_or_named(lambda b: parse_canonical(b, name="x.json"), body)
+
+
+@SETTINGS
+@given(json_values)
+@example({"ref": 12345678901234567890123})  # past 64 bits: orjson would make it a float
+@example([-(2**63) - 1, 2**64, 0.1, -0.0, 1e308])
+def test_opdesk_json_is_read_as_json_reads_it(value):
+    """The quick reader (orjson) and json give the same values of the same types, or json's own error."""
+    body = json.dumps(value, allow_nan=True, ensure_ascii=False).encode()
+    try:
+        expected = json.loads(body.decode())
+    except ValueError as exc:  # json refuses it (a number of 4,300 digits and more): so does the reader
+        with pytest.raises(type(exc)):
+            _loads(body)
+        return
+    got = _loads(body)
+    assert json.dumps(got, allow_nan=True) == json.dumps(expected, allow_nan=True)
+    assert _types(got) == _types(expected)
+
+
+def _types(value):
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    return type(value).__name__
+
+
+def test_a_long_number_in_extra_is_kept_whole():
+    record = good_record("V1")
+    record["extra"] = {"operator_ref": 12345678901234567890123, "rate": 0.1}
+    (booking,) = parse_canonical(json.dumps(record).encode(), name="x.json")
+    assert booking.extra == {"operator_ref": 12345678901234567890123, "rate": 0.1}
 
 
 # -- AlpineBits / OTA XML -------------------------------------------------------------------------------
