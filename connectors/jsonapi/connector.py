@@ -370,7 +370,10 @@ def read_night(value: Any, nf: dict[str, str], field: str, voucher: str) -> Nigh
     day = read_date(dig(value, nf["date"]), f"{field}.{nf['date']}", voucher)
     if day is None:
         raise ParseError("a night without a date", field=f"{field}.{nf['date']}", record=voucher)
-    return NightPrice(day, read_money(dig(value, nf["amount"]), f"{field}.{nf['amount']}", voucher))
+    amount = read_money(dig(value, nf["amount"]), f"{field}.{nf['amount']}", voucher)
+    if amount is None:
+        raise ParseError("a night without an amount", field=f"{field}.{nf['amount']}", record=voucher)
+    return NightPrice(day, amount)
 
 
 def read_list(value: Any, field: str, voucher: str) -> list[Any]:

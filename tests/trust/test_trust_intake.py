@@ -7,6 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -218,41 +219,33 @@ class Page(BaseHTTPRequestHandler):
         pass
 
 
-def test_json_api_pull_quarantines_each_bad_item_and_takes_the_good_ones(tmp_path):
+JSON_FIELDS = (
+    "voucher",
+    "content",
+    "agency",
+    "check_in",
+    "check_out",
+    "adults",
+    "room",
+    "board",
+    "rate",
+    "currency",
+    "total",
+    "guests",
+    "night_prices",
+)
+
+
+def pull_json_api(tmp_path: Path, items: list[dict]) -> tuple[Config, Any]:
+    """One scan of a jsonapi operator whose one page (on 127.0.0.1) is ``items``: the config and its run."""
     import asyncio
 
     from connectors.scan import scan
 
-    items = [
-        good_record("API1"),
-        {**good_record("API2"), "total": "1" + "0" * 5000},
-        {**good_record("API3"), "adults": 10**30},
-        {**good_record("API4"), "total": "NaN"},
-        {**good_record("API5"), "guests": [{"last_name": "Ho\u0000fer\u202e"}]},
-        good_record("API6"),
-    ]
-    body = json.dumps(items).encode()
-    handler = type("Hostile", (Page,), {"body": body})
+    handler = type("Hostile", (Page,), {"body": json.dumps(items).encode()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        fields = {
-            k: k
-            for k in (
-                "voucher",
-                "content",
-                "agency",
-                "check_in",
-                "check_out",
-                "adults",
-                "room",
-                "board",
-                "rate",
-                "currency",
-                "total",
-                "guests",
-            )
-        }
         config = Config(
             tmp_path / "opdesk.toml",
             {
@@ -266,7 +259,7 @@ def test_json_api_pull_quarantines_each_bad_item_and_takes_the_good_ones(tmp_pat
                         "bookings_path": "/bookings",
                         "auth": "none",
                         "pagination": "none",
-                        "fields": fields,
+                        "fields": {k: k for k in JSON_FIELDS},
                         "guest_fields": {"first_name": "first_name", "last_name": "last_name"},
                     }
                 ],
@@ -275,10 +268,34 @@ def test_json_api_pull_quarantines_each_bad_item_and_takes_the_good_ones(tmp_pat
         [run_] = asyncio.run(scan(config))
     finally:
         server.shutdown()
+    return config, run_
+
+
+def test_json_api_pull_quarantines_each_bad_item_and_takes_the_good_ones(tmp_path):
+    items = [
+        good_record("API1"),
+        {**good_record("API2"), "total": "1" + "0" * 5000},
+        {**good_record("API3"), "adults": 10**30},
+        {**good_record("API4"), "total": "NaN"},
+        {**good_record("API5"), "guests": [{"last_name": "Ho\u0000fer\u202e"}]},
+        good_record("API6"),
+    ]
+    config, run_ = pull_json_api(tmp_path, items)
     assert run_.state == "ok" and run_.quarantined == 3
     assert vouchers(config) == {"API1", "API5", "API6"}
     errors = [r["parse_error"] for r in raws(config) if r["parse_state"] == "failed"]
     assert len(errors) == 3 and any("total" in e for e in errors) and any("adults" in e for e in errors)
+
+
+@pytest.mark.parametrize("night", [{}, {"amount": None}, {"amount": ""}], ids=["absent", "null", "empty"])
+def test_json_api_night_without_an_amount_is_quarantined_naming_record_and_field(tmp_path, night):
+    day = good_record("N1")["check_in"]
+    items = [{**good_record("N1"), "night_prices": [{"date": day, **night}]}, good_record("N2")]
+    config, run_ = pull_json_api(tmp_path, items)
+    assert run_.state == "ok" and run_.quarantined == 1
+    assert vouchers(config) == {"N2"}
+    [error] = [r["parse_error"] for r in raws(config) if r["parse_state"] == "failed"]
+    assert error == "N1: record N1, field night_prices.amount: a night without an amount"
 
 
 # -- a mailbox (a real Dovecot) ----------------------------------------------------------------------
