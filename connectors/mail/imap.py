@@ -128,7 +128,7 @@ class Mailbox:
 
     def uids_after(self, last_uid: int) -> list[int]:
         # "UID n:*" always returns the highest message even when n is past it: filter.
-        found = self._guard("search", lambda: self.box.uids(AND(uid=U(last_uid + 1, "*"))))
+        found = self._guard("search", lambda: self.box.uids(AND(uid=U(str(last_uid + 1), "*"))))
         return sorted(u for u in map(int, found) if u > last_uid)
 
     def raw(self, uid: int) -> bytes:
