@@ -101,6 +101,22 @@ def test_quote_without_contracts_anywhere_says_what_to_do(cli):
     assert result.exit_code == 2 and "opdesk contracts load FILE" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "stay, message",
+    [
+        ([], "give either --nights N or --check-out YYYY-MM-DD"),
+        (["--nights", "7", "--check-out", "2026-05-08"], "give either --nights N or --check-out YYYY-MM-DD"),
+        (["--check-out", "2026-05-01"], "--check-out 2026-05-01 must be after --check-in 2026-05-01"),
+    ],
+    ids=["neither", "both", "check-out-not-after"],
+)
+def test_quote_needs_the_stay_given_once_by_nights_or_check_out(cli, stay, message):
+    stay_args = ["--rate-code", "TUI26", "--room", "DBL", "--board", "AI", "--check-in", "2026-05-01"]
+    result = cli("quote", *stay_args, *stay, "--adults", "2", "--booked", "2025-12-01", "--contracts", str(SPEC))
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_load_of_a_broken_file_keeps_the_loaded_contracts(cli, tmp_path):
     cli("contracts", "load", str(SPEC))
     bad = tmp_path / "bad.toml"

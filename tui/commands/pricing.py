@@ -88,12 +88,14 @@ def quote_command(
 ) -> None:
     """Price a stay night by night from the hotel's contracts (exit 0 priced, 1 refused, 2 bad input)."""
     first = parse_date(check_in, "--check-in")
-    if (nights is None) == (check_out is None):
-        fail("give either --nights N or --check-out YYYY-MM-DD")
     if check_out is not None:
+        if nights is not None:
+            fail("give either --nights N or --check-out YYYY-MM-DD")
         nights = (parse_date(check_out, "--check-out") - first).days
         if nights < 1:
             fail(f"--check-out {check_out} must be after --check-in {check_in}")
+    elif nights is None:
+        fail("give either --nights N or --check-out YYYY-MM-DD")
     if not rate_code and not agency:
         fail("give --rate-code CODE or --agency A (its first rate code is used)")
     if len(adult_age) > adults:
