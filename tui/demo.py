@@ -96,6 +96,9 @@ def _pricer(contract_set):
     from core.pricing import QuoteRequest, quote
 
     def price(op: demo.DemoOperator, booking: OperatorBooking, hotel_room: str, hotel_board: str) -> Decimal | None:
+        nights = booking.nights
+        if booking.check_in is None or nights is None:
+            return None  # no stay to price from the contracts: the generator prices it simply
         answer = quote(
             contract_set,
             QuoteRequest(
@@ -103,7 +106,7 @@ def _pricer(contract_set):
                 room_type=hotel_room,
                 board=hotel_board,
                 check_in=booking.check_in,
-                nights=booking.nights,
+                nights=nights,
                 adults=booking.adults,
                 child_ages=list(booking.child_ages),
                 booked=booking.sale_date,
