@@ -58,23 +58,22 @@ def xml_safe(booking: OperatorBooking) -> OperatorBooking:
         )
         for g in booking.guests
     ]
-    texts = {
-        name: xml_text(getattr(booking, name))
-        for name in (
-            "voucher",
-            "agency",
-            "room",
-            "board",
-            "rate",
-            "market",
-            "nationality",
-            "currency",
-            "notes",
-            "source",
-        )
-    }
     extra = {k: xml_text(v) if isinstance(v, str) else v for k, v in booking.extra.items()}
-    return replace(booking, guests=guests, extra=extra, **texts)
+    return replace(
+        booking,
+        guests=guests,
+        extra=extra,
+        voucher=xml_text(booking.voucher),
+        agency=xml_text(booking.agency),
+        room=xml_text(booking.room),
+        board=xml_text(booking.board),
+        rate=xml_text(booking.rate),
+        market=xml_text(booking.market),
+        nationality=xml_text(booking.nationality),
+        currency=xml_text(booking.currency),
+        notes=xml_text(booking.notes),
+        source=xml_text(booking.source),
+    )
 
 
 def notif_request(booking: OperatorBooking, settings: PmsSettings) -> bytes:
@@ -177,7 +176,7 @@ class OtaSender:
     def __call__(self, delivery: Delivery, booking: OperatorBooking) -> str:
         s = self.settings
         body = notif_request(booking, s)
-        auth = (s.username, s.password) if s.username else None
+        auth = (s.username, s.password) if s.username else httpx.USE_CLIENT_DEFAULT
         try:
             if s.dialect == "alpinebits":
                 response = self.client.post(
