@@ -105,18 +105,21 @@ def _booking_dict(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_match(profile, mail, matches: bool) -> None:
-    say = {"highlight": False, "soft_wrap": True}
     console.print(
         f"profile [bold]{shown.markup(profile.name)}[/] (operator {shown.markup(profile.operator)}, "
         f"reads {shown.markup(profile.source)})",
-        **say,
+        highlight=False,
+        soft_wrap=True,
     )
-    console.print(f"mail from {shown.markup(mail.sender)}: {shown.markup(mail.subject)}", **say)
+    console.print(
+        f"mail from {shown.markup(mail.sender)}: {shown.markup(mail.subject)}", highlight=False, soft_wrap=True
+    )
     if not matches:
         console.print(
             "[yellow]note:[/] the profile's From/Subject patterns do not match this mail, "
             "so a scan would not pick this profile for it",
-            **say,
+            highlight=False,
+            soft_wrap=True,
         )
 
 
