@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Literal, TypedDict
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +14,22 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from core.inbox import InboxFilter
 
-DATE_FIELDS = (("since", "Created from"), ("until", "Created to"), ("stay_from", "Stay from"), ("stay_to", "Stay to"))
+DateField = Literal["since", "until", "stay_from", "stay_to"]
+DATE_FIELDS: tuple[tuple[DateField, str], ...] = (
+    ("since", "Created from"),
+    ("until", "Created to"),
+    ("stay_from", "Stay from"),
+    ("stay_to", "Stay to"),
+)
+
+
+class FilterDates(TypedDict, total=False):
+    """The dialog's dates, as ``InboxFilter`` names them (the keys of DATE_FIELDS)."""
+
+    since: date | None
+    until: date | None
+    stay_from: date | None
+    stay_to: date | None
 
 
 def _select(options: list[tuple[str, str]], value: str | None, widget_id: str) -> Select:
@@ -71,7 +87,7 @@ class FilterModal(ModalScreen[InboxFilter | None]):
         self._apply()
 
     def _apply(self) -> None:
-        dates = {}
+        dates: FilterDates = {}
         for key, label in DATE_FIELDS:
             text = self.query_one(f"#{key}", Input).value.strip()
             try:
