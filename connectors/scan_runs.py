@@ -36,8 +36,10 @@ class OperatorRun:
     quarantined: int = 0  # new messages that could not be taken in (a person must look): the run fails
     again: int = 0  # messages quarantined before that the operator sent again (counted apart)
 
-    def counts(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in scanlog.COUNTS}
+    def counts(self) -> scanlog.RunCounts:
+        return scanlog.RunCounts(
+            total=self.total, new=self.new, changed=self.changed, cancelled=self.cancelled, errors=self.errors
+        )
 
 
 Progress = Callable[[OperatorRun], None]

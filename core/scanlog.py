@@ -6,11 +6,22 @@ scanner updates the counts as it goes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from core.store import Store, now_iso, rowid
 
-COUNTS = ("total", "new", "changed", "cancelled", "errors")
+
+class RunCounts(TypedDict):
+    """A run's counts by name, as ``update_run`` takes them."""
+
+    total: int
+    new: int
+    changed: int
+    cancelled: int
+    errors: int
+
+
+COUNTS = tuple(RunCounts.__annotations__)  # the count columns of scan_runs, in this order
 
 
 def start_run(store: Store, operator: str) -> int:
