@@ -22,6 +22,7 @@ This module is plain Python: the domain, the connectors and both front ends use 
 from __future__ import annotations
 
 import re
+from typing import Any, overload
 
 #: C0 controls and DEL have Unicode "control pictures" (U+2400–U+2421): ␀ … ␟, ␡.
 #: They keep one column each, so tables stay aligned.
@@ -61,6 +62,14 @@ def is_visible(text: str, *, lines: bool = False) -> bool:
     return (_UNSAFE_KEEP_LINES if lines else _UNSAFE).search(text) is None
 
 
+@overload
+def visible_values(value: str, *, lines: bool = True) -> str: ...
+@overload
+def visible_values(value: dict[str, Any], *, lines: bool = True) -> dict[str, Any]: ...
+@overload
+def visible_values(value: list[dict[str, Any]], *, lines: bool = True) -> list[dict[str, Any]]: ...
+@overload
+def visible_values(value: None, *, lines: bool = True) -> None: ...
 def visible_values(value: object, *, lines: bool = True) -> object:
     """A copy of a nested value (dicts, lists, tuples) with every string made ``visible``.
 
