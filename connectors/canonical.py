@@ -144,7 +144,10 @@ def _night(n: Any, record: str, i: int) -> NightPrice:
     day = _date(n.get("date"), record, f"night_prices[{i}].date")
     if day is None:
         raise ParseError("missing", record=record, field=f"night_prices[{i}].date")
-    return NightPrice(day, _money(n.get("amount"), record, f"night_prices[{i}].amount"))
+    amount = _money(n.get("amount"), record, f"night_prices[{i}].amount")
+    if amount is None:
+        raise ParseError("missing: a night needs its amount", record=record, field=f"night_prices[{i}].amount")
+    return NightPrice(day, amount)
 
 
 def _list(rec: dict[str, Any], key: str, record: str) -> list[Any]:

@@ -60,6 +60,10 @@ HOSTILE_JSON: dict[str, tuple[Callable[[], bytes], str]] = {
     "field-20mb": (lambda: _dumps(_with("H8", notes="x" * (20 * 1024 * 1024))), ""),
     "int-too-large": (lambda: _dumps(_with("H9", adults=10**30)), "adults"),
     "age-too-large": (lambda: _dumps(_with("H10", guests=[{"last_name": "A", "age": 2**70}])), "age"),
+    "night-without-amount": (
+        lambda: _dumps(_with("H11", night_prices=[{"date": good_record("H11")["check_in"], "amount": None}])),
+        "night_prices[1].amount",
+    ),
 }
 
 #: Taken in, shown with their controls made visible: a NUL is no reason to lose a booking.
