@@ -22,7 +22,6 @@ this operator, else its message is kept as failed, "unknown reservation".
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import json
@@ -66,7 +65,7 @@ from core.nationality import normalise_booking
 from core.shown import visible
 from core.stay import CheckContext, StayFacts
 from core.storable import check_storable
-from core.store import Store, dumps, from_minor, iso, now_iso, to_minor
+from core.store import Store, dumps, from_minor, insert_rows, iso, now_iso, to_minor
 from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
@@ -154,6 +153,7 @@ class Ingestor:
         self.approval = ApprovalSettings.from_config(config)
         self._read: dict[tuple[str, str], dict[str, Any]] = {}  # latest stored versions, as read
         self._latest: dict[tuple[str, str], dict[str, Any]] = {}  # ... and as the batch goes on
+        self._read_at = -1  # the store's ``data_version`` when they were read
         self._now = now_iso()
 
     # -- public ----------------------------------------------------------
@@ -211,9 +211,12 @@ class Ingestor:
         versions = self._versions(parsed)
         with self.store.transaction():
             self._store_raw(parsed)
-            keys = {(v.raw.operator, v.voucher) for v in versions}
-            if self._latest_versions(keys) != {k: self._read[k] for k in keys if k in self._read}:
-                versions = self._versions(parsed)  # another writer was quicker: work it out again, locked
+            if self._data_version() != self._read_at:
+                # Another connection committed since the versions were worked out: if it added a
+                # version of these vouchers, work them out again, locked.
+                keys = {(v.raw.operator, v.voucher) for v in versions}
+                if self._latest_versions(keys) != {k: self._read[k] for k in keys if k in self._read}:
+                    versions = self._versions(parsed)
             self._write(versions)
             for result in results:
                 if result.twin is not None:
@@ -225,6 +228,7 @@ class Ingestor:
         """The new versions a batch makes, checked, against what the store holds now."""
         messages = self._reservation_rooms(parsed)
         bookings = [(result, raw, b) for result, raw, found in messages for b in found]
+        self._read_at = self._data_version()
         self._read = self._latest_versions({(raw.operator, b.voucher) for _, raw, b in bookings})
         self._latest = dict(self._read)
         self.checks.reset()
@@ -376,6 +380,10 @@ class Ingestor:
                     rooms[row["voucher"]] = dict(row)
         return found
 
+    def _data_version(self) -> int:
+        """Changes whenever another connection commits to the store (this connection's own commits leave it)."""
+        return int(self.store.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
         """Raw messages already stored, by sha256: their id and parse state."""
         found: dict[str, tuple[int, ParseState]] = {}
@@ -418,7 +426,7 @@ class Ingestor:
         c = self.store.conn
         fresh = [v for v in versions if not v.result.duplicate]  # a duplicate's versions are another writer's
         next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM operator_reservations").fetchone()[0]) + 1
-        replaced: list[tuple[int]] = []
+        replaced: list[int] = []
         for v in fresh:
             v.rid, next_id = next_id, next_id + 1
             v.row.update(id=v.rid, raw_id=v.result.raw_id, is_latest=1)
@@ -426,13 +434,17 @@ class Ingestor:
             if isinstance(previous, _Version):
                 previous.row["is_latest"] = 0
             elif previous is not None:
-                replaced.append((previous["id"],))
-        c.executemany("UPDATE operator_reservations SET is_latest = 0 WHERE id = ?", replaced)
+                replaced.append(previous["id"])
+        for i in range(0, len(replaced), 500):
+            chunk = replaced[i : i + 500]
+            c.execute(
+                f"UPDATE operator_reservations SET is_latest = 0 WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for v in fresh:
             by_columns.setdefault(tuple(v.row), []).append(tuple(v.row.values()))
         for columns, rows in by_columns.items():
-            c.executemany(_insert_sql(columns), rows)
+            insert_rows(c, f"INSERT INTO operator_reservations({', '.join(columns)})", rows)
         guests: list[tuple[Any, ...]] = []
         nights: list[tuple[Any, ...]] = []
         search: list[tuple[Any, ...]] = []
@@ -450,15 +462,13 @@ class Ingestor:
                 result.changed += 1
             else:
                 result.cancelled += 1
-        c.executemany(
+        insert_rows(
+            c,
             "INSERT INTO guests(reservation_id, position, first_name, last_name, age, birth_date, gender, "
-            "nationality, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "nationality, email)",
             guests,
         )
-        c.executemany(
-            "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency) VALUES (?, ?, ?, ?)",
-            nights,
-        )
+        insert_rows(c, "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency)", nights)
         add_search(c, search)
         count_added(c, (tuple(v.row[k] for k in COUNT_KEY) for v in fresh))
 
@@ -545,6 +555,7 @@ class Ingestor:
                             len(raw.body),
                             raw.body,
                             *state,
+                            1,
                         )
                     )
                     continue
@@ -553,10 +564,10 @@ class Ingestor:
                     result.duplicate = True
                     continue
             updates.append((*state, result.raw_id))
-        c.executemany(
+        insert_rows(
+            c,
             "INSERT INTO raw_messages(id, sha256, operator, channel, received_at, stored_at, source_ref, filename, "
-            "size, body, parse_state, parse_error, text_preview, parsed_at, attempts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            "size, body, parse_state, parse_error, text_preview, parsed_at, attempts)",
             inserts,
         )
         c.executemany(
@@ -795,11 +806,6 @@ def _collector_paused() -> Iterator[None]:
             _paused -= 1
             if _paused == 0 and _was_enabled:
                 gc.enable()
-
-
-@functools.lru_cache(maxsize=8)
-def _insert_sql(columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO operator_reservations({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _content_and_flags(sent: Content, latest: Any) -> tuple[Content, list[str]]:

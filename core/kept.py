@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Iterable
 
+from core.store import insert_rows
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -25,22 +27,20 @@ if TYPE_CHECKING:
 COUNT_KEY = ("operator", "status", "content", "is_latest", "clean")
 _KEY = ", ".join(COUNT_KEY)
 
-_COUNT_SQL = (
-    f"INSERT INTO inbox_counts({_KEY}, rows) VALUES ({', '.join('?' * (len(COUNT_KEY) + 1))}) "
-    f"ON CONFLICT ({_KEY}) DO UPDATE SET rows = rows + excluded.rows"
-)
+_COUNT_INSERT = f"INSERT INTO inbox_counts({_KEY}, rows)"
+_COUNT_UPSERT = f"ON CONFLICT ({_KEY}) DO UPDATE SET rows = rows + excluded.rows"
 
 
 def count_added(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str, int, int]]) -> None:
     """Count rows just inserted, each given by its ``COUNT_KEY`` values: one statement per kind of row."""
     counted = Counter(keys)
-    conn.executemany(_COUNT_SQL, [(*key, rows) for key, rows in counted.items()])
+    insert_rows(conn, _COUNT_INSERT, [(*key, rows) for key, rows in counted.items()], _COUNT_UPSERT)
 
 
 def add_search(conn: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
     """Store rows' search text (``(id, folded text)``) and index it for the trigram search."""
-    conn.executemany("INSERT INTO opres_search(id, text) VALUES (?, ?)", rows)
-    conn.executemany("INSERT INTO opres_search_fts(rowid, text) VALUES (?, ?)", rows)
+    insert_rows(conn, "INSERT INTO opres_search(id, text)", rows)
+    insert_rows(conn, "INSERT INTO opres_search_fts(rowid, text)", rows)
 
 
 _COUNTED = f"SELECT {_KEY}, COUNT(*) FROM operator_reservations GROUP BY {_KEY}"

@@ -67,3 +67,36 @@ def test_the_same_bytes_twice_in_one_batch_are_one_message(desk):
         assert store.scalar("SELECT COUNT(*) FROM raw_messages") == 1
     assert (first.new, second.duplicate, second.raw_id) == (1, True, first.raw_id)
     assert len(versions(desk)) == 1
+
+
+class Counting(Ingestor):
+    """An ingestor that counts how often it reads the latest versions of its vouchers."""
+
+    reads = 0
+
+    def _latest_versions(self, keys):
+        self.reads += 1
+        return super()._latest_versions(keys)
+
+
+def test_with_no_other_writer_the_versions_are_not_read_again_under_the_lock(desk):
+    # One read per batch, before the lock: nothing else committed, so nothing to check again. The
+    # batch this connection itself committed before does not count as another writer's.
+    with Store(desk.store_path) as store:
+        ingestor = Counting(store, desk)
+        ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V1")]), "tui", "test"), parse)])
+        ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V1", notes="late")]), "tui", "test"), parse)])
+    assert ingestor.reads == 2
+    assert versions(desk) == [("V1", 1, "new", 0, ""), ("V1", 2, "change", 1, "late")]
+
+
+def test_another_writers_commit_between_the_two_makes_the_batch_read_again(desk):
+    theirs = RawMessage(dumps_canonical([booking("V9")]), "tui", "test")  # another voucher: nothing to redo
+
+    class CountingOvertaken(Overtaken, Counting):
+        pass
+
+    with Store(desk.store_path) as store:
+        ingestor = CountingOvertaken(store, desk, [theirs])
+        [result] = ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V1")]), "tui", "test"), parse)])
+    assert ingestor.reads == 2 and result.new == 1

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from core.schema import MIGRATIONS
-from core.store import Store, StoreError, StorePool, _split_sql
+from core.store import MOST_ROWS_A_STATEMENT, Store, StoreError, StorePool, _split_sql, insert_rows
 
 
 def test_a_store_of_an_older_version_is_migrated_on_open(tmp_path):
@@ -137,3 +137,55 @@ def test_a_pool_lends_each_connection_to_one_borrower_and_reuses_it_after(tmp_pa
         late.conn.execute("SELECT 1")
     with pytest.raises(sqlite3.ProgrammingError):
         late.conn.execute("SELECT 1")  # given back after the pool closed: closed, not kept
+
+
+class Recording:
+    """A connection that remembers the statements it was given."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn, self.statements = conn, []
+
+    def getlimit(self, category: int) -> int:
+        return self.conn.getlimit(category)
+
+    def execute(self, sql: str, params=()):
+        self.statements.append(sql)
+        return self.conn.execute(sql, params)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 255, 256, 257, 500, 1000])
+def test_insert_rows_writes_every_row_in_order_with_its_values(count):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t(n INTEGER, text TEXT, body BLOB, big INTEGER, empty)")
+    rows = [(n, f"Yılmaz [/] {n}", bytes([n % 256]), 2**62 + n, None) for n in range(count)]
+    recording = Recording(conn)
+    insert_rows(recording, "INSERT INTO t(n, text, body, big, empty)", rows)  # type: ignore[arg-type]
+    assert conn.execute("SELECT * FROM t ORDER BY rowid").fetchall() == rows
+    # Chunks of the most rows a statement takes, then the rest in powers of two: 500 = 256 + 128 + 64 + 32 + 16 + 4.
+    assert len(recording.statements) == count // MOST_ROWS_A_STATEMENT + bin(count % MOST_ROWS_A_STATEMENT).count("1")
+    assert all(s.count("(?, ?, ?, ?, ?)") <= MOST_ROWS_A_STATEMENT for s in recording.statements)
+
+
+def test_insert_rows_keeps_under_the_connections_limit_of_variables_and_to_a_few_shapes():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t(a, b, c)")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)  # three rows of three would do; two go
+    recording = Recording(conn)
+    for count in range(1, 60):
+        insert_rows(recording, "INSERT INTO t(a, b, c)", [(count, i, "x") for i in range(count)])  # type: ignore[arg-type]
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == sum(range(1, 60))
+    assert set(recording.statements) == {
+        "INSERT INTO t(a, b, c) VALUES (?, ?, ?) ",
+        "INSERT INTO t(a, b, c) VALUES (?, ?, ?), (?, ?, ?) ",
+    }
+
+
+def test_insert_rows_puts_its_tail_after_each_statements_rows():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE counts(key TEXT PRIMARY KEY, rows INTEGER)")
+    conn.execute("INSERT INTO counts VALUES ('a', 5)")
+    upsert = "ON CONFLICT (key) DO UPDATE SET rows = rows + excluded.rows"
+    insert_rows(conn, "INSERT INTO counts(key, rows)", [(k, 1) for k in "abc"] * 1, upsert)
+    insert_rows(conn, "INSERT INTO counts(key, rows)", [(f"k{i}", i) for i in range(300)] + [("a", 10)], upsert)
+    assert conn.execute("SELECT rows FROM counts WHERE key = 'a'").fetchone()[0] == 16
+    assert conn.execute("SELECT COUNT(*), SUM(rows) FROM counts").fetchone() == (303, 16 + 1 + 1 + sum(range(300)))
