@@ -34,6 +34,20 @@ class Agency:
     name: str
 
 
+def _local_names(root: etree._Element) -> etree._Element:
+    """The tree with every element named without its XML namespace.
+
+    Hotel2Sejour answers from ASP.NET: its XML serializers may put a default namespace on
+    the answer's root (``xmlns="http://schemas.datacontract.org/..."``), which the children
+    then undo with ``xmlns=""``, or put none. The names mean the same either way, and a
+    reservation is stored as its own document without one.
+    """
+    for element in root.iter(etree.Element):  # elements only: comments and instructions have no name
+        element.tag = etree.QName(element).localname
+    etree.cleanup_namespaces(root)
+    return root
+
+
 @dataclass(frozen=True)
 class ServiceResult:
     data: etree._Element | None
@@ -43,7 +57,7 @@ class ServiceResult:
 
 def read_result(body: bytes, *, name: str) -> ServiceResult:
     """Read the wrapper of any answer; raises ``ParseError`` for a body that is not one."""
-    root = read_xml(body, name=name)
+    root = _local_names(read_xml(body, name=name))
     if not root.tag.startswith("ServiceResult"):
         raise ParseError(f"{name}: answered <{root.tag}>, expected a ServiceResult")
     ok = (root.findtext("IsSuccessful") or "").strip().lower() == "true"
@@ -98,7 +112,7 @@ def voucher_of(res_no: str, res_order: str) -> str:
 
 # -- reading one reservation ------------------------------------------------------------
 def parse_reservation(body: bytes, *, hotel_code: str = "", name: str = "") -> OperatorBooking:
-    root = read_xml(body, name=name)
+    root = _local_names(read_xml(body, name=name))
     if root.tag != "PmsReservation":
         raise ParseError(f"expected a PmsReservation, got <{root.tag}>")
     res_no, res_order, agency_id = identity(root)

@@ -256,3 +256,30 @@ def test_an_unknown_agency_names_those_hotel2sejour_lists(tmp_path):
         [run] = asyncio.run(scan(make_config(tmp_path, server, loti={"agencies": ["Novanta"]})))
     assert run.state == "error"
     assert "agencies Novanta are not connected to this hotel at Hotel2Sejour (connected: LOTİ)" in run.last_error
+
+
+def test_an_answer_in_the_serializers_namespace_reads_as_one_without():
+    from connectors.hotel2sejour import records
+
+    plain = (
+        b"<ServiceResultOfArrayOfPmsReservation><Data>"
+        + HOSTILE[HOSTILE.index(b"<PmsReservation>") :]
+        .replace(b"\x1b", b"")
+        .replace(b"ADULTS", b"2")
+        .replace(b"PRICE", b"10")
+        + b"</Data><IsSuccessful>true</IsSuccessful></ServiceResultOfArrayOfPmsReservation>"
+    )
+    spaced = plain.replace(
+        b"<ServiceResultOfArrayOfPmsReservation>",
+        b'<ServiceResultOfArrayOfPmsReservation xmlns="http://schemas.datacontract.org/2004/07/Hotel2Sejour" '
+        b'xmlns:i="http://www.w3.org/2001/XMLSchema-instance">',
+    ).replace(b"<PmsReservation>", b'<PmsReservation xmlns="">')
+    documents = []
+    for body in (plain, spaced):
+        result = records.read_result(body, name="getreservationlist")
+        assert result.ok
+        [element] = records.reservations(result.data)
+        documents.append(records.reservation_document(element))
+    assert documents[0] == documents[1] and b"xmlns" not in documents[1]
+    booking = records.parse_reservation(documents[1], hotel_code="100100")
+    assert booking.voucher.startswith("V1") and booking.adults == 2 and booking.room == "[/][31m"
