@@ -16,12 +16,12 @@ import typer
 from rich.console import Console
 
 from core.audit import Actor
-from core.config import Config, ConfigError, load_config
-from core.errors import InvalidInput, NotFound, OpdeskError
+from core.config import Config, load_config
+from core.errors import ConfigError, InvalidInput, NotFound, OpdeskError, StoreError
 from core.models import plain
 from core.redact import MaskingStream, mask_value
 from core.shown import json_text
-from core.store import Store, StoreError
+from core.store import Store
 from core.store import open_store as open_configured_store
 from tui import shown
 

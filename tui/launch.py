@@ -6,8 +6,7 @@ from core.config import Config
 
 
 def run_app(config: Config) -> None:
-    from core.config import ConfigError
-    from core.store import StoreError
+    from core.errors import ConfigError, StoreError
     from tui.app import OpdeskApp
     from tui.cli_common import fail
 

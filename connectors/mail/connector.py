@@ -35,7 +35,8 @@ from connectors.mail.reply import send_reply
 from connectors.scan_loop import scan_with_store
 from connectors.scan_runs import OperatorRun
 from core import locations
-from core.config import Config, ConfigError, OperatorConfig
+from core.config import Config, OperatorConfig
+from core.errors import ConfigError
 from core.ingest import IngestResult
 from core.models import (
     OperatorBooking,

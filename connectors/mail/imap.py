@@ -16,7 +16,8 @@ from typing import Any, Callable, TypeVar
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
-from core.config import Config, ConfigError, OperatorConfig
+from core.config import Config, OperatorConfig
+from core.errors import ConfigError
 from core.models import OperatorError
 
 SECURITY = ("tls", "starttls", "none")

@@ -18,7 +18,8 @@ from typing import Any
 from connectors.base import Reply
 from connectors.mail.extract import MailText, read_mail
 from connectors.mail.profiles import DEFAULT_REPLY, Profile
-from core.config import Config, ConfigError
+from core.config import Config
+from core.errors import ConfigError
 from core.models import OperatorBooking, OperatorError
 
 SECURITY = ("none", "starttls", "tls")

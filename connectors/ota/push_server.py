@@ -35,7 +35,8 @@ from connectors.httpserve import GuardedHandler, RequestLimits, RequestRefused, 
 from connectors.ota import handshake, writer
 from connectors.ota.connector import PUSH_ACTION, STATUS_UPDATE_ACTION, OtaPushConnector, split_reservations
 from connectors.ota.form import read_form
-from core.config import Config, ConfigError, OperatorConfig
+from core.config import Config, OperatorConfig
+from core.errors import ConfigError
 from core.ingest import Ingestor, IngestResult
 from core.models import OperatorBooking, OperatorError, ParseError, RawMessage
 from core.redact import mask_text

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from core.config import ConfigError
+from core.errors import ConfigError
 from tui import cli_common
 
 

@@ -182,7 +182,7 @@ def scan_command(
 ) -> None:
     """Read the mailboxes now: new mail into the inbox, handled mail filed away."""
     from connectors.mail.connector import scan_mailbox
-    from core.config import ConfigError
+    from core.errors import ConfigError
 
     cfg = cli_common.config()
     names = (

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from core.audit import Actor
-from core.config import Config, ConfigError
+from core.config import Config
+from core.errors import ConfigError
 from core.pms import STATES, SendReport, counts, deliveries, pms_configured, pms_settings
 from core.store import Store
 from tui import shown

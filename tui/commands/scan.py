@@ -13,8 +13,7 @@ from rich.table import Table
 
 from connectors.scan import OperatorRun, pick_operators
 from connectors.scan import scan as scan_operators
-from core.config import ConfigError
-from core.errors import NotFound
+from core.errors import ConfigError, NotFound
 from tui import shown
 from tui.cli_common import (
     EXIT_BAD_INPUT,
