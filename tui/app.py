@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import AwaitMount
@@ -27,6 +27,7 @@ from core.redact import mask_text
 from core.shown import visible
 from core.store import Store, StorePool, open_store
 from tui import desk_actions
+from tui.desk_app import DeskApp
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.agencies import AgenciesScreen
 from tui.screens.board import BoardScreen
@@ -55,7 +56,7 @@ def _connector_replier(config: Config) -> ReplierFactory:
 POOLED_KEPT = 2
 
 
-class OpdeskApp(App):
+class OpdeskApp(DeskApp):
     """opdesk in the terminal (and in a browser through ``opdesk web``)."""
 
     CSS_PATH = "app.tcss"

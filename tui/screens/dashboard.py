@@ -8,7 +8,7 @@ row per operator, keyed by operator name).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -35,6 +35,11 @@ COLUMNS = (
     ("price_mismatch_rate", "price≠%"),
     ("median_confirm_minutes", "conf min"),
 )
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
 TREND_LINES = (("new", "new"), ("changes", "changes"), ("cancellations", "cancellations"), ("confirmed", "confirmed"))
 
 
@@ -55,6 +60,9 @@ def cell(row: dict[str, Any], key: str) -> str:
 
 
 class DashboardScreen(Screen):
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
+
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="dashboard.back", tooltip="Back"),
         Binding("p", "next_period", "Period", id="dashboard.period", tooltip="7, 30 or 90 days"),

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,6 +26,11 @@ from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.confirmation import ConfirmModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
+
 PAGE_SIZE = 100
 SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before the search runs
 STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("all", "All"))
@@ -33,6 +39,9 @@ SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date"
 
 class InboxScreen(Screen):
     """Pending / Confirmed / Rejected / All, one page of rows at a time."""
+
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="inbox.search", tooltip="Search by voucher or guest name"),

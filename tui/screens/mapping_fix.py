@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,6 +15,11 @@ from core.mapping import hotel_codes
 from core.shown import visible
 from tui import shown
 from tui.widgets.confirmation import RequiredTextModal
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
 
 
 def suggestions(codes: list[dict], operator_code: str) -> list[dict]:
@@ -32,6 +39,9 @@ def suggestions(codes: list[dict], operator_code: str) -> list[dict]:
 
 class MappingFixModal(RequiredTextModal):
     """Answer the hotel code; saving it re-maps every pending row that uses the operator code."""
+
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="mapping.cancel")]
     INPUT_ID, ERROR_ID, SUBMIT_ID, EMPTY = "hotel-code", "mapping-error", "save", "Pick or type the hotel's code."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -9,6 +11,11 @@ from textual.widgets import Footer, Header, Static, TextArea
 
 from core.inbox import raw_row
 from core.shown import visible
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
 
 MAX_CHARS = 200_000
 
@@ -22,6 +29,9 @@ def message_text(row: dict) -> str:
 
 
 class RawMessageScreen(Screen):
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
+
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="raw.back")]
 
     def __init__(self, raw_id: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -11,8 +13,16 @@ from core.inbox import raw_messages
 from tui import shown
 from tui.widgets.cells import local_time
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
+
 
 class UnparsedScreen(Screen):
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
+
     BINDINGS = [Binding("ctrl+r", "reload", "Reload", id="unparsed.reload")]
 
     def compose(self) -> ComposeResult:

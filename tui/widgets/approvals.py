@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -32,6 +32,11 @@ from tui.widgets.detail_pane import (
     ReservationDetail,
     add_section,
 )
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
 
 STATE_STYLE = {
     "approved": "green",
@@ -90,6 +95,9 @@ def _when(value: str | None, tz) -> str:
 
 class ApprovalsSection(DetailSection):
     """Shown for rows that need approval or have had an approval round."""
+
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
 
     title = "Approval"
 

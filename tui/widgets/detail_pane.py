@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -26,6 +27,11 @@ from core.shown import visible_values
 from core.store import Store
 from tui.widgets import cells
 from tui.widgets.stay_effect import stay_forecast
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.desk_app import DeskApp
 
 PAX_PARTS = ("adults", "older", "young", "infant")
 
@@ -61,6 +67,9 @@ class ReservationDetail:
 
 class DetailSection(Static):
     """One titled part of the detail pane. ``column`` places it on wide screens."""
+
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
 
     title: ClassVar[str] = ""
     column: ClassVar[str] = "left"
@@ -172,7 +181,7 @@ class SummarySection(DetailSection):
         return 2 if self.size.width >= 70 or (self.size.width == 0 and self.app.size.width >= 76) else 1
 
 
-def _tz(widget: Static):
+def _tz(widget: DetailSection) -> ZoneInfo:
     return widget.app.config.timezone
 
 
