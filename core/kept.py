@@ -32,7 +32,7 @@ _COUNT_UPSERT = f"ON CONFLICT ({_KEY}) DO UPDATE SET rows = rows + excluded.rows
 
 
 def count_added(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str, int, int]]) -> None:
-    """Count rows just inserted, each given by its ``COUNT_KEY`` values: one statement per kind of row."""
+    """Count rows just inserted, each given by its ``COUNT_KEY`` values: one row of counts per kind of row."""
     counted = Counter(keys)
     insert_rows(conn, _COUNT_INSERT, [(*key, rows) for key, rows in counted.items()], _COUNT_UPSERT)
 
