@@ -185,7 +185,7 @@ def test_insert_rows_puts_its_tail_after_each_statements_rows():
     conn.execute("CREATE TABLE counts(key TEXT PRIMARY KEY, rows INTEGER)")
     conn.execute("INSERT INTO counts VALUES ('a', 5)")
     upsert = "ON CONFLICT (key) DO UPDATE SET rows = rows + excluded.rows"
-    insert_rows(conn, "INSERT INTO counts(key, rows)", [(k, 1) for k in "abc"] * 1, upsert)
+    insert_rows(conn, "INSERT INTO counts(key, rows)", [(k, 1) for k in "abc"], upsert)
     insert_rows(conn, "INSERT INTO counts(key, rows)", [(f"k{i}", i) for i in range(300)] + [("a", 10)], upsert)
     assert conn.execute("SELECT rows FROM counts WHERE key = 'a'").fetchone()[0] == 16
     assert conn.execute("SELECT COUNT(*), SUM(rows) FROM counts").fetchone() == (303, 16 + 1 + 1 + sum(range(300)))
