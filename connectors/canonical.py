@@ -84,8 +84,9 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
         ) from None
     booking = OperatorBooking(voucher=voucher, content=content)
     for key in BOOKING_TEXT_FIELDS:
-        if key in rec and rec[key] is not None:
-            setattr(booking, key, _text(rec[key], record, key))
+        value = rec.get(key)
+        if value is not None:
+            setattr(booking, key, value if value.__class__ is str else _text(value, record, key))
     for key in ("check_in", "check_out", "sale_date", "cancel_date", "option_date"):
         setattr(booking, key, _date(rec.get(key), record, key))
     booking.rooms = _int(rec.get("rooms", 1), record, "rooms")
@@ -125,13 +126,22 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
 def _guest(g: Any, record: str, i: int) -> Guest:
     if not isinstance(g, dict):
         raise ParseError("a guest must be an object", record=record, field=f"guests[{i}]")
-    age = g.get("age")
-    text = {key: _text(g.get(key), record, f"guests[{i}].{key}") for key in _GUEST_TEXT}
+    get = g.get
+    first, last, gender, nationality, email = (get(key, "") for key in _GUEST_TEXT)
+    age, birth = get("age"), get("birth_date")
+    if (
+        first.__class__ is last.__class__ is gender.__class__ is nationality.__class__ is email.__class__ is str
+        and (age is None or age.__class__ is int)
+        and birth is None
+    ):
+        # The usual guest, all text and no birth date: nothing for the readers below to turn or refuse.
+        return Guest(first, last, age, None, gender, nationality, email.strip())
+    text = {key: _text(get(key), record, f"guests[{i}].{key}") for key in _GUEST_TEXT}
     text["email"] = text["email"].strip()
     return Guest(
         **text,
         age=_int(age, record, f"guests[{i}].age") if age is not None else None,
-        birth_date=_date(g.get("birth_date"), record, f"guests[{i}].birth_date"),
+        birth_date=_date(birth, record, f"guests[{i}].birth_date"),
     )
 
 
@@ -139,6 +149,17 @@ _GUEST_TEXT = ("first_name", "last_name", "gender", "nationality", "email")
 
 
 def _night(n: Any, record: str, i: int) -> NightPrice:
+    if n.__class__ is dict:
+        day, amount = n.get("date"), n.get("amount")
+        if day.__class__ is str and len(day) == 10 and amount.__class__ is str:
+            # The usual night, "YYYY-MM-DD" and an amount's text: read as the readers below would.
+            try:
+                night = NightPrice(date.fromisoformat(day), Decimal(amount.strip()))
+            except (ValueError, ArithmeticError):
+                pass  # the readers below say what is wrong
+            else:
+                if night.amount.is_finite():
+                    return night
     if not isinstance(n, dict):
         raise ParseError("a night must be an object with date and amount", record=record, field=f"night_prices[{i}]")
     day = _date(n.get("date"), record, f"night_prices[{i}].date")
@@ -151,7 +172,10 @@ def _night(n: Any, record: str, i: int) -> NightPrice:
 
 
 def _list(rec: dict[str, Any], key: str, record: str) -> list[Any]:
-    return _read(values.listed, rec.get(key), record, key)
+    value = rec.get(key)
+    if value.__class__ is list:  # the usual case
+        return value  # type: ignore[no-any-return]
+    return _read(values.listed, value, record, key)
 
 
 def _text(value: Any, record: str, field: str) -> str:

@@ -45,7 +45,7 @@ from core.checks import prefetch_book_stays, prefetch_voucher_holders, run_check
 from core.config import Config
 from core.documents import save_document
 from core.errors import NotFound
-from core.kept import COUNT_KEY, add_search, count_added
+from core.kept import add_search, count_added, count_key_of
 from core.mapping import MappingTable
 from core.models import (
     CLEAN_STATES,
@@ -65,7 +65,7 @@ from core.nationality import normalise_booking
 from core.shown import visible
 from core.stay import CheckContext, StayFacts
 from core.storable import check_storable
-from core.store import Store, dumps, from_minor, insert_rows, iso, now_iso, to_minor
+from core.store import Store, dumps, exponent, from_minor, insert_rows, iso, minor_units, now_iso
 from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
@@ -188,6 +188,7 @@ class Ingestor:
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
         self._now = now_iso()  # one time stamp for the batch
+        raw_read_at = self._data_version()
         known = self._known_raw({raw.sha256 for raw, _ in items})
         results: list[IngestResult] = []
         parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]] = []
@@ -210,8 +211,10 @@ class Ingestor:
             parsed.append((result, raw, self._parse(result, raw, parse)))
         versions = self._versions(parsed)
         with self.store.transaction():
-            self._store_raw(parsed)
-            if self._data_version() != self._read_at:
+            locked_at = self._data_version()
+            # Another connection may have stored some of these messages since they were looked up.
+            self._store_raw(parsed, others_wrote=locked_at != raw_read_at)
+            if locked_at != self._read_at:
                 # Another connection committed since the versions were worked out: if it added a
                 # version of these vouchers, work them out again, locked.
                 keys = {(v.raw.operator, v.voucher) for v in versions}
@@ -470,7 +473,7 @@ class Ingestor:
         )
         insert_rows(c, "INSERT OR REPLACE INTO night_prices(reservation_id, date, amount_minor, currency)", nights)
         add_search(c, search)
-        count_added(c, (tuple(v.row[k] for k in COUNT_KEY) for v in fresh))
+        count_added(c, [count_key_of(v.row) for v in fresh])
 
     def _audit(self, action: str, results: list[IngestResult]) -> None:
         """One audit row per batch: what arrived, from whom, and what became of it."""
@@ -523,16 +526,21 @@ class Ingestor:
         return result
 
     # -- steps -----------------------------------------------------------
-    def _store_raw(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]) -> None:
+    def _store_raw(
+        self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]], *, others_wrote: bool = True
+    ) -> None:
         """Store each raw message with what became of it (under the write lock).
 
         One stored already (it failed before, or came from ``reprocess``) gets its
         new state. One that another writer stored since the batch began, and
         handled, makes this result a duplicate: its versions are that writer's.
+        ``others_wrote``: another connection committed since the batch looked its
+        messages up (else none of them can have been stored meanwhile).
         """
         c = self.store.conn
         # Raw messages another writer stored since the batch began, read in a query per 500.
-        stored = self._known_raw({result.sha256 for result, _, _ in parsed if not result.raw_id})
+        unstored = {result.sha256 for result, _, _ in parsed if not result.raw_id}
+        stored = self._known_raw(unstored) if others_wrote and unstored else {}
         next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM raw_messages").fetchone()[0]) + 1
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
@@ -640,6 +648,7 @@ class Ingestor:
         if content == Content.CANCEL:
             missing = []  # a cancellation needs no mapping: it cancels what is already there
         currency = booking.currency or self.config.currency
+        exp = exponent(currency)
         row = {
             "raw_id": 0,
             "operator": operator,
@@ -667,7 +676,7 @@ class Ingestor:
             "hotel_agency": hotel["agency"],
             "missing_mappings": dumps(missing),
             "guest_names": guest_names(booking),
-            "total_minor": to_minor(booking.total, currency),
+            "total_minor": minor_units(booking.total, exp) if booking.total is not None else None,
             "currency": currency,
             "sale_date": iso(booking.sale_date),
             "created_at": self._now,
@@ -697,7 +706,7 @@ class Ingestor:
                 (i, g.first_name, g.last_name, g.age, iso(g.birth_date), g.gender, g.nationality, g.email)
                 for i, g in enumerate(booking.guests)
             ],
-            nights=[(n.date.isoformat(), to_minor(n.amount, currency), currency) for n in booking.night_prices],
+            nights=[(n.date.isoformat(), minor_units(n.amount, exp), currency) for n in booking.night_prices],
             documents=list(booking.documents),
             search=search_text(booking.voucher, str(row["guest_names"])),
         )

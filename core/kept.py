@@ -14,6 +14,7 @@ one at a time.
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Iterable
 
 from core.store import insert_rows
@@ -29,6 +30,10 @@ _KEY = ", ".join(COUNT_KEY)
 
 _COUNT_INSERT = f"INSERT INTO inbox_counts({_KEY}, rows)"
 _COUNT_UPSERT = f"ON CONFLICT ({_KEY}) DO UPDATE SET rows = rows + excluded.rows"
+
+
+#: A row's ``COUNT_KEY`` values, from the row as a dict.
+count_key_of = itemgetter(*COUNT_KEY)
 
 
 def count_added(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str, int, int]]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from core.models import OperatorBooking, ParseError
@@ -33,12 +34,18 @@ MAX_FIELD_CHARS = 100_000
 _TEXT = tuple(f.name for f in fields(OperatorBooking) if f.type in ("str", str))
 
 
+_TEXT_OF = attrgetter(*_TEXT)
+_GUEST_TEXT = ("first_name", "last_name", "gender", "nationality")
+_GUEST_TEXT_OF = attrgetter(*_GUEST_TEXT)
+
+
 def check_storable(booking: OperatorBooking, record: str) -> None:
     """Raise ``ParseError`` naming the record and field of the first value the store cannot hold."""
-    for name in _TEXT:
-        value = getattr(booking, name)
-        if not _plain_text(value):
-            _text(value, record, name)
+    texts = [*_TEXT_OF(booking), *booking.discount_codes]
+    for guest in booking.guests:
+        texts += _GUEST_TEXT_OF(guest)
+    if not _all_plain(texts):
+        _name_the_text(booking, record)
     for name in ("rooms", "adults"):
         _whole(getattr(booking, name), record, name)
     for i, age in enumerate(booking.child_ages, start=1):
@@ -47,12 +54,34 @@ def check_storable(booking: OperatorBooking, record: str) -> None:
     for i, night in enumerate(booking.night_prices, start=1):
         _money(night.amount, record, f"night_prices[{i}].amount")
     for i, guest in enumerate(booking.guests, start=1):
-        for name in ("first_name", "last_name", "gender", "nationality"):
-            value = getattr(guest, name)
-            if not _plain_text(value):
-                _text(value, record, f"guests[{i}].{name}")
         if guest.age is not None:
             _whole(guest.age, record, f"guests[{i}].age")
+
+
+def _all_plain(texts: list[Any]) -> bool:
+    """Every value text, none too long, all of it valid Unicode: checked in one go, as nearly every booking is."""
+    try:
+        joined = "".join(texts)
+    except TypeError:
+        return False  # a value that is not text: looked at field by field
+    if max(map(len, texts), default=0) > MAX_FIELD_CHARS:
+        return False
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name_the_text(booking: OperatorBooking, record: str) -> None:
+    """Raise for the first text field the store cannot hold, named."""
+    for name in _TEXT:
+        _text(getattr(booking, name), record, name)
+    for i, guest in enumerate(booking.guests, start=1):
+        for name in _GUEST_TEXT:
+            _text(getattr(guest, name), record, f"guests[{i}].{name}")
     for i, code in enumerate(booking.discount_codes, start=1):
         _text(code, record, f"discount_codes[{i}]")
 
@@ -74,11 +103,6 @@ def _money(value: Decimal | None, record: str, field: str) -> None:
             record=record,
             field=field,
         )
-
-
-def _plain_text(value: Any) -> bool:
-    """Short ASCII text, as nearly every field is: nothing more to look at."""
-    return value.__class__ is str and len(value) <= MAX_FIELD_CHARS and value.isascii()
 
 
 def _text(value: Any, record: str, field: str) -> None:

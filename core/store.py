@@ -17,6 +17,7 @@ import time
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -42,7 +43,12 @@ def to_minor(amount: Decimal | int | str | None, currency: str) -> int | None:
     """Decimal money to integer minor units, half-up."""
     if amount is None:
         return None
-    scaled = (amount if isinstance(amount, Decimal) else Decimal(amount)).scaleb(exponent(currency))
+    return minor_units(amount if isinstance(amount, Decimal) else Decimal(amount), exponent(currency))
+
+
+def minor_units(amount: Decimal, exp: int) -> int:
+    """``to_minor`` for a currency's exponent looked up once (a stay's nights, one currency)."""
+    scaled = amount.scaleb(exp)
     whole = int(scaled)
     if whole == scaled:  # the usual case, 85.00 -> 8500: no rounding to do
         return whole
@@ -110,8 +116,9 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]
     done = 0
     while done < len(rows):
         size = min(most, 1 << ((len(rows) - done).bit_length() - 1))
-        chunk = rows[done : done + size]
-        conn.execute(f"{head} VALUES {', '.join([one] * size)} {tail}", [value for row in chunk for value in row])
+        conn.execute(
+            f"{head} VALUES {', '.join([one] * size)} {tail}", list(chain.from_iterable(rows[done : done + size]))
+        )
         done += size
 
 

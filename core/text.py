@@ -39,9 +39,23 @@ def search_fold(text: str) -> str:
 
     So `yilmaz` finds Yılmaz and YILMAZ, `muller` finds Müller, and `ivanov` finds Иванов
     without a Cyrillic keyboard, while `иванов` still finds it too.
+
+    Folding and spelling in Latin turn each character on its own, so a text's forms are its
+    words' forms joined: each word is turned once and kept (``_word_forms``), as names come
+    again and again.
     """
-    folded = fold_name(text)
+    if text.isascii():
+        return text.lower()
+    forms = [_word_forms(word) for word in text.split(" ")]
+    folded = " ".join(form[0] for form in forms)
     if folded.isascii():
         return folded
-    latin = latin_form(folded)
+    latin = " ".join(form[1] for form in forms)
     return folded if latin == folded else f"{folded} {latin}"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_forms(word: str) -> tuple[str, str]:
+    """A word folded, and that spelled in Latin letters."""
+    folded = fold_name(word)
+    return folded, latin_form(folded)

@@ -100,3 +100,34 @@ def test_another_writers_commit_between_the_two_makes_the_batch_read_again(desk)
         ingestor = CountingOvertaken(store, desk, [theirs])
         [result] = ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V1")]), "tui", "test"), parse)])
     assert ingestor.reads == 2 and result.new == 1
+
+
+class CountingRaw(Ingestor):
+    """An ingestor that counts how often it looks its raw messages up in the store."""
+
+    lookups = 0
+
+    def _known_raw(self, shas):
+        self.lookups += 1
+        return super()._known_raw(shas)
+
+
+def test_with_no_other_writer_the_messages_are_not_looked_up_again_under_the_lock(desk):
+    with Store(desk.store_path) as store:
+        ingestor = CountingRaw(store, desk)
+        ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V1")]), "tui", "test"), parse)])
+        ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V2")]), "tui", "test"), parse)])
+        assert store.scalar("SELECT COUNT(*) FROM raw_messages") == 2
+    assert ingestor.lookups == 2  # one a batch, before the lock
+
+
+def test_another_writers_commit_makes_the_batch_look_its_messages_up_again(desk):
+    theirs = RawMessage(dumps_canonical([booking("V9")]), "tui", "test")
+
+    class CountingOvertaken(Overtaken, CountingRaw):
+        pass
+
+    with Store(desk.store_path) as store:
+        ingestor = CountingOvertaken(store, desk, [theirs])
+        [result] = ingestor.ingest_many([(RawMessage(dumps_canonical([booking("V1")]), "tui", "test"), parse)])
+    assert ingestor.lookups == 2 and result.new == 1  # before the lock, and again under it
