@@ -159,11 +159,21 @@ def _linked_ids(facts: StayFacts, ctx: CheckContext) -> set[int] | None:
 
 
 def _book_stays(facts: StayFacts, ctx: CheckContext) -> tuple[BookStays, set[int]] | None:
+    """The batch's hotel book stays and this row's own hotel bookings, when the batch read them.
+
+    Asked by the voucher and the overbooking check of the same row: worked out once per row.
+    """
     stays = ctx.cache.get("book_stays")
     if stays is None or not stays.covers(facts):
         return None
+    holders = ctx.cache.get("voucher_holders")
+    known = facts.__dict__.get("_book_stays")
+    if known is not None and known[0] is stays and known[1] is holders:
+        return known[2]  # type: ignore[no-any-return]
     own = _linked_ids(facts, ctx)
-    return (stays, own) if own is not None else None
+    found = (stays, own) if own is not None else None
+    facts.__dict__["_book_stays"] = (stays, holders, found)
+    return found
 
 
 def check_voucher(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
@@ -284,9 +294,14 @@ def check_stop_sale(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
 
 
 def release_days(ctx: CheckContext, operator: str) -> int:
-    table = ctx.config.section("checks")
-    by_operator = table.get("release_days_by_operator", {})
-    return int(by_operator.get(operator, table.get("release_days", 0)))
+    """The operator's release in days (``[checks]``), read from the config once per operator and batch."""
+    known: dict[str, int] = ctx.once("release_days", dict)
+    days = known.get(operator)
+    if days is None:
+        table = ctx.config.section("checks")
+        by_operator = table.get("release_days_by_operator", {})
+        days = known[operator] = int(by_operator.get(operator, table.get("release_days", 0)))
+    return days
 
 
 def check_release(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
@@ -339,7 +354,15 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
             facts.check_out,
             exclude_voucher=(facts.operator, facts.voucher),
         )
-    over = [d for d in facts.nights if taken.get(d, 0) + facts.rooms > capacity]
+    # One pass over the nights: those without room for this booking, and the fewest rooms left.
+    over: list[date] = []
+    free, rooms = capacity, facts.rooms
+    for night in facts.nights:
+        left = capacity - taken.get(night, 0)
+        if left < rooms:
+            over.append(night)
+        if left < free:
+            free = left
     if over:
         nights = ", ".join(d.isoformat() for d in over[:3]) + (" …" if len(over) > 3 else "")
         return CheckOutcome(
@@ -347,5 +370,4 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
             f"over capacity ({capacity}) on {len(over)} night(s): {nights}",
             {"nights": [d.isoformat() for d in over], "capacity": capacity},
         )
-    free = min((capacity - taken.get(d, 0) for d in facts.nights), default=capacity)
     return CheckOutcome(CheckState.OK, f"{free} room(s) left on the fullest night")

@@ -7,7 +7,7 @@ their own so that neither module needs the other's import to describe a stay.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -57,7 +57,8 @@ class StayFacts:
         if nights is None:
             nights = []
             if self.check_in and self.check_out:
-                nights = [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
+                first = self.check_in.toordinal()
+                nights = list(map(date.fromordinal, range(first, self.check_out.toordinal())))
             self.__dict__["_nights"] = nights
         return nights
 

@@ -62,6 +62,7 @@ def is_currency(code: str) -> bool:
     return len(code) == 3 and code.isascii() and pycountry.currencies.get(alpha_3=code.upper()) is not None
 
 
+@functools.lru_cache(maxsize=64)  # asked for every booking with the same day and years
 def years_later(day: date, years: int) -> date:
     """The same day ``years`` later (28 February for a 29th), or the last day there is."""
     year = min(day.year + years, date.max.year)
