@@ -656,14 +656,14 @@ class Ingestor:
             "version": version,
             "content": str(content),
             "status": "pending",
-            "flags": dumps(flags),
+            "flags": _list_json(flags),
             "agency": booking.agency,
             "check_in": iso(booking.check_in),
             "check_out": iso(booking.check_out),
             "nights": booking.nights,
             "rooms": booking.rooms,
             "adults": booking.adults,
-            "child_ages": dumps(booking.child_ages),
+            "child_ages": _list_json(booking.child_ages),
             "room": booking.room,
             "board": booking.board,
             "rate": booking.rate,
@@ -674,7 +674,7 @@ class Ingestor:
             "hotel_rate": hotel["rate"],
             "hotel_market": hotel["market"],
             "hotel_agency": hotel["agency"],
-            "missing_mappings": dumps(missing),
+            "missing_mappings": _list_json(missing),
             "guest_names": guest_names(booking),
             "total_minor": minor_units(booking.total, exp) if booking.total is not None else None,
             "currency": currency,
@@ -684,15 +684,15 @@ class Ingestor:
             "source": booking.source,
             "segment": booking.segment,
             "promo_code": booking.promo_code,
-            "discount_codes": dumps(booking.discount_codes),
-            "flights": dumps(booking.flights),
+            "discount_codes": _list_json(booking.discount_codes),
+            "flights": _list_json(booking.flights),
             "cancel_date": iso(booking.cancel_date),
-            "extra": dumps(plain(booking.extra)),
+            "extra": dumps(plain(booking.extra)) if booking.extra else "{}",
             "rate_type": booking.rate_type,
             "option_date": iso(booking.option_date),
             "fingerprint": fingerprint,
             "snapshot": snapshot_json,
-            "diff": dumps(diff),
+            "diff": dumps(diff) if diff else "{}",
         }
         facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
         self._apply_checks(row, facts, missing)
@@ -938,7 +938,17 @@ def search_text(voucher: str, names: str) -> str:
 
 
 def guest_names(booking: OperatorBooking) -> str:
-    return "; ".join(" ".join(p for p in (g.last_name, g.first_name) if p) for g in booking.guests)
+    """``Last First; Last First``: each guest's surname and first name, either left out when empty."""
+    names = []
+    for g in booking.guests:
+        last, first = g.last_name, g.first_name
+        names.append(f"{last} {first}" if last and first else last or first)
+    return "; ".join(names)
+
+
+def _list_json(values: list[Any]) -> str:
+    """A list column's JSON text (most bookings' lists are empty: no encoder call for those)."""
+    return dumps(values) if values else "[]"
 
 
 def facts_from_booking(

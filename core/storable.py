@@ -52,10 +52,16 @@ def check_storable(booking: OperatorBooking, record: str) -> None:
         _whole(age, record, f"child_ages[{i}]")
     _money(booking.total, record, "total")
     for i, night in enumerate(booking.night_prices, start=1):
-        _money(night.amount, record, f"night_prices[{i}].amount")
+        if not _plain_money(night.amount):  # the field's name only for one to name
+            _money(night.amount, record, f"night_prices[{i}].amount")
     for i, guest in enumerate(booking.guests, start=1):
         if guest.age is not None:
             _whole(guest.age, record, f"guests[{i}].age")
+
+
+def _plain_money(value: Decimal) -> bool:
+    """An amount the store takes as it is: finite, at most ``MONEY_DIGITS`` digits before the point."""
+    return value.is_finite() and value.adjusted() < MONEY_DIGITS
 
 
 def _all_plain(texts: list[Any]) -> bool:
