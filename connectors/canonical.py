@@ -93,13 +93,15 @@ def _booking(rec: Any, index: int) -> OperatorBooking:
     booking.adults = _int(rec.get("adults", 0), record, "adults")
     # A list field holds a list: "12" as child ages is an error, never the ages 1 and 2.
     booking.child_ages = [
-        _int(a, record, f"child_ages[{i}]") for i, a in enumerate(_list(rec, "child_ages", record), start=1)
+        a if a.__class__ is int else _int(a, record, f"child_ages[{i}]")
+        for i, a in enumerate(_list(rec, "child_ages", record), start=1)
     ]
     booking.total = _money(rec.get("total"), record, "total")
     booking.guests = [_guest(g, record, i) for i, g in enumerate(_list(rec, "guests", record), start=1)]
     booking.night_prices = [_night(n, record, i) for i, n in enumerate(_list(rec, "night_prices", record), start=1)]
     booking.discount_codes = [
-        _text(c, record, f"discount_codes[{i}]") for i, c in enumerate(_list(rec, "discount_codes", record), start=1)
+        c if c.__class__ is str else _text(c, record, f"discount_codes[{i}]")
+        for i, c in enumerate(_list(rec, "discount_codes", record), start=1)
     ]
     try:
         booking.flights = normalise_flights(_list(rec, "flights", record))
@@ -214,6 +216,14 @@ def _int(value: Any, record: str, field: str) -> int:
 
 
 def _money(value: Any, record: str, field: str) -> Decimal | None:
+    if value.__class__ is str:  # the usual case, an amount's text: read as values.amount reads it
+        try:
+            amount = Decimal(value.strip())
+        except (ValueError, ArithmeticError):
+            pass  # the reader says why (or, for "", that there is none)
+        else:
+            if amount.is_finite():
+                return amount
     return _read(values.amount, value, record, field)
 
 

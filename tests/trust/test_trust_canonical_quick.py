@@ -9,6 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from connectors import canonical
+from core import values
 from core.models import Guest, NightPrice, ParseError
 
 # Values as a JSON file holds them where a guest's or a night's field belongs: mostly what the quick
@@ -70,17 +71,22 @@ nights = (
 )
 
 
+def read(reader: Any, value: Any, record: str, field: str) -> Any:
+    """One field as its reader in ``core.values`` reads it, its error named as the parser names it."""
+    return canonical._read(reader, value, record, field)
+
+
 def read_guest_by_the_readers(g: Any, record: str, i: int) -> Guest:
     """A guest as the readers alone read it, field by field."""
     if not isinstance(g, dict):
         raise ParseError("a guest must be an object", record=record, field=f"guests[{i}]")
     age = g.get("age")
-    text = {key: canonical._text(g.get(key), record, f"guests[{i}].{key}") for key in canonical._GUEST_TEXT}
+    text = {key: read(values.text, g.get(key), record, f"guests[{i}].{key}") for key in canonical._GUEST_TEXT}
     text["email"] = text["email"].strip()
     return Guest(
         **text,
-        age=canonical._int(age, record, f"guests[{i}].age") if age is not None else None,
-        birth_date=canonical._date(g.get("birth_date"), record, f"guests[{i}].birth_date"),
+        age=read(values.whole_number, age, record, f"guests[{i}].age") if age is not None else None,
+        birth_date=read(values.iso_date, g.get("birth_date"), record, f"guests[{i}].birth_date"),
     )
 
 
@@ -88,13 +94,21 @@ def read_night_by_the_readers(n: Any, record: str, i: int) -> NightPrice:
     """A night as the readers alone read it."""
     if not isinstance(n, dict):
         raise ParseError("a night must be an object with date and amount", record=record, field=f"night_prices[{i}]")
-    day = canonical._date(n.get("date"), record, f"night_prices[{i}].date")
+    day = read(values.iso_date, n.get("date"), record, f"night_prices[{i}].date")
     if day is None:
         raise ParseError("missing", record=record, field=f"night_prices[{i}].date")
-    amount = canonical._money(n.get("amount"), record, f"night_prices[{i}].amount")
+    amount = read(values.amount, n.get("amount"), record, f"night_prices[{i}].amount")
     if amount is None:
         raise ParseError("missing: a night needs its amount", record=record, field=f"night_prices[{i}].amount")
     return NightPrice(day, amount)
+
+
+def read_total_by_the_reader(value: Any, record: str, i: int) -> Any:
+    return read(values.amount, value, record, "total")
+
+
+def read_total(value: Any, record: str, i: int) -> Any:
+    return canonical._money(value, record, "total")
 
 
 def outcome(read: Any, value: Any) -> str:
@@ -125,6 +139,14 @@ def test_a_guest_read_the_quick_way_is_the_guest_the_readers_read(g: dict[str, A
 @example({"date": "2027-05-01", "amount": 155})
 def test_a_night_read_the_quick_way_is_the_night_the_readers_read(n: Any) -> None:
     assert outcome(canonical._night, n) == outcome(read_night_by_the_readers, n)
+
+
+@given(amounts | field_values)
+@example("NaN")
+@example(" ")
+@example("")
+def test_an_amount_read_the_quick_way_is_the_amount_the_reader_reads(value: Any) -> None:
+    assert outcome(read_total, value) == outcome(read_total_by_the_reader, value)
 
 
 def test_the_usual_guest_and_night_come_out_as_the_readers_give_them() -> None:
