@@ -356,12 +356,13 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
         )
     # One pass over the nights: those without room for this booking, and the fewest rooms left.
     over: list[date] = []
-    free, rooms = capacity, facts.rooms
+    free: int | None = None
+    rooms = facts.rooms
     for night in facts.nights:
         left = capacity - taken.get(night, 0)
         if left < rooms:
             over.append(night)
-        if left < free:
+        if free is None or left < free:
             free = left
     if over:
         nights = ", ".join(d.isoformat() for d in over[:3]) + (" …" if len(over) > 3 else "")
@@ -370,4 +371,4 @@ def check_overbooking(facts: StayFacts, ctx: CheckContext) -> CheckOutcome:
             f"over capacity ({capacity}) on {len(over)} night(s): {nights}",
             {"nights": [d.isoformat() for d in over], "capacity": capacity},
         )
-    return CheckOutcome(CheckState.OK, f"{free} room(s) left on the fullest night")
+    return CheckOutcome(CheckState.OK, f"{capacity if free is None else free} room(s) left on the fullest night")

@@ -40,7 +40,8 @@ _GUEST_TEXT_OF = attrgetter(*_GUEST_TEXT)
 
 
 def check_storable(booking: OperatorBooking, record: str) -> None:
-    """Raise ``ParseError`` naming the record and field of the first value the store cannot hold."""
+    """Raise ``ParseError`` naming the record and field of a value the store cannot hold: the first
+    text field there is one in, else the first number."""
     texts = [*_TEXT_OF(booking), *booking.discount_codes]
     for guest in booking.guests:
         texts += _GUEST_TEXT_OF(guest)
