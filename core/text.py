@@ -20,8 +20,18 @@ def fold_name(name: str) -> str:
     return decomposed.translate(_DROP_MARKS).translate(_FOLD_EXTRA)
 
 
-#: ``fold_name`` for text that comes again and again (surnames, the hotel book's guests, read per batch).
-fold_repeated = functools.lru_cache(maxsize=1 << 16)(fold_name)
+#: The longest names and words the caches below keep. What an operator sends can be far longer (a
+#: field may hold 100,000 characters); longer text is folded every time, so the caches stay small
+#: whatever arrives: at most 65,536 names of 256 characters, 16,384 words of 64.
+CACHED_NAME_CHARS = 256
+CACHED_WORD_CHARS = 64
+
+_fold_kept = functools.lru_cache(maxsize=1 << 16)(fold_name)
+
+
+def fold_repeated(name: str) -> str:
+    """``fold_name`` for text that comes again and again (surnames, the hotel book's guests, read per batch)."""
+    return _fold_kept(name) if len(name) <= CACHED_NAME_CHARS else fold_name(name)
 
 
 # What a Latin spelling of a name leaves out: the soft and hard signs come out of anyascii as quotes
@@ -42,11 +52,11 @@ def search_fold(text: str) -> str:
 
     Folding and spelling in Latin turn each character on its own, so a text's forms are its
     words' forms joined: each word is turned once and kept (``_word_forms``), as names come
-    again and again.
+    again and again (up to ``CACHED_WORD_CHARS`` long).
     """
     if text.isascii():
         return text.lower()
-    forms = [_word_forms(word) for word in text.split(" ")]
+    forms = [_word_forms(word) if len(word) <= CACHED_WORD_CHARS else _forms(word) for word in text.split(" ")]
     folded = " ".join(form[0] for form in forms)
     if folded.isascii():
         return folded
@@ -54,8 +64,10 @@ def search_fold(text: str) -> str:
     return folded if latin == folded else f"{folded} {latin}"
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _word_forms(word: str) -> tuple[str, str]:
+def _forms(word: str) -> tuple[str, str]:
     """A word folded, and that spelled in Latin letters."""
     folded = fold_name(word)
     return folded, latin_form(folded)
+
+
+_word_forms = functools.lru_cache(maxsize=1 << 14)(_forms)
