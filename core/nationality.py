@@ -54,12 +54,16 @@ def _known_alpha2() -> frozenset[str]:
     return frozenset({c.alpha_2 for c in pycountry.countries} | {"XK"})
 
 
-@functools.lru_cache(maxsize=4096)
 def to_alpha2(value: str) -> str:
     """``DE`` for DE, de, DEU, Germany or GERMANY; ``""`` when ``value`` names no country."""
     text = " ".join(str(value).split()).upper()
     if not text or len(text) > MAX_NAME or any(ch.isdigit() for ch in text):
         return ""
+    return _alpha2_of(text)  # kept by the tidied text: at most MAX_NAME characters, whatever was sent
+
+
+@functools.lru_cache(maxsize=4096)
+def _alpha2_of(text: str) -> str:
     if text in ALIASES:
         return ALIASES[text]
     if len(text) == 2:

@@ -56,10 +56,14 @@ class IntakeLimits:
         )
 
 
-@functools.cache
 def is_currency(code: str) -> bool:
     """An ISO 4217 currency code (the standard's list, from pycountry)."""
-    return len(code) == 3 and code.isascii() and pycountry.currencies.get(alpha_3=code.upper()) is not None
+    return len(code) == 3 and code.isascii() and _is_currency(code)
+
+
+@functools.lru_cache(maxsize=1024)  # three ASCII letters: what an operator sends cannot grow it further
+def _is_currency(code: str) -> bool:
+    return pycountry.currencies.get(alpha_3=code.upper()) is not None
 
 
 @functools.lru_cache(maxsize=64)  # asked for every booking with the same day and years
