@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from core.kept import COUNT_KEY, add_search, count_added
-from core.store import Store, dumps
+from core.store import Store, dumps, insert_rows
 from core.text import search_fold
 
 ROWS_PER_DAY = 550
@@ -175,9 +175,9 @@ def fill(store: Store, rows: int, *, today: date, seed: int = 18, progress: Call
     written = 0
     for batch in _batches(rows, today, seed, first_id, first_raw):
         with store.transaction() as c:
-            c.executemany(_insert("raw_messages", RAW_COLUMNS), batch.raws)
-            c.executemany(_insert("operator_reservations", RESERVATION_COLUMNS), batch.reservations)
-            c.executemany(_insert("guests", GUEST_COLUMNS), batch.guests)
+            insert_rows(c, _into("raw_messages", RAW_COLUMNS), batch.raws)
+            insert_rows(c, _into("operator_reservations", RESERVATION_COLUMNS), batch.reservations)
+            insert_rows(c, _into("guests", GUEST_COLUMNS), batch.guests)
             add_search(c, batch.search)
             count_added(c, (tuple(row[i] for i in _COUNT_AT) for row in batch.reservations))
         written += len(batch.reservations)
@@ -197,8 +197,9 @@ def reservation_count(store: Store) -> int:
     return int(store.scalar("SELECT COUNT(*) FROM operator_reservations"))
 
 
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+def _into(table: str, columns: tuple[str, ...]) -> str:
+    """The head of ``insert_rows``' statements for these columns, as ingest writes its rows."""
+    return f"INSERT INTO {table}({', '.join(columns)})"
 
 
 def _batches(rows: int, today: date, seed: int, first_id: int, first_raw: int) -> Iterator[_Batch]:
