@@ -17,6 +17,7 @@ from core.forecast import confirmed_rooms_by_night
 from core.models import CheckState, Content
 from core.pricing.check import check_price
 from core.stay import CheckContext, CheckOutcome, StayFacts
+from core.store import in_chunks
 from core.text import fold_repeated
 from core.values_check import check_values
 
@@ -68,10 +69,8 @@ def prefetch_voucher_holders(ctx: CheckContext, vouchers: set[str]) -> None:
     Only for work that saves nothing into the hotel book while it runs (an ingest batch).
     """
     found: dict[str, list[Any]] = {}
-    ordered = sorted(vouchers)
-    for i in range(0, len(ordered), 500):
-        chunk = ordered[i : i + 500]
-        for row in ctx.store.conn.execute(HOLDERS_SQL.format(marks=", ".join("?" * len(chunk))), chunk):
+    for marks, chunk in in_chunks(sorted(vouchers)):
+        for row in ctx.store.conn.execute(HOLDERS_SQL.format(marks=marks), chunk):
             found.setdefault(row["voucher"], []).append(row)
     ctx.cache["voucher_holders"] = {"asked": set(vouchers), "found": found}
 

@@ -65,7 +65,7 @@ from core.nationality import normalise_booking
 from core.shown import visible
 from core.stay import CheckContext, StayFacts
 from core.storable import check_storable
-from core.store import Store, dumps, exponent, from_minor, insert_rows, iso, minor_units, now_iso
+from core.store import Store, dumps, exponent, from_minor, in_chunks, insert_rows, iso, minor_units, now_iso
 from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
@@ -362,11 +362,10 @@ class Ingestor:
         for operator, rid in ids:
             by_operator.setdefault(operator, []).append(rid)
         for operator, rids in by_operator.items():
-            for i in range(0, len(rids), 500):
-                chunk = rids[i : i + 500]
+            for marks, chunk in in_chunks(rids):
                 for row in self.store.conn.execute(
                     "SELECT voucher, content, snapshot FROM operator_reservations WHERE operator = ? AND "
-                    f"is_latest = 1 AND voucher IN ({', '.join('?' * len(chunk))})",
+                    f"is_latest = 1 AND voucher IN ({marks})",
                     (operator, *chunk),
                 ):
                     found[(operator, row["voucher"])][row["voucher"]] = dict(row)
@@ -390,12 +389,9 @@ class Ingestor:
     def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
         """Raw messages already stored, by sha256: their id and parse state."""
         found: dict[str, tuple[int, ParseState]] = {}
-        ordered = sorted(shas)
-        for i in range(0, len(ordered), 500):
-            chunk = ordered[i : i + 500]
+        for marks, chunk in in_chunks(sorted(shas)):
             for row in self.store.conn.execute(
-                f"SELECT id, sha256, parse_state FROM raw_messages WHERE sha256 IN ({', '.join('?' * len(chunk))})",
-                chunk,
+                f"SELECT id, sha256, parse_state FROM raw_messages WHERE sha256 IN ({marks})", chunk
             ):
                 found[row["sha256"]] = (row["id"], ParseState(row["parse_state"]))
         return found
@@ -407,13 +403,11 @@ class Ingestor:
         for operator, voucher in keys:
             by_operator.setdefault(operator, []).append(voucher)
         for operator, vouchers in by_operator.items():
-            for i in range(0, len(vouchers), 500):
-                chunk = vouchers[i : i + 500]
+            for marks, chunk in in_chunks(vouchers):
                 # (operator, voucher) lead the unique key, so this reads the index only.
                 for row in self.store.conn.execute(
                     "SELECT id, operator, voucher, version, fingerprint, snapshot, content, status "
-                    "FROM operator_reservations WHERE operator = ? AND voucher IN "
-                    f"({', '.join('?' * len(chunk))}) AND is_latest = 1",
+                    f"FROM operator_reservations WHERE operator = ? AND voucher IN ({marks}) AND is_latest = 1",
                     (operator, *chunk),
                 ):
                     found[(operator, row["voucher"])] = dict(row)
@@ -438,11 +432,8 @@ class Ingestor:
                 previous.row["is_latest"] = 0
             elif previous is not None:
                 replaced.append(previous["id"])
-        for i in range(0, len(replaced), 500):
-            chunk = replaced[i : i + 500]
-            c.execute(
-                f"UPDATE operator_reservations SET is_latest = 0 WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-            )
+        for marks, chunk in in_chunks(replaced):
+            c.execute(f"UPDATE operator_reservations SET is_latest = 0 WHERE id IN ({marks})", chunk)
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for v in fresh:
             by_columns.setdefault(tuple(v.row), []).append(tuple(v.row.values()))

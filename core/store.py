@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import orjson
 
@@ -30,6 +30,8 @@ from core.schema import MIGRATIONS
 from core.text import fold_name, search_fold
 
 BUSY_TIMEOUT_MS = 60_000
+
+T = TypeVar("T")
 
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "HUF": 2, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
@@ -86,6 +88,17 @@ def rowid(cursor: sqlite3.Cursor) -> int:
     """The id an INSERT just made (SQLite always gives one; the type allows None)."""
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+#: How many values one ``IN (...)`` list of ``in_chunks`` carries: well under SQLite's variable limit.
+IN_CHUNK = 500
+
+
+def in_chunks(values: list[T]) -> Iterator[tuple[str, list[T]]]:
+    """``values`` ``IN_CHUNK`` at a time, each chunk with its ``?, ?, ...`` for an ``IN (...)`` list."""
+    for first in range(0, len(values), IN_CHUNK):
+        chunk = values[first : first + IN_CHUNK]
+        yield ", ".join("?" * len(chunk)), chunk
 
 
 #: The most rows one multi-row statement of ``insert_rows`` carries, whatever the table's width.
