@@ -2,9 +2,9 @@
 
 The app (``tui/app.py``) imports every screen, so a screen cannot name the app's class
 without an import cycle. It names this one instead, which ``OpdeskApp`` extends: the
-store, the config, who acts, and the scans and actions the app runs in its workers. A
-screen or widget that uses them says so to the type checker, as Textual's own base
-class does::
+store, the config, who acts, and the scans and actions the app runs in its workers.
+Screens extend ``DeskScreen``, which says so to the type checker; a modal or widget that
+uses them says it itself, as Textual's own base class does::
 
     if TYPE_CHECKING:
         app = getters.app(DeskApp)
@@ -14,7 +14,11 @@ At run time ``self.app`` is the running app, as always.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual import getters
 from textual.app import App
+from textual.screen import Screen
 
 from core.audit import Actor
 from core.config import Config
@@ -48,3 +52,10 @@ class DeskApp(App):
     def start_scan(self, operators: list[str] | None, *, automatic: bool = False) -> None:
         """Scan these operators (None: every enabled one) in a worker."""
         raise NotImplementedError
+
+
+class DeskScreen(Screen):
+    """A screen of the opdesk app: ``self.app`` is a ``DeskApp`` to the type checker."""
+
+    if TYPE_CHECKING:
+        app = getters.app(DeskApp)

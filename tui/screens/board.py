@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from core.inbox import pending_by_operator
 from core.pauses import ALL, pause, pause_of, paused, resume
+from tui.desk_app import DeskScreen
 from tui.widgets.operator_card import OperatorCard, last_runs
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from tui.desk_app import DeskApp
 
 CARD_WIDTH = 38
 POLL_SECONDS = 1.0
 
 
-class BoardScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class BoardScreen(DeskScreen):
     BINDINGS = [
         Binding("s", "scan_one", "Scan this", id="board.scan", tooltip="Scan the operator of the focused card"),
         Binding("a", "scan_all", "Scan all", id="board.scan_all", tooltip="Scan every enabled operator"),

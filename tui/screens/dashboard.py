@@ -8,19 +8,19 @@ row per operator, keyed by operator name).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from core.report import daily_trend, operator_report
 from core.store import open_store
 from tui import shown
+from tui.desk_app import DeskScreen
 
 PERIODS = (7, 30, 90)
 COLUMNS = (
@@ -36,10 +36,6 @@ COLUMNS = (
     ("median_confirm_minutes", "conf min"),
 )
 
-if TYPE_CHECKING:
-    from textual import getters
-
-    from tui.desk_app import DeskApp
 TREND_LINES = (("new", "new"), ("changes", "changes"), ("cancellations", "cancellations"), ("confirmed", "confirmed"))
 
 
@@ -59,10 +55,7 @@ def cell(row: dict[str, Any], key: str) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-class DashboardScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class DashboardScreen(DeskScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="dashboard.back", tooltip="Back"),
         Binding("p", "next_period", "Period", id="dashboard.period", tooltip="7, 30 or 90 days"),

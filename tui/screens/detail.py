@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from tui.desk_app import DeskScreen
 from tui.messages import ActionsDone
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.detail_pane import DetailPane, ReservationDetail
 
-if TYPE_CHECKING:
-    from textual import getters
 
-    from tui.desk_app import DeskApp
-
-
-class DetailScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class DetailScreen(DeskScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
         Binding("c", "confirm", "Confirm", id="detail.confirm", tooltip="Save and confirm to the operator"),

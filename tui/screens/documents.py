@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
 from core.documents import document_path, document_text, documents_of
 from core.shown import visible
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from tui.desk_app import DeskApp
+from tui.desk_app import DeskScreen
 
 
-class DocumentsScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class DocumentsScreen(DeskScreen):
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="documents.back")]
 
     def __init__(self, reservation_id: int) -> None:

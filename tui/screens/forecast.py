@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from core.forecast import forecast, shifted
 from core.hotelbook import room_types
+from tui.desk_app import DeskScreen
 from tui.widgets.detail_pane import forecast_table
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from tui.desk_app import DeskApp
 
 MARGIN_DAYS = 3
 
 
-class ForecastScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class ForecastScreen(DeskScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="forecast.back"),
         Binding("r", "next_room", "Room type", id="forecast.room"),

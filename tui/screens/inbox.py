@@ -7,13 +7,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
@@ -21,15 +19,11 @@ from core import inbox
 from core.desk import CleanSelection, clean_selection
 from core.inbox import InboxFilter
 from core.store import Store
+from tui.desk_app import DeskScreen
 from tui.messages import ActionsDone, InboxCounts, InboxPage
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.confirmation import ConfirmModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from tui.desk_app import DeskApp
 
 PAGE_SIZE = 100
 SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before the search runs
@@ -37,11 +31,8 @@ STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", 
 SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date", "nights", "status")
 
 
-class InboxScreen(Screen):
+class InboxScreen(DeskScreen):
     """Pending / Confirmed / Rejected / All, one page of rows at a time."""
-
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="inbox.search", tooltip="Search by voucher or guest name"),

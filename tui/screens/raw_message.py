@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
 from core.inbox import raw_row
 from core.shown import visible
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from tui.desk_app import DeskApp
+from tui.desk_app import DeskScreen
 
 MAX_CHARS = 200_000
 
@@ -28,10 +21,7 @@ def message_text(row: dict) -> str:
     return body.decode("utf-8", errors="replace")
 
 
-class RawMessageScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class RawMessageScreen(DeskScreen):
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="raw.back")]
 
     def __init__(self, raw_id: int) -> None:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from core.inbox import raw_messages
 from tui import shown
+from tui.desk_app import DeskScreen
 from tui.widgets.cells import local_time
 
-if TYPE_CHECKING:
-    from textual import getters
 
-    from tui.desk_app import DeskApp
-
-
-class UnparsedScreen(Screen):
-    if TYPE_CHECKING:
-        app = getters.app(DeskApp)  # the opdesk app's own attributes, to the type checker (tui/desk_app.py)
-
+class UnparsedScreen(DeskScreen):
     BINDINGS = [Binding("ctrl+r", "reload", "Reload", id="unparsed.reload")]
 
     def compose(self) -> ComposeResult:
