@@ -152,16 +152,13 @@ _GUEST_TEXT = ("first_name", "last_name", "gender", "nationality", "email")
 
 def _night(n: Any, record: str, i: int) -> NightPrice:
     if n.__class__ is dict:
-        day, amount = n.get("date"), n.get("amount")
-        if day.__class__ is str and len(day) == 10 and amount.__class__ is str:
+        day, amount = n.get("date"), _quick_amount(n.get("amount"))
+        if amount is not None and day.__class__ is str and len(day) == 10:
             # The usual night, "YYYY-MM-DD" and an amount's text: read as the readers below would.
             try:
-                night = NightPrice(date.fromisoformat(day), Decimal(amount.strip()))
-            except (ValueError, ArithmeticError):
+                return NightPrice(date.fromisoformat(day), amount)
+            except ValueError:
                 pass  # the readers below say what is wrong
-            else:
-                if night.amount.is_finite():
-                    return night
     if not isinstance(n, dict):
         raise ParseError("a night must be an object with date and amount", record=record, field=f"night_prices[{i}]")
     day = _date(n.get("date"), record, f"night_prices[{i}].date")
@@ -216,15 +213,20 @@ def _int(value: Any, record: str, field: str) -> int:
 
 
 def _money(value: Any, record: str, field: str) -> Decimal | None:
-    if value.__class__ is str:  # the usual case, an amount's text: read as values.amount reads it
-        try:
-            amount = Decimal(value.strip())
-        except (ValueError, ArithmeticError):
-            pass  # the reader says why (or, for "", that there is none)
-        else:
-            if amount.is_finite():
-                return amount
-    return _read(values.amount, value, record, field)
+    amount = _quick_amount(value)
+    return amount if amount is not None else _read(values.amount, value, record, field)
+
+
+def _quick_amount(value: Any) -> Decimal | None:
+    """An amount's text read as ``values.amount`` reads it, the usual case; None leaves the value
+    to that reader, which says what is wrong (or, for "", that there is none)."""
+    if value.__class__ is not str:
+        return None
+    try:
+        amount = Decimal(value.strip())
+    except (ValueError, ArithmeticError):
+        return None
+    return amount if amount.is_finite() else None
 
 
 def booking_to_canonical(booking: OperatorBooking) -> dict[str, Any]:
