@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -151,7 +152,7 @@ RAW_COLUMNS = (
     "parsed_at",
     "attempts",
 )
-_COUNT_AT = tuple(RESERVATION_COLUMNS.index(name) for name in COUNT_KEY)
+_count_key_of = itemgetter(*(RESERVATION_COLUMNS.index(name) for name in COUNT_KEY))  # a row's, as a tuple
 GUEST_COLUMNS = ("reservation_id", "position", "first_name", "last_name", "age", "nationality")
 
 
@@ -179,7 +180,7 @@ def fill(store: Store, rows: int, *, today: date, seed: int = 18, progress: Call
             insert_rows(c, _into("operator_reservations", RESERVATION_COLUMNS), batch.reservations)
             insert_rows(c, _into("guests", GUEST_COLUMNS), batch.guests)
             add_search(c, batch.search)
-            count_added(c, (tuple(row[i] for i in _COUNT_AT) for row in batch.reservations))
+            count_added(c, [_count_key_of(row) for row in batch.reservations])
         written += len(batch.reservations)
         if progress is not None:
             progress(written)
