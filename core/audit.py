@@ -55,6 +55,12 @@ def os_user() -> str:
         return "unknown"
 
 
+AUDIT_INSERT = (
+    "INSERT INTO audit_log(id, at, actor, os_user, origin, action, reservation_id, hotel_reservation_id, before, "
+    "after, detail, hmac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def record(
     store: Store,
     actor: Actor,
@@ -74,27 +80,53 @@ def record(
     """
     with store.transaction() as c:
         last = c.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        row_id = int(last["id"]) + 1 if last else 1
-        row: dict[str, Any] = {
-            "id": row_id,
-            "at": now_iso(),
-            "actor": actor.name,
-            "os_user": os_user(),
-            "origin": actor.origin,
-            "action": action,
-            "reservation_id": reservation_id,
-            "hotel_reservation_id": hotel_reservation_id,
-            "before": dumps(before if before is not None else {}),
-            "after": dumps(after if after is not None else {}),
-            "detail": detail,
-        }
-        keys = store.keys
-        mac = seal(keys.audit_key(), last["hmac"] if last else "", row) if keys is not None else ""
-        row["hmac"] = mac
-        c.execute(f"INSERT INTO audit_log({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
-        if keys is not None:
-            store.after_commit.append(functools.partial(_advance_head, store, row_id, mac))
-    return row_id
+        row = sealed_row(
+            store,
+            (int(last["id"]), last["hmac"]) if last else None,
+            actor,
+            action,
+            reservation_id=reservation_id,
+            hotel_reservation_id=hotel_reservation_id,
+            before=before,
+            after=after,
+            detail=detail,
+        )
+        c.execute(AUDIT_INSERT, tuple(row.values()))
+        if store.keys is not None:
+            store.after_commit.append(functools.partial(_advance_head, store, row["id"], row["hmac"]))
+    return int(row["id"])
+
+
+def sealed_row(
+    store: Store,
+    last: tuple[int, str] | None,
+    actor: Actor,
+    action: str,
+    *,
+    reservation_id: int | None = None,
+    hotel_reservation_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    detail: str = "",
+) -> dict[str, Any]:
+    """The audit row that follows ``last`` (its id and seal; None for the first row), sealed, in
+    ``AUDIT_INSERT``'s column order. Whoever inserts it must know no other row came after ``last``."""
+    row: dict[str, Any] = {
+        "id": last[0] + 1 if last else 1,
+        "at": now_iso(),
+        "actor": actor.name,
+        "os_user": os_user(),
+        "origin": actor.origin,
+        "action": action,
+        "reservation_id": reservation_id,
+        "hotel_reservation_id": hotel_reservation_id,
+        "before": dumps(before if before is not None else {}),
+        "after": dumps(after if after is not None else {}),
+        "detail": detail,
+    }
+    keys = store.keys
+    row["hmac"] = seal(keys.audit_key(), last[1] if last else "", row) if keys is not None else ""
+    return row
 
 
 def _advance_head(store: Store, row_id: int, mac: str) -> None:

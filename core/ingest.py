@@ -40,7 +40,7 @@ from core.approval import (
     decide_by_reply,
     needs_approval,
 )
-from core.audit import SYSTEM, Actor, record
+from core.audit import AUDIT_INSERT, SYSTEM, Actor, record, sealed_row
 from core.checks import prefetch_book_stays, prefetch_voucher_holders, run_checks
 from core.config import Config
 from core.documents import save_document
@@ -65,7 +65,18 @@ from core.nationality import normalise_booking
 from core.shown import visible
 from core.stay import CheckContext, StayFacts
 from core.storable import check_storable
-from core.store import Store, dumps, exponent, from_minor, in_chunks, insert_rows, iso, minor_units, now_iso
+from core.store import (
+    Store,
+    Writes,
+    dumps,
+    exponent,
+    from_minor,
+    in_chunks,
+    insert_rows,
+    iso,
+    minor_units,
+    now_iso,
+)
 from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
@@ -114,6 +125,7 @@ class IngestResult:
     again: bool = False  # stored before, not read then (an operator re-sent it): tried again
     twin: "IngestResult | None" = field(default=None, repr=False, compare=False)  # same bytes, earlier in the batch
     unknown: bool = field(default=False, repr=False, compare=False)  # refused: its reservation ID is not known
+    operator: str = field(default="", repr=False, compare=False)  # as the stored raw message names it
 
     @property
     def ok(self) -> bool:
@@ -154,6 +166,8 @@ class Ingestor:
         self._read: dict[tuple[str, str], dict[str, Any]] = {}  # latest stored versions, as read
         self._latest: dict[tuple[str, str], dict[str, Any]] = {}  # ... and as the batch goes on
         self._read_at = -1  # the store's ``data_version`` when they were read
+        self._taken: dict[str, int] = {}  # table -> the lowest id a new row may take (ids handed to the writer)
+        self._sent_audit: tuple[int, str] | None = None  # the audit row handed to the writer last: id, seal
         self._now = now_iso()
 
     # -- public ----------------------------------------------------------
@@ -184,6 +198,16 @@ class Ingestor:
             return [result for item in items for result in self.ingest_many([item])]
 
     def _ingest_batch(self, items: list[tuple[RawMessage, Parser]]) -> list[IngestResult]:
+        results, parsed, raw_read_at = self._take_in(items)
+        versions = self._versions(parsed)
+        self._commit(results, parsed, versions, raw_read_at)
+        return results
+
+    def _take_in(
+        self, items: list[tuple[RawMessage, Parser]]
+    ) -> tuple[list[IngestResult], list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]], int]:
+        """A batch's results and parsed messages, before any versioning; and the store's
+        ``data_version`` when its raw messages were looked up."""
         # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
         self.mappings = MappingTable.load(self.store)
         self.approval = ApprovalSettings.from_config(self.config)
@@ -206,26 +230,35 @@ class Ingestor:
                 continue
             # A message that failed before is tried again: the parser may have been fixed.
             result = IngestResult(stored[0] if stored else 0, sha, again=stored is not None)
+            result.operator = stored[2] if stored else raw.operator
             first_of[sha] = result
             results.append(result)
             parsed.append((result, raw, self._parse(result, raw, parse)))
-        versions = self._versions(parsed)
+        return results, parsed, raw_read_at
+
+    def _commit(
+        self,
+        results: list[IngestResult],
+        parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]],
+        versions: list[_Version],
+        raw_read_at: int,
+    ) -> None:
+        """Store a batch worked out outside the lock: its raw messages, versions and audit row, in one transaction."""
         with self.store.transaction():
             locked_at = self._data_version()
             # Another connection may have stored some of these messages since they were looked up.
-            self._store_raw(parsed, others_wrote=locked_at != raw_read_at)
+            self._store_raw(parsed, self.store.conn, others_wrote=locked_at != raw_read_at)
             if locked_at != self._read_at:
                 # Another connection committed since the versions were worked out: if it added a
                 # version of these vouchers, work them out again, locked.
                 keys = {(v.raw.operator, v.voucher) for v in versions}
                 if self._latest_versions(keys) != {k: self._read[k] for k in keys if k in self._read}:
                     versions = self._versions(parsed)
-            self._write(versions)
+            self._write(versions, self.store.conn)
             for result in results:
                 if result.twin is not None:
                     result.raw_id = result.twin.raw_id
             self._audit("ingest", results)
-        return results
 
     def _versions(self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]) -> list[_Version]:
         """The new versions a batch makes, checked, against what the store holds now."""
@@ -386,15 +419,21 @@ class Ingestor:
         """Changes whenever another connection commits to the store (this connection's own commits leave it)."""
         return int(self.store.conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState]]:
-        """Raw messages already stored, by sha256: their id and parse state."""
-        found: dict[str, tuple[int, ParseState]] = {}
+    def _known_raw(self, shas: set[str]) -> dict[str, tuple[int, ParseState, str]]:
+        """Raw messages already stored, by sha256: their id, parse state and operator."""
+        found: dict[str, tuple[int, ParseState, str]] = {}
         for marks, chunk in in_chunks(sorted(shas)):
             for row in self.store.conn.execute(
-                f"SELECT id, sha256, parse_state FROM raw_messages WHERE sha256 IN ({marks})", chunk
+                f"SELECT id, sha256, parse_state, operator FROM raw_messages WHERE sha256 IN ({marks})", chunk
             ):
-                found[row["sha256"]] = (row["id"], ParseState(row["parse_state"]))
+                found[row["sha256"]] = (row["id"], ParseState(row["parse_state"]), row["operator"])
         return found
+
+    def _next_id(self, table: str) -> int:
+        """The id the next row of ``table`` takes: after the highest stored, and after any a batch
+        sent to the writer process took that may not be committed yet."""
+        stored = int(self.store.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0])
+        return max(stored + 1, self._taken.get(table, 0))
 
     def _latest_versions(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The current version of each (operator, voucher) of a batch, read in a few queries."""
@@ -413,16 +452,16 @@ class Ingestor:
                     found[(operator, row["voucher"])] = dict(row)
         return found
 
-    def _write(self, versions: list[_Version]) -> None:
+    def _write(self, versions: list[_Version], c: sqlite3.Connection | Writes) -> None:
         """Write a batch's rows in a few statements: all versions, their guests, nights and search text.
 
         The rows get their ids here, under the write lock, after the highest one stored, so every
         table is written with one ``executemany`` instead of a round trip per row. A version that
-        a later one of the same batch replaces is written as not the latest at once.
+        a later one of the same batch replaces is written as not the latest at once. ``c`` is the
+        store's connection, or the ``Writes`` a batch hands the writer process.
         """
-        c = self.store.conn
         fresh = [v for v in versions if not v.result.duplicate]  # a duplicate's versions are another writer's
-        next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM operator_reservations").fetchone()[0]) + 1
+        next_id = self._next_id("operator_reservations")
         replaced: list[int] = []
         for v in fresh:
             v.rid, next_id = next_id, next_id + 1
@@ -432,6 +471,7 @@ class Ingestor:
                 previous.row["is_latest"] = 0
             elif previous is not None:
                 replaced.append(previous["id"])
+        self._taken["operator_reservations"] = next_id
         for marks, chunk in in_chunks(replaced):
             c.execute(f"UPDATE operator_reservations SET is_latest = 0 WHERE id IN ({marks})", chunk)
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
@@ -447,7 +487,7 @@ class Ingestor:
             guests += [(rid, *g) for g in v.guests]
             nights += [(rid, *n) for n in v.nights]
             search.append((rid, v.search))
-            for doc in v.documents:
+            for doc in v.documents:  # a batch with documents is written by this process (see ``_touches``)
                 save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
             result.reservation_ids.append(rid)
             if v.row["content"] == Content.NEW:
@@ -466,12 +506,16 @@ class Ingestor:
         add_search(c, search)
         count_added(c, [count_key_of(v.row) for v in fresh])
 
-    def _audit(self, action: str, results: list[IngestResult]) -> None:
-        """One audit row per batch: what arrived, from whom, and what became of it."""
+    def _audit(self, action: str, results: list[IngestResult], into: Writes | None = None) -> tuple[int, str] | None:
+        """One audit row per batch: what arrived, from whom, and what became of it.
+
+        With ``into``, the row is sealed here, after the last one stored or handed to the writer
+        process, and kept in ``into``; its id and seal come back, to note once it is committed.
+        """
         fresh = [r for r in results if not r.duplicate]
         if not fresh:
-            return
-        operators = sorted({op for op in self._operators_of(fresh)})
+            return None
+        operators = sorted({r.operator for r in fresh})
         states: dict[str, int] = {}
         for r in fresh:
             states[str(r.state)] = states.get(str(r.state), 0) + 1
@@ -483,22 +527,20 @@ class Ingestor:
             "cancelled": sum(r.cancelled for r in fresh),
             "raw_ids": [r.raw_id for r in fresh][:50],
         }
-        record(
-            self.store,
-            self.actor,
-            action,
-            after=after,
-            detail=f"{', '.join(operators)}: {len(fresh)} message(s), {after['new']} new, "
-            f"{after['changed']} changed, {after['cancelled']} cancelled",
+        detail = (
+            f"{', '.join(operators)}: {len(fresh)} message(s), {after['new']} new, "
+            f"{after['changed']} changed, {after['cancelled']} cancelled"
         )
-
-    def _operators_of(self, results: list[IngestResult]) -> list[str]:
-        ids = [r.raw_id for r in results]
-        marks = ", ".join("?" * len(ids))
-        return [
-            row[0]
-            for row in self.store.conn.execute(f"SELECT DISTINCT operator FROM raw_messages WHERE id IN ({marks})", ids)
-        ]
+        if into is None:
+            record(self.store, self.actor, action, after=after, detail=detail)
+            return None
+        last = self.store.conn.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        stored, sent = ((int(last["id"]), last["hmac"]) if last else None), self._sent_audit
+        after_this = sent if sent is not None and (stored is None or sent[0] > stored[0]) else stored
+        row = sealed_row(self.store, after_this, self.actor, action, after=after, detail=detail)
+        into.execute(AUDIT_INSERT, tuple(row.values()))
+        self._sent_audit = (int(row["id"]), str(row["hmac"]))
+        return self._sent_audit
 
     def reprocess(self, raw_id: int, parse: Parser) -> IngestResult:
         """Parse a stored raw message again (after a parser fix). Versions already made stay."""
@@ -506,19 +548,23 @@ class Ingestor:
         if row is None:
             raise NotFound(f"no raw message #{raw_id} (see: opdesk raw list)")
         raw = raw_from_row(row)
-        result = IngestResult(raw_id=raw_id, sha256=row["sha256"])
+        result = IngestResult(raw_id=raw_id, sha256=row["sha256"], operator=row["operator"])
         self.mappings = MappingTable.load(self.store)
         self._now = now_iso()
         parsed = [(result, raw, self._parse(result, raw, parse))]
         with self.store.transaction():
-            self._store_raw(parsed)
-            self._write(self._versions(parsed))
+            self._store_raw(parsed, self.store.conn)
+            self._write(self._versions(parsed), self.store.conn)
             self._audit("reprocess", [result])
         return result
 
     # -- steps -----------------------------------------------------------
     def _store_raw(
-        self, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]], *, others_wrote: bool = True
+        self,
+        parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]],
+        c: sqlite3.Connection | Writes,
+        *,
+        others_wrote: bool = True,
     ) -> None:
         """Store each raw message with what became of it (under the write lock).
 
@@ -526,13 +572,13 @@ class Ingestor:
         new state. One that another writer stored since the batch began, and
         handled, makes this result a duplicate: its versions are that writer's.
         ``others_wrote``: another connection committed since the batch looked its
-        messages up (else none of them can have been stored meanwhile).
+        messages up (else none of them can have been stored meanwhile). ``c`` is the store's
+        connection, or the ``Writes`` a batch hands the writer process.
         """
-        c = self.store.conn
         # Raw messages another writer stored since the batch began, read in a query per 500.
         unstored = {result.sha256 for result, _, _ in parsed if not result.raw_id}
         stored = self._known_raw(unstored) if others_wrote and unstored else {}
-        next_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM raw_messages").fetchone()[0]) + 1
+        next_id = self._next_id("raw_messages")
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         for result, raw, _ in parsed:
@@ -558,11 +604,12 @@ class Ingestor:
                         )
                     )
                     continue
-                result.raw_id = known[0]
+                result.raw_id, result.operator = known[0], known[2]
                 if known[1] in (ParseState.PARSED, ParseState.IGNORED):
                     result.duplicate = True
                     continue
             updates.append((*state, result.raw_id))
+        self._taken["raw_messages"] = next_id
         insert_rows(
             c,
             "INSERT INTO raw_messages(id, sha256, operator, channel, received_at, stored_at, source_ref, filename, "
@@ -579,11 +626,13 @@ class Ingestor:
         """Store one message that could not be written with its bookings: raw bytes and the error only."""
         raw = item[0]
         known = self._known_raw({raw.sha256}).get(raw.sha256)
-        result = IngestResult(known[0] if known else 0, raw.sha256, again=bool(known))
+        result = IngestResult(
+            known[0] if known else 0, raw.sha256, again=bool(known), operator=known[2] if known else raw.operator
+        )
         name = raw.filename or raw.source_ref or "message"
         result.state, result.error = ParseState.FAILED, f"{name}: could not be stored: {type(exc).__name__}: {exc}"
         with self.store.transaction():
-            self._store_raw([(result, raw, None)])
+            self._store_raw([(result, raw, None)], self.store.conn)
             self._audit("ingest", [result])
         return result
 

@@ -17,7 +17,7 @@ from collections import Counter
 from operator import itemgetter
 from typing import TYPE_CHECKING, Iterable
 
-from core.store import insert_rows
+from core.store import Writes, insert_rows
 
 if TYPE_CHECKING:
     import sqlite3
@@ -36,13 +36,13 @@ _COUNT_UPSERT = f"ON CONFLICT ({_KEY}) DO UPDATE SET rows = rows + excluded.rows
 count_key_of = itemgetter(*COUNT_KEY)
 
 
-def count_added(conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str, int, int]]) -> None:
+def count_added(conn: sqlite3.Connection | Writes, keys: Iterable[tuple[str, str, str, int, int]]) -> None:
     """Count rows just inserted, each given by its ``COUNT_KEY`` values: one row of counts per kind of row."""
     counted = Counter(keys)
     insert_rows(conn, _COUNT_INSERT, [(*key, rows) for key, rows in counted.items()], _COUNT_UPSERT)
 
 
-def add_search(conn: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
+def add_search(conn: sqlite3.Connection | Writes, rows: list[tuple[int, str]]) -> None:
     """Store rows' search text (``(id, folded text)``) and index it for the trigram search."""
     insert_rows(conn, "INSERT INTO opres_search(id, text)", rows)
     insert_rows(conn, "INSERT INTO opres_search_fts(rowid, text)", rows)

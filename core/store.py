@@ -105,7 +105,38 @@ def in_chunks(values: list[T]) -> Iterator[tuple[str, list[T]]]:
 MOST_ROWS_A_STATEMENT = 256
 
 
-def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
+class Writes:
+    """Writes kept to be run later by another connection (``run_writes``): the ingest writer process's work.
+
+    ``insert_rows`` and ``execute`` take one in place of a connection and keep what
+    they were asked, so the rows are bound and stepped by the connection that runs them.
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, str, Any, str]] = []  # (kind, sql, rows or params, tail)
+
+    def execute(self, sql: str, params: Any = ()) -> None:
+        self.steps.append(("execute", sql, params, ""))
+
+    def executemany(self, sql: str, params: list[Any]) -> None:
+        if params:
+            self.steps.append(("executemany", sql, params, ""))
+
+
+def run_writes(conn: sqlite3.Connection, steps: list[tuple[str, str, Any, str]]) -> None:
+    """Run the steps a ``Writes`` kept, in order, on ``conn`` (inside the caller's transaction)."""
+    for kind, sql, values, tail in steps:
+        if kind == "rows":
+            insert_rows(conn, sql, values, tail)
+        elif kind == "executemany":
+            conn.executemany(sql, values)
+        elif kind == "execute":
+            conn.execute(sql, values)
+        else:
+            raise ValueError(f"unknown write step {kind!r}")
+
+
+def insert_rows(conn: sqlite3.Connection | Writes, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
     """Run ``head`` (``INSERT INTO t(a, b)``) for every row, many rows to a statement, ``tail``
     (an ``ON CONFLICT`` clause) after each statement's rows.
 
@@ -121,6 +152,9 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]
     Python: the very cost this saves.
     """
     if not rows:
+        return
+    if isinstance(conn, Writes):
+        conn.steps.append(("rows", head, rows, tail))
         return
     width = len(rows[0])
     most = min(MOST_ROWS_A_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
