@@ -56,8 +56,9 @@ def run_pipeline(folder: Path, items, batch: int) -> float:
     parse = lambda raw: parse_canonical(raw.body)  # noqa: E731
     start, cpu = time.perf_counter(), time.process_time()
     store.checkpoint_in_background()  # as `opdesk ingest` and a scan do for bulk loads
-    for i in range(0, len(raws), batch):
-        ingestor.ingest_many([(raw, parse) for raw in raws[i : i + batch]])
+    batches = ([(raw, parse) for raw in raws[i : i + batch]] for i in range(0, len(raws), batch))
+    for _ in ingestor.ingest_stream(batches):  # as `opdesk ingest` does
+        pass
     stored = store.scalar("SELECT COUNT(*) FROM operator_reservations")
     store.close()  # counted: it waits for the last checkpoint
     elapsed = time.perf_counter() - start

@@ -1,0 +1,216 @@
+"""The ingest writer: a process of its own that commits the batches an ingest stream worked out.
+
+``Ingestor.ingest_stream`` works out batch N+1 (parsing, versions, checks, the rows)
+while this process writes and commits batch N, so the two cores share a bulk load.
+The ingesting process hands over each batch's writes (``core.store.Writes``: the
+rows, a few updates and the sealed audit row) and waits for the answer before it
+hands over the next one; it tells its source a message is stored only after that.
+
+What the writer guarantees, so that a batch worked out before the one before it was
+committed is still right:
+
+- **Nobody else wrote meanwhile.** The rows were worked out from what the ingesting
+  process read after this writer took note of the store's ``data_version`` (``begin``).
+  Under its write lock the writer reads it again; if any other connection committed in
+  between (the app confirming a booking, a scanner, the ingesting process itself), it
+  writes nothing and answers ``again``: the ingesting process then stores that batch
+  itself, worked out again under the lock, as a lone batch is.
+- **All or nothing.** A batch is one transaction. A failing statement rolls it back
+  and the answer names the error; a writer that dies (killed, out of memory) leaves
+  nothing half-written, and the ingesting process stores the batch itself.
+- **It ends with its caller.** When the ingesting process goes away the pipe closes
+  and the writer stops; a batch it had not received whole is never written.
+
+Messages on the pipes (the writer's standard input and output), each a tuple: to the writer ``("begin",)``,
+``("batch", steps)`` and ``("stop",)``; from it ``("up",)`` once the store is
+open, ``("ready",)`` after ``begin``, and for each batch ``("ok",)``,
+``("again", why)`` or ``("failed", error type, message)``.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import pickle
+import sqlite3
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from core.errors import StoreError
+from core.store import Store, run_writes
+
+#: How long the ingesting process waits for a writer that was asked to stop.
+STOP_SECONDS = 10.0
+
+
+class WriterGone(Exception):
+    """The writer process ended or stopped answering; the batch it had may or may not be committed."""
+
+
+class _Again(Exception):
+    """Another connection committed since ``begin``: the batch must be worked out again."""
+
+
+def _pack(message: tuple[Any, ...]) -> bytes:
+    # marshal writes the plain values rows are made of a third faster than pickle; pickle for anything else.
+    try:
+        return b"m" + marshal.dumps(message)
+    except ValueError:
+        return b"p" + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(data: bytes) -> tuple[Any, ...]:
+    message: tuple[Any, ...] = marshal.loads(data[1:]) if data[:1] == b"m" else pickle.loads(data[1:])
+    return message
+
+
+class IngestWriter:
+    """The ingesting process's end: starts the writer process and talks to it.
+
+    The writer is ``python -m core.ingest_writer STORE``, started at once and not
+    waited for: it reads its orders on its standard input and answers on its
+    standard output. ``ready`` is true between a ``begin`` answered and a batch
+    answered with anything but ``ok``: only then may a batch be worked out for it.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "core.ingest_writer", str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._orders = Connection(os.dup(self._process.stdin.fileno()), readable=False)
+        self._answers = Connection(os.dup(self._process.stdout.fileno()), writable=False)
+        self._process.stdin.close()
+        self._process.stdout.close()
+        self.up = False  # the writer has opened the store
+        self.ready = False
+        self.gone = False
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._orders.send_bytes(_pack(message))
+        except (OSError, ValueError) as exc:
+            self.gone, self.ready = True, False
+            raise WriterGone(f"the ingest writer process cannot be reached: {exc}") from exc
+
+    def _receive(self) -> tuple[Any, ...]:
+        try:
+            return _unpack(self._answers.recv_bytes())
+        except (EOFError, OSError) as exc:
+            self.gone, self.ready = True, False
+            try:
+                code = self._process.wait(1)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise WriterGone(f"the ingest writer process ended (exit code {code})") from exc
+
+    def try_begin(self) -> bool:
+        """Make the writer ready if it has opened the store; False (at once) while it is still starting."""
+        if self.gone:
+            return False
+        if not self.up:
+            if not self._answers.poll():
+                return False
+            answer = self._receive()
+            if answer[0] != "up":
+                self.gone = True
+                raise WriterGone(f"the ingest writer process could not start: {answer[-1]}")
+            self.up = True
+        self._send(("begin",))
+        answer = self._receive()
+        self.ready = answer[0] == "ready"
+        return self.ready
+
+    def send(self, steps: list[tuple[str, str, Any, str]]) -> None:
+        self._send(("batch", steps))
+
+    def outcome(self) -> tuple[Any, ...]:
+        """The answer to the batch sent last: ``("ok",)``, ``("again", why)`` or ``("failed", type, message)``."""
+        answer = self._receive()
+        if answer[0] != "ok":
+            self.ready = False
+        return answer
+
+    def close(self) -> None:
+        """Stop the writer (after the batch it is writing, if any) and wait for it."""
+        if not self.gone:
+            try:
+                self._send(("stop",))
+            except WriterGone:
+                pass
+        self._orders.close()
+        try:
+            self._process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(STOP_SECONDS)
+        self._answers.close()
+        self.gone, self.ready = True, False
+
+
+def serve(path: str, orders: Connection, answers: Connection) -> None:
+    """The writer process: open the store, then commit each batch it is handed until told to stop.
+
+    Its commits checkpoint the WAL as SQLite does by default (``wal_autocheckpoint``), on
+    this process's core, which waits for the next batch most of the time anyway.
+    """
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        answers.send_bytes(_pack(("failed", "StoreError", str(exc))))
+        return
+    answers.send_bytes(_pack(("up",)))
+    noted: int | None = None  # data_version at ``begin``
+    try:
+        while True:
+            try:
+                message = _unpack(orders.recv_bytes())
+            except (EOFError, OSError):
+                return  # the ingesting process went away
+            if message[0] == "stop":
+                return
+            if message[0] == "begin":
+                noted = _data_version(store)
+                answer: tuple[Any, ...] = ("ready",)
+            else:
+                answer = _commit(store, message[1], noted)
+                if answer[0] != "ok":
+                    noted = None  # nothing more until the next ``begin``
+            answers.send_bytes(_pack(answer))
+    finally:
+        store.close()
+
+
+def _commit(store: Store, steps: list[tuple[str, str, Any, str]], noted: int | None) -> tuple[Any, ...]:
+    try:
+        with store.transaction():
+            if noted is None or _data_version(store) != noted:
+                raise _Again
+            run_writes(store.conn, steps)
+    except _Again:
+        return ("again", "another connection wrote to the store since the batch was worked out")
+    except (sqlite3.Error, StoreError, ValueError, TypeError, OverflowError) as exc:
+        return ("failed", type(exc).__name__, str(exc))
+    return ("ok",)
+
+
+def _data_version(store: Store) -> int:
+    """Changes when another connection commits; this connection's own commits leave it."""
+    return int(store.conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def main() -> None:
+    """``python -m core.ingest_writer STORE``: orders on standard input, answers on standard output."""
+    answers = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)  # anything printed goes to standard error, never into the answers
+    serve(sys.argv[1], Connection(os.dup(0), writable=False), answers)
+
+
+if __name__ == "__main__":
+    main()
