@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import typer
 from rich.table import Table
@@ -44,40 +45,34 @@ def ingest_cmd(
     parse_any = parser_for(cfg)
     results: list[dict[str, Any]] = []
     bad = 0
-    for first in range(0, len(files), INGEST_BATCH):
-        chunk = files[first : first + INGEST_BATCH]
-        raws, readable = [], []
-        for path in chunk:
-            try:
-                raws.append(
-                    RawMessage(
-                        body=path.read_bytes(),
-                        operator=operator,
-                        channel="manual",
-                        source_ref=str(path),
-                        filename=path.name,
+    chunks: deque[tuple[list[Path], list[dict[str, Any]]]] = deque()  # files read, files that could not be
+
+    def batches() -> Iterator[list[tuple[RawMessage, Any]]]:
+        for first in range(0, len(files), INGEST_BATCH):
+            raws, readable, unreadable = [], [], []
+            for path in files[first : first + INGEST_BATCH]:
+                try:
+                    raws.append(
+                        RawMessage(
+                            body=path.read_bytes(),
+                            operator=operator,
+                            channel="manual",
+                            source_ref=str(path),
+                            filename=path.name,
+                        )
                     )
-                )
-                readable.append(path)
-            except OSError as exc:  # nothing to keep: say so, and go on with the other files
-                bad += 1
-                results.append(
-                    {
-                        "file": str(path),
-                        "raw_id": None,
-                        "duplicate": False,
-                        "state": "unreadable",
-                        "error": f"cannot read: {exc.strerror}",
-                        "new": 0,
-                        "changed": 0,
-                        "cancelled": 0,
-                        "unchanged": 0,
-                        "reservation_ids": [],
-                        "again": False,
-                    }
-                )
-        for path, result in zip(readable, ingestor.ingest_many([(raw, parse_any) for raw in raws])):
-            bad += result.quarantined
+                    readable.append(path)
+                except OSError as exc:  # nothing to keep: say so, and go on with the other files
+                    unreadable.append(_unreadable(path, exc))
+            chunks.append((readable, unreadable))
+            yield [(raw, parse_any) for raw in raws]
+
+    # Many files: a writer process stores each batch while the next is read (Ingestor.ingest_stream).
+    for stored in ingestor.ingest_stream(batches()):
+        readable, unreadable = chunks.popleft()
+        results += unreadable
+        bad += len(unreadable) + sum(result.quarantined for result in stored)
+        for path, result in zip(readable, stored):
             results.append(
                 {
                     "file": str(path),
@@ -114,6 +109,22 @@ def ingest_cmd(
                 )
                 console.print(f"[green]✓[/] {shown.markup(r['file'])}: {what}", highlight=False)
     raise typer.Exit(EXIT_REFUSED if bad else EXIT_OK)
+
+
+def _unreadable(path: Path, exc: OSError) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "raw_id": None,
+        "duplicate": False,
+        "state": "unreadable",
+        "error": f"cannot read: {exc.strerror}",
+        "new": 0,
+        "changed": 0,
+        "cancelled": 0,
+        "unchanged": 0,
+        "reservation_ids": [],
+        "again": False,
+    }
 
 
 @raw_app.command("list")
