@@ -636,7 +636,8 @@ class Ingestor:
                 previous.row["is_latest"] = 0
             elif previous is not None:
                 replaced.append(previous["id"])
-        self._taken["operator_reservations"] = next_id
+        if isinstance(c, Writes):  # ids the writer process will take: the next batch starts after them
+            self._taken["operator_reservations"] = next_id
         for marks, chunk in in_chunks(replaced):
             c.execute(f"UPDATE operator_reservations SET is_latest = 0 WHERE id IN ({marks})", chunk)
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
@@ -774,7 +775,8 @@ class Ingestor:
                     result.duplicate = True
                     continue
             updates.append((*state, result.raw_id))
-        self._taken["raw_messages"] = next_id
+        if isinstance(c, Writes):
+            self._taken["raw_messages"] = next_id
         insert_rows(
             c,
             "INSERT INTO raw_messages(id, sha256, operator, channel, received_at, stored_at, source_ref, filename, "
@@ -1048,6 +1050,12 @@ def _reach(
     keys.update((v.raw.operator, v.voucher) for v in versions)
     rooms = {(operator, voucher[:i]) for operator, voucher in keys for i, c in enumerate(voucher) if c == "/"}
     promos = {str(v.row["promo_code"]) for v in versions if v.row["promo_code"]}
+    # A version that replaces a stored one takes that one's promotion code out of the count of its uses.
+    promos.update(
+        code
+        for v in versions
+        if isinstance(v.previous, dict) and (code := json.loads(v.previous["snapshot"]).get("promo_code"))
+    )
     promos.update(b.promo_code for _, _, found in parsed for b in found or [] if b.promo_code)
     return shas, keys, rooms, promos
 

@@ -77,11 +77,15 @@ class IngestWriter:
     """
 
     def __init__(self, path: Path | str) -> None:
+        # The writer imports opdesk from where this process did, installed or not.
+        home = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (home, os.environ.get("PYTHONPATH")) if p)}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "core.ingest_writer", str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
+            env=env,
         )
         assert self._process.stdin is not None and self._process.stdout is not None
         self._orders = Connection(os.dup(self._process.stdin.fileno()), readable=False)
