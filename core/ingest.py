@@ -27,7 +27,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -258,9 +258,8 @@ class Ingestor:
                     last, sent = self._finish(sent, pipe), None
                     yield last
             finally:
-                if sent is not None and not pipe.gone:
-                    with suppress(WriterGone):
-                        pipe.outcome()  # let it end its transaction; those results were never given
+                # Closed early or failed: the writer ends the batch it has (its results are never
+                # given, so its messages come again and are then known), then stops.
                 pipe.close()
                 self._taken, self._sent_audit = {}, None
 
@@ -270,55 +269,55 @@ class Ingestor:
         """One batch of ``ingest_stream``: the results of the batches now committed, and the batch now
         with the writer (None when none is)."""
         done: list[list[IngestResult]] = []
-        if True:
-            if sent is not None and sent.shas.intersection(raw.sha256 for raw, _ in items):
-                done.append(self._finish(sent, pipe))
-                sent = None
-            if sent is None and not pipe.ready and not _began(pipe):
-                done.append(self.ingest_many(items))  # the writer is still starting (or gone)
-                return done, None
-            results, parsed, raw_read_at = self._take_in(items)
-            if sent is not None and self._touches(sent, parsed):
-                done.append(self._finish(sent, pipe))
-                sent = None
-            if not pipe.ready or any(b.documents for _, _, found in parsed for b in found or []):
-                if sent is not None:
-                    done.append(self._finish(sent, pipe))
-                pipe.ready = False  # this process commits: the writer must take note again
-                done.append(self._commit_here(items, results, parsed, raw_read_at))
-                return done, None
-            saved = [(r, r.raw_id, r.duplicate, r.operator) for r in results]
-            try:
-                versions = self._versions(parsed)
-                writes = Writes()
-                self._store_raw(parsed, writes, others_wrote=False)
-                self._write(versions, writes)
-                for result in results:
-                    if result.twin is not None:
-                        result.raw_id = result.twin.raw_id
-                audit = self._audit("ingest", results, writes)
-            except QUARANTINED:
-                if sent is not None:
-                    done.append(self._finish(sent, pipe))
-                pipe.ready = False
-                self._taken, self._sent_audit = {}, None
-                done.append(self.ingest_many(items))  # one by one, as ingest_many does
-                return done, None
-            batch = _Sent(items, results, parsed, saved, audit, *_reach(parsed, versions))
+        if sent is not None and sent.shas.intersection(raw.sha256 for raw, _ in items):
+            done.append(self._finish(sent, pipe))
+            sent = None
+        if sent is None and not pipe.ready and not _began(pipe):
+            done.append(self.ingest_many(items))  # the writer is still starting (or gone)
+            return done, None
+        results, parsed, raw_read_at = self._take_in(items)
+        if sent is not None and self._touches(sent, parsed):
+            done.append(self._finish(sent, pipe))
+            sent = None
+        if not pipe.ready or any(b.documents for _, _, found in parsed for b in found or []):
             if sent is not None:
                 done.append(self._finish(sent, pipe))
-                if not pipe.ready:  # that batch was stored here: this one may have read too early
-                    _restore(batch)
-                    done.append(self._commit_here(items, results, parsed, -1))
-                    return done, None
-            try:
-                pipe.send(writes.steps)
-            except WriterGone:
-                _restore(batch)
-                self._taken, self._sent_audit = {}, None
+            pipe.ready = False  # this process commits: the writer must take note again
+            done.append(self._commit_here(items, results, parsed, raw_read_at))
+            return done, None
+        saved = [(r, r.raw_id, r.duplicate, r.operator) for r in results]
+        try:
+            versions = self._versions(parsed)
+            writes = Writes()
+            self._store_raw(parsed, writes, others_wrote=False)
+            self._write(versions, writes)
+            for result in results:
+                if result.twin is not None:
+                    result.raw_id = result.twin.raw_id
+            audit = self._audit("ingest", results, writes)
+        except QUARANTINED:
+            if sent is not None:
+                done.append(self._finish(sent, pipe))
+            pipe.ready = False
+            self._taken, self._sent_audit = {}, None
+            _restore(saved)
+            done.append(self._commit_here(items, results, parsed, -1))
+            return done, None
+        batch = _Sent(items, results, parsed, saved, audit, *_reach(parsed, versions))
+        if sent is not None:
+            done.append(self._finish(sent, pipe))
+            if not pipe.ready:  # that batch was stored here: this one may have read too early
+                _restore(saved)
                 done.append(self._commit_here(items, results, parsed, -1))
                 return done, None
-            return done, batch
+        try:
+            pipe.send(writes.steps)
+        except WriterGone:
+            _restore(saved)
+            self._taken, self._sent_audit = {}, None
+            done.append(self._commit_here(items, results, parsed, -1))
+            return done, None
+        return done, batch
 
     def _touches(
         self, sent: _Sent, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]
@@ -345,7 +344,7 @@ class Ingestor:
                 self.store.keys.advance_head(*sent.audit)
             return sent.results
         self._taken, self._sent_audit = {}, None
-        _restore(sent)
+        _restore(sent.saved)
         return self._commit_here(sent.items, sent.results, sent.parsed, -1)
 
     def _commit_here(
@@ -1032,9 +1031,9 @@ def _began(pipe: IngestWriter) -> bool:
         return False
 
 
-def _restore(batch: _Sent) -> None:
-    """Put a batch's results back as parsing left them, to be stored again."""
-    for result, raw_id, duplicate, operator in batch.saved:
+def _restore(saved: list[tuple[IngestResult, int, bool, str]]) -> None:
+    """Put a batch's results back as parsing left them (``_Sent.saved``), to be stored again."""
+    for result, raw_id, duplicate, operator in saved:
         result.raw_id, result.duplicate, result.operator = raw_id, duplicate, operator
         result.new = result.changed = result.cancelled = 0
         result.reservation_ids = []

@@ -29,28 +29,32 @@ open, ``("ready",)`` after ``begin``, and for each batch ``("ok",)``,
 
 from __future__ import annotations
 
+import fcntl
 import marshal
 import os
 import pickle
 import sqlite3
 import subprocess
 import sys
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from core.errors import StoreError
+from core.errors import OpdeskError, StoreError
 from core.store import Store, run_writes
 
 #: How long the ingesting process waits for a writer that was asked to stop.
 STOP_SECONDS = 10.0
+#: The size asked for the pipe that carries batches to the writer (Linux allows up to 1 MB unprivileged).
+PIPE_BYTES = 1 << 20
 
 
-class WriterGone(Exception):
+class WriterGone(StoreError):
     """The writer process ended or stopped answering; the batch it had may or may not be committed."""
 
 
-class _Again(Exception):
+class _Again(OpdeskError):
     """Another connection committed since ``begin``: the batch must be worked out again."""
 
 
@@ -88,6 +92,8 @@ class IngestWriter:
             env=env,
         )
         assert self._process.stdin is not None and self._process.stdout is not None
+        with suppress(OSError):  # a batch's 1 to 2 MB cross in a few writes, not thirty (Linux)
+            fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._orders = Connection(os.dup(self._process.stdin.fileno()), readable=False)
         self._answers = Connection(os.dup(self._process.stdout.fileno()), writable=False)
         self._process.stdin.close()

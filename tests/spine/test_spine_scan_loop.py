@@ -18,14 +18,14 @@ def test_only_the_scan_loop_fetches_stores_and_acknowledges():
     callers: dict[str, set[str]] = {}
     for path in [*ROOT.glob("connectors/**/*.py"), *ROOT.glob("tui/**/*.py"), ROOT / "tests/support/desk.py"]:
         text = path.read_text()
-        for pattern in (r"connector\.fetch\(", r"connector\.acknowledge(_many)?\(", r"\.ingest(_many)?\("):
+        for pattern in (r"connector\.fetch\(", r"connector\.acknowledge(_many)?\(", r"\.ingest(_many|_stream)?\("):
             if re.search(pattern, text):
                 callers.setdefault(pattern, set()).add(str(path.relative_to(ROOT)))
     assert callers[r"connector\.fetch\("] == {"connectors/scan_loop.py"}
     assert callers[r"connector\.acknowledge(_many)?\("] == {"connectors/scan_loop.py"}
     # Besides: `opdesk ingest` stores files by hand (nothing to acknowledge), and the AlpineBits push
     # endpoint stores what an operator sends it and answers in the same HTTP response (nothing to fetch).
-    assert callers[r"\.ingest(_many)?\("] == {
+    assert callers[r"\.ingest(_many|_stream)?\("] == {
         "connectors/scan_loop.py",
         "tui/commands/raw.py",
         "connectors/ota/push_server.py",
