@@ -79,7 +79,6 @@ from core.store import (
     minor_units,
     now_iso,
 )
-from core.text import search_fold
 
 Parser = Callable[[RawMessage], list[OperatorBooking]]
 
@@ -151,7 +150,6 @@ class _Version:
     guests: list[tuple[Any, ...]]
     nights: list[tuple[Any, ...]]
     documents: list[Any]
-    search: str
     rid: int = 0
 
 
@@ -651,7 +649,7 @@ class Ingestor:
             result, rid = v.result, v.rid
             guests += [(rid, *g) for g in v.guests]
             nights += [(rid, *n) for n in v.nights]
-            search.append((rid, v.search))
+            search.append((rid, v.voucher, v.row["guest_names"]))
             for doc in v.documents:  # a batch with documents is written by this process (see ``_touches``)
                 save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
             result.reservation_ids.append(rid)
@@ -914,7 +912,6 @@ class Ingestor:
             ],
             nights=[(n.date.isoformat(), minor_units(n.amount, exp), currency) for n in booking.night_prices],
             documents=list(booking.documents),
-            search=search_text(booking.voucher, str(row["guest_names"])),
         )
         # A later message of this batch for the same voucher builds on this version.
         self._latest[key] = {
@@ -1047,7 +1044,13 @@ def _reach(
     shas = {result.sha256 for result, _, _ in parsed}
     keys = {(raw.operator, b.voucher) for _, raw, found in parsed for b in found or []}
     keys.update((v.raw.operator, v.voucher) for v in versions)
-    rooms = {(operator, voucher[:i]) for operator, voucher in keys for i, c in enumerate(voucher) if c == "/"}
+    rooms = {
+        (operator, voucher[:i])
+        for operator, voucher in keys
+        if "/" in voucher
+        for i, c in enumerate(voucher)
+        if c == "/"
+    }
     promos = {str(v.row["promo_code"]) for v in versions if v.row["promo_code"]}
     # A version that replaces a stored one takes that one's promotion code out of the count of its uses.
     promos.update(
@@ -1172,11 +1175,6 @@ def field_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[
     """``{field: [old, new]}`` for every field that differs."""
     keys = list(dict.fromkeys([*before, *after]))
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
-
-
-def search_text(voucher: str, names: str) -> str:
-    """What the inbox search looks in (table opres_search): voucher and guest names, folded, with a Latin spelling."""
-    return search_fold(f"{voucher} {names}")
 
 
 def guest_names(booking: OperatorBooking) -> str:

@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import OpdeskError, StoreError
-from core.store import Store, run_writes
+from core.kept import add_search
+from core.store import Store, insert_rows
 
 #: How long the ingesting process waits for a writer that was asked to stop.
 STOP_SECONDS = 10.0
@@ -59,15 +60,16 @@ class _Again(OpdeskError):
 
 
 def _pack(message: tuple[Any, ...]) -> bytes:
-    # marshal writes the plain values rows are made of a third faster than pickle; pickle for anything else.
+    """marshal writes the plain values rows are made of a third faster than pickle; pickle for anything
+    else. Pickle's data begins with its PROTO opcode (0x80), which no marshal data begins with."""
     try:
-        return b"m" + marshal.dumps(message)
+        return marshal.dumps(message)
     except ValueError:
-        return b"p" + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _unpack(data: bytes) -> tuple[Any, ...]:
-    message: tuple[Any, ...] = marshal.loads(data[1:]) if data[:1] == b"m" else pickle.loads(data[1:])
+    message: tuple[Any, ...] = pickle.loads(data) if data[:1] == b"\x80" else marshal.loads(data)
     return message
 
 
@@ -208,6 +210,21 @@ def _commit(store: Store, steps: list[tuple[str, str, Any, str]], noted: int | N
     except (sqlite3.Error, StoreError, ValueError, TypeError, OverflowError) as exc:
         return ("failed", type(exc).__name__, str(exc))
     return ("ok",)
+
+
+def run_writes(conn: sqlite3.Connection, steps: list[tuple[str, str, Any, str]]) -> None:
+    """Run the steps a ``core.store.Writes`` kept, in order, on ``conn`` (inside the caller's transaction)."""
+    for kind, sql, values, tail in steps:
+        if kind == "rows":
+            insert_rows(conn, sql, values, tail)
+        elif kind == "search":
+            add_search(conn, values)
+        elif kind == "executemany":
+            conn.executemany(sql, values)
+        elif kind == "execute":
+            conn.execute(sql, values)
+        else:
+            raise ValueError(f"unknown write step {kind!r}")
 
 
 def _data_version(store: Store) -> int:

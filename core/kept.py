@@ -18,6 +18,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Iterable
 
 from core.store import Writes, insert_rows
+from core.text import search_fold
 
 if TYPE_CHECKING:
     import sqlite3
@@ -42,10 +43,15 @@ def count_added(conn: sqlite3.Connection | Writes, keys: Iterable[tuple[str, str
     insert_rows(conn, _COUNT_INSERT, [(*key, rows) for key, rows in counted.items()], _COUNT_UPSERT)
 
 
-def add_search(conn: sqlite3.Connection | Writes, rows: list[tuple[int, str]]) -> None:
-    """Store rows' search text (``(id, folded text)``) and index it for the trigram search."""
-    insert_rows(conn, "INSERT INTO opres_search(id, text)", rows)
-    insert_rows(conn, "INSERT INTO opres_search_fts(rowid, text)", rows)
+def add_search(conn: sqlite3.Connection | Writes, rows: list[tuple[int, str, str]]) -> None:
+    """Store the search text of rows given as ``(id, voucher, guest names)`` (``search_text``) and index
+    it for the trigram search. Kept in a ``Writes``, the folding is left to the connection that runs it."""
+    if isinstance(conn, Writes):
+        conn.steps.append(("search", "", rows, ""))
+        return
+    texts = [(rid, search_text(voucher, names)) for rid, voucher, names in rows]
+    insert_rows(conn, "INSERT INTO opres_search(id, text)", texts)
+    insert_rows(conn, "INSERT INTO opres_search_fts(rowid, text)", texts)
 
 
 _COUNTED = f"SELECT {_KEY}, COUNT(*) FROM operator_reservations GROUP BY {_KEY}"
@@ -70,6 +76,11 @@ def counts_drift(store: Store) -> list[tuple[str, ...]]:
     ]
 
 
+def search_text(voucher: str, names: str) -> str:
+    """What the inbox search looks in (table opres_search): voucher and guest names, folded, with a Latin spelling."""
+    return search_fold(f"{voucher} {names}")
+
+
 def catch_up(store: Store) -> int:
     """Index and count rows that were inserted without ``add_search`` and ``count_added``.
 
@@ -77,9 +88,9 @@ def catch_up(store: Store) -> int:
     """
     with store.transaction() as c:
         missing = [
-            (int(row[0]), str(row[1]))
+            (int(row[0]), str(row[1] or ""), str(row[2] or ""))
             for row in c.execute(
-                "SELECT r.id, opdesk_search_fold(r.voucher || ' ' || r.guest_names) FROM operator_reservations r "
+                "SELECT r.id, r.voucher, r.guest_names FROM operator_reservations r "
                 "WHERE NOT EXISTS (SELECT 1 FROM opres_search s WHERE s.id = r.id)"
             )
         ]

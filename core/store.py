@@ -106,10 +106,12 @@ MOST_ROWS_A_STATEMENT = 256
 
 
 class Writes:
-    """Writes kept to be run later by another connection (``run_writes``): the ingest writer process's work.
+    """Writes kept to be run later by another connection: the ingest writer process's work
+    (``core.ingest_writer.run_writes``).
 
-    ``insert_rows`` and ``execute`` take one in place of a connection and keep what
-    they were asked, so the rows are bound and stepped by the connection that runs them.
+    ``insert_rows``, ``core.kept.add_search`` and ``execute`` take one in place of a
+    connection and keep what they were asked, so the rows are bound and stepped (and
+    search text folded) by the connection that runs them.
     """
 
     def __init__(self) -> None:
@@ -121,19 +123,6 @@ class Writes:
     def executemany(self, sql: str, params: list[Any]) -> None:
         if params:
             self.steps.append(("executemany", sql, params, ""))
-
-
-def run_writes(conn: sqlite3.Connection, steps: list[tuple[str, str, Any, str]]) -> None:
-    """Run the steps a ``Writes`` kept, in order, on ``conn`` (inside the caller's transaction)."""
-    for kind, sql, values, tail in steps:
-        if kind == "rows":
-            insert_rows(conn, sql, values, tail)
-        elif kind == "executemany":
-            conn.executemany(sql, values)
-        elif kind == "execute":
-            conn.execute(sql, values)
-        else:
-            raise ValueError(f"unknown write step {kind!r}")
 
 
 def insert_rows(conn: sqlite3.Connection | Writes, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
