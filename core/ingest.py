@@ -257,8 +257,9 @@ class Ingestor:
                     yield last
             finally:
                 # Closed early or failed: the writer ends the batch it has (its results are never
-                # given, so its messages come again and are then known), then stops.
-                pipe.close()
+                # given, so its messages come again and are then known), then stops. With every
+                # batch answered there is nothing to wait for.
+                pipe.close(wait=sent is not None)
                 self._taken, self._sent_audit = {}, None
 
     def _stream_step(
@@ -650,7 +651,7 @@ class Ingestor:
             guests += [(rid, *g) for g in v.guests]
             nights += [(rid, *n) for n in v.nights]
             search.append((rid, v.voucher, v.row["guest_names"]))
-            for doc in v.documents:  # a batch with documents is written by this process (see ``_touches``)
+            for doc in v.documents:  # a batch with documents is written by this process (``_stream_step``)
                 save_document(self.store, doc, raw_id=result.raw_id, reservation_id=rid)
             result.reservation_ids.append(rid)
             if v.row["content"] == Content.NEW:

@@ -36,6 +36,7 @@ import pickle
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -149,21 +150,28 @@ class IngestWriter:
             self.ready = False
         return answer
 
-    def close(self) -> None:
-        """Stop the writer (after the batch it is writing, if any) and wait for it."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the writer after the batch it is writing, if any. ``wait``: until it has ended; without,
+        (every batch answered: nothing left to write) a thread waits for it and the caller goes on."""
         if not self.gone:
             try:
                 self._send(("stop",))
             except WriterGone:
                 pass
         self._orders.close()
+        self.gone, self.ready = True, False
+        if wait:
+            self._end()
+        else:
+            threading.Thread(target=self._end, name="opdesk-ingest-writer-end", daemon=True).start()
+
+    def _end(self) -> None:
         try:
             self._process.wait(STOP_SECONDS)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(STOP_SECONDS)
         self._answers.close()
-        self.gone, self.ready = True, False
 
 
 def serve(path: str, orders: Connection, answers: Connection) -> None:

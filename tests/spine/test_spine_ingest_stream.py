@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.desk import TODAY, booking
+from support.desk import TODAY, booking, make_desk
 
 from connectors.canonical import dumps_canonical, parse_canonical
 from core.audit import verify
-from core.config import Config, load_config
+from core.config import Config
 from core.desk import load_contracts_text
 from core.errors import StoreError
-from core.hotelbook import set_room_type
 from core.ingest import Ingestor
 from core.ingest_writer import IngestWriter, WriterGone
 from core.mapping import set_mapping
@@ -60,24 +59,9 @@ def furnish(cfg: Config) -> None:
         load_contracts_text(store, cfg, text, source="spec.toml", actor="tester")
 
 
-def make_desk(base: Path) -> Config:
-    """A second desk, made as the ``desk`` fixture makes its own (see tests/support/desk.py), furnished."""
-    base.mkdir(parents=True, exist_ok=True)
-    (base / "drop").mkdir()
-    (base / "opdesk.toml").write_text(
-        '[hotel]\nname = "Test Hotel"\nnumber_prefix = "T"\n[store]\npath = "opdesk.db"\n'
-        '[[operators]]\nname = "tui"\nkind = "folder"\npath = "drop"\n'
-    )
-    cfg = load_config(base / "opdesk.toml")
-    with Store(cfg.store_path, cfg.documents_dir) as store:
-        set_room_type(store, "STD", "Standard", 10)
-        for kind, code, hotel in (
-            ("room", "DZ", "STD"),
-            ("board", "AI", "AI"),
-            ("rate", "TUI26", "TUI26"),
-            ("agency", "TUI", "TUI"),
-        ):
-            set_mapping(store, "tui", kind, code, hotel)
+def make_furnished_desk(base: Path) -> Config:
+    """A second desk, as the ``desk`` fixture makes its own, furnished."""
+    cfg = make_desk(base)
     furnish(cfg)
     return cfg
 
@@ -267,7 +251,7 @@ def run_batch_by_batch(
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[list[list[tuple]], list[dict]]:
-    return run_batch_by_batch(make_desk(tmp_path_factory.mktemp("reference")))
+    return run_batch_by_batch(make_furnished_desk(tmp_path_factory.mktemp("reference")))
 
 
 # -- a writer to watch -----------------------------------------------------------------------
@@ -349,9 +333,9 @@ class Writer(IngestWriter):
                 self.blocker.execute("BEGIN IMMEDIATE")
         return answer
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         self.release()
-        super().close()
+        super().close(wait=wait)
 
     @property
     def oks(self) -> int:
@@ -383,7 +367,7 @@ def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, r
     assert_same_tables(snapshot(desk), snapshots[-1])
     assert gc.isenabled(), "the collector is back on once the stream ended"
     [writer] = cls.instances
-    assert writer._process.poll() is not None, "the writer process is left running"
+    assert writer._process.wait(UP_SECONDS) == 0, "the writer process ends once the stream is done"
     if wait_up:
         # Up before the first batch: the writer committed every batch, nothing was refused.
         assert writer.answers == [("ok",)] * 7
@@ -449,7 +433,7 @@ def test_a_batch_another_connection_overtook_is_stored_here_as_batch_by_batch(de
     # b0-b2 committed by the writer; b3 refused (the other connection wrote after ``begin``), stored here.
     assert [answer[0] for answer in writer.answers[:4]] == ["ok", "ok", "ok", "again"], writer.answers
     assert writer.oks >= 5, "after b3 and b4 were stored here, the writer took over again"
-    expected, snapshots = run_batch_by_batch(make_desk(tmp_path / "b"), outside_after=2, outside=outside)
+    expected, snapshots = run_batch_by_batch(make_furnished_desk(tmp_path / "b"), outside_after=2, outside=outside)
     assert got == expected
     assert_same_tables(snapshot(desk), snapshots[-1])
     assert_whole(desk)
@@ -560,7 +544,7 @@ def test_one_batch_or_no_writer_starts_no_process(desk, monkeypatch, tmp_path, r
     assert outcome_of(only) == expected[0]
     assert_same_tables(snapshot(desk), snapshots[0])
 
-    other = make_desk(tmp_path / "b")
+    other = make_furnished_desk(tmp_path / "b")
     with Store(other.store_path, other.documents_dir) as store:
         got = [outcome_of(r) for r in Ingestor(store, other, now=NOW).ingest_stream(corpus_items(), writer=False)]
     assert got == expected
@@ -658,7 +642,7 @@ def test_a_batch_with_documents_is_stored_here_and_the_writer_goes_on(desk, monk
     with Store(desk.store_path, desk.documents_dir) as store:
         ingestor = Ingestor(store, desk, now=NOW)
         got = [outcome_of(r) for r in ingestor.ingest_stream([items_with_document(b) for b in corpus()])]
-    other = make_desk(tmp_path / "b")
+    other = make_furnished_desk(tmp_path / "b")
     with Store(other.store_path, other.documents_dir) as store:
         ingestor = Ingestor(store, other, now=NOW)
         expected = [outcome_of(ingestor.ingest_many(items_with_document(b))) for b in corpus()]

@@ -56,12 +56,18 @@ def booking(
 @pytest.fixture
 def desk(tmp_path: Path) -> Config:
     """A config file with one folder operator ``tui`` and a store with a room type and mappings."""
-    (tmp_path / "drop").mkdir()
-    (tmp_path / "opdesk.toml").write_text(
+    return make_desk(tmp_path)
+
+
+def make_desk(base: Path) -> Config:
+    """The ``desk`` fixture's desk, in ``base`` (made if missing): for a test that needs two."""
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "drop").mkdir()
+    (base / "opdesk.toml").write_text(
         '[hotel]\nname = "Test Hotel"\nnumber_prefix = "T"\n[store]\npath = "opdesk.db"\n'
         '[[operators]]\nname = "tui"\nkind = "folder"\npath = "drop"\n'
     )
-    cfg = load_config(tmp_path / "opdesk.toml")
+    cfg = load_config(base / "opdesk.toml")
     with Store(cfg.store_path, cfg.documents_dir) as store:
         set_room_type(store, "STD", "Standard", 10)
         for kind, code, hotel in (
