@@ -30,6 +30,7 @@ open, ``("ready",)`` after ``begin``, and for each batch ``("ok",)``,
 from __future__ import annotations
 
 import fcntl
+import gc
 import marshal
 import os
 import pickle
@@ -37,13 +38,20 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from contextlib import suppress
+from datetime import datetime
 from multiprocessing.connection import Connection
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from core.approval import ApprovalSettings
+from core.config import Config
 from core.errors import OpdeskError, StoreError
-from core.kept import add_search
+from core.ingest_checks import CHECK_COLUMNS, checked_columns, facts_from_payload, prefetch
+from core.kept import COUNT_KEY, add_search, count_added
+from core.stay import CheckContext
 from core.store import Store, insert_rows
 
 #: How long the ingesting process waits for a writer that was asked to stop.
@@ -83,7 +91,7 @@ class IngestWriter:
     answered with anything but ``ok``: only then may a batch be worked out for it.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, config: Config, now: datetime | None = None) -> None:
         # The writer imports opdesk from where this process did, installed or not.
         home = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (home, os.environ.get("PYTHONPATH")) if p)}
@@ -104,11 +112,14 @@ class IngestWriter:
         self.up = False  # the writer has opened the store
         self.ready = False
         self.gone = False
+        self.waited = 0.0  # seconds the last answer took to come once asked for
+        with suppress(WriterGone):  # what its checks read: the config, and the clock a test fixed
+            self._send(("setup", config, now))
 
     def _send(self, message: tuple[Any, ...]) -> None:
         try:
             self._orders.send_bytes(_pack(message))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, pickle.PicklingError) as exc:
             self.gone, self.ready = True, False
             raise WriterGone(f"the ingest writer process cannot be reached: {exc}") from exc
 
@@ -145,7 +156,9 @@ class IngestWriter:
 
     def outcome(self) -> tuple[Any, ...]:
         """The answer to the batch sent last: ``("ok",)``, ``("again", why)`` or ``("failed", type, message)``."""
+        asked = time.perf_counter()
         answer = self._receive()
+        self.waited = time.perf_counter() - asked  # how long this process waited for the writer
         if answer[0] != "ok":
             self.ready = False
         return answer
@@ -186,7 +199,12 @@ def serve(path: str, orders: Connection, answers: Connection) -> None:
         answers.send_bytes(_pack(("failed", "StoreError", str(exc))))
         return
     answers.send_bytes(_pack(("up",)))
+    # What a batch leaves (rows, their facts) holds no cycles and is freed as it goes; the collector,
+    # walking tens of thousands of new objects a batch, would take a tenth of this process's time.
+    gc.freeze()
+    gc.disable()
     noted: int | None = None  # data_version at ``begin``
+    checker: _Checker | None = None
     try:
         while True:
             try:
@@ -195,11 +213,14 @@ def serve(path: str, orders: Connection, answers: Connection) -> None:
                 return  # the ingesting process went away
             if message[0] == "stop":
                 return
+            if message[0] == "setup":
+                checker = _Checker(store, message[1], message[2])
+                continue
             if message[0] == "begin":
                 noted = _data_version(store)
                 answer: tuple[Any, ...] = ("ready",)
             else:
-                answer = _commit(store, message[1], noted)
+                answer = _commit(store, message[1], noted, checker)
                 if answer[0] != "ok":
                     noted = None  # nothing more until the next ``begin``
             answers.send_bytes(_pack(answer))
@@ -207,12 +228,14 @@ def serve(path: str, orders: Connection, answers: Connection) -> None:
         store.close()
 
 
-def _commit(store: Store, steps: list[tuple[str, str, Any, str]], noted: int | None) -> tuple[Any, ...]:
+def _commit(
+    store: Store, steps: list[tuple[str, str, Any, str]], noted: int | None, checker: _Checker | None
+) -> tuple[Any, ...]:
     try:
         with store.transaction():
             if noted is None or _data_version(store) != noted:
                 raise _Again
-            run_writes(store.conn, steps)
+            run_writes(store.conn, steps, checker)
     except _Again:
         return ("again", "another connection wrote to the store since the batch was worked out")
     except (sqlite3.Error, StoreError, ValueError, TypeError, OverflowError) as exc:
@@ -220,10 +243,46 @@ def _commit(store: Store, steps: list[tuple[str, str, Any, str]], noted: int | N
     return ("ok",)
 
 
-def run_writes(conn: sqlite3.Connection, steps: list[tuple[str, str, Any, str]]) -> None:
-    """Run the steps a ``core.store.Writes`` kept, in order, on ``conn`` (inside the caller's transaction)."""
-    for kind, sql, values, tail in steps:
-        if kind == "rows":
+class _Checker:
+    """Runs the checks of a batch's new rows (``core.ingest_checks``), as the ingesting process would."""
+
+    def __init__(self, store: Store, config: Config, now: datetime | None) -> None:
+        self.ctx = CheckContext(store, config, now=now)
+        self.config = config
+        self.approval = ApprovalSettings.from_config(config)
+
+    def rows(self, items: list[tuple[tuple[Any, ...], tuple[Any, ...], list[str]]]) -> list[tuple[Any, ...]]:
+        """Each row with its ``CHECK_COLUMNS`` after it; items are (row, facts payload, missing mappings)."""
+        facts = [facts_from_payload(payload) for _, payload, _ in items]
+        prefetch(self.ctx, facts)
+        return [
+            (*row, *checked_columns(f, missing, self.ctx, self.config, self.approval))
+            for (row, _, missing), f in zip(items, facts)
+        ]
+
+
+def run_writes(
+    conn: sqlite3.Connection, steps: list[tuple[str, str, Any, str]], checker: _Checker | None = None
+) -> None:
+    """Run the steps a ``core.store.Writes`` kept, in order, on ``conn`` (inside the caller's transaction).
+
+    Rows handed over without their checks ("checked" steps: their columns, and each row with its
+    facts and missing mappings) are checked first, before any step writes: the checks read the
+    store as it was before the batch, as they do when the ingesting process runs them.
+    """
+    checked: dict[int, list[tuple[Any, ...]]] = {}
+    for i, (kind, _, values, _) in enumerate(steps):
+        if kind == "checked":
+            if checker is None:
+                raise ValueError("rows to check, but the writer was given no config")
+            checked[i] = checker.rows(values)
+    for i, (kind, sql, values, tail) in enumerate(steps):
+        if kind == "checked":
+            columns = [*sql.split(", "), *CHECK_COLUMNS]
+            insert_rows(conn, f"INSERT INTO operator_reservations({', '.join(columns)})", checked[i])
+            key = itemgetter(*(columns.index(name) for name in COUNT_KEY))
+            count_added(conn, [key(row) for row in checked[i]])
+        elif kind == "rows":
             insert_rows(conn, sql, values, tail)
         elif kind == "search":
             add_search(conn, values)

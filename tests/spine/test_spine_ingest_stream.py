@@ -127,6 +127,7 @@ def corpus() -> list[list[RawMessage]]:
         msg("b3-V1", booking("V1", Content.CHANGE, days_ahead=21, notes="late checkout, cot")),
         msg("b3-R1", room("R1", "R1", Content.CHANGE, notes="sea view")),  # R1/2 dropped
         msg("b3-V10", booking("V10", Content.CANCEL, days_ahead=30)),
+        msg("b3-X1", booking("X1", room="XX", days_ahead=22)),  # a room code with no mapping: not clean
     ]
     b4 = [msg("b4-R1", room("R1", "R1", Content.CANCEL))]
     b4 += news(4, 50, 61)
@@ -270,8 +271,8 @@ class Writer(IngestWriter):
     fail_at = 0  # the n-th batch sent gets a failing statement at its end
     lock_on_failure = False  # once a batch failed, another connection keeps the store's write lock
 
-    def __init__(self, path: Path | str) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path | str, config: Config, now: datetime | None = None) -> None:
+        super().__init__(path, config, now)
         self.path = Path(path)
         self.answers: list[tuple] = []
         self.sent = 0
@@ -355,9 +356,14 @@ def stream(cfg: Config) -> list[list[tuple]]:
 
 
 # -- 1. the same as batch by batch --------------------------------------------------------------
+@pytest.mark.parametrize("checks", ["writer", "here", "alternating"])
 @pytest.mark.parametrize("wait_up", [True, False], ids=["writer-up-first", "writer-starting"])
-def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, reference, wait_up):
+def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, reference, wait_up, checks):
+    """Whoever runs a batch's checks (the writer, this process, each in turn), the rows are the same."""
     furnish(desk)
+    turns = iter(range(100))
+    placed = {"writer": lambda: False, "here": lambda: True, "alternating": lambda: next(turns) % 2 == 1}[checks]
+    monkeypatch.setattr(Ingestor, "_checks_here", lambda self, pipe, bookings: placed())
     cls = writer_class(monkeypatch, wait_up=wait_up)
     got = stream(desk)
     expected, snapshots = reference
@@ -392,8 +398,8 @@ class Overtaken(Ingestor):
         self.outside = outside
         self.fired = False
 
-    def _versions(self, parsed):
-        versions = super()._versions(parsed)
+    def _versions(self, parsed, **kw: Any):
+        versions = super()._versions(parsed, **kw)
         if not self.fired and any(raw.filename.startswith("b3-") for _, raw, _ in parsed):
             writer = self.writers[-1]
             assert writer.in_flight, "b3 is worked out while b2 is with the writer"
@@ -587,7 +593,7 @@ def started(writer: IngestWriter) -> None:
 
 
 def test_the_writer_ends_when_its_orders_pipe_closes(desk):
-    writer = IngestWriter(desk.store_path)
+    writer = IngestWriter(desk.store_path, desk)
     try:
         started(writer)
         writer._orders.close()
@@ -601,7 +607,7 @@ def test_the_writer_ends_when_its_orders_pipe_closes(desk):
 def test_the_writer_refuses_a_batch_after_another_connections_commit(desk):
     """At its own level: its own commits leave it ready; another connection's make it answer "again"."""
     insert = "INSERT INTO connector_state(operator, key, value, updated_at) VALUES (?, ?, ?, '2026-01-01')"
-    writer = IngestWriter(desk.store_path)
+    writer = IngestWriter(desk.store_path, desk)
     try:
         started(writer)
         writer.send([("execute", insert, ("t", "a", "1"), "")])
