@@ -5,6 +5,8 @@ while this process writes and commits batch N, so the two cores share a bulk loa
 The ingesting process hands over each batch's writes (``core.store.Writes``: the
 rows, a few updates and the sealed audit row) and waits for the answer before it
 hands over the next one; it tells its source a message is stored only after that.
+While the writer keeps up, it also runs the checks of the new rows, from the facts
+it is handed with them (``core.ingest_checks``), before it writes any of the batch.
 
 What the writer guarantees, so that a batch worked out before the one before it was
 committed is still right:
@@ -21,10 +23,11 @@ committed is still right:
 - **It ends with its caller.** When the ingesting process goes away the pipe closes
   and the writer stops; a batch it had not received whole is never written.
 
-Messages on the pipes (the writer's standard input and output), each a tuple: to the writer ``("begin",)``,
-``("batch", steps)`` and ``("stop",)``; from it ``("up",)`` once the store is
-open, ``("ready",)`` after ``begin``, and for each batch ``("ok",)``,
-``("again", why)`` or ``("failed", error type, message)``.
+Messages on the pipes (the writer's standard input and output), each a tuple: to the
+writer ``("setup", config, now)`` first (what its checks read), then ``("begin",)``,
+``("batch", steps)`` and ``("stop",)``; from it ``("up",)`` once the store is open,
+``("ready",)`` after ``begin``, and for each batch ``("ok",)``, ``("again", why)`` or
+``("failed", error type, message)``.
 """
 
 from __future__ import annotations
