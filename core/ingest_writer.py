@@ -194,8 +194,17 @@ def serve(path: str, orders: Connection, answers: Connection) -> None:
     """The writer process: open the store, then commit each batch it is handed until told to stop.
 
     Its commits checkpoint the WAL as SQLite does by default (``wal_autocheckpoint``), on
-    this process's core, which waits for the next batch most of the time anyway.
+    this process's core, which waits for the next batch most of the time anyway. When the
+    ingesting process stops listening (its stream ended before this process was up, or it
+    died), there is no one to answer: the writer ends, quietly.
     """
+    try:
+        _serve(path, orders, answers)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def _serve(path: str, orders: Connection, answers: Connection) -> None:
     try:
         store = Store(path)
     except StoreError as exc:

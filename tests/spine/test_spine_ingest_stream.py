@@ -695,3 +695,13 @@ def test_an_error_after_the_writer_answered_reaches_the_caller(desk, monkeypatch
     assert not hung, "the stream hung instead of raising the error"
     assert isinstance(outcome.get("error"), StoreError) and outcome["batches"] == 2  # b0 and b1
     assert writer._process.returncode == 0, "the writer was stopped, not killed"
+
+
+def test_a_writer_left_before_it_is_up_ends_quietly(desk, capfd):
+    """A stream can end before its writer has opened the store (every batch stored here): the writer
+    then has no one to answer, and ends without a word on the terminal."""
+    writer = IngestWriter(desk.store_path, desk)
+    writer._orders.close()  # the ingesting process stops listening at once, as when it exits
+    writer._answers.close()
+    assert writer._process.wait(UP_SECONDS) == 0
+    assert "Traceback" not in capfd.readouterr().err
