@@ -27,7 +27,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -241,12 +241,17 @@ class Ingestor:
         first, second = next(remaining, None), next(remaining, None)
         if first is None:
             return
-        if second is None or not writer:
+        pipe: IngestWriter | None = None
+        if second is not None and writer:
+            with suppress(OSError):  # no process can be started here (a limit on processes): as below
+                pipe = IngestWriter(self.store.path, self.config, self.checks.now)
+        if pipe is None or second is None:
             yield self.ingest_many(first)
-            for items in remaining if second is None else chain([second], remaining):
+            if second is not None:
+                yield self.ingest_many(second)
+            for items in remaining:
                 yield self.ingest_many(items)
             return
-        pipe = IngestWriter(self.store.path, self.config, self.checks.now)
         sent: _Sent | None = None
         # The collector stays off from the first batch to the last, not batch by batch: turned back on
         # between batches, it walked every object the batches left alive (a fifth of a stream's time).
