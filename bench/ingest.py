@@ -1,8 +1,10 @@
 """Ingest throughput: N generated bookings through the full pipeline vs a plain insert.
 
 The pipeline stores each raw message, parses it (opdesk JSON), versions it,
-maps its codes, runs every check and writes the row, its guests and nights,
-with WAL checkpoints on a thread of their own as bulk loads do.
+maps its codes, runs every check and writes the row, its guests and nights, as
+``opdesk ingest`` of many files does: a stream of batches of ``--batch`` bookings
+(``Ingestor.ingest_stream``), a writer process committing each batch while the next
+is worked out, the time until the last one is committed and the store closed.
 The baseline inserts the same rows (raw message, reservation, guests, nights)
 with sqlite-utils ``insert_all``, in the same run, doing none of the work. Prints bookings/s and the ratio.
 
