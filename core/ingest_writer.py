@@ -72,8 +72,9 @@ class _Again(OpdeskError):
 
 
 def _pack(message: tuple[Any, ...]) -> bytes:
-    """marshal writes the plain values rows are made of a third faster than pickle; pickle for anything
-    else. Pickle's data begins with its PROTO opcode (0x80), which no marshal data begins with."""
+    """marshal writes and reads the plain values rows are made of a fifth to a third faster than pickle;
+    pickle for anything else. Pickle's data begins with its PROTO opcode (0x80), which no marshal data
+    begins with."""
     try:
         return marshal.dumps(message)
     except ValueError:
@@ -167,8 +168,8 @@ class IngestWriter:
         return answer
 
     def close(self, *, wait: bool = True) -> None:
-        """Stop the writer after the batch it is writing, if any. ``wait``: until it has ended; without,
-        (every batch answered: nothing left to write) a thread waits for it and the caller goes on."""
+        """Stop the writer after the batch it is writing, if any, and wait until it has ended. With
+        ``wait=False`` (every batch answered: nothing left to write) a thread waits instead of the caller."""
         if not self.gone:
             try:
                 self._send(("stop",))
