@@ -42,11 +42,11 @@ from core.approval import (
     needs_approval,
 )
 from core.audit import AUDIT_INSERT, SYSTEM, Actor, record, sealed_row
-from core.checks import prefetch_book_stays, prefetch_voucher_holders, run_checks
+from core.checks import run_checks
 from core.config import Config
 from core.documents import save_document
 from core.errors import NotFound
-from core.ingest_checks import CHECK_COLUMNS, checked_columns, facts_payload, outcome_columns
+from core.ingest_checks import CHECK_COLUMNS, checked_columns, facts_payload, outcome_columns, prefetch
 from core.ingest_writer import IngestWriter, WriterGone
 from core.kept import add_search, count_added, count_key_of
 from core.mapping import MappingTable
@@ -454,9 +454,7 @@ class Ingestor:
         self._read = self._latest_versions({(raw.operator, b.voucher) for _, raw, b in bookings})
         self._latest = dict(self._read)
         if checks_here:
-            self.checks.reset()
-            prefetch_voucher_holders(self.checks, {b.voucher for _, _, b in bookings})
-            prefetch_book_stays(self.checks, [(b.check_in, b.check_out) for _, _, b in bookings])
+            prefetch(self.checks, [b for _, _, b in bookings])
         for result, _, _ in parsed:
             result.unchanged = 0
         versions = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, Sequence
 
 from core.approval import ApprovalSettings, needs_approval
 from core.checks import prefetch_book_stays, prefetch_voucher_holders, run_checks
@@ -45,11 +45,19 @@ def outcome_columns(outcomes: dict[str, CheckOutcome], missing: list[str]) -> tu
     )
 
 
-def prefetch(ctx: CheckContext, facts: list[StayFacts]) -> None:
+class Stay(Protocol):
+    """A booking or its facts, as far as a batch's reads before its checks go."""
+
+    voucher: str
+    check_in: date | None
+    check_out: date | None
+
+
+def prefetch(ctx: CheckContext, stays: Sequence[Stay]) -> None:
     """Start a batch: forget the last batch's reads, read what its rows' checks share in a few queries."""
     ctx.reset()
-    prefetch_voucher_holders(ctx, {f.voucher for f in facts})
-    prefetch_book_stays(ctx, [(f.check_in, f.check_out) for f in facts])
+    prefetch_voucher_holders(ctx, {s.voucher for s in stays})
+    prefetch_book_stays(ctx, [(s.check_in, s.check_out) for s in stays])
 
 
 def _day(value: date | None) -> int | None:
