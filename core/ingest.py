@@ -306,23 +306,18 @@ class Ingestor:
             if sent is not None:
                 done.append(self._finish(sent, pipe))
             pipe.ready = False
-            self._taken, self._sent_audit = {}, None
-            _restore(saved)
-            done.append(self._commit_here(items, results, parsed, -1))
+            done.append(self._store_here_after_all(items, results, parsed, saved))
             return done, None
         batch = _Sent(items, results, parsed, saved, audit, *_reach(parsed, versions))
         if sent is not None:
             done.append(self._finish(sent, pipe))
             if not pipe.ready:  # that batch was stored here: this one may have read too early
-                _restore(saved)
-                done.append(self._commit_here(items, results, parsed, -1))
+                done.append(self._store_here_after_all(items, results, parsed, saved))
                 return done, None
         try:
             pipe.send(writes.steps)
         except WriterGone:
-            _restore(saved)
-            self._taken, self._sent_audit = {}, None
-            done.append(self._commit_here(items, results, parsed, -1))
+            done.append(self._store_here_after_all(items, results, parsed, saved))
             return done, None
         return done, batch
 
@@ -359,9 +354,20 @@ class Ingestor:
             if self.store.keys is not None and sent.audit is not None:
                 self.store.keys.advance_head(*sent.audit)
             return sent.results
+        return self._store_here_after_all(sent.items, sent.results, sent.parsed, sent.saved)
+
+    def _store_here_after_all(
+        self,
+        items: list[tuple[RawMessage, Parser]],
+        results: list[IngestResult],
+        parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]],
+        saved: list[tuple[IngestResult, int, bool, str]],
+    ) -> list[IngestResult]:
+        """A batch worked out for the writer that the writer will not commit: forget the ids and audit
+        row it was given, put its results back as parsing left them, and store it here, worked out again."""
         self._taken, self._sent_audit = {}, None
-        _restore(sent.saved)
-        return self._commit_here(sent.items, sent.results, sent.parsed, -1)
+        _restore(saved)
+        return self._commit_here(items, results, parsed, -1)
 
     def _commit_here(
         self,
