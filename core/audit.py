@@ -78,11 +78,10 @@ def record(
     the row unsealed: ``verify`` then names it, so no path can skip the seal
     quietly.
     """
-    with store.transaction() as c:
-        last = c.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    with store.transaction():
         row = sealed_row(
             store,
-            (int(last["id"]), last["hmac"]) if last else None,
+            last_row(store),
             actor,
             action,
             reservation_id=reservation_id,
@@ -91,10 +90,16 @@ def record(
             after=after,
             detail=detail,
         )
-        c.execute(AUDIT_INSERT, tuple(row.values()))
+        store.conn.execute(AUDIT_INSERT, tuple(row.values()))
         if store.keys is not None:
             store.after_commit.append(functools.partial(_advance_head, store, row["id"], row["hmac"]))
     return int(row["id"])
+
+
+def last_row(store: Store) -> tuple[int, str] | None:
+    """The newest audit row's id and seal (None in a store without one): what the next row is sealed to."""
+    last = store.conn.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(last["id"]), last["hmac"]) if last else None
 
 
 def sealed_row(

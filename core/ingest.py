@@ -41,7 +41,7 @@ from core.approval import (
     decide_by_reply,
     needs_approval,
 )
-from core.audit import AUDIT_INSERT, SYSTEM, Actor, record, sealed_row
+from core.audit import AUDIT_INSERT, SYSTEM, Actor, last_row, record, sealed_row
 from core.checks import run_checks
 from core.config import Config
 from core.documents import save_document
@@ -733,8 +733,7 @@ class Ingestor:
         if into is None:
             record(self.store, self.actor, action, after=after, detail=detail)
             return None
-        last = self.store.conn.execute("SELECT id, hmac FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        stored, sent = ((int(last["id"]), last["hmac"]) if last else None), self._sent_audit
+        stored, sent = last_row(self.store), self._sent_audit
         after_this = sent if sent is not None and (stored is None or sent[0] > stored[0]) else stored
         row = sealed_row(self.store, after_this, self.actor, action, after=after, detail=detail)
         into.execute(AUDIT_INSERT, tuple(row.values()))
