@@ -27,6 +27,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections import deque
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -93,6 +94,10 @@ UNKNOWN_RESERVATION = "unknown reservation"
 PREVIEW_CHARS = 20_000
 #: About what one booking's checks cost the ingesting process (measured: 40 to 45 microseconds).
 CHECK_SECONDS = 40e-6
+#: Batches of a stream handed to the writer process and not yet answered, at most. With two, the
+#: writer takes the next batch as soon as it has committed one, and this process hands over a batch
+#: without waiting for the one before: neither waits for the other's slower batches.
+IN_FLIGHT = 2
 
 #: What one message's content can raise on its way in: a value the store cannot hold, a check that
 #: meets an impossible date, a broken record. The message is quarantined (stored, with the error) and
@@ -222,19 +227,20 @@ class Ingestor:
 
         For a bulk load (``opdesk ingest`` of many files). With more than one batch and
         ``writer``, a writer process (``core.ingest_writer``) commits each batch while
-        this process works out the next, so both cores work. The results are those of
-        ``ingest_many`` batch after batch:
+        this process works out the next ones (up to ``IN_FLIGHT`` batches are with the
+        writer at once), so both cores work. The results are those of ``ingest_many``
+        batch after batch:
 
-        - a batch is worked out ahead only when it shares nothing with the batch being
-          committed (the same bytes, voucher, reservation ID or promotion code); else it
-          waits for that commit, then is worked out from what is stored;
+        - a batch is worked out ahead only when it shares nothing with the batches the
+          writer has (the same bytes, voucher, reservation ID or promotion code); else it
+          waits for their commits, then is worked out from what is stored;
         - the writer commits a batch only if no other connection wrote to the store
           since the batch was worked out; else, and when the writer fails or dies,
           this process stores the batch itself, worked out again under its lock, as
-          ``ingest_many`` does, and the batch worked out meanwhile too;
+          ``ingest_many`` does, and the batches worked out after it too, in order;
         - a batch with documents to save is stored by this process.
 
-        A stream closed early may have committed a batch whose results it never gave:
+        A stream closed early may have committed batches whose results it never gave:
         those messages come again and are then known, as after a crash.
         """
         remaining = iter(batches)
@@ -252,46 +258,40 @@ class Ingestor:
             for items in remaining:
                 yield self.ingest_many(items)
             return
-        sent: _Sent | None = None
+        in_flight: deque[_Sent] = deque()  # handed to the writer, oldest first, not yet answered
         # The collector stays off from the first batch to the last, not batch by batch: turned back on
         # between batches, it walked every object the batches left alive (a fifth of a stream's time).
         with _collector_paused():
             try:
                 for items in chain([first, second], remaining):
-                    done, sent = self._stream_step(list(items), sent, pipe)
-                    yield from done
-                if sent is not None:
-                    last, sent = self._finish(sent, pipe), None
-                    yield last
+                    yield from self._stream_step(list(items), in_flight, pipe)
+                while in_flight:
+                    yield self._finish(in_flight.popleft(), pipe)
             finally:
-                # Closed early or failed: the writer ends the batch it has (its results are never
-                # given, so its messages come again and are then known), then stops. With every
+                # Closed early or failed: the writer ends the batches it has (their results are never
+                # given, so their messages come again and are then known), then stops. With every
                 # batch answered there is nothing to wait for.
-                pipe.close(wait=sent is not None)
+                pipe.close(wait=bool(in_flight))
                 self._taken, self._sent_audit = {}, None
 
     def _stream_step(
-        self, items: list[tuple[RawMessage, Parser]], sent: _Sent | None, pipe: IngestWriter
-    ) -> tuple[list[list[IngestResult]], _Sent | None]:
-        """One batch of ``ingest_stream``: the results of the batches now committed, and the batch now
-        with the writer (None when none is)."""
+        self, items: list[tuple[RawMessage, Parser]], in_flight: deque[_Sent], pipe: IngestWriter
+    ) -> list[list[IngestResult]]:
+        """One batch of ``ingest_stream``: handed to the writer, or stored here. Returns the results of
+        the batches committed meanwhile, in order; ``in_flight`` holds the batches the writer still has."""
         done: list[list[IngestResult]] = []
-        if sent is not None and sent.shas.intersection(raw.sha256 for raw, _ in items):
-            done.append(self._finish(sent, pipe))
-            sent = None
-        if sent is None and not pipe.ready and not _began(pipe):
+        shas = {raw.sha256 for raw, _ in items}
+        self._wait_for(in_flight, pipe, done, lambda sent: not sent.shas.isdisjoint(shas))
+        if not in_flight and not pipe.ready and not _began(pipe):
             done.append(self.ingest_many(items))  # the writer is still starting (or gone)
-            return done, None
+            return done
         results, parsed, raw_read_at = self._take_in(items)
-        if sent is not None and self._touches(sent, parsed):
-            done.append(self._finish(sent, pipe))
-            sent = None
+        self._wait_for(in_flight, pipe, done, lambda sent: self._touches(sent, parsed))
         if not pipe.ready or any(b.documents for _, _, found in parsed for b in found or []):
-            if sent is not None:
-                done.append(self._finish(sent, pipe))
+            self._wait_for(in_flight, pipe, done)
             pipe.ready = False  # this process commits: the writer must take note again
             done.append(self._commit_here(items, results, parsed, raw_read_at))
-            return done, None
+            return done
         saved = [(r, r.raw_id, r.duplicate, r.operator) for r in results]
         try:
             versions = self._versions(parsed, checks_here=self._checks_here(pipe, len(items)))
@@ -303,23 +303,39 @@ class Ingestor:
                     result.raw_id = result.twin.raw_id
             audit = self._audit("ingest", results, writes)
         except QUARANTINED:
-            if sent is not None:
-                done.append(self._finish(sent, pipe))
+            self._wait_for(in_flight, pipe, done)
             pipe.ready = False
             done.append(self._store_here_after_all(items, results, parsed, saved))
-            return done, None
+            return done
         batch = _Sent(items, results, parsed, saved, audit, *_reach(parsed, versions))
-        if sent is not None:
-            done.append(self._finish(sent, pipe))
-            if not pipe.ready:  # that batch was stored here: this one may have read too early
-                done.append(self._store_here_after_all(items, results, parsed, saved))
-                return done, None
-        try:
-            pipe.send(writes.steps)
-        except WriterGone:
-            done.append(self._store_here_after_all(items, results, parsed, saved))
-            return done, None
-        return done, batch
+        while in_flight and len(in_flight) >= IN_FLIGHT:
+            done.append(self._finish(in_flight.popleft(), pipe))
+        if pipe.ready:
+            try:
+                pipe.send(writes.steps)
+            except WriterGone:
+                pass
+            else:
+                in_flight.append(batch)
+                return done
+        # A batch before was stored here (this one may have read too early), or the writer is gone:
+        # the batches it still has come back in order (it refuses them now), then this one is stored here.
+        self._wait_for(in_flight, pipe, done)
+        done.append(self._store_here_after_all(items, results, parsed, saved))
+        return done
+
+    def _wait_for(
+        self,
+        in_flight: deque[_Sent],
+        pipe: IngestWriter,
+        done: list[list[IngestResult]],
+        needed: Callable[[_Sent], bool] = lambda sent: True,
+    ) -> None:
+        """Wait for the writer's answers up to the last batch with it that ``needed`` picks (all of them
+        by default); answers come in the order the batches went."""
+        last = max((i for i, sent in enumerate(in_flight) if needed(sent)), default=-1)
+        for _ in range(last + 1):
+            done.append(self._finish(in_flight.popleft(), pipe))
 
     def _checks_here(self, pipe: IngestWriter, bookings: int) -> bool:
         """Whether this process runs the checks of the batch it works out, or leaves them to the writer.
@@ -367,7 +383,14 @@ class Ingestor:
         row it was given, put its results back as parsing left them, and store it here, worked out again."""
         self._taken, self._sent_audit = {}, None
         _restore(saved)
+        self._reload()  # another connection may have changed a mapping: that is why the writer refused it
         return self._commit_here(items, results, parsed, -1)
+
+    def _reload(self) -> None:
+        """Read again what the app may change between batches: the mappings and the approval settings.
+        A long-lived ingestor (a watching scanner) must see them as they are now."""
+        self.mappings = MappingTable.load(self.store)
+        self.approval = ApprovalSettings.from_config(self.config)
 
     def _commit_here(
         self,
@@ -394,9 +417,7 @@ class Ingestor:
     ) -> tuple[list[IngestResult], list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]], int]:
         """A batch's results and parsed messages, before any versioning; and the store's
         ``data_version`` when its raw messages were looked up."""
-        # A long-lived ingestor (a watching scanner) must see mappings and stop-sales changed meanwhile.
-        self.mappings = MappingTable.load(self.store)
-        self.approval = ApprovalSettings.from_config(self.config)
+        self._reload()
         self._now = now_iso()  # one time stamp for the batch
         raw_read_at = self._data_version()
         known = self._known_raw({raw.sha256 for raw, _ in items})

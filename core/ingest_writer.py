@@ -3,8 +3,10 @@
 ``Ingestor.ingest_stream`` works out batch N+1 (parsing, versions, checks, the rows)
 while this process writes and commits batch N, so the two cores share a bulk load.
 The ingesting process hands over each batch's writes (``core.store.Writes``: the
-rows, a few updates and the sealed audit row) and waits for the answer before it
-hands over the next one; it tells its source a message is stored only after that.
+rows, a few updates and the sealed audit row) as soon as they are worked out, up to
+two batches ahead of the answers (``core.ingest.IN_FLIGHT``); this process takes them
+in order, and answers each once it is committed. The ingesting process tells its
+source a message is stored only after that answer.
 While the writer keeps up, it also runs the checks of the new rows, from the facts
 it is handed with them (``core.ingest_checks``), before it writes any of the batch.
 
@@ -15,8 +17,9 @@ committed is still right:
   process read after this writer took note of the store's ``data_version`` (``begin``).
   Under its write lock the writer reads it again; if any other connection committed in
   between (the app confirming a booking, a scanner, the ingesting process itself), it
-  writes nothing and answers ``again``: the ingesting process then stores that batch
-  itself, worked out again under the lock, as a lone batch is.
+  writes nothing and answers ``again``, and ``again`` to every batch after it until the
+  next ``begin``: the ingesting process then stores those batches itself, in order,
+  worked out again under the lock, as a lone batch is.
 - **All or nothing.** A batch is one transaction. A failing statement rolls it back
   and the answer names the error; a writer that dies (killed, out of memory) leaves
   nothing half-written, and the ingesting process stores the batch itself.
@@ -37,6 +40,7 @@ import gc
 import marshal
 import os
 import pickle
+import queue
 import sqlite3
 import subprocess
 import sys
@@ -212,6 +216,10 @@ def _serve(path: str, orders: Connection, answers: Connection) -> None:
         answers.send_bytes(_pack(("failed", "StoreError", str(exc))))
         return
     answers.send_bytes(_pack(("up",)))
+    # Orders are taken off the pipe as they come, by a thread of their own: the ingesting process
+    # hands over its next batch while this one is written, instead of waiting until it is read.
+    incoming: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    threading.Thread(target=_take_orders, args=(orders, incoming), name="opdesk-writer-orders", daemon=True).start()
     # What a batch leaves (rows, their facts) holds no cycles and is freed as it goes; the collector,
     # walking tens of thousands of new objects a batch, would take a tenth of this process's time.
     gc.freeze()
@@ -219,11 +227,8 @@ def _serve(path: str, orders: Connection, answers: Connection) -> None:
     noted: int | None = None  # data_version at ``begin``
     checker: _Checker | None = None
     try:
-        while True:
-            try:
-                message = _unpack(orders.recv_bytes())
-            except (EOFError, OSError):
-                return  # the ingesting process went away
+        while (data := incoming.get()) is not None:
+            message = _unpack(data)
             if message[0] == "stop":
                 return
             if message[0] == "setup":
@@ -235,10 +240,20 @@ def _serve(path: str, orders: Connection, answers: Connection) -> None:
             else:
                 answer = _commit(store, message[1], noted, checker)
                 if answer[0] != "ok":
-                    noted = None  # nothing more until the next ``begin``
+                    noted = None  # nothing more until the next ``begin``: the batches after it are refused
             answers.send_bytes(_pack(answer))
     finally:
         store.close()
+
+
+def _take_orders(orders: Connection, incoming: queue.SimpleQueue[bytes | None]) -> None:
+    """Read each order whole as it comes; None once the ingesting process went away (its pipe closed).
+    A batch not received whole is never handed on, so never written."""
+    try:
+        while True:
+            incoming.put(orders.recv_bytes())
+    except (EOFError, OSError):
+        incoming.put(None)
 
 
 def _commit(

@@ -12,11 +12,12 @@ import json
 import sqlite3
 import threading
 import time
+from collections import deque
 from datetime import date, datetime, timezone
 from datetime import time as clock_time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from support.desk import TODAY, booking, make_desk
@@ -27,7 +28,7 @@ from core.config import Config
 from core.desk import load_contracts_text
 from core.errors import StoreError
 from core.ingest import Ingestor
-from core.ingest_writer import IngestWriter, WriterGone
+from core.ingest_writer import PIPE_BYTES, IngestWriter, WriterGone
 from core.mapping import set_mapping
 from core.models import Content, Document, Guest, OperatorBooking, RawMessage
 from core.store import Store, open_store
@@ -255,6 +256,14 @@ def reference(tmp_path_factory) -> tuple[list[list[tuple]], list[dict]]:
     return run_batch_by_batch(make_furnished_desk(tmp_path_factory.mktemp("reference")))
 
 
+@pytest.fixture(params=[1, 2], ids=["one-with-the-writer", "two-with-the-writer"])
+def in_flight(request, monkeypatch) -> int:
+    """How many batches this process may have handed to the writer and not heard back on: one (each
+    waits for the answer before it) or two (``core.ingest.IN_FLIGHT``, what a stream does)."""
+    monkeypatch.setattr("core.ingest.IN_FLIGHT", request.param)
+    return int(request.param)
+
+
 # -- a writer to watch -----------------------------------------------------------------------
 class Writer(IngestWriter):
     """The writer process's end, counted: its answers, its batches; set up by ``writer_class``.
@@ -263,6 +272,10 @@ class Writer(IngestWriter):
     rolls back, so no commit is seen) until this process asks for the answer: the writer cannot
     commit before, so a batch worked out meanwhile never sees the batch before it, however quick
     the writer is. Whatever must wait for that commit really has to.
+
+    This process may hand over a batch while another is with the writer (``core.ingest.IN_FLIGHT``):
+    it waits here, in order, and goes to the writer process when nothing is with the writer and this
+    process hands over another batch (the lock held) or asks for its answer.
     """
 
     instances: list["Writer"] = []
@@ -270,13 +283,16 @@ class Writer(IngestWriter):
     kill_at = 0  # the n-th batch sent finds the writer dead
     fail_at = 0  # the n-th batch sent gets a failing statement at its end
     lock_on_failure = False  # once a batch failed, another connection keeps the store's write lock
+    after_answer: Callable[["Writer"], None] | None = None  # called with each answer, before it is returned
 
     def __init__(self, path: Path | str, config: Config, now: datetime | None = None) -> None:
         super().__init__(path, config, now)
         self.path = Path(path)
         self.answers: list[tuple] = []
         self.sent = 0
-        self.in_flight = False
+        self.in_flight = False  # a batch is with the writer process
+        self.with_writer = 0  # which batch (1, 2, ...) is, or was last
+        self.queued: deque[tuple[int, list]] = deque()  # handed over, waiting for the one before
         self.at_failure: dict[str, int] | None = None  # what the store held when a batch failed
         self._lock: sqlite3.Connection | None = None
         self.blocker: sqlite3.Connection | None = None
@@ -301,29 +317,42 @@ class Writer(IngestWriter):
 
     def send(self, steps) -> None:
         self.sent += 1
-        if self.sent == self.kill_at:
-            self._process.kill()
-            self._process.wait()
         if self.sent == self.fail_at:
             steps = [*steps, FAILING]
-        self.hold()
+        self.queued.append((self.sent, steps))
+        if not self.in_flight:
+            self._hand_over(hold=True)
+
+    def _hand_over(self, *, hold: bool) -> None:
+        """The oldest batch waiting here goes to the writer process; with ``hold``, it cannot commit
+        it before this process asks for the answer."""
+        number, steps = self.queued.popleft()
+        if number == self.kill_at:
+            self._process.kill()
+            self._process.wait()
+        if hold:
+            self.hold()
         try:
             super().send(steps)
         except WriterGone:
             self.release()
             raise
-        self.in_flight = True
+        self.in_flight, self.with_writer = True, number
 
     def outcome(self) -> tuple:
+        if not self.in_flight:  # the batch asked for waits here: it goes now, and may be committed at once
+            self._hand_over(hold=False)
         self.release()
         try:
             answer = super().outcome()
         finally:
             self.in_flight = False
         self.answers.append(answer)
+        if self.after_answer is not None:
+            self.after_answer(self)
         if answer[0] == "failed":
             conn = sqlite3.connect(self.path)
-            batch = f"b{self.sent - 1}-%"  # every batch went to the writer: the n-th sent is b(n-1)
+            batch = f"b{self.with_writer - 1}-%"  # every batch went to the writer: the n-th sent is b(n-1)
             self.at_failure = {
                 "raw": conn.execute("SELECT COUNT(*) FROM raw_messages WHERE filename LIKE ?", (batch,)).fetchone()[0],
                 "audit": conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0],
@@ -358,7 +387,7 @@ def stream(cfg: Config) -> list[list[tuple]]:
 # -- 1. the same as batch by batch --------------------------------------------------------------
 @pytest.mark.parametrize("checks", ["writer", "here", "alternating"])
 @pytest.mark.parametrize("wait_up", [True, False], ids=["writer-up-first", "writer-starting"])
-def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, reference, wait_up, checks):
+def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, reference, wait_up, checks, in_flight):
     """Whoever runs a batch's checks (the writer, this process, each in turn), the rows are the same."""
     furnish(desk)
     turns = iter(range(100))
@@ -388,28 +417,6 @@ def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, r
 
 
 # -- 2. another connection writes meanwhile ------------------------------------------------------
-class Overtaken(Ingestor):
-    """Once, while batch b2 is with the writer and b3 has just been worked out, another connection writes:
-    after the writer answered on b2 (so the order is fixed), before b3 is handed to the writer."""
-
-    def __init__(self, store, config, writers: list[Writer], outside: str, **kw: Any) -> None:
-        super().__init__(store, config, **kw)
-        self.writers = writers  # the writers the stream started
-        self.outside = outside
-        self.fired = False
-
-    def _versions(self, parsed, **kw: Any):
-        versions = super()._versions(parsed, **kw)
-        if not self.fired and any(raw.filename.startswith("b3-") for _, raw, _ in parsed):
-            writer = self.writers[-1]
-            assert writer.in_flight, "b3 is worked out while b2 is with the writer"
-            writer.release()
-            assert writer._answers.poll(UP_SECONDS), "the writer answers on b2"
-            write_outside(self.config, self.outside)
-            self.fired = True
-        return versions
-
-
 #: What the other connection writes: a change of V20 (which b5 changes again), or a mapping changed
 #: under the batch (no new rows: only the check under the writer's lock can see it).
 OUTSIDE_WRITES = {
@@ -428,17 +435,27 @@ def write_outside(cfg: Config, outside: str) -> None:
 
 
 @pytest.mark.parametrize("outside", list(OUTSIDE_WRITES))
-def test_a_batch_another_connection_overtook_is_stored_here_as_batch_by_batch(desk, monkeypatch, tmp_path, outside):
+def test_a_batch_another_connection_overtook_is_stored_here_as_batch_by_batch(
+    desk, monkeypatch, tmp_path, outside, in_flight
+):
+    """Another connection writes once the writer answered on b2 (so the order is fixed), before b3 goes
+    to the writer, which was worked out (and, with two handed over, b4 too) before that write."""
     furnish(desk)
-    cls = writer_class(monkeypatch)
+    fired: list[int] = []
+
+    def after_answer(writer: Writer) -> None:
+        if writer.with_writer == 3 and not fired:
+            write_outside(desk, outside)
+            fired.append(len(writer.queued))
+
+    cls = writer_class(monkeypatch, after_answer=staticmethod(after_answer))
     with Store(desk.store_path, desk.documents_dir) as store:
-        ingestor = Overtaken(store, desk, cls.instances, outside, now=NOW)
-        got = [outcome_of(r) for r in ingestor.ingest_stream(batches_of(corpus()))]
-    assert ingestor.fired
+        got = [outcome_of(r) for r in Ingestor(store, desk, now=NOW).ingest_stream(batches_of(corpus()))]
+    assert fired == [in_flight - 1], "b3 was worked out (and handed over) before the other connection wrote"
     [writer] = cls.instances
     # b0-b2 committed by the writer; b3 refused (the other connection wrote after ``begin``), stored here.
     assert [answer[0] for answer in writer.answers[:4]] == ["ok", "ok", "ok", "again"], writer.answers
-    assert writer.oks >= 5, "after b3 and b4 were stored here, the writer took over again"
+    assert writer.oks >= 4, "after the batches worked out before the write were stored here, the writer took over"
     expected, snapshots = run_batch_by_batch(make_furnished_desk(tmp_path / "b"), outside_after=2, outside=outside)
     assert got == expected
     assert_same_tables(snapshot(desk), snapshots[-1])
@@ -469,7 +486,7 @@ def test_a_batch_another_connection_overtook_is_stored_here_as_batch_by_batch(de
 
 # -- 3. the writer dies --------------------------------------------------------------------------
 @pytest.mark.parametrize("kill_at", [1, 3, 7])
-def test_a_dead_writer_loses_nothing(desk, monkeypatch, reference, kill_at):
+def test_a_dead_writer_loses_nothing(desk, monkeypatch, reference, kill_at, in_flight):
     furnish(desk)
     cls = writer_class(monkeypatch, kill_at=kill_at)
     got = stream(desk)
@@ -487,7 +504,9 @@ def test_a_dead_writer_loses_nothing(desk, monkeypatch, reference, kill_at):
 
 # -- 4. the writer fails a batch -----------------------------------------------------------------
 @pytest.mark.parametrize("fail_at", [1, 3, 7])
-def test_a_batch_the_writer_fails_is_rolled_back_there_and_stored_here(desk, monkeypatch, reference, fail_at):
+def test_a_batch_the_writer_fails_is_rolled_back_there_and_stored_here(
+    desk, monkeypatch, reference, fail_at, in_flight
+):
     furnish(desk)
     cls = writer_class(monkeypatch, fail_at=fail_at)
     got = stream(desk)
@@ -565,7 +584,7 @@ def corpus_items():
 
 # -- 7. a sealed audit chain ---------------------------------------------------------------------
 @pytest.mark.parametrize("fail_at", [0, 3], ids=["all-committed-by-the-writer", "b2-failed-in-the-writer"])
-def test_a_stream_keeps_the_audit_chain_sealed(desk, monkeypatch, fail_at):
+def test_a_stream_keeps_the_audit_chain_sealed(desk, monkeypatch, fail_at, in_flight):
     furnish(desk)
     cls = writer_class(monkeypatch, fail_at=fail_at)
     with open_store(desk) as store:
@@ -578,7 +597,8 @@ def test_a_stream_keeps_the_audit_chain_sealed(desk, monkeypatch, fail_at):
         unsealed = store.scalar("SELECT COUNT(*) FROM audit_log WHERE hmac = ''")
         head = store.keys.head()
     [writer] = cls.instances
-    assert writer.oks >= 5
+    # With b2 failed, it and the batches worked out before its answer (one, or two) were stored here.
+    assert writer.oks == (7 if fail_at == 0 else 6 - in_flight), writer.answers
     assert verdict.ok, verdict.problem
     assert rows == before + 7 and unsealed == 0
     assert head is not None and (head.last_id, head.hmac, head.rows) == (last["id"], last["hmac"], rows)
@@ -602,6 +622,36 @@ def test_the_writer_ends_when_its_orders_pipe_closes(desk):
         if writer._process.poll() is None:
             writer._process.kill()
         writer.close()
+
+
+def test_the_writer_takes_the_next_batch_while_it_writes_one_and_answers_in_order(desk):
+    """Two batches handed over before any answer: the second (larger than the pipe holds) is taken off
+    the pipe while the first waits for the store's lock; each is answered in turn. A batch after one that
+    failed is refused, whole, until the next ``begin``."""
+    insert = "INSERT INTO connector_state(operator, key, value, updated_at) VALUES (?, ?, ?, '2026-01-01')"
+    big = "x" * (2 * PIPE_BYTES)
+    writer = IngestWriter(desk.store_path, desk)
+    lock = sqlite3.connect(desk.store_path, isolation_level=None)
+    try:
+        started(writer)
+        lock.execute("BEGIN IMMEDIATE")  # the first batch waits for this lock
+        writer.send([("execute", insert, ("t", "a", "1"), "")])
+        handed = threading.Thread(target=writer.send, args=([("execute", insert, ("t", "b", big), "")],))
+        handed.start()
+        handed.join(HANG_SECONDS)
+        assert not handed.is_alive(), "the second batch could not be handed over while the first was written"
+        lock.execute("ROLLBACK")
+        assert writer.outcome() == ("ok",) and writer.outcome() == ("ok",) and writer.ready
+        writer.send([("execute", insert, ("t", "c", "3"), ""), FAILING])
+        writer.send([("execute", insert, ("t", "d", "4"), "")])
+        first, second = writer.outcome(), writer.outcome()
+        assert first[0] == "failed" and second[0] == "again" and not writer.ready
+    finally:
+        lock.close()
+        writer.close()
+    assert writer._process.returncode == 0
+    with Store(desk.store_path) as store:
+        assert store.connector_state("t") == {"a": "1", "b": big}
 
 
 def test_the_writer_refuses_a_batch_after_another_connections_commit(desk):
