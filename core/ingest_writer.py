@@ -51,15 +51,16 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.approval import ApprovalSettings
 from core.config import Config
 from core.errors import OpdeskError, StoreError
-from core.ingest_checks import CHECK_COLUMNS, checked_columns, facts_from_payload, prefetch
 from core.kept import COUNT_KEY, add_search, count_added
-from core.stay import CheckContext
 from core.store import Store, insert_rows
+
+if TYPE_CHECKING:
+    from core.approval import ApprovalSettings
+    from core.stay import CheckContext
 
 #: How long the ingesting process waits for a writer that was asked to stop.
 STOP_SECONDS = 10.0
@@ -272,21 +273,40 @@ def _commit(
 
 
 class _Checker:
-    """Runs the checks of a batch's new rows (``core.ingest_checks``), as the ingesting process would."""
+    """Runs the checks of a batch's new rows (``core.ingest_checks``), as the ingesting process would.
+
+    The checks' modules (the pricing rules among them, a third of what this process imports) are
+    imported when the first rows to check come, not when the process starts: it is up sooner, and
+    the ingesting process hands over its first batch instead of storing it itself meanwhile.
+    """
 
     def __init__(self, store: Store, config: Config, now: datetime | None) -> None:
-        self.ctx = CheckContext(store, config, now=now)
-        self.config = config
-        self.approval = ApprovalSettings.from_config(config)
+        self.store, self.config, self.now = store, config, now
+        self.ctx: CheckContext | None = None
+        self.approval: ApprovalSettings | None = None
 
     def rows(self, items: list[tuple[tuple[Any, ...], tuple[Any, ...], list[str]]]) -> list[tuple[Any, ...]]:
         """Each row with its ``CHECK_COLUMNS`` after it; items are (row, facts payload, missing mappings)."""
+        from core.approval import ApprovalSettings
+        from core.ingest_checks import checked_columns, facts_from_payload, prefetch
+        from core.stay import CheckContext
+
+        if self.ctx is None or self.approval is None:
+            self.ctx = CheckContext(self.store, self.config, now=self.now)
+            self.approval = ApprovalSettings.from_config(self.config)
+        ctx, approval = self.ctx, self.approval
         facts = [facts_from_payload(payload) for _, payload, _ in items]
-        prefetch(self.ctx, facts)
+        prefetch(ctx, facts)
         return [
-            (*row, *checked_columns(f, missing, self.ctx, self.config, self.approval))
+            (*row, *checked_columns(f, missing, ctx, self.config, approval))
             for (row, _, missing), f in zip(items, facts)
         ]
+
+    @staticmethod
+    def columns() -> tuple[str, ...]:
+        from core.ingest_checks import CHECK_COLUMNS
+
+        return CHECK_COLUMNS
 
 
 def run_writes(
@@ -306,7 +326,7 @@ def run_writes(
             checked[i] = checker.rows(values)
     for i, (kind, sql, values, tail) in enumerate(steps):
         if kind == "checked":
-            columns = [*sql.split(", "), *CHECK_COLUMNS]
+            columns = [*sql.split(", "), *_Checker.columns()]
             insert_rows(conn, f"INSERT INTO operator_reservations({', '.join(columns)})", checked[i])
             key = itemgetter(*(columns.index(name) for name in COUNT_KEY))
             count_added(conn, [key(row) for row in checked[i]])
