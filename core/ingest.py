@@ -308,7 +308,7 @@ class Ingestor:
             done.append(self._store_here_after_all(items, results, parsed, saved))
             return done
         batch = _Sent(items, results, parsed, saved, audit, *_reach(parsed, versions))
-        while in_flight and len(in_flight) >= IN_FLIGHT:
+        while len(in_flight) >= IN_FLIGHT:  # the oldest answer first: at most IN_FLIGHT with the writer
             done.append(self._finish(in_flight.popleft(), pipe))
         if pipe.ready:
             try:
