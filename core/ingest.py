@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from core import values
@@ -47,7 +48,7 @@ from core.checks import run_checks
 from core.config import Config
 from core.documents import save_document
 from core.errors import NotFound
-from core.ingest_checks import CHECK_COLUMNS, checked_columns, facts_payload, outcome_columns, prefetch
+from core.ingest_checks import CHECK_COLUMNS, checked_columns, outcome_columns, prefetch, stay_payload
 from core.ingest_writer import IngestWriter, WriterGone
 from core.kept import add_search, count_added, count_key_of
 from core.mapping import MappingTable
@@ -956,9 +957,13 @@ class Ingestor:
             "snapshot": snapshot_json,
             "diff": dumps(diff) if diff else "{}",
         }
-        facts = facts_from_booking(booking, operator, content, hotel, currency, raw.received_at.date())
+        received = raw.received_at.date()
+        check_input: tuple[Any, ...] | None = None
         if checks_here:
+            facts = facts_from_booking(booking, operator, content, hotel, currency, received)
             row.update(zip(CHECK_COLUMNS, checked_columns(facts, missing, self.checks, self.config, self.approval)))
+        else:  # the writer process runs them, from the payload of the facts (built without them)
+            check_input = (payload_from_booking(booking, operator, content, hotel, currency, received), missing)
         prepared = _Version(
             result=result,
             raw=raw,
@@ -971,7 +976,7 @@ class Ingestor:
             ],
             nights=[(n.date.isoformat(), minor_units(n.amount, exp), currency) for n in booking.night_prices],
             documents=list(booking.documents),
-            check_input=None if checks_here else (facts_payload(facts), missing),
+            check_input=check_input,
         )
         # A later message of this batch for the same voucher builds on this version.
         self._latest[key] = {
@@ -1235,6 +1240,28 @@ def guest_names(booking: OperatorBooking) -> str:
     return "; ".join(names)
 
 
+def payload_from_booking(
+    booking: OperatorBooking,
+    operator: str,
+    content: Content,
+    hotel: dict[str, str | None],
+    currency: str,
+    received: date | None = None,
+) -> tuple[Any, ...]:
+    """``facts_payload(facts_from_booking(...))``, built without the facts in between: what the writer
+    process is handed to run a new row's checks."""
+    return stay_payload(booking, operator, content, _HOTEL(hotel), currency, surnames(booking), None, received)
+
+
+def surnames(booking: OperatorBooking) -> list[str]:
+    """The guests' surnames, as the checks compare them (the empty ones left out)."""
+    return [g.last_name for g in booking.guests if g.last_name]
+
+
+#: The hotel's codes of a mapped booking, in the order a stay's payload holds them.
+_HOTEL = itemgetter("room", "board", "rate", "market", "agency")
+
+
 def _list_json(values: list[Any]) -> str:
     """A list column's JSON text (most bookings' lists are empty: no encoder call for those)."""
     return dumps(values) if values else "[]"
@@ -1268,7 +1295,7 @@ def facts_from_booking(
         night_prices=list(booking.night_prices),
         promo_code=booking.promo_code,
         discount_codes=list(booking.discount_codes),
-        surnames=[g.last_name for g in booking.guests if g.last_name],
+        surnames=surnames(booking),
         received=received,
         nationality=booking.nationality,
         guests=list(booking.guests),

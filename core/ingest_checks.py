@@ -75,34 +75,68 @@ def _amount(value: Decimal | None) -> str | None:
 def facts_payload(facts: StayFacts) -> tuple[Any, ...]:
     """``facts`` as plain values (text, whole numbers, lists, None) that marshal carries;
     ``facts_from_payload`` gives them back equal, amounts with the same digits."""
-    return (
+    hotel = (facts.hotel_room, facts.hotel_board, facts.hotel_rate, facts.hotel_market, facts.hotel_agency)
+    return stay_payload(
+        facts,
         facts.operator,
-        facts.voucher,
-        str(facts.content),
-        facts.hotel_room,
-        facts.hotel_board,
-        facts.hotel_rate,
-        facts.hotel_market,
-        facts.hotel_agency,
-        _day(facts.check_in),
-        _day(facts.check_out),
-        facts.rooms,
-        facts.adults,
-        list(facts.child_ages),
-        _day(facts.sale_date),
-        _amount(facts.total),
+        facts.content,
+        hotel,
         facts.currency,
-        [(n.date.toordinal(), str(n.amount)) for n in facts.night_prices],
-        facts.promo_code,
-        list(facts.discount_codes),
-        list(facts.surnames),
+        facts.surnames,
         facts.reservation_id,
-        _day(facts.received),
-        facts.nationality,
-        [
-            (g.first_name, g.last_name, g.age, _day(g.birth_date), g.gender, g.nationality, g.email)
-            for g in facts.guests
-        ],
+        facts.received,
+    )
+
+
+class Booked(Stay, Protocol):
+    """What a stay's payload takes from a booking or its facts besides ``Stay``'s fields."""
+
+    rooms: int
+    adults: int
+    child_ages: list[int]
+    sale_date: date | None
+    total: Decimal | None
+    night_prices: list[NightPrice]
+    promo_code: str
+    discount_codes: list[str]
+    nationality: str
+    guests: list[Guest]
+
+
+def stay_payload(
+    stay: Booked,
+    operator: str,
+    content: Content,
+    hotel: tuple[str | None, str | None, str | None, str | None, str | None],
+    currency: str,
+    surnames: list[str],
+    reservation_id: int | None,
+    received: date | None,
+) -> tuple[Any, ...]:
+    """The payload of the facts a booking (or the facts themselves) gives, with what the booking does
+    not hold: ingest builds it from the booking, without the facts in between, when the writer
+    process runs the checks. ``hotel``: room, board, rate, market and agency in the hotel's codes."""
+    return (
+        operator,
+        stay.voucher,
+        str(content),
+        *hotel,
+        _day(stay.check_in),
+        _day(stay.check_out),
+        stay.rooms,
+        stay.adults,
+        list(stay.child_ages),
+        _day(stay.sale_date),
+        _amount(stay.total),
+        currency,
+        [(n.date.toordinal(), str(n.amount)) for n in stay.night_prices],
+        stay.promo_code,
+        list(stay.discount_codes),
+        list(surnames),
+        reservation_id,
+        _day(received),
+        stay.nationality,
+        [(g.first_name, g.last_name, g.age, _day(g.birth_date), g.gender, g.nationality, g.email) for g in stay.guests],
     )
 
 
