@@ -295,7 +295,7 @@ class Ingestor:
             return done
         saved = [(r, r.raw_id, r.duplicate, r.operator) for r in results]
         try:
-            versions = self._versions(parsed, checks_here=self._checks_here(pipe, len(items)))
+            versions = self._versions(parsed, checks_here=self._checks_here(pipe, len(items), in_flight))
             writes = Writes()
             self._store_raw(parsed, writes, others_wrote=False)
             self._write(versions, writes)
@@ -338,14 +338,16 @@ class Ingestor:
         for _ in range(last + 1):
             done.append(self._finish(in_flight.popleft(), pipe))
 
-    def _checks_here(self, pipe: IngestWriter, bookings: int) -> bool:
+    def _checks_here(self, pipe: IngestWriter, bookings: int, in_flight: deque[_Sent]) -> bool:
         """Whether this process runs the checks of the batch it works out, or leaves them to the writer.
 
-        The writer runs them while it keeps up; when this process waited for its last answer longer
-        than running a batch's checks takes it, this process runs them, so neither waits long for
-        the other. The rows are the same either way.
+        The writer runs them while it keeps up. It is behind when the oldest of the batches it has is
+        still unanswered as this one is worked out (so the batches would pile up for the end of the
+        stream), or when this process waited for its last answer longer than running a batch's checks
+        takes it: then this process runs them. The rows are the same either way.
         """
-        return pipe.waited > bookings * CHECK_SECONDS
+        behind = len(in_flight) >= IN_FLIGHT and not pipe.answered()
+        return behind or pipe.waited > bookings * CHECK_SECONDS
 
     def _touches(
         self, sent: _Sent, parsed: list[tuple[IngestResult, RawMessage, list[OperatorBooking] | None]]

@@ -163,6 +163,10 @@ class IngestWriter:
     def send(self, steps: list[tuple[str, str, Any, str]]) -> None:
         self._send(("batch", steps))
 
+    def answered(self) -> bool:
+        """Whether the answer to the oldest batch handed over has come (at once, without waiting)."""
+        return not self.gone and self._answers.poll()
+
     def outcome(self) -> tuple[Any, ...]:
         """The answer to the batch sent last: ``("ok",)``, ``("again", why)`` or ``("failed", type, message)``."""
         asked = time.perf_counter()

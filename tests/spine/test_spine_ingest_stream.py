@@ -392,7 +392,7 @@ def test_a_stream_gives_and_stores_what_batch_by_batch_does(desk, monkeypatch, r
     furnish(desk)
     turns = iter(range(100))
     placed = {"writer": lambda: False, "here": lambda: True, "alternating": lambda: next(turns) % 2 == 1}[checks]
-    monkeypatch.setattr(Ingestor, "_checks_here", lambda self, pipe, bookings: placed())
+    monkeypatch.setattr(Ingestor, "_checks_here", lambda self, pipe, bookings, in_flight: placed())
     cls = writer_class(monkeypatch, wait_up=wait_up)
     got = stream(desk)
     expected, snapshots = reference
@@ -622,6 +622,33 @@ def test_the_writer_ends_when_its_orders_pipe_closes(desk):
         if writer._process.poll() is None:
             writer._process.kill()
         writer.close()
+
+
+class Pipe:
+    """What ``Ingestor._checks_here`` asks of the writer's end."""
+
+    def __init__(self, waited: float, answered: bool) -> None:
+        self.waited, self._answered = waited, answered
+
+    def answered(self) -> bool:
+        return self._answered
+
+
+@pytest.mark.parametrize(
+    ("in_flight", "answered", "waited", "here"),
+    [
+        (2, True, 0.0, False),  # the writer keeps up: it runs the checks
+        (2, False, 0.0, True),  # the oldest batch it has is still unanswered: it is behind
+        (1, False, 0.0, False),  # only the batch just handed over is unanswered, as it must be
+        (1, True, 0.05, True),  # this process waited longer than 500 bookings' checks take it
+        (0, True, 0.001, False),
+    ],
+)
+def test_the_checks_stay_here_while_the_writer_is_behind(desk, in_flight, answered, waited, here):
+    with Store(desk.store_path) as store:
+        ingestor = Ingestor(store, desk, now=NOW)
+        pipe = Pipe(waited, answered)
+        assert ingestor._checks_here(pipe, 500, deque(range(in_flight))) is here  # type: ignore[arg-type]
 
 
 def test_the_writer_takes_the_next_batch_while_it_writes_one_and_answers_in_order(desk):
