@@ -28,32 +28,36 @@ guest = st.builds(
     nationality=text,
     email=text,
 )
+#: What a booking and its facts both hold, by the same names.
+stay = {
+    "voucher": text,
+    "content": st.sampled_from(list(Content)),
+    "check_in": st.none() | day,
+    "check_out": st.none() | day,
+    "rooms": st.integers(0, 50),
+    "adults": st.integers(0, 50),
+    "child_ages": st.lists(st.integers(0, 17), max_size=4),
+    "sale_date": st.none() | day,
+    "total": st.none() | amount,
+    "night_prices": st.lists(st.builds(NightPrice, date=day, amount=amount), max_size=4),
+    "promo_code": text,
+    "discount_codes": st.lists(text, max_size=3),
+    "nationality": text,
+    "guests": st.lists(guest, max_size=3),
+}
 facts = st.builds(
     StayFacts,
     operator=text,
-    voucher=text,
-    content=st.sampled_from(list(Content)),
     hotel_room=st.none() | text,
     hotel_board=st.none() | text,
     hotel_rate=st.none() | text,
     hotel_market=st.none() | text,
     hotel_agency=st.none() | text,
-    check_in=st.none() | day,
-    check_out=st.none() | day,
-    rooms=st.integers(0, 50),
-    adults=st.integers(0, 50),
-    child_ages=st.lists(st.integers(0, 17), max_size=4),
-    sale_date=st.none() | day,
-    total=st.none() | amount,
     currency=text,
-    night_prices=st.lists(st.builds(NightPrice, date=day, amount=amount), max_size=4),
-    promo_code=text,
-    discount_codes=st.lists(text, max_size=3),
     surnames=st.lists(text, max_size=3),
     reservation_id=st.none() | st.integers(1, 10**9),
     received=st.none() | day,
-    nationality=text,
-    guests=st.lists(guest, max_size=3),
+    **stay,
 )
 
 
@@ -98,23 +102,7 @@ def test_a_stay_of_a_real_booking_comes_back_the_same():
     assert back == sent and back.nights == sent.nights and amounts(back) == ["980.50", "140.00"]
 
 
-booking = st.builds(
-    OperatorBooking,
-    voucher=text,
-    content=st.sampled_from(list(Content)),
-    check_in=st.none() | day,
-    check_out=st.none() | day,
-    rooms=st.integers(0, 50),
-    adults=st.integers(0, 50),
-    child_ages=st.lists(st.integers(0, 17), max_size=4),
-    sale_date=st.none() | day,
-    total=st.none() | amount,
-    night_prices=st.lists(st.builds(NightPrice, date=day, amount=amount), max_size=4),
-    promo_code=text,
-    discount_codes=st.lists(text, max_size=3),
-    nationality=text,
-    guests=st.lists(guest, max_size=3),
-)
+booking = st.builds(OperatorBooking, **stay)
 hotel = st.tuples(*[st.none() | text] * 5)
 
 
