@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def store(config: Config):
     s = Store(config.store_path, config.documents_dir)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _collector_unfrozen():
+    """The app hands what it holds at its start to no collector again (``gc.freeze``) in the process it
+    runs in; a test process runs many apps, so each test gives those objects back to the collector."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 # Hypothesis: a small profile in CI (`CI=true`, as .ci/run is started) keeps the suite short;

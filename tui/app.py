@@ -8,6 +8,7 @@ searches over the whole inbox) runs in thread workers that open their own
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Callable, Iterable
 
 from textual import work
@@ -312,6 +313,11 @@ class OpdeskApp(DeskApp):
 
     # -- scans --------------------------------------------------------------------------
     def on_mount(self) -> None:
+        # What the app holds from here on (modules, country tables, its widgets) lives as long as it
+        # does: moved out of the collector's way, so a full collection walks only what came since.
+        # Walking it all took 30 to 90 ms, a dozen times in twenty searches at a million rows,
+        # each time on a keystroke's way to the screen.
+        gc.freeze()
         seconds = float(self.config.section("app").get("auto_scan_seconds", 0) or 0)
         if seconds > 0:
             self.set_interval(seconds, self._auto_scan)
