@@ -1252,12 +1252,14 @@ def payload_from_booking(
 ) -> tuple[Any, ...]:
     """``facts_payload(facts_from_booking(...))``, built without the facts in between: what the writer
     process is handed to run a new row's checks."""
-    return stay_payload(booking, operator, content, _HOTEL(hotel), currency, surnames(booking), None, received)
+    return stay_payload(
+        booking, operator, content, _HOTEL(hotel), currency, surnames_of(booking.guests), None, received
+    )
 
 
-def surnames(booking: OperatorBooking) -> list[str]:
+def surnames_of(guests: list[Guest]) -> list[str]:
     """The guests' surnames, as the checks compare them (the empty ones left out)."""
-    return [g.last_name for g in booking.guests if g.last_name]
+    return [g.last_name for g in guests if g.last_name]
 
 
 #: The hotel's codes of a mapped booking, in the order a stay's payload holds them.
@@ -1297,7 +1299,7 @@ def facts_from_booking(
         night_prices=list(booking.night_prices),
         promo_code=booking.promo_code,
         discount_codes=list(booking.discount_codes),
-        surnames=surnames(booking),
+        surnames=surnames_of(booking.guests),
         received=received,
         nationality=booking.nationality,
         guests=list(booking.guests),
@@ -1330,7 +1332,6 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
             (row["id"],),
         )
     ]
-    surnames = [g.last_name for g in guests if g.last_name]
     return StayFacts(
         operator=row["operator"],
         voucher=row["voucher"],
@@ -1351,7 +1352,7 @@ def facts_from_row(store: Store, row: dict[str, Any], hotel: dict[str, str | Non
         night_prices=nights,
         promo_code=row["promo_code"],
         discount_codes=json.loads(row["discount_codes"]),
-        surnames=surnames,
+        surnames=surnames_of(guests),
         reservation_id=row["id"],
         received=_date(row["created_at"][:10]),
         nationality=row["nationality"],
