@@ -340,46 +340,76 @@ def open_store(config: Any) -> Store:
 
 
 class StorePool:
-    """Idle connections to one store, lent to worker threads one at a time.
+    """Connections to one store, lent to worker threads one at a time, at most ``size`` of them.
 
     A connection keeps what it read in its page cache (``cache_size``) for as
     long as it lives; SQLite drops what another writer changed meanwhile. The
     app's inbox asks the store again on every keystroke of a search: on a
     connection it used before, the indexes it walks are already in memory.
+
+    Each connection may hold its page cache full (64 MB), so the pool opens no more than
+    ``size``: a borrower that finds all of them lent waits for one to come back. The inbox
+    interrupts the reads a newer keystroke replaced, so that takes a moment; a borrower
+    still waiting after ``wait`` seconds gets a connection of its own, closed when given
+    back, so a read that does not let go never holds up the next. A borrower holds one
+    connection at a time.
     """
 
-    def __init__(self, opener: Callable[[], Store], keep: int = 4) -> None:
+    def __init__(self, opener: Callable[[], Store], size: int = 2, wait: float = 2.0) -> None:
         self._opener = opener
-        self._keep = keep  # idle connections kept; more are opened when needed and closed after
+        self._size = size
+        self._wait = wait
         self._idle: list[Store] = []
-        self._lock = threading.Lock()
+        self._open = 0  # connections lent or idle
+        self._changed = threading.Condition()
         self._closed = False
 
     @contextmanager
     def borrow(self) -> Iterator[Store]:
-        with self._lock:
-            store = self._idle.pop() if self._idle else None
-        if store is None:
-            store = self._opener()
+        store = self._take()
         try:
             yield store
         finally:
             self._give_back(store)
 
+    def _take(self) -> Store:
+        with self._changed:
+            deadline = time.monotonic() + self._wait
+            while not self._idle and self._open >= self._size and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break  # an extra connection, closed when given back
+                self._changed.wait(left)
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+        try:
+            return self._opener()
+        except BaseException:
+            self._forget()
+            raise
+
     def _give_back(self, store: Store) -> None:
-        if store.conn.in_transaction:  # left half-way by an error: never lend it on
-            store.close()
-            return
-        with self._lock:
-            if not self._closed and len(self._idle) < self._keep:
+        kept = not store.conn.in_transaction  # left half-way by an error: never lent again
+        with self._changed:
+            if kept and not self._closed and self._open <= self._size:
                 self._idle.append(store)
+                self._changed.notify()
                 return
+        self._forget()
         store.close()
 
+    def _forget(self) -> None:
+        with self._changed:
+            self._open -= 1
+            self._changed.notify()
+
     def close(self) -> None:
-        with self._lock:
+        with self._changed:
             self._closed = True
             idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._changed.notify_all()
         for store in idle:
             store.close()
 

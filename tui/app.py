@@ -51,10 +51,11 @@ def _connector_replier(config: Config) -> ReplierFactory:
     return build
 
 
-# Connections the pool keeps open: the inbox's page and its counts, each with the store's page cache
+# Connections the pool opens at most: the inbox's page and its counts, each with the store's page cache
 # (64 MB at most). Measured at 1,000,000 rows: a search's counts shown in about 110 ms instead of
 # 150, the app at 270 MB at its peak instead of 264; keeping four held 364 MB (docs/performance.md).
-POOLED_KEPT = 2
+# No more are opened while a keystroke's reads wait for those of the one before to stop.
+POOLED = 2
 
 
 class OpdeskApp(DeskApp):
@@ -141,7 +142,7 @@ class OpdeskApp(DeskApp):
     def store_pool(self) -> StorePool:
         """Connections kept for the workers that read on every keystroke (the inbox's page and counts)."""
         if self._store_pool is None:
-            self._store_pool = StorePool(self.worker_store, keep=POOLED_KEPT)
+            self._store_pool = StorePool(self.worker_store, size=POOLED)
         return self._store_pool
 
     def on_unmount(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -114,29 +115,77 @@ def test_a_pool_lends_each_connection_to_one_borrower_and_reuses_it_after(tmp_pa
         opened.append(Store(path))
         return opened[-1]
 
-    pool = StorePool(opener, keep=1)
+    pool = StorePool(opener, size=2)
     with pool.borrow() as first, pool.borrow() as second:
         assert first is not second  # two at once: two connections
         first.conn.execute("CREATE TABLE t (x)")
-    # The second came back first and is kept (one idle at most); the first, given back after it, was closed.
     with pool.borrow() as again:
-        assert again is second
+        assert again in (first, second)  # kept, not opened anew
         assert again.scalar("SELECT COUNT(*) FROM t") == 0  # sees what the other connection wrote
-    with pytest.raises(sqlite3.ProgrammingError):
-        first.conn.execute("SELECT 1")
+    assert len(opened) == 2
     with pytest.raises(RuntimeError), pool.borrow() as broken:
         broken.conn.execute("BEGIN IMMEDIATE")
         raise RuntimeError("left in a transaction")
-    with pool.borrow() as fresh:
-        assert fresh is not broken  # a connection left in a transaction is closed, never lent again
+    with pytest.raises(sqlite3.ProgrammingError):
+        broken.conn.execute("SELECT 1")  # a connection left in a transaction is closed, never lent again
+    with pool.borrow() as one, pool.borrow() as other:
+        assert broken not in (one, other)
     pool.close()
     assert len(opened) == 3
-    with pytest.raises(sqlite3.ProgrammingError):
-        fresh.conn.execute("SELECT 1")  # closed with the pool
+    for store in opened:
+        with pytest.raises(sqlite3.ProgrammingError):
+            store.conn.execute("SELECT 1")  # closed with the pool
     with pool.borrow() as late:
         late.conn.execute("SELECT 1")
     with pytest.raises(sqlite3.ProgrammingError):
         late.conn.execute("SELECT 1")  # given back after the pool closed: closed, not kept
+
+
+def test_a_full_pool_makes_a_borrower_wait_for_a_connection_instead_of_opening_one(tmp_path):
+    path = tmp_path / "pool.db"
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        opened.append(Store(path))
+        return opened[-1]
+
+    pool = StorePool(opener, size=1, wait=30)
+    lent, took = threading.Event(), []
+
+    def borrower() -> None:
+        lent.set()
+        with pool.borrow() as store:
+            took.append(store)
+
+    with pool.borrow() as first:
+        thread = threading.Thread(target=borrower)
+        thread.start()
+        lent.wait()
+        thread.join(0.2)
+        assert thread.is_alive() and not took  # waiting: the one connection is lent
+    thread.join(10)
+    assert took == [first] and opened == [first]  # it got the connection given back, no second one
+    pool.close()
+
+
+def test_a_borrower_that_waited_too_long_gets_a_connection_of_its_own_closed_after(tmp_path):
+    path = tmp_path / "pool.db"
+    opened: list[Store] = []
+
+    def opener() -> Store:
+        opened.append(Store(path))
+        return opened[-1]
+
+    pool = StorePool(opener, size=1, wait=0.01)
+    with pool.borrow() as held:
+        with pool.borrow() as extra:  # the one connection does not come back in time
+            assert extra is not held
+        with pytest.raises(sqlite3.ProgrammingError):
+            extra.conn.execute("SELECT 1")  # more than the pool's size: closed when given back
+    with pool.borrow() as again:
+        assert again is held
+    assert len(opened) == 2
+    pool.close()
 
 
 class Recording:
