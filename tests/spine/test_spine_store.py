@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -107,14 +109,19 @@ def test_a_reader_holding_the_wal_back_does_not_keep_a_bulk_writer_from_closing(
     reader.close()
 
 
-def test_a_pool_lends_each_connection_to_one_borrower_and_reuses_it_after(tmp_path):
-    path = tmp_path / "pool.db"
+def _recording_opener(path: Path) -> tuple[Callable[[], Store], list[Store]]:
+    """An opener for a pool, and the list of the stores it opened."""
     opened: list[Store] = []
 
     def opener() -> Store:
         opened.append(Store(path))
         return opened[-1]
 
+    return opener, opened
+
+
+def test_a_pool_lends_each_connection_to_one_borrower_and_reuses_it_after(tmp_path):
+    opener, opened = _recording_opener(tmp_path / "pool.db")
     pool = StorePool(opener, size=2)
     with pool.borrow() as first, pool.borrow() as second:
         assert first is not second  # two at once: two connections
@@ -142,13 +149,7 @@ def test_a_pool_lends_each_connection_to_one_borrower_and_reuses_it_after(tmp_pa
 
 
 def test_a_full_pool_makes_a_borrower_wait_for_a_connection_instead_of_opening_one(tmp_path):
-    path = tmp_path / "pool.db"
-    opened: list[Store] = []
-
-    def opener() -> Store:
-        opened.append(Store(path))
-        return opened[-1]
-
+    opener, opened = _recording_opener(tmp_path / "pool.db")
     pool = StorePool(opener, size=1, wait=30)
     lent, took = threading.Event(), []
 
@@ -169,13 +170,7 @@ def test_a_full_pool_makes_a_borrower_wait_for_a_connection_instead_of_opening_o
 
 
 def test_a_borrower_that_waited_too_long_gets_a_connection_of_its_own_closed_after(tmp_path):
-    path = tmp_path / "pool.db"
-    opened: list[Store] = []
-
-    def opener() -> Store:
-        opened.append(Store(path))
-        return opened[-1]
-
+    opener, opened = _recording_opener(tmp_path / "pool.db")
     pool = StorePool(opener, size=1, wait=0.01)
     with pool.borrow() as held:
         with pool.borrow() as extra:  # the one connection does not come back in time
