@@ -9,6 +9,7 @@ searches over the whole inbox) runs in thread workers that open their own
 from __future__ import annotations
 
 import gc
+import sqlite3
 from typing import Any, Callable, Iterable
 
 from textual import work
@@ -334,11 +335,15 @@ class OpdeskApp(DeskApp):
 
     @work(thread=True, group="pms", exclusive=True)
     def _pms_retry_worker(self) -> None:
-        store = self.worker_store()
         try:
-            self._pms_after_save(store)
-        finally:
-            store.close()
+            store = self.worker_store()
+            try:
+                self._pms_after_save(store)
+            finally:
+                store.close()
+        except (OpdeskError, sqlite3.Error) as exc:  # said, and tried again at the next round
+            error = f"The PMS retry could not read the store ({type(exc).__name__}: {exc})"
+            self.call_from_thread(self.notify, error, title="PMS", severity="warning")
 
     def _auto_scan(self) -> None:
         names = [op.name for op in self.config.operators if op.enabled]

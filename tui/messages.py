@@ -51,3 +51,12 @@ class InboxCounts(Message):
     token: int
     total: int
     counts: dict[str, int]
+
+
+@dataclass
+class InboxTrouble(Message):
+    """A part (``page`` or ``counts``) of the load numbered ``token`` could not be read from the store."""
+
+    token: int
+    part: str
+    error: str

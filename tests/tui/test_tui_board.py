@@ -171,3 +171,25 @@ async def test_the_focused_card_shows_the_whole_error_reason_wrapped(desk, settl
         await pilot.press("right")  # another card takes the focus: this one shows one line again
         await settle(pilot)
         assert card.outer_size.height == 7
+
+
+async def test_a_store_error_on_the_dashboard_is_said_and_the_desk_goes_on(desk, settle, monkeypatch):
+    import sqlite3
+
+    from tui.screens import dashboard
+
+    def failing_report(*args, **kwargs):
+        raise sqlite3.OperationalError("database disk image is malformed")
+
+    monkeypatch.setattr(dashboard, "operator_report", failing_report)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, dashboard.DashboardScreen)
+        title = str(app.screen.query_one("#dashboard-title").render())
+        assert "could not read the store (OperationalError: database disk image is malformed)" in title
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.screen.counts["all"] == 5

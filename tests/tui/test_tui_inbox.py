@@ -286,3 +286,88 @@ async def test_at_80x24_the_inbox_keeps_operator_voucher_guest_dates_status_and_
         for label in ("Status", "Oper", "Voucher", "Guest", "Check-in", "Nts", "Map", "Checks"):
             assert label in header, label
         assert "pending" in first and "tui" in first and "2026-08-01" in first and "RBT" in first
+
+
+async def test_a_searchs_counts_start_at_the_keystroke_and_wait_for_their_page(desk, settle, vouchers, monkeypatch):
+    """The counts are read while the page still waits for quiet typing; they go up with the page, not before it."""
+    from core import inbox
+    from tui.screens import inbox as inbox_screen
+
+    monkeypatch.setattr(inbox_screen, "SEARCH_DEBOUNCE", 30.0)  # the page waits for Enter
+    real_rows, real_counts = inbox.list_rows, inbox.counts_by_status
+    read: list[tuple[str, str]] = []
+
+    def rows(store, flt, **kw):
+        read.append(("page", flt.search))
+        return real_rows(store, flt, **kw)
+
+    def counts(store, flt):
+        read.append(("counts", flt.search))
+        return real_counts(store, flt)
+
+    monkeypatch.setattr(inbox, "list_rows", rows)
+    monkeypatch.setattr(inbox, "counts_by_status", counts)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        read.clear()
+        await pilot.press("slash", *"yilmaz")
+        await settle(pilot)
+        assert ("counts", "yilmaz") in read and ("page", "yilmaz") not in read
+        # Counted, but shown with their page only: the tabs and the rows still say the same thing.
+        assert app.screen.counts["all"] == 5 and str(app.screen.query_one("#all").label) == "All 5"
+        assert len(vouchers(app)) == 5
+        await pilot.press("enter")  # no wait for quiet typing
+        await settle(pilot)
+        assert read[-1] == ("page", "yilmaz")
+        assert vouchers(app) == ["JET2002"]
+        assert app.screen.counts == {"pending": 1, "confirmed": 0, "rejected": 0, "all": 1}
+        assert str(app.screen.query_one("#all").label) == "All 1"
+        assert app.focused is app.screen.table
+
+
+async def test_a_store_error_reading_the_inbox_is_said_and_the_desk_goes_on(desk, settle, vouchers, monkeypatch):
+    from core import inbox
+
+    real_rows = inbox.list_rows
+
+    def failing_rows(store, flt, **kw):
+        if flt.search == "yilmaz":
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_rows(store, flt, **kw)
+
+    monkeypatch.setattr(inbox, "list_rows", failing_rows)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        notes: list[str] = []
+        monkeypatch.setattr(app.screen, "notify", lambda text, **kw: notes.append(text))
+        await pilot.press("slash", *"yilmaz", "enter")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, InboxScreen)
+        assert notes == [
+            "Could not read this page of the inbox from the store (OperationalError: disk I/O error). "
+            "Ctrl+R reads it again."
+        ]
+        assert app.screen.counts["all"] == 1  # the counts were read; only the rows were not
+        await pilot.press("slash", *["backspace"] * 6, *"tui", "enter")
+        await settle(pilot)
+        assert sorted(vouchers(app)) == ["TUI1001", "TUI1002", "TUI1003"]
+
+
+async def test_a_store_error_finding_clean_rows_is_said_and_the_desk_goes_on(desk, settle, monkeypatch):
+    from tui.screens import inbox as inbox_screen
+
+    def failing_selection(store, operator):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(inbox_screen, "clean_selection", failing_selection)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda text, **kw: notes.append(text))
+        await pilot.press("A")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, InboxScreen)
+        assert notes == ["Could not read the pending rows from the store (OperationalError: database is locked)"]

@@ -90,3 +90,29 @@ async def test_the_app_retries_a_delivery_once_its_backoff_ran_out(desk, settle)
                     break
                 await asyncio.sleep(0.05)
         assert [r["voucher"] for r in server.pms.received] == ["TUI1001"]
+
+
+async def test_a_store_error_in_the_pms_retry_is_said_and_the_app_goes_on(desk, settle, monkeypatch):
+    import asyncio
+    import sqlite3
+
+    from tui.commands import pms as pms_commands
+
+    def failing_line(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(pms_commands, "after_save_line", failing_line)
+    with PmsServer(SimPms()) as server:
+        desk.config.data["pms"] = {**server.entry(), "auto": True, "retry_seconds": 0.1}
+        app = desk.app()
+        notes: list[str] = []
+        async with app.run_test(size=(80, 24)) as pilot:
+            monkeypatch.setattr(app, "notify", lambda text, **kw: notes.append(text))
+            await settle(pilot)
+            for _ in range(100):  # the app's own timer runs the retry; no key is pressed
+                if notes:
+                    break
+                await asyncio.sleep(0.05)
+            await settle(pilot)
+            assert app.is_running
+            assert notes[0] == "The PMS retry could not read the store (OperationalError: database is locked)"

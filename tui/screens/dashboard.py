@@ -7,6 +7,7 @@ row per operator, keyed by operator name).
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
+from core.errors import OpdeskError
 from core.report import daily_trend, operator_report
 from core.store import open_store
 from tui import shown
@@ -104,10 +106,20 @@ class DashboardScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="dashboard")
     def _load(self, start: date, end: date, operator: str | None) -> None:
         config = self.app.config
-        with open_store(config) as store:
-            figures = operator_report(store, start, end, operator)
-            trend = daily_trend(store, start, end, operator)
+        try:
+            with open_store(config) as store:
+                figures = operator_report(store, start, end, operator)
+                trend = daily_trend(store, start, end, operator)
+        except (OpdeskError, sqlite3.Error) as exc:  # said on the screen; the desk goes on
+            self.app.call_from_thread(self._not_loaded, f"{type(exc).__name__}: {exc}")
+            return
         self.post_message(DashboardLoaded(figures, trend))
+
+    def _not_loaded(self, error: str) -> None:
+        self.query_one("#dashboard-title", Static).update(shown.text(f"Operators: could not read the store ({error})"))
+        self.notify(
+            f"Could not read the store ({error}). R reads it again.", title="Dashboard", severity="error", markup=False
+        )
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
         self.figures, self.trend = message.figures, message.trend

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
 from core import inbox
 from core.desk import CleanSelection, clean_selection
+from core.errors import OpdeskError
 from core.inbox import InboxFilter
 from core.store import Store
 from tui.desk_app import DeskScreen
-from tui.messages import ActionsDone, InboxCounts, InboxPage
+from tui.messages import ActionsDone, InboxCounts, InboxPage, InboxTrouble
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.confirmation import ConfirmModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
 
 PAGE_SIZE = 100
-SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before the search runs
+SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before a search's page is read (its counts start at once)
 STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("all", "All"))
 SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date", "nights", "status")
 
@@ -72,11 +73,13 @@ class InboxScreen(DeskScreen):
         self._token = 0
         self._loading: dict[tuple[int, str], Store] = {}  # the stores of loads still running, by token and part
         self._loading_lock = threading.Lock()
-        self._search_timer: Timer | None = None
+        self._page_timer: Timer | None = None
         self._shown_status: str | None = None
         self._shown_summary: str | None = None
         self.loaded = False  # the first page has been shown (tests and the bench wait on it)
         self.pages_shown = 0
+        self._page_token = 0  # the load whose page is on the screen
+        self._held_counts: InboxCounts | None = None  # counts that came before their page
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,17 +104,32 @@ class InboxScreen(DeskScreen):
             self.reload()
 
     # -- loading ----------------------------------------------------------------
-    def reload(self) -> None:
+    def reload(self, *, page_after: float = 0.0) -> None:
         """Load the page and the tabs' counts of the filter, on two threads at once.
 
         A page of a search on a big store comes quickly; its counts (every match, by
         tab) take longer. Each has its own connection, so the counts are read while
-        the page is, and they go up when ready instead of after it.
+        the page is, and both go up together when the page comes.
+
+        ``page_after``: seconds to wait before reading the page (quiet typing in the
+        search box). The counts start at once; they are drawn with their page only, so
+        reading them early shows nothing sooner, it only has them ready.
         """
         self._token += 1
         self._stop_older_loads()
-        self._load(self._token, self.flt, self.page * PAGE_SIZE)
-        self._count(self._token, self.flt)
+        if self._page_timer is not None:
+            self._page_timer.stop()
+            self._page_timer = None
+        token, flt, offset = self._token, self.flt, self.page * PAGE_SIZE
+        self._count(token, flt)
+        if page_after:
+            self._page_timer = self.set_timer(page_after, lambda: self._load_page(token, flt, offset))
+        else:
+            self._load_page(token, flt, offset)
+
+    def _load_page(self, token: int, flt: InboxFilter, offset: int) -> None:
+        self._page_timer = None
+        self._load(token, flt, offset)
 
     def _stop_older_loads(self) -> None:
         """Interrupt the queries of loads a newer one replaced, so they do not hold up its answer."""
@@ -120,43 +138,45 @@ class InboxScreen(DeskScreen):
                 if token != self._token:
                     store.conn.interrupt()
 
-    @contextmanager
-    def _loading_store(self, token: int, part: str) -> Iterator[Store]:
-        """A connection for one part of a load, known to ``_stop_older_loads`` while it runs.
+    def _read(self, token: int, part: str, read: Callable[[Store], Message]) -> None:
+        """Read one part of a load on a connection known to ``_stop_older_loads``, and post what it read.
 
-        Borrowed from the app's pool: the next keystroke's load finds the indexes this one read in memory.
+        The connection is borrowed from the app's pool: the next keystroke's load finds the indexes
+        this one read in memory. A load the store could not answer is said on the screen and the
+        desk goes on with what it shows; an older load interrupted by a newer one ends quietly.
         """
-        with self.app.store_pool.borrow() as store:
-            with self._loading_lock:
-                self._loading[(token, part)] = store
-            try:
-                yield store
-            except sqlite3.OperationalError:
-                if token == self._token:
-                    raise
-                # else: interrupted, a newer load replaced this one
-            finally:
+        try:
+            with self.app.store_pool.borrow() as store:
                 with self._loading_lock:
-                    del self._loading[(token, part)]
+                    self._loading[(token, part)] = store
+                try:
+                    if token != self._token:
+                        return
+                    message = read(store)
+                finally:
+                    with self._loading_lock:
+                        del self._loading[(token, part)]
+        except (OpdeskError, sqlite3.Error) as exc:
+            if token == self._token:
+                self.post_message(InboxTrouble(token, part, f"{type(exc).__name__}: {exc}"))
+            return
+        if token == self._token:
+            self.post_message(message)
 
     @work(thread=True, exclusive=True, group="inbox")
     def _load(self, token: int, flt: InboxFilter, offset: int) -> None:
-        with self._loading_store(token, "page") as store:
-            if token != self._token:
-                return
-            rows = inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset)
-            if token == self._token:
-                self.post_message(InboxPage(token, rows))
+        self._read(
+            token, "page", lambda store: InboxPage(token, inbox.list_rows(store, flt, limit=PAGE_SIZE, offset=offset))
+        )
 
     @work(thread=True, exclusive=True, group="inbox-counts")
     def _count(self, token: int, flt: InboxFilter) -> None:
-        with self._loading_store(token, "counts") as store:
-            if token != self._token:
-                return
+        def count(store: Store) -> InboxCounts:
             counts = inbox.counts_by_status(store, flt)
             total = counts[flt.status] if flt.status in counts else inbox.count_rows(store, flt)
-            if token == self._token:
-                self.post_message(InboxCounts(token, total, counts))
+            return InboxCounts(token, total, counts)
+
+        self._read(token, "counts", count)
 
     def on_inbox_page(self, message: InboxPage) -> None:
         if message.token != self._token:
@@ -164,15 +184,49 @@ class InboxScreen(DeskScreen):
         self.table.show_page(message.rows, self.selected)
         self.loaded = True
         self.pages_shown += 1
+        self._page_token = message.token
+        self._show_held_counts()
         self._show_status()
 
     def on_inbox_counts(self, message: InboxCounts) -> None:
+        """Counts go up with their page: counts that come first wait for it, so both are drawn at once.
+
+        Drawn apart, the tabs' new labels would take one frame and the page the next, a
+        frame later (the screen redraws at most 60 times a second): the rows a search finds
+        would come up to 30 ms later than they could.
+        """
         if message.token != self._token:
             return
+        if self._page_token != message.token:
+            self._held_counts = message
+            return
+        self._apply_counts(message)
+        self._show_status()
+
+    def _show_held_counts(self) -> None:
+        held, self._held_counts = self._held_counts, None
+        if held is not None and held.token == self._token:
+            self._apply_counts(held)
+
+    def _apply_counts(self, message: InboxCounts) -> None:
         self.total = message.total
         self.counts = message.counts
         self._show_counts()
-        self._show_status()
+
+    def on_inbox_trouble(self, message: InboxTrouble) -> None:
+        if message.token != self._token:
+            return
+        if message.part == "page":
+            self._page_token = message.token  # its counts, when they come, go up at once
+            self._show_held_counts()  # the counts are right; only the rows could not be read
+            self._show_status()
+        what = "this page of the inbox" if message.part == "page" else "the tabs' counts"
+        self.notify(
+            f"Could not read {what} from the store ({message.error}). Ctrl+R reads it again.",
+            title="Inbox",
+            severity="error",
+            markup=False,
+        )
 
     def _show_counts(self) -> None:
         # A new label re-lays the tabs out: change only those that differ, in one update.
@@ -236,21 +290,17 @@ class InboxScreen(DeskScreen):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        term = event.value
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._search(term))
+        if event.value != self.flt.search:
+            self.flt = replace(self.flt, search=event.value)
+            self.page = 0
+            self.reload(page_after=SEARCH_DEBOUNCE)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search(event.value)
+        if self._page_timer is not None:  # Enter: the page now, without waiting for quiet typing
+            self._page_timer.stop()
+            self._load_page(self._token, self.flt, self.page * PAGE_SIZE)
         self.table.focus()
-
-    def _search(self, term: str) -> None:
-        if term != self.flt.search:
-            self._set_filter(replace(self.flt, search=term))
 
     def action_filters(self) -> None:
         from tui.screens.filters import FilterModal
@@ -342,11 +392,16 @@ class InboxScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="clean")
     def _clean_worker(self, operator: str | None) -> None:
         """Find the clean rows off the UI thread (every pending row's checks are read), then ask."""
-        store = self.app.worker_store()
         try:
-            selection = clean_selection(store, operator)
-        finally:
-            store.close()
+            store = self.app.worker_store()
+            try:
+                selection = clean_selection(store, operator)
+            finally:
+                store.close()
+        except (OpdeskError, sqlite3.Error) as exc:  # said on the screen; the desk goes on
+            error = f"Could not read the pending rows from the store ({type(exc).__name__}: {exc})"
+            self.app.call_from_thread(self.app.notify, error, title="Confirm clean", severity="error", markup=False)
+            return
         self.app.call_from_thread(self._ask_confirm_clean, selection, operator)
 
     def _ask_confirm_clean(self, selection: CleanSelection, operator: str | None) -> None:
