@@ -204,6 +204,15 @@ def _indexed_search(flt: InboxFilter) -> str | None:
     return _phrase(fold_name(term))
 
 
+def counts_from_index(flt: InboxFilter) -> bool:
+    """Whether the filter's counts come from an index (kept counts, or the search's trigram index).
+
+    Others (a term of one or two characters, LIKE's wildcards, dates) read rows: the app reads
+    those only once typing is quiet, not at every keystroke.
+    """
+    return flt.counted or _indexed_search(flt) is not None
+
+
 def _counting_table(flt: InboxFilter) -> str:
     """Where a count reads its rows: a search's matches by the narrow ``opres_match`` index when it covers the filter.
 

@@ -371,3 +371,31 @@ async def test_a_store_error_finding_clean_rows_is_said_and_the_desk_goes_on(des
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, InboxScreen)
         assert notes == ["Could not read the pending rows from the store (OperationalError: database is locked)"]
+
+
+async def test_a_short_terms_counts_wait_with_its_page(desk, settle, vouchers, monkeypatch):
+    """A term of two characters is counted by reading rows, not an index: not at every keystroke."""
+    from core import inbox
+    from tui.screens import inbox as inbox_screen
+
+    monkeypatch.setattr(inbox_screen, "SEARCH_DEBOUNCE", 30.0)  # the page waits for Enter
+    real_counts = inbox.counts_by_status
+    counted: list[str] = []
+
+    def counts(store, flt):
+        counted.append(flt.search)
+        return real_counts(store, flt)
+
+    monkeypatch.setattr(inbox, "counts_by_status", counts)
+    app = desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        counted.clear()
+        await pilot.press("slash", *"tu")
+        await settle(pilot)
+        assert counted == []
+        await pilot.press("enter")
+        await settle(pilot)
+        assert counted == ["tu"]
+        assert sorted(vouchers(app)) == ["TUI1001", "TUI1002", "TUI1003"]
+        assert app.screen.counts["all"] == 3

@@ -112,8 +112,9 @@ class InboxScreen(DeskScreen):
         the page is, and both go up together when the page comes.
 
         ``page_after``: seconds to wait before reading the page (quiet typing in the
-        search box). The counts start at once; they are drawn with their page only, so
-        reading them early shows nothing sooner, it only has them ready.
+        search box). Counts an index answers start at once: they are drawn with their
+        page only, so reading them early shows nothing sooner, it only has them ready.
+        Counts that read rows (a term of one or two characters) wait with the page.
         """
         self._token += 1
         self._stop_older_loads()
@@ -121,15 +122,19 @@ class InboxScreen(DeskScreen):
             self._page_timer.stop()
             self._page_timer = None
         token, flt, offset = self._token, self.flt, self.page * PAGE_SIZE
-        self._count(token, flt)
+        ahead = not page_after or inbox.counts_from_index(flt)
+        if ahead:
+            self._count(token, flt)
         if page_after:
-            self._page_timer = self.set_timer(page_after, lambda: self._load_page(token, flt, offset))
+            self._page_timer = self.set_timer(page_after, lambda: self._load_page(token, flt, offset, not ahead))
         else:
             self._load_page(token, flt, offset)
 
-    def _load_page(self, token: int, flt: InboxFilter, offset: int) -> None:
+    def _load_page(self, token: int, flt: InboxFilter, offset: int, count: bool = False) -> None:
         self._page_timer = None
         self._load(token, flt, offset)
+        if count:
+            self._count(token, flt)
 
     def _stop_older_loads(self) -> None:
         """Interrupt the queries of loads a newer one replaced, so they do not hold up its answer."""
@@ -299,7 +304,7 @@ class InboxScreen(DeskScreen):
     def _search_submitted(self, event: Input.Submitted) -> None:
         if self._page_timer is not None:  # Enter: the page now, without waiting for quiet typing
             self._page_timer.stop()
-            self._load_page(self._token, self.flt, self.page * PAGE_SIZE)
+            self._load_page(self._token, self.flt, self.page * PAGE_SIZE, not inbox.counts_from_index(self.flt))
         self.table.focus()
 
     def action_filters(self) -> None:
