@@ -27,7 +27,7 @@ from tui.widgets.confirmation import ConfirmModal
 from tui.widgets.inbox_table import SORTABLE, InboxTable
 
 PAGE_SIZE = 100
-SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before a search's page is read (its counts start at once)
+SEARCH_DEBOUNCE = 0.05  # seconds of quiet typing before a search's page is read (see reload)
 STATUS_TABS = (("pending", "Pending"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("all", "All"))
 SORT_CYCLE = ("created", "check_in", "voucher", "guest", "operator", "sale_date", "nights", "status")
 
