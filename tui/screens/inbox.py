@@ -234,13 +234,19 @@ class InboxScreen(DeskScreen):
         )
 
     def _show_counts(self) -> None:
-        # A new label re-lays the tabs out: change only those that differ, in one update.
+        """Change the labels that differ, in one update. A tab only ever grows: a search's counts,
+        narrower than the inbox's, then leave every tab its width, so the screen is laid out once,
+        not a second time a frame later for the tabs' new sizes (and the bar under the shown tab
+        does not slide)."""
         tabs = self.query_one(Tabs)
         with self.app.batch_update():
             for key, label in STATUS_TABS:
                 tab = tabs.query_one(f"#{key}", Tab)
                 text = f"{label} {self.counts.get(key, 0):,}"
                 if tab.label.plain != text:
+                    width = len(text) + 2  # a space each side
+                    if tab.styles.min_width is None or tab.styles.min_width.value < width:
+                        tab.styles.min_width = width
                     tab.label = text
 
     def _show_status(self) -> None:
