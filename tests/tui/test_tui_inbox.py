@@ -399,3 +399,19 @@ async def test_a_short_terms_counts_wait_with_its_page(desk, settle, vouchers, m
         assert counted == ["tu"]
         assert sorted(vouchers(app)) == ["TUI1001", "TUI1002", "TUI1003"]
         assert app.screen.counts["all"] == 3
+
+
+async def test_a_searchs_counts_keep_the_tabs_widths(big_desk, settle):
+    """Narrower counts leave each tab as wide as it was: one layout, and the bar under the tab stays put."""
+    from textual.widgets import Tab
+
+    app = big_desk.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tabs = list(app.screen.query(Tab))
+        before = {t.id: t.size.width for t in tabs}
+        assert str(app.screen.query_one("#all").label) == "All 450"
+        await pilot.press("slash", *"Guest007", "enter")
+        await settle(pilot)
+        assert str(app.screen.query_one("#all").label) == "All 1"
+        assert {t.id: t.size.width for t in tabs} == before
