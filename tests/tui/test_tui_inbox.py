@@ -288,12 +288,12 @@ async def test_at_80x24_the_inbox_keeps_operator_voucher_guest_dates_status_and_
         assert "pending" in first and "tui" in first and "2026-08-01" in first and "RBT" in first
 
 
-async def test_a_searchs_counts_start_at_the_keystroke_and_wait_for_their_page(desk, settle, vouchers, monkeypatch):
-    """The counts are read while the page still waits for quiet typing; they go up with the page, not before it."""
+def _reads_held_for_enter(monkeypatch) -> list[tuple[str, str]]:
+    """What the inbox reads, as ("page" or "counts", term), with a search's page held until Enter."""
     from core import inbox
     from tui.screens import inbox as inbox_screen
 
-    monkeypatch.setattr(inbox_screen, "SEARCH_DEBOUNCE", 30.0)  # the page waits for Enter
+    monkeypatch.setattr(inbox_screen, "SEARCH_DEBOUNCE", 30.0)
     real_rows, real_counts = inbox.list_rows, inbox.counts_by_status
     read: list[tuple[str, str]] = []
 
@@ -307,6 +307,12 @@ async def test_a_searchs_counts_start_at_the_keystroke_and_wait_for_their_page(d
 
     monkeypatch.setattr(inbox, "list_rows", rows)
     monkeypatch.setattr(inbox, "counts_by_status", counts)
+    return read
+
+
+async def test_a_searchs_counts_start_at_the_keystroke_and_wait_for_their_page(desk, settle, vouchers, monkeypatch):
+    """The counts are read while the page still waits for quiet typing; they go up with the page, not before it."""
+    read = _reads_held_for_enter(monkeypatch)
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -375,28 +381,17 @@ async def test_a_store_error_finding_clean_rows_is_said_and_the_desk_goes_on(des
 
 async def test_a_short_terms_counts_wait_with_its_page(desk, settle, vouchers, monkeypatch):
     """A term of two characters is counted by reading rows, not an index: not at every keystroke."""
-    from core import inbox
-    from tui.screens import inbox as inbox_screen
-
-    monkeypatch.setattr(inbox_screen, "SEARCH_DEBOUNCE", 30.0)  # the page waits for Enter
-    real_counts = inbox.counts_by_status
-    counted: list[str] = []
-
-    def counts(store, flt):
-        counted.append(flt.search)
-        return real_counts(store, flt)
-
-    monkeypatch.setattr(inbox, "counts_by_status", counts)
+    read = _reads_held_for_enter(monkeypatch)
     app = desk.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        counted.clear()
+        read.clear()
         await pilot.press("slash", *"tu")
         await settle(pilot)
-        assert counted == []
+        assert read == []
         await pilot.press("enter")
         await settle(pilot)
-        assert counted == ["tu"]
+        assert sorted(read) == [("counts", "tu"), ("page", "tu")]
         assert sorted(vouchers(app)) == ["TUI1001", "TUI1002", "TUI1003"]
         assert app.screen.counts["all"] == 3
 
