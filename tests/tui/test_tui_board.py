@@ -193,3 +193,35 @@ async def test_a_store_error_on_the_dashboard_is_said_and_the_desk_goes_on(desk,
         await pilot.press("i")
         await settle(pilot)
         assert app.screen.counts["all"] == 5
+
+
+async def test_a_store_error_on_the_boards_poll_is_said_once_and_the_board_goes_on(desk, settle, monkeypatch):
+    import asyncio
+    import sqlite3
+
+    from tui.screens import board
+
+    failing = [True]
+    real_pending = board.pending_by_operator
+
+    def pending(store):
+        if failing[0]:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_pending(store)
+
+    monkeypatch.setattr(board, "pending_by_operator", pending)
+    monkeypatch.setattr(board, "POLL_SECONDS", 0.05)
+    app = desk.app()
+    notes: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(app, "notify", lambda text, **kw: notes.append(text))
+        await pilot.press("b")
+        await settle(pilot)
+        await asyncio.sleep(0.3)  # several polls, all failing
+        assert app.is_running and isinstance(app.screen, board.BoardScreen)
+        said = "Could not read the store (OperationalError: disk I/O error); the board tries again every second."
+        assert notes == [said]
+        failing[0] = False
+        await asyncio.sleep(0.2)
+        await settle(pilot)
+        assert "3 pending in the inbox" in _card_text(app, "tui")

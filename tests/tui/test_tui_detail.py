@@ -174,3 +174,28 @@ async def test_the_forecast_of_a_stay_in_year_9999_opens_and_moves_without_a_cra
         await pilot.press("right_square_bracket", "left_square_bracket")
         await settle(pilot)
         assert isinstance(app.screen, ForecastScreen)
+
+
+async def test_a_store_error_opening_a_reservation_is_said_and_escape_goes_back(desk, settle, monkeypatch):
+    import sqlite3
+
+    from tui.screens.inbox import InboxScreen
+    from tui.widgets import detail_pane
+
+    def failing_load(store, reservation_id):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(detail_pane.ReservationDetail, "load", staticmethod(failing_load))
+    app = desk.app()
+    notes: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app, "notify", lambda text, **kw: notes.append(text))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app.sub_title.endswith("could not be read")
+        assert len(notes) == 1 and notes[0].startswith("Could not read reservation #")
+        assert notes[0].endswith("from the store (DatabaseError: database disk image is malformed)")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen) and len(app.screen.table.page_ids) == 5

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.events import Resize
 from textual.widgets import Footer, Header, Static
 
+from core.errors import OpdeskError
 from core.inbox import pending_by_operator
 from core.pauses import ALL, pause, pause_of, paused, resume
 from tui.desk_app import DeskScreen
@@ -74,7 +77,27 @@ class BoardScreen(DeskScreen):
         columns = max(1, event.size.width // CARD_WIDTH)
         self.query_one("#cards", Grid).styles.grid_size_columns = columns
 
+    _read_error = ""  # the store's last error, said once, until a poll reads it again
+
     def refresh_cards(self) -> None:
+        """Show each operator's last scan, pending rows and pause; a store that cannot be read is
+        said once (not every second), and the next poll tries again."""
+        try:
+            self._refresh_cards()
+        except (OpdeskError, sqlite3.Error) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if error != self._read_error:
+                self.notify(
+                    f"Could not read the store ({error}); the board tries again every second.",
+                    title="Board",
+                    severity="error",
+                    markup=False,
+                )
+            self._read_error = error
+        else:
+            self._read_error = ""
+
+    def _refresh_cards(self) -> None:
         store = self.app.store
         runs = last_runs(store)
         pending = pending_by_operator(store)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header
 
+from core.errors import OpdeskError
 from tui.desk_app import DeskScreen
 from tui.messages import ActionsDone
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
@@ -40,7 +43,19 @@ class DetailScreen(DeskScreen):
         self.query_one(DetailPane).focus()
 
     def load(self) -> None:
-        self.detail = ReservationDetail.load(self.app.store, self.reservation_id)
+        try:
+            self.detail = ReservationDetail.load(self.app.store, self.reservation_id)
+        except (OpdeskError, sqlite3.Error) as exc:
+            self.notify(
+                f"Could not read reservation #{self.reservation_id} from the store ({type(exc).__name__}: {exc})",
+                title="Reservation",
+                severity="error",
+                markup=False,
+            )
+            if self.detail is None:  # nothing to show: the screen says so, escape goes back
+                self.sub_title = f"reservation #{self.reservation_id} could not be read"
+                self.app.sub_title = self.sub_title
+            return
         s = self.detail.shape
         self.sub_title = f"{s['operator']} {s['voucher']} · {s['status']}"
         self.app.sub_title = self.sub_title
