@@ -9,7 +9,6 @@ searches over the whole inbox) runs in thread workers that open their own
 from __future__ import annotations
 
 import gc
-import sqlite3
 from typing import Any, Callable, Iterable
 
 from textual import work
@@ -29,7 +28,7 @@ from core.redact import mask_text
 from core.shown import visible
 from core.store import Store, StorePool, open_store
 from tui import desk_actions
-from tui.desk_app import DeskApp
+from tui.desk_app import STORE_ERRORS, DeskApp, error_text
 from tui.messages import ActionsDone, ScanFinished, ScanProgress
 from tui.screens.agencies import AgenciesScreen
 from tui.screens.board import BoardScreen
@@ -213,7 +212,7 @@ class OpdeskApp(DeskApp):
         except OpdeskError as exc:
             outcomes = [ActionOutcome(0, action, False, str(exc))]
         except Exception as exc:  # noqa: BLE001 - shown to the user, the app goes on
-            outcomes = [ActionOutcome(0, action, False, f"{type(exc).__name__}: {exc}")]
+            outcomes = [ActionOutcome(0, action, False, error_text(exc))]
         self.post_message(ActionsDone(action, [o.as_dict() for o in outcomes]))
 
     @work(thread=True, group="actions")
@@ -341,8 +340,8 @@ class OpdeskApp(DeskApp):
                 self._pms_after_save(store)
             finally:
                 store.close()
-        except (OpdeskError, sqlite3.Error) as exc:  # said, and tried again at the next round
-            error = f"The PMS retry could not read the store ({type(exc).__name__}: {exc})"
+        except STORE_ERRORS as exc:  # said, and tried again at the next round
+            error = f"The PMS retry could not read the store ({error_text(exc)})"
             self.call_from_thread(self.notify, error, title="PMS", severity="warning")
 
     def _auto_scan(self) -> None:

@@ -14,6 +14,7 @@ At run time ``self.app`` is the running app, as always.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from textual import getters
@@ -22,7 +23,16 @@ from textual.screen import Screen
 
 from core.audit import Actor
 from core.config import Config
+from core.errors import OpdeskError
 from core.store import Store, StorePool
+
+#: What reading the store may raise that the app says on the screen and goes on from.
+STORE_ERRORS = (OpdeskError, sqlite3.Error)
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as the app says it: its kind and its message."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 class DeskApp(App):

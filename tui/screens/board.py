@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.events import Resize
 from textual.widgets import Footer, Header, Static
 
-from core.errors import OpdeskError
 from core.inbox import pending_by_operator
 from core.pauses import ALL, pause, pause_of, paused, resume
-from tui.desk_app import DeskScreen
+from tui.desk_app import STORE_ERRORS, DeskScreen, error_text
 from tui.widgets.operator_card import OperatorCard, last_runs
 
 CARD_WIDTH = 38
@@ -84,8 +81,8 @@ class BoardScreen(DeskScreen):
         said once (not every second), and the next poll tries again."""
         try:
             self._refresh_cards()
-        except (OpdeskError, sqlite3.Error) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        except STORE_ERRORS as exc:
+            error = error_text(exc)
             if error != self._read_error:
                 self.notify(
                     f"Could not read the store ({error}); the board tries again every second.",

@@ -7,7 +7,6 @@ row per operator, keyed by operator name).
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,11 +17,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from core.errors import OpdeskError
 from core.report import daily_trend, operator_report
 from core.store import open_store
 from tui import shown
-from tui.desk_app import DeskScreen
+from tui.desk_app import STORE_ERRORS, DeskScreen, error_text
 
 PERIODS = (7, 30, 90)
 COLUMNS = (
@@ -110,8 +108,8 @@ class DashboardScreen(DeskScreen):
             with open_store(config) as store:
                 figures = operator_report(store, start, end, operator)
                 trend = daily_trend(store, start, end, operator)
-        except (OpdeskError, sqlite3.Error) as exc:  # said on the screen; the desk goes on
-            self.app.call_from_thread(self._not_loaded, f"{type(exc).__name__}: {exc}")
+        except STORE_ERRORS as exc:  # said on the screen; the desk goes on
+            self.app.call_from_thread(self._not_loaded, error_text(exc))
             return
         self.post_message(DashboardLoaded(figures, trend))
 

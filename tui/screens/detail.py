@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header
 
-from core.errors import OpdeskError
-from tui.desk_app import DeskScreen
+from tui.desk_app import STORE_ERRORS, DeskScreen, error_text
 from tui.messages import ActionsDone
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.detail_pane import DetailPane, ReservationDetail
@@ -45,9 +42,9 @@ class DetailScreen(DeskScreen):
     def load(self) -> None:
         try:
             self.detail = ReservationDetail.load(self.app.store, self.reservation_id)
-        except (OpdeskError, sqlite3.Error) as exc:
+        except STORE_ERRORS as exc:
             self.notify(
-                f"Could not read reservation #{self.reservation_id} from the store ({type(exc).__name__}: {exc})",
+                f"Could not read reservation #{self.reservation_id} from the store ({error_text(exc)})",
                 title="Reservation",
                 severity="error",
                 markup=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,10 +16,9 @@ from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
 from core import inbox
 from core.desk import CleanSelection, clean_selection
-from core.errors import OpdeskError
 from core.inbox import InboxFilter
 from core.store import Store
-from tui.desk_app import DeskScreen
+from tui.desk_app import STORE_ERRORS, DeskScreen, error_text
 from tui.messages import ActionsDone, InboxCounts, InboxPage, InboxTrouble
 from tui.screens.prompts import ask_confirm, ask_mapping, ask_reject, ask_save
 from tui.widgets.confirmation import ConfirmModal
@@ -161,9 +159,9 @@ class InboxScreen(DeskScreen):
                 finally:
                     with self._loading_lock:
                         del self._loading[(token, part)]
-        except (OpdeskError, sqlite3.Error) as exc:
+        except STORE_ERRORS as exc:
             if token == self._token:
-                self.post_message(InboxTrouble(token, part, f"{type(exc).__name__}: {exc}"))
+                self.post_message(InboxTrouble(token, part, error_text(exc)))
             return
         if token == self._token:
             self.post_message(message)
@@ -409,8 +407,8 @@ class InboxScreen(DeskScreen):
                 selection = clean_selection(store, operator)
             finally:
                 store.close()
-        except (OpdeskError, sqlite3.Error) as exc:  # said on the screen; the desk goes on
-            error = f"Could not read the pending rows from the store ({type(exc).__name__}: {exc})"
+        except STORE_ERRORS as exc:  # said on the screen; the desk goes on
+            error = f"Could not read the pending rows from the store ({error_text(exc)})"
             self.app.call_from_thread(self.app.notify, error, title="Confirm clean", severity="error", markup=False)
             return
         self.app.call_from_thread(self._ask_confirm_clean, selection, operator)
